@@ -1,0 +1,59 @@
+package llmretry
+
+import (
+	"context"
+	"time"
+)
+
+// ctxKey is the context key for per-request options.
+type ctxKey struct{}
+
+// requestOptions are the per-request overrides stored in a context.
+type requestOptions struct {
+	maxRetries     int
+	hasMaxRetries  bool
+	attemptTimeout time.Duration
+	hasTimeout     bool
+	policy         *Policy
+}
+
+func optionsFrom(ctx context.Context) requestOptions {
+	o, _ := ctx.Value(ctxKey{}).(requestOptions)
+	return o
+}
+
+func withOptions(ctx context.Context, f func(*requestOptions)) context.Context {
+	o := optionsFrom(ctx)
+	f(&o)
+	return context.WithValue(ctx, ctxKey{}, o)
+}
+
+// WithMaxRetries returns a context that makes the [Transport] retry a request
+// made with it at most n times, whatever its policy says. n ≤ 0 means no retry.
+func WithMaxRetries(ctx context.Context, n int) context.Context {
+	if n < 0 {
+		n = 0
+	}
+	return withOptions(ctx, func(o *requestOptions) { o.maxRetries, o.hasMaxRetries = n, true })
+}
+
+// WithoutRetry returns a context that makes the [Transport] send a request made
+// with it once. Pacing still applies.
+func WithoutRetry(ctx context.Context) context.Context {
+	return WithMaxRetries(ctx, 0)
+}
+
+// WithAttemptTimeout returns a context that bounds each attempt of a request
+// made with it to d, as [Policy].AttemptTimeout does. d ≤ 0 removes the bound.
+func WithAttemptTimeout(ctx context.Context, d time.Duration) context.Context {
+	if d < 0 {
+		d = 0
+	}
+	return withOptions(ctx, func(o *requestOptions) { o.attemptTimeout, o.hasTimeout = d, true })
+}
+
+// WithPolicy returns a context that makes the [Transport] use p for a request
+// made with it, instead of the policy chosen by host.
+func WithPolicy(ctx context.Context, p *Policy) context.Context {
+	return withOptions(ctx, func(o *requestOptions) { o.policy = p })
+}

@@ -1,0 +1,94 @@
+package llmretry
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// fakeTime is an injected clock: sleeps return at once and advance now.
+type fakeTime struct {
+	mu    sync.Mutex // guards now and waits
+	now   time.Time
+	waits []time.Duration
+}
+
+func (f *fakeTime) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waits = append(f.waits, d)
+	f.now = f.now.Add(d)
+	return nil
+}
+
+func (f *fakeTime) Waits() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.waits...)
+}
+
+// setup starts a fake provider and a Transport with policy pol (nil: the
+// generic one) on a fresh connection pool, with fake time and r = 0.5.
+func setup(t *testing.T, pol *Policy) (*Transport, *llmretrytest.Server, *fakeTime) {
+	t.Helper()
+	srv := llmretrytest.Start(t)
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	ft := &fakeTime{now: time.Now()}
+	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}
+	return tr, srv, ft
+}
+
+const chatBody = `{"model":"fake-model","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}`
+
+// post sends a chat completion request through tr and reads the whole answer.
+func post(t *testing.T, tr http.RoundTripper, url string) (*http.Response, []byte, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(chatBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+	return do(t, tr, req)
+}
+
+func do(t *testing.T, tr http.RoundTripper, req *http.Request) (*http.Response, []byte, error) {
+	t.Helper()
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	return resp, b, nil
+}
+
+// countingBody is a request body that counts its Close calls.
+type countingBody struct {
+	io.Reader
+	closes atomic.Int32
+}
+
+func (c *countingBody) Close() error { c.closes.Add(1); return nil }
+
+func hash(s string) [32]byte { return sha256.Sum256([]byte(s)) }

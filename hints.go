@@ -1,0 +1,297 @@
+package llmretry
+
+import (
+	"math"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxPlausibleHint is the longest wait hint taken at face value. A longer one
+// (a year, a date in 9999, an epoch written where seconds were meant) is
+// garbage rather than advice, and is ignored like any unparsable value. Hints
+// between the policy's MaxWait and this make the Transport give up instead.
+const maxPlausibleHint = 366 * 24 * time.Hour
+
+// Header names read for wait hints and rate-limit state, canonicalized.
+const (
+	hdrRetryAfter            = "Retry-After"
+	hdrRetryAfterMS          = "Retry-After-Ms"
+	hdrRateLimitReset        = "X-Ratelimit-Reset"
+	hdrRateLimitResetReqs    = "X-Ratelimit-Reset-Requests"
+	hdrRateLimitResetTokens  = "X-Ratelimit-Reset-Tokens"
+	hdrRateLimitRemaining    = "X-Ratelimit-Remaining"
+	hdrRateLimitRemainReqs   = "X-Ratelimit-Remaining-Requests"
+	hdrRateLimitRemainTokens = "X-Ratelimit-Remaining-Tokens"
+	hdrRateLimitLimit        = "X-Ratelimit-Limit"
+	hdrRateLimitLimitReqs    = "X-Ratelimit-Limit-Requests"
+	hdrRateLimitLimitTokens  = "X-Ratelimit-Limit-Tokens"
+	hdrIETFRateLimitReset    = "Ratelimit-Reset"
+	hdrShouldRetry           = "X-Should-Retry"
+)
+
+// HintSource names where a [Verdict]'s RetryAfter came from, in the order of
+// precedence in which the Transport looks for one: the first valid hint wins.
+type HintSource uint8
+
+const (
+	NoHint             HintSource = iota
+	HintRetryAfterMS              // retry-after-ms: milliseconds
+	HintRetryAfter                // Retry-After: delta-seconds (fractions accepted) or HTTP-date
+	HintBody                      // "retry_after" in the JSON error body: seconds, or a duration string
+	HintRateLimitReset            // X-RateLimit-Reset[-Requests|-Tokens], RateLimit-Reset; only for RateLimited
+	HintMessage                   // "retry after 20 seconds", "try again in 1.5s" in the error message
+)
+
+var hintNames = [...]string{"none", "retry-after-ms", "retry-after", "body", "ratelimit-reset", "message"}
+
+// String returns a short name of the source, e.g. "retry-after".
+func (h HintSource) String() string {
+	if int(h) < len(hintNames) {
+		return hintNames[h]
+	}
+	return "unknown"
+}
+
+// plausible accepts a hint if it is a real, non-negative wait that is not absurd.
+func plausible(d time.Duration) (time.Duration, bool) {
+	if d < 0 || d > maxPlausibleHint {
+		return 0, false
+	}
+	return d, true
+}
+
+// secondsToDuration converts a count of seconds (fractions allowed) to a
+// duration, rejecting NaN, infinities, negatives and absurd values.
+func secondsToDuration(s float64) (time.Duration, bool) {
+	if math.IsNaN(s) || s < 0 || s > maxPlausibleHint.Seconds() {
+		return 0, false
+	}
+	return plausible(time.Duration(s * float64(time.Second)))
+}
+
+// parseSeconds parses a decimal count of seconds such as "12" or "1.5".
+// Signs, exponents, hex and the words strconv accepts ("inf", "nan") are refused.
+func parseSeconds(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || !isDecimal(v) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, false
+	}
+	return secondsToDuration(f)
+}
+
+// isDecimal reports whether v is digits with at most one dot.
+func isDecimal(v string) bool {
+	dot := false
+	digits := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// parseRetryAfter parses a Retry-After value: delta-seconds (RFC 9110, with
+// fractions tolerated) or an HTTP-date, which is measured from now. A date in
+// the past means "now" (0).
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if d, ok := parseSeconds(v); ok {
+		return d, true
+	}
+	t, err := http.ParseTime(strings.TrimSpace(v))
+	if err != nil {
+		return 0, false
+	}
+	return untilTime(t, now)
+}
+
+// parseMillis parses a retry-after-ms value.
+func parseMillis(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || !isDecimal(v) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, false
+	}
+	return secondsToDuration(f / 1000)
+}
+
+// untilTime is the wait from now until t: 0 if t has passed.
+func untilTime(t time.Time, now time.Time) (time.Duration, bool) {
+	if t.Year() < 1970 || t.Year() > 9999 {
+		return 0, false
+	}
+	d := t.Sub(now)
+	if d < 0 {
+		return 0, true
+	}
+	return plausible(d)
+}
+
+// Epoch thresholds for reset values: a number above epochSeconds is a Unix time
+// in seconds, above epochMillis one in milliseconds; smaller numbers are
+// delta-seconds (many servers write "60" where they mean "in 60 s").
+const (
+	epochSeconds = 1e9  // 2001-09-09
+	epochMillis  = 1e12 // 2001-09-09 in milliseconds
+)
+
+// parseReset parses a rate-limit reset value in any of the forms servers use:
+// Unix seconds or milliseconds ("1767225600"), delta-seconds ("20", "0.5"),
+// a Go duration ("1s", "6m0s", "2m59.56s", "17ms") or an RFC 3339 timestamp.
+func parseReset(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if isDecimal(v) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		switch {
+		case f >= epochMillis:
+			return untilTime(time.UnixMilli(int64(f)), now)
+		case f >= epochSeconds:
+			sec, frac := math.Modf(f)
+			return untilTime(time.Unix(int64(sec), int64(frac*1e9)), now)
+		}
+		return secondsToDuration(f)
+	}
+	if d, ok := parseGoDuration(v); ok {
+		return d, true
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return untilTime(t, now)
+	}
+	return 0, false
+}
+
+// parseGoDuration parses unsigned Go durations such as "6m0s" or "17ms".
+func parseGoDuration(v string) (time.Duration, bool) {
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return 0, false // no signs: a negative wait is not a wait
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, false
+	}
+	return plausible(d)
+}
+
+// messageHint finds a wait in an error message: "Please retry after 60 seconds.",
+// "Please try again in 1.5s.", "come back in 12s", "try again in 6m0s",
+// "retry in 250ms". Only phrases that start with retry/try again/come back/wait
+// count, so a number elsewhere in the message is never taken for a wait.
+var messageHint = regexp.MustCompile(`(?i)\b(?:retry|try again|come back|wait)\b[^0-9.]{0,20}?` +
+	`((?:\d+(?:\.\d+)?(?:h|ms|m|s))+|\d+(?:\.\d+)?)\s*(milliseconds?|seconds?|secs?|minutes?|mins?)?\b`)
+
+// parseMessageHint returns the wait named in msg, if any.
+func parseMessageHint(msg string) (time.Duration, bool) {
+	if msg == "" {
+		return 0, false
+	}
+	if len(msg) > maxMessageScan {
+		msg = msg[:maxMessageScan]
+	}
+	m := messageHint.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, false
+	}
+	num, unit := m[1], strings.ToLower(m[2])
+	if !isDecimal(num) {
+		return parseGoDuration(num)
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, false
+	}
+	switch {
+	case strings.HasPrefix(unit, "ms") || strings.HasPrefix(unit, "milli"):
+		f /= 1000
+	case strings.HasPrefix(unit, "min"):
+		f *= 60
+	}
+	return secondsToDuration(f)
+}
+
+// maxMessageScan bounds the part of a message searched for a wait phrase.
+const maxMessageScan = 2048
+
+// headerHint returns the wait hint from the response headers that apply to
+// every retryable class: retry-after-ms, then Retry-After.
+func headerHint(h http.Header, now time.Time) (time.Duration, HintSource) {
+	if v := h.Get(hdrRetryAfterMS); v != "" {
+		if d, ok := parseMillis(v); ok {
+			return d, HintRetryAfterMS
+		}
+	}
+	if v := h.Get(hdrRetryAfter); v != "" {
+		if d, ok := parseRetryAfter(v, now); ok {
+			return d, HintRetryAfter
+		}
+	}
+	return 0, NoHint
+}
+
+// resetHint returns the wait until the exhausted rate limit resets. When the
+// per-kind remaining counters say which limit is exhausted, the later of their
+// resets wins; otherwise the general reset header, then the earliest of the
+// per-kind resets.
+func resetHint(h http.Header, now time.Time) (time.Duration, bool) {
+	var exhausted time.Duration
+	found := false
+	for _, p := range [...][2]string{
+		{hdrRateLimitRemainReqs, hdrRateLimitResetReqs},
+		{hdrRateLimitRemainTokens, hdrRateLimitResetTokens},
+		{hdrRateLimitRemaining, hdrRateLimitReset},
+	} {
+		if r, ok := parseCount(h.Get(p[0])); ok && r == 0 {
+			if d, ok := parseReset(h.Get(p[1]), now); ok && (!found || d > exhausted) {
+				exhausted, found = d, true
+			}
+		}
+	}
+	if found {
+		return exhausted, true
+	}
+	for _, name := range [...]string{hdrRateLimitReset, hdrIETFRateLimitReset} {
+		if d, ok := parseReset(h.Get(name), now); ok {
+			return d, true
+		}
+	}
+	var earliest time.Duration
+	for _, name := range [...]string{hdrRateLimitResetReqs, hdrRateLimitResetTokens} {
+		if d, ok := parseReset(h.Get(name), now); ok && (!found || d < earliest) {
+			earliest, found = d, true
+		}
+	}
+	return earliest, found
+}
+
+// parseCount parses a non-negative integer header value such as a remaining count.
+func parseCount(v string) (int64, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}

@@ -1,0 +1,106 @@
+package llmretry
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Decision is what the Transport did after an attempt.
+type Decision uint8
+
+const (
+	Success          Decision = iota // the response is not an error: returned
+	Retry                            // another attempt follows after Wait
+	NotRetryable                     // the answer is not worth retrying: returned
+	RetriesExhausted                 // MaxRetries reached: the last answer is returned
+	HintTooLong                      // the server asked to wait longer than MaxWait: returned now
+	PastDeadline                     // the wait would end after the context's deadline: returned now
+	NotReplayable                    // the request body cannot be sent again: returned
+	BudgetExhausted                  // the retry budget is spent (a wide outage): returned
+	Cancelled                        // the caller's context ended
+)
+
+var decisionNames = [...]string{"success", "retry", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "not_replayable", "budget_exhausted", "cancelled"}
+
+// String returns the decision's name, e.g. "retries_exhausted".
+func (d Decision) String() string {
+	if int(d) < len(decisionNames) {
+		return decisionNames[d]
+	}
+	return "unknown"
+}
+
+// AttemptInfo describes one attempt, for [Transport].OnAttempt.
+// It holds no header values and no query string, so no credential.
+type AttemptInfo struct {
+	Policy   string // the policy's name
+	Method   string
+	Host     string
+	Path     string        // the URL path, without the query
+	Attempt  int           // 1 for the first attempt
+	Verdict  Verdict       // what the attempt's outcome means
+	Decision Decision      // what the Transport does next
+	Wait     time.Duration // the wait before the next attempt, when Decision is Retry
+	Elapsed  time.Duration // how long the attempt took, pacing wait excluded
+}
+
+// report calls the hook and logs an attempt.
+func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, a AttemptInfo) {
+	if t.OnAttempt == nil && t.Logger == nil {
+		return
+	}
+	a.Policy, a.Method, a.Host, a.Path = pol.name(), req.Method, req.URL.Host, req.URL.Path
+	if t.OnAttempt != nil {
+		t.OnAttempt(a)
+	}
+	if t.Logger != nil {
+		logAttempt(ctx, t.Logger, a)
+	}
+}
+
+// logAttempt logs successes at Debug, retries at Info and failures at Warn.
+func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
+	level := slog.LevelWarn
+	switch a.Decision {
+	case Success:
+		level = slog.LevelDebug
+	case Retry:
+		level = slog.LevelInfo
+	}
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	v := a.Verdict
+	attrs := []slog.Attr{
+		slog.String("policy", a.Policy),
+		slog.String("method", a.Method),
+		slog.String("host", a.Host),
+		slog.String("path", a.Path),
+		slog.Int("attempt", a.Attempt),
+		slog.String("class", v.Class.String()),
+		slog.String("decision", a.Decision.String()),
+		slog.Duration("elapsed", a.Elapsed),
+	}
+	if v.Status != 0 {
+		attrs = append(attrs, slog.Int("status", v.Status))
+	}
+	if v.Code != "" || v.Type != "" {
+		attrs = append(attrs, slog.String("type", v.Type), slog.String("code", v.Code))
+	}
+	if v.RequestID != "" {
+		attrs = append(attrs, slog.String("request_id", v.RequestID))
+	}
+	if v.Hint != NoHint {
+		attrs = append(attrs, slog.Duration("retry_after", v.RetryAfter), slog.String("hint", v.Hint.String()))
+	}
+	if a.Decision == Retry {
+		attrs = append(attrs, slog.Duration("wait", a.Wait))
+	}
+	if v.Err != nil {
+		attrs = append(attrs, slog.String("error", v.Err.Error()))
+	}
+	msg := "llmretry: " + a.Decision.String()
+	l.LogAttrs(ctx, level, msg, attrs...)
+}

@@ -1,0 +1,159 @@
+package llmretrytest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// Dialect is the error format of one provider, as its published error
+// reference shows it.
+type Dialect uint8
+
+const (
+	// OpenAI is the nested OpenAI-compatible shape, also used by SambaNova
+	// and SolidRusT: {"error":{"message","type","param","code"}}.
+	OpenAI Dialect = iota
+	// GPTGob nests type, code, message, param and retry_after under "error"
+	// and sends X-Request-Id on every response.
+	GPTGob
+	// Cerebras writes message, type, param and code at the top level.
+	Cerebras
+	// SambaNova is OpenAI's shape with SambaNova's codes.
+	SambaNova
+	// Cencori writes {"error":"message","code":"CODE","status":N,"details":{}}
+	// and sends X-RateLimit-Limit/Remaining/Reset with its 429s.
+	Cencori
+	// SolidRusT is OpenAI's shape; its 429 states the wait only in the message.
+	SolidRusT
+)
+
+var dialectNames = [...]string{"openai", "gptgob", "cerebras", "sambanova", "cencori", "solidrust"}
+
+// String returns the dialect's name, e.g. "gptgob".
+func (d Dialect) String() string {
+	if int(d) < len(dialectNames) {
+		return dialectNames[d]
+	}
+	return "dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// ParseDialect returns the dialect named s, as String writes it.
+func ParseDialect(s string) (Dialect, bool) {
+	for i, n := range dialectNames {
+		if n == s {
+			return Dialect(i), true
+		}
+	}
+	return 0, false
+}
+
+// Dialects lists every dialect.
+func Dialects() []Dialect {
+	return []Dialect{OpenAI, GPTGob, Cerebras, SambaNova, Cencori, SolidRusT}
+}
+
+// APIError describes an error answer independently of its dialect.
+type APIError struct {
+	Status  int
+	Type    string // error type (Cencori has none)
+	Code    string
+	Message string
+	Param   string
+	// RetryAfter, if > 0, is written where the dialect puts it: GPT-Gob's
+	// body retry_after; a Retry-After header for the others.
+	RetryAfter int
+}
+
+// Error returns a Step that answers with e in dialect d's exact format.
+func (d Dialect) Error(e APIError) Step {
+	h := http.Header{"Content-Type": {"application/json"}}
+	var body any
+	switch d {
+	case GPTGob:
+		inner := map[string]any{"type": e.Type, "code": e.Code, "message": e.Message, "param": nil}
+		if e.Param != "" {
+			inner["param"] = e.Param
+		}
+		if e.RetryAfter > 0 {
+			inner["retry_after"] = e.RetryAfter
+		}
+		body = map[string]any{"error": inner}
+	case Cerebras:
+		body = map[string]any{"message": e.Message, "type": e.Type, "param": e.Param, "code": e.Code}
+	case Cencori:
+		body = map[string]any{"error": e.Message, "code": e.Code, "status": e.Status, "details": map[string]any{}}
+	default:
+		inner := map[string]any{"message": e.Message, "type": e.Type, "code": e.Code}
+		if e.Param != "" {
+			inner["param"] = e.Param
+		}
+		body = map[string]any{"error": inner}
+	}
+	if e.RetryAfter > 0 && d != GPTGob {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	b, _ := json.Marshal(body)
+	return Step{Status: e.Status, Header: h, Body: b}
+}
+
+// RateLimit returns the dialect's usual answer to too many requests, with a
+// wait hint of retryAfter seconds where the dialect gives one (SolidRusT's is
+// in the message only).
+func (d Dialect) RateLimit(retryAfter int) Step {
+	switch d {
+	case GPTGob:
+		return d.Error(APIError{Status: 429, Type: "rate_limit_exceeded", Code: "gremlin_in_the_pipes",
+			Message: "too many requests, tall one. come back in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
+	case Cencori:
+		return d.Error(APIError{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests in a short time period.", RetryAfter: retryAfter})
+	case SambaNova:
+		return d.Error(APIError{Status: 429, Type: "rate_limit_exceeded", Code: "insufficient_quota",
+			Message: "Access to the SambaNova Cloud API is rate limited depending on your subscription tier.", RetryAfter: retryAfter})
+	case SolidRusT:
+		return d.Error(APIError{Status: 429, Type: "rate_limit_error", Code: "rate_limit_exceeded",
+			Message: "Rate limit exceeded. Please retry after " + strconv.Itoa(retryAfter) + " seconds."})
+	case Cerebras:
+		return d.Error(APIError{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
+			Message: "Requests per minute limit exceeded - too many requests sent.", RetryAfter: retryAfter})
+	}
+	return d.Error(APIError{Status: 429, Type: "requests", Code: "rate_limit_exceeded",
+		Message: "Rate limit reached for requests. Please try again in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
+}
+
+// Quota returns the dialect's answer for an exhausted billing quota, which
+// must not be retried.
+func (d Dialect) Quota() Step {
+	switch d {
+	case GPTGob:
+		return d.Error(APIError{Status: 429, Type: "quota_exceeded", Code: "no_treasure_in_hoard", Message: "the hoard is empty. monthly quota gone."})
+	case Cencori:
+		return d.Error(APIError{Status: 403, Code: "INSUFFICIENT_CREDITS", Message: "Your organization has run out of credits."})
+	case Cerebras:
+		return d.Error(APIError{Status: 402, Type: "payment_required", Code: "payment_required", Message: "Payment required."})
+	}
+	return d.Error(APIError{Status: 429, Type: "insufficient_quota", Code: "insufficient_quota", Message: "You exceeded your current quota, please check your plan and billing details."})
+}
+
+// Overloaded returns the dialect's 503 answer.
+func (d Dialect) Overloaded(retryAfter int) Step {
+	switch d {
+	case GPTGob:
+		return d.Error(APIError{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier.", RetryAfter: retryAfter})
+	case Cencori:
+		return d.Error(APIError{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable.", RetryAfter: retryAfter})
+	}
+	return d.Error(APIError{Status: 503, Type: "service_unavailable", Code: "service_unavailable", Message: "Service temporarily unavailable.", RetryAfter: retryAfter})
+}
+
+// ServerError returns the dialect's 500 answer (for GPT-Gob, a generation
+// aborted mid-stream).
+func (d Dialect) ServerError() Step {
+	switch d {
+	case GPTGob:
+		return d.Error(APIError{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."})
+	case Cencori:
+		return d.Error(APIError{Status: 500, Code: "INTERNAL_ERROR", Message: "Server-side error."})
+	}
+	return d.Error(APIError{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."})
+}

@@ -1,0 +1,247 @@
+// Package llmretrytest is a fake LLM provider for tests: an httptest server
+// that answers chat completions, plays scripted errors in each provider's
+// format, enforces a server-side rate limit if asked, and logs every request
+// it receives.
+//
+//	srv := llmretrytest.NewServer()
+//	defer srv.Close()
+//	srv.Enqueue(llmretrytest.GPTGob.RateLimit(1)) // first request: 429, then success
+//	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", body)
+//
+// A Server is safe for simultaneous use by multiple goroutines.
+package llmretrytest
+
+import (
+	"crypto/sha256"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// KeyHeader is the request header that groups attempts: requests with the
+// same key and body count as attempts of one logical request.
+const KeyHeader = "Llmretrytest-Key"
+
+// Step is one scripted answer. The zero Step answers with a chat completion
+// (a stream of server-sent events if the request asked for "stream": true).
+type Step struct {
+	Status int         // 0 means 200 with a completion
+	Header http.Header // sent as is
+	Body   []byte      // sent as is when Status != 0
+
+	// Delay holds the answer back; the request's cancellation ends it.
+	Delay time.Duration
+	// Reset drops the connection with a TCP reset instead of answering.
+	Reset bool
+	// Cut sends the headers and the first CutAfter bytes of the body, then
+	// drops the connection, so the client sees a truncated body.
+	Cut      bool
+	CutAfter int
+}
+
+// Request is the log entry of one received request.
+type Request struct {
+	Seq      int // arrival order, from 1
+	Time     time.Time
+	Method   string
+	Path     string
+	Header   http.Header
+	BodyHash [32]byte // SHA-256 of the body as received
+	BodyLen  int
+	Key      string // the KeyHeader value
+	Attempt  int    // 1 for the first request with this key and body
+	Status   int    // the status answered; 0 for a reset
+}
+
+// Server is the fake provider.
+type Server struct {
+	// URL is the base URL, e.g. "http://127.0.0.1:41234".
+	URL string
+
+	srv *httptest.Server
+
+	mu       sync.Mutex // guards the fields below
+	script   []Step
+	respond  func(Request) Step
+	log      []Request
+	attempts map[attemptKey]int
+	conns    int
+	limit    *limiter
+	dialect  Dialect
+}
+
+type attemptKey struct {
+	key  string
+	hash [32]byte
+}
+
+// NewServer starts a fake provider on 127.0.0.1. Close it when done.
+func NewServer() *Server {
+	s := &Server{attempts: map[attemptKey]int{}}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
+		}
+	}
+	s.srv.Start()
+	s.URL = s.srv.URL
+	return s
+}
+
+// Start is NewServer for tests: the server is closed when t ends.
+func Start(t interface{ Cleanup(func()) }) *Server {
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// Client returns an http.Client that talks to the server directly.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Enqueue appends steps to the script: each request takes the next step;
+// when the script is empty, Respond's function or a success answers.
+func (s *Server) Enqueue(steps ...Step) {
+	s.mu.Lock()
+	s.script = append(s.script, steps...)
+	s.mu.Unlock()
+}
+
+// Respond sets a function that chooses the answer to each request that the
+// script does not cover. It is called on the server's goroutines.
+func (s *Server) Respond(f func(Request) Step) {
+	s.mu.Lock()
+	s.respond = f
+	s.mu.Unlock()
+}
+
+// Requests returns a copy of the request log, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.log...)
+}
+
+// Connections returns how many TCP connections clients have opened.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	req := Request{
+		Time:     time.Now(),
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		Header:   r.Header.Clone(),
+		BodyHash: sha256.Sum256(body),
+		BodyLen:  len(body),
+		Key:      r.Header.Get(KeyHeader),
+	}
+	s.mu.Lock()
+	k := attemptKey{req.Key, req.BodyHash}
+	s.attempts[k]++
+	req.Attempt = s.attempts[k]
+	req.Seq = len(s.log) + 1
+	var step Step
+	scripted := false
+	if len(s.script) > 0 {
+		step, s.script = s.script[0], s.script[1:]
+		scripted = true
+	}
+	respond := s.respond
+	var limited *Step
+	if s.limit != nil && !scripted {
+		limited = s.limit.admit(req, s.dialect)
+	}
+	s.mu.Unlock()
+
+	switch {
+	case limited != nil:
+		step = *limited
+	case !scripted && respond != nil:
+		step = respond(req)
+	}
+	if step.Delay > 0 {
+		t := time.NewTimer(step.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	req.Status = step.Status
+	if step.Status == 0 && !step.Reset {
+		req.Status = http.StatusOK
+	}
+	s.mu.Lock()
+	s.log = append(s.log, req)
+	s.mu.Unlock()
+	s.write(w, r, step, body)
+}
+
+func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBody []byte) {
+	if step.Reset {
+		reset(w)
+		return
+	}
+	status, payload := step.Status, step.Body
+	h := w.Header()
+	for k, v := range step.Header {
+		h[k] = v
+	}
+	if status == 0 {
+		status = http.StatusOK
+		if isStream(reqBody) {
+			h.Set("Content-Type", "text/event-stream")
+			payload = streamBody()
+		} else {
+			h.Set("Content-Type", "application/json")
+			payload = completionBody()
+		}
+	}
+	if h.Get("X-Request-Id") == "" {
+		h.Set("X-Request-Id", "req_"+strconv.FormatUint(uint64(time.Now().UnixNano()), 36))
+	}
+	if !step.Cut {
+		h.Set("Content-Length", strconv.Itoa(len(payload)))
+		w.WriteHeader(status)
+		w.Write(payload)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(payload)))
+	w.WriteHeader(status)
+	n := min(max(step.CutAfter, 0), len(payload))
+	w.Write(payload[:n])
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	panic(http.ErrAbortHandler) // closes the connection mid-body
+}
+
+// reset closes the connection with a TCP RST before any response.
+func reset(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}

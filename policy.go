@@ -1,0 +1,127 @@
+package llmretry
+
+import (
+	"maps"
+	"time"
+)
+
+// Defaults of a [Policy] whose fields are zero.
+const (
+	DefaultMaxRetries = 2                      // 3 attempts, like the providers' own SDKs
+	DefaultBaseDelay  = 500 * time.Millisecond // first backoff step
+	DefaultMaxDelay   = 8 * time.Second        // longest backoff step
+	DefaultMaxWait    = 60 * time.Second       // longest server wait hint that is honored
+)
+
+// Policy is everything provider-specific: what codes mean, how often and how
+// long to retry, how long a server may ask us to wait, and how fast to send.
+// Zero fields mean the default given in each field's comment, so
+// &Policy{Name: "mine"} is a generic policy.
+//
+// The built-in policies ([Generic], [GPTGob], [Cerebras], …) return a new
+// Policy on every call; change its fields freely before handing it to a
+// [Transport]. A Policy must not be changed once a Transport uses it.
+// Its methods are safe for simultaneous use by multiple goroutines.
+type Policy struct {
+	// Name identifies the policy in logs, hooks, errors and pacing keys.
+	Name string
+
+	// MaxRetries is how many times a failed attempt is retried.
+	// If zero, DefaultMaxRetries (2) is used; a negative value disables retries.
+	MaxRetries int
+
+	// BaseDelay and MaxDelay shape the exponential backoff used when the
+	// server gives no wait hint. If zero, DefaultBaseDelay (0.5 s) and
+	// DefaultMaxDelay (8 s) are used.
+	BaseDelay, MaxDelay time.Duration
+
+	// Jitter randomises the backoff; the zero value is EqualJitter.
+	Jitter Jitter
+
+	// Backoff, if non-nil, replaces the exponential backoff entirely.
+	Backoff BackoffFunc
+
+	// MaxWait is the longest server wait hint (Retry-After and the like)
+	// that is honored. A longer hint makes the Transport return the response
+	// at once instead of sleeping. If zero, DefaultMaxWait (60 s) is used.
+	MaxWait time.Duration
+
+	// AttemptTimeout bounds how long one attempt may wait for the response
+	// headers (an LLM's non-streaming answer arrives with its headers, so this
+	// bounds the generation). An attempt that times out is retried; reading
+	// the body of the returned response is not bounded by it. Zero means no
+	// per-attempt bound: only the request's context limits the attempt.
+	AttemptTimeout time.Duration
+
+	// Codes maps lower-case error codes and error types, as found in the
+	// response body, to rules. The body's code is looked up first, then its
+	// type; codes not found here fall back to the generic table of
+	// OpenAI-compatible codes, then to Statuses, then to the status's class.
+	Codes map[string]Rule
+
+	// Statuses maps HTTP statuses to rules for error responses whose body
+	// names no known code or type.
+	Statuses map[int]Rule
+
+	// Limits configures client-side pacing. The zero value paces nothing,
+	// but still learns limits from rate-limit headers and cools down after
+	// a 429; see Limits.
+	Limits Limits
+}
+
+// Clone returns a deep copy of p that can be changed without affecting p.
+func (p *Policy) Clone() *Policy {
+	c := *p
+	c.Codes = maps.Clone(p.Codes)
+	c.Statuses = maps.Clone(p.Statuses)
+	return &c
+}
+
+func (p *Policy) name() string {
+	if p == nil || p.Name == "" {
+		return "generic"
+	}
+	return p.Name
+}
+
+func (p *Policy) maxRetries() int {
+	switch {
+	case p == nil || p.MaxRetries == 0:
+		return DefaultMaxRetries
+	case p.MaxRetries < 0:
+		return 0
+	}
+	return p.MaxRetries
+}
+
+func (p *Policy) maxWait() time.Duration {
+	if p == nil || p.MaxWait <= 0 {
+		return DefaultMaxWait
+	}
+	return p.MaxWait
+}
+
+func (p *Policy) attemptTimeout() time.Duration {
+	if p == nil {
+		return 0
+	}
+	return p.AttemptTimeout
+}
+
+// backoff is the wait before retry number retry when there is no hint.
+func (p *Policy) backoff(retry int, r float64) time.Duration {
+	if p != nil && p.Backoff != nil {
+		return p.Backoff(retry)
+	}
+	base, max, j := DefaultBaseDelay, DefaultMaxDelay, EqualJitter
+	if p != nil {
+		j = p.Jitter
+		if p.BaseDelay > 0 {
+			base = p.BaseDelay
+		}
+		if p.MaxDelay > 0 {
+			max = p.MaxDelay
+		}
+	}
+	return Exponential(base, max, j, retry, r)
+}
