@@ -197,8 +197,8 @@ func peekBody(resp *http.Response) []byte {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil
 	}
-	if pb, ok := resp.Body.(*peekedBody); ok && pb.off == 0 {
-		return pb.prefix // classified before (e.g. by a hook); do not read further
+	if pb, ok := resp.Body.(*peekedBody); ok {
+		return pb.prefix // classified before (e.g. CheckRetry, then Backoff): same bytes
 	}
 	size := int64(maxErrorBody)
 	if resp.ContentLength >= 0 && resp.ContentLength < size {

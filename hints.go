@@ -197,7 +197,7 @@ func parseGoDuration(v string) (time.Duration, bool) {
 // "Please try again in 1.5s.", "come back in 12s", "try again in 6m0s",
 // "retry in 250ms". Only phrases that start with retry/try again/come back/wait
 // count, so a number elsewhere in the message is never taken for a wait.
-var messageHint = regexp.MustCompile(`(?i)\b(?:retry|try again|come back|wait)\b[^0-9.]{0,20}?` +
+var messageHint = regexp.MustCompile(`(?i)\b(?:retry|try again|come back|wait)\b[^0-9.\-]{0,20}?` +
 	`((?:\d+(?:\.\d+)?(?:h|ms|m|s))+|\d+(?:\.\d+)?)\s*(milliseconds?|seconds?|secs?|minutes?|mins?)?\b`)
 
 // parseMessageHint returns the wait named in msg, if any.

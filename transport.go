@@ -290,8 +290,11 @@ func (t *Transport) random() float64 {
 	if t.rand != nil {
 		return t.rand()
 	}
-	return rand.Float64()
+	return randFloat()
 }
+
+// randFloat is the goroutine-safe random source of math/rand/v2.
+func randFloat() float64 { return rand.Float64() }
 
 // wait sleeps for d or until ctx is done, whichever is first.
 func (t *Transport) wait(ctx context.Context, d time.Duration) error {

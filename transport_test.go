@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -338,7 +339,9 @@ func TestRoundTripReusesConnections(t *testing.T) {
 
 func TestRoundTripPermanentTransportErrorsAreNotRetried(t *testing.T) {
 	t.Parallel()
-	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tls := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tls.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is the point
+	tls.StartTLS()
 	defer tls.Close()
 	var attempts int
 	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) { attempts++ }}

@@ -1,0 +1,158 @@
+package llmretry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func response(status int, h http.Header, body string) *http.Response {
+	if h == nil {
+		h = http.Header{}
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}
+}
+
+// TestParseErrorBody covers every error shape in ../shared/providers/.
+func TestParseErrorBody(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		body string
+		want errorBody
+	}{
+		{"GPT-Gob nested with retry_after (gptgob.md)",
+			`{"error":{"type":"rate_limit_exceeded","code":"gremlin_in_the_pipes","message":"too many requests, tall one. come back in 12s.","param":null,"retry_after":12}}`,
+			errorBody{Type: "rate_limit_exceeded", Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 12s.", RetryAfter: 12 * time.Second, HasRetryAfter: true}},
+		{"SambaNova nested with param (sambanova.md)",
+			`{"error":{"message":"Decimal above maximum value. Expected a value between 0 and 1, but got 100 instead.","type":"invalid_request_error","param":"top_p","code":"decimal_above_max_value"}}`,
+			errorBody{Type: "invalid_request_error", Code: "decimal_above_max_value", Param: "top_p", Message: "Decimal above maximum value. Expected a value between 0 and 1, but got 100 instead."}},
+		{"Cencori flat (cencori.md)",
+			`{"error":"Error message describing what went wrong","code":"ERROR_CODE","status":400,"details":{}}`,
+			errorBody{Code: "ERROR_CODE", Message: "Error message describing what went wrong"}},
+		{"SolidRusT nested (solidrust.md)",
+			`{"error":{"message":"Rate limit exceeded. Please retry after 60 seconds.","type":"rate_limit_error","code":"rate_limit_exceeded"}}`,
+			errorBody{Type: "rate_limit_error", Code: "rate_limit_exceeded", Message: "Rate limit exceeded. Please retry after 60 seconds."}},
+		{"top-level fields", `{"message":"no such model","type":"invalid_request_error","param":"model","code":"model_not_found"}`,
+			errorBody{Type: "invalid_request_error", Code: "model_not_found", Param: "model", Message: "no such model"}},
+		{"numeric code", `{"error":{"code":429,"message":"slow down"}}`, errorBody{Code: "429", Message: "slow down"}},
+		{"numeric top-level code", `{"code":1008,"msg":"x"}`, errorBody{Code: "1008"}},
+		{"Anthropic", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
+			errorBody{Type: "overloaded_error", Message: "Overloaded"}},
+		{"FastAPI detail", `{"detail":"Not authenticated"}`, errorBody{Message: "Not authenticated"}},
+		{"retry_after as string", `{"error":{"retry_after":"2.5"}}`, errorBody{RetryAfter: 2500 * time.Millisecond, HasRetryAfter: true}},
+		{"retry_after as duration", `{"retry_after":"3s"}`, errorBody{RetryAfter: 3 * time.Second, HasRetryAfter: true}},
+		{"negative retry_after ignored", `{"retry_after":-3}`, errorBody{}},
+		{"null fields", `{"error":{"type":null,"code":null,"message":null}}`, errorBody{}},
+		{"object where a string belongs", `{"error":{"code":{"x":1},"message":["a"]}}`, errorBody{}},
+		{"not JSON", `<html><body>502 Bad Gateway</body></html>`, errorBody{}},
+		{"truncated JSON", `{"error":{"type":"rate_limit`, errorBody{}},
+		{"JSON array", `[{"error":{"code":"x"}}]`, errorBody{}},
+		{"empty", ``, errorBody{}},
+	}
+	for _, tt := range tests {
+		if got := parseErrorBody([]byte(tt.body)); got != tt.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		policy     *Policy
+		status     int
+		header     http.Header
+		body       string
+		wantClass  Class
+		wantRetry  bool
+		wantWait   time.Duration
+		wantSource HintSource
+	}{
+		{"200", nil, 200, nil, `{"error":"ignored"}`, OK, false, 0, NoHint},
+		{"429 rate_limit_exceeded", nil, 429, nil, `{"error":{"code":"rate_limit_exceeded"}}`, RateLimited, true, 0, NoHint},
+		{"429 quota_exceeded", nil, 429, nil, `{"error":{"type":"quota_exceeded"}}`, QuotaExhausted, false, 0, NoHint},
+		{"429 insufficient_quota generic", nil, 429, nil, `{"error":{"code":"insufficient_quota"}}`, QuotaExhausted, false, 0, NoHint},
+		{"429 insufficient_quota SambaNova", SambaNova(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, RateLimited, true, 0, NoHint},
+		{"code case-insensitive", Cencori(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, QuotaExhausted, false, 0, NoHint},
+		{"code before type", GPTGob(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ModelOverloaded, true, 0, NoHint},
+		{"unknown code falls to status", nil, 503, nil, `{"error":{"code":"weird"}}`, Overloaded, true, 0, NoHint},
+		{"numeric code falls to status", nil, 500, nil, `{"error":{"code":500}}`, ServerError, true, 0, NoHint},
+		{"garbage body", nil, 502, nil, `<html>`, ServerError, true, 0, NoHint},
+		{"501 is permanent", nil, 501, nil, ``, InvalidRequest, false, 0, NoHint},
+		{"Retry-After over body", nil, 429, http.Header{"Retry-After": {"3"}}, `{"retry_after":9}`, RateLimited, true, 3 * time.Second, HintRetryAfter},
+		{"bad Retry-After falls to body", nil, 429, http.Header{"Retry-After": {"-1"}}, `{"retry_after":9}`, RateLimited, true, 9 * time.Second, HintBody},
+		{"reset only for rate limits", nil, 503, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, Overloaded, true, 0, NoHint},
+		{"reset for 429", nil, 429, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, RateLimited, true, 20 * time.Second, HintRateLimitReset},
+		{"message last", nil, 429, nil, `{"error":{"message":"Please retry after 60 seconds."}}`, RateLimited, true, time.Minute, HintMessage},
+		{"x-should-retry false", nil, 500, http.Header{"X-Should-Retry": {"false"}}, ``, ServerError, false, 0, NoHint},
+		{"x-should-retry true", nil, 400, http.Header{"X-Should-Retry": {"True"}}, ``, InvalidRequest, true, 0, NoHint},
+		{"x-should-retry garbage ignored", nil, 400, http.Header{"X-Should-Retry": {"maybe"}}, ``, InvalidRequest, false, 0, NoHint},
+		{"rule override", &Policy{Codes: map[string]Rule{"conflict_error": {Class: Conflict, Retry: RetryAlways}}}, 409, nil,
+			`{"error":{"type":"conflict_error"}}`, Conflict, true, 0, NoHint},
+		{"status override", &Policy{Statuses: map[int]Rule{500: {Class: ServerError, Retry: RetryNever}}}, 500, nil, ``, ServerError, false, 0, NoHint},
+	}
+	for _, tt := range tests {
+		v := tt.policy.classify(response(tt.status, tt.header, tt.body), nil, testNow)
+		if v.Class != tt.wantClass || v.Retryable != tt.wantRetry || v.RetryAfter != tt.wantWait || v.Hint != tt.wantSource {
+			t.Errorf("%s: got class %v retry %v wait %v (%v); want %v %v %v (%v)", tt.name,
+				v.Class, v.Retryable, v.RetryAfter, v.Hint, tt.wantClass, tt.wantRetry, tt.wantWait, tt.wantSource)
+		}
+	}
+}
+
+// TestClassifyKeepsBody checks that the caller reads exactly the bytes sent,
+// including a read error that happened while classifying.
+func TestClassifyKeepsBody(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("connection reset mid-body")
+	payload := bytes.Repeat([]byte("0123456789"), 10000)
+	resp := &http.Response{StatusCode: 500, Header: http.Header{}, ContentLength: -1,
+		Body: io.NopCloser(io.MultiReader(bytes.NewReader(payload[:100]), &errReader{boom}))}
+	(*Policy)(nil).Classify(resp, nil)
+	got, err := io.ReadAll(resp.Body)
+	if !bytes.Equal(got, payload[:100]) || !errors.Is(err, boom) {
+		t.Errorf("read %d bytes, err %v; want the 100 bytes sent, then %v", len(got), err, boom)
+	}
+
+	resp = response(500, nil, string(payload))
+	Generic().Classify(resp, nil)
+	Generic().Classify(resp, nil) // twice: must not lose or repeat bytes
+	if got, _ := io.ReadAll(resp.Body); !bytes.Equal(got, payload) {
+		t.Errorf("read %d bytes, want the %d sent", len(got), len(payload))
+	}
+}
+
+type errReader struct{ err error }
+
+func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func TestClassifyError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err       error
+		wantClass Class
+		wantRetry bool
+	}{
+		{errors.New("read: connection reset by peer"), Connection, true},
+		{&attemptTimeoutError{timeout: time.Second, err: errors.New("x")}, Timeout, true},
+		{errors.New("unsupported protocol scheme \"ftp\""), Connection, false},
+		{errors.New("x509: certificate is not trusted"), Connection, false},
+		{canceledErr(), Canceled, false},
+	}
+	for _, tt := range tests {
+		v := classifyError(tt.err)
+		if v.Class != tt.wantClass || v.Retryable != tt.wantRetry || v.Err == nil {
+			t.Errorf("classifyError(%v) = %v retry %v; want %v %v", tt.err, v.Class, v.Retryable, tt.wantClass, tt.wantRetry)
+		}
+	}
+}
+
+func canceledErr() error { return fmt.Errorf("wrapped: %w", context.Canceled) }

@@ -1,0 +1,68 @@
+// Package llmretry makes calls to LLM inference APIs survive rate limits,
+// overload and flaky networks. Its [Transport] is an http.RoundTripper that
+// sits under any http.Client or SDK:
+//
+//	client := &http.Client{Transport: &llmretry.Transport{}}
+//
+// # What it does with each request
+//
+// It picks a [Policy] by the request's host, makes the body replayable
+// (GetBody, or a bounded buffer), waits for the client-side pacer, and sends
+// the attempt. It classifies the outcome by HTTP status and by the JSON error
+// body's type and code into a [Class] — so that 429 rate_limit_exceeded is
+// retried and 429 quota_exceeded is not — and retries what is worth retrying
+// after the server's wait hint, or else after a jittered exponential backoff,
+// as long as the wait ends before the request's deadline.
+//
+// When retries end, the last response is returned with a nil error and its
+// body intact: SDKs parse their own errors. Set [Transport].ReturnErrors to get
+// an [*APIError] instead, or build one from a response with [ParseError].
+//
+// # Wait hints
+//
+// The first valid hint wins, in this order (see [HintSource]):
+// retry-after-ms; Retry-After (delta-seconds, fractions, HTTP-date); a
+// retry_after field in the JSON body; for rate limits only, the reset headers
+// (X-RateLimit-Reset[-Requests|-Tokens], RateLimit-Reset) as Unix seconds or
+// milliseconds, delta-seconds, Go durations ("6m0s") or RFC 3339 times; and
+// last a phrase in the error message ("Please retry after 60 seconds.").
+// Negative, unparsable and absurd (over a year) values are ignored. A hint
+// longer than the policy's MaxWait, or a wait that would end after the
+// context's deadline, makes the Transport return the response at once rather
+// than sleep. The X-Should-Retry: true|false header overrides the class.
+//
+// # Providers
+//
+// [Generic] suits any OpenAI-compatible API. [GPTGob], [Cerebras],
+// [SambaNova], [Cencori] and [SolidRusT] follow those providers' published
+// error references. Route hosts to policies with [Transport].Hosts; derive a
+// policy from a built-in one by changing its fields:
+//
+//	gob := llmretry.GPTGob()
+//	gob.MaxRetries = 4
+//	gob.Codes["gremlin_in_the_pipes"] = llmretry.Rule{Class: llmretry.RateLimited, Retry: llmretry.RetryNever}
+//
+// # Per-request control
+//
+// [WithMaxRetries], [WithoutRetry], [WithAttemptTimeout] and [WithPolicy]
+// return contexts that change how one request is treated.
+//
+// # Errors
+//
+// Use errors.As to get an [*APIError] from a client error when ReturnErrors is
+// set; its Class says what happened and Retryable whether waiting would help.
+// A pacing wait that cannot end before the deadline fails with an error that
+// matches [ErrDeadline] under errors.Is. Cancelling the request's context
+// stops any wait at once and returns the context's error.
+// No error, log line or hook event contains a credential.
+//
+// # Observability
+//
+// [Transport].OnAttempt is called after every attempt with an [AttemptInfo];
+// [Transport].Logger logs attempts with log/slog.
+//
+// # go-retryablehttp
+//
+// [CheckRetry] and [Backoff] plug this package's classification and hints into
+// a retryablehttp.Client.
+package llmretry

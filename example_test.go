@@ -1,0 +1,110 @@
+package llmretry_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"strings"
+
+	"github.com/llmretry/llmretry"
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// Wrap http.DefaultTransport (the zero Transport does) and use the client as
+// usual: a 429 with a wait hint is retried after the hint, and the caller
+// sees the success.
+func Example() {
+	srv := llmretrytest.NewServer() // stands in for https://api.example.com
+	defer srv.Close()
+	srv.Enqueue(llmretrytest.Step{Status: 429, Header: http.Header{"Retry-After-Ms": {"20"}},
+		Body: []byte(`{"error":{"type":"requests","code":"rate_limit_exceeded","message":"slow down"}}`)})
+
+	client := &http.Client{Transport: &llmretry.Transport{}}
+
+	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"Hi"}]}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.StatusCode, "after", len(srv.Requests()), "attempts")
+	// Output: 200 after 2 attempts
+}
+
+// One Transport serves several providers, each with its own policy, chosen by
+// the request's host.
+func ExampleTransport_hosts() {
+	gob := llmretry.GPTGob()
+	gob.MaxRetries = 4 // derive from a built-in policy and change what you need
+
+	client := &http.Client{Transport: &llmretry.Transport{
+		Hosts: map[string]*llmretry.Policy{
+			"api.gptgob.example": gob,
+			"api.cencori.example":    llmretry.Cencori(),
+		},
+	}}
+	_ = client
+	fmt.Println(gob.Name, gob.MaxRetries)
+	// Output: gptgob 4
+}
+
+// Per-request overrides travel in the request's context.
+func ExampleWithoutRetry() {
+	srv := llmretrytest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+
+	client := &http.Client{Transport: &llmretry.Transport{}}
+	ctx := llmretry.WithoutRetry(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{}`))
+	resp, err := client.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, "after", len(srv.Requests()), "attempt")
+	// Output: 500 after 1 attempt
+}
+
+// With ReturnErrors, a final error response comes back as an *APIError that
+// says what went wrong and whether waiting would help.
+func ExampleAPIError() {
+	srv := llmretrytest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(llmretrytest.GPTGob.Quota())
+
+	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.GPTGob(), ReturnErrors: true}}
+	_, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
+
+	var apiErr *llmretry.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Class, apiErr.Code, apiErr.Retryable)
+	}
+	// Output: 429 quota_exhausted no_treasure_in_hoard false
+}
+
+// ParseError reads an error response that the Transport returned (after its
+// retries), without consuming the body, for code that works with responses.
+func ExampleParseError() {
+	srv := llmretrytest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(llmretrytest.Cencori.Error(llmretrytest.APIError{Status: 403, Code: "SECURITY_VIOLATION", Message: "Request blocked due to security filters."}))
+
+	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.Cencori()}}
+	resp, err := client.Post(srv.URL+"/api/ai/chat", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if e := llmretry.ParseError(resp, llmretry.Cencori()); e != nil {
+		fmt.Println(e.Class, e.Message)
+	}
+	body, _ := io.ReadAll(resp.Body) // still all there
+	fmt.Println(len(body) > 0)
+	// Output:
+	// content_filtered Request blocked due to security filters.
+	// true
+}

@@ -1,0 +1,44 @@
+package llmretry
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// CheckRetry returns a retryablehttp.CheckRetry that decides with policy p
+// (nil means [Generic]), for users of retryablehttp.Client who want this
+// package's classification without its Transport:
+//
+//	c := retryablehttp.NewClient()
+//	c.CheckRetry = llmretry.CheckRetry(llmretry.GPTGob())
+//	c.Backoff = llmretry.Backoff(llmretry.GPTGob())
+//
+// The response body stays readable in full after the check.
+func CheckRetry(p *Policy) retryablehttp.CheckRetry {
+	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if ctx.Err() != nil {
+			return false, ctx.Err() // cancellation is final
+		}
+		v := p.Classify(resp, err)
+		return v.Retryable, nil
+	}
+}
+
+// Backoff returns a retryablehttp.Backoff that waits as the server asks
+// (Retry-After, retry-after-ms, the body's retry_after, reset headers, the
+// message) when it does, and otherwise as policy p's backoff says. The
+// client's RetryWaitMin and RetryWaitMax are ignored in favour of p's
+// BaseDelay and MaxDelay; a hint is capped at p's MaxWait.
+func Backoff(p *Policy) retryablehttp.Backoff {
+	return func(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
+		if resp != nil {
+			if v := p.Classify(resp, nil); v.Hint != NoHint && v.RetryAfter > 0 {
+				return min(v.RetryAfter, p.maxWait())
+			}
+		}
+		return p.backoff(attemptNum+1, randFloat())
+	}
+}
