@@ -42,8 +42,8 @@ func ExampleTransport_hosts() {
 
 	client := &http.Client{Transport: &llmretry.Transport{
 		Hosts: map[string]*llmretry.Policy{
-			"api.gptgob.example": gob,
-			"api.cencori.example":    llmretry.Cencori(),
+			"api.gptgob.example":  gob,
+			"api.cencori.example": llmretry.Cencori(),
 		},
 	}}
 	_ = client

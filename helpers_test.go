@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -92,3 +93,11 @@ type countingBody struct {
 func (c *countingBody) Close() error { c.closes.Add(1); return nil }
 
 func hash(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+func bg() context.Context { return context.Background() }
+
+func timeoutCtx(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

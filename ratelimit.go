@@ -2,20 +2,251 @@ package llmretry
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// Limits configures client-side pacing for a policy.
-type Limits struct{}
+// Limits configures client-side pacing for a [Policy]: the provider's limits
+// for one API key, so that requests wait here instead of earning 429s.
+// The zero value configures no limit; the Transport then still learns limits
+// from the provider's rate-limit headers and pauses all requests on a key
+// after a 429 (see [Transport]).
+type Limits struct {
+	// RequestsPerMinute paces requests; 0 means no configured limit.
+	RequestsPerMinute float64
+	// RequestBurst is how many requests may go at once after a quiet spell.
+	// If zero, a second's worth of RequestsPerMinute (at least 1).
+	RequestBurst int
 
-// pacerSet holds the pacers of a Transport, keyed by policy and credential.
-type pacerSet struct{}
+	// TokensPerMinute paces tokens, as estimated by Cost; 0 means none.
+	TokensPerMinute float64
+	// TokenBurst is the token bucket's size. If zero, ten seconds' worth of
+	// TokensPerMinute. A request that costs more waits for a full bucket.
+	TokenBurst int
 
-type pacer struct{}
+	// MaxInFlight caps the requests on one key awaiting their response
+	// (until the response body is closed); 0 means no cap.
+	MaxInFlight int
 
-func (s *pacerSet) get(p *Policy, req *http.Request) *pacer { return nil }
+	// Cost estimates a request's tokens from its method, URL and body; nil
+	// means [EstimateTokens]. It is called only when tokens are paced.
+	Cost func(req *http.Request, body []byte) int
 
-func (p *pacer) wait(ctx context.Context, req *http.Request, now time.Time) error { return nil }
+	// Limiter keeps the buckets. If nil, each Transport keeps its own in
+	// memory; a shared one (see the redislimit module) paces many
+	// processes that share one API key.
+	Limiter Limiter
 
-func (p *pacer) observe(resp *http.Response, v Verdict, now time.Time) {}
+	// DisableLearning turns off learning limits from X-RateLimit-* headers,
+	// the first request's probe, and the adaptive slow-down after 429s
+	// without hints. Pauses after 429s with hints still apply.
+	DisableLearning bool
+}
+
+func (l *Limits) configured() bool {
+	return l.RequestsPerMinute > 0 || l.TokensPerMinute > 0 || l.MaxInFlight > 0
+}
+
+// Limit is the pace a [Limiter] enforces for one key. A zero or negative
+// rate means that dimension is not limited.
+type Limit struct {
+	RequestRate  rate.Limit // requests per second
+	RequestBurst int
+	TokenRate    rate.Limit // tokens per second
+	TokenBurst   int
+}
+
+// limit turns the configured Limits into a Limit.
+func (l *Limits) limit() Limit {
+	var lim Limit
+	if l.RequestsPerMinute > 0 {
+		lim.RequestRate = rate.Limit(l.RequestsPerMinute / 60)
+		lim.RequestBurst = l.RequestBurst
+		if lim.RequestBurst <= 0 {
+			lim.RequestBurst = max(1, int(l.RequestsPerMinute/60))
+		}
+	}
+	if l.TokensPerMinute > 0 {
+		lim.TokenRate = rate.Limit(l.TokensPerMinute / 60)
+		lim.TokenBurst = l.TokenBurst
+		if lim.TokenBurst <= 0 {
+			lim.TokenBurst = max(1, int(l.TokensPerMinute/6))
+		}
+	}
+	return lim
+}
+
+// A Limiter keeps the token buckets and cooldowns of pacing keys. A key names
+// a provider and a credential (a hash of it, never the credential itself).
+// Implementations must be safe for simultaneous use by multiple goroutines.
+type Limiter interface {
+	// Wait blocks until one request costing tokens may be sent under key at
+	// limit, and until any pause of key has ended. It returns ctx's error if
+	// ctx ends first, having given back what it reserved, and an error
+	// matching ErrDeadline, without waiting, if the wait cannot end before
+	// ctx's deadline.
+	Wait(ctx context.Context, key string, limit Limit, tokens int) error
+	// Pause holds every request under key until until (the provider's
+	// reset time), and empties its buckets so that waiting requests are
+	// released at the paced rate afterwards, not all at once.
+	Pause(ctx context.Context, key string, until time.Time) error
+}
+
+// MemoryLimiter is a [Limiter] that keeps its buckets in memory, built on
+// golang.org/x/time/rate. Its zero value is ready to use. It is safe for
+// simultaneous use by multiple goroutines.
+type MemoryLimiter struct {
+	mu      sync.RWMutex // guards buckets
+	buckets map[string]*buckets
+
+	// Test seams, set by a Transport for its own limiter; nil means real time.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (m *MemoryLimiter) clock() time.Time {
+	if m.now != nil {
+		return m.now()
+	}
+	return time.Now()
+}
+
+func (m *MemoryLimiter) wait(ctx context.Context, d time.Duration) error {
+	if m.sleep != nil {
+		return m.sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
+}
+
+// buckets is the state of one key.
+type buckets struct {
+	mu     sync.Mutex // guards all fields
+	req    *rate.Limiter
+	tok    *rate.Limiter
+	paused time.Time
+}
+
+var _ Limiter = (*MemoryLimiter)(nil)
+
+func (m *MemoryLimiter) get(key string) *buckets {
+	m.mu.RLock()
+	b := m.buckets[key]
+	m.mu.RUnlock()
+	if b != nil {
+		return b
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b = m.buckets[key]
+	if b == nil {
+		if m.buckets == nil {
+			m.buckets = map[string]*buckets{}
+		}
+		b = &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
+		m.buckets[key] = b
+	}
+	return b
+}
+
+// Wait implements Limiter.
+func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, tokens int) error {
+	b := m.get(key)
+	for {
+		now := m.clock()
+		delay, cancel := b.reserve(now, limit, tokens)
+		if delay <= 0 {
+			return nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
+			if cancel != nil {
+				cancel(now)
+			}
+			return fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
+		}
+		if err := m.wait(ctx, delay); err != nil {
+			if cancel != nil {
+				cancel(m.clock())
+			}
+			return err
+		}
+		if cancel == nil {
+			continue // waited out a pause: now take a token
+		}
+		return nil
+	}
+}
+
+// reserve takes a request token and tokens from b's buckets at now, or, if
+// key is paused, nothing. It returns how long to wait, and a func that gives
+// back what it took (nil when it took nothing).
+func (b *buckets) reserve(now time.Time, limit Limit, tokens int) (time.Duration, func(time.Time)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Before(b.paused) {
+		return b.paused.Sub(now), nil
+	}
+	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
+		return 0, nil // nothing to pace: no reservation, no allocation
+	}
+	setLimit(&b.req, now, limit.RequestRate, limit.RequestBurst)
+	setLimit(&b.tok, now, limit.TokenRate, limit.TokenBurst)
+	req, tok := b.req, b.tok
+	r1 := req.ReserveN(now, 1)
+	r2 := tok.ReserveN(now, min(max(tokens, 1), tok.Burst()))
+	delay := max(r1.DelayFrom(now), r2.DelayFrom(now))
+	return delay, func(at time.Time) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		r1.CancelAt(at)
+		r2.CancelAt(at)
+	}
+}
+
+// setLimit applies a rate and burst to *l; r ≤ 0 means none. A bucket that
+// was unlimited starts full at its new limit.
+func setLimit(l **rate.Limiter, now time.Time, r rate.Limit, burst int) {
+	if r <= 0 || math.IsInf(float64(r), 1) {
+		r, burst = rate.Inf, 1
+	}
+	burst = max(burst, 1)
+	cur := *l
+	if cur.Limit() == rate.Inf && r != rate.Inf {
+		*l = rate.NewLimiter(r, burst)
+		return
+	}
+	if cur.Limit() != r {
+		cur.SetLimitAt(now, r)
+	}
+	if cur.Burst() != burst {
+		cur.SetBurstAt(now, burst)
+	}
+}
+
+// Pause implements Limiter.
+func (m *MemoryLimiter) Pause(_ context.Context, key string, until time.Time) error {
+	m.get(key).pause(m.clock(), until)
+	return nil
+}
+
+func (b *buckets) pause(now, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !until.After(b.paused) {
+		return
+	}
+	b.paused = until
+	// Empty the buckets: they refill during the pause at their rate, so at
+	// most the refilled tokens go at once when it ends.
+	for _, l := range [...]*rate.Limiter{b.req, b.tok} {
+		if l.Limit() != rate.Inf {
+			if n := int(l.TokensAt(now)); n > 0 {
+				l.ReserveN(now, n)
+			}
+		}
+	}
+}

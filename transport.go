@@ -73,7 +73,7 @@ type Transport struct {
 	builtins map[string]*Policy // built-in host routes, made once
 	generic  *Policy            // the policy when none is configured
 
-	pacers pacerSet
+	pacers pacerSet // pacing state per policy and credential
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -96,7 +96,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	pacer := t.pacers.get(pol, req)
+	pacer := t.pacers.get(t, pol, req)
+	cost := 1
+	if pacer != nil {
+		cost = pacer.cost(req, body, t.maxBodyBuffer())
+	}
 	r := req
 	if body.first != nil {
 		r = withBody(req, body.first)
@@ -104,7 +108,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	for attempt := 1; ; attempt++ {
 		if pacer != nil {
-			if err := pacer.wait(ctx, req, t.clock()); err != nil {
+			if err := pacer.wait(ctx, cost); err != nil {
 				closeBody(r.Body)
 				return nil, err
 			}
@@ -117,7 +121,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			v.Message = redact(v.Message, req.Header)
 		}
 		if pacer != nil {
-			pacer.observe(resp, v, now)
+			pacer.observe(ctx, resp, v, now)
 		}
 		a := AttemptInfo{Attempt: attempt, Verdict: v, Elapsed: now.Sub(start)}
 		a.Decision, a.Wait = t.decide(ctx, pol, v, attempt, maxRetries, body.replayable, now)
@@ -130,10 +134,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.report(ctx, req, pol, a)
 		if a.Decision != Retry {
-			return t.finish(pol, resp, v, err, attempt)
+			return t.finish(pol, pacer, resp, v, err, attempt)
 		}
 
 		discard(resp)
+		if pacer != nil {
+			pacer.release()
+		}
 		if err := t.wait(ctx, a.Wait); err != nil {
 			closeBody(next)
 			return nil, err
@@ -172,15 +179,37 @@ func (t *Transport) decide(ctx context.Context, pol *Policy, v Verdict, attempt,
 }
 
 // finish returns the last attempt's outcome to the caller.
-func (t *Transport) finish(pol *Policy, resp *http.Response, v Verdict, err error, attempts int) (*http.Response, error) {
+func (t *Transport) finish(pol *Policy, pacer *pacer, resp *http.Response, v Verdict, err error, attempts int) (*http.Response, error) {
 	if err != nil || resp == nil {
+		if pacer != nil {
+			pacer.release()
+		}
 		return nil, err
 	}
 	if t.ReturnErrors && resp.StatusCode >= 400 {
 		discard(resp)
+		if pacer != nil {
+			pacer.release()
+		}
 		return nil, newAPIError(pol, v, attempts)
 	}
+	if pacer != nil && pacer.inflight != nil {
+		resp.Body = &releaseBody{ReadCloser: resp.Body, p: pacer}
+	}
 	return resp, nil
+}
+
+// releaseBody frees a request's in-flight slot when its body is closed.
+type releaseBody struct {
+	io.ReadCloser
+	p    *pacer
+	once sync.Once
+}
+
+func (b *releaseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.p.release)
+	return err
 }
 
 // send makes one attempt, bounded by the attempt timeout if there is one.

@@ -1,0 +1,312 @@
+package llmretry
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+	"golang.org/x/time/rate"
+)
+
+func TestPacingConfiguredLimit(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, &Policy{Limits: Limits{RequestsPerMinute: 600, RequestBurst: 1}})
+	for i := 0; i < 5; i++ {
+		if _, _, err := post(t, tr, srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}
+	if got := ft.Waits(); !equalDurations(got, want) {
+		t.Errorf("waits = %v, want %v (600/min, burst 1)", got, want)
+	}
+}
+
+func TestPacingKeysAreSeparate(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, &Policy{Limits: Limits{RequestsPerMinute: 60, RequestBurst: 1}})
+	send := func(key string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if _, _, err := do(t, tr, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("sk-one")
+	send("sk-two")
+	if got := ft.Waits(); len(got) != 0 {
+		t.Errorf("waits = %v: two API keys must not share a bucket", got)
+	}
+	send("sk-one")
+	if got := ft.Waits(); len(got) != 1 || got[0] != time.Second {
+		t.Errorf("waits = %v, want [1s] for the second request on sk-one", got)
+	}
+}
+
+func TestPacingKeyHidesCredential(t *testing.T) {
+	t.Parallel()
+	k := pacingKey(GPTGob(), "Bearer sk-very-secret-value")
+	if strings.Contains(k, "secret") || !strings.HasPrefix(k, "gptgob:") {
+		t.Errorf("pacing key %q must name the policy and hide the credential", k)
+	}
+	if k != pacingKey(GPTGob(), "Bearer sk-very-secret-value") || k == pacingKey(GPTGob(), "Bearer other") {
+		t.Error("pacing keys must be stable per credential and differ between credentials")
+	}
+}
+
+// TestPacingSharedCooldown: a 429 with a hint pauses every request on the
+// key, not only the one that got it.
+func TestPacingSharedCooldown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		step llmretrytest.Step
+		want time.Duration
+	}{
+		{"429 with retry_after", llmretrytest.GPTGob.RateLimit(2), 2 * time.Second},
+		{"200 with X-RateLimit-Remaining-Requests: 0", llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion),
+			Header: http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Reset-Requests": {"3s"}}}, 3 * time.Second},
+		{"Cencori 429 with X-RateLimit-Remaining: 0", llmretrytest.Step{Status: 429, Body: []byte(`{"error":"x","code":"RATE_LIMIT_EXCEEDED","status":429}`),
+			Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Reset": {"4"}}}, 4 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, srv, ft := setup(t, GPTGob())
+			srv.Enqueue(tt.step)
+			// The first caller does not retry; the second must still wait out the cooldown.
+			req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+			req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // the key post uses
+			if _, _, err := do(t, tr, req); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := post(t, tr, srv.URL); err != nil {
+				t.Fatal(err)
+			}
+			if got := ft.Waits(); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("waits = %v, want [%v] before the second request", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPacingLearnsFromHeaders(t *testing.T) {
+	t.Parallel()
+	p := newPacer(Generic(), "k", &MemoryLimiter{})
+	resp := &http.Response{StatusCode: 200, Header: http.Header{
+		"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {"9"}, "X-Ratelimit-Reset-Requests": {"100ms"},
+		"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"9000"}, "X-Ratelimit-Reset-Tokens": {"2s"},
+	}}
+	p.observe(bg(), resp, Verdict{}, testNow)
+	lim := p.limit()
+	if want := rate.Limit(10 * learnedHeadroom); !near(lim.RequestRate, want) || lim.RequestBurst != 10 {
+		t.Errorf("requests: %v/s burst %d, want %v/s burst 10 (1 of 10 used, refilled in 100ms)", lim.RequestRate, lim.RequestBurst, want)
+	}
+	if want := rate.Limit(500 * learnedHeadroom); !near(lim.TokenRate, want) || lim.TokenBurst != 10000 {
+		t.Errorf("tokens: %v/s burst %d, want %v/s burst 10000", lim.TokenRate, lim.TokenBurst, want)
+	}
+	if !p.pacesTokens() {
+		t.Error("learned token limit must turn on token estimates")
+	}
+
+	// A fixed window (Unix reset): the remaining requests spread over what is left.
+	p = newPacer(Generic(), "k", &MemoryLimiter{})
+	resp.Header = http.Header{"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"30"},
+		"X-Ratelimit-Reset": {itoa(testNow.Unix() + 15)}}
+	p.observe(bg(), resp, Verdict{}, testNow)
+	if got, want := p.limit().RequestRate, rate.Limit(2*learnedHeadroom); !near(got, want) {
+		t.Errorf("window: %v/s, want %v/s (30 left over 15 s)", got, want)
+	}
+
+	// Configured limits win over learned ones.
+	p = newPacer(&Policy{Limits: Limits{RequestsPerMinute: 60}}, "k", &MemoryLimiter{})
+	p.observe(bg(), resp, Verdict{}, testNow)
+	if got := p.limit().RequestRate; got != 1 {
+		t.Errorf("configured 60/min: got %v/s", got)
+	}
+}
+
+func near(a, b rate.Limit) bool { return a > b*0.999 && a < b*1.001 }
+
+func TestPacingAdaptsTo429sWithoutHints(t *testing.T) {
+	t.Parallel()
+	p := newPacer(Generic(), "k", &MemoryLimiter{})
+	now := testNow
+	for i := 0; i < 40; i++ { // 10 successes a second for 4 s
+		p.observe(bg(), nil, Verdict{}, now)
+		now = now.Add(100 * time.Millisecond)
+	}
+	limited := Verdict{Class: RateLimited, Retryable: true, Status: 429}
+	p.observe(bg(), nil, limited, now)
+	first := p.limit().RequestRate
+	if first < 4 || first > 6 {
+		t.Fatalf("after a 429 without hint: %v/s, want about half the 10/s accepted", first)
+	}
+	p.observe(bg(), nil, limited, now.Add(100*time.Millisecond)) // same burst: counted once
+	if got := p.limit().RequestRate; got != first {
+		t.Errorf("second 429 of one burst cut again: %v → %v", first, got)
+	}
+	p.observe(bg(), nil, limited, now.Add(time.Second))
+	second := p.limit().RequestRate
+	if !near(second, first/2) {
+		t.Errorf("repeated 429: %v/s, want %v/s", second, first/2)
+	}
+	for i := 0; i < 20; i++ {
+		p.observe(bg(), nil, Verdict{}, now.Add(time.Second+time.Duration(i)*100*time.Millisecond))
+	}
+	if got := p.limit().RequestRate; got <= second || got > first {
+		t.Errorf("after successes: %v/s, want an additive recovery above %v and below %v", got, second, first)
+	}
+	p.observe(bg(), nil, Verdict{}, now.Add(2*time.Minute))
+	if got := p.limit().RequestRate; got != 0 {
+		t.Errorf("a minute without 429s: %v/s, want the adaptive limit dropped", got)
+	}
+}
+
+// TestPacingProbesNewKey: on a new key, one request goes first and the others
+// wait for its rate-limit headers, instead of stampeding.
+func TestPacingProbesNewKey(t *testing.T) {
+	t.Parallel()
+	var inflight, peak atomic.Int32
+	srv := llmretrytest.Start(t)
+	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		return llmretrytest.Step{}
+	})
+	tr := &Transport{Base: &http.Transport{}}
+	var wg sync.WaitGroup
+	var firstDone atomic.Int64
+	starts := make([]time.Time, 8)
+	for i := range starts {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			starts[i] = time.Now()
+			if _, _, err := post(t, tr, srv.URL); err != nil {
+				t.Error(err)
+			}
+			firstDone.CompareAndSwap(0, time.Now().UnixNano())
+		}(i)
+	}
+	wg.Wait()
+	reqs := srv.Requests()
+	if len(reqs) != 8 {
+		t.Fatalf("requests = %d, want 8", len(reqs))
+	}
+	// Only the probe may reach the server before the first answer.
+	early := 0
+	for _, r := range reqs {
+		if r.Time.UnixNano() < firstDone.Load()-int64(15*time.Millisecond) {
+			early++
+		}
+	}
+	if early > 1 {
+		t.Errorf("%d requests reached the server before the probe's answer, want 1", early)
+	}
+}
+
+func TestPacingMaxInFlight(t *testing.T) {
+	t.Parallel()
+	var inflight, peak atomic.Int32
+	srv := llmretrytest.Start(t)
+	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		return llmretrytest.Step{}
+	})
+	tr := &Transport{Base: &http.Transport{}, Policy: &Policy{Limits: Limits{MaxInFlight: 2}}}
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := post(t, tr, srv.URL); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := peak.Load(); got > 2 || got < 1 {
+		t.Errorf("peak concurrency at the server = %d, want ≤ 2", got)
+	}
+}
+
+func TestPacingDeadlineFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, &Policy{Limits: Limits{RequestsPerMinute: 1, RequestBurst: 1}})
+	if _, _, err := post(t, tr, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := timeoutCtx(5 * time.Second)
+	defer cancel()
+	body := &countingBody{Reader: strings.NewReader(chatBody)}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, body)
+	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // the key post uses
+	_, err := tr.RoundTrip(req)
+	if !errorsIs(err, ErrDeadline) {
+		t.Fatalf("err = %v, want ErrDeadline: the next slot is a minute away, the deadline 5 s", err)
+	}
+	if len(ft.Waits()) != 0 || len(srv.Requests()) != 1 || body.closes.Load() != 1 {
+		t.Errorf("waits %v, requests %d, body closed %d times; want no wait, no request, body closed once",
+			ft.Waits(), len(srv.Requests()), body.closes.Load())
+	}
+}
+
+func TestEstimateTokens(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body string
+		want int
+	}{
+		{`{"model":"m","messages":[{"role":"user","content":"12345678"}],"max_tokens":100}`, 4 + 2 + 100},
+		{`{"messages":[{"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image_url","image_url":{"url":"data:..."}}]}],"max_completion_tokens":10}`, 4 + 1 + imagePartTokens + 10},
+		{`{"prompt":"abcdefgh","max_tokens":5}`, 2 + 5},
+		{`{"input":["abcd","efgh"]}`, 2},
+		{`not json at all`, 4},
+		{``, 1},
+		{`{"max_tokens":-50}`, 1},
+		{`{"max_tokens":99999999999999}`, 1 << 30},
+	}
+	for _, tt := range tests {
+		if got := EstimateTokens([]byte(tt.body)); got != tt.want {
+			t.Errorf("EstimateTokens(%s) = %d, want %d", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestPacingTokenCost(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, &Policy{Limits: Limits{TokensPerMinute: 6000, TokenBurst: 110}})
+	for i := 0; i < 2; i++ { // chatBody costs 4 + 2 + 16 = 22 tokens
+		if _, _, err := post(t, tr, srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := ft.Waits(); len(w) != 0 {
+		t.Errorf("waits = %v, want none: 44 tokens fit the 110-token burst", w)
+	}
+	tr.Policy.Limits.Cost = func(*http.Request, []byte) int { return 100 }
+	post(t, tr, srv.URL)
+	if w := ft.Waits(); len(w) != 1 || w[0] != 340*time.Millisecond {
+		t.Errorf("waits = %v, want [340ms]: 100 tokens with 66 left at 100 tokens/s", w)
+	}
+}
