@@ -24,6 +24,10 @@ const probeTimeout = time.Second
 // for the clock skew and network jitter between us and the server.
 const learnedHeadroom = 0.97
 
+// configuredHeadroom is the share of a configured rate that is used: sending
+// exactly at the provider's limit turns any network jitter into 429s.
+const configuredHeadroom = 0.98
+
 // pacerSet holds a Transport's pacers, one per policy and credential.
 type pacerSet struct {
 	seedOnce sync.Once
@@ -107,6 +111,8 @@ type pacer struct {
 
 	mu       sync.Mutex // guards the fields below
 	learned  Limit      // from headers
+	readReq  readings   // recent request-rate readings
+	readTok  readings   // recent token-rate readings
 	aimd     float64    // adaptive requests/s after 429s without hints; 0 when off
 	aimdBase float64    // the rate at the last cut
 	lastCut  time.Time
@@ -230,11 +236,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r, burst, ok := reqs.rate(); ok {
-		p.learned.RequestRate = smooth(p.learned.RequestRate, r)
-		p.learned.RequestBurst = burst
+		p.learned.RequestRate = p.readReq.add(r) * learnedHeadroom
+		p.learned.RequestBurst = burstHeadroom(burst)
 	}
 	if r, burst, ok := toks.rate(); ok {
-		p.learned.TokenRate = smooth(p.learned.TokenRate, r)
+		p.learned.TokenRate = p.readTok.add(r) * learnedHeadroom
 		p.learned.TokenBurst = burst
 	}
 	switch {
@@ -286,13 +292,24 @@ func (p *pacer) grow(now time.Time) {
 	p.aimd += 0.1 * p.aimdBase / p.aimd
 }
 
-// smooth moves a learned rate towards a new reading.
-func smooth(old, reading rate.Limit) rate.Limit {
-	reading *= learnedHeadroom
-	if old <= 0 || math.IsInf(float64(old), 1) {
-		return reading
+// readings keeps the last few rate readings from headers. Each reading is an
+// upper bound of the server's rate — Remaining is rounded down while the
+// reset time is exact — so the smallest recent one is the best estimate, and
+// old ones age out when the server's rate changes.
+type readings struct {
+	r [16]rate.Limit
+	n int
+}
+
+// add records a reading and returns the current estimate.
+func (rs *readings) add(r rate.Limit) rate.Limit {
+	rs.r[rs.n%len(rs.r)] = r
+	rs.n++
+	est := r
+	for i := 0; i < min(rs.n, len(rs.r)); i++ {
+		est = min(est, rs.r[i])
 	}
-	return old + (reading-old)*0.3
+	return est
 }
 
 // limitHeaders is one dimension's X-RateLimit-Limit/-Remaining/-Reset.

@@ -20,9 +20,10 @@ func TestPacingConfiguredLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}
-	if got := ft.Waits(); !equalDurations(got, want) {
-		t.Errorf("waits = %v, want %v (600/min, burst 1)", got, want)
+	step := paced(100 * time.Millisecond)
+	want := []time.Duration{step, step, step, step}
+	if got := ft.Waits(); !nearDurations(got, want) {
+		t.Errorf("waits = %v, want %v (600/min at 98%%, burst 1)", got, want)
 	}
 }
 
@@ -42,8 +43,8 @@ func TestPacingKeysAreSeparate(t *testing.T) {
 		t.Errorf("waits = %v: two API keys must not share a bucket", got)
 	}
 	send("sk-one")
-	if got := ft.Waits(); len(got) != 1 || got[0] != time.Second {
-		t.Errorf("waits = %v, want [1s] for the second request on sk-one", got)
+	if got, want := ft.Waits(), []time.Duration{paced(time.Second)}; !nearDurations(got, want) {
+		t.Errorf("waits = %v, want %v for the second request on sk-one", got, want)
 	}
 }
 
@@ -103,8 +104,8 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 	}}
 	p.observe(bg(), resp, Verdict{}, testNow)
 	lim := p.limit()
-	if want := rate.Limit(10 * learnedHeadroom); !near(lim.RequestRate, want) || lim.RequestBurst != 10 {
-		t.Errorf("requests: %v/s burst %d, want %v/s burst 10 (1 of 10 used, refilled in 100ms)", lim.RequestRate, lim.RequestBurst, want)
+	if want := rate.Limit(10 * learnedHeadroom); !near(lim.RequestRate, want) || lim.RequestBurst != 9 {
+		t.Errorf("requests: %v/s burst %d, want %v/s burst 9 (1 of 10 used, refilled in 100ms; burst less one)", lim.RequestRate, lim.RequestBurst, want)
 	}
 	if want := rate.Limit(500 * learnedHeadroom); !near(lim.TokenRate, want) || lim.TokenBurst != 10000 {
 		t.Errorf("tokens: %v/s burst %d, want %v/s burst 10000", lim.TokenRate, lim.TokenBurst, want)
@@ -125,8 +126,8 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 	// Configured limits win over learned ones.
 	p = newPacer(&Policy{Limits: Limits{RequestsPerMinute: 60}}, "k", &MemoryLimiter{})
 	p.observe(bg(), resp, Verdict{}, testNow)
-	if got := p.limit().RequestRate; got != 1 {
-		t.Errorf("configured 60/min: got %v/s", got)
+	if got := p.limit().RequestRate; !near(got, configuredHeadroom) {
+		t.Errorf("configured 60/min: got %v/s, want %v/s", got, configuredHeadroom)
 	}
 }
 
@@ -306,7 +307,22 @@ func TestPacingTokenCost(t *testing.T) {
 	}
 	tr.Policy.Limits.Cost = func(*http.Request, []byte) int { return 100 }
 	post(t, tr, srv.URL)
-	if w := ft.Waits(); len(w) != 1 || w[0] != 340*time.Millisecond {
-		t.Errorf("waits = %v, want [340ms]: 100 tokens with 66 left at 100 tokens/s", w)
+	if got, want := ft.Waits(), []time.Duration{paced(340 * time.Millisecond)}; !nearDurations(got, want) {
+		t.Errorf("waits = %v, want %v: 100 tokens with 66 left at 98 tokens/s", got, want)
 	}
+}
+
+// paced is how long a wait of d at a configured rate takes with the headroom.
+func paced(d time.Duration) time.Duration { return time.Duration(float64(d) / configuredHeadroom) }
+
+func nearDurations(got, want []time.Duration) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if diff := got[i] - want[i]; diff < -10*time.Microsecond || diff > 10*time.Microsecond {
+			return false
+		}
+	}
+	return true
 }

@@ -18,6 +18,9 @@ import (
 // after a 429 (see [Transport]).
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
+	// Requests are sent at 98% of the configured rates (and 97% of learned
+	// ones), and request bursts are a tenth smaller (at least one less, but
+	// never below 1), so that network jitter does not turn into 429s.
 	RequestsPerMinute float64
 	// RequestBurst is how many requests may go at once after a quiet spell.
 	// If zero, a second's worth of RequestsPerMinute (at least 1).
@@ -65,20 +68,27 @@ type Limit struct {
 func (l *Limits) limit() Limit {
 	var lim Limit
 	if l.RequestsPerMinute > 0 {
-		lim.RequestRate = rate.Limit(l.RequestsPerMinute / 60)
+		lim.RequestRate = rate.Limit(l.RequestsPerMinute / 60 * configuredHeadroom)
 		lim.RequestBurst = l.RequestBurst
 		if lim.RequestBurst <= 0 {
 			lim.RequestBurst = max(1, int(l.RequestsPerMinute/60))
 		}
+		lim.RequestBurst = burstHeadroom(lim.RequestBurst)
 	}
 	if l.TokensPerMinute > 0 {
-		lim.TokenRate = rate.Limit(l.TokensPerMinute / 60)
+		lim.TokenRate = rate.Limit(l.TokensPerMinute / 60 * configuredHeadroom)
 		lim.TokenBurst = l.TokenBurst
 		if lim.TokenBurst <= 0 {
 			lim.TokenBurst = max(1, int(l.TokensPerMinute/6))
 		}
 	}
 	return lim
+}
+
+// burstHeadroom keeps a request burst one token (or a tenth) below the
+// provider's, as a cushion for requests that reach it out of step.
+func burstHeadroom(b int) int {
+	return max(1, b-max(1, b/10))
 }
 
 // A Limiter keeps the token buckets and cooldowns of pacing keys. A key names

@@ -55,6 +55,12 @@ type Request struct {
 	Key      string // the KeyHeader value
 	Attempt  int    // 1 for the first request with this key and body
 	Status   int    // the status answered; 0 for a reset
+
+	// SinceHint is how long after this key's last answer with a wait hint
+	// (Retry-After or Retry-After-Ms) the request arrived; Early says it
+	// arrived before the advised time. Both are zero without such an answer.
+	SinceHint time.Duration
+	Early     bool
 }
 
 // Server is the fake provider.
@@ -69,6 +75,7 @@ type Server struct {
 	respond  func(Request) Step
 	log      []Request
 	attempts map[attemptKey]int
+	advised  map[attemptKey]hinted
 	conns    int
 	limit    *limiter
 	dialect  Dialect
@@ -79,9 +86,12 @@ type attemptKey struct {
 	hash [32]byte
 }
 
+// hinted is when a key was last told to wait, and until when.
+type hinted struct{ at, until time.Time }
+
 // NewServer starts a fake provider on 127.0.0.1. Close it when done.
 func NewServer() *Server {
-	s := &Server{attempts: map[attemptKey]int{}}
+	s := &Server{attempts: map[attemptKey]int{}, advised: map[attemptKey]hinted{}}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -160,10 +170,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		step, s.script = s.script[0], s.script[1:]
 		scripted = true
 	}
+	if h, ok := s.advised[k]; ok {
+		req.SinceHint = req.Time.Sub(h.at)
+		req.Early = req.Time.Before(h.until)
+	}
 	respond := s.respond
+	var limitHeaders http.Header
 	var limited *Step
 	if s.limit != nil && !scripted {
-		limited = s.limit.admit(req, s.dialect)
+		limitHeaders, limited = s.limit.admit(time.Now(), s.dialect) // under s.mu: in arrival order
 	}
 	s.mu.Unlock()
 
@@ -172,6 +187,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		step = *limited
 	case !scripted && respond != nil:
 		step = respond(req)
+	}
+	if limitHeaders != nil {
+		h := step.Header.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		for k, v := range limitHeaders {
+			h[k] = v
+		}
+		step.Header = h
+	}
+	if w := advisedWait(step.Header); w > 0 {
+		s.mu.Lock()
+		s.advised[k] = hinted{at: time.Now(), until: time.Now().Add(w)}
+		s.mu.Unlock()
 	}
 	if step.Delay > 0 {
 		t := time.NewTimer(step.Delay)
