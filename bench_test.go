@@ -1,13 +1,16 @@
 package llmretry
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmretry/llmretry/llmretrytest"
+	"golang.org/x/time/rate"
 )
 
 // BenchmarkRoundTrip measures the 2xx path of RoundTrip against the bare
@@ -48,4 +51,49 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPacer compares a paced request's bookkeeping with a bare
+// rate.Limiter, from parallel goroutines, with limits high enough that
+// nobody sleeps: what is measured is the cost of the locks and buckets.
+func BenchmarkPacer(b *testing.B) {
+	ctx := context.Background()
+	const r, burst = 1e12, 1 << 30
+	b.Run("impl=rate.Limiter", func(b *testing.B) {
+		lim := rate.NewLimiter(r, burst)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := lim.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("impl=MemoryLimiter", func(b *testing.B) {
+		var m MemoryLimiter
+		lim := Limit{RequestRate: r, RequestBurst: burst, TokenRate: r, TokenBurst: burst}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := m.Wait(ctx, "k", lim, 100); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("impl=pacer", func(b *testing.B) {
+		pol := &Policy{Limits: Limits{RequestsPerMinute: r, RequestBurst: burst, TokensPerMinute: r, TokenBurst: burst}}
+		p := newPacer(pol, "k", &MemoryLimiter{})
+		resp := &http.Response{StatusCode: 200, Header: http.Header{}}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := p.wait(ctx, 100); err != nil {
+					b.Fatal(err)
+				}
+				p.observe(ctx, resp, Verdict{Status: 200}, time.Now())
+			}
+		})
+	})
 }

@@ -42,6 +42,17 @@
 //	gob.MaxRetries = 4
 //	gob.Codes["gremlin_in_the_pipes"] = llmretry.Rule{Class: llmretry.RateLimited, Retry: llmretry.RetryNever}
 //
+// # Pacing
+//
+// Each policy's [Limits] pace requests per API key with token buckets
+// (requests/min, tokens/min estimated by [EstimateTokens], requests in flight).
+// Without configured limits the Transport learns them from X-RateLimit-*
+// headers, probing a new key with one request first; a 429 with a hint, or
+// X-RateLimit-Remaining: 0 with a reset, pauses every request on the key until
+// the reset; repeated 429s without hints halve the rate, successes raise it
+// again. A [Limiter] (by default a [MemoryLimiter]) keeps the buckets, so a
+// shared store can pace many processes.
+//
 // # Per-request control
 //
 // [WithMaxRetries], [WithoutRetry], [WithAttemptTimeout] and [WithPolicy]

@@ -206,8 +206,16 @@ func (b *buckets) reserve(now time.Time, limit Limit, tokens int) (time.Duration
 	setLimit(&b.req, now, limit.RequestRate, limit.RequestBurst)
 	setLimit(&b.tok, now, limit.TokenRate, limit.TokenBurst)
 	req, tok := b.req, b.tok
+	n := min(max(tokens, 1), tok.Burst())
+	// Fast path, without allocation: both buckets have the tokens now. b.mu
+	// makes the check and the take one step.
+	if req.TokensAt(now) >= 1 && tok.TokensAt(now) >= float64(n) {
+		req.AllowN(now, 1)
+		tok.AllowN(now, n)
+		return 0, nil
+	}
 	r1 := req.ReserveN(now, 1)
-	r2 := tok.ReserveN(now, min(max(tokens, 1), tok.Burst()))
+	r2 := tok.ReserveN(now, n)
 	delay := max(r1.DelayFrom(now), r2.DelayFrom(now))
 	return delay, func(at time.Time) {
 		b.mu.Lock()
