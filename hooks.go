@@ -35,7 +35,8 @@ func (d Decision) String() string {
 // AttemptInfo describes one attempt, for [Transport].OnAttempt.
 // It holds no header values and no query string, so no credential.
 type AttemptInfo struct {
-	Policy   string // the policy's name
+	Context  context.Context // the request's context, e.g. for trace ids
+	Policy   string          // the policy's name
 	Method   string
 	Host     string
 	Path     string        // the URL path, without the query
@@ -51,7 +52,7 @@ func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, 
 	if t.OnAttempt == nil && t.Logger == nil {
 		return
 	}
-	a.Policy, a.Method, a.Host, a.Path = pol.name(), req.Method, req.URL.Host, req.URL.Path
+	a.Context, a.Policy, a.Method, a.Host, a.Path = ctx, pol.name(), req.Method, req.URL.Host, req.URL.Path
 	if t.OnAttempt != nil {
 		t.OnAttempt(a)
 	}

@@ -63,6 +63,10 @@ type Policy struct {
 	// names no known code or type.
 	Statuses map[int]Rule
 
+	// Budget stops retries during a wide outage; the zero value is on with
+	// its defaults. See RetryBudget.
+	Budget RetryBudget
+
 	// Limits configures client-side pacing. The zero value paces nothing,
 	// but still learns limits from rate-limit headers and cools down after
 	// a 429; see Limits.

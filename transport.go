@@ -73,7 +73,8 @@ type Transport struct {
 	builtins map[string]*Policy // built-in host routes, made once
 	generic  *Policy            // the policy when none is configured
 
-	pacers pacerSet // pacing state per policy and credential
+	pacers  pacerSet // pacing state per policy and credential
+	budgets budgets  // retry budgets per policy
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -97,6 +98,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	pacer := t.pacers.get(t, pol, req)
+	budget := t.budgets.get(pol)
 	cost := 1
 	if pacer != nil {
 		cost = pacer.cost(req, body, t.maxBodyBuffer())
@@ -125,6 +127,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		a := AttemptInfo{Attempt: attempt, Verdict: v, Elapsed: now.Sub(start)}
 		a.Decision, a.Wait = t.decide(ctx, pol, v, attempt, maxRetries, body.replayable, now)
+		if budget != nil && !budget.record(v) && a.Decision == Retry {
+			a.Decision, a.Wait = BudgetExhausted, 0
+		}
 
 		var next io.ReadCloser
 		if a.Decision == Retry && body.get != nil {
