@@ -1,0 +1,108 @@
+package llmretry
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every parser has a fuzz target; the seed corpus is in testdata/fuzz.
+// CI runs each for a few seconds: go test -run '^$' -fuzz '^FuzzX$' -fuzztime 10s .
+
+func checkHint(t *testing.T, what string, d time.Duration, ok bool) {
+	t.Helper()
+	if ok && (d < 0 || d > maxPlausibleHint) {
+		t.Fatalf("%s gave %v, outside [0, %v]", what, d, maxPlausibleHint)
+	}
+	if !ok && d != 0 {
+		t.Fatalf("%s rejected the value but returned %v", what, d)
+	}
+}
+
+func FuzzWaitHints(f *testing.F) {
+	for _, s := range []string{"12", "1.5", "-1", "Sun, 22 Nov 2026 12:00:30 GMT", "1767225600", "1767225600000",
+		"6m0s", "2m59.56s", "17ms", "2026-11-22T12:00:42Z", "NaN", "1e308", "99999999999999999999", "0x1p4", " 7 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := parseRetryAfter(s, testNow)
+		checkHint(t, "parseRetryAfter", d, ok)
+		d, ok = parseMillis(s)
+		checkHint(t, "parseMillis", d, ok)
+		d, ok = parseReset(s, testNow)
+		checkHint(t, "parseReset", d, ok)
+		d, ok = parseMessageHint(s)
+		checkHint(t, "parseMessageHint", d, ok)
+		d, ok = parseGoDuration(s)
+		checkHint(t, "parseGoDuration", d, ok)
+	})
+}
+
+func FuzzErrorBody(f *testing.F) {
+	for _, s := range []string{
+		`{"error":{"type":"rate_limit_exceeded","code":"gremlin_in_the_pipes","message":"come back in 12s.","param":null,"retry_after":12}}`,
+		`{"error":"Error message","code":"ERROR_CODE","status":400,"details":{}}`,
+		`{"message":"m","type":"t","param":"p","code":42}`,
+		`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
+		`{"detail":"x"}`, `[[[[[[`, `{"error":{"error":{"error":{}}}}`, `{"retry_after":"1e400"}`, "\xff\xfe",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		eb := parseErrorBody(b)
+		if eb.HasRetryAfter {
+			checkHint(t, "retry_after", eb.RetryAfter, true)
+		}
+	})
+}
+
+// FuzzClassify sends an arbitrary error answer through classification and
+// the retry decision: the caller gets the body back byte for byte, and the
+// chosen wait is never outside [0, MaxWait].
+func FuzzClassify(f *testing.F) {
+	f.Add(uint16(429), "Retry-After: 3\nX-RateLimit-Reset: 1767225600", []byte(`{"error":{"code":"rate_limit_exceeded"}}`))
+	f.Add(uint16(503), "Retry-After-Ms: -4\nX-Should-Retry: true", []byte(`{"error":{"message":"Please retry after 60 seconds."}}`))
+	f.Add(uint16(429), "X-Ratelimit-Remaining-Tokens: 0\nX-Ratelimit-Reset-Tokens: 6m0s", []byte(`{"error":"x","code":"RATE_LIMIT_EXCEEDED"}`))
+	f.Fuzz(func(t *testing.T, status uint16, headers string, body []byte) {
+		h := http.Header{}
+		for _, line := range strings.Split(headers, "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			}
+		}
+		resp := &http.Response{StatusCode: 400 + int(status)%200, Header: h, ContentLength: -1,
+			Body: io.NopCloser(bytes.NewReader(body))}
+		for _, p := range Policies() {
+			v := p.classify(resp, nil, testNow)
+			if len(v.Message) > maxMessage {
+				t.Fatalf("message of %d bytes", len(v.Message))
+			}
+			checkHint(t, "RetryAfter", v.RetryAfter, true)
+			tr := &Transport{}
+			d, wait := tr.decide(context.Background(), p, v, 1, 5, true, testNow)
+			if d == Retry && (wait < 0 || wait > max(p.maxWait(), DefaultMaxDelay)) {
+				t.Fatalf("%s: retry after %v, outside [0, MaxWait %v]", p.name(), wait, p.maxWait())
+			}
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if !bytes.Equal(got, body) {
+			t.Fatalf("body changed: got %d bytes, sent %d", len(got), len(body))
+		}
+	})
+}
+
+func FuzzEstimateTokens(f *testing.F) {
+	for _, s := range []string{chatBody, `{"messages":[{"content":[{"type":"image_url"},{"type":"text","text":"hi"}]}],"max_completion_tokens":5}`,
+		`{"prompt":["a","b"],"max_tokens":1e30}`, `{"max_tokens":-1}`, `not json`, `{"messages":[{"content":{"a":1}}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n := EstimateTokens(b); n < 1 || n > 1<<30 {
+			t.Fatalf("EstimateTokens = %d, outside [1, 2^30]", n)
+		}
+	})
+}
