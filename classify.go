@@ -264,7 +264,7 @@ type wireError struct {
 // not one of the known shapes, gives an empty errorBody.
 func parseErrorBody(b []byte) errorBody {
 	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' {
+	if len(b) == 0 || b[0] != '{' || !shallowJSON(b, maxErrorDepth) {
 		return errorBody{}
 	}
 	var top wireError
@@ -283,6 +283,39 @@ func parseErrorBody(b []byte) errorBody {
 		eb.Message = rawText(top.Detail)
 	}
 	return eb
+}
+
+// maxErrorDepth is the deepest nesting of an error body worth parsing; real
+// ones are 2 or 3 deep. Deeper bodies are not parsed at all, which keeps a
+// hostile body from costing the decoder a deep parse stack.
+const maxErrorDepth = 32
+
+// shallowJSON reports whether b nests objects and arrays at most max deep.
+// It does not validate b.
+func shallowJSON(b []byte, max int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > max {
+				return false
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return true
 }
 
 // fill sets the fields of eb that are still empty from w.

@@ -54,6 +54,8 @@ func TestParseErrorBody(t *testing.T) {
 		{"not JSON", `<html><body>502 Bad Gateway</body></html>`, errorBody{}},
 		{"truncated JSON", `{"error":{"type":"rate_limit`, errorBody{}},
 		{"JSON array", `[{"error":{"code":"x"}}]`, errorBody{}},
+		{"too deep", `{"error":{"code":"x","d":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}}`, errorBody{}},
+		{"brackets in strings do not count", `{"error":{"code":"x","message":"` + strings.Repeat("[{", 40) + `\""}}`, errorBody{Code: "x", Message: strings.Repeat("[{", 40) + `"`}},
 		{"empty", ``, errorBody{}},
 	}
 	for _, tt := range tests {

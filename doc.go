@@ -53,6 +53,12 @@
 // again. A [Limiter] (by default a [MemoryLimiter]) keeps the buckets, so a
 // shared store can pace many processes.
 //
+// # Retry budget
+//
+// Each policy's [RetryBudget] (on by default) stops retries during a wide
+// outage, in the manner of gRPC retry throttling, and lets them resume when
+// successes come back. Rate limits and answers with wait hints do not count.
+//
 // # Per-request control
 //
 // [WithMaxRetries], [WithoutRetry], [WithAttemptTimeout] and [WithPolicy]

@@ -252,13 +252,14 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 	}
 }
 
-// pause holds every request on the key for d, at most the policy's MaxWait:
-// requests that would wait longer get the 429 from the server anyway.
+// pause holds every request on the key for d. A wait longer than the
+// policy's MaxWait is not a pause but a refusal: like the request that got
+// it, the others go on and get the server's answer at once.
 func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
-	if d <= 0 {
+	if d <= 0 || d > p.pol.maxWait() {
 		return
 	}
-	p.limiter.Pause(ctx, p.key, now.Add(min(d, p.pol.maxWait())))
+	p.limiter.Pause(ctx, p.key, now.Add(d))
 }
 
 // cut halves the adaptive rate after a 429 without a hint, at most once per
