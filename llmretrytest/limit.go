@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// Limit makes the server enforce a rate limit: a token bucket of burst
-// requests refilled at perSecond, shared by all clients, answering the
-// dialect's 429 when empty. Every answer carries OpenAI-style headers
+// Limit makes the server enforce a rate limit, as providers do per API key:
+// a token bucket of burst requests refilled at perSecond for each credential
+// (the Authorization or X-Api-Key value), answering the dialect's 429 when
+// empty. Every answer carries OpenAI-style headers
 // (X-RateLimit-Limit-Requests, -Remaining-Requests, -Reset-Requests as the
 // time until the bucket is full); a 429 also carries Retry-After (whole
 // seconds, rounded up) and Retry-After-Ms. perSecond ≤ 0 removes the limit.
@@ -22,7 +23,27 @@ func (s *Server) Limit(perSecond float64, burst int, d Dialect) {
 		s.limit = nil
 		return
 	}
-	s.limit = &limiter{rate: perSecond, burst: float64(max(burst, 1)), tokens: float64(max(burst, 1)), last: time.Now()}
+	s.limit = &limits{rate: perSecond, burst: float64(max(burst, 1)), keys: map[string]*limiter{}}
+}
+
+// limits holds the token bucket of each credential.
+type limits struct {
+	rate, burst float64
+	keys        map[string]*limiter
+}
+
+// admit takes a token from the bucket of the request's credential.
+func (l *limits) admit(h http.Header, now time.Time, d Dialect) (http.Header, *Step) {
+	cred := h.Get("Authorization")
+	if cred == "" {
+		cred = h.Get("X-Api-Key")
+	}
+	b := l.keys[cred]
+	if b == nil {
+		b = &limiter{rate: l.rate, burst: l.burst, tokens: l.burst, last: now}
+		l.keys[cred] = b
+	}
+	return b.admit(now, d)
 }
 
 // limiter is the server's token bucket.

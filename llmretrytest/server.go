@@ -77,7 +77,7 @@ type Server struct {
 	attempts map[attemptKey]int
 	advised  map[attemptKey]hinted
 	conns    int
-	limit    *limiter
+	limit    *limits
 	dialect  Dialect
 }
 
@@ -178,7 +178,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var limitHeaders http.Header
 	var limited *Step
 	if s.limit != nil && !scripted {
-		limitHeaders, limited = s.limit.admit(time.Now(), s.dialect) // under s.mu: in arrival order
+		limitHeaders, limited = s.limit.admit(r.Header, time.Now(), s.dialect) // under s.mu: in arrival order
 	}
 	s.mu.Unlock()
 

@@ -1,0 +1,258 @@
+// Command llmretry-demo shows what llmretry changes for a workload that meets
+// rate limits, overload, aborted generations and an exhausted quota.
+//
+// With no flags it starts a fake provider (llmretrytest) on 127.0.0.1 that
+// enforces a rate limit and injects the errors of one provider's dialect, then
+// sends the same workload twice, through a plain http.Client and through
+// llmretry, and prints the two side by side:
+//
+//	go run ./cmd/llmretry-demo
+//	go run ./cmd/llmretry-demo -provider cencori -n 500 -w 64 -rate 80
+//
+// With -base-url it sends a small, bounded workload to a real
+// OpenAI-compatible endpoint instead, with the API key taken from the
+// environment variable named by -key-env (LLMRETRY_API_KEY by default):
+//
+//	LLMRETRY_API_KEY=... go run ./cmd/llmretry-demo -base-url https://api.cerebras.ai/v1 -model llama3.1-8b
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+type options struct {
+	provider         string
+	n, workers       int
+	rate             float64
+	burst, keys      int
+	p503, p500, p429 float64
+	seed             uint64
+	baseURL, model   string
+	keyEnv           string
+	timeout          time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.provider, "provider", "gptgob", "error dialect of the fake provider: "+dialectList())
+	flag.IntVar(&o.n, "n", 300, "requests to send")
+	flag.IntVar(&o.workers, "w", 32, "concurrent workers")
+	flag.Float64Var(&o.rate, "rate", 50, "fake provider's rate limit, requests per second")
+	flag.IntVar(&o.burst, "burst", 5, "fake provider's burst")
+	flag.IntVar(&o.keys, "keys", 4, "API keys the workload spreads over; the last one is out of quota")
+	flag.Float64Var(&o.p503, "p503", 0.05, "share of answers that are 503 overload")
+	flag.Float64Var(&o.p500, "p500", 0.03, "share of answers that are 500 aborted generations")
+	flag.Float64Var(&o.p429, "p429", 0.02, "share of extra 429s with a wait hint, beyond the rate limit")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the injected faults")
+	flag.StringVar(&o.baseURL, "base-url", "", "run against this real OpenAI-compatible endpoint (e.g. https://api.cerebras.ai/v1)")
+	flag.StringVar(&o.model, "model", "", "model for -base-url")
+	flag.StringVar(&o.keyEnv, "key-env", "LLMRETRY_API_KEY", "environment variable holding the API key for -base-url")
+	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
+	flag.Parse()
+
+	var err error
+	if o.baseURL != "" {
+		err = runReal(o)
+	} else {
+		err = runDemo(o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "llmretry-demo:", err)
+		os.Exit(1)
+	}
+}
+
+func dialectList() string {
+	var names []string
+	for _, d := range llmretrytest.Dialects() {
+		names = append(names, d.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// policyFor maps a dialect to the built-in policy for it.
+func policyFor(d llmretrytest.Dialect) *llmretry.Policy {
+	switch d {
+	case llmretrytest.GPTGob:
+		return llmretry.GPTGob()
+	case llmretrytest.Cerebras:
+		return llmretry.Cerebras()
+	case llmretrytest.SambaNova:
+		return llmretry.SambaNova()
+	case llmretrytest.Cencori:
+		return llmretry.Cencori()
+	case llmretrytest.SolidRusT:
+		return llmretry.SolidRusT()
+	}
+	return llmretry.Generic()
+}
+
+// stats is what one run measured.
+type stats struct {
+	name              string
+	ok, failed        int
+	attempts, limited int
+	latencies         []time.Duration
+	wall              time.Duration
+}
+
+func runDemo(o options) error {
+	d, ok := llmretrytest.ParseDialect(o.provider)
+	if !ok {
+		return fmt.Errorf("unknown -provider %q; one of %s", o.provider, dialectList())
+	}
+	if o.n <= 0 || o.workers <= 0 || o.keys <= 0 {
+		return fmt.Errorf("-n, -w and -keys must be positive")
+	}
+	fmt.Printf("Fake %s provider on 127.0.0.1: %g requests/s (burst %d), %.0f%% 503s, %.0f%% 500s, %.0f%% extra 429s, key %d of %d out of quota.\n",
+		d, o.rate, o.burst, 100*o.p503, 100*o.p500, 100*o.p429, o.keys, o.keys)
+	fmt.Printf("Sending %d chat completions with %d workers, twice.\n\n", o.n, o.workers)
+
+	plain := run(o, d, "plain http.Client", func() http.RoundTripper { return &http.Transport{MaxIdleConnsPerHost: o.workers} })
+	retry := run(o, d, "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: policyFor(d)}
+	})
+	fmt.Println()
+	printTable(os.Stdout, plain, retry)
+	if o.keys > 1 {
+		fmt.Printf("\nKey %d is out of quota: its %d requests fail in both runs, and llmretry does not retry them.\n",
+			o.keys, o.n/o.keys)
+	}
+	return nil
+}
+
+// run starts a fresh fake provider and sends the workload through rt.
+func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTripper) stats {
+	srv := llmretrytest.NewServer()
+	defer srv.Close()
+	srv.Limit(o.rate, o.burst, d)
+	rng := rand.New(rand.NewPCG(o.seed, 7))
+	var mu sync.Mutex // guards rng
+	quotaKey := "Bearer sk-demo-" + fmt.Sprint(o.keys)
+	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
+		if o.keys > 1 && r.Header.Get("Authorization") == quotaKey {
+			return d.Quota()
+		}
+		mu.Lock()
+		x := rng.Float64()
+		mu.Unlock()
+		switch {
+		case x < o.p503:
+			return d.Overloaded(0)
+		case x < o.p503+o.p500:
+			return d.ServerError()
+		case x < o.p503+o.p500+o.p429:
+			return d.RateLimit(1)
+		}
+		return llmretrytest.Step{}
+	})
+
+	client := &http.Client{Transport: rt()}
+	defer client.CloseIdleConnections()
+	st := stats{name: name, latencies: make([]time.Duration, o.n)}
+	var next, done, failed atomic.Int64
+	okFlags := make([]bool, o.n)
+	progress := newProgress(name, o.n)
+	stop := progress.start(&done, &failed)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < o.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= o.n {
+					return
+				}
+				t0 := time.Now()
+				okFlags[i] = send(client, srv.URL, i, o)
+				st.latencies[i] = time.Since(t0)
+				if !okFlags[i] {
+					failed.Add(1)
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	st.wall = time.Since(start)
+	stop()
+	for _, ok := range okFlags {
+		if ok {
+			st.ok++
+		}
+	}
+	st.failed = o.n - st.ok
+	for _, r := range srv.Requests() {
+		st.attempts++
+		if r.Status == http.StatusTooManyRequests {
+			st.limited++
+		}
+	}
+	return st
+}
+
+func send(c *http.Client, baseURL string, i int, o options) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	body := fmt.Sprintf(`{"model":"fake-model","messages":[{"role":"user","content":"Say hello (%d)."}],"max_tokens":32}`, i)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", fmt.Sprintf("Bearer sk-demo-%d", i%o.keys+1))
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err == nil && resp.StatusCode == http.StatusOK
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s) == 0 {
+		return 0
+	}
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+func printTable(w io.Writer, runs ...stats) {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "\t")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t", r.name)
+	}
+	fmt.Fprintln(tw)
+	row := func(label string, f func(stats) string) {
+		fmt.Fprintf(tw, "%s\t", label)
+		for _, r := range runs {
+			fmt.Fprintf(tw, "%s\t", f(r))
+		}
+		fmt.Fprintln(tw)
+	}
+	row("succeeded", func(s stats) string { return fmt.Sprint(s.ok) })
+	row("failed", func(s stats) string { return fmt.Sprint(s.failed) })
+	row("attempts", func(s stats) string { return fmt.Sprint(s.attempts) })
+	row("429s received", func(s stats) string { return fmt.Sprint(s.limited) })
+	row("p50 latency", func(s stats) string { return percentile(s.latencies, 0.5).Round(time.Millisecond).String() })
+	row("p99 latency", func(s stats) string { return percentile(s.latencies, 0.99).Round(time.Millisecond).String() })
+	row("wall time", func(s stats) string { return s.wall.Round(time.Millisecond).String() })
+	tw.Flush()
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/llmretry/llmretry"
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+func TestDemoRuns(t *testing.T) {
+	o := options{n: 80, workers: 8, rate: 200, burst: 5, keys: 4, p503: 0.05, p500: 0.03, p429: 0, seed: 1, timeout: 30e9}
+	plain := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
+	retry := run(o, llmretrytest.GPTGob, "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.GPTGob)}
+	})
+	quota := o.n / o.keys // every fourth request uses the key that is out of quota
+	if plain.ok+plain.failed != o.n || retry.ok+retry.failed != o.n {
+		t.Fatalf("runs did not account for every request: %+v %+v", plain, retry)
+	}
+	if retry.failed < quota || retry.ok <= plain.ok {
+		t.Errorf("llmretry: %d ok, %d failed; plain: %d ok. Want more successes with llmretry, and the %d quota failures kept",
+			retry.ok, retry.failed, plain.ok, quota)
+	}
+	var out bytes.Buffer
+	printTable(&out, plain, retry)
+	for _, row := range []string{"succeeded", "failed", "attempts", "429s received", "p50 latency", "p99 latency", "wall time"} {
+		if !strings.Contains(out.String(), row) {
+			t.Errorf("table lacks %q:\n%s", row, out.String())
+		}
+	}
+}
+
+func TestRealNeedsKeyFromEnvironment(t *testing.T) {
+	t.Setenv("LLMRETRY_TEST_EMPTY", "")
+	err := runReal(options{baseURL: "http://127.0.0.1:1/v1", model: "m", keyEnv: "LLMRETRY_TEST_EMPTY", n: 1})
+	if err == nil || !strings.Contains(err.Error(), "LLMRETRY_TEST_EMPTY") {
+		t.Errorf("err = %v, want a message naming the environment variable", err)
+	}
+}
