@@ -3,6 +3,7 @@ package llmretrytest
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // Completion is the body of every successful non-streaming answer: an
@@ -18,8 +19,35 @@ const Stream = "data: {\"id\":\"chatcmpl-llmretrytest\",\"object\":\"chat.comple
 	"data: {\"id\":\"chatcmpl-llmretrytest\",\"object\":\"chat.completion.chunk\",\"created\":1767225600,\"model\":\"fake-model\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
 	"data: [DONE]\n\n"
 
-func completionBody() []byte { return []byte(Completion) }
-func streamBody() []byte     { return []byte(Stream) }
+// Message is the body of a successful non-streaming answer on Anthropic's
+// Messages API (a path ending in /messages).
+const Message = `{"id":"msg_llmretrytest","type":"message","role":"assistant","model":"fake-model",` +
+	`"content":[{"type":"text","text":"Hello from llmretrytest."}],"stop_reason":"end_turn","stop_sequence":null,` +
+	`"usage":{"input_tokens":9,"output_tokens":5}}`
+
+// MessageStream is the body of a successful streaming answer on Anthropic's
+// Messages API.
+const MessageStream = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_llmretrytest\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"fake-model\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":9,\"output_tokens\":1}}}\n\n" +
+	"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n" +
+	"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}\n\n" +
+	"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" from llmretrytest.\"}}\n\n" +
+	"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n" +
+	"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":5}}\n\n" +
+	"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+
+// successBody is the success answer for a path and request body.
+func successBody(path string, reqBody []byte) (contentType string, body []byte) {
+	anthropic := strings.HasSuffix(path, "/messages")
+	switch {
+	case isStream(reqBody) && anthropic:
+		return "text/event-stream", []byte(MessageStream)
+	case isStream(reqBody):
+		return "text/event-stream", []byte(Stream)
+	case anthropic:
+		return "application/json", []byte(Message)
+	}
+	return "application/json", []byte(Completion)
+}
 
 // isStream reports whether a request body asks for a streamed answer.
 func isStream(body []byte) bool {

@@ -26,9 +26,13 @@ const (
 	Cencori
 	// SolidRusT is OpenAI's shape; its 429 states the wait only in the message.
 	SolidRusT
+	// Anthropic writes {"type":"error","error":{"type","message"}}; the
+	// server answers its Messages API (paths ending in /messages) in
+	// Anthropic's format.
+	Anthropic
 )
 
-var dialectNames = [...]string{"openai", "gptgob", "cerebras", "sambanova", "cencori", "solidrust"}
+var dialectNames = [...]string{"openai", "gptgob", "cerebras", "sambanova", "cencori", "solidrust", "anthropic"}
 
 // String returns the dialect's name, e.g. "gptgob".
 func (d Dialect) String() string {
@@ -50,7 +54,7 @@ func ParseDialect(s string) (Dialect, bool) {
 
 // Dialects lists every dialect.
 func Dialects() []Dialect {
-	return []Dialect{OpenAI, GPTGob, Cerebras, SambaNova, Cencori, SolidRusT}
+	return []Dialect{OpenAI, GPTGob, Cerebras, SambaNova, Cencori, SolidRusT, Anthropic}
 }
 
 // APIError describes an error answer independently of its dialect.
@@ -83,6 +87,8 @@ func (d Dialect) Error(e APIError) Step {
 		body = map[string]any{"message": e.Message, "type": e.Type, "param": e.Param, "code": e.Code}
 	case Cencori:
 		body = map[string]any{"error": e.Message, "code": e.Code, "status": e.Status, "details": map[string]any{}}
+	case Anthropic:
+		body = map[string]any{"type": "error", "error": map[string]any{"type": e.Type, "message": e.Message}}
 	default:
 		inner := map[string]any{"message": e.Message, "type": e.Type, "code": e.Code}
 		if e.Param != "" {
@@ -116,6 +122,8 @@ func (d Dialect) RateLimit(retryAfter int) Step {
 	case Cerebras:
 		return d.Error(APIError{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
 			Message: "Requests per minute limit exceeded - too many requests sent.", RetryAfter: retryAfter})
+	case Anthropic:
+		return d.Error(APIError{Status: 429, Type: "rate_limit_error", Message: "Number of requests has exceeded your rate limit.", RetryAfter: retryAfter})
 	}
 	return d.Error(APIError{Status: 429, Type: "requests", Code: "rate_limit_exceeded",
 		Message: "Rate limit reached for requests. Please try again in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
@@ -131,6 +139,8 @@ func (d Dialect) Quota() Step {
 		return d.Error(APIError{Status: 403, Code: "INSUFFICIENT_CREDITS", Message: "Your organization has run out of credits."})
 	case Cerebras:
 		return d.Error(APIError{Status: 402, Type: "payment_required", Code: "payment_required", Message: "Payment required."})
+	case Anthropic:
+		return d.Error(APIError{Status: 400, Type: "invalid_request_error", Message: "Your credit balance is too low to access the Anthropic API."})
 	}
 	return d.Error(APIError{Status: 429, Type: "insufficient_quota", Code: "insufficient_quota", Message: "You exceeded your current quota, please check your plan and billing details."})
 }
@@ -142,6 +152,8 @@ func (d Dialect) Overloaded(retryAfter int) Step {
 		return d.Error(APIError{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier.", RetryAfter: retryAfter})
 	case Cencori:
 		return d.Error(APIError{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable.", RetryAfter: retryAfter})
+	case Anthropic:
+		return d.Error(APIError{Status: 529, Type: "overloaded_error", Message: "Overloaded", RetryAfter: retryAfter})
 	}
 	return d.Error(APIError{Status: 503, Type: "service_unavailable", Code: "service_unavailable", Message: "Service temporarily unavailable.", RetryAfter: retryAfter})
 }
@@ -154,6 +166,8 @@ func (d Dialect) ServerError() Step {
 		return d.Error(APIError{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."})
 	case Cencori:
 		return d.Error(APIError{Status: 500, Code: "INTERNAL_ERROR", Message: "Server-side error."})
+	case Anthropic:
+		return d.Error(APIError{Status: 500, Type: "api_error", Message: "Internal server error."})
 	}
 	return d.Error(APIError{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."})
 }

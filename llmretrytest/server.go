@@ -27,7 +27,8 @@ import (
 const KeyHeader = "Llmretrytest-Key"
 
 // Step is one scripted answer. The zero Step answers with a chat completion
-// (a stream of server-sent events if the request asked for "stream": true).
+// (a stream of server-sent events if the request asked for "stream": true),
+// or on a path ending in /messages, with an Anthropic message.
 type Step struct {
 	Status int         // 0 means 200 with a completion
 	Header http.Header // sent as is
@@ -233,13 +234,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBod
 	}
 	if status == 0 {
 		status = http.StatusOK
-		if isStream(reqBody) {
-			h.Set("Content-Type", "text/event-stream")
-			payload = streamBody()
-		} else {
-			h.Set("Content-Type", "application/json")
-			payload = completionBody()
-		}
+		var ct string
+		ct, payload = successBody(r.URL.Path, reqBody)
+		h.Set("Content-Type", ct)
 	}
 	if h.Get("X-Request-Id") == "" {
 		h.Set("X-Request-Id", "req_"+strconv.FormatUint(uint64(time.Now().UnixNano()), 36))

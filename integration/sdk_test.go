@@ -1,0 +1,208 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	anthropic "github.com/anthropics/anthropic-sdk-go"
+	anthropicoption "github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/llmretry/llmretry/llmretrytest"
+	openai "github.com/openai/openai-go"
+	"github.com/openai/openai-go/option"
+	goopenai "github.com/sashabaranov/go-openai"
+)
+
+// Each SDK is wired up as the README shows, with the SDK's own retries off
+// where it has any (they would multiply with ours).
+
+func TestOpenAIGo(t *testing.T) {
+	t.Parallel()
+	newClient := func(url string, hc option.HTTPClient) openai.Client {
+		return openai.NewClient(option.WithBaseURL(url+"/v1/"), option.WithAPIKey("sk-test"),
+			option.WithHTTPClient(hc), option.WithMaxRetries(0))
+	}
+	params := openai.ChatCompletionNewParams{Model: "fake-model", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}}
+
+	t.Run("429 with retry_after, then success", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, _ := setup(t)
+		srv.Enqueue(rateLimited(llmretrytest.OpenAI))
+		c := newClient(srv.URL, hc)
+		res, err := c.Chat.Completions.New(context.Background(), params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Choices[0].Message.Content; got != "Hello from llmretrytest." || len(srv.Requests()) != 2 {
+			t.Errorf("content %q after %d requests, want the completion after one retry", got, len(srv.Requests()))
+		}
+	})
+	t.Run("quota error is not retried and reaches the SDK as *openai.Error", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, _ := setup(t)
+		quota := llmretrytest.OpenAI.Quota()
+		srv.Enqueue(quota)
+		c := newClient(srv.URL, hc)
+		_, err := c.Chat.Completions.New(context.Background(), params)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) {
+			t.Fatalf("err = %v, want *openai.Error", err)
+		}
+		if apiErr.StatusCode != 429 || apiErr.Code != "insufficient_quota" || apiErr.RawJSON() != `{"code":"insufficient_quota","message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota"}` {
+			t.Errorf("SDK error: %d %q %s", apiErr.StatusCode, apiErr.Code, apiErr.RawJSON())
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+	})
+	t.Run("streaming passes through byte-identical", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, rec := setup(t)
+		c := newClient(srv.URL, hc)
+		stream := c.Chat.Completions.NewStreaming(context.Background(), params)
+		var text strings.Builder
+		for stream.Next() {
+			if ch := stream.Current().Choices; len(ch) > 0 {
+				text.WriteString(ch[0].Delta.Content)
+			}
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+		stream.Close()
+		if text.String() != "Hello from llmretrytest." || rec.last() != llmretrytest.Stream {
+			t.Errorf("text %q; bytes identical: %v", text.String(), rec.last() == llmretrytest.Stream)
+		}
+	})
+}
+
+func TestGoOpenAI(t *testing.T) {
+	t.Parallel()
+	newClient := func(url string, hc *http.Client) *goopenai.Client {
+		cfg := goopenai.DefaultConfig("sk-test")
+		cfg.BaseURL = url + "/v1"
+		cfg.HTTPClient = hc
+		return goopenai.NewClientWithConfig(cfg)
+	}
+	req := goopenai.ChatCompletionRequest{Model: "fake-model", Messages: []goopenai.ChatCompletionMessage{{Role: goopenai.ChatMessageRoleUser, Content: "Hello"}}}
+
+	t.Run("429 with retry_after, then success", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, _ := setup(t)
+		srv.Enqueue(rateLimited(llmretrytest.OpenAI))
+		res, err := newClient(srv.URL, hc).CreateChatCompletion(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Choices[0].Message.Content; got != "Hello from llmretrytest." || len(srv.Requests()) != 2 {
+			t.Errorf("content %q after %d requests, want the completion after one retry", got, len(srv.Requests()))
+		}
+	})
+	t.Run("quota error is not retried and reaches the SDK as *openai.APIError", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, rec := setup(t)
+		srv.Enqueue(llmretrytest.OpenAI.Quota())
+		_, err := newClient(srv.URL, hc).CreateChatCompletion(context.Background(), req)
+		var apiErr *goopenai.APIError
+		if !errors.As(err, &apiErr) {
+			t.Fatalf("err = %v, want *openai.APIError", err)
+		}
+		if apiErr.HTTPStatusCode != 429 || apiErr.Code != "insufficient_quota" || apiErr.Type != "insufficient_quota" {
+			t.Errorf("SDK error: %+v", apiErr)
+		}
+		if n := len(srv.Requests()); n != 1 || rec.last() != string(llmretrytest.OpenAI.Quota().Body) {
+			t.Errorf("%d requests (want 1); body the SDK read: %s", n, rec.last())
+		}
+	})
+	t.Run("streaming passes through byte-identical", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, rec := setup(t)
+		sreq := req
+		sreq.Stream = true
+		stream, err := newClient(srv.URL, hc).CreateChatCompletionStream(context.Background(), sreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stream.Close()
+		var text strings.Builder
+		for {
+			chunk, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(chunk.Choices) > 0 {
+				text.WriteString(chunk.Choices[0].Delta.Content)
+			}
+		}
+		if text.String() != "Hello from llmretrytest." || rec.last() != llmretrytest.Stream {
+			t.Errorf("text %q; bytes identical: %v", text.String(), rec.last() == llmretrytest.Stream)
+		}
+	})
+}
+
+func TestAnthropicSDK(t *testing.T) {
+	t.Parallel()
+	newClient := func(url string, hc anthropicoption.HTTPClient) anthropic.Client {
+		return anthropic.NewClient(anthropicoption.WithBaseURL(url), anthropicoption.WithAPIKey("sk-ant-test"),
+			anthropicoption.WithHTTPClient(hc), anthropicoption.WithMaxRetries(0))
+	}
+	params := anthropic.MessageNewParams{Model: "fake-model", MaxTokens: 64,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))}}
+
+	t.Run("429 with retry_after, then success", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, _ := setup(t)
+		srv.Enqueue(rateLimited(llmretrytest.Anthropic))
+		c := newClient(srv.URL, hc)
+		msg, err := c.Messages.New(context.Background(), params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := msg.Content[0].Text; got != "Hello from llmretrytest." || len(srv.Requests()) != 2 {
+			t.Errorf("content %q after %d requests, want the message after one retry", got, len(srv.Requests()))
+		}
+	})
+	t.Run("quota error is not retried and reaches the SDK as *anthropic.Error", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, _ := setup(t)
+		quota := llmretrytest.Anthropic.Quota()
+		srv.Enqueue(quota)
+		c := newClient(srv.URL, hc)
+		_, err := c.Messages.New(context.Background(), params)
+		var apiErr *anthropic.Error
+		if !errors.As(err, &apiErr) {
+			t.Fatalf("err = %v, want *anthropic.Error", err)
+		}
+		if apiErr.StatusCode != 400 || apiErr.RawJSON() != string(quota.Body) {
+			t.Errorf("SDK error: %d %s", apiErr.StatusCode, apiErr.RawJSON())
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+	})
+	t.Run("streaming passes through byte-identical", func(t *testing.T) {
+		t.Parallel()
+		srv, hc, rec := setup(t)
+		c := newClient(srv.URL, hc)
+		stream := c.Messages.NewStreaming(context.Background(), params)
+		var text strings.Builder
+		for stream.Next() {
+			if ev := stream.Current(); ev.Type == "content_block_delta" {
+				text.WriteString(ev.Delta.Text)
+			}
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+		stream.Close()
+		if text.String() != "Hello from llmretrytest." || rec.last() != llmretrytest.MessageStream {
+			t.Errorf("text %q; bytes identical: %v", text.String(), rec.last() == llmretrytest.MessageStream)
+		}
+	})
+}
