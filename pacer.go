@@ -26,7 +26,7 @@ const learnedHeadroom = 0.97
 
 // configuredHeadroom is the share of a configured rate that is used: sending
 // exactly at the provider's limit turns any network jitter into 429s.
-const configuredHeadroom = 0.98
+const configuredHeadroom = 0.99
 
 // pacerSet holds a Transport's pacers, one per policy and credential.
 type pacerSet struct {

@@ -23,7 +23,7 @@ func TestPacingConfiguredLimit(t *testing.T) {
 	step := paced(100 * time.Millisecond)
 	want := []time.Duration{step, step, step, step}
 	if got := ft.Waits(); !nearDurations(got, want) {
-		t.Errorf("waits = %v, want %v (600/min at 98%%, burst 1)", got, want)
+		t.Errorf("waits = %v, want %v (600/min at 99%%, burst 1)", got, want)
 	}
 }
 
@@ -308,7 +308,7 @@ func TestPacingTokenCost(t *testing.T) {
 	tr.Policy.Limits.Cost = func(*http.Request, []byte) int { return 100 }
 	post(t, tr, srv.URL)
 	if got, want := ft.Waits(), []time.Duration{paced(340 * time.Millisecond)}; !nearDurations(got, want) {
-		t.Errorf("waits = %v, want %v: 100 tokens with 66 left at 98 tokens/s", got, want)
+		t.Errorf("waits = %v, want %v: 100 tokens with 66 left at 99 tokens/s", got, want)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // after a 429 (see [Transport]).
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
-	// Requests are sent at 98% of the configured rates (and 97% of learned
+	// Requests are sent at 99% of the configured rates (and 97% of learned
 	// ones), and request bursts are a tenth smaller (at least one less, but
 	// never below 1), so that network jitter does not turn into 429s.
 	RequestsPerMinute float64

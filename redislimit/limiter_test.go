@@ -1,0 +1,200 @@
+package redislimit
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// TestSharedLimitAcrossClients: 4 independent clients — each its own
+// Transport, pacer and Redis connection, as 4 processes would have — share a
+// limit L that the fake provider enforces for their one API key.
+func TestSharedLimitAcrossClients(t *testing.T) {
+	rs := startRedis(t)
+	const perSecond, burst, clients, workers, requests = 40.0, 4, 4, 8, 440 // > 10 s of real time
+	srv := llmretrytest.Start(t)
+	srv.Limit(perSecond, burst, llmretrytest.OpenAI)
+
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < clients; c++ {
+		pol := llmretry.Generic()
+		pol.Limits = llmretry.Limits{RequestsPerMinute: perSecond * 60, RequestBurst: burst, Limiter: New(rs.client(t), Options{})}
+		base := &http.Transport{}
+		t.Cleanup(base.CloseIdleConnections)
+		client := &http.Client{Transport: &llmretry.Transport{Base: base, Policy: pol}}
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= requests {
+					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m"}`))
+					req.Header.Set("Authorization", "Bearer sk-shared-by-the-fleet")
+					resp, err := client.Do(req)
+					if err != nil || resp.StatusCode != 200 {
+						failed.Add(1)
+					}
+					if err == nil {
+						resp.Body.Close()
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	reqs := srv.Requests()
+	limited := 0
+	for _, r := range reqs {
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	// The aggregate rate after the initial burst: requests over the time
+	// from the first to the last arrival.
+	span := reqs[len(reqs)-1].Time.Sub(reqs[0].Time).Seconds()
+	got := float64(len(reqs)-burst) / span
+	t.Logf("4 clients, %d requests in %v: aggregate %.2f/s for a limit of %g/s (%.2f%%), %d 429s",
+		len(reqs), elapsed.Round(time.Millisecond), got, perSecond, 100*(got-perSecond)/perSecond, limited)
+	if limited != 0 || failed.Load() != 0 {
+		t.Errorf("%d 429s and %d failures, want none", limited, failed.Load())
+	}
+	if got < perSecond*0.98 || got > perSecond*1.02 {
+		t.Errorf("aggregate rate %.2f/s, want within 2%% of %g/s", got, perSecond)
+	}
+	if elapsed < 10*time.Second {
+		t.Errorf("ran %v, want at least 10 s", elapsed)
+	}
+}
+
+// TestSharedPause: a 429 seen by one process pauses all of them.
+func TestSharedPause(t *testing.T) {
+	rs := startRedis(t)
+	a, b := New(rs.client(t), Options{}), New(rs.client(t), Options{})
+	ctx := context.Background()
+	lim := llmretry.Limit{RequestRate: 1000, RequestBurst: 10}
+	if err := a.Pause(ctx, "k", time.Now().Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := reserveScript.Run(ctx, rs.client(t), b.keys("k"), -1, micros(1000), 10, 0, 1, 1).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, delay, _, _, err := parseReply(res)
+	if err != nil || !ok || delay < 250*time.Millisecond || delay > 300*time.Millisecond {
+		t.Errorf("another process's reservation: ok %v, delay %v (%v); want about 300ms", ok, delay, err)
+	}
+	// A deadline shorter than the pause fails at once with ErrDeadline.
+	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(dctx, "k", lim, 1); !errors.Is(err, llmretry.ErrDeadline) {
+		t.Errorf("err = %v, want ErrDeadline", err)
+	}
+}
+
+// TestReservationArithmetic checks the script against x/time/rate's
+// arithmetic: burst at once, then one interval each, tokens capped at burst.
+func TestReservationArithmetic(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	l := New(rdb, Options{})
+	ctx := context.Background()
+	var delays []time.Duration
+	for i := 0; i < 5; i++ {
+		res, err := reserveScript.Run(ctx, rdb, l.keys("arith"), -1, micros(10), 2, 0, 1, 1).Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, d, _, _, _ := parseReply(res)
+		delays = append(delays, d)
+	}
+	// 10/s, burst 2: 0, 0, then 100ms, 200ms, 300ms (less the few µs between calls).
+	want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
+	for i := range want {
+		if diff := want[i] - delays[i]; diff < 0 || diff > 20*time.Millisecond {
+			t.Errorf("delays = %v, want %v", delays, want)
+			break
+		}
+	}
+	// Tokens: a cost over the burst waits for a full bucket, without deadlock.
+	var got []time.Duration
+	for i := 0; i < 2; i++ {
+		res, _ := reserveScript.Run(ctx, rdb, l.keys("tok"), -1, 0, 1, micros(1000), 100, 5000).Slice()
+		_, d, _, _, _ := parseReply(res)
+		got = append(got, d)
+	}
+	if got[0] != 0 || got[1] < 90*time.Millisecond || got[1] > 100*time.Millisecond {
+		t.Errorf("token delays %v, want [0 ~100ms]: a 5000-token request takes the whole 100-token bucket", got)
+	}
+}
+
+// TestRedisOutage: Redis killed mid-run and restarted. With the default
+// fallback no request is lost or stuck; fail-closed requests fail fast with
+// ErrUnavailable; both use Redis again once it is back.
+func TestRedisOutage(t *testing.T) {
+	for _, failClosed := range []bool{false, true} {
+		name := "fallback to local buckets"
+		if failClosed {
+			name = "fail closed"
+		}
+		t.Run(name, func(t *testing.T) {
+			rs := startRedis(t)
+			var redisErrors atomic.Int64
+			l := New(rs.client(t), Options{FailClosed: failClosed, RetryAfter: 50 * time.Millisecond,
+				OnError: func(error) { redisErrors.Add(1) }})
+			lim := llmretry.Limit{RequestRate: 200, RequestBurst: 5}
+			wait := func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				return l.Wait(ctx, "outage", lim, 1)
+			}
+			for i := 0; i < 20; i++ {
+				if err := wait(); err != nil {
+					t.Fatalf("before the outage: %v", err)
+				}
+			}
+			rs.stop()
+			var during []error
+			for i := 0; i < 20; i++ {
+				during = append(during, wait())
+			}
+			for _, err := range during {
+				switch {
+				case failClosed && !errors.Is(err, ErrUnavailable):
+					t.Fatalf("fail closed during the outage: err = %v, want ErrUnavailable", err)
+				case !failClosed && err != nil:
+					t.Fatalf("fallback during the outage: err = %v, want none", err)
+				}
+			}
+			if redisErrors.Load() == 0 {
+				t.Error("OnError was not told of the outage")
+			}
+			rs.start()
+			time.Sleep(60 * time.Millisecond) // past RetryAfter
+			deadline := time.Now().Add(5 * time.Second)
+			for keyCount(t, rs) == 0 && time.Now().Before(deadline) {
+				if err := wait(); err != nil && !errors.Is(err, ErrUnavailable) {
+					t.Fatalf("after the restart: %v", err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if keyCount(t, rs) == 0 {
+				t.Error("the limiter did not go back to Redis after it restarted")
+			}
+			if err := wait(); err != nil {
+				t.Errorf("after the restart: %v", err)
+			}
+		})
+	}
+}

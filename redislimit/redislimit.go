@@ -1,0 +1,204 @@
+// Package redislimit is an llmretry.Limiter that keeps its buckets and
+// cooldowns in Redis, so that many processes sharing one API key share one
+// limit. It is its own module, so that the core llmretry module does not
+// depend on Redis.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	p := llmretry.GPTGob()
+//	p.Limits = llmretry.Limits{RequestsPerMinute: 500, Limiter: redislimit.New(rdb, redislimit.Options{})}
+//	client := &http.Client{Transport: &llmretry.Transport{Policy: p}}
+//
+// Each paced request costs one Redis round trip: a Lua script that checks the
+// key's shared pause and reserves a request and its tokens (GCRA, on the
+// Redis server's clock). When Redis cannot be reached, requests fall back to
+// in-memory buckets in each process (the default) or fail with
+// ErrUnavailable (Options.FailClosed); Redis is tried again after
+// Options.RetryAfter. No request ever waits on Redis longer than
+// Options.Timeout.
+package redislimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrUnavailable is returned, wrapped, by a fail-closed Limiter when Redis
+// cannot be reached.
+var ErrUnavailable = errors.New("redislimit: redis unavailable")
+
+// Options configures a Limiter. The zero value is usable.
+type Options struct {
+	// Prefix starts every Redis key; if empty, "llmretry:" is used.
+	Prefix string
+	// FailClosed makes Wait fail with ErrUnavailable while Redis cannot be
+	// reached. By default each process paces with in-memory buckets
+	// instead, so the fleet can exceed the shared limit during the outage
+	// but no request is refused.
+	FailClosed bool
+	// Timeout bounds each Redis call; if zero, 250 ms.
+	Timeout time.Duration
+	// RetryAfter is how long to stay on the fallback after Redis failed
+	// before trying it again; if zero, 1 s.
+	RetryAfter time.Duration
+	// OnError, if non-nil, is told about every Redis failure.
+	OnError func(error)
+}
+
+// Limiter is an llmretry.Limiter on Redis. It is safe for simultaneous use
+// by multiple goroutines.
+type Limiter struct {
+	rdb   redis.Scripter
+	opts  Options
+	local llmretry.MemoryLimiter // the fallback
+
+	downUntil atomic.Int64 // unix nanoseconds; Redis is not tried before
+}
+
+var _ llmretry.Limiter = (*Limiter)(nil)
+
+// New returns a Limiter that keeps its state in rdb (a *redis.Client,
+// *redis.ClusterClient or any redis.Scripter).
+func New(rdb redis.Scripter, opts Options) *Limiter {
+	if opts.Prefix == "" {
+		opts.Prefix = "llmretry:"
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 250 * time.Millisecond
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Second
+	}
+	return &Limiter{rdb: rdb, opts: opts}
+}
+
+// keys returns the key's bucket and pause hashes, in one cluster slot.
+func (l *Limiter) keys(key string) []string {
+	tag := l.opts.Prefix + "{" + key + "}"
+	return []string{tag + ":buckets", tag + ":pause"}
+}
+
+// micros converts a rate per second to an interval in microseconds; 0 means
+// not limited.
+func micros(r float64) float64 {
+	if r <= 0 || math.IsInf(r, 1) {
+		return 0
+	}
+	return 1e6 / r
+}
+
+// Wait implements llmretry.Limiter.
+func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Limit, tokens int) error {
+	if l.isDown() {
+		return l.fallbackWait(ctx, key, limit, tokens, nil)
+	}
+	maxWait := int64(-1)
+	if deadline, ok := ctx.Deadline(); ok {
+		maxWait = max(0, time.Until(deadline).Microseconds())
+	}
+	ri, ti := micros(float64(limit.RequestRate)), micros(float64(limit.TokenRate))
+	rb, tb := max(limit.RequestBurst, 1), max(limit.TokenBurst, 1)
+	tokens = max(tokens, 1)
+	keys := l.keys(key)
+
+	rctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
+	res, err := reserveScript.Run(rctx, l.rdb, keys, maxWait, ri, rb, ti, tb, tokens).Slice()
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		l.fail(err)
+		return l.fallbackWait(ctx, key, limit, tokens, err)
+	}
+	ok, delay, r, t, perr := parseReply(res)
+	if perr != nil {
+		l.fail(perr)
+		return l.fallbackWait(ctx, key, limit, tokens, perr)
+	}
+	if !ok {
+		return fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
+	}
+	if delay <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		// Give the reservation back, best effort, within the timeout.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.opts.Timeout)
+		defer cancel()
+		cost := float64(min(tokens, tb)) * ti
+		cancelScript.Run(cctx, l.rdb, keys[:1], r, strconv.FormatFloat(ri, 'f', 0, 64), t, strconv.FormatFloat(cost, 'f', 0, 64))
+		return ctx.Err()
+	}
+}
+
+// parseReply reads the reserve script's reply.
+func parseReply(res []any) (ok bool, delay time.Duration, r, t string, err error) {
+	if len(res) < 2 {
+		return false, 0, "", "", fmt.Errorf("redislimit: unexpected reply %v", res)
+	}
+	flag, _ := res[0].(int64)
+	ds, _ := res[1].(string)
+	us, err := strconv.ParseFloat(ds, 64)
+	if err != nil {
+		return false, 0, "", "", fmt.Errorf("redislimit: unexpected delay %q", ds)
+	}
+	delay = time.Duration(us) * time.Microsecond
+	if flag == 1 && len(res) == 4 {
+		r, _ = res[2].(string)
+		t, _ = res[3].(string)
+	}
+	return flag == 1, delay, r, t, nil
+}
+
+// Pause implements llmretry.Limiter.
+func (l *Limiter) Pause(ctx context.Context, key string, until time.Time) error {
+	d := time.Until(until)
+	if d <= 0 {
+		return nil
+	}
+	l.local.Pause(ctx, key, until) // so the fallback knows it too
+	if l.isDown() {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.opts.Timeout)
+	defer cancel()
+	if err := pauseScript.Run(rctx, l.rdb, l.keys(key)[1:], d.Microseconds()).Err(); err != nil {
+		l.fail(err)
+		return nil // the local pause holds this process; that is all we can do
+	}
+	return nil
+}
+
+func (l *Limiter) fallbackWait(ctx context.Context, key string, limit llmretry.Limit, tokens int, cause error) error {
+	if l.opts.FailClosed {
+		if cause == nil {
+			return ErrUnavailable
+		}
+		return fmt.Errorf("%w: %v", ErrUnavailable, cause)
+	}
+	return l.local.Wait(ctx, key, limit, tokens)
+}
+
+func (l *Limiter) isDown() bool {
+	return time.Now().UnixNano() < l.downUntil.Load()
+}
+
+func (l *Limiter) fail(err error) {
+	l.downUntil.Store(time.Now().Add(l.opts.RetryAfter).UnixNano())
+	if l.opts.OnError != nil {
+		l.opts.OnError(err)
+	}
+}

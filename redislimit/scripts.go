@@ -1,0 +1,83 @@
+package redislimit
+
+import "github.com/redis/go-redis/v9"
+
+// Times are microseconds on the Redis server's clock (TIME), so every process
+// sees the same clock. Each bucket is kept as its "empty time" e: the bucket
+// holds min(burst, (t−e)/interval) tokens at time t. Taking n tokens at t
+// moves e to max(e, t−burst·interval) + n·interval, and they are ready at
+// the new e (or at once, if that is not after t). A pause empties the
+// buckets at the moment it was set and delays every start until its end.
+
+// reserveScript reserves one request and n tokens.
+//
+//	KEYS[1] buckets hash {r, t}   KEYS[2] pause hash {until, at}
+//	ARGV: maxwait µs (-1: none), request interval µs (0: none), request
+//	burst, token interval µs (0: none), token burst, tokens
+//
+// It returns {1, delay, r, t} after reserving, or {0, delay} when the delay
+// would exceed maxwait, having reserved nothing.
+var reserveScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local maxwait = tonumber(ARGV[1])
+local ri, rb = tonumber(ARGV[2]), tonumber(ARGV[3])
+local ti, tb, tn = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local start = now
+local p = redis.call('HMGET', KEYS[2], 'until', 'at')
+local pu, pa = tonumber(p[1]), tonumber(p[2])
+if pu and pu > start then start = pu end
+local s = redis.call('HMGET', KEYS[1], 'r', 't')
+local re, te = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+local ready = start
+if ri > 0 then
+  local base = math.max(re, start - rb * ri)
+  if pa then base = math.max(base, pa) end
+  re = base + ri
+  if re > ready then ready = re end
+end
+if ti > 0 then
+  local base = math.max(te, start - tb * ti)
+  if pa then base = math.max(base, pa) end
+  te = base + math.min(tn, tb) * ti
+  if te > ready then ready = te end
+end
+local delay = ready - now
+if maxwait >= 0 and delay > maxwait then
+  return {0, string.format('%.0f', delay)}
+end
+local r, tt = string.format('%.0f', re), string.format('%.0f', te)
+if ri > 0 or ti > 0 then
+  redis.call('HSET', KEYS[1], 'r', r, 't', tt)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((delay + math.max(rb * ri, tb * ti)) / 1000) + 60000)
+end
+return {1, string.format('%.0f', delay), r, tt}
+`)
+
+// cancelScript gives back a reservation if nothing was reserved after it.
+//
+//	KEYS[1] buckets hash   ARGV: r as reserved, request interval, t as reserved, token cost µs
+var cancelScript = redis.NewScript(`
+local s = redis.call('HMGET', KEYS[1], 'r', 't')
+if s[1] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'r', string.format('%.0f', tonumber(ARGV[1]) - tonumber(ARGV[2])))
+end
+if s[2] == ARGV[3] then
+  redis.call('HSET', KEYS[1], 't', string.format('%.0f', tonumber(ARGV[3]) - tonumber(ARGV[4])))
+end
+return 1
+`)
+
+// pauseScript holds a key for ARGV[1] µs from now, unless it is held longer.
+//
+//	KEYS[1] pause hash
+var pauseScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local u = now + tonumber(ARGV[1])
+local cur = tonumber(redis.call('HGET', KEYS[1], 'until'))
+if cur and cur >= u then return 0 end
+redis.call('HSET', KEYS[1], 'until', string.format('%.0f', u), 'at', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) / 1000) + 60000)
+return 1
+`)
