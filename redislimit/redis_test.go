@@ -92,4 +92,3 @@ func keyCount(t *testing.T, s *redisServer) int64 {
 	}
 	return n
 }
-
