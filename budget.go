@@ -1,8 +1,6 @@
 package llmretry
 
-import (
-	"sync"
-)
+import "sync"
 
 // RetryBudget stops retries during a wide outage, when they would only add
 // load to a service that is down, in the manner of gRPC's retry throttling:
@@ -78,29 +76,14 @@ func (b *budget) record(v Verdict) bool {
 }
 
 // budgets holds a Transport's retry budgets, one per policy.
-type budgets struct {
-	mu sync.RWMutex // guards m
-	m  map[*Policy]*budget
-}
+type budgets struct{ m lazyMap[*Policy, budget] }
 
 func (s *budgets) get(p *Policy) *budget {
 	if p == nil || p.Budget.Disabled {
 		return nil
 	}
-	s.mu.RLock()
-	b := s.m[p]
-	s.mu.RUnlock()
-	if b != nil {
+	if b, ok := s.m.load(p); ok {
 		return b
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b = s.m[p]; b == nil {
-		if s.m == nil {
-			s.m = map[*Policy]*budget{}
-		}
-		b = newBudget(p.Budget)
-		s.m[p] = b
-	}
-	return b
+	return s.m.loadOrStore(p, newBudget(p.Budget))
 }

@@ -75,15 +75,21 @@ func secondsToDuration(s float64) (time.Duration, bool) {
 // parseSeconds parses a decimal count of seconds such as "12" or "1.5".
 // Signs, exponents, hex and the words strconv accepts ("inf", "nan") are refused.
 func parseSeconds(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" || !isDecimal(v) {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	f, ok := parseDecimal(v)
+	if !ok {
 		return 0, false
 	}
 	return secondsToDuration(f)
+}
+
+// parseDecimal parses digits with at most one dot, after trimming spaces.
+func parseDecimal(v string) (float64, bool) {
+	v = strings.TrimSpace(v)
+	if !isDecimal(v) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	return f, err == nil
 }
 
 // isDecimal reports whether v is digits with at most one dot.
@@ -119,12 +125,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 
 // parseMillis parses a retry-after-ms value.
 func parseMillis(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" || !isDecimal(v) {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	f, ok := parseDecimal(v)
+	if !ok {
 		return 0, false
 	}
 	return secondsToDuration(f / 1000)

@@ -33,9 +33,7 @@ type pacerSet struct {
 	seedOnce sync.Once
 	seed     maphash.Seed
 	mem      MemoryLimiter // the buckets of policies without a Limiter
-
-	mu sync.RWMutex // guards m
-	m  map[pacerID]*pacer
+	m        lazyMap[pacerID, pacer]
 }
 
 type pacerID struct {
@@ -65,22 +63,10 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	})
 	cred := credential(req.Header)
 	id := pacerID{pol: pol, cred: maphash.String(s.seed, cred)}
-	s.mu.RLock()
-	p := s.m[id]
-	s.mu.RUnlock()
-	if p != nil {
+	if p, ok := s.m.load(id); ok {
 		return p
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p = s.m[id]; p == nil {
-		if s.m == nil {
-			s.m = map[pacerID]*pacer{}
-		}
-		p = newPacer(pol, pacingKey(pol, cred), &s.mem)
-		s.m[id] = p
-	}
-	return p
+	return s.m.loadOrStore(id, newPacer(pol, pacingKey(pol, cred), &s.mem))
 }
 
 // pacingKey names a policy and credential for a Limiter: the credential

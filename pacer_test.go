@@ -172,20 +172,7 @@ func TestPacingAdaptsTo429sWithoutHints(t *testing.T) {
 // wait for its rate-limit headers, instead of stampeding.
 func TestPacingProbesNewKey(t *testing.T) {
 	t.Parallel()
-	var inflight, peak atomic.Int32
-	srv := llmretrytest.Start(t)
-	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
-		n := inflight.Add(1)
-		defer inflight.Add(-1)
-		for {
-			p := peak.Load()
-			if n <= p || peak.CompareAndSwap(p, n) {
-				break
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-		return llmretrytest.Step{}
-	})
+	srv, _ := peakServer(t, 20*time.Millisecond)
 	tr := &Transport{Base: &http.Transport{}}
 	var wg sync.WaitGroup
 	var firstDone atomic.Int64
@@ -220,20 +207,7 @@ func TestPacingProbesNewKey(t *testing.T) {
 
 func TestPacingMaxInFlight(t *testing.T) {
 	t.Parallel()
-	var inflight, peak atomic.Int32
-	srv := llmretrytest.Start(t)
-	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
-		n := inflight.Add(1)
-		defer inflight.Add(-1)
-		for {
-			p := peak.Load()
-			if n <= p || peak.CompareAndSwap(p, n) {
-				break
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-		return llmretrytest.Step{}
-	})
+	srv, peak := peakServer(t, 5*time.Millisecond)
 	tr := &Transport{Base: &http.Transport{}, Policy: &Policy{Limits: Limits{MaxInFlight: 2}}}
 	var wg sync.WaitGroup
 	for i := 0; i < 10; i++ {
@@ -325,4 +299,24 @@ func nearDurations(got, want []time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// peakServer is a fake provider that takes d to answer and records the most
+// requests it ever had in flight at once.
+func peakServer(t *testing.T, d time.Duration) (*llmretrytest.Server, *atomic.Int32) {
+	var inflight, peak atomic.Int32
+	srv := llmretrytest.Start(t)
+	srv.Respond(func(llmretrytest.Request) llmretrytest.Step {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(d)
+		return llmretrytest.Step{}
+	})
+	return srv, &peak
 }

@@ -111,8 +111,7 @@ type Limiter interface {
 // golang.org/x/time/rate. Its zero value is ready to use. It is safe for
 // simultaneous use by multiple goroutines.
 type MemoryLimiter struct {
-	mu      sync.RWMutex // guards buckets
-	buckets map[string]*buckets
+	buckets lazyMap[string, buckets]
 
 	// Test seams, set by a Transport for its own limiter; nil means real time.
 	now   func() time.Time
@@ -144,23 +143,10 @@ type buckets struct {
 var _ Limiter = (*MemoryLimiter)(nil)
 
 func (m *MemoryLimiter) get(key string) *buckets {
-	m.mu.RLock()
-	b := m.buckets[key]
-	m.mu.RUnlock()
-	if b != nil {
+	if b, ok := m.buckets.load(key); ok {
 		return b
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b = m.buckets[key]
-	if b == nil {
-		if m.buckets == nil {
-			m.buckets = map[string]*buckets{}
-		}
-		b = &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
-		m.buckets[key] = b
-	}
-	return b
+	return m.buckets.loadOrStore(key, &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)})
 }
 
 // Wait implements Limiter.
