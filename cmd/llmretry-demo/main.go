@@ -119,8 +119,9 @@ func runDemo(o options) error {
 	if o.n <= 0 || o.workers <= 0 || o.keys <= 0 {
 		return fmt.Errorf("-n, -w and -keys must be positive")
 	}
-	fmt.Printf("Fake %s provider on 127.0.0.1: %g requests/s (burst %d), %.0f%% 503s, %.0f%% 500s, %.0f%% extra 429s, key %d of %d out of quota.\n",
-		d, o.rate, o.burst, 100*o.p503, 100*o.p500, 100*o.p429, o.keys, o.keys)
+	fmt.Printf("Fake %s provider on 127.0.0.1: %g requests/s per key (burst %d),\n", d, o.rate, o.burst)
+	fmt.Printf("%.0f%% 503s, %.0f%% aborted generations (500), %.0f%% extra 429s, key %d of %d out of quota.\n",
+		100*o.p503, 100*o.p500, 100*o.p429, o.keys, o.keys)
 	fmt.Printf("Sending %d chat completions with %d workers, twice.\n\n", o.n, o.workers)
 
 	plain := run(o, d, "plain http.Client", func() http.RoundTripper { return &http.Transport{MaxIdleConnsPerHost: o.workers} })
