@@ -48,9 +48,10 @@ type Policy struct {
 
 	// AttemptTimeout bounds how long one attempt may wait for the response
 	// headers (an LLM's non-streaming answer arrives with its headers, so this
-	// bounds the generation). An attempt that times out is retried; reading
-	// the body of the returned response is not bounded by it. Zero means no
-	// per-attempt bound: only the request's context limits the attempt.
+	// bounds the generation), and for an error answer the first bytes of its
+	// body, which classify it: a dead connection times out and is retried.
+	// Reading the body of a returned success is not bounded by it. Zero
+	// means no per-attempt bound: only the request's context limits it.
 	AttemptTimeout time.Duration
 
 	// Codes maps lower-case error codes and error types, as found in the

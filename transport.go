@@ -229,7 +229,12 @@ func (t *Transport) send(r *http.Request, timeout time.Duration) (*http.Response
 	ctx, cancel := context.WithCancelCause(r.Context())
 	timer := time.AfterFunc(timeout, func() { cancel(errAttemptTimeout) })
 	resp, err := base.RoundTrip(r.WithContext(ctx))
-	timer.Stop() // the bound is on the headers; the body may take its time
+	if err == nil && resp.StatusCode >= 400 {
+		// An error answer is classified from its body's first bytes: read
+		// them within the bound, so a body that stalls counts as a timeout.
+		peekBody(resp)
+	}
+	timer.Stop() // the bound is on the headers (and an error's prefix); a success's body may take its time
 	if err != nil {
 		if context.Cause(ctx) == errAttemptTimeout && r.Context().Err() == nil {
 			err = &attemptTimeoutError{timeout: timeout, err: err}

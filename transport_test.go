@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -411,5 +412,34 @@ func TestRoundTripDoesNotModifyRequest(t *testing.T) {
 	}
 	if req.Body != body || req.Context() != ctx || req.URL.String() != url || len(req.Header) != len(before) || req.Header.Get("Authorization") != "Bearer sk-x" {
 		t.Error("the caller's request was modified")
+	}
+}
+
+// TestRoundTripStalledErrorBody: an error answer whose body stalls after the
+// headers is cut off by the attempt timeout and retried, not waited on.
+func TestRoundTripStalledErrorBody(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(503)
+			w.Write([]byte(`{"error":{"type":"overl`))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // a dead connection: nothing more, ever
+			return
+		}
+		io.WriteString(w, llmretrytest.Completion)
+	}))
+	defer srv.Close()
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	tr := &Transport{Base: base, Policy: &Policy{AttemptTimeout: 50 * time.Millisecond, Backoff: func(int) time.Duration { return time.Millisecond }}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	resp, body, err := do(t, tr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || string(body) != llmretrytest.Completion || n.Load() != 2 {
+		t.Errorf("got %d after %d attempts, want the completion after a retry", resp.StatusCode, n.Load())
 	}
 }
