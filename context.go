@@ -53,7 +53,9 @@ func WithAttemptTimeout(ctx context.Context, d time.Duration) context.Context {
 }
 
 // WithPolicy returns a context that makes the [Transport] use p for a request
-// made with it, instead of the policy chosen by host.
+// made with it, instead of the policy chosen by host. Pacing state and the
+// retry budget belong to the *Policy value: pass the same p for requests that
+// should share them, not a new Policy per request.
 func WithPolicy(ctx context.Context, p *Policy) context.Context {
 	return withOptions(ctx, func(o *requestOptions) { o.policy = p })
 }

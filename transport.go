@@ -133,8 +133,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 		var next io.ReadCloser
 		if a.Decision == Retry && body.get != nil {
-			if next, err = body.get(); err != nil {
-				a.Decision = NotReplayable
+			var rewindErr error
+			if next, rewindErr = body.get(); rewindErr != nil {
+				a.Decision, a.Wait = NotReplayable, 0 // keep this attempt's outcome for the caller
 			}
 		}
 		t.report(ctx, req, pol, a)

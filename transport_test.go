@@ -443,3 +443,25 @@ func TestRoundTripStalledErrorBody(t *testing.T) {
 		t.Errorf("got %d after %d attempts, want the completion after a retry", resp.StatusCode, n.Load())
 	}
 }
+
+// TestRoundTripGetBodyFails: when the body cannot be rewound for a retry, the
+// caller gets the last answer, intact, not the rewind error.
+func TestRoundTripGetBodyFails(t *testing.T) {
+	t.Parallel()
+	tr, srv, _ := setup(t, nil)
+	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("cannot rewind") }
+	var decisions []Decision
+	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	resp, body, err := do(t, tr, req)
+	if err != nil {
+		t.Fatalf("err = %v, want the 500 answer", err)
+	}
+	if resp.StatusCode != 500 || !bytes.Equal(body, llmretrytest.OpenAI.ServerError().Body) || len(srv.Requests()) != 1 {
+		t.Errorf("got %d %q after %d attempts, want the 500 and its body after 1", resp.StatusCode, body, len(srv.Requests()))
+	}
+	if len(decisions) != 1 || decisions[0] != NotReplayable {
+		t.Errorf("decisions = %v, want [not_replayable]", decisions)
+	}
+}
