@@ -108,3 +108,55 @@ func ExampleParseError() {
 	// content_filtered Request blocked due to security filters.
 	// true
 }
+
+// OnAttempt sees every attempt: its class, the server's hint and what the
+// Transport does next. It never sees a credential.
+func ExampleTransport_onAttempt() {
+	srv := llmretrytest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.GPTGob.Quota())
+
+	client := &http.Client{Transport: &llmretry.Transport{
+		Policy: llmretry.GPTGob(),
+		OnAttempt: func(a llmretry.AttemptInfo) {
+			fmt.Println(a.Attempt, a.Verdict.Status, a.Verdict.Class, a.Verdict.Hint, a.Decision)
+		},
+	}}
+	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	// Output:
+	// 1 503 overloaded retry-after-ms retry
+	// 2 429 quota_exhausted none not_retryable
+}
+
+// Limits pace requests client-side so that they do not earn 429s: here 600
+// requests a minute with bursts of 2, per API key.
+func ExampleLimits() {
+	srv := llmretrytest.NewServer()
+	defer srv.Close()
+	srv.Limit(10, 2, llmretrytest.OpenAI) // the provider allows 10/s, burst 2
+
+	p := llmretry.Generic()
+	p.Limits = llmretry.Limits{RequestsPerMinute: 600, RequestBurst: 2}
+	client := &http.Client{Transport: &llmretry.Transport{Policy: p}}
+	for i := 0; i < 6; i++ {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer sk-example")
+		resp, err := client.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	limited := 0
+	for _, r := range srv.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	fmt.Println(len(srv.Requests()), "requests,", limited, "rate-limited")
+	// Output: 6 requests, 0 rate-limited
+}

@@ -48,6 +48,11 @@ type Limits struct {
 	// DisableLearning turns off learning limits from X-RateLimit-* headers,
 	// the first request's probe, and the adaptive slow-down after 429s
 	// without hints. Pauses after 429s with hints still apply.
+	//
+	// Pacing state is kept per credential for the life of the Transport. A
+	// Transport that serves an unbounded number of distinct API keys (a
+	// multi-tenant proxy) should set DisableLearning and no limits, so that
+	// it keeps none.
 	DisableLearning bool
 }
 
