@@ -131,3 +131,14 @@ func TestResetHint(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderConstantsAreCanonical(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{hdrRetryAfter, hdrRetryAfterMS, hdrRateLimitReset, hdrRateLimitResetReqs, hdrRateLimitResetTokens,
+		hdrRateLimitRemaining, hdrRateLimitRemainReqs, hdrRateLimitRemainTokens, hdrRateLimitLimit, hdrRateLimitLimitReqs,
+		hdrRateLimitLimitTokens, hdrIETFRateLimitReset, hdrShouldRetry} {
+		if c := http.CanonicalHeaderKey(k); c != k {
+			t.Errorf("%q is not canonical (%q): the direct map lookups in header() would miss it", k, c)
+		}
+	}
+}

@@ -41,11 +41,20 @@ type pacerID struct {
 	cred uint64 // maphash of the credential: never the credential
 }
 
-// credential returns the request's API credential, or "".
+// credential returns the request's API credential, or "". Headers set with
+// Header.Set are canonical, so direct lookups find them without Get's
+// canonicalization; keys set by hand in another case are found by a scan.
 func credential(h http.Header) string {
 	for _, name := range credentialHeaders {
-		if v := h.Get(name); v != "" {
+		if v := header(h, name); v != "" {
 			return v
+		}
+	}
+	for k, vs := range h {
+		for _, name := range credentialHeaders {
+			if len(vs) > 0 && vs[0] != "" && strings.EqualFold(k, name) {
+				return vs[0]
+			}
 		}
 	}
 	return ""
@@ -308,16 +317,26 @@ type limitHeaders struct {
 
 func readLimitHeaders(h http.Header, limit, remaining, reset string, now time.Time) limitHeaders {
 	var s limitHeaders
-	s.remaining, s.ok = parseCount(h.Get(remaining))
+	s.remaining, s.ok = parseCount(header(h, remaining))
 	if !s.ok {
 		return s
 	}
-	s.limit, _ = parseCount(h.Get(limit))
-	if v := h.Get(reset); v != "" {
+	s.limit, _ = parseCount(header(h, limit))
+	if v := header(h, reset); v != "" {
 		s.reset, s.hasReset = parseReset(v, now)
 		s.window = isWindowReset(v)
 	}
 	return s
+}
+
+// header is h.Get for a key already in canonical form: a plain map lookup,
+// without Get's canonicalization, which costs more than the lookup on every
+// response. Response headers parsed by net/http are stored canonically.
+func header(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // isWindowReset reports whether a reset value names the end of a fixed

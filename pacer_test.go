@@ -320,3 +320,21 @@ func peakServer(t *testing.T, d time.Duration) (*llmretrytest.Server, *atomic.In
 	})
 	return srv, &peak
 }
+
+func TestCredentialLookup(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		h    http.Header
+		want string
+	}{
+		{http.Header{"Authorization": {"Bearer a"}}, "Bearer a"},
+		{http.Header{"X-Api-Key": {"b"}}, "b"},
+		{http.Header{"authorization": {"Bearer set-by-hand"}}, "Bearer set-by-hand"},
+		{http.Header{"Content-Type": {"application/json"}}, ""},
+	}
+	for _, tt := range tests {
+		if got := credential(tt.h); got != tt.want {
+			t.Errorf("credential(%v) = %q, want %q", tt.h, got, tt.want)
+		}
+	}
+}
