@@ -49,8 +49,8 @@
 // Without configured limits the Transport learns them from X-RateLimit-*
 // headers, probing a new key with one request first; a 429 with a hint, or
 // X-RateLimit-Remaining: 0 with a reset, pauses every request on the key until
-// the reset; repeated 429s without hints halve the rate, successes raise it
-// again. A [Limiter] (by default a [MemoryLimiter]) keeps the buckets, so a
+// the reset; 429s without hints cut the rate to 70%, and it grows back
+// with time. A [Limiter] (by default a [MemoryLimiter]) keeps the buckets, so a
 // shared store can pace many processes.
 //
 // # Retry budget

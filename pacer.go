@@ -108,8 +108,7 @@ type pacer struct {
 	learned  Limit      // from headers
 	readReq  readings   // recent request-rate readings
 	readTok  readings   // recent token-rate readings
-	aimd     float64    // adaptive requests/s after 429s without hints; 0 when off
-	aimdBase float64    // the rate at the last cut
+	cutRate  float64    // adaptive requests/s set by the last cut; 0 when off
 	lastCut  time.Time
 	window   successWindow
 }
@@ -132,7 +131,7 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter) *pacer {
 func (p *pacer) markReady() { p.readyOne.Do(func() { close(p.ready) }) }
 
 // wait blocks until a request costing tokens may go.
-func (p *pacer) wait(ctx context.Context, tokens int) error {
+func (p *pacer) wait(ctx context.Context, tokens int, now time.Time) error {
 	select {
 	case <-p.ready:
 	default:
@@ -157,7 +156,7 @@ func (p *pacer) wait(ctx context.Context, tokens int) error {
 			return ctx.Err()
 		}
 	}
-	if err := p.limiter.Wait(ctx, p.key, p.limit(), tokens); err != nil {
+	if err := p.limiter.Wait(ctx, p.key, p.limit(now), tokens); err != nil {
 		p.release()
 		return err
 	}
@@ -171,16 +170,16 @@ func (p *pacer) release() {
 	}
 }
 
-// limit is the pace in force: configured dimensions win over learned ones,
-// and the adaptive rate caps the learned request rate.
-func (p *pacer) limit() Limit {
+// limit is the pace in force at now: configured dimensions win over learned
+// ones, and the adaptive rate caps the learned request rate.
+func (p *pacer) limit(now time.Time) Limit {
 	if !p.learn {
 		return p.config
 	}
 	p.mu.Lock()
 	lim := p.learned
-	if p.aimd > 0 && (lim.RequestRate <= 0 || rate.Limit(p.aimd) < lim.RequestRate) {
-		lim.RequestRate, lim.RequestBurst = rate.Limit(p.aimd), 1
+	if a := p.adaptive(now); a > 0 && (lim.RequestRate <= 0 || rate.Limit(a) < lim.RequestRate) {
+		lim.RequestRate, lim.RequestBurst = rate.Limit(a), 1
 	}
 	p.mu.Unlock()
 	if p.config.RequestRate > 0 {
@@ -243,7 +242,6 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 		p.cut(now)
 	case v.Class == OK:
 		p.window.add(now)
-		p.grow(now)
 	}
 }
 
@@ -257,35 +255,44 @@ func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
 	p.limiter.Pause(ctx, p.key, now.Add(d))
 }
 
-// cut halves the adaptive rate after a 429 without a hint, at most once per
-// half second so that the 429s of one burst count once.
+// Adaptive rate after 429s without hints (multiplicative decrease, additive
+// increase). Recovery depends on time, not on successes, so that a storm of
+// 429s that has passed does not leave a key crawling at the rate the storm
+// drove it to.
+const (
+	cutFactor     = 0.7              // a cut keeps 70% of the rate (as AWS SDKs' adaptive retry mode)
+	cutInterval   = time.Second      // the 429s of one burst count as one cut
+	regrowth      = 0.2              // after a cut, the rate grows by 20% of the cut rate a second
+	adaptiveFloor = 1.0              // requests/s: cuts stop here (unless the rate was lower)
+	adaptiveQuiet = 30 * time.Second // without a cut for this long, the adaptive rate is dropped
+)
+
+// adaptive is the adaptive rate at now, or 0 when it is off. p.mu is held.
+func (p *pacer) adaptive(now time.Time) float64 {
+	if p.cutRate <= 0 {
+		return 0
+	}
+	since := now.Sub(p.lastCut)
+	if since > adaptiveQuiet {
+		return 0
+	}
+	return p.cutRate * (1 + regrowth*max(since.Seconds(), 0))
+}
+
+// cut lowers the adaptive rate after a 429 without a hint. p.mu is held.
 func (p *pacer) cut(now time.Time) {
-	if now.Sub(p.lastCut) < 500*time.Millisecond {
+	if p.cutRate > 0 && now.Sub(p.lastCut) < cutInterval {
 		return
 	}
-	cur := p.aimd
+	cur := p.adaptive(now)
 	if cur <= 0 {
 		cur = float64(p.learned.RequestRate)
 	}
 	if cur <= 0 || math.IsInf(cur, 1) {
-		cur = max(p.window.rate(now), 1) // what the server has been accepting
+		cur = max(p.window.rate(now), adaptiveFloor) // what the server has been accepting
 	}
-	p.aimd = max(cur/2, 0.1)
-	p.aimdBase, p.lastCut = p.aimd, now
-}
-
-// grow raises the adaptive rate additively: by a tenth of the rate at the
-// last cut per second of successes. After a minute without a cut the
-// adaptive rate is dropped.
-func (p *pacer) grow(now time.Time) {
-	if p.aimd <= 0 {
-		return
-	}
-	if now.Sub(p.lastCut) > time.Minute {
-		p.aimd = 0
-		return
-	}
-	p.aimd += 0.1 * p.aimdBase / p.aimd
+	p.cutRate = max(cur*cutFactor, min(cur, adaptiveFloor))
+	p.lastCut = now
 }
 
 // readings keeps the last few rate readings from headers. Each reading is an

@@ -103,7 +103,7 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 		"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"9000"}, "X-Ratelimit-Reset-Tokens": {"2s"},
 	}}
 	p.observe(bg(), resp, Verdict{}, testNow)
-	lim := p.limit()
+	lim := p.limit(testNow)
 	if want := rate.Limit(10 * learnedHeadroom); !near(lim.RequestRate, want) || lim.RequestBurst != 9 {
 		t.Errorf("requests: %v/s burst %d, want %v/s burst 9 (1 of 10 used, refilled in 100ms; burst less one)", lim.RequestRate, lim.RequestBurst, want)
 	}
@@ -119,14 +119,14 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 	resp.Header = http.Header{"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"30"},
 		"X-Ratelimit-Reset": {itoa(testNow.Unix() + 15)}}
 	p.observe(bg(), resp, Verdict{}, testNow)
-	if got, want := p.limit().RequestRate, rate.Limit(2*learnedHeadroom); !near(got, want) {
+	if got, want := p.limit(testNow).RequestRate, rate.Limit(2*learnedHeadroom); !near(got, want) {
 		t.Errorf("window: %v/s, want %v/s (30 left over 15 s)", got, want)
 	}
 
 	// Configured limits win over learned ones.
 	p = newPacer(&Policy{Limits: Limits{RequestsPerMinute: 60}}, "k", &MemoryLimiter{})
 	p.observe(bg(), resp, Verdict{}, testNow)
-	if got := p.limit().RequestRate; !near(got, configuredHeadroom) {
+	if got := p.limit(testNow).RequestRate; !near(got, configuredHeadroom) {
 		t.Errorf("configured 60/min: got %v/s, want %v/s", got, configuredHeadroom)
 	}
 }
@@ -143,28 +143,33 @@ func TestPacingAdaptsTo429sWithoutHints(t *testing.T) {
 	}
 	limited := Verdict{Class: RateLimited, Retryable: true, Status: 429}
 	p.observe(bg(), nil, limited, now)
-	first := p.limit().RequestRate
-	if first < 4 || first > 6 {
-		t.Fatalf("after a 429 without hint: %v/s, want about half the 10/s accepted", first)
+	first := p.limit(now).RequestRate
+	if !near(first, 10*cutFactor) {
+		t.Fatalf("after a 429 without hint: %v/s, want %v/s, 70%% of the 10/s accepted", first, 10*cutFactor)
 	}
 	p.observe(bg(), nil, limited, now.Add(100*time.Millisecond)) // same burst: counted once
-	if got := p.limit().RequestRate; got != first {
+	if got := p.limit(now).RequestRate; got != first {
 		t.Errorf("second 429 of one burst cut again: %v → %v", first, got)
 	}
-	p.observe(bg(), nil, limited, now.Add(time.Second))
-	second := p.limit().RequestRate
-	if !near(second, first/2) {
-		t.Errorf("repeated 429: %v/s, want %v/s", second, first/2)
+	// Recovery is by time: 20% of the cut rate a second, successes or not.
+	if got, want := p.limit(now.Add(2*time.Second)).RequestRate, first*1.4; !near(got, want) {
+		t.Errorf("2 s after the cut: %v/s, want %v/s", got, want)
 	}
-	for i := 0; i < 20; i++ {
-		p.observe(bg(), nil, Verdict{}, now.Add(time.Second+time.Duration(i)*100*time.Millisecond))
+	// A 429 a second later cuts from the regrown rate.
+	later := now.Add(time.Second)
+	p.observe(bg(), nil, limited, later)
+	if got, want := p.limit(later).RequestRate, first*1.2*cutFactor; !near(got, want) {
+		t.Errorf("repeated 429: %v/s, want %v/s", got, want)
 	}
-	if got := p.limit().RequestRate; got <= second || got > first {
-		t.Errorf("after successes: %v/s, want an additive recovery above %v and below %v", got, second, first)
+	// A storm cannot push the rate below the floor.
+	for i := 2; i < 60; i++ {
+		p.observe(bg(), nil, limited, now.Add(time.Duration(i)*time.Second))
 	}
-	p.observe(bg(), nil, Verdict{}, now.Add(2*time.Minute))
-	if got := p.limit().RequestRate; got != 0 {
-		t.Errorf("a minute without 429s: %v/s, want the adaptive limit dropped", got)
+	if got := p.limit(now.Add(59 * time.Second)).RequestRate; got < adaptiveFloor {
+		t.Errorf("after a long storm: %v/s, below the %v/s floor", got, adaptiveFloor)
+	}
+	if got := p.limit(now.Add(59*time.Second + adaptiveQuiet + time.Second)).RequestRate; got != 0 {
+		t.Errorf("%v without 429s: %v/s, want the adaptive limit dropped", adaptiveQuiet, got)
 	}
 }
 

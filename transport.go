@@ -110,7 +110,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	for attempt := 1; ; attempt++ {
 		if pacer != nil {
-			if err := pacer.wait(ctx, cost); err != nil {
+			if err := pacer.wait(ctx, cost, t.clock()); err != nil {
 				closeBody(r.Body)
 				return nil, err
 			}
