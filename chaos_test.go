@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -63,14 +64,46 @@ func chaosFaults() (retryable, final []fault) {
 }
 
 // TestChaos sends 1,000 logical requests from 64 goroutines through one
-// Transport while the server injects faults, chosen with a fixed seed.
+// Transport while the server injects faults, chosen with a fixed seed, and
+// checks every request's outcome, attempts and bytes.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos suite skipped in -short mode")
 	}
 	t.Parallel()
-	const requests, workers, maxRetries = 1000, 64, 4
 	retryable, final := chaosFaults()
+	// The retry machinery alone: no pacing state, no budget, so that every
+	// outcome follows from the faults.
+	runChaos(t, "chaos", &Policy{Budget: RetryBudget{Disabled: true}, Limits: Limits{DisableLearning: true}}, retryable, final)
+}
+
+// TestChaosDefaults runs the chaos with the default machinery on: the probe,
+// learned limits, shared pauses and the retry budget. A request may then also
+// stop early because the budget is spent; everything else must hold. 429s
+// without a usable hint are left out: they are independent of load here, so
+// the adaptive rate would pace this test down to a few requests a second
+// (TestPacingAdaptsTo429sWithoutHints covers it).
+func TestChaosDefaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos suite skipped in -short mode")
+	}
+	t.Parallel()
+	retryable, final := chaosFaults()
+	var hinted []fault
+	for _, f := range retryable {
+		if !strings.HasPrefix(f.name, "429") || f.name == "429 retry-after-ms" {
+			hinted = append(hinted, f)
+		}
+	}
+	runChaos(t, "chaos with defaults", &Policy{}, hinted, final)
+}
+
+// budgetStopKey holds, in a request's context, where the hook records the
+// attempt at which the retry budget stopped it.
+type budgetStopKey struct{}
+
+func runChaos(t *testing.T, label string, pol *Policy, retryable, final []fault) {
+	const requests, workers, maxRetries = 1000, 64, 4
 	rng := rand.New(rand.NewPCG(20261122, 1))
 
 	type plan struct {
@@ -114,11 +147,24 @@ func TestChaos(t *testing.T) {
 	})
 	base := &http.Transport{MaxIdleConnsPerHost: workers}
 	defer base.CloseIdleConnections()
-	tr := &Transport{Base: base, Policy: &Policy{
-		MaxRetries: maxRetries, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, AttemptTimeout: time.Second,
-		Budget: RetryBudget{Disabled: true}, Limits: Limits{DisableLearning: true},
+	pol.MaxRetries, pol.BaseDelay, pol.MaxDelay, pol.AttemptTimeout = maxRetries, time.Millisecond, 4*time.Millisecond, time.Second
+	tr := &Transport{Base: base, Policy: pol, OnAttempt: func(a AttemptInfo) {
+		if a.Decision == BudgetExhausted {
+			*a.Context.Value(budgetStopKey{}).(*int) = a.Attempt
+		}
 	}}
 
+	// stop is the attempt whose answer the caller gets: retryable faults
+	// within the limit are retried, the answer after them is returned.
+	stop := func(p plan, budgetStop int) int {
+		for j, f := range p.faults {
+			if !f.retryable || j == maxRetries || j+1 == budgetStop {
+				return j + 1
+			}
+		}
+		return len(p.faults) + 1
+	}
+	budgetStops := make([]int, requests)
 	var succeeded, verifiedBytes atomic.Int64
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -136,19 +182,10 @@ func TestChaos(t *testing.T) {
 				if !p.getBody {
 					body = io.NopCloser(body) // no GetBody: the Transport must buffer it
 				}
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", body)
+				ctx := context.WithValue(context.Background(), budgetStopKey{}, &budgetStops[i])
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", body)
 				req.Header.Set(llmretrytest.KeyHeader, strconv.Itoa(i))
 				req.Header.Set("Authorization", "Bearer sk-chaos")
-
-				// What must happen: retryable faults within the limit are retried;
-				// the answer after them (success or a final fault) is returned.
-				want := fault{step: llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion)}}
-				for j, f := range p.faults {
-					if !f.retryable || j == maxRetries {
-						want = f
-						break
-					}
-				}
 
 				resp, err := tr.RoundTrip(req)
 				var got []byte
@@ -156,6 +193,10 @@ func TestChaos(t *testing.T) {
 				if err == nil {
 					got, readErr = io.ReadAll(resp.Body)
 					resp.Body.Close()
+				}
+				want := fault{step: llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion)}}
+				if n := stop(p, budgetStops[i]); n <= len(p.faults) {
+					want = p.faults[n-1]
 				}
 				switch {
 				case want.transportErr:
@@ -181,8 +222,9 @@ func TestChaos(t *testing.T) {
 	}
 	wg.Wait()
 
-	// Every attempt of every request reached the server byte-identical.
-	retries := 0
+	// Every attempt of every request reached the server byte-identical, and
+	// no request was retried after an answer that was not worth it.
+	retries, budgetStopped := 0, 0
 	perKey := map[string]int{}
 	for _, r := range srv.Requests() {
 		i, _ := strconv.Atoi(r.Key)
@@ -197,19 +239,15 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	for i, p := range plans {
-		want := len(p.faults) + 1
-		for j, f := range p.faults {
-			if !f.retryable || j == maxRetries {
-				want = j + 1
-				break
-			}
+		if budgetStops[i] > 0 {
+			budgetStopped++
 		}
-		if got := perKey[strconv.Itoa(i)]; got != want {
+		if got, want := perKey[strconv.Itoa(i)], stop(p, budgetStops[i]); got != want {
 			t.Errorf("request %d: %d attempts, want %d (faults %v)", i, got, want, names(p.faults))
 		}
 	}
-	fmt.Printf("chaos: %d requests, %d faults injected, %d succeeded, %d retries, %d bytes verified\n",
-		requests, injected, succeeded.Load(), retries, verifiedBytes.Load())
+	fmt.Printf("%s: %d requests, %d faults injected, %d succeeded, %d retries, %d stopped by the retry budget, %d bytes verified\n",
+		label, requests, injected, succeeded.Load(), retries, budgetStopped, verifiedBytes.Load())
 }
 
 func names(fs []fault) []string {

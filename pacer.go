@@ -104,13 +104,13 @@ type pacer struct {
 	readyOne sync.Once
 	probing  atomic.Bool
 
-	mu       sync.Mutex // guards the fields below
-	learned  Limit      // from headers
-	readReq  readings   // recent request-rate readings
-	readTok  readings   // recent token-rate readings
-	cutRate  float64    // adaptive requests/s set by the last cut; 0 when off
-	lastCut  time.Time
-	window   successWindow
+	mu      sync.Mutex // guards the fields below
+	learned Limit      // from headers
+	readReq readings   // recent request-rate readings
+	readTok readings   // recent token-rate readings
+	cutRate float64    // adaptive requests/s set by the last cut; 0 when off
+	lastCut time.Time
+	window  successWindow
 }
 
 func newPacer(pol *Policy, key string, mem *MemoryLimiter) *pacer {

@@ -204,6 +204,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.advised[k] = hinted{at: time.Now(), until: time.Now().Add(w)}
 		s.mu.Unlock()
 	}
+	// Log the request now, not after the delay: a client that gives up on a
+	// slow answer has still sent the request.
+	req.Status = step.Status
+	if step.Status == 0 && !step.Reset {
+		req.Status = http.StatusOK
+	}
+	s.mu.Lock()
+	s.log = append(s.log, req)
+	s.mu.Unlock()
 	if step.Delay > 0 {
 		t := time.NewTimer(step.Delay)
 		select {
@@ -212,13 +221,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 		}
 	}
-	req.Status = step.Status
-	if step.Status == 0 && !step.Reset {
-		req.Status = http.StatusOK
-	}
-	s.mu.Lock()
-	s.log = append(s.log, req)
-	s.mu.Unlock()
 	s.write(w, r, step, body)
 }
 
