@@ -26,22 +26,22 @@ const (
 type BackoffFunc func(retry int) time.Duration
 
 // Exponential is the wait before retry number retry (1 for the first retry):
-// base·2^(retry−1), at most max, jittered as j says with r, a number in [0, 1)
+// base·2^(retry−1), at most maxDelay, jittered as j says with r, a number in [0, 1)
 // (for example rand.Float64()). It is a pure function, so tests can pass a
 // fixed r.
-func Exponential(base, max time.Duration, j Jitter, retry int, r float64) time.Duration {
-	if base <= 0 || max <= 0 {
+func Exponential(base, maxDelay time.Duration, j Jitter, retry int, r float64) time.Duration {
+	if base <= 0 || maxDelay <= 0 {
 		return 0
 	}
 	d := base
-	for i := 1; i < retry && d < max; i++ {
-		d *= 2 // d < max ≤ MaxInt64 before doubling; stop at once past max
+	for i := 1; i < retry && d < maxDelay; i++ {
+		d *= 2 // d < maxDelay ≤ MaxInt64 before doubling; stop at once past max
 		if d <= 0 {
-			d = max // overflow
+			d = maxDelay // overflow
 		}
 	}
-	if d > max {
-		d = max
+	if d > maxDelay {
+		d = maxDelay
 	}
 	if r < 0 || r >= 1 {
 		r = 0
@@ -58,8 +58,8 @@ func Exponential(base, max time.Duration, j Jitter, retry int, r float64) time.D
 
 // ExponentialBackoff returns a BackoffFunc for [Exponential] with the
 // goroutine-safe random source of math/rand/v2.
-func ExponentialBackoff(base, max time.Duration, j Jitter) BackoffFunc {
+func ExponentialBackoff(base, maxDelay time.Duration, j Jitter) BackoffFunc {
 	return func(retry int) time.Duration {
-		return Exponential(base, max, j, retry, rand.Float64())
+		return Exponential(base, maxDelay, j, retry, rand.Float64())
 	}
 }

@@ -89,7 +89,7 @@ func BenchmarkPacer(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := p.wait(ctx, 100, time.Now()); err != nil {
+				if err := p.acquire(ctx, 100, time.Now()); err != nil {
 					b.Fatal(err)
 				}
 				p.observe(ctx, resp, Verdict{Status: 200}, time.Now())

@@ -30,7 +30,7 @@ type fault struct {
 
 func chaosFaults() (retryable, final []fault) {
 	hinted := func(v string) llmretrytest.Step {
-		s := llmretrytest.OpenAI.Error(llmretrytest.APIError{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
+		s := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
 		s.Header.Set("Retry-After", v)
 		return s
 	}
@@ -54,8 +54,8 @@ func chaosFaults() (retryable, final []fault) {
 	}
 	truncatedOK := llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion), Cut: true, CutAfter: 20}
 	final = []fault{
-		{name: "400", step: llmretrytest.OpenAI.Error(llmretrytest.APIError{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})},
-		{name: "401", step: llmretrytest.OpenAI.Error(llmretrytest.APIError{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key"})},
+		{name: "400", step: llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})},
+		{name: "401", step: llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key"})},
 		{name: "429 quota", step: llmretrytest.OpenAI.Quota()},
 		{name: "429 Retry-After 3600", step: hinted("3600")},
 		{name: "200 truncated body", step: truncatedOK, readErr: true},

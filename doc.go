@@ -80,6 +80,6 @@
 //
 // # go-retryablehttp
 //
-// [CheckRetry] and [Backoff] plug this package's classification and hints into
+// [RetryablehttpCheckRetry] and [RetryablehttpBackoff] plug this package's classification and hints into
 // a retryablehttp.Client.
 package llmretry

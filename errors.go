@@ -77,10 +77,6 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Temporary reports whether the failure was worth retrying (rate limits,
-// overload, server errors), so a caller with its own outer retry loop knows.
-func (e *APIError) Temporary() bool { return e.Retryable }
-
 // ParseError classifies resp with policy p (nil means [Generic]) and returns
 // it as an *APIError, or nil if resp is not an error response (status < 400).
 // It does not consume the body: the caller can still read all of it.

@@ -91,7 +91,7 @@ func ExampleAPIError() {
 func ExampleParseError() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Cencori.Error(llmretrytest.APIError{Status: 403, Code: "SECURITY_VIOLATION", Message: "Request blocked due to security filters."}))
+	srv.Enqueue(llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: "Request blocked due to security filters."}))
 
 	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.Cencori()}}
 	resp, err := client.Post(srv.URL+"/api/ai/chat", "application/json", strings.NewReader(`{}`))

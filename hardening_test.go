@@ -110,15 +110,15 @@ func TestNoCredentialLeaks(t *testing.T) {
 	srv := llmretrytest.Start(t)
 	echo := "Incorrect API key provided: " + secret + ". You can find your API key at https://example.com."
 	steps := map[string][]llmretrytest.Step{
-		"auth, key echoed":    {llmretrytest.OpenAI.Error(llmretrytest.APIError{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: echo})},
-		"rate limit echoed":   {llmretrytest.OpenAI.Error(llmretrytest.APIError{Status: 429, Code: "rate_limit_exceeded", Message: echo})},
+		"auth, key echoed":    {llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: echo})},
+		"rate limit echoed":   {llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Code: "rate_limit_exceeded", Message: echo})},
 		"quota":               {llmretrytest.GPTGob.Quota()},
 		"server errors":       {llmretrytest.OpenAI.ServerError(), llmretrytest.OpenAI.ServerError(), llmretrytest.OpenAI.ServerError()},
 		"overload":            {llmretrytest.Cencori.Overloaded(0), llmretrytest.Cencori.Overloaded(0), llmretrytest.Cencori.Overloaded(0)},
 		"resets":              {{Reset: true}, {Reset: true}, {Reset: true}},
 		"slow headers":        {{Delay: time.Second}, {Delay: time.Second}, {Delay: time.Second}},
-		"content filter":      {llmretrytest.Cencori.Error(llmretrytest.APIError{Status: 403, Code: "SECURITY_VIOLATION", Message: echo})},
-		"context length":      {llmretrytest.SambaNova.Error(llmretrytest.APIError{Status: 400, Code: "context_length_exceeded", Message: echo})},
+		"content filter":      {llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: echo})},
+		"context length":      {llmretrytest.SambaNova.Error(llmretrytest.ErrorReply{Status: 400, Code: "context_length_exceeded", Message: echo})},
 		"connection refused:": nil,
 	}
 	var logs bytes.Buffer

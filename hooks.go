@@ -7,31 +7,6 @@ import (
 	"time"
 )
 
-// Decision is what the Transport did after an attempt.
-type Decision uint8
-
-const (
-	Success          Decision = iota // the response is not an error: returned
-	Retry                            // another attempt follows after Wait
-	NotRetryable                     // the answer is not worth retrying: returned
-	RetriesExhausted                 // MaxRetries reached: the last answer is returned
-	HintTooLong                      // the server asked to wait longer than MaxWait: returned now
-	PastDeadline                     // the wait would end after the context's deadline: returned now
-	NotReplayable                    // the request body cannot be sent again: returned
-	BudgetExhausted                  // the retry budget is spent (a wide outage): returned
-	Cancelled                        // the caller's context ended
-)
-
-var decisionNames = [...]string{"success", "retry", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "not_replayable", "budget_exhausted", "cancelled"}
-
-// String returns the decision's name, e.g. "retries_exhausted".
-func (d Decision) String() string {
-	if int(d) < len(decisionNames) {
-		return decisionNames[d]
-	}
-	return "unknown"
-}
-
 // AttemptInfo describes one attempt, for [Transport].OnAttempt.
 // It holds no header values and no query string, so no credential.
 type AttemptInfo struct {

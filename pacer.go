@@ -130,8 +130,8 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter) *pacer {
 
 func (p *pacer) markReady() { p.readyOne.Do(func() { close(p.ready) }) }
 
-// wait blocks until a request costing tokens may go.
-func (p *pacer) wait(ctx context.Context, tokens int, now time.Time) error {
+// acquire blocks until a request costing tokens may go, and takes its tokens (and its in-flight slot).
+func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 	select {
 	case <-p.ready:
 	default:

@@ -118,15 +118,15 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 	if p != nil && p.Backoff != nil {
 		return p.Backoff(retry)
 	}
-	base, max, j := DefaultBaseDelay, DefaultMaxDelay, EqualJitter
+	base, maxDelay, j := DefaultBaseDelay, DefaultMaxDelay, EqualJitter
 	if p != nil {
 		j = p.Jitter
 		if p.BaseDelay > 0 {
 			base = p.BaseDelay
 		}
 		if p.MaxDelay > 0 {
-			max = p.MaxDelay
+			maxDelay = p.MaxDelay
 		}
 	}
-	return Exponential(base, max, j, retry, r)
+	return Exponential(base, maxDelay, j, retry, r)
 }

@@ -21,7 +21,7 @@ type providerRow struct {
 }
 
 func gobRow(doc string, status int, typ, code string, class Class, retried bool) providerRow {
-	return providerRow{doc: doc, step: llmretrytest.GPTGob.Error(llmretrytest.APIError{Status: status, Type: typ, Code: code, Message: doc}),
+	return providerRow{doc: doc, step: llmretrytest.GPTGob.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: doc}),
 		class: class, retried: retried, requestID: true}
 }
 
@@ -119,7 +119,7 @@ func TestGPTGob(t *testing.T) {
 
 func cerebrasRow(status int, class Class, retried bool) providerRow {
 	return providerRow{doc: strconv.Itoa(status) + " " + class.String(), class: class, retried: retried,
-		step: llmretrytest.Cerebras.Error(llmretrytest.APIError{Status: status, Type: "error", Message: http.StatusText(status)})}
+		step: llmretrytest.Cerebras.Error(llmretrytest.ErrorReply{Status: status, Type: "error", Message: http.StatusText(status)})}
 }
 
 // TestCerebras covers cerebras.md's status table and its retry rule:
@@ -152,7 +152,7 @@ func TestCerebras(t *testing.T) {
 func sambaRow(status int, code, param string, class Class, retried bool) providerRow {
 	typ := "invalid_request_error"
 	return providerRow{doc: strconv.Itoa(status) + " " + code, class: class, retried: retried,
-		step: llmretrytest.SambaNova.Error(llmretrytest.APIError{Status: status, Type: typ, Code: code, Param: param, Message: code})}
+		step: llmretrytest.SambaNova.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Param: param, Message: code})}
 }
 
 // TestSambaNova covers every code in sambanova.md.
@@ -185,7 +185,7 @@ func TestSambaNova(t *testing.T) {
 
 func cencoriRow(status int, code string, class Class, retried bool) providerRow {
 	return providerRow{doc: code + " (" + strconv.Itoa(status) + ")", class: class, retried: retried,
-		step: llmretrytest.Cencori.Error(llmretrytest.APIError{Status: status, Code: code, Message: code})}
+		step: llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: status, Code: code, Message: code})}
 }
 
 // TestCencori covers cencori.md's codes, status table and rate-limit headers.
@@ -207,7 +207,7 @@ func TestCencori(t *testing.T) {
 
 	// "X-RateLimit-Reset: Unix timestamp when limit resets", without Retry-After.
 	tr, srv, ft := setup(t, Cencori())
-	step := llmretrytest.Cencori.Error(llmretrytest.APIError{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
+	step := llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
 	step.Header.Set("X-RateLimit-Limit", "60")
 	step.Header.Set("X-RateLimit-Remaining", "0")
 	step.Header.Set("X-RateLimit-Reset", strconv.FormatInt(ft.Now().Unix()+7, 10))
@@ -225,7 +225,7 @@ func TestSolidRusT(t *testing.T) {
 	t.Parallel()
 	sr := func(status int, typ, code string, class Class, retried bool) providerRow {
 		return providerRow{doc: strconv.Itoa(status) + " " + typ + "/" + code, class: class, retried: retried,
-			step: llmretrytest.SolidRusT.Error(llmretrytest.APIError{Status: status, Type: typ, Code: code, Message: code})}
+			step: llmretrytest.SolidRusT.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: code})}
 	}
 	rows := []providerRow{
 		sr(401, "authentication_error", "invalid_api_key", Auth, false),

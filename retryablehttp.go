@@ -8,16 +8,16 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// CheckRetry returns a retryablehttp.CheckRetry that decides with policy p
+// RetryablehttpCheckRetry returns a retryablehttp.CheckRetry that decides with policy p
 // (nil means [Generic]), for users of retryablehttp.Client who want this
 // package's classification without its Transport:
 //
 //	c := retryablehttp.NewClient()
-//	c.CheckRetry = llmretry.CheckRetry(llmretry.GPTGob())
-//	c.Backoff = llmretry.Backoff(llmretry.GPTGob())
+//	c.CheckRetry = llmretry.RetryablehttpCheckRetry(llmretry.GPTGob())
+//	c.Backoff = llmretry.RetryablehttpBackoff(llmretry.GPTGob())
 //
 // The response body stays readable in full after the check.
-func CheckRetry(p *Policy) retryablehttp.CheckRetry {
+func RetryablehttpCheckRetry(p *Policy) retryablehttp.CheckRetry {
 	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctx.Err() != nil {
 			return false, ctx.Err() // cancellation is final
@@ -27,12 +27,12 @@ func CheckRetry(p *Policy) retryablehttp.CheckRetry {
 	}
 }
 
-// Backoff returns a retryablehttp.Backoff that waits as the server asks
+// RetryablehttpBackoff returns a retryablehttp.Backoff that waits as the server asks
 // (Retry-After, retry-after-ms, the body's retry_after, reset headers, the
 // message) when it does, and otherwise as policy p's backoff says. The
 // client's RetryWaitMin and RetryWaitMax are ignored in favour of p's
 // BaseDelay and MaxDelay; a hint is capped at p's MaxWait.
-func Backoff(p *Policy) retryablehttp.Backoff {
+func RetryablehttpBackoff(p *Policy) retryablehttp.Backoff {
 	return func(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
 		if resp != nil {
 			if v := p.Classify(resp, nil); v.Hint != NoHint && v.RetryAfter > 0 {

@@ -32,8 +32,8 @@ func TestRetryableHTTPAdapters(t *testing.T) {
 			c := retryablehttp.NewClient()
 			c.Logger = nil
 			c.RetryMax = 2
-			c.CheckRetry = CheckRetry(GPTGob())
-			c.Backoff = Backoff(&Policy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
+			c.CheckRetry = RetryablehttpCheckRetry(GPTGob())
+			c.Backoff = RetryablehttpBackoff(&Policy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
 			c.ErrorHandler = retryablehttp.PassthroughErrorHandler
 			resp, err := c.Post(srv.URL, "application/json", strings.NewReader(chatBody))
 			if err != nil {
@@ -53,7 +53,7 @@ func TestRetryableHTTPAdapters(t *testing.T) {
 
 func TestBackoffAdapterHonorsHints(t *testing.T) {
 	t.Parallel()
-	b := Backoff(GPTGob())
+	b := RetryablehttpBackoff(GPTGob())
 	resp := response(429, nil, `{"error":{"type":"rate_limit_exceeded","retry_after":12}}`)
 	if got := b(0, 0, 0, resp); got != 12*time.Second {
 		t.Errorf("wait = %v, want the body's 12s", got)

@@ -110,7 +110,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	for attempt := 1; ; attempt++ {
 		if pacer != nil {
-			if err := pacer.wait(ctx, cost, t.clock()); err != nil {
+			if err := pacer.acquire(ctx, cost, t.clock()); err != nil {
 				closeBody(r.Body)
 				return nil, err
 			}
@@ -161,7 +161,7 @@ func (t *Transport) decide(ctx context.Context, pol *Policy, v Verdict, attempt,
 	case v.Class == OK:
 		return Success, 0
 	case v.Class == Canceled || ctx.Err() != nil:
-		return Cancelled, 0
+		return ContextDone, 0
 	case !v.Retryable:
 		return NotRetryable, 0
 	case attempt > maxRetries:

@@ -200,7 +200,7 @@ func main() {
 	for _, c := range selected {
 		srv := llmretrytest.NewServer()
 		srv.Respond(func(llmretrytest.Request) llmretrytest.Step {
-			return llmretrytest.OpenAI.Error(llmretrytest.APIError{Status: 429, Type: "quota_exceeded", Code: "quota_exceeded",
+			return llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Type: "quota_exceeded", Code: "quota_exceeded",
 				Message: "You exceeded your current quota, please check your plan and billing details."})
 		})
 		r := run(cfg, quotaN, c, srv)

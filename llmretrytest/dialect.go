@@ -57,8 +57,8 @@ func Dialects() []Dialect {
 	return []Dialect{OpenAI, GPTGob, Cerebras, SambaNova, Cencori, SolidRusT, Anthropic}
 }
 
-// APIError describes an error answer independently of its dialect.
-type APIError struct {
+// ErrorReply describes an error answer independently of its dialect.
+type ErrorReply struct {
 	Status  int
 	Type    string // error type (Cencori has none)
 	Code    string
@@ -70,7 +70,7 @@ type APIError struct {
 }
 
 // Error returns a Step that answers with e in dialect d's exact format.
-func (d Dialect) Error(e APIError) Step {
+func (d Dialect) Error(e ErrorReply) Step {
 	h := http.Header{"Content-Type": {"application/json"}}
 	var body any
 	switch d {
@@ -109,23 +109,23 @@ func (d Dialect) Error(e APIError) Step {
 func (d Dialect) RateLimit(retryAfter int) Step {
 	switch d {
 	case GPTGob:
-		return d.Error(APIError{Status: 429, Type: "rate_limit_exceeded", Code: "gremlin_in_the_pipes",
+		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_exceeded", Code: "gremlin_in_the_pipes",
 			Message: "too many requests, tall one. come back in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
 	case Cencori:
-		return d.Error(APIError{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests in a short time period.", RetryAfter: retryAfter})
+		return d.Error(ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests in a short time period.", RetryAfter: retryAfter})
 	case SambaNova:
-		return d.Error(APIError{Status: 429, Type: "rate_limit_exceeded", Code: "insufficient_quota",
+		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_exceeded", Code: "insufficient_quota",
 			Message: "Access to the SambaNova Cloud API is rate limited depending on your subscription tier.", RetryAfter: retryAfter})
 	case SolidRusT:
-		return d.Error(APIError{Status: 429, Type: "rate_limit_error", Code: "rate_limit_exceeded",
+		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_error", Code: "rate_limit_exceeded",
 			Message: "Rate limit exceeded. Please retry after " + strconv.Itoa(retryAfter) + " seconds."})
 	case Cerebras:
-		return d.Error(APIError{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
+		return d.Error(ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
 			Message: "Requests per minute limit exceeded - too many requests sent.", RetryAfter: retryAfter})
 	case Anthropic:
-		return d.Error(APIError{Status: 429, Type: "rate_limit_error", Message: "Number of requests has exceeded your rate limit.", RetryAfter: retryAfter})
+		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_error", Message: "Number of requests has exceeded your rate limit.", RetryAfter: retryAfter})
 	}
-	return d.Error(APIError{Status: 429, Type: "requests", Code: "rate_limit_exceeded",
+	return d.Error(ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded",
 		Message: "Rate limit reached for requests. Please try again in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
 }
 
@@ -134,28 +134,28 @@ func (d Dialect) RateLimit(retryAfter int) Step {
 func (d Dialect) Quota() Step {
 	switch d {
 	case GPTGob:
-		return d.Error(APIError{Status: 429, Type: "quota_exceeded", Code: "no_treasure_in_hoard", Message: "the hoard is empty. monthly quota gone."})
+		return d.Error(ErrorReply{Status: 429, Type: "quota_exceeded", Code: "no_treasure_in_hoard", Message: "the hoard is empty. monthly quota gone."})
 	case Cencori:
-		return d.Error(APIError{Status: 403, Code: "INSUFFICIENT_CREDITS", Message: "Your organization has run out of credits."})
+		return d.Error(ErrorReply{Status: 403, Code: "INSUFFICIENT_CREDITS", Message: "Your organization has run out of credits."})
 	case Cerebras:
-		return d.Error(APIError{Status: 402, Type: "payment_required", Code: "payment_required", Message: "Payment required."})
+		return d.Error(ErrorReply{Status: 402, Type: "payment_required", Code: "payment_required", Message: "Payment required."})
 	case Anthropic:
-		return d.Error(APIError{Status: 400, Type: "invalid_request_error", Message: "Your credit balance is too low to access the Anthropic API."})
+		return d.Error(ErrorReply{Status: 400, Type: "invalid_request_error", Message: "Your credit balance is too low to access the Anthropic API."})
 	}
-	return d.Error(APIError{Status: 429, Type: "insufficient_quota", Code: "insufficient_quota", Message: "You exceeded your current quota, please check your plan and billing details."})
+	return d.Error(ErrorReply{Status: 429, Type: "insufficient_quota", Code: "insufficient_quota", Message: "You exceeded your current quota, please check your plan and billing details."})
 }
 
 // Overloaded returns the dialect's 503 answer.
 func (d Dialect) Overloaded(retryAfter int) Step {
 	switch d {
 	case GPTGob:
-		return d.Error(APIError{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier.", RetryAfter: retryAfter})
+		return d.Error(ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier.", RetryAfter: retryAfter})
 	case Cencori:
-		return d.Error(APIError{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable.", RetryAfter: retryAfter})
+		return d.Error(ErrorReply{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable.", RetryAfter: retryAfter})
 	case Anthropic:
-		return d.Error(APIError{Status: 529, Type: "overloaded_error", Message: "Overloaded", RetryAfter: retryAfter})
+		return d.Error(ErrorReply{Status: 529, Type: "overloaded_error", Message: "Overloaded", RetryAfter: retryAfter})
 	}
-	return d.Error(APIError{Status: 503, Type: "service_unavailable", Code: "service_unavailable", Message: "Service temporarily unavailable.", RetryAfter: retryAfter})
+	return d.Error(ErrorReply{Status: 503, Type: "service_unavailable", Code: "service_unavailable", Message: "Service temporarily unavailable.", RetryAfter: retryAfter})
 }
 
 // ServerError returns the dialect's 500 answer (for GPT-Gob, a generation
@@ -163,11 +163,11 @@ func (d Dialect) Overloaded(retryAfter int) Step {
 func (d Dialect) ServerError() Step {
 	switch d {
 	case GPTGob:
-		return d.Error(APIError{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."})
+		return d.Error(ErrorReply{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."})
 	case Cencori:
-		return d.Error(APIError{Status: 500, Code: "INTERNAL_ERROR", Message: "Server-side error."})
+		return d.Error(ErrorReply{Status: 500, Code: "INTERNAL_ERROR", Message: "Server-side error."})
 	case Anthropic:
-		return d.Error(APIError{Status: 500, Type: "api_error", Message: "Internal server error."})
+		return d.Error(ErrorReply{Status: 500, Type: "api_error", Message: "Internal server error."})
 	}
-	return d.Error(APIError{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."})
+	return d.Error(ErrorReply{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."})
 }

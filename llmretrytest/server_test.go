@@ -72,7 +72,7 @@ func TestFaults(t *testing.T) {
 
 func TestDialectFormats(t *testing.T) {
 	t.Parallel()
-	e := APIError{Status: 400, Type: "invalid_request_error", Code: "decimal_above_max_value", Message: "m", Param: "top_p"}
+	e := ErrorReply{Status: 400, Type: "invalid_request_error", Code: "decimal_above_max_value", Message: "m", Param: "top_p"}
 	tests := []struct {
 		d    Dialect
 		want string

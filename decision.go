@@ -1,0 +1,26 @@
+package llmretry
+
+// Decision is what the Transport did after an attempt.
+type Decision uint8
+
+const (
+	Success          Decision = iota // the response is not an error: returned
+	Retry                            // another attempt follows after Wait
+	NotRetryable                     // the answer is not worth retrying: returned
+	RetriesExhausted                 // MaxRetries reached: the last answer is returned
+	HintTooLong                      // the server asked to wait longer than MaxWait: returned now
+	PastDeadline                     // the wait would end after the context's deadline: returned now
+	NotReplayable                    // the request body cannot be sent again: returned
+	BudgetExhausted                  // the retry budget is spent (a wide outage): returned
+	ContextDone                      // the caller's context ended or its deadline passed
+)
+
+var decisionNames = [...]string{"success", "retry", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "not_replayable", "budget_exhausted", "context_done"}
+
+// String returns the decision's name, e.g. "retries_exhausted".
+func (d Decision) String() string {
+	if int(d) < len(decisionNames) {
+		return decisionNames[d]
+	}
+	return "unknown"
+}
