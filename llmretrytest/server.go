@@ -79,7 +79,6 @@ type Server struct {
 	advised  map[attemptKey]hinted
 	conns    int
 	limit    *limits
-	dialect  Dialect
 }
 
 type attemptKey struct {
@@ -179,7 +178,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var limitHeaders http.Header
 	var limited *Step
 	if s.limit != nil && !scripted {
-		limitHeaders, limited = s.limit.admit(r.Header, time.Now(), s.dialect) // under s.mu: in arrival order
+		limitHeaders, limited = s.limit.admit(r.Header, body) // under s.mu: in arrival order
 	}
 	s.mu.Unlock()
 

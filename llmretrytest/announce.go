@@ -1,0 +1,210 @@
+package llmretrytest
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Headers names the rate-limit headers a [LimitSpec] writes. Where one name
+// would serve two announced quotas, the first quota in the spec has it.
+type Headers uint8
+
+const (
+	// NoHeaders writes no rate-limit headers.
+	NoHeaders Headers = iota
+	// OpenAIHeaders writes x-ratelimit-limit-requests, -remaining-requests,
+	// -reset-requests and the same for -tokens (requests and tokens quotas
+	// only). OpenAI's reference: "x-ratelimit-reset-requests | 1s | The time
+	// until the rate limit (based on requests) resets to its initial state",
+	// "x-ratelimit-reset-tokens | 6m0s"; Groq writes the same names.
+	OpenAIHeaders
+	// XRateLimitHeaders writes X-RateLimit-Limit, -Remaining and -Reset for
+	// the first announced quota, as GitHub ("x-ratelimit-reset | The time
+	// at which the current rate limit window resets in UTC epoch seconds")
+	// and Cencori ("X-RateLimit-Reset: Unix timestamp when limit resets") do.
+	XRateLimitHeaders
+	// CerebrasHeaders writes x-ratelimit-limit-requests-day,
+	// x-ratelimit-remaining-tokens-minute, x-ratelimit-reset-tokens-minute…:
+	// unit and period in the name (-second, -minute, -hour, -day, from the
+	// quota's Per). Cerebras: "x-ratelimit-reset-requests-day | Time (in
+	// seconds) until your daily request limit resets", with values such as
+	// "33011.382867097855".
+	CerebrasHeaders
+	// AnthropicHeaders writes anthropic-ratelimit-requests-limit,
+	// -remaining, -reset and the same for tokens, input-tokens and
+	// output-tokens. Anthropic: "anthropic-ratelimit-requests-reset | The
+	// time when the request rate limit will be fully replenished, provided
+	// in RFC 3339 format."
+	AnthropicHeaders
+	// IETFHeaders writes RateLimit-Limit, RateLimit-Remaining and
+	// RateLimit-Reset (the IETF httpapi draft, GitLab) for the first
+	// announced quota.
+	IETFHeaders
+)
+
+// ResetFormat is how a reset time is written. A bucket resets when it is
+// full again, a window when it ends.
+type ResetFormat uint8
+
+const (
+	// ResetDuration writes a Go duration rounded up to the millisecond:
+	// "1.5s", "6m0s", "17ms" (OpenAI, Groq).
+	ResetDuration ResetFormat = iota
+	// ResetSeconds writes the seconds until the reset with a fraction:
+	// "11.382867097854614" (Cerebras).
+	ResetSeconds
+	// ResetDeltaSeconds writes whole seconds until the reset, rounded up
+	// (the IETF draft's delta-seconds).
+	ResetDeltaSeconds
+	// ResetUnix writes the reset's Unix time in whole seconds, rounded up
+	// (GitHub, Cencori).
+	ResetUnix
+	// ResetUnixMillis writes the reset's Unix time in milliseconds,
+	// rounded up.
+	ResetUnixMillis
+	// ResetRFC3339 writes the reset as an RFC 3339 UTC timestamp in whole
+	// seconds, rounded up: "2025-08-21T12:40:59Z" (Anthropic).
+	ResetRFC3339
+)
+
+// Hint is a set of wait hints a 429 carries.
+type Hint uint8
+
+const (
+	// RetryAfter sends Retry-After in whole seconds, rounded up (RFC 9110
+	// delta-seconds; Anthropic: "retry-after | The number of seconds to
+	// wait until you can retry the request. Earlier retries will fail.").
+	RetryAfter Hint = 1 << iota
+	// RetryAfterMs sends retry-after-ms in milliseconds, rounded up, as
+	// OpenAI-compatible servers do for the OpenAI SDKs.
+	RetryAfterMs
+)
+
+// headers writes the rate-limit headers for the quotas' state at now.
+func (l *limits) headers(qs []quotaState, now time.Time) http.Header {
+	h := http.Header{}
+	for i, q := range l.spec.Quotas {
+		if q.Silent {
+			continue
+		}
+		limit, remaining, reset := l.names(q)
+		if limit == "" || h.Get(remaining) != "" {
+			continue
+		}
+		h.Set(limit, strconv.Itoa(q.Limit))
+		h.Set(remaining, strconv.Itoa(qs[i].remaining(q)))
+		h.Set(reset, formatReset(l.spec.Reset, qs[i].reset(q, now), now))
+	}
+	return h
+}
+
+// names returns the limit, remaining and reset header names for q, or "".
+func (l *limits) names(q Quota) (limit, remaining, reset string) {
+	u := q.Unit.String()
+	switch l.spec.Headers {
+	case OpenAIHeaders:
+		if q.Unit != Requests && q.Unit != Tokens {
+			return "", "", ""
+		}
+		return "X-Ratelimit-Limit-" + u, "X-Ratelimit-Remaining-" + u, "X-Ratelimit-Reset-" + u
+	case XRateLimitHeaders:
+		return "X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"
+	case IETFHeaders:
+		return "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"
+	case CerebrasHeaders:
+		if q.Unit != Requests && q.Unit != Tokens {
+			return "", "", ""
+		}
+		p := u + "-" + periodName(q.Per)
+		return "X-Ratelimit-Limit-" + p, "X-Ratelimit-Remaining-" + p, "X-Ratelimit-Reset-" + p
+	case AnthropicHeaders:
+		p := "Anthropic-Ratelimit-" + u
+		return p + "-Limit", p + "-Remaining", p + "-Reset"
+	}
+	return "", "", ""
+}
+
+// periodName names a period as Cerebras's headers do.
+func periodName(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return "day"
+	case d >= time.Hour:
+		return "hour"
+	case d >= time.Minute:
+		return "minute"
+	}
+	return "second"
+}
+
+// formatReset writes the reset time at in format f, never earlier than at.
+func formatReset(f ResetFormat, at, now time.Time) string {
+	d := max(at.Sub(now), 0)
+	switch f {
+	case ResetSeconds:
+		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+	case ResetDeltaSeconds:
+		return strconv.FormatInt(int64(math.Ceil(d.Seconds())), 10)
+	case ResetUnix:
+		return strconv.FormatInt(ceilTime(at, time.Second).Unix(), 10)
+	case ResetUnixMillis:
+		return strconv.FormatInt(ceilTime(at, time.Millisecond).UnixMilli(), 10)
+	case ResetRFC3339:
+		return ceilTime(at, time.Second).UTC().Format(time.RFC3339)
+	}
+	return seconds(d.Seconds()).String()
+}
+
+// ceilTime rounds t up to a multiple of unit.
+func ceilTime(t time.Time, unit time.Duration) time.Time {
+	if r := t.Truncate(unit); !r.Equal(t) {
+		return r.Add(unit)
+	}
+	return t
+}
+
+// refusal is the 429 for a request refused for wait (0: it never fits).
+func (l *limits) refusal(wait time.Duration, tooLarge bool) Step {
+	d := l.spec.Dialect
+	secs := int(math.Ceil(wait.Seconds()))
+	var step Step
+	switch {
+	case tooLarge:
+		step = d.Error(ErrorReply{Status: http.StatusTooManyRequests, Type: "tokens", Code: "rate_limit_exceeded",
+			Message: "Request too large for tokens per min (TPM): the request is larger than the limit."})
+	case l.spec.BodyHint:
+		step = d.RateLimit(max(secs, 1))
+	default:
+		step = quietRateLimit(d)
+	}
+	step.Header.Del("Retry-After")
+	if wait > 0 && l.spec.Hints&RetryAfter != 0 {
+		step.Header.Set("Retry-After", strconv.Itoa(secs))
+	}
+	if wait > 0 && l.spec.Hints&RetryAfterMs != 0 {
+		step.Header.Set("Retry-After-Ms", strconv.FormatInt(int64(math.Ceil(float64(wait)/float64(time.Millisecond))), 10))
+	}
+	return step
+}
+
+// quietRateLimit is the dialect's 429 with no wait anywhere in its body.
+func quietRateLimit(d Dialect) Step {
+	e := ErrorReply{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached for requests."}
+	switch d {
+	case GPTGob:
+		e.Type, e.Code, e.Message = "rate_limit_exceeded", "gremlin_in_the_pipes", "too many requests, tall one."
+	case Cencori:
+		e.Code, e.Message = "RATE_LIMIT_EXCEEDED", "Too many requests in a short time period."
+	case SambaNova:
+		e.Type, e.Code, e.Message = "rate_limit_exceeded", "insufficient_quota", "Access to the SambaNova Cloud API is rate limited depending on your subscription tier."
+	case SolidRusT:
+		e.Type, e.Message = "rate_limit_error", "Rate limit exceeded."
+	case Cerebras:
+		e.Type, e.Code, e.Message = "too_many_requests_error", "request_quota_exceeded", "Requests per minute limit exceeded - too many requests sent."
+	case Anthropic:
+		e.Type, e.Message = "rate_limit_error", "Number of requests has exceeded your rate limit."
+	}
+	return d.Error(e)
+}
