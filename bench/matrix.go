@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// cell is one row of the matrix: a way of announcing the limit, and the
+// unit it limits.
+type cell struct {
+	style llmretrytest.Style
+	unit  llmretrytest.Unit
+	spec  llmretrytest.LimitSpec
+	lim   limits
+	// allowed is the most attempts the server's burst admits at once, plus
+	// one: the bound for the peak per 20 ms.
+	allowed int
+}
+
+func (c cell) name() string { return c.style.Name + "/" + c.unit.String() }
+
+// tokenScenario sizes the tokens limit so that its optimum equals the
+// requests limit's: the n requests' total cost over n/rate seconds, with a
+// burst of burst requests of average cost.
+func tokenScenario(cfg config) (perSecond float64, burst int, mean float64) {
+	total := 0
+	for i := 0; i < cfg.n; i++ {
+		total += llmretrytest.RequestCost([]byte(body(i))).Total()
+	}
+	mean = float64(total) / float64(cfg.n)
+	return float64(total) / (float64(cfg.n) / cfg.rate), int(math.Round(mean * float64(cfg.burst))), mean
+}
+
+// cells builds the matrix's rows for the styles and units selected.
+func cells(cfg config, styleNames, unitNames string) []cell {
+	tokRate, tokBurst, mean := tokenScenario(cfg)
+	var out []cell
+	for _, st := range llmretrytest.Styles() {
+		if !listed(styleNames, st.Name) {
+			continue
+		}
+		for _, u := range []llmretrytest.Unit{llmretrytest.Requests, llmretrytest.Tokens} {
+			if !listed(unitNames, u.String()) {
+				continue
+			}
+			c := cell{style: st, unit: u}
+			if u == llmretrytest.Requests {
+				c.spec = st.Spec(u, cfg.rate, cfg.burst)
+				c.lim = limits{requestsPerMinute: cfg.rate * 60, requestBurst: cfg.burst}
+				c.allowed = c.spec.Quotas[0].Limit + 1
+			} else {
+				c.spec = st.Spec(u, tokRate, tokBurst)
+				c.lim = limits{tokensPerMinute: tokRate * 60, tokenBurst: tokBurst}
+				c.allowed = int(math.Ceil(float64(c.spec.Quotas[0].Limit)/mean)) + 1
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// listed reports whether name is in the comma-separated list (empty: all).
+func listed(list, name string) bool {
+	if list == "" {
+		return true
+	}
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// matrixRow is the results of one cell, one per client.
+type matrixRow struct {
+	cell    cell
+	results []result
+}
+
+// runMatrix runs cfg.parallel rows at a time (the runs use little CPU: a
+// few percent of a core per client), each client of a row against its own
+// server.
+func runMatrix(cfg config, cs []client, rows []cell) []matrixRow {
+	optimum := time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second))
+	out := make([]matrixRow, len(rows))
+	sem := make(chan struct{}, max(cfg.parallel, 1))
+	var wg sync.WaitGroup
+	for i, c := range rows {
+		jobs := make([]job, len(cs))
+		for k, cl := range cs {
+			spec := c.spec
+			jobs[k] = job{c: cl, setup: func(s *llmretrytest.Server) { s.SetLimit(spec) }}
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i] = matrixRow{cell: c, results: runAll(cfg, cfg.n, cfg.requestTimeout(optimum), c.lim, jobs)}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (cfg config) requestTimeout(optimum time.Duration) time.Duration {
+	if cfg.timeout > 0 {
+		return cfg.timeout
+	}
+	return 4 * optimum
+}
+
+// printMatrix writes the matrix as one Markdown table: a row per cell, a
+// column per client.
+func printMatrix(cfg config, cs []client, rows []matrixRow) {
+	optimum := time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second))
+	_, tokBurst, mean := tokenScenario(cfg)
+	fmt.Printf("### Pacing matrix: %d requests, %d workers, a server allowing %g requests/s with burst %d, or the same in tokens "+
+		"(%.0f tokens/request on average, burst %d tokens), optimum %v, max %d retries, %v deadline per request\n\n",
+		cfg.n, cfg.workers, cfg.rate, cfg.burst, mean, tokBurst, optimum, cfg.retries, cfg.requestTimeout(optimum))
+	fmt.Println("Each entry: wall ÷ optimum, failed requests, 429s received, the most attempts the server received in any " +
+		"20 ms (after the first 20 ms) against the server's burst + 1. Each client has its own server.")
+	fmt.Println()
+	fmt.Print("| announced as | limit |")
+	for _, c := range cs {
+		fmt.Printf(" %s |", c.name)
+	}
+	fmt.Print("\n|---|---|")
+	for range cs {
+		fmt.Print("---|")
+	}
+	fmt.Println()
+	for _, row := range rows {
+		fmt.Printf("| %s | %s |", row.cell.style.Name, row.cell.unit)
+		for _, r := range row.results {
+			fmt.Printf(" %s |", entry(r, optimum, row.cell.allowed))
+		}
+		fmt.Println()
+	}
+	fmt.Println()
+	for k, c := range cs {
+		worst, worstCell, failed, over := 0.0, "", 0, 0
+		for _, row := range rows {
+			r := row.results[k]
+			if x := r.wall.Seconds() / optimum.Seconds(); x > worst {
+				worst, worstCell = x, row.cell.name()
+			}
+			failed += r.failed
+			if r.peak(20*time.Millisecond) > row.cell.allowed {
+				over++
+			}
+		}
+		fmt.Printf("- %s: worst %.2f× (%s), %d failed in all, peak above burst + 1 in %d of %d cells\n",
+			c.name, worst, worstCell, failed, over, len(rows))
+	}
+	fmt.Println()
+}
+
+func entry(r result, optimum time.Duration, allowed int) string {
+	peak := r.peak(20 * time.Millisecond)
+	mark := ""
+	if peak > allowed {
+		mark = " ✗"
+	}
+	return fmt.Sprintf("%.2f×, %d failed, %d 429s, %d/%d%s", r.wall.Seconds()/optimum.Seconds(), r.failed,
+		r.status(429), peak, allowed, mark)
+}
