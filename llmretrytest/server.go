@@ -8,6 +8,15 @@
 //	srv.Enqueue(llmretrytest.GPTGob.RateLimit(1)) // first request: 429, then success
 //	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", body)
 //
+// A limit ([Server.SetLimit]) is exact: token buckets or fixed windows of
+// requests or tokens per credential on the server's clock, announced the
+// way a real provider does ([Styles]: OpenAI's, Groq's, GitHub's,
+// Cencori's, Cerebras's or Anthropic's headers, Retry-After only,
+// retry-after-ms only, or a bare 429):
+//
+//	st, _ := llmretrytest.StyleNamed("retry-after")
+//	srv.SetLimit(st.Spec(llmretrytest.Requests, 100, 10)) // 100/s, burst 10
+//
 // A Server is safe for simultaneous use by multiple goroutines.
 package llmretrytest
 
