@@ -85,5 +85,5 @@ func (s *budgets) get(p *Policy) *budget {
 	if b, ok := s.m.load(p); ok {
 		return b
 	}
-	return s.m.loadOrStore(p, newBudget(p.Budget))
+	return s.m.loadOrStore(p, func() *budget { return newBudget(p.Budget) }, nil)
 }

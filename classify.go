@@ -29,6 +29,8 @@ type Verdict struct {
 	Hint       HintSource    // where RetryAfter came from
 
 	Err error // the transport error, for attempts that got no response
+
+	rate *rateHeaders // the error answer's rate-limit headers, read once; nil if none
 }
 
 // maxMessage bounds Verdict.Message.
@@ -64,20 +66,10 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 		v.Retryable = false
 	}
 
-	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
-	if v.Hint == NoHint && body.HasRetryAfter {
-		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
+	if rh := readRateHeaders(resp.Header, now); rh.any() {
+		v.rate = &rh
 	}
-	if v.Hint == NoHint && v.Class == RateLimited {
-		if d, ok := resetHint(resp.Header, now); ok {
-			v.RetryAfter, v.Hint = d, HintRateLimitReset
-		}
-	}
-	if v.Hint == NoHint {
-		if d, ok := parseMessageHint(body.Message); ok {
-			v.RetryAfter, v.Hint = d, HintMessage
-		}
-	}
+	v.RetryAfter, v.Hint = waitHint(resp.Header, body, v.Class, v.rate, now)
 	return v
 }
 

@@ -3,6 +3,8 @@ package llmretry
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 )
 
 // imagePartTokens is what an image part of a message is counted as: the
@@ -92,4 +94,26 @@ func partTokens(raw json.RawMessage) int64 {
 		return imagePartTokens
 	}
 	return int64(len(raw)) / 4
+}
+
+// cost estimates the tokens of a request for the token bucket: 1 when
+// tokens are not paced, so that the body is not read for nothing.
+func (p *pacer) cost(req *http.Request, body replayBody, maxBody int64) int {
+	if !p.pacesTokens() {
+		return 1
+	}
+	var b []byte
+	if body.get != nil {
+		if rc, err := body.get(); err == nil {
+			b, _ = io.ReadAll(io.LimitReader(rc, max(maxBody, DefaultMaxBodyBuffer)))
+			rc.Close()
+		}
+	}
+	if f := p.pol.Limits.Cost; f != nil {
+		return max(f(req, b), 1)
+	}
+	if b == nil && req.ContentLength > 0 {
+		return int(req.ContentLength/4) + 1
+	}
+	return EstimateTokens(b)
 }

@@ -15,25 +15,17 @@ import (
 // between the policy's MaxWait and this make the Transport give up instead.
 const maxPlausibleHint = 366 * 24 * time.Hour
 
-// Header names read for wait hints and rate-limit state, canonicalized.
+// Header names read for wait hints, canonicalized. The rate-limit headers
+// are read in ratehdr.go.
 const (
-	hdrRetryAfter            = "Retry-After"
-	hdrRetryAfterMS          = "Retry-After-Ms"
-	hdrRateLimitReset        = "X-Ratelimit-Reset"
-	hdrRateLimitResetReqs    = "X-Ratelimit-Reset-Requests"
-	hdrRateLimitResetTokens  = "X-Ratelimit-Reset-Tokens"
-	hdrRateLimitRemaining    = "X-Ratelimit-Remaining"
-	hdrRateLimitRemainReqs   = "X-Ratelimit-Remaining-Requests"
-	hdrRateLimitRemainTokens = "X-Ratelimit-Remaining-Tokens"
-	hdrRateLimitLimit        = "X-Ratelimit-Limit"
-	hdrRateLimitLimitReqs    = "X-Ratelimit-Limit-Requests"
-	hdrRateLimitLimitTokens  = "X-Ratelimit-Limit-Tokens"
-	hdrIETFRateLimitReset    = "Ratelimit-Reset"
-	hdrShouldRetry           = "X-Should-Retry"
+	hdrRetryAfter   = "Retry-After"
+	hdrRetryAfterMS = "Retry-After-Ms"
+	hdrShouldRetry  = "X-Should-Retry"
 )
 
-// HintSource names where a [Verdict]'s RetryAfter came from, in the order of
-// precedence in which the Transport looks for one: the first valid hint wins.
+// HintSource names where a [Verdict]'s RetryAfter came from. The constants
+// are in the order of precedence in which the Transport looks for a hint:
+// the first valid one wins. This list is the one statement of that order.
 type HintSource uint8
 
 const (
@@ -41,7 +33,7 @@ const (
 	HintRetryAfterMS              // retry-after-ms: milliseconds
 	HintRetryAfter                // Retry-After: delta-seconds (fractions accepted) or HTTP-date
 	HintBody                      // "retry_after" in the JSON error body: seconds, or a duration string
-	HintRateLimitReset            // X-RateLimit-Reset[-Requests|-Tokens], RateLimit-Reset; only for RateLimited
+	HintRateLimitReset            // rate-limit reset headers (the exhausted limit's, else the general one); only for RateLimited
 	HintMessage                   // "retry after 20 seconds", "try again in 1.5s" in the error message
 )
 
@@ -234,9 +226,8 @@ func parseMessageHint(msg string) (time.Duration, bool) {
 // maxMessageScan bounds the part of a message searched for a wait phrase.
 const maxMessageScan = 2048
 
-// headerHint returns the wait hint from the response headers that apply to
-// every retryable class: retry-after-ms, then Retry-After.
-func headerHint(h http.Header, now time.Time) (time.Duration, HintSource) {
+// waitHint finds an error answer's wait hint, in HintSource's order.
+func waitHint(h http.Header, body errorBody, class Class, rh *rateHeaders, now time.Time) (time.Duration, HintSource) {
 	if v := h.Get(hdrRetryAfterMS); v != "" {
 		if d, ok := parseMillis(v); ok {
 			return d, HintRetryAfterMS
@@ -247,53 +238,16 @@ func headerHint(h http.Header, now time.Time) (time.Duration, HintSource) {
 			return d, HintRetryAfter
 		}
 	}
+	if body.HasRetryAfter {
+		return body.RetryAfter, HintBody
+	}
+	if class == RateLimited && rh != nil {
+		if d, ok := rh.resetHint(); ok {
+			return d, HintRateLimitReset
+		}
+	}
+	if d, ok := parseMessageHint(body.Message); ok {
+		return d, HintMessage
+	}
 	return 0, NoHint
-}
-
-// resetHint returns the wait until the exhausted rate limit resets. When the
-// per-kind remaining counters say which limit is exhausted, the later of their
-// resets wins; otherwise the general reset header, then the earliest of the
-// per-kind resets.
-func resetHint(h http.Header, now time.Time) (time.Duration, bool) {
-	var exhausted time.Duration
-	found := false
-	for _, p := range [...][2]string{
-		{hdrRateLimitRemainReqs, hdrRateLimitResetReqs},
-		{hdrRateLimitRemainTokens, hdrRateLimitResetTokens},
-		{hdrRateLimitRemaining, hdrRateLimitReset},
-	} {
-		if r, ok := parseCount(h.Get(p[0])); ok && r == 0 {
-			if d, ok := parseReset(h.Get(p[1]), now); ok && (!found || d > exhausted) {
-				exhausted, found = d, true
-			}
-		}
-	}
-	if found {
-		return exhausted, true
-	}
-	for _, name := range [...]string{hdrRateLimitReset, hdrIETFRateLimitReset} {
-		if d, ok := parseReset(h.Get(name), now); ok {
-			return d, true
-		}
-	}
-	var earliest time.Duration
-	for _, name := range [...]string{hdrRateLimitResetReqs, hdrRateLimitResetTokens} {
-		if d, ok := parseReset(h.Get(name), now); ok && (!found || d < earliest) {
-			earliest, found = d, true
-		}
-	}
-	return earliest, found
-}
-
-// parseCount parses a non-negative integer header value such as a remaining count.
-func parseCount(v string) (int64, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
 }

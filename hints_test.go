@@ -125,7 +125,8 @@ func TestResetHint(t *testing.T) {
 		{"none", http.Header{}, 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := resetHint(tt.h, testNow)
+		rh := readRateHeaders(tt.h, testNow)
+		got, ok := rh.resetHint()
 		if got != tt.want || ok != tt.wantOK {
 			t.Errorf("%s: resetHint = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.wantOK)
 		}
@@ -134,9 +135,7 @@ func TestResetHint(t *testing.T) {
 
 func TestHeaderConstantsAreCanonical(t *testing.T) {
 	t.Parallel()
-	for _, k := range []string{hdrRetryAfter, hdrRetryAfterMS, hdrRateLimitReset, hdrRateLimitResetReqs, hdrRateLimitResetTokens,
-		hdrRateLimitRemaining, hdrRateLimitRemainReqs, hdrRateLimitRemainTokens, hdrRateLimitLimit, hdrRateLimitLimitReqs,
-		hdrRateLimitLimitTokens, hdrIETFRateLimitReset, hdrShouldRetry} {
+	for _, k := range []string{hdrRetryAfter, hdrRetryAfterMS, hdrShouldRetry, pfxXRateLimit, pfxAnthropicRateLimit, pfxIETFRateLimit} {
 		if c := http.CanonicalHeaderKey(k); c != k {
 			t.Errorf("%q is not canonical (%q): the direct map lookups in header() would miss it", k, c)
 		}

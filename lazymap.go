@@ -4,11 +4,17 @@ import "sync"
 
 // lazyMap is a map whose values are made on first use, for state kept per
 // key (pacers, budgets, buckets). Lookups of existing values take a read
-// lock and allocate nothing. Safe for concurrent use.
+// lock and allocate nothing. Stale values are swept out when the map has
+// doubled since the last sweep, so that it holds at most twice the values
+// in use plus minSweep. Safe for concurrent use.
 type lazyMap[K comparable, V any] struct {
-	mu sync.RWMutex // guards m
-	m  map[K]*V
+	mu      sync.RWMutex // guards m and sweepAt
+	m       map[K]*V
+	sweepAt int // the size at which the next sweep runs
 }
+
+// minSweep is the smallest map that is swept.
+const minSweep = 1024
 
 // load returns the value for k, if there is one.
 func (l *lazyMap[K, V]) load(k K) (*V, bool) {
@@ -18,8 +24,11 @@ func (l *lazyMap[K, V]) load(k K) (*V, bool) {
 	return v, ok
 }
 
-// loadOrStore returns the value for k, storing v first if there is none.
-func (l *lazyMap[K, V]) loadOrStore(k K, v *V) *V {
+// loadOrStore returns the value for k, storing newValue() first if there is
+// none. If stale is not nil, the values it reports are dropped when the map
+// has doubled since the last sweep; the survivors move to a new map, since
+// a Go map never gives back the memory of deleted entries.
+func (l *lazyMap[K, V]) loadOrStore(k K, newValue func() *V, stale func(*V) bool) *V {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur, ok := l.m[k]; ok {
@@ -28,6 +37,24 @@ func (l *lazyMap[K, V]) loadOrStore(k K, v *V) *V {
 	if l.m == nil {
 		l.m = map[K]*V{}
 	}
+	if stale != nil && len(l.m) >= max(l.sweepAt, minSweep) {
+		kept := make(map[K]*V, len(l.m)/2)
+		for k, v := range l.m {
+			if !stale(v) {
+				kept[k] = v
+			}
+		}
+		l.m = kept
+		l.sweepAt = 2 * len(kept)
+	}
+	v := newValue()
 	l.m[k] = v
 	return v
+}
+
+// len returns the number of values held.
+func (l *lazyMap[K, V]) len() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.m)
 }

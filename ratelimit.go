@@ -11,6 +11,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// configuredHeadroom is the share of a configured rate that is used: sending
+// exactly at the provider's limit turns any network jitter into 429s.
+const configuredHeadroom = 0.99
+
 // Limits configures client-side pacing for a [Policy]: the provider's limits
 // for one API key, so that requests wait here instead of earning 429s.
 // The zero value configures no limit; the Transport then still learns limits
@@ -143,6 +147,19 @@ type buckets struct {
 	req    *rate.Limiter
 	tok    *rate.Limiter
 	paused time.Time
+	busy   time.Time // when the last reservation is due: until then the key is in use
+}
+
+// limiterIdle is how long a MemoryLimiter keeps a key's buckets after they
+// were last needed: a full bucket left alone is the same as none.
+const limiterIdle = 10 * time.Minute
+
+// idle reports whether b holds nothing at now: no pause, no reservation,
+// none of either for limiterIdle.
+func (b *buckets) idle(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
@@ -151,11 +168,23 @@ func (m *MemoryLimiter) get(key string) *buckets {
 	if b, ok := m.buckets.load(key); ok {
 		return b
 	}
-	return m.buckets.loadOrStore(key, &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)})
+	now := m.clock()
+	return m.buckets.loadOrStore(key, func() *buckets {
+		return &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
+	}, func(b *buckets) bool { return b.idle(now) })
 }
 
 // Wait implements Limiter.
 func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, tokens int) error {
+	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
+		// Nothing to pace: only a pause can hold the request, and a key
+		// that was never paused needs no buckets.
+		b, ok := m.buckets.load(key)
+		if !ok {
+			return nil
+		}
+		return m.waitPause(ctx, b)
+	}
 	b := m.get(key)
 	for {
 		now := m.clock()
@@ -180,6 +209,21 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, token
 		}
 		return nil
 	}
+}
+
+// waitPause waits out b's pause, if any.
+func (m *MemoryLimiter) waitPause(ctx context.Context, b *buckets) error {
+	now := m.clock()
+	b.mu.Lock()
+	d := b.paused.Sub(now)
+	b.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
+		return fmt.Errorf("%w (needs %v)", ErrDeadline, d.Round(time.Millisecond))
+	}
+	return m.wait(ctx, d)
 }
 
 // reserve takes a request token and tokens from b's buckets at now, or, if
@@ -208,6 +252,7 @@ func (b *buckets) reserve(now time.Time, limit Limit, tokens int) (time.Duration
 	r1 := req.ReserveN(now, 1)
 	r2 := tok.ReserveN(now, n)
 	delay := max(r1.DelayFrom(now), r2.DelayFrom(now))
+	b.busy = maxTime(b.busy, now.Add(delay))
 	return delay, func(at time.Time) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -258,4 +303,11 @@ func (b *buckets) pause(now, until time.Time) {
 			}
 		}
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

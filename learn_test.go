@@ -1,0 +1,428 @@
+package llmretry
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+	"golang.org/x/time/rate"
+)
+
+// testPacer is a pacer on its own MemoryLimiter with injected time.
+func testPacer(pol *Policy) (*pacer, *fakeTime) {
+	ft := &fakeTime{now: testNow}
+	mem := &MemoryLimiter{now: ft.Now, sleep: ft.Sleep}
+	return newPacer(pol, "k", mem, ft.Now, ft.Sleep), ft
+}
+
+func ok200(h http.Header) *http.Response { return &http.Response{StatusCode: 200, Header: h} }
+
+// observeAt classifies resp with the generic policy and lets p learn from it.
+func observeAt(p *pacer, resp *http.Response, now time.Time) Verdict {
+	v := Generic().classify(resp, nil, now)
+	p.observe(bg(), resp, v, now)
+	return v
+}
+
+func limited(h http.Header) *http.Response {
+	s := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
+	for k, v := range h {
+		s.Header[k] = v
+	}
+	return response(429, s.Header, string(s.Body))
+}
+
+func TestPacingLearnsFromHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		h         http.Header
+		reqs      rate.Limit // before headroom; 0: not paced
+		burst     int        // after headroom
+		tokens    rate.Limit
+		tokBurst  int
+		pacesToks bool
+	}{
+		{"OpenAI bucket: the used share refills in reset", http.Header{
+			"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {"9"}, "X-Ratelimit-Reset-Requests": {"100ms"},
+			"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"9000"}, "X-Ratelimit-Reset-Tokens": {"2s"}},
+			10, 9, 500, 9000, true},
+		{"window (Unix reset): what remains over what is left of it", http.Header{
+			"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"30"}, "X-Ratelimit-Reset": {itoa(testNow.Unix() + 15)}},
+			2, 27, 0, 0, false},
+		{"Cerebras: limit per named period, what remains may go at once", http.Header{
+			"X-Ratelimit-Limit-Requests-Day": {"14400"}, "X-Ratelimit-Remaining-Requests-Day": {"14000"}, "X-Ratelimit-Reset-Requests-Day": {"33011.5"},
+			"X-Ratelimit-Limit-Tokens-Minute": {"60000"}, "X-Ratelimit-Remaining-Tokens-Minute": {"59000"}, "X-Ratelimit-Reset-Tokens-Minute": {"11.25"}},
+			14400.0 / 86400, 12600, 1000, 53100, true},
+		{"Anthropic: a bucket whose reset is a time", http.Header{
+			"Anthropic-Ratelimit-Requests-Limit": {"50"}, "Anthropic-Ratelimit-Requests-Remaining": {"40"},
+			"Anthropic-Ratelimit-Requests-Reset": {testNow.Add(5 * time.Second).Format(time.RFC3339)}},
+			2, 45, 0, 0, false},
+		{"IETF policy: quota per window", http.Header{"Ratelimit": {`"default";r=50;t=30`}, "Ratelimit-Policy": {`"default";q=120;w=60`}},
+			2, 45, 0, 0, false},
+		{"Azure: remaining alone says no rate", http.Header{"X-Ratelimit-Remaining-Requests": {"99"}}, 0, 0, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := testPacer(Generic())
+			observeAt(p, ok200(tt.h), testNow)
+			lim, certain := p.limit(testNow)
+			if want := tt.reqs * learnedHeadroom; !near(lim.RequestRate, want) || (tt.reqs > 0 && lim.RequestBurst != tt.burst) {
+				t.Errorf("requests: %v/s burst %d, want %v/s burst %d", lim.RequestRate, lim.RequestBurst, want, tt.burst)
+			}
+			if want := tt.tokens * learnedHeadroom; !near(lim.TokenRate, want) || (tt.tokens > 0 && lim.TokenBurst != tt.tokBurst) {
+				t.Errorf("tokens: %v/s burst %d, want %v/s burst %d", lim.TokenRate, lim.TokenBurst, want, tt.tokBurst)
+			}
+			if certain != (tt.reqs == 0 && tt.tokens == 0) {
+				t.Errorf("certain = %v: a learned limit is a guess", certain)
+			}
+			if p.pacesTokens() != tt.pacesToks {
+				t.Errorf("pacesTokens = %v, want %v", p.pacesTokens(), tt.pacesToks)
+			}
+		})
+	}
+
+	// Configured limits win over learned ones.
+	p, _ := testPacer(&Policy{Limits: Limits{RequestsPerMinute: 60}})
+	observeAt(p, ok200(tests[1].h), testNow)
+	if got, certain := p.limit(testNow); !near(got.RequestRate, configuredHeadroom) || !certain {
+		t.Errorf("configured 60/min: got %v/s (certain %v), want %v/s", got.RequestRate, certain, configuredHeadroom)
+	}
+}
+
+func near(a, b rate.Limit) bool { return a >= b*0.999 && a <= b*1.001 }
+
+// TestPacingDailyWindow: a daily limit with most of it left must not pace
+// requests at a day's average rate (it once paced at burst 1 and failed the
+// third request with ErrDeadline).
+func TestPacingDailyWindow(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, nil)
+	left := 999
+	srv.Respond(func(llmretrytest.Request) llmretrytest.Step {
+		left--
+		return llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion), Header: http.Header{
+			"X-Ratelimit-Limit-Requests-Day": {"1000"}, "X-Ratelimit-Remaining-Requests-Day": {itoa(int64(left))},
+			"X-Ratelimit-Reset-Requests-Day": {"72000"}}}
+	})
+	for i := 0; i < 20; i++ {
+		ctx, cancel := timeoutCtx(30 * time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		_, _, err := do(t, tr, req)
+		cancel()
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if w := ft.Waits(); len(w) != 0 {
+		t.Errorf("waits %v: 999 of 1000 left for the day may go now", w)
+	}
+}
+
+// TestPacingAbsurdHeadersRecover: one response with absurd rate headers
+// must not make the key unusable (it once paced at 1 request per 8000h).
+func TestPacingAbsurdHeadersRecover(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, nil)
+	srv.Enqueue(llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion), Header: http.Header{
+		"X-Ratelimit-Limit": {"2"}, "X-Ratelimit-Remaining": {"1"}, "X-Ratelimit-Reset": {"8000h"}}})
+	for i := 0; i < 5; i++ {
+		if _, _, err := post(t, tr, srv.URL); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	for _, w := range ft.Waits() {
+		if w > DefaultMaxWait {
+			t.Errorf("waited %v: a learned limit never holds a request beyond MaxWait", w)
+		}
+	}
+	if n := len(srv.Requests()); n != 5 {
+		t.Errorf("%d requests reached the server, want 5", n)
+	}
+	// The reading expires: the key is unpaced again.
+	later := ft.Now().Add(learnedTTL + time.Second)
+	req := mustRequest(srv.URL)
+	if lim, _ := tr.pacers.get(tr, tr.policyFor(req, requestOptions{}), req).limit(later); lim.RequestRate != 0 {
+		t.Errorf("after %v: still paced at %v/s", learnedTTL, lim.RequestRate)
+	}
+}
+
+func mustRequest(url string) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(chatBody))
+	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+	return req
+}
+
+// TestPacingGuessNeverFails: a learned or estimated pace that cannot be met
+// before the deadline lets the request go; only configured limits fail it
+// with ErrDeadline.
+func TestPacingGuessNeverFails(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	// An estimate: a 429 without hint after one accepted request.
+	observeAt(p, ok200(nil), testNow)
+	observeAt(p, limited(nil), testNow)
+	if lim, certain := p.limit(testNow); lim.RequestRate <= 0 || certain {
+		t.Fatalf("limit %+v certain %v: want an estimated rate", lim, certain)
+	}
+	ctx := deadlineCtx{bg(), testNow.Add(2 * time.Second)} // on the fake clock
+	for i := 0; i < 10; i++ {
+		if err := p.acquire(ctx, 1, ft.Now()); err != nil {
+			t.Fatalf("request %d: %v: a guess must not fail a request", i+1, err)
+		}
+	}
+	// A pause the server asked for, longer than the deadline: go and get
+	// the server's answer.
+	p.pause(bg(), ft.Now(), 10*time.Second)
+	if err := p.acquire(ctx, 1, ft.Now()); err != nil {
+		t.Errorf("during a pause past the deadline: %v, want the request to go", err)
+	}
+}
+
+// TestPacingFirstCutFromAccepted: the first 429 without a hint starts the
+// estimate from what the server accepted in the last second, not from an
+// empty window (which once meant the 1/s floor).
+func TestPacingFirstCutFromAccepted(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(Generic())
+	for i := 0; i < 10; i++ { // a first wave: 10 accepted within 5 ms
+		observeAt(p, ok200(nil), testNow.Add(time.Duration(i)*500*time.Microsecond))
+	}
+	now := testNow.Add(5 * time.Millisecond)
+	observeAt(p, limited(nil), now)
+	if got, _ := p.limit(now); got.RequestRate < 10 || got.RequestRate > 11.2 {
+		t.Errorf("after the first 429: %v/s, want 10/s, what the server accepted in the last second", got.RequestRate)
+	}
+}
+
+func TestPacingAdaptsTo429sWithoutHints(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(Generic())
+	now := testNow
+	for i := 0; i < 40; i++ { // 10 accepted a second for 4 s
+		observeAt(p, ok200(nil), now)
+		now = now.Add(100 * time.Millisecond)
+	}
+	observeAt(p, limited(nil), now)
+	first, _ := p.limit(now)
+	if !near(first.RequestRate, 10) {
+		t.Fatalf("after a 429 without hint: %v/s, want 10/s, what the server accepted", first.RequestRate)
+	}
+	// Slow start: the rate doubles every slowDoubling until the next 429.
+	if got, _ := p.limit(now.Add(2 * slowDoubling)); !near(got.RequestRate, 40) {
+		t.Errorf("slow start: %v/s after %v, want 40/s", got.RequestRate, 2*slowDoubling)
+	}
+	observeAt(p, limited(nil), now.Add(100*time.Millisecond)) // same burst: counted once
+	if got, _ := p.limit(now); got.RequestRate != first.RequestRate {
+		t.Errorf("second 429 of one burst cut again: %v → %v", first.RequestRate, got.RequestRate)
+	}
+	// A 429 at a higher rate, while 50 a second are accepted: the rate is set to what
+	// was accepted, and grows slowly from there.
+	at := now.Add(3 * slowDoubling) // 80/s
+	for i := 0; i < 50; i++ {
+		observeAt(p, ok200(nil), at.Add(-time.Second+time.Duration(i)*20*time.Millisecond))
+	}
+	observeAt(p, limited(nil), at)
+	cut, _ := p.limit(at)
+	if want := rate.Limit(50 * learnedHeadroom); cut.RequestRate < want*0.95 || cut.RequestRate > want*1.05 {
+		t.Errorf("measured cut: %v/s, want about %v/s", cut.RequestRate, want)
+	}
+	if got, _ := p.limit(at.Add(5 * time.Second)); !near(got.RequestRate, cut.RequestRate*(1+5*probeGrowth)) {
+		t.Errorf("5 s after: %v/s, want %v/s", got.RequestRate, cut.RequestRate*(1+5*probeGrowth))
+	}
+	// A storm of 429s with nothing accepted halves the rate at most once a second.
+	for i := 1; i <= 3; i++ {
+		observeAt(p, limited(nil), at.Add(time.Duration(i)*time.Second+time.Millisecond))
+	}
+	if got, _ := p.limit(at.Add(3*time.Second + time.Millisecond)); got.RequestRate < cut.RequestRate/9 {
+		t.Errorf("after 3 s of storm: %v/s, below %v/s", got.RequestRate, cut.RequestRate/9)
+	}
+	if got, _ := p.limit(at.Add(3*time.Second + adaptiveQuiet + time.Second)); got.RequestRate != 0 {
+		t.Errorf("%v without 429s: %v/s, want the estimate dropped", adaptiveQuiet, got.RequestRate)
+	}
+}
+
+// TestPacingReleasesAfterPauseAtPace: after a pause, with nothing learned
+// but what the server accepted, the waiters go at that pace, not at once
+// (they once all went in the same instant).
+func TestPacingReleasesAfterPauseAtPace(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	for i := 0; i < 10; i++ {
+		observeAt(p, ok200(nil), testNow)
+	}
+	hinted := limited(http.Header{"Retry-After": {"1"}})
+	observeAt(p, hinted, testNow)
+	var released []time.Time
+	for i := 0; i < 20; i++ {
+		if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+			t.Fatal(err)
+		}
+		released = append(released, ft.Now())
+	}
+	end := testNow.Add(time.Second)
+	for i, r := range released {
+		if r.Before(end) {
+			t.Fatalf("waiter %d released at %v, before the pause's end", i, r.Sub(testNow))
+		}
+	}
+	// From 10/s, burst 1, growing: never more than burst+1 in 20 ms, and
+	// the first two a tenth of a second apart.
+	if gap := released[1].Sub(released[0]); gap < 85*time.Millisecond {
+		t.Errorf("first two waiters released %v apart, want about 100ms at 10/s", gap)
+	}
+	for i := 2; i < len(released); i++ {
+		if gap := released[i].Sub(released[i-2]); gap < 20*time.Millisecond {
+			t.Fatalf("waiters %d to %d released within %v, want no more than 2 in 20 ms", i-2, i, gap)
+		}
+	}
+}
+
+// TestPacingPauseHoldsOthers: after a 429 with a hint, no request reaches
+// the server before the pause ends, however many are waiting.
+func TestPacingPauseHoldsOthers(t *testing.T) {
+	t.Parallel()
+	srv := llmretrytest.Start(t)
+	const pause = 300 * time.Millisecond
+	var first atomic.Int64
+	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
+		if first.CompareAndSwap(0, time.Now().UnixNano()) {
+			s := llmretrytest.OpenAI.RateLimit(0)
+			s.Header.Set("Retry-After-Ms", "300")
+			return s
+		}
+		return llmretrytest.Step{}
+	})
+	tr := &Transport{Base: &http.Transport{}}
+	var wg sync.WaitGroup
+	tr.OnAttempt = func(a AttemptInfo) {
+		if a.Attempt == 1 && a.Verdict.Status == 429 {
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, _, err := post(t, tr, srv.URL); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+		}
+	}
+	if _, _, err := post(t, tr, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for _, r := range srv.Requests()[1:] {
+		if d := r.Time.Sub(time.Unix(0, first.Load())); d < pause {
+			t.Errorf("a request reached the server %v after the 429, within its %v pause", d, pause)
+		}
+	}
+}
+
+// TestPacingNoProbeWait: the requests of a new key go at once; none waits
+// behind the first one's answer, which for a non-streaming LLM answer comes
+// only when its generation is done.
+func TestPacingNoProbeWait(t *testing.T) {
+	t.Parallel()
+	const n = 8
+	srv := llmretrytest.Start(t)
+	var arrived atomic.Int32
+	all := make(chan struct{})
+	srv.Respond(func(llmretrytest.Request) llmretrytest.Step {
+		if arrived.Add(1) == n {
+			close(all)
+		}
+		select { // each answer waits until all n have arrived
+		case <-all:
+		case <-time.After(5 * time.Second):
+		}
+		return llmretrytest.Step{}
+	})
+	tr := &Transport{Base: &http.Transport{}}
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Under a second: a request held behind a probe (1 s) misses it.
+			ctx, cancel := timeoutCtx(900 * time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
+			if _, _, err := do(t, tr, req); err != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		t.Errorf("%d of %d requests failed: they waited behind the first one", f, n)
+	}
+}
+
+// TestPacingDisableLearningKeepsPauses: DisableLearning keeps the pause a
+// 429 with a hint asks for, as its comment says.
+func TestPacingDisableLearningKeepsPauses(t *testing.T) {
+	t.Parallel()
+	tr, srv, ft := setup(t, &Policy{Limits: Limits{DisableLearning: true}})
+	srv.Enqueue(llmretrytest.GPTGob.RateLimit(2))
+	req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+	if _, _, err := do(t, tr, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := post(t, tr, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if got := ft.Waits(); len(got) != 1 || got[0] != 2*time.Second {
+		t.Errorf("waits = %v, want [2s]: the pause still applies", got)
+	}
+}
+
+// TestPacingKeysByHost: requests without credentials to different hosts do
+// not share a key (they once all shared "generic:anonymous").
+func TestPacingKeysByHost(t *testing.T) {
+	t.Parallel()
+	tr, a, ft := setup(t, &Policy{Limits: Limits{RequestsPerMinute: 60, RequestBurst: 1}})
+	b := llmretrytest.Start(t)
+	for _, url := range []string{a.URL, b.URL} {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(chatBody))
+		if _, _, err := do(t, tr, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := ft.Waits(); len(w) != 0 {
+		t.Errorf("waits %v: two hosts must not share a bucket", w)
+	}
+}
+
+func TestPacerNilIsSafe(t *testing.T) {
+	t.Parallel()
+	var p *pacer
+	if err := p.acquire(bg(), 1, testNow); err != nil {
+		t.Error(err)
+	}
+	p.observe(bg(), ok200(nil), Verdict{Status: 200}, testNow)
+	p.release()
+	if p.pacesTokens() || p.holdsSlots() || p.cost(mustRequest("http://x"), replayBody{}, 0) != 1 {
+		t.Error("a nil pacer paces nothing")
+	}
+}
+
+// TestPacingObserveAllocatesNothing: a 2xx without rate headers costs no
+// allocation in the pacer.
+func TestPacingObserveAllocatesNothing(t *testing.T) {
+	p, _ := testPacer(Generic())
+	resp := ok200(http.Header{"Content-Type": {"application/json"}})
+	v := Verdict{Status: 200}
+	if n := testing.AllocsPerRun(100, func() {
+		p.acquire(bg(), 1, testNow)
+		p.observe(bg(), resp, v, testNow)
+	}); n != 0 {
+		t.Errorf("acquire+observe allocate %v times, want 0", n)
+	}
+}
