@@ -30,17 +30,16 @@ type learning struct {
 }
 
 // limit is the learned pace at now: headers' limits, and the estimate capping
-// the request rate.
-func (l *learning) limit(now time.Time) Limit {
+// the request rate (est reports that it does).
+func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var lim Limit
 	lim.RequestRate, lim.RequestBurst = l.req.at(now)
 	lim.TokenRate, lim.TokenBurst = l.tok.at(now)
 	if e := l.est.rate(now); e > 0 && (lim.RequestRate <= 0 || rate.Limit(e) < lim.RequestRate) {
-		lim.RequestRate, lim.RequestBurst = rate.Limit(e), 1
+		lim.RequestRate, lim.RequestBurst, est = rate.Limit(e), 1, true
 	}
-	return lim
+	return lim, est
 }
 
 func (l *learning) pacesTokens(now time.Time) bool {

@@ -70,15 +70,15 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, _ := testPacer(Generic())
 			observeAt(p, ok200(tt.h), testNow)
-			lim, certain := p.limit(testNow)
+			lim, src := p.limit(testNow)
 			if want := tt.reqs * learnedHeadroom; !near(lim.RequestRate, want) || (tt.reqs > 0 && lim.RequestBurst != tt.burst) {
 				t.Errorf("requests: %v/s burst %d, want %v/s burst %d", lim.RequestRate, lim.RequestBurst, want, tt.burst)
 			}
 			if want := tt.tokens * learnedHeadroom; !near(lim.TokenRate, want) || (tt.tokens > 0 && lim.TokenBurst != tt.tokBurst) {
 				t.Errorf("tokens: %v/s burst %d, want %v/s burst %d", lim.TokenRate, lim.TokenBurst, want, tt.tokBurst)
 			}
-			if certain != (tt.reqs == 0 && tt.tokens == 0) {
-				t.Errorf("certain = %v: a learned limit is a guess", certain)
+			if (src == configured) != (tt.reqs == 0 && tt.tokens == 0) {
+				t.Errorf("source = %v: a learned limit is a guess", src)
 			}
 			if p.pacesTokens() != tt.pacesToks {
 				t.Errorf("pacesTokens = %v, want %v", p.pacesTokens(), tt.pacesToks)
@@ -89,8 +89,8 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 	// Configured limits win over learned ones.
 	p, _ := testPacer(&Policy{Limits: Limits{RequestsPerMinute: 60}})
 	observeAt(p, ok200(tests[1].h), testNow)
-	if got, certain := p.limit(testNow); !near(got.RequestRate, configuredHeadroom) || !certain {
-		t.Errorf("configured 60/min: got %v/s (certain %v), want %v/s", got.RequestRate, certain, configuredHeadroom)
+	if got, src := p.limit(testNow); !near(got.RequestRate, configuredHeadroom) || src != configured {
+		t.Errorf("configured 60/min: got %v/s (source %v), want %v/s", got.RequestRate, src, configuredHeadroom)
 	}
 }
 
@@ -166,8 +166,8 @@ func TestPacingGuessNeverFails(t *testing.T) {
 	// An estimate: a 429 without hint after one accepted request.
 	observeAt(p, ok200(nil), testNow)
 	observeAt(p, limited(nil), testNow)
-	if lim, certain := p.limit(testNow); lim.RequestRate <= 0 || certain {
-		t.Fatalf("limit %+v certain %v: want an estimated rate", lim, certain)
+	if lim, src := p.limit(testNow); lim.RequestRate <= 0 || src != estimated {
+		t.Fatalf("limit %+v source %v: want an estimated rate", lim, src)
 	}
 	ctx := deadlineCtx{bg(), testNow.Add(2 * time.Second)} // on the fake clock
 	for i := 0; i < 10; i++ {

@@ -86,21 +86,55 @@ func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 		}
 		now = p.clock()
 	}
-	lim, certain := p.limit(now)
-	wctx := ctx
-	if !certain {
-		if d, ok := ctx.Deadline(); !ok || now.Add(p.pol.maxWait()).Before(d) {
-			wctx = deadlineCtx{ctx, now.Add(p.pol.maxWait())}
+	lim, src := p.limit(now)
+	if src == configured {
+		if err := p.limiter.Wait(ctx, p.key, lim, tokens); err != nil {
+			p.release()
+			return err
 		}
+		return nil
 	}
-	if err := p.limiter.Wait(wctx, p.key, lim, tokens); err != nil {
-		if !certain && errors.Is(err, ErrDeadline) && ctx.Err() == nil {
-			return nil // a guess never fails a request
+	// A guess: held for MaxWait at most, and never failed for the deadline.
+	// Under the estimate, which grows, waits are taken in steps, so that a
+	// waiter queued at a slow start goes at the rate reached since.
+	end := now.Add(p.pol.maxWait())
+	for {
+		step := end
+		if src == estimated {
+			step = minTime(step, now.Add(guessStep))
 		}
-		p.release()
-		return err
+		final := !step.Before(end)
+		if d, ok := ctx.Deadline(); ok && !d.After(step) {
+			step, final = d, true
+		}
+		err := p.limiter.Wait(deadlineCtx{ctx, step}, p.key, lim, tokens)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, ErrDeadline) || ctx.Err() != nil:
+			p.release()
+			return err
+		case final:
+			return nil // a guess never fails a request: it goes, and gets the server's answer
+		}
+		if err := p.sleep(ctx, step.Sub(now)); err != nil {
+			p.release()
+			return err
+		}
+		now = p.clock()
+		lim, src = p.limit(now)
 	}
-	return nil
+}
+
+// guessStep is how long a waiter under the estimate waits before it looks
+// at the rate again.
+const guessStep = 100 * time.Millisecond
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // deadlineCtx is ctx with an earlier deadline, without a timer: a Limiter
@@ -124,24 +158,35 @@ func (p *pacer) release() {
 // response body is closed.
 func (p *pacer) holdsSlots() bool { return p != nil && p.inflight != nil }
 
+// limitSource is where the pace in force comes from.
+type limitSource uint8
+
+const (
+	configured limitSource = iota // the policy's Limits (or nothing): waits are certain
+	learned                       // rate-limit headers: a guess
+	estimated                     // the estimate after 429s, which grows: a guess
+)
+
 // limit is the pace in force at now: configured dimensions win over learned
-// ones. certain reports whether it is all configured, so that a wait it
-// imposes is no guess.
-func (p *pacer) limit(now time.Time) (lim Limit, certain bool) {
+// ones, and src says which kind of knowledge it rests on.
+func (p *pacer) limit(now time.Time) (lim Limit, src limitSource) {
 	lim = p.config
 	l := p.lrn.Load()
 	if !p.learn || l == nil {
-		return lim, true
+		return lim, configured
 	}
-	got := l.limit(now)
-	certain = true
+	got, est := l.limit(now)
 	if lim.RequestRate <= 0 && got.RequestRate > 0 {
-		lim.RequestRate, lim.RequestBurst, certain = got.RequestRate, got.RequestBurst, false
+		lim.RequestRate, lim.RequestBurst, src = got.RequestRate, got.RequestBurst, learned
+		if est {
+			src = estimated
+		}
 	}
 	if lim.TokenRate <= 0 && got.TokenRate > 0 {
-		lim.TokenRate, lim.TokenBurst, certain = got.TokenRate, got.TokenBurst, false
+		lim.TokenRate, lim.TokenBurst = got.TokenRate, got.TokenBurst
+		src = max(src, learned)
 	}
-	return lim, certain
+	return lim, src
 }
 
 // pacesTokens reports whether requests need a token cost estimate.
