@@ -13,7 +13,7 @@ import (
 
 // budgetOff is llmretry with its retry budget turned off, the reference for
 // what the budget costs when failures are scattered.
-var budgetOff = client{"llmretry, budget off", httpClient(func(config, limits) http.RoundTripper {
+var budgetOff = client{"llmretry, budget off", true, httpClient(func(config, limits) http.RoundTripper {
 	return &llmretry.Transport{Base: newBase(), Policy: &llmretry.Policy{Budget: llmretry.RetryBudget{Disabled: true}}}
 }, withRetries)}
 

@@ -24,8 +24,9 @@ type limits struct {
 // client sends request i and reports whether it succeeded. Each call of make
 // builds a fresh client (its own connections and pacing state).
 type client struct {
-	name string
-	make func(cfg config, lim limits, baseURL string) func(ctx context.Context, i int) bool
+	name  string
+	paces bool // runs alone in the matrix (see runMatrix)
+	make  func(cfg config, lim limits, baseURL string) func(ctx context.Context, i int) bool
 }
 
 // newBase is every client's connection pool, so that none wins by reusing
@@ -72,19 +73,19 @@ func withRetries(ctx context.Context, cfg config) context.Context {
 }
 
 var (
-	plain = client{"plain net/http", httpClient(func(config, limits) http.RoundTripper { return newBase() }, nil)}
+	plain = client{"plain net/http", false, httpClient(func(config, limits) http.RoundTripper { return newBase() }, nil)}
 
-	learned = client{"llmretry, learned", httpClient(func(config, limits) http.RoundTripper {
+	learned = client{"llmretry, learned", true, httpClient(func(config, limits) http.RoundTripper {
 		return &llmretry.Transport{Base: newBase()} // zero config
 	}, withRetries)}
 
-	configured = client{"llmretry, configured", httpClient(func(_ config, lim limits) http.RoundTripper {
+	configured = client{"llmretry, configured", true, httpClient(func(_ config, lim limits) http.RoundTripper {
 		return &llmretry.Transport{Base: newBase(), Policy: &llmretry.Policy{Limits: llmretry.Limits{
 			RequestsPerMinute: lim.requestsPerMinute, RequestBurst: lim.requestBurst,
 			TokensPerMinute: lim.tokensPerMinute, TokenBurst: lim.tokenBurst}}}
 	}, withRetries)}
 
-	retryablehttpClient = client{"go-retryablehttp", httpClient(func(cfg config, _ limits) http.RoundTripper {
+	retryablehttpClient = client{"go-retryablehttp", false, httpClient(func(cfg config, _ limits) http.RoundTripper {
 		c := retryablehttp.NewClient()
 		c.HTTPClient.Transport = newBase()
 		c.RetryMax = cfg.retries
@@ -93,12 +94,12 @@ var (
 		return &retryablehttp.RoundTripper{Client: c}
 	}, nil)}
 
-	failsafeClient = client{"failsafehttp", httpClient(func(cfg config, _ limits) http.RoundTripper {
+	failsafeClient = client{"failsafehttp", false, httpClient(func(cfg config, _ limits) http.RoundTripper {
 		rp := failsafehttp.NewRetryPolicyBuilder().WithMaxRetries(cfg.retries).ReturnLastFailure().Build()
 		return failsafehttp.NewRoundTripper(newBase(), rp)
 	}, nil)}
 
-	openaiClient = client{"openai-go", func(cfg config, _ limits, baseURL string) func(context.Context, int) bool {
+	openaiClient = client{"openai-go", false, func(cfg config, _ limits, baseURL string) func(context.Context, int) bool {
 		c := openai.NewClient(option.WithBaseURL(baseURL+"/v1/"), option.WithAPIKey("sk-bench"),
 			option.WithMaxRetries(cfg.retries), option.WithHTTPClient(&http.Client{Transport: newBase()}))
 		return func(ctx context.Context, i int) bool {

@@ -9,9 +9,9 @@
 //   - matrix: every way real APIs announce a limit (llmretrytest.Styles) ×
 //     {a requests limit, a tokens limit}: W workers send N requests, of
 //     different sizes, to a server allowing R requests/s with burst B (or
-//     the same in tokens), optimum N/R. Each client has its own server and
-//     the clients of a row run side by side (-serial: one after the other),
-//     -parallel rows at a time.
+//     the same in tokens), optimum N/R. Each client has its own server;
+//     llmretry's clients run alone, one row after the other, and the others
+//     side by side (-serial: one after the other), -parallel rows at a time.
 //     -svg writes a picture of the attempts per 100 ms of the -svg-cells.
 //   - budget: 30% of attempts answered 503 without a hint, and a total
 //     outage: what the retry budget keeps and what it stops.
@@ -41,7 +41,7 @@ func main() {
 	flag.IntVar(&cfg.retries, "retries", 10, "max retries for every client")
 	flag.DurationVar(&cfg.timeout, "timeout", 0, "deadline of each request in the matrix and budget scenarios; 0 means 4× the optimum")
 	flag.BoolVar(&cfg.serial, "serial", false, "run the clients of a matrix row one after the other instead of side by side")
-	flag.IntVar(&cfg.parallel, "parallel", 4, "matrix rows run at once")
+	flag.IntVar(&cfg.parallel, "parallel", 4, "matrix rows whose other clients run at once")
 	only := flag.String("only", "", "run only clients whose name contains this")
 	styleNames := flag.String("styles", "", "matrix rows: comma-separated style names (default all)")
 	unitNames := flag.String("units", "", "matrix rows: requests, tokens (default both)")
