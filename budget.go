@@ -3,53 +3,73 @@ package llmretry
 import "sync"
 
 // RetryBudget stops retries during a wide outage, when they would only add
-// load to a service that is down, in the manner of gRPC's retry throttling:
-// a bucket of MaxTokens tokens, full at first; every attempt that fails with
-// a server-side class (ServerError, Overloaded, ModelOverloaded, Timeout,
-// Connection) takes one token, every success gives back Ratio tokens, and
-// retries are allowed only while the bucket is more than half full.
+// load to a service that is down, and lets a client retry freely when only
+// some answers fail. Like Finagle's RetryBudget and Envoy's retry budgets,
+// retries are a share of the traffic plus a reserve; unlike them, successes
+// earn more than failures, so that a single client keeps its retries while
+// most answers are good and loses them only when few are:
 //
-// So a client can always retry its first MaxTokens/2 consecutive failures
-// (the floor), in a sustained outage retries stop after those, and they
-// resume once successes have refilled the bucket past half: with the
-// defaults, 5 successes per lost token, 26 after a long outage. In steady
-// state, retries go on while fewer than about one attempt in six fails.
-// Rate limits (429) and answers with a wait hint do not count: the server
-// has said when to come back, and pacing and the hint handle them.
+//   - every attempt earns PerAttempt retries (0.1), every success PerSuccess
+//     more (0.5), up to Reserve (10) saved; the budget starts full;
+//   - a retry after an attempt that failed with a server-side class
+//     (ServerError, Overloaded, ModelOverloaded, Timeout, Connection) spends
+//     one, and is not made when less than one is left.
+//
+// With the defaults, a client whose answers fail 30% of the time (with no
+// hint) retries every one of them (it needs about 0.4 retries a request,
+// and earns about 0.6); in a total outage it makes its reserve of retries,
+// then about one retry for every nine requests (1.11 attempts a request),
+// and its retries come back with the successes. Rate limits (429) and
+// answers with a wait hint neither spend nor count: the server has said
+// when to come back, and pacing and the hint handle them.
 //
 // The zero value uses the defaults. A RetryBudget is kept per policy and per
 // Transport.
 type RetryBudget struct {
-	// MaxTokens is the bucket size; 0 means 10. Retries are allowed while
-	// more than half of it is left.
-	MaxTokens float64
-	// Ratio is the tokens a success gives back; 0 means 0.2.
-	Ratio float64
+	// PerAttempt is the retries each attempt earns; 0 means 0.1. It bounds
+	// the attempts a request makes in a total outage to 1/(1−PerAttempt).
+	PerAttempt float64
+	// PerSuccess is the retries each success earns besides; 0 means 0.5.
+	PerSuccess float64
+	// Reserve is the most retries saved up, and those available at first;
+	// 0 means 10.
+	Reserve float64
 	// Disabled turns the budget off: retries are limited only by MaxRetries.
 	Disabled bool
 }
 
-// budget is the state of one RetryBudget. Safe for concurrent use.
-type budget struct {
-	max, ratio float64
+// Defaults of a RetryBudget.
+const (
+	defaultPerAttempt = 0.1
+	defaultPerSuccess = 0.5
+	defaultReserve    = 10
+)
 
-	mu     sync.Mutex // guards tokens
-	tokens float64
+// budget is the state of one RetryBudget. Safe for concurrent use; a nil
+// *budget allows every retry.
+type budget struct {
+	perAttempt, perSuccess, reserve float64
+
+	mu      sync.Mutex // guards balance
+	balance float64
 }
 
 func newBudget(c RetryBudget) *budget {
-	b := &budget{max: c.MaxTokens, ratio: c.Ratio}
-	if b.max <= 0 {
-		b.max = 10
+	b := &budget{perAttempt: c.PerAttempt, perSuccess: c.PerSuccess, reserve: c.Reserve}
+	if b.perAttempt <= 0 {
+		b.perAttempt = defaultPerAttempt
 	}
-	if b.ratio <= 0 {
-		b.ratio = 0.2
+	if b.perSuccess <= 0 {
+		b.perSuccess = defaultPerSuccess
 	}
-	b.tokens = b.max
+	if b.reserve <= 0 {
+		b.reserve = defaultReserve
+	}
+	b.balance = b.reserve
 	return b
 }
 
-// counts reports whether an attempt is a failure for the budget.
+// counts reports whether an attempt is a failure whose retry the budget pays.
 func counts(v Verdict) bool {
 	if v.Hint != NoHint && v.RetryAfter > 0 {
 		return false
@@ -62,17 +82,26 @@ func counts(v Verdict) bool {
 }
 
 // record accounts for an attempt and reports whether a retry after it is
-// allowed.
+// allowed; if the attempt's failure counts, the retry is paid for now.
 func (b *budget) record(v Verdict) bool {
+	if b == nil {
+		return true
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	switch {
-	case v.Class == OK:
-		b.tokens = min(b.max, b.tokens+b.ratio)
-	case counts(v):
-		b.tokens = max(0, b.tokens-1)
+	earn := b.perAttempt
+	if v.Class == OK {
+		earn += b.perSuccess
 	}
-	return b.tokens > b.max/2
+	b.balance = min(b.reserve, b.balance+earn)
+	if !counts(v) {
+		return true
+	}
+	if b.balance < 1 {
+		return false
+	}
+	b.balance--
+	return true
 }
 
 // budgets holds a Transport's retry budgets, one per policy.

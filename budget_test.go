@@ -1,14 +1,17 @@
 package llmretry
 
 import (
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
-// TestRetryBudgetStopsRetriesInOutage: 100% failure for 10 s stops retries;
-// they resume once the server has recovered.
+// TestRetryBudgetStopsRetriesInOutage: in a total outage retries stop after
+// the reserve, but for one in about nine attempts; they come back with the
+// successes.
 func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 	t.Parallel()
 	tr, srv, ft := setup(t, &Policy{MaxRetries: 2, Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
@@ -21,50 +24,83 @@ func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 	})
 	var decisions []Decision
 	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
-
 	send := func() int {
 		before := len(srv.Requests())
 		if _, _, err := post(t, tr, srv.URL); err != nil {
 			t.Fatal(err)
 		}
-		ft.Sleep(bg(), 200*time.Millisecond) // one request every 200 ms of fake time
+		ft.Sleep(bg(), 200*time.Millisecond)
 		return len(srv.Requests()) - before
 	}
 
-	// The outage: 50 requests over 10 s.
-	var attempts []int
-	for i := 0; i < 50; i++ {
-		attempts = append(attempts, send())
-	}
-	if attempts[0] != 3 {
-		t.Errorf("first request in the outage made %d attempts, want 3 (the budget's floor)", attempts[0])
-	}
-	for i, n := range attempts[10:] {
-		if n != 1 {
-			t.Fatalf("request %d of a sustained outage made %d attempts, want 1: retries must stop", i+10, n)
+	n := 1000
+	attempts := 0
+	for i := 0; i < n; i++ {
+		a := send()
+		if i == 0 && a != 3 {
+			t.Errorf("first request in the outage made %d attempts, want 3 (the reserve)", a)
 		}
+		attempts += a
 	}
+	// R retries: R ≤ reserve + 0.1·(n+R).
+	retries := (defaultReserve + defaultPerAttempt*float64(n)) / (1 - defaultPerAttempt)
+	if limit := n + int(retries); attempts > limit || float64(attempts)/float64(n) > 1.2 {
+		t.Errorf("%d attempts for %d requests in a total outage, want ≤ %d (≤ 1.2 a request)", attempts, n, limit)
+	}
+	t.Logf("total outage: %.3f attempts a request", float64(attempts)/float64(n))
 	if !contains(decisions, BudgetExhausted) {
 		t.Error("no attempt was reported as budget_exhausted")
 	}
 
-	// Recovery: successes refill the budget at 0.2 tokens each. 10 are not
-	// enough to retry again (2 of 10 tokens); 40 more are.
+	// Recovery: 20 successes earn the reserve back.
 	down = false
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 20; i++ {
 		send()
 	}
 	down = true
-	if n := send(); n != 1 {
-		t.Errorf("after 10 successes a failure made %d attempts, want 1 (budget still below half)", n)
+	if a := send(); a != 3 {
+		t.Errorf("after 20 successes a failure made %d attempts, want 3: retries must resume", a)
 	}
-	down = false
-	for i := 0; i < 40; i++ {
-		send()
+}
+
+// TestRetryBudgetPartialFailure: with 30% of answers 503 without a hint, the
+// budget never stops a retry, so the default succeeds as often as with the
+// budget off (it once succeeded for 232 of 300 against 296).
+func TestRetryBudgetPartialFailure(t *testing.T) {
+	t.Parallel()
+	run := func(b RetryBudget) (ok, stopped int) {
+		tr, srv, _ := setup(t, &Policy{Budget: b})
+		rng := rand.New(rand.NewPCG(30, 1))
+		var mu sync.Mutex
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step {
+			mu.Lock()
+			defer mu.Unlock()
+			if rng.IntN(100) < 30 {
+				return llmretrytest.OpenAI.Overloaded(0)
+			}
+			return llmretrytest.Step{}
+		})
+		tr.OnAttempt = func(a AttemptInfo) {
+			if a.Decision == BudgetExhausted {
+				stopped++
+			}
+		}
+		for i := 0; i < 300; i++ {
+			resp, _, err := post(t, tr, srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode == 200 {
+				ok++
+			}
+		}
+		return ok, stopped
 	}
-	down = true
-	if n := send(); n != 3 {
-		t.Errorf("after 50 successes a failure made %d attempts, want 3: retries must resume", n)
+	def, stopped := run(RetryBudget{})
+	off, _ := run(RetryBudget{Disabled: true})
+	t.Logf("30%% hint-less 503s: %d/300 succeed with the default budget, %d/300 with none", def, off)
+	if stopped > 0 || def != off {
+		t.Errorf("default budget: %d/300 succeeded, %d retries stopped; with none %d/300: it must not stop retries at 30%% failures", def, stopped, off)
 	}
 }
 
@@ -80,15 +116,18 @@ func contains(ds []Decision, d Decision) bool {
 func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{})
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 100; i++ { // 429s and hinted answers only
 		if !b.record(Verdict{Class: RateLimited}) || !b.record(Verdict{Class: Overloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
 			t.Fatal("429s and hinted answers must not spend the retry budget: pacing and hints handle them")
 		}
 	}
-	for i := 0; i < 5; i++ {
-		b.record(Verdict{Class: ServerError})
+	paid := 0
+	for i := 0; i < 20; i++ {
+		if b.record(Verdict{Class: ServerError}) {
+			paid++
+		}
 	}
-	if b.record(Verdict{Class: ServerError}) {
-		t.Error("6 failures in a row: the 10-token budget should be at or below half")
+	if paid < 11 || paid > 12 {
+		t.Errorf("%d of 20 failures in a row retried, want 11 or 12: the reserve of 10 and what the attempts earned", paid)
 	}
 }

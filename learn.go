@@ -189,20 +189,23 @@ func (l *learnedLimit) at(now time.Time) (rate.Limit, int) {
 // not leave a key crawling; without a 429 for adaptiveQuiet, the estimate
 // is dropped.
 const (
-	cutInterval   = 200 * time.Millisecond // the 429s of one burst count as one cut
-	cutFloor      = 0.5                    // a cut keeps at least half the rate
-	cutCeiling    = 0.9                    // and at most 90% of it
-	slowDoubling  = 250 * time.Millisecond
-	probeGrowth   = 0.02             // after a measured cut, the rate grows 2% a second
-	adaptiveFloor = 1.0              // requests/s: the least a first cut starts from
-	adaptiveQuiet = 30 * time.Second // without a cut for this long, the estimate is dropped
+	cutInterval         = 200 * time.Millisecond // in slow start, the 429s of one burst count as one cut
+	measuredCutInterval = time.Second            // after, one cut a second at most
+	peakFloor           = 0.5                    // cuts stop at half the most the server accepted
+	cutFloor            = 0.5                    // a cut keeps at least half the rate
+	cutCeiling          = 0.9                    // and at most 90% of it
+	slowDoubling        = 250 * time.Millisecond
+	probeGrowth         = 0.02             // after a measured cut, the rate grows 2% a second
+	adaptiveFloor       = 1.0              // requests/s: the least a first cut starts from
+	adaptiveQuiet       = 30 * time.Second // without a cut for this long, the estimate is dropped
 )
 
 // estimate is the request rate inferred from 429s.
 type estimate struct {
 	base     float64 // requests/s at the last cut; 0 when off
 	lastCut  time.Time
-	measured bool // base was measured from a rate that earned 429s: probe slowly
+	measured bool    // base was measured from a rate that earned 429s: probe slowly
+	peak     float64 // the most accepted in a second at a cut since the estimate began
 }
 
 // rate is the estimate at now, or 0 when it is off.
@@ -223,18 +226,26 @@ func (e *estimate) rate(now time.Time) float64 {
 
 func (e *estimate) cut(now time.Time, accepted float64, pausedUntil time.Time) {
 	cur := e.rate(now)
-	if cur > 0 && now.Sub(e.lastCut) < cutInterval {
+	interval := cutInterval
+	if e.measured {
+		interval = measuredCutInterval
+	}
+	if cur > 0 && now.Sub(e.lastCut) < interval {
 		return
 	}
 	defer func() { e.lastCut = maxTime(now, pausedUntil) }()
 	if cur <= 0 {
 		// Nothing known: start from what the server accepted, cautiously.
-		e.base, e.measured = max(accepted, adaptiveFloor), false
-	} else {
-		// Sending at cur earned a 429: the server's rate is about what it
-		// accepted meanwhile.
-		e.base, e.measured = min(max(accepted*learnedHeadroom, cur*cutFloor), cur*cutCeiling), true
+		e.base, e.measured, e.peak = max(accepted, adaptiveFloor), false, accepted
+		return
 	}
+	// Sending at cur earned a 429: the server's rate is about what it
+	// accepted meanwhile. 429s that come whatever the rate (a server
+	// shedding load at random) would drive that down without end: the
+	// estimate stays above half the most the server was seen to accept.
+	e.peak = max(e.peak, accepted)
+	e.base, e.measured = min(max(accepted*learnedHeadroom, cur*cutFloor), cur*cutCeiling), true
+	e.base = max(e.base, e.peak*peakFloor, adaptiveFloor)
 }
 
 // admittedWindow counts answers other than 429 over the last second, in
