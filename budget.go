@@ -1,6 +1,9 @@
 package llmretry
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // RetryBudget stops retries during a wide outage, when they would only add
 // load to a service that is down, and lets a client retry freely when only
@@ -114,5 +117,5 @@ func (s *budgets) get(p *Policy) *budget {
 	if b, ok := s.m.load(p); ok {
 		return b
 	}
-	return s.m.loadOrStore(p, func() *budget { return newBudget(p.Budget) }, nil)
+	return s.m.loadOrStore(p, func() *budget { return newBudget(p.Budget) }, nil, time.Time{})
 }

@@ -86,7 +86,7 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	}
 	now := s.clock()
 	return s.m.loadOrStore(id, func() *pacer { return newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.clock, s.sleep) },
-		func(p *pacer) bool { return p.idle(now) })
+		func(p *pacer) bool { return p.idle(now) }, now)
 }
 
 // pacingKey names a policy, host and credential for a Limiter: the

@@ -171,7 +171,7 @@ func (m *MemoryLimiter) get(key string) *buckets {
 	now := m.clock()
 	return m.buckets.loadOrStore(key, func() *buckets {
 		return &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
-	}, func(b *buckets) bool { return b.idle(now) })
+	}, func(b *buckets) bool { return b.idle(now) }, now)
 }
 
 // Wait implements Limiter.
@@ -238,6 +238,7 @@ func (b *buckets) reserve(now time.Time, limit Limit, tokens int) (time.Duration
 	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
 		return 0, nil // nothing to pace: no reservation, no allocation
 	}
+	b.busy = maxTime(b.busy, now)
 	setLimit(&b.req, now, limit.RequestRate, limit.RequestBurst)
 	setLimit(&b.tok, now, limit.TokenRate, limit.TokenBurst)
 	req, tok := b.req, b.tok
