@@ -25,7 +25,7 @@ type limits struct {
 // builds a fresh client (its own connections and pacing state).
 type client struct {
 	name  string
-	paces bool // runs alone in the matrix (see runMatrix)
+	paces bool // runs apart from the clients that do not (see runMatrix)
 	make  func(cfg config, lim limits, baseURL string) func(ctx context.Context, i int) bool
 }
 

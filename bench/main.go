@@ -10,8 +10,9 @@
 //     {a requests limit, a tokens limit}: W workers send N requests, of
 //     different sizes, to a server allowing R requests/s with burst B (or
 //     the same in tokens), optimum N/R. Each client has its own server;
-//     llmretry's clients run alone, one row after the other, and the others
-//     side by side (-serial: one after the other), -parallel rows at a time.
+//     llmretry's clients run side by side, one row after the other, then the
+//     others side by side, -parallel rows at a time (-serial: every client
+//     of a row one after the other).
 //     -svg writes a picture of the attempts per 100 ms of the -svg-cells.
 //   - budget: 30% of attempts answered 503 without a hint, and a total
 //     outage: what the retry budget keeps and what it stops.
