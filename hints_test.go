@@ -121,6 +121,9 @@ func TestResetHint(t *testing.T) {
 			"X-Ratelimit-Reset-Requests": {"2s"}, "X-Ratelimit-Reset-Tokens": {"6m0s"}}, 2 * time.Second, true},
 		{"Cencori epoch", http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {itoa(testNow.Unix() + 30)}}, 30 * time.Second, true},
 		{"IETF RateLimit-Reset", http.Header{"Ratelimit-Reset": {"7"}}, 7 * time.Second, true},
+		{"Cerebras: a limit with some left does not explain the 429", http.Header{
+			"X-Ratelimit-Remaining-Requests-Day": {"14000"}, "X-Ratelimit-Reset-Requests-Day": {"33011.5"},
+			"X-Ratelimit-Remaining-Tokens-Minute": {"59000"}, "X-Ratelimit-Reset-Tokens-Minute": {"59.3"}}, 0, false},
 		{"garbage", http.Header{"X-Ratelimit-Reset": {"later"}}, 0, false},
 		{"none", http.Header{}, 0, false},
 	}

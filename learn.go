@@ -42,6 +42,15 @@ func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	return lim, est
 }
 
+// headerRate reports whether headers gave a rate that holds at now.
+func (l *learning) headerRate(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, _ := l.req.at(now)
+	t, _ := l.tok.at(now)
+	return r > 0 || t > 0
+}
+
 func (l *learning) pacesTokens(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -132,12 +141,25 @@ func (d *rateDim) reading() (reading, bool) {
 		if d.remaining >= d.limit {
 			return reading{}, false // full: says nothing of the rate
 		}
-		return reading{ok: true, rate: float64(d.limit-d.remaining) / d.reset.Seconds(), burst: int(max(d.limit, 1)), upper: !d.absolute}, true
+		refill := d.reset
+		if d.coarse {
+			// Up to a second late (Anthropic's RFC 3339 in whole seconds):
+			// only a long refill says something of the rate.
+			if refill < coarseMin {
+				return reading{}, false
+			}
+			refill -= time.Second / 2
+		}
+		return reading{ok: true, rate: float64(d.limit-d.remaining) / refill.Seconds(), burst: int(max(d.limit, 1)), upper: !d.absolute}, true
 	case d.remaining == 0:
 		return reading{}, false // the pause covers it
 	}
 	return reading{ok: true, rate: float64(d.remaining) / d.reset.Seconds(), burst: int(d.remaining), latest: true}, true
 }
+
+// coarseMin is the shortest refill read from a reset in whole seconds: its
+// error is then under 5%.
+const coarseMin = 10 * time.Second
 
 // learnedLimit is one unit's limit from headers: the best estimate from the
 // last few readings.

@@ -58,10 +58,14 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 			"X-Ratelimit-Limit-Requests-Day": {"14400"}, "X-Ratelimit-Remaining-Requests-Day": {"14000"}, "X-Ratelimit-Reset-Requests-Day": {"33011.5"},
 			"X-Ratelimit-Limit-Tokens-Minute": {"60000"}, "X-Ratelimit-Remaining-Tokens-Minute": {"59000"}, "X-Ratelimit-Reset-Tokens-Minute": {"11.25"}},
 			14400.0 / 86400, 12600, 1000, 53100, true},
-		{"Anthropic: a bucket whose reset is a time", http.Header{
+		{"Anthropic: a bucket whose reset is a time, up to a second late", http.Header{
 			"Anthropic-Ratelimit-Requests-Limit": {"50"}, "Anthropic-Ratelimit-Requests-Remaining": {"40"},
-			"Anthropic-Ratelimit-Requests-Reset": {testNow.Add(5 * time.Second).Format(time.RFC3339)}},
-			2, 45, 0, 0, false},
+			"Anthropic-Ratelimit-Requests-Reset": {testNow.Add(20 * time.Second).Format(time.RFC3339)}},
+			10 / 19.5, 45, 0, 0, false},
+		{"Anthropic: a refill under 10 s in whole seconds says nothing", http.Header{
+			"Anthropic-Ratelimit-Requests-Limit": {"10"}, "Anthropic-Ratelimit-Requests-Remaining": {"7"},
+			"Anthropic-Ratelimit-Requests-Reset": {testNow.Add(time.Second).Format(time.RFC3339)}},
+			0, 0, 0, 0, false},
 		{"IETF policy: quota per window", http.Header{"Ratelimit": {`"default";r=50;t=30`}, "Ratelimit-Policy": {`"default";q=120;w=60`}},
 			2, 45, 0, 0, false},
 		{"Azure: remaining alone says no rate", http.Header{"X-Ratelimit-Remaining-Requests": {"99"}}, 0, 0, 0, 0, false},

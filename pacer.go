@@ -220,11 +220,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 	if v.Class == RateLimited && v.Hint != NoHint && v.RetryAfter > 0 {
 		p.pause(ctx, now, v.RetryAfter)
 	}
-	explained := false
+	exhausted := v.Hint == HintRateLimitReset
 	if hdr != nil {
 		if d, ok := hdr.exhaustedWait(); ok {
 			p.pause(ctx, now, d)
-			explained = true
+			exhausted = true
 		}
 	}
 	if v.Class != RateLimited && v.Status > 0 {
@@ -238,6 +238,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 	if hdr != nil {
 		p.learning().read(hdr, now)
 	}
+	// A 429 is explained by headers that say what was exhausted and give a
+	// rate to go on at; any other needs the estimate.
+	explained := exhausted && p.learning().headerRate(now)
 	if v.Class == RateLimited && !explained && p.config.RequestRate <= 0 {
 		p.mu.Lock()
 		accepted := p.admitted.rate(now)

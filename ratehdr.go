@@ -48,6 +48,7 @@ type rateDim struct {
 	hasReset  bool
 	absolute  bool // the reset names a time rather than a delay
 	bucket    bool // the reset is when a token bucket is full again, not a window's end
+	coarse    bool // the reset is a time in whole seconds: up to a second late
 	limit     int64
 	remaining int64
 	reset     time.Duration // from the response's arrival
@@ -139,6 +140,7 @@ func (d *rateDim) set(f field, v string, now time.Time) {
 	case fieldReset:
 		d.reset, d.hasReset = parseReset(v, now)
 		d.absolute = d.hasReset && isAbsoluteReset(v)
+		d.coarse = d.absolute && isWholeSeconds(v)
 	}
 }
 
@@ -357,6 +359,17 @@ func isAbsoluteReset(v string) bool {
 	return len(v) > 0 && v[0] >= '0' && v[0] <= '9' && strings.ContainsAny(v, "T:")
 }
 
+// isWholeSeconds reports whether an absolute reset is written in whole
+// seconds: a Unix time in seconds, or a timestamp without a fraction.
+func isWholeSeconds(v string) bool {
+	v = strings.TrimSpace(v)
+	if isDecimal(v) {
+		f, err := strconv.ParseFloat(v, 64)
+		return err == nil && f < epochMillis && f == float64(int64(f))
+	}
+	return !strings.Contains(v, ".")
+}
+
 // exhausted returns the latest reset of the dimensions that have nothing
 // left, if any: no request may go before it.
 func (r *rateHeaders) exhausted() (time.Duration, bool) {
@@ -393,16 +406,31 @@ func (r *rateHeaders) exhaustedWait() (time.Duration, bool) {
 	return until, found
 }
 
+// ample reports whether the dimension has more than a tenth of its limit
+// left (or, without a limit, anything): it does not explain a 429.
+func (d *rateDim) ample() bool {
+	if !d.hasRemain {
+		return false
+	}
+	if d.hasLimit && d.limit > 0 {
+		return d.remaining > d.limit/10
+	}
+	return d.remaining > 0
+}
+
 // resetHint is the wait hint a 429's reset headers give: the latest reset of
 // the exhausted dimensions; else the general reset (X-RateLimit-Reset,
-// RateLimit-Reset, RateLimit's t); else the earliest per-unit reset.
+// RateLimit-Reset, RateLimit's t); else the earliest per-unit reset. A
+// dimension with ample left does not explain the 429: its reset is no hint
+// (Cerebras announces its daily limit while a silent per-minute one refuses).
 func (r *rateHeaders) resetHint() (time.Duration, bool) {
 	if d, ok := r.exhausted(); ok {
 		return d, true
 	}
+	unexplained := func(d *rateDim) bool { return d.hasReset && !d.ample() }
 	for _, fam := range [...]uint16{famX << 8, famIETF << 8, famIETFStructured << 8} {
 		for i := 0; i < r.n; i++ {
-			if d := &r.dims[i]; d.id == fam && d.hasReset {
+			if d := &r.dims[i]; d.id == fam && unexplained(d) {
 				return d.reset, true
 			}
 		}
@@ -410,7 +438,7 @@ func (r *rateHeaders) resetHint() (time.Duration, bool) {
 	var earliest time.Duration
 	found := false
 	for i := 0; i < r.n; i++ {
-		if d := &r.dims[i]; d.hasReset && (!found || d.reset < earliest) {
+		if d := &r.dims[i]; unexplained(d) && (!found || d.reset < earliest) {
 			earliest, found = d.reset, true
 		}
 	}
