@@ -20,6 +20,26 @@ type cell struct {
 	// allowed is the most attempts the server's burst admits at once, plus
 	// one: the bound for the peak per 20 ms.
 	allowed int
+	// total is what the n requests cost in the binding quota's unit.
+	total int
+}
+
+// optimum is the wall time at the limit's rate: what the n requests cost
+// over the binding quota's rate (6 s for 600 requests at 100/s). A bucket's
+// burst, or a window's allowance at the start and end of a run, can let a
+// client finish a little sooner.
+func (c cell) optimum() time.Duration {
+	return time.Duration(float64(c.total) / c.spec.Quotas[0].Rate() * float64(time.Second))
+}
+
+// alignWindow waits for the next window of a windowed cell to start, so that
+// every client's run starts with a whole window (a run that starts late in
+// a window gets a second window's allowance sooner).
+func (c cell) alignWindow() {
+	if q := c.spec.Quotas[0]; q.Window {
+		now := time.Now()
+		time.Sleep(now.Truncate(q.Per).Add(q.Per).Sub(now))
+	}
 }
 
 func (c cell) name() string { return c.style.Name + "/" + c.unit.String() }
@@ -39,6 +59,10 @@ func tokenScenario(cfg config) (perSecond float64, burst int, mean float64) {
 // cells builds the matrix's rows for the styles and units selected.
 func cells(cfg config, styleNames, unitNames string) []cell {
 	tokRate, tokBurst, mean := tokenScenario(cfg)
+	totalTokens := 0
+	for i := 0; i < cfg.n; i++ {
+		totalTokens += llmretrytest.RequestCost([]byte(body(i))).Total()
+	}
 	var out []cell
 	for _, st := range llmretrytest.Styles() {
 		if !listed(styleNames, st.Name) {
@@ -53,10 +77,12 @@ func cells(cfg config, styleNames, unitNames string) []cell {
 				c.spec = st.Spec(u, cfg.rate, cfg.burst)
 				c.lim = limits{requestsPerMinute: cfg.rate * 60, requestBurst: cfg.burst}
 				c.allowed = c.spec.Quotas[0].Limit + 1
+				c.total = cfg.n
 			} else {
 				c.spec = st.Spec(u, tokRate, tokBurst)
 				c.lim = limits{tokensPerMinute: tokRate * 60, tokenBurst: tokBurst}
 				c.allowed = int(math.Ceil(float64(c.spec.Quotas[0].Limit)/mean)) + 1
+				c.total = totalTokens
 			}
 			out = append(out, c)
 		}
@@ -107,6 +133,7 @@ func runMatrix(cfg config, cs []client, rows []cell) []matrixRow {
 	for i, c := range rows {
 		out[i] = matrixRow{cell: c, results: make([]result, len(cs))}
 		ks, jobs := jobsOf(c, true)
+		c.alignWindow()
 		for j, r := range runAll(cfg, cfg.n, timeout, c.lim, jobs) {
 			out[i].results[ks[j]] = r
 		}
@@ -122,6 +149,7 @@ func runMatrix(cfg config, cs []client, rows []cell) []matrixRow {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			c.alignWindow()
 			for j, r := range runAll(cfg, cfg.n, timeout, c.lim, jobs) {
 				out[i].results[ks[j]] = r
 			}
@@ -141,28 +169,29 @@ func (cfg config) requestTimeout(optimum time.Duration) time.Duration {
 // printMatrix writes the matrix as one Markdown table: a row per cell, a
 // column per client.
 func printMatrix(cfg config, cs []client, rows []matrixRow) {
-	optimum := time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second))
+	nominal := time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second))
 	_, tokBurst, mean := tokenScenario(cfg)
 	fmt.Printf("### Pacing matrix: %d requests, %d workers, a server allowing %g requests/s with burst %d, or the same in tokens "+
-		"(%.0f tokens/request on average, burst %d tokens), optimum %v, max %d retries, %v deadline per request\n\n",
-		cfg.n, cfg.workers, cfg.rate, cfg.burst, mean, tokBurst, optimum, cfg.retries, cfg.requestTimeout(optimum))
-	fmt.Println("Each entry: wall ÷ optimum, failed requests, 429s received, the most attempts the server received in any " +
+		"(%.0f tokens/request on average, burst %d tokens; windows: %g per one-second window), max %d retries, %v deadline per request\n\n",
+		cfg.n, cfg.workers, cfg.rate, cfg.burst, mean, tokBurst, cfg.rate, cfg.retries, cfg.requestTimeout(nominal))
+	fmt.Println("Optimum: the requests' cost at the limit's rate (windows: runs start as a window starts; a window's allowance at each end " +
+		"lets a client finish up to one window sooner). Each entry: wall ÷ optimum, failed requests, 429s received, the most attempts the server received in any " +
 		"20 ms (after the first 20 ms) against the server's burst + 1. Each client has its own server; llmretry's two run side by side, " +
 		"then the others side by side.")
 	fmt.Println()
-	fmt.Print("| announced as | limit |")
+	fmt.Print("| announced as | limit | optimum |")
 	for _, c := range cs {
 		fmt.Printf(" %s |", c.name)
 	}
-	fmt.Print("\n|---|---|")
+	fmt.Print("\n|---|---|---|")
 	for range cs {
 		fmt.Print("---|")
 	}
 	fmt.Println()
 	for _, row := range rows {
-		fmt.Printf("| %s | %s |", row.cell.style.Name, row.cell.unit)
+		fmt.Printf("| %s | %s | %.1f s |", row.cell.style.Name, row.cell.unit, row.cell.optimum().Seconds())
 		for _, r := range row.results {
-			fmt.Printf(" %s |", entry(r, optimum, row.cell.allowed))
+			fmt.Printf(" %s |", entry(r, row.cell.optimum(), row.cell.allowed))
 		}
 		fmt.Println()
 	}
@@ -171,7 +200,7 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 		worst, worstCell, failed, over := 0.0, "", 0, 0
 		for _, row := range rows {
 			r := row.results[k]
-			if x := r.wall.Seconds() / optimum.Seconds(); x > worst {
+			if x := r.wall.Seconds() / row.cell.optimum().Seconds(); x > worst {
 				worst, worstCell = x, row.cell.name()
 			}
 			failed += r.failed

@@ -63,7 +63,7 @@ func drawColumn(b *strings.Builder, x0 int, cfg config, cs []client, row matrixR
 	for k, c := range cs {
 		r := row.results[k]
 		y0 := svgTop + k*(svgPanel+svgGap) + svgGap // top of the plot
-		label := fmt.Sprintf("%s — %.2f× optimum, %d failed, %d 429s", c.name, r.wall.Seconds()/(float64(cfg.n)/cfg.rate), r.failed, r.status(429))
+		label := fmt.Sprintf("%s — %.2f× optimum, %d failed, %d 429s", c.name, r.wall.Seconds()/row.cell.optimum().Seconds(), r.failed, r.status(429))
 		fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`+"\n", x0, y0-5, html.EscapeString(label))
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#f6f6f6" stroke="#ccc"/>`+"\n", x0, y0, svgColWidth, svgPanel)
 		for i, s := range hists[k] {
