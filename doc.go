@@ -20,12 +20,11 @@
 //
 // # Wait hints
 //
-// The first valid hint wins, in this order (see [HintSource]):
-// retry-after-ms; Retry-After (delta-seconds, fractions, HTTP-date); a
-// retry_after field in the JSON body; for rate limits only, the reset headers
-// (X-RateLimit-Reset[-Requests|-Tokens], RateLimit-Reset) as Unix seconds or
-// milliseconds, delta-seconds, Go durations ("6m0s") or RFC 3339 times; and
-// last a phrase in the error message ("Please retry after 60 seconds.").
+// The first valid hint wins, in the order [HintSource] lists: headers
+// (retry-after-ms, Retry-After), the JSON body, for rate limits the reset of
+// the exhausted limit (Unix seconds or milliseconds, delta-seconds, Go
+// durations such as "6m0s", RFC 3339 times), and last a phrase in the error
+// message ("Please retry after 60 seconds.").
 // Negative, unparsable and absurd (over a year) values are ignored. A hint
 // longer than the policy's MaxWait, or a wait that would end after the
 // context's deadline, makes the Transport return the response at once rather
@@ -44,20 +43,25 @@
 //
 // # Pacing
 //
-// Each policy's [Limits] pace requests per API key with token buckets
-// (requests/min, tokens/min estimated by [EstimateTokens], requests in flight).
-// Without configured limits the Transport learns them from X-RateLimit-*
-// headers, probing a new key with one request first; a 429 with a hint, or
-// X-RateLimit-Remaining: 0 with a reset, pauses every request on the key until
-// the reset; 429s without hints cut the rate to 70%, and it grows back
-// with time. A [Limiter] (by default a [MemoryLimiter]) keeps the buckets, so a
-// shared store can pace many processes.
+// Each policy's [Limits] pace requests per key (host and API key) with token
+// buckets (requests/min, tokens/min estimated by [EstimateTokens], requests in
+// flight). Without configured limits the Transport learns them from the
+// rate-limit headers of every family in use (X-RateLimit-*, their -Requests,
+// -Tokens and per-period variants, anthropic-ratelimit-*, the IETF RateLimit
+// fields), or else from the rate the server accepts while it answers 429s,
+// starting cautiously and growing; a 429 with a hint, or a limit with nothing
+// left and a reset, pauses every request on the key, which then go at the
+// learned pace. A key nothing limits waits for nothing. A [Limiter] (by
+// default a [MemoryLimiter]) keeps the buckets, so a shared store can pace
+// many processes.
 //
 // # Retry budget
 //
-// Each policy's [RetryBudget] (on by default) stops retries during a wide
-// outage, in the manner of gRPC retry throttling, and lets them resume when
-// successes come back. Rate limits and answers with wait hints do not count.
+// Each policy's [RetryBudget] (on by default) keeps retries to a share of the
+// traffic plus a reserve, as Finagle's and Envoy's budgets do, with successes
+// earning more: a client keeps its retries while most answers are good, and
+// sends about 1.1 attempts a request in a total outage. Rate limits and
+// answers with wait hints do not count.
 //
 // # Per-request control
 //
@@ -68,8 +72,8 @@
 //
 // Use errors.As to get an [*APIError] from a client error when ReturnErrors is
 // set; its Class says what happened and Retryable whether waiting would help.
-// A pacing wait that cannot end before the deadline fails with an error that
-// matches [ErrDeadline] under errors.Is. Cancelling the request's context
+// A wait that a configured limit imposes beyond the deadline fails with an
+// error that matches [ErrDeadline] under errors.Is. Cancelling the request's context
 // stops any wait at once and returns the context's error.
 // No error, log line or hook event contains a credential.
 //

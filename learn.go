@@ -141,25 +141,20 @@ func (d *rateDim) reading() (reading, bool) {
 		if d.remaining >= d.limit {
 			return reading{}, false // full: says nothing of the rate
 		}
-		refill := d.reset
-		if d.coarse {
-			// Up to a second late (Anthropic's RFC 3339 in whole seconds):
-			// only a long refill says something of the rate.
-			if refill < coarseMin {
-				return reading{}, false
-			}
-			refill -= time.Second / 2
+		// The reset may be rounded up by its resolution ("11ms" for 10.2 ms,
+		// Anthropic's whole seconds): (limit−remaining)/(reset−resolution)
+		// is an upper bound of the rate, and the smallest recent one the
+		// best estimate. A reset within its resolution bounds nothing.
+		refill := d.reset - d.gran
+		if refill <= 0 {
+			return reading{}, false
 		}
-		return reading{ok: true, rate: float64(d.limit-d.remaining) / refill.Seconds(), burst: int(max(d.limit, 1)), upper: !d.absolute}, true
+		return reading{ok: true, rate: float64(d.limit-d.remaining) / refill.Seconds(), burst: int(max(d.limit, 1)), upper: true}, true
 	case d.remaining == 0:
 		return reading{}, false // the pause covers it
 	}
 	return reading{ok: true, rate: float64(d.remaining) / d.reset.Seconds(), burst: int(d.remaining), latest: true}, true
 }
-
-// coarseMin is the shortest refill read from a reset in whole seconds: its
-// error is then under 5%.
-const coarseMin = 10 * time.Second
 
 // learnedLimit is one unit's limit from headers: the best estimate from the
 // last few readings.

@@ -47,10 +47,10 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 		tokBurst  int
 		pacesToks bool
 	}{
-		{"OpenAI bucket: the used share refills in reset", http.Header{
+		{"OpenAI bucket: the used share refills in reset (less its resolution)", http.Header{
 			"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {"9"}, "X-Ratelimit-Reset-Requests": {"100ms"},
-			"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"9000"}, "X-Ratelimit-Reset-Tokens": {"2s"}},
-			10, 9, 500, 9000, true},
+			"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"9000"}, "X-Ratelimit-Reset-Tokens": {"2.5s"}},
+			1 / 0.099, 9, 1000 / 2.4, 9000, true}, // resets may be rounded up by their last digit: 1 ms, 0.1 s
 		{"window (Unix reset): what remains over what is left of it", http.Header{
 			"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"30"}, "X-Ratelimit-Reset": {itoa(testNow.Unix() + 15)}},
 			2, 27, 0, 0, false},
@@ -61,8 +61,8 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 		{"Anthropic: a bucket whose reset is a time, up to a second late", http.Header{
 			"Anthropic-Ratelimit-Requests-Limit": {"50"}, "Anthropic-Ratelimit-Requests-Remaining": {"40"},
 			"Anthropic-Ratelimit-Requests-Reset": {testNow.Add(20 * time.Second).Format(time.RFC3339)}},
-			10 / 19.5, 45, 0, 0, false},
-		{"Anthropic: a refill under 10 s in whole seconds says nothing", http.Header{
+			10 / 19.0, 45, 0, 0, false},
+		{"Anthropic: a refill within a second, in whole seconds, says nothing", http.Header{
 			"Anthropic-Ratelimit-Requests-Limit": {"10"}, "Anthropic-Ratelimit-Requests-Remaining": {"7"},
 			"Anthropic-Ratelimit-Requests-Reset": {testNow.Add(time.Second).Format(time.RFC3339)}},
 			0, 0, 0, 0, false},

@@ -48,7 +48,8 @@ type rateDim struct {
 	hasReset  bool
 	absolute  bool // the reset names a time rather than a delay
 	bucket    bool // the reset is when a token bucket is full again, not a window's end
-	coarse    bool // the reset is a time in whole seconds: up to a second late
+	coarse    bool          // the reset is a time in whole seconds: up to a second late
+	gran      time.Duration // the reset's resolution: it may be rounded up by this much
 	limit     int64
 	remaining int64
 	reset     time.Duration // from the response's arrival
@@ -141,6 +142,7 @@ func (d *rateDim) set(f field, v string, now time.Time) {
 		d.reset, d.hasReset = parseReset(v, now)
 		d.absolute = d.hasReset && isAbsoluteReset(v)
 		d.coarse = d.absolute && isWholeSeconds(v)
+		d.gran = resetResolution(v, d.absolute)
 	}
 }
 
@@ -357,6 +359,61 @@ func isAbsoluteReset(v string) bool {
 		return err == nil && f >= epochSeconds
 	}
 	return len(v) > 0 && v[0] >= '0' && v[0] <= '9' && strings.ContainsAny(v, "T:")
+}
+
+// resetResolution is the unit of a reset value's last digit: "17ms" 1 ms,
+// "7.66s" 10 ms, "6m0s" and "20" 1 s, a Unix time in seconds 1 s, in
+// milliseconds 1 ms, an RFC 3339 time by its fraction's digits.
+func resetResolution(v string, absolute bool) time.Duration {
+	v = strings.TrimSpace(v)
+	unit := time.Second
+	switch {
+	case absolute && isDecimal(v):
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f >= epochMillis {
+			unit = time.Millisecond
+		}
+	case absolute:
+		if i := strings.IndexByte(v, '.'); i >= 0 {
+			digits := 0
+			for _, c := range v[i+1:] {
+				if c < '0' || c > '9' {
+					break
+				}
+				digits++
+			}
+			return max(time.Second/time.Duration(pow10(min(digits, 9))), time.Nanosecond)
+		}
+		return time.Second
+	case strings.HasSuffix(v, "ms"):
+		unit, v = time.Millisecond, v[:len(v)-2]
+	case strings.HasSuffix(v, "us"), strings.HasSuffix(v, "µs"):
+		return time.Microsecond
+	case strings.HasSuffix(v, "ns"):
+		return time.Nanosecond
+	case strings.HasSuffix(v, "s"):
+		v = v[:len(v)-1]
+	case strings.HasSuffix(v, "m"):
+		unit, v = time.Minute, v[:len(v)-1]
+	case strings.HasSuffix(v, "h"):
+		unit, v = time.Hour, v[:len(v)-1]
+	}
+	// Decimals of the last number.
+	i := len(v)
+	for i > 0 && (v[i-1] >= '0' && v[i-1] <= '9') {
+		i--
+	}
+	if i > 0 && v[i-1] == '.' {
+		return max(unit/time.Duration(pow10(min(len(v)-i, 9))), time.Nanosecond)
+	}
+	return unit
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for ; n > 0; n-- {
+		p *= 10
+	}
+	return p
 }
 
 // isWholeSeconds reports whether an absolute reset is written in whole

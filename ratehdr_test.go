@@ -71,6 +71,25 @@ func TestReadRateHeaders(t *testing.T) {
 	}
 }
 
+func TestResetResolution(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		v        string
+		absolute bool
+		want     time.Duration
+	}{
+		{"17ms", false, time.Millisecond}, {"7.66s", false, 10 * time.Millisecond}, {"6m0s", false, time.Second},
+		{"2m59.56s", false, 10 * time.Millisecond}, {"20", false, time.Second}, {"0.5", false, 100 * time.Millisecond},
+		{"1767225600", true, time.Second}, {"1767225600123", true, time.Millisecond},
+		{"2026-11-22T12:00:05Z", true, time.Second}, {"2026-11-22T12:00:05.25Z", true, 10 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := resetResolution(tt.v, tt.absolute); got != tt.want {
+			t.Errorf("resetResolution(%q) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
+
 func TestReadRateHeadersBounded(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}

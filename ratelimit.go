@@ -16,10 +16,16 @@ import (
 const configuredHeadroom = 0.99
 
 // Limits configures client-side pacing for a [Policy]: the provider's limits
-// for one API key, so that requests wait here instead of earning 429s.
-// The zero value configures no limit; the Transport then still learns limits
-// from the provider's rate-limit headers and pauses all requests on a key
-// after a 429 (see [Transport]).
+// for one API key, so that requests wait here instead of earning 429s. Pacing
+// is kept per key: a host and a credential.
+//
+// The zero value configures no limit; the Transport then learns each key's
+// pace from the provider's rate-limit headers, or from the rate it accepts
+// while it answers 429s, and pauses all requests on a key when the server
+// asks for a wait (see [Transport]). A wait that a configured limit imposes
+// beyond the request's deadline fails it at once with [ErrDeadline]; a
+// learned pace is a guess and never fails a request: it holds one for
+// MaxWait at most, and never past its deadline.
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
 	// Requests are sent at 99% of the configured rates (and 97% of learned
@@ -49,14 +55,14 @@ type Limits struct {
 	// processes that share one API key.
 	Limiter Limiter
 
-	// DisableLearning turns off learning limits from X-RateLimit-* headers,
-	// the first request's probe, and the adaptive slow-down after 429s
-	// without hints. Pauses after 429s with hints still apply.
+	// DisableLearning turns off learning limits from rate-limit headers and
+	// the estimate after 429s. The pauses a server asks for (a 429 with a
+	// wait hint, a limit with nothing left and a reset) still apply.
 	//
-	// Pacing state is kept per credential for the life of the Transport. A
-	// Transport that serves an unbounded number of distinct API keys (a
-	// multi-tenant proxy) should set DisableLearning and no limits, so that
-	// it keeps none.
+	// Pacing state is kept per key while it is used: a key idle for 10
+	// minutes is forgotten, so that a Transport serving ever new API keys
+	// (a multi-tenant proxy) holds about 0.4–1 KB for each key used in the
+	// last 10 to 20 minutes, and at most twice that many keys.
 	DisableLearning bool
 }
 

@@ -22,6 +22,12 @@ import (
 //
 //	client := &http.Client{Transport: &llmretry.Transport{}}
 //
+// Requests are paced per key (the policy, the request's host and a hash of
+// its credential): at the policy's configured [Limits], or at the pace
+// learned from the server's rate-limit headers and 429s, and all of a key's
+// requests pause when the server asks for a wait. A key nothing limits waits
+// for nothing.
+//
 // When retries end, the last response is returned with a nil error and its
 // body intact, as an SDK expects; set ReturnErrors to get an [*APIError]
 // instead. The caller's request is never modified, its body is closed exactly
