@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Every parser has a fuzz target; the seed corpus is in testdata/fuzz.
@@ -103,6 +106,58 @@ func FuzzEstimateTokens(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if n := EstimateTokens(b); n < 1 || n > 1<<30 {
 			t.Fatalf("EstimateTokens = %d, outside [1, 2^30]", n)
+		}
+	})
+}
+
+// FuzzRateHeaders reads arbitrary rate-limit headers and learns from them:
+// every count, reset and learned rate stays within bounds, and a learned
+// pace never holds a request beyond MaxWait.
+func FuzzRateHeaders(f *testing.F) {
+	f.Add("X-Ratelimit-Limit-Requests: 10\nX-Ratelimit-Remaining-Requests: 9\nX-Ratelimit-Reset-Requests: 17ms")
+	f.Add("X-Ratelimit-Limit: 2\nX-Ratelimit-Remaining: 1\nX-Ratelimit-Reset: 8000h")
+	f.Add("Ratelimit: \"default\";r=50;t=30\nRatelimit-Policy: \"default\";q=100;w=60")
+	f.Add("Anthropic-Ratelimit-Tokens-Limit: 1\nAnthropic-Ratelimit-Tokens-Remaining: 0\nAnthropic-Ratelimit-Tokens-Reset: 2026-11-22T12:00:05Z")
+	f.Add("X-Ratelimit-Limit-Requests-Day: 1000\nX-Ratelimit-Remaining-Requests-Day: 999\nX-Ratelimit-Reset-Requests-Day: 72000")
+	f.Fuzz(func(t *testing.T, headers string) {
+		h := http.Header{}
+		for _, line := range strings.Split(headers, "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			}
+		}
+		r := readRateHeaders(h, testNow)
+		if r.n > maxDims {
+			t.Fatalf("%d dimensions", r.n)
+		}
+		for _, d := range r.dims[:r.n] {
+			if d.limit < 0 || d.limit > maxRateCount || d.remaining < 0 || d.remaining > maxRateCount {
+				t.Fatalf("counts %d, %d out of bounds", d.limit, d.remaining)
+			}
+			checkHint(t, "reset", d.reset, true)
+		}
+		if d, ok := r.resetHint(); ok {
+			checkHint(t, "resetHint", d, true)
+		}
+		p, ft := testPacer(Generic())
+		p.observe(bg(), &http.Response{StatusCode: 200, Header: h}, Verdict{Status: 200}, testNow)
+		lim, _ := p.limit(testNow)
+		for _, x := range []rate.Limit{lim.RequestRate, lim.TokenRate} {
+			if x < 0 || math.IsNaN(float64(x)) {
+				t.Fatalf("learned rate %v", x)
+			}
+		}
+		for i := 0; i < 3; i++ {
+			if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+				t.Fatalf("acquire: %v: a learned pace never fails a request", err)
+			}
+		}
+		var total time.Duration
+		for _, w := range ft.Waits() {
+			total += w
+		}
+		if total > 3*(DefaultMaxWait+time.Second) {
+			t.Fatalf("waited %v for 3 requests: a learned pace holds each for MaxWait at most", total)
 		}
 	})
 }

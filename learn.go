@@ -211,10 +211,11 @@ const (
 	peakFloor           = 0.5                    // cuts stop at half the most the server accepted
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
 	cutCeiling          = 0.9                    // and at most 90% of it
-	slowDoubling        = 250 * time.Millisecond
-	probeGrowth         = 0.02             // after a measured cut, the rate grows 2% a second
-	adaptiveFloor       = 1.0              // requests/s: the least a first cut starts from
-	adaptiveQuiet       = 30 * time.Second // without a cut for this long, the estimate is dropped
+	slowDoubling        = 250 * time.Millisecond // a slow start doubles the rate this often
+	slowMaxDoublings    = 6                      // and grows it 64-fold at most
+	probeGrowth         = 0.02                   // after a measured cut, the rate grows 2% a second
+	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
+	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
 )
 
 // estimate is the request rate inferred from 429s.
@@ -236,7 +237,7 @@ func (e *estimate) rate(now time.Time) float64 {
 	}
 	s := max(since.Seconds(), 0)
 	if !e.measured {
-		return e.base * math.Exp2(min(s/slowDoubling.Seconds(), 30))
+		return e.base * math.Exp2(min(s/slowDoubling.Seconds(), slowMaxDoublings))
 	}
 	return e.base * (1 + probeGrowth*s)
 }
@@ -257,12 +258,18 @@ func (e *estimate) cut(now time.Time, accepted float64, pausedUntil time.Time) {
 		return
 	}
 	// Sending at cur earned a 429: the server's rate is about what it
-	// accepted meanwhile. 429s that come whatever the rate (a server
-	// shedding load at random) would drive that down without end: the
-	// estimate stays above half the most the server was seen to accept.
+	// accepted meanwhile. The first 429 after a slow start goes straight
+	// there, however far the start overshot; later ones cut by half at
+	// most. 429s that come whatever the rate (a server shedding load at
+	// random) would drive it down without end: the estimate stays above
+	// half the most the server was seen to accept.
 	e.peak = max(e.peak, accepted)
-	e.base, e.measured = min(max(accepted*learnedHeadroom, cur*cutFloor), cur*cutCeiling), true
-	e.base = max(e.base, e.peak*peakFloor, adaptiveFloor)
+	if e.measured {
+		e.base = min(max(accepted*learnedHeadroom, cur*cutFloor), cur*cutCeiling)
+	} else {
+		e.base = min(accepted*learnedHeadroom, cur*cutCeiling)
+	}
+	e.base, e.measured = max(e.base, e.peak*peakFloor, adaptiveFloor), true
 }
 
 // admittedWindow counts answers other than 429 over the last second, in

@@ -240,8 +240,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 	}
 	// A 429 is explained by headers that say what was exhausted and give a
 	// rate to go on at; any other needs the estimate.
-	explained := exhausted && p.learning().headerRate(now)
-	if v.Class == RateLimited && !explained && p.config.RequestRate <= 0 {
+	if v.Class == RateLimited && p.config.RequestRate <= 0 && !(exhausted && p.learning().headerRate(now)) {
 		p.mu.Lock()
 		accepted := p.admitted.rate(now)
 		p.mu.Unlock()

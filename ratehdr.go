@@ -46,8 +46,8 @@ type rateDim struct {
 	hasLimit  bool
 	hasRemain bool
 	hasReset  bool
-	absolute  bool // the reset names a time rather than a delay
-	bucket    bool // the reset is when a token bucket is full again, not a window's end
+	absolute  bool          // the reset names a time rather than a delay
+	bucket    bool          // the reset is when a token bucket is full again, not a window's end
 	coarse    bool          // the reset is a time in whole seconds: up to a second late
 	gran      time.Duration // the reset's resolution: it may be rounded up by this much
 	limit     int64
