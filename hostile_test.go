@@ -97,7 +97,10 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 	var decisions []Decision
 	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
 	bad := []func() *http.Request{
-		func() *http.Request { r, _ := http.NewRequest("POST", "http:///v1", strings.NewReader(chatBody)); return r },
+		func() *http.Request {
+			r, _ := http.NewRequest("POST", "http:///v1", strings.NewReader(chatBody))
+			return r
+		},
 		func() *http.Request {
 			r, _ := http.NewRequest("POST", srv.URL, strings.NewReader(chatBody))
 			r.Header["Bad Header"] = []string{"x"}
@@ -108,7 +111,10 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 			r.Header.Set("X-Api-Key", "sk-\r\nInjected: yes")
 			return r
 		},
-		func() *http.Request { r, _ := http.NewRequest("POST", "ftp://example.com/v1", strings.NewReader(chatBody)); return r },
+		func() *http.Request {
+			r, _ := http.NewRequest("POST", "ftp://example.com/v1", strings.NewReader(chatBody))
+			return r
+		},
 	}
 	for i := 0; i < 5; i++ {
 		for j, mk := range bad {
@@ -167,7 +173,9 @@ func TestBodyReadErrorIsNotRetried(t *testing.T) {
 	var decisions []Decision
 	var classes []Class
 	tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return time.Millisecond }},
-		OnAttempt: func(a AttemptInfo) { decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class) }}
+		OnAttempt: func(a AttemptInfo) {
+			decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
+		}}
 	newBody := func() io.ReadCloser { return io.NopCloser(&failingReader{n: 100 << 10, err: boom}) }
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, newBody())
 	req.ContentLength = 200 << 10

@@ -26,8 +26,7 @@ const redactedMark = "[redacted]"
 
 // secrets are the credential values of one request, in every form a server
 // may echo them: as sent, without their scheme ("Bearer …"), decoded
-// (Basic, percent-encoding) and percent-encoded. Longest first, so that a
-// secret is replaced before any shorter one it contains.
+// (Basic, percent-encoding) and percent-encoded; ASCII lower-cased.
 type secrets []string
 
 // requestSecrets collects the secrets of req: the values of its credential
@@ -49,14 +48,15 @@ func requestSecrets(req *http.Request) secrets {
 	if u := req.URL; u != nil {
 		if u.User != nil {
 			s.add(u.User.Username())
-			if p, ok := u.User.Password(); ok {
-				s.add(p)
-			}
-			s.add(u.User.String())
+			p, _ := u.User.Password()
+			s.add(p)
+			user, pass, _ := strings.Cut(u.User.String(), ":") // as URL.String writes them
+			s.add(user)
+			s.add(pass)
 		}
 		s.addQuery(u.RawQuery)
 	}
-	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
+	slices.Sort(s)
 	return slices.Compact(s)
 }
 
@@ -81,23 +81,23 @@ func isSecretName(name string) bool {
 	return n == "sig" || n == "signature" || strings.HasSuffix(n, "signature") || n == "pwd"
 }
 
-// addHeaderValue adds a credential header's value, whole and in parts: the
-// credential after an auth scheme, the values of key=value lists (Cookie,
-// Digest, AWS SigV4) and the decoded user and password of Basic.
+// addHeaderValue adds the secrets of a credential header's value: its words
+// (the credential after an auth scheme, "Bearer sk-…"), the values of its
+// key=value lists (Cookie, Digest, AWS SigV4) with and without their keys (a
+// key may itself hold "="), and the decoded user and password of Basic.
 func (s *secrets) addHeaderValue(v string) {
-	s.add(v)
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' }) {
-		s.add(f)
-		if _, val, ok := strings.Cut(f, "="); ok {
+	words := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
+	for i, w := range words {
+		s.add(w)
+		if _, val, ok := strings.Cut(w, "="); ok {
 			s.add(strings.Trim(val, `"`))
 		}
-	}
-	if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok && strings.EqualFold(scheme, "Basic") {
-		if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred)); err == nil {
-			user, pass, _ := strings.Cut(string(b), ":")
-			s.add(string(b))
-			s.add(user)
-			s.add(pass)
+		if i == 1 && strings.EqualFold(words[0], "Basic") {
+			if b, err := base64.StdEncoding.DecodeString(w); err == nil {
+				user, pass, _ := strings.Cut(string(b), ":")
+				s.add(user)
+				s.add(pass)
+			}
 		}
 	}
 }
@@ -131,46 +131,67 @@ func (s *secrets) add(v string) {
 	if len(v) < minSecret {
 		return
 	}
-	*s = append(*s, v)
+	*s = append(*s, lowerASCII(v))
 	if e := url.QueryEscape(v); e != v {
-		*s = append(*s, e)
+		*s = append(*s, lowerASCII(e))
 	}
 	if e := url.PathEscape(v); e != v {
-		*s = append(*s, e)
+		*s = append(*s, lowerASCII(e))
 	}
 }
 
-// redact replaces every occurrence of a secret in text, ignoring ASCII case
-// (a server may echo a key upper- or lower-cased).
+// redact replaces every secret in text, ignoring ASCII case (a server may
+// echo a key upper- or lower-cased), and every run of at least minSecret
+// bytes that a secret starts with: a server that echoes a key cut short
+// ("sk-live-abc…") leaks most of it. At each place, the longest run that
+// any of the secrets starts with is replaced.
 func (s secrets) redact(text string) string {
 	if len(s) == 0 || len(text) < minSecret {
 		return text
 	}
 	lower := lowerASCII(text)
-	for _, secret := range s {
-		ls := lowerASCII(secret)
-		i := strings.Index(lower, ls)
-		if i < 0 {
+	var b strings.Builder
+	done := 0 // text[:done] is in b
+	for i := 0; i+minSecret <= len(lower); {
+		n := s.run(lower[i:])
+		if n == 0 {
+			i++
 			continue
 		}
-		var b strings.Builder
-		b.Grow(len(text))
-		rest, lrest := text, lower
-		for i >= 0 {
-			b.WriteString(rest[:i])
-			b.WriteString(redactedMark)
-			rest, lrest = rest[i+len(secret):], lrest[i+len(secret):]
-			i = strings.Index(lrest, ls)
+		if done == 0 {
+			b.Grow(len(text))
 		}
-		b.WriteString(rest)
-		text = b.String()
-		lower = lowerASCII(text)
+		b.WriteString(text[done:i])
+		b.WriteString(redactedMark)
+		i += n
+		done = i
 	}
-	return text
+	if done == 0 {
+		return text
+	}
+	b.WriteString(text[done:])
+	return b.String()
 }
 
-// cut redacts text and bounds it to n bytes. A secret that the cut splits is
-// removed too: what is left of it before the cut would leak its first bytes.
+// run returns the length of the longest start of a secret that text starts
+// with, if it is at least minSecret bytes long, else 0. text is lower-cased.
+func (s secrets) run(text string) int {
+	best := 0
+	for _, secret := range s {
+		if text[:minSecret] != secret[:minSecret] {
+			continue
+		}
+		n := minSecret
+		for n < len(secret) && n < len(text) && text[n] == secret[n] {
+			n++
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// cut redacts text and bounds it to n bytes. The first bytes of a secret
+// left at the cut, too few for redact to take for one, are removed too.
 func (s secrets) cut(text string, n int) string {
 	text = s.redact(text)
 	if len(text) <= n {

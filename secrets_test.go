@@ -1,0 +1,84 @@
+package llmretry
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRequestSecrets(t *testing.T) {
+	t.Parallel()
+	u, _ := url.Parse("https://bob:p%40ss-w0rd-9@api.example.com/v1?model=gpt&%6Bey=AIza-Query-Key-1&access_token=tok%2Fen-123456&note=not-a-secret")
+	req := &http.Request{URL: u, Header: http.Header{
+		"authorization": {"Bearer sk-lower-case-key"},
+		"X-Api-Key":     {"xak-canonical-key"},
+		"Cookie":        {"theme=dark; session=cookie-session-value"},
+		"Content-Type":  {"application/json-not-secret"},
+		"Idempotency":   {"idem-not-a-secret-1"},
+	}}
+	got := requestSecrets(req)
+	for _, want := range []string{"sk-lower-case-key", "xak-canonical-key", "cookie-session-value", "p@ss-w0rd-9", "p%40ss-w0rd-9",
+		"aiza-query-key-1", "tok/en-123456", "tok%2fen-123456"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("secrets lack %q: %q", want, got)
+		}
+	}
+	for _, s := range got {
+		if strings.Contains(s, "not-secret") || strings.Contains(s, "not-a-secret") || strings.HasPrefix(s, "bearer") {
+			t.Errorf("%q is not a secret", s)
+		}
+	}
+	if requestSecrets(nil) != nil || requestSecrets(&http.Request{}) != nil {
+		t.Error("a request without credentials has secrets")
+	}
+}
+
+func TestSecretsCut(t *testing.T) {
+	t.Parallel()
+	const key = "sk-live-0123456789abcdefghij"
+	s := secrets{key}
+	pad := func(n int) string { return strings.Repeat(".", n) }
+	tests := []struct {
+		name, text string
+		n          int
+		want       string
+	}{
+		{"whole key", "bad key " + key + " here", 100, "bad key [redacted] here"},
+		{"upper-cased", "bad key " + strings.ToUpper(key), 100, "bad key [redacted]"},
+		{"every occurrence", key + key + "," + key, 100, "[redacted][redacted],[redacted]"},
+		{"echoed cut short", "key " + key[:20] + "...", 100, "key [redacted]..."},
+		{"masked by the server", "key sk-live-****ghij", 100, "key [redacted]****ghij"},
+		{"7 bytes are not a key", "sk-live", 100, "sk-live"},
+		{"straddling the cut", pad(90) + key, 100, pad(90) + "[redacted]"},
+		{"straddling the cut, one byte in", pad(99) + key, 100, pad(99) + "["},
+		{"a short prefix left at the cut", pad(95) + "sk-li" + "ve", 100, pad(95)},
+		{"3 bytes left at the cut stay", pad(97) + "sk-" + "li", 100, pad(97) + "sk-"},
+		{"no cut, short prefix at the end stays", pad(10) + "sk-li", 100, pad(10) + "sk-li"},
+		{"utf-8 kept whole", pad(99) + "é", 100, pad(99)},
+	}
+	for _, tt := range tests {
+		if got := s.cut(tt.text, tt.n); got != tt.want {
+			t.Errorf("%s: cut = %q, want %q", tt.name, got, tt.want)
+		}
+		if got := s.cut(tt.text, tt.n); len(got) > tt.n {
+			t.Errorf("%s: %d bytes, want at most %d", tt.name, len(got), tt.n)
+		}
+	}
+	if got := (secrets)(nil).cut(pad(300), 256); got != pad(256) {
+		t.Errorf("without secrets, cut = %d bytes, want 256", len(got))
+	}
+}
+
+// TestSecretsLongestRun: where two forms of secrets start alike, the longest
+// run is redacted, so that no form's tail is left behind.
+func TestSecretsLongestRun(t *testing.T) {
+	t.Parallel()
+	s := requestSecrets(&http.Request{Header: http.Header{"X-Api-Key": {"sk-live/abc+def=ghijklmn"}}})
+	for _, text := range []string{"sk-live/abc+def=ghijklmn", "sk-live%2Fabc%2Bdef%3Dghijklmn", "sk-live%2Fabc+def=ghijklmn"} {
+		if got := s.redact("k " + text + " x"); got != "k [redacted] x" {
+			t.Errorf("redact(%q) = %q", text, got)
+		}
+	}
+}
