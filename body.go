@@ -95,22 +95,33 @@ func readBody(ctx context.Context, buf *bytes.Buffer, body io.Reader, limit int6
 // watchedBody is a request body that remembers the first error its reader
 // returned: when an attempt fails because the caller's body could not be
 // read, the failure is the caller's, not the network's, and no retry helps.
+// An error from a read that Close interrupted is not the reader's failure:
+// the Base closes the body when the connection fails, and a read blocked on
+// a pipe then returns an error.
 type watchedBody struct {
 	io.ReadCloser
-	mu  sync.Mutex // guards err: the Base may read on its own goroutine
-	err error
+	mu     sync.Mutex // guards err and closed: the Base may read and close on its own goroutines
+	err    error
+	closed bool
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
 		b.mu.Lock()
-		if b.err == nil {
+		if b.err == nil && !b.closed {
 			b.err = err
 		}
 		b.mu.Unlock()
 	}
 	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return b.ReadCloser.Close()
 }
 
 // failed returns the error the body's reader returned, if any. A nil

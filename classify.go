@@ -121,6 +121,8 @@ func classifyError(err error) Verdict {
 var requestErrors = [...]string{
 	"http: nil Request.",
 	"http: no Host in request URL",
+	"http: invalid Host header",
+	"net/http: can't write control character in Request.URL",
 	"net/http: invalid method",
 	"net/http: invalid header",
 	"net/http: invalid trailer",

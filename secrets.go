@@ -103,11 +103,16 @@ func (s *secrets) addHeaderValue(v string) {
 }
 
 // addQuery adds the values of a raw query's secret parameters, as written
-// and decoded. Names are matched decoded, so %6Bey=… is a key too.
+// and decoded. Names are matched decoded, so %6Bey=… is a key too; pairs are
+// split at ";" as well as "&", as some servers do.
 func (s *secrets) addQuery(raw string) {
 	for raw != "" {
 		var part string
-		part, raw, _ = strings.Cut(raw, "&")
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			part, raw = raw[:i], raw[i+1:]
+		} else {
+			part, raw = raw, ""
+		}
 		name, val, _ := strings.Cut(part, "=")
 		if n, err := url.QueryUnescape(name); err == nil {
 			name = n
@@ -149,10 +154,18 @@ func (s secrets) redact(text string) string {
 	if len(s) == 0 || len(text) < minSecret {
 		return text
 	}
+	var first [256]bool // the first bytes of the secrets, to skip the other places fast
+	for _, secret := range s {
+		first[secret[0]] = true
+	}
 	lower := lowerASCII(text)
 	var b strings.Builder
 	done := 0 // text[:done] is in b
 	for i := 0; i+minSecret <= len(lower); {
+		if !first[lower[i]] {
+			i++
+			continue
+		}
 		n := s.run(lower[i:])
 		if n == 0 {
 			i++

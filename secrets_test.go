@@ -1,6 +1,8 @@
 package llmretry
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,7 +12,7 @@ import (
 
 func TestRequestSecrets(t *testing.T) {
 	t.Parallel()
-	u, _ := url.Parse("https://bob:p%40ss-w0rd-9@api.example.com/v1?model=gpt&%6Bey=AIza-Query-Key-1&access_token=tok%2Fen-123456&note=not-a-secret")
+	u, _ := url.Parse("https://bob:p%40ss-w0rd-9@api.example.com/v1?model=gpt&%6Bey=AIza-Query-Key-1&access_token=tok%2Fen-123456&note=not-a-secret;api_key=semicolon-key-1")
 	req := &http.Request{URL: u, Header: http.Header{
 		"authorization": {"Bearer sk-lower-case-key"},
 		"X-Api-Key":     {"xak-canonical-key"},
@@ -20,7 +22,7 @@ func TestRequestSecrets(t *testing.T) {
 	}}
 	got := requestSecrets(req)
 	for _, want := range []string{"sk-lower-case-key", "xak-canonical-key", "cookie-session-value", "p@ss-w0rd-9", "p%40ss-w0rd-9",
-		"aiza-query-key-1", "tok/en-123456", "tok%2fen-123456"} {
+		"aiza-query-key-1", "tok/en-123456", "tok%2fen-123456", "semicolon-key-1"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("secrets lack %q: %q", want, got)
 		}
@@ -80,5 +82,33 @@ func TestSecretsLongestRun(t *testing.T) {
 		if got := s.redact("k " + text + " x"); got != "k [redacted] x" {
 			t.Errorf("redact(%q) = %q", text, got)
 		}
+	}
+}
+
+// TestWatchedBody: a read error is the body's failure unless Close
+// interrupted the read (the Base closes the body when the network fails).
+func TestWatchedBody(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	w := &watchedBody{ReadCloser: io.NopCloser(&failingReader{n: 1, err: boom})}
+	io.ReadAll(w)
+	if !errors.Is(w.failed(), boom) {
+		t.Errorf("failed() = %v, want %v", w.failed(), boom)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	w = &watchedBody{ReadCloser: pr}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.ReadAll(w) // blocks until Close
+	}()
+	w.Close()
+	<-done
+	if err := w.failed(); err != nil {
+		t.Errorf("failed() = %v after Close interrupted the read, want nil", err)
+	}
+	if (*watchedBody)(nil).failed() != nil {
+		t.Error("a nil watchedBody failed")
 	}
 }
