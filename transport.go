@@ -166,7 +166,7 @@ func (t *Transport) start(req *http.Request) (call, error) {
 // caused by the request itself (its body failed to read, its headers are
 // invalid) is the caller's failure, never retried.
 func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
-	if resp != nil && resp.Request == nil {
+	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
 		resp.Request = r // classify redacts resp.Request's credentials
 	}
 	v := c.pol.classify(resp, err, now)
