@@ -146,9 +146,12 @@ var (
 // io.NopCloser (which is what http.NewRequest makes of them). net/http's
 // isKnownInMemoryReader does the same.
 func inMemory(r io.Reader) bool {
+	if r == http.NoBody {
+		return true
+	}
 	switch reflect.TypeOf(r) {
 	case nopCloserType, nopCloserWriterToType:
-		r = reflect.ValueOf(r).Field(0).Interface().(io.Reader)
+		r, _ = reflect.ValueOf(r).Field(0).Interface().(io.Reader) // nil for io.NopCloser(nil)
 	}
 	switch r.(type) {
 	case *bytes.Reader, *bytes.Buffer, *strings.Reader:

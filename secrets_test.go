@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -110,5 +111,29 @@ func TestWatchedBody(t *testing.T) {
 	}
 	if (*watchedBody)(nil).failed() != nil {
 		t.Error("a nil watchedBody failed")
+	}
+}
+
+func TestInMemory(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		r    io.Reader
+		want bool
+	}{
+		{strings.NewReader("x"), true},
+		{io.NopCloser(strings.NewReader("x")), true},
+		{io.NopCloser(bytes.NewReader(nil)), true},
+		{io.NopCloser(new(bytes.Buffer)), true},
+		{http.NoBody, true},
+		{io.NopCloser(nil), false},
+		{io.NopCloser(&failingReader{}), false},
+		{io.NopCloser(io.NopCloser(strings.NewReader("x"))), false}, // one level only, as net/http
+		{&countingBody{Reader: strings.NewReader("x")}, false},
+		{nil, false},
+	}
+	for i, tt := range tests {
+		if got := inMemory(tt.r); got != tt.want {
+			t.Errorf("%d: inMemory(%T) = %v, want %v", i, tt.r, got, tt.want)
+		}
 	}
 }
