@@ -205,12 +205,31 @@ func (s secrets) run(text string) int {
 
 // cut redacts text and bounds it to n bytes. The first bytes of a secret
 // left at the cut, too few for redact to take for one, are removed too.
+//
+// Only a window of text is redacted, so that a 64 KiB field costs what a
+// short one does: redaction is greedy from the left, so the window's result
+// agrees with the whole text's up to the last run it cut into, which starts
+// at most minSecret bytes before its end. A window whose result is at least
+// n+minSecret long thus gives the same first n bytes.
 func (s secrets) cut(text string, n int) string {
-	text = s.redact(text)
+	for w := 2*n + 64; ; w *= 2 {
+		if w >= len(text) {
+			text = s.redact(text)
+			break
+		}
+		if out := s.redact(truncate(text, w)); len(out) >= n+minSecret {
+			text = out
+			break
+		}
+	}
 	if len(text) <= n {
 		return text
 	}
-	text = truncate(text, n)
+	return s.trimPartial(truncate(text, n))
+}
+
+// trimPartial removes from the end of text the first bytes of a secret.
+func (s secrets) trimPartial(text string) string {
 	for trimmed := true; trimmed; {
 		trimmed = false
 		for _, secret := range s {

@@ -137,3 +137,33 @@ func TestInMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsCutWindow: cut redacts only a window of a long text; the result
+// is the same as redacting it all, wherever a secret falls (across the
+// window's edge too), and however much redaction shrinks the text.
+func TestSecretsCutWindow(t *testing.T) {
+	t.Parallel()
+	const key = "sk-live-0123456789abcdefghijklmnopqrstuvwxyz" // 44 bytes: redaction shrinks it to 10
+	s := secrets{key}
+	reference := func(text string, n int) string { // the whole text redacted, then cut
+		text = s.redact(text)
+		if len(text) <= n {
+			return text
+		}
+		return s.trimPartial(truncate(text, n))
+	}
+	const n = 256
+	window := 2*n + 64
+	var texts []string
+	for p := window - len(key) - 2; p <= window+2; p++ {
+		texts = append(texts, strings.Repeat(".", p)+key+strings.Repeat("-", 600))
+	}
+	for k := 1; k <= 60; k++ { // k keys in a row: 44k bytes redacted to 10k
+		texts = append(texts, strings.Repeat(key, k)+strings.Repeat(".", 300), strings.Repeat(key+"x", k))
+	}
+	for _, text := range texts {
+		if got, want := s.cut(text, n), reference(text, n); got != want {
+			t.Fatalf("cut of %d bytes = %q,\nwant %q", len(text), got, want)
+		}
+	}
+}
