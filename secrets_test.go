@@ -158,12 +158,22 @@ func TestSecretsCutWindow(t *testing.T) {
 	for p := window - len(key) - 2; p <= window+2; p++ {
 		texts = append(texts, strings.Repeat(".", p)+key+strings.Repeat("-", 600))
 	}
+	for p := n - 8; p <= n; p++ { // a short start of the key at the cut
+		texts = append(texts, strings.Repeat(".", p)+key[:7]+"!"+strings.Repeat(".", 900))
+	}
 	for k := 1; k <= 60; k++ { // k keys in a row: 44k bytes redacted to 10k
 		texts = append(texts, strings.Repeat(key, k)+strings.Repeat(".", 300), strings.Repeat(key+"x", k))
 	}
+	trims := 0
 	for _, text := range texts {
+		if got := s.cut(text, n); len(got) < n-minPartial {
+			trims++
+		}
 		if got, want := s.cut(text, n), reference(text, n); got != want {
 			t.Fatalf("cut of %d bytes = %q,\nwant %q", len(text), got, want)
 		}
+	}
+	if trims == 0 {
+		t.Error("no text had a key's start trimmed at the cut: the test checks less than it says")
 	}
 }
