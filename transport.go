@@ -162,7 +162,7 @@ func (t *Transport) start(req *http.Request) (call, error) {
 }
 
 // verdict classifies an attempt's outcome and makes it fit to be shown: the
-// request's credentials are redacted from every field. A transport error
+// credentials of r, the request sent, are redacted from every field. A transport error
 // caused by the request itself (its body failed to read, its headers are
 // invalid) is the caller's failure, never retried.
 func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
@@ -178,15 +178,8 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 	} else if v.Class != Canceled && invalidHeader(r.Header) != "" {
 		v.Class, v.Retryable = InvalidRequest, false
 	}
-	v.Err = redactErr(v.Err, c.secrets())
+	v.Err = redactErr(v.Err, requestSecrets(r))
 	return v
-}
-
-func (c *call) secrets() secrets {
-	if !c.hasSec {
-		c.sec, c.hasSec = requestSecrets(c.req), true
-	}
-	return c.sec
 }
 
 // decide answers "what now, and why?" after an attempt: it weighs the
