@@ -128,9 +128,7 @@ type call struct {
 	cost    int     // the request's tokens, for pacing
 	began   time.Time
 
-	watch  *watchedBody // the attempt's body, when it is the caller's reader and may fail
-	sec    secrets      // the request's credentials, once needed
-	hasSec bool
+	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -162,9 +160,9 @@ func (t *Transport) start(req *http.Request) (call, error) {
 }
 
 // verdict classifies an attempt's outcome and makes it fit to be shown: the
-// credentials of r, the request sent, are redacted from every field. A transport error
-// caused by the request itself (its body failed to read, its headers are
-// invalid) is the caller's failure, never retried.
+// credentials of r, the request sent, are redacted from every field. A
+// transport error caused by the request itself (its body failed to read,
+// its headers are invalid) is the caller's failure, never retried.
 func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
 	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
 		resp.Request = r // classify redacts resp.Request's credentials
