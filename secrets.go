@@ -55,6 +55,9 @@ func requestSecrets(req *http.Request) secrets {
 			s.add(pass)
 		}
 		s.addQuery(u.RawQuery)
+		if _, q, ok := strings.Cut(u.Opaque, "?"); ok {
+			s.addQuery(q) // an opaque URL is sent as written, query and all
+		}
 	}
 	slices.Sort(s)
 	return slices.Compact(s)

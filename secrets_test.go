@@ -33,6 +33,10 @@ func TestRequestSecrets(t *testing.T) {
 			t.Errorf("%q is not a secret", s)
 		}
 	}
+	opaque := requestSecrets(&http.Request{URL: &url.URL{Scheme: "https", Opaque: "//api.example.com/v1?key=opaque-query-key"}})
+	if !slices.Contains(opaque, "opaque-query-key") {
+		t.Errorf("the query of an opaque URL is not scanned: %q", opaque)
+	}
 	if requestSecrets(nil) != nil || requestSecrets(&http.Request{}) != nil {
 		t.Error("a request without credentials has secrets")
 	}
