@@ -89,6 +89,9 @@ func isSecretName(name string) bool {
 // key=value lists (Cookie, Digest, AWS SigV4) with and without their keys (a
 // key may itself hold "="), and the decoded user and password of Basic.
 func (s *secrets) addHeaderValue(v string) {
+	if v = strings.TrimSpace(v); !strings.ContainsAny(v, " \t") {
+		s.add(v) // one word: all of it is the credential, "," and ";" too
+	}
 	words := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
 	for i, w := range words {
 		s.add(w)
@@ -96,7 +99,11 @@ func (s *secrets) addHeaderValue(v string) {
 			s.add(strings.Trim(val, `"`))
 		}
 		if i == 1 && strings.EqualFold(words[0], "Basic") {
-			if b, err := base64.StdEncoding.DecodeString(w); err == nil {
+			b, err := base64.StdEncoding.DecodeString(w)
+			if err != nil {
+				b, err = base64.RawStdEncoding.DecodeString(w)
+			}
+			if err == nil {
 				user, pass, _ := strings.Cut(string(b), ":")
 				s.add(user)
 				s.add(pass)

@@ -16,14 +16,14 @@ func TestRequestSecrets(t *testing.T) {
 	u, _ := url.Parse("https://bob:p%40ss-w0rd-9@api.example.com/v1?model=gpt&%6Bey=AIza-Query-Key-1&access_token=tok%2Fen-123456&note=not-a-secret;api_key=semicolon-key-1")
 	req := &http.Request{URL: u, Header: http.Header{
 		"authorization": {"Bearer sk-lower-case-key"},
-		"X-Api-Key":     {"xak-canonical-key"},
+		"X-Api-Key":     {"xak-canonical-key", "semi;colon,comma-key"},
 		"Cookie":        {"theme=dark; session=cookie-session-value"},
 		"Content-Type":  {"application/json-not-secret"},
 		"Idempotency":   {"idem-not-a-secret-1"},
 	}}
 	got := requestSecrets(req)
 	for _, want := range []string{"sk-lower-case-key", "xak-canonical-key", "cookie-session-value", "p@ss-w0rd-9", "p%40ss-w0rd-9",
-		"aiza-query-key-1", "tok/en-123456", "tok%2fen-123456", "semicolon-key-1"} {
+		"aiza-query-key-1", "tok/en-123456", "tok%2fen-123456", "semicolon-key-1", "semi;colon,comma-key"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("secrets lack %q: %q", want, got)
 		}
