@@ -336,6 +336,48 @@ func TestAnswerAsAttemptTimeoutFires(t *testing.T) {
 	}
 }
 
+// TestErrorAnswerReadWholeAsAttemptTimeoutFires: an error answer whose body
+// was read whole just as the attempt timeout fired is kept, not retried:
+// nothing of it is lost.
+func TestErrorAnswerReadWholeAsAttemptTimeoutFires(t *testing.T) {
+	t.Parallel()
+	answer := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})
+	var attempts atomic.Int32
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		attempts.Add(1)
+		body := &lateBody{ctx: r.Context(), b: answer.Body}
+		return &http.Response{StatusCode: 400, Header: http.Header{}, Body: body, ContentLength: int64(len(answer.Body)), Request: r}, nil
+	})
+	tr := &Transport{Base: base, Policy: &Policy{AttemptTimeout: 10 * time.Millisecond, Backoff: func(int) time.Duration { return 0 }}}
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/v1", strings.NewReader(chatBody))
+	resp, body, err := do(t, tr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 400 || !bytes.Equal(body, answer.Body) || attempts.Load() != 1 {
+		t.Errorf("got %d %q after %d attempts, want the 400 and its body after 1", resp.StatusCode, body, attempts.Load())
+	}
+}
+
+// lateBody yields b in one read, once ctx is done: the last bytes of an
+// answer arrive as the attempt timeout fires.
+type lateBody struct {
+	ctx  context.Context
+	b    []byte
+	done bool
+}
+
+func (l *lateBody) Read(p []byte) (int, error) {
+	if l.done {
+		return 0, l.ctx.Err() // the connection is gone
+	}
+	<-l.ctx.Done()
+	l.done = true
+	return copy(p, l.b), nil
+}
+
+func (l *lateBody) Close() error { return nil }
+
 // ctxBody reads r while ctx lasts, as net/http's bodies do.
 type ctxBody struct {
 	ctx context.Context

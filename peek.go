@@ -34,7 +34,8 @@ func peekBody(resp *http.Response) []byte {
 	// ReadAll grows its buffer as bytes arrive, so a small body of unknown
 	// length does not cost a 64 KiB allocation.
 	buf, err := io.ReadAll(io.LimitReader(resp.Body, size))
-	pb := &peekedBody{prefix: buf, text: buf, rest: resp.Body, err: err}
+	pb := &peekedBody{prefix: buf, text: buf, rest: resp.Body, err: err,
+		whole: err == nil && (int64(len(buf)) < size || int64(len(buf)) == resp.ContentLength)}
 	if !resp.Uncompressed {
 		pb.text = decompress(resp.Header.Get("Content-Encoding"), buf)
 	}
@@ -76,6 +77,7 @@ type peekedBody struct {
 	text   []byte // prefix, decompressed for classification
 	off    int
 	err    error // a read error met while peeking, returned after prefix
+	whole  bool  // prefix is all of the body
 	rest   io.ReadCloser
 }
 
