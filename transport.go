@@ -299,14 +299,15 @@ func (t *Transport) send(r *http.Request, timeout time.Duration) (*http.Response
 	}
 	// The bound is on the headers (and an error's prefix); a success's body may take its time.
 	if !timer.Stop() && r.Context().Err() == nil {
-		if pb, ok := resp.Body.(*peekedBody); err == nil && ok && pb.whole {
+		if err != nil {
+			return nil, &attemptTimeoutError{timeout: timeout, err: err}
+		}
+		if pb, ok := resp.Body.(*peekedBody); ok && pb.whole {
 			pb.err = io.EOF // an error answer read whole in time: its connection is gone, not its bytes
 			return resp, nil
 		}
-		if err == nil {
-			resp.Body.Close()
-		}
-		return nil, &attemptTimeoutError{timeout: timeout, err: err}
+		resp.Body.Close()
+		return nil, &attemptTimeoutError{timeout: timeout}
 	}
 	if err != nil {
 		cancel(nil)
