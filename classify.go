@@ -14,6 +14,11 @@ import (
 // Verdict is what one attempt's outcome means: its class, whether to retry,
 // how long the server asked to wait, and the facts of its error body.
 // It is returned by value; the zero Verdict is a success.
+//
+// The fields that the server or the network wrote (Type, Code, Param,
+// Message, RequestID, Err) hold no credential of the request, and the
+// strings are bounded: Message to 1 KiB, RequestID to 128 bytes, the others
+// to 256.
 type Verdict struct {
 	Class     Class
 	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
