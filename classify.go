@@ -132,6 +132,9 @@ var requestErrors = [...]string{
 	"net/http: invalid header",
 	"net/http: invalid trailer",
 	"unsupported protocol scheme",
+	"http: ContentLength=",         // "… with Body length N": the body is not as long as declared
+	"http: Request.ContentLength=", // "… with nil Body"
+	"http2: request body larger than specified content length",
 }
 
 func isRequestError(err error) bool {

@@ -1,0 +1,76 @@
+package llmretry
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestContentLengthLiesAreRequestErrors: a request whose ContentLength does
+// not match its body (declared larger, smaller, or set with no body at all)
+// fails in net/http by its own fault, over HTTP/1 and HTTP/2: it is not
+// retried, and it spends no retry budget.
+func TestContentLengthLiesAreRequestErrors(t *testing.T) {
+	t.Parallel()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(503) // never a success: only the request's fault ends the attempt
+	})
+	h1 := httptest.NewServer(handler)
+	t.Cleanup(h1.Close)
+	h2 := httptest.NewUnstartedServer(handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	tests := []struct {
+		name     string
+		srv      *httptest.Server
+		cl       int64
+		getBody  bool // else the body is buffered
+		nilBody  bool
+		wantText string
+	}{
+		{"http/1 declared larger", h1, 1000, true, false, "ContentLength=1000"},
+		{"http/1 declared smaller", h1, 10, true, false, "ContentLength=10"},
+		{"http/1 declared larger, buffered", h1, 1000, false, false, "ContentLength=1000"},
+		{"http/1 declared smaller, buffered", h1, 10, false, false, "ContentLength=10"},
+		{"http/1 length without body", h1, 10, false, true, "ContentLength=10 with nil Body"},
+		{"http/2 declared smaller", h2, 10, true, false, "larger than specified content length"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := tt.srv.Client().Transport.(*http.Transport).Clone()
+			defer base.CloseIdleConnections()
+			var decisions []Decision
+			var classes []Class
+			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
+				OnAttempt: func(a AttemptInfo) {
+					decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
+				}}
+			var body io.Reader = strings.NewReader(chatBody)
+			if !tt.getBody {
+				body = &failingReader{n: len(chatBody), err: io.EOF} // no GetBody: buffered
+			}
+			req, _ := http.NewRequest(http.MethodPost, tt.srv.URL+"/v1", body)
+			if tt.nilBody {
+				req.Body, req.GetBody = nil, nil
+			}
+			req.ContentLength = tt.cl
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("got %d, want the request's error", resp.StatusCode)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("err = %v, want it to say %q", err, tt.wantText)
+			}
+			if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != InvalidRequest {
+				t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
+			}
+		})
+	}
+}
