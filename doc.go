@@ -81,7 +81,8 @@
 // values of credential headers in any spelling (Authorization, X-Api-Key,
 // api-key, X-Goog-Api-Key, Cookie, …), of key and token parameters of the
 // query string, and of the URL's userinfo are redacted from every field the
-// server or the network wrote, in any case and percent-encoded or not,
+// server or the network wrote, in any case, as sent or escaped (percent-
+// encoding, JSON's \/ and \u002f, HTML entities), whole or cut short,
 // before those fields are cut to length. (http.Client wraps errors in its
 // own *url.Error, which quotes the URL: send keys in a header, not the query.)
 //
