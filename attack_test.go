@@ -1,6 +1,9 @@
 package llmretry
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -72,5 +75,28 @@ func TestContentLengthLiesAreRequestErrors(t *testing.T) {
 				t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
 			}
 		})
+	}
+}
+
+// TestBufferingErrorIsRedacted: the error of a request body that fails while
+// it is buffered is redacted like every other error: a reader whose error
+// quotes the request's key does not leak it.
+func TestBufferingErrorIsRedacted(t *testing.T) {
+	t.Parallel()
+	tr := &Transport{Base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		t.Error("the request was sent")
+		return nil, errors.New("no")
+	})}
+	boom := fmt.Errorf("upload with key %s failed", leakSecret)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A context that cannot end has the body read at once; one that can, on another goroutine.
+	for _, ctx := range []context.Context{context.Background(), ctx} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://api.example.com/v1", io.NopCloser(&failingReader{n: 10, err: boom}))
+		req.Header.Set("X-Api-Key", leakSecret)
+		_, err := tr.RoundTrip(req)
+		if err == nil || strings.Contains(err.Error(), leakSecret[8:]) || !errors.Is(err, boom) {
+			t.Errorf("err = %v, want the reader's error, redacted", err)
+		}
 	}
 }

@@ -151,7 +151,7 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	}
 	var err error
 	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), c.retries > 0); err != nil {
-		return call{}, err
+		return call{}, redactErr(err, requestSecrets(req)) // the reader's error may quote anything
 	}
 	c.pacer = t.pacers.get(t, c.pol, req)
 	c.budget = t.budgets.get(c.pol)
