@@ -100,3 +100,35 @@ func TestBufferingErrorIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedTransports: a Transport under another (an SDK's client that
+// already retries, wrapped once more) keeps both in-flight caps and attempt
+// timers working: closing each body frees the slots of both, so requests
+// one after another never wait for a slot.
+func TestNestedTransports(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	t.Cleanup(srv.Close)
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	pol := func() *Policy {
+		return &Policy{AttemptTimeout: 5 * time.Second, Limits: Limits{MaxInFlight: 1, DisableLearning: true}}
+	}
+	inner := &Transport{Base: base, Policy: pol()}
+	outer := &Transport{Base: inner, Policy: pol()}
+	for i := 0; i < 4; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1", strings.NewReader(chatBody))
+		resp, body, err := do(t, outer, req)
+		cancel()
+		if err != nil {
+			t.Fatalf("request %d: %v (a slot of a closed body was never freed)", i, err)
+		}
+		if resp.StatusCode != 200 || string(body) != `{"ok":true}` {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+}
