@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,58 @@ func TestNestedTransports(t *testing.T) {
 		if resp.StatusCode != 200 || string(body) != `{"ok":true}` {
 			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestHTTP2RequestErrors: the headers and paths that HTTP/2 forbids
+// (connection-specific headers, which HTTP/1 sends, and a path that does
+// not start with "/") make net/http fail the request before it is sent: they are the
+// request's error, not retried, and what they quote is redacted.
+func TestHTTP2RequestErrors(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(503)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	tests := []struct {
+		name string
+		mod  func(r *http.Request)
+	}{
+		{"Connection", func(r *http.Request) { r.Header.Set("Connection", "keep-alive, Upgrade") }},
+		{"Upgrade", func(r *http.Request) { r.Header.Set("Upgrade", "websocket") }},
+		{"Transfer-Encoding", func(r *http.Request) { r.Header.Set("Transfer-Encoding", "gzip") }},
+		{"opaque path", func(r *http.Request) {
+			r.URL = &url.URL{Scheme: "https", Host: host, Opaque: "v1?key=" + url.QueryEscape(leakSecret)}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := srv.Client().Transport.(*http.Transport).Clone()
+			defer base.CloseIdleConnections()
+			var decisions []Decision
+			var classes []Class
+			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
+				OnAttempt: func(a AttemptInfo) {
+					decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
+				}}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1", strings.NewReader(chatBody))
+			tt.mod(req)
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("got %d, want the request's error", resp.StatusCode)
+			}
+			if strings.Contains(err.Error(), leakSecret[8:16]) {
+				t.Errorf("err = %v: leaks the key", err)
+			}
+			if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != InvalidRequest {
+				t.Errorf("err = %v: decisions %v classes %v, want one not_retryable invalid_request attempt", err, decisions, classes)
+			}
+		})
 	}
 }
