@@ -53,6 +53,11 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	}
 	v := Verdict{Status: status, RequestID: requestID(resp.Header)}
 	body := parseErrorBody(peekBody(resp))
+	if body.Code == "" {
+		if et := resp.Header[hdrAmznErrorType]; len(et) > 0 {
+			body.Code = awsType(et[0]) // Bedrock: the exception name, with a bare {"message"} body
+		}
+	}
 	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, truncate(body.Message, maxMessage)
 
 	rule := p.rule(status, v.Code, v.Type)
@@ -64,9 +69,15 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 		v.Retryable = false
 	}
 
+	// Wait hints, in the order HintSource documents.
 	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
 	if v.Hint == NoHint && body.HasRetryAfter {
 		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
+	}
+	if v.Hint == NoHint && body.Reset != "" {
+		if d, ok := parseReset(body.Reset, now); ok {
+			v.RetryAfter, v.Hint = d, HintBody
+		}
 	}
 	if v.Hint == NoHint && v.Class == RateLimited {
 		if d, ok := resetHint(resp.Header, now); ok {
@@ -74,10 +85,14 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 		}
 	}
 	if v.Hint == NoHint {
-		if d, ok := parseMessageHint(body.Message); ok {
-			v.RetryAfter, v.Hint = d, HintMessage
+		for _, msg := range [2]string{body.Message, body.Raw} {
+			if d, ok := parseMessageHint(msg); ok {
+				v.RetryAfter, v.Hint = d, HintMessage
+				break
+			}
 		}
 	}
+	refine(&v, &body)
 	return v
 }
 
@@ -115,7 +130,11 @@ func classifyError(err error) Verdict {
 
 // rule finds the rule for an error response: the policy's code rules (code,
 // then type), the generic code rules, the policy's status rules, then the
-// status's own class. Codes and types match case-insensitively.
+// status's own class. Codes and types match case-insensitively. A generic
+// code that only says "invalid request" (invalid_request_error, Google's
+// INVALID_ARGUMENT, AWS's ValidationException…) does not decide: the status
+// does, so DeepSeek's 402 {"code":"invalid_request_error"} is an exhausted
+// balance and Mistral's 429 invalid_request_error a rate limit.
 func (p *Policy) rule(status int, code, typ string) Rule {
 	for _, key := range [2]string{code, typ} {
 		if key == "" {
@@ -127,7 +146,7 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 				return r
 			}
 		}
-		if c, ok := genericCode(key); ok {
+		if c, ok := genericCode(key); ok && c != InvalidRequest {
 			return Rule{Class: c}
 		}
 	}

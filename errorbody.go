@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -12,17 +13,31 @@ type errorBody struct {
 	Type, Code, Param, Message string
 	RetryAfter                 time.Duration
 	HasRetryAfter              bool
+
+	// Reset is a rate-limit reset value found in the body (OpenRouter's
+	// error.metadata.headers X-RateLimit-Reset), parsed with parseReset.
+	Reset string
+	// Raw is an upstream provider's own error text (OpenRouter's
+	// error.metadata.raw), searched for wait phrases like the message.
+	Raw string
+	// Quota facts from Google's QuotaFailure and the message: the exhausted
+	// quota is per day, or its limit is 0 (not available on this tier).
+	DailyQuota, ZeroLimit bool
 }
 
 // wireError holds the fields of the error shapes seen across providers:
 //
-//	{"error":{"type","code","message","param","retry_after"}}    OpenAI, SambaNova, SolidRusT, GPT-Gob
-//	{"error":"message","code":"CODE","status":403,"details":{}}  Cencori
-//	{"message","type","code","param"}                            top-level
-//	{"type":"error","error":{"type":"overloaded_error",...}}     Anthropic
-//	{"detail":"message"}                                         FastAPI-style proxies
+//	{"error":{"type","code","message","param","retry_after"}}          OpenAI, Groq, DeepSeek, Azure, SambaNova, GPT-Gob
+//	{"error":"message","code":"CODE","status":N,"details":{}}        Cencori, xAI ({"code":"…","error":"…"})
+//	{"object":"error","message","type","param","code"}               Mistral, Cerebras (top level)
+//	{"type":"error","error":{"type","message","details":{"error_code"}}}  Anthropic
+//	{"error":{"code":429,"message","status":"RESOURCE_EXHAUSTED","details":[{"@type":…}]}}  Google
+//	[{"error":{…}}]                                                  Google, streaming
+//	{"error":{"code":402,"message","metadata":{"headers","raw"}}}    OpenRouter
+//	{"message":"…"} or {"__type":"…#ThrottlingException","message"}  AWS (with x-amzn-ErrorType)
+//	{"detail":"message"}                                             FastAPI-style proxies
 //
-// Fields are raw so that numbers, strings and nulls all decode.
+// Fields are raw so that numbers, strings, objects and nulls all decode.
 type wireError struct {
 	Error      json.RawMessage `json:"error"`
 	Type       json.RawMessage `json:"type"`
@@ -31,14 +46,28 @@ type wireError struct {
 	Detail     json.RawMessage `json:"detail"`
 	Param      json.RawMessage `json:"param"`
 	RetryAfter json.RawMessage `json:"retry_after"`
+	Status     json.RawMessage `json:"status"`   // Google: "RESOURCE_EXHAUSTED"
+	Details    json.RawMessage `json:"details"`  // Google: [{"@type",…}]; Anthropic: {"error_code"}
+	Metadata   json.RawMessage `json:"metadata"` // OpenRouter: {"headers","raw","provider_name"}
+	AmzType    json.RawMessage `json:"__type"`   // AWS JSON protocols
 }
 
 // parseErrorBody extracts the error facts from b; a body that is not JSON, or
 // not one of the known shapes, gives an empty errorBody.
 func parseErrorBody(b []byte) errorBody {
 	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' || !shallowJSON(b, maxErrorDepth) {
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[') || !shallowJSON(b, maxErrorDepth) {
 		return errorBody{}
+	}
+	if b[0] == '[' {
+		// Google's streaming endpoints answer an error as an array of one.
+		var arr []json.RawMessage
+		if json.Unmarshal(b, &arr) != nil || len(arr) == 0 {
+			return errorBody{}
+		}
+		if b = bytes.TrimSpace(arr[0]); len(b) == 0 || b[0] != '{' {
+			return errorBody{}
+		}
 	}
 	var top wireError
 	if json.Unmarshal(b, &top) != nil {
@@ -48,19 +77,26 @@ func parseErrorBody(b []byte) errorBody {
 	var inner wireError
 	if e := bytes.TrimSpace(top.Error); len(e) > 0 && e[0] == '{' && json.Unmarshal(e, &inner) == nil {
 		eb.fill(&inner)
-	} else {
-		eb.Message = rawText(top.Error)
+	} else if s := rawText(top.Error); s != "" {
+		if rawText(top.Message) != "" && isCodeWord(s) {
+			eb.Type = s // {"error":"rate_limit_exceeded","message":"…"}: the string is a code
+		} else {
+			eb.Message = s
+		}
 	}
 	eb.fill(&top) // top-level fields fill what the nested object left empty
 	if eb.Message == "" {
 		eb.Message = rawText(top.Detail)
 	}
+	if eb.Code == "" {
+		eb.Code = awsType(rawText(top.AmzType))
+	}
 	return eb
 }
 
 // maxErrorDepth is the deepest nesting of an error body worth parsing; real
-// ones are 2 or 3 deep. Deeper bodies are not parsed at all, which keeps a
-// hostile body from costing the decoder a deep parse stack.
+// ones are 2 or 3 deep (Google's details 5). Deeper bodies are not parsed at
+// all, which keeps a hostile body from costing the decoder a deep parse stack.
 const maxErrorDepth = 32
 
 // shallowJSON reports whether b nests objects and arrays at most max deep.
@@ -99,12 +135,151 @@ func (eb *errorBody) fill(w *wireError) {
 		}
 	}
 	set(&eb.Type, w.Type)
-	set(&eb.Code, w.Code)
+	if eb.Type == "" && isJSONString(w.Status) {
+		eb.Type = rawText(w.Status) // Google's canonical status; a number is Cencori's HTTP status
+	}
 	set(&eb.Param, w.Param)
 	set(&eb.Message, w.Message)
 	if !eb.HasRetryAfter {
 		eb.RetryAfter, eb.HasRetryAfter = rawSeconds(w.RetryAfter)
 	}
+	code := rawText(w.Code)
+	if d := bytes.TrimSpace(w.Details); len(d) > 0 {
+		switch d[0] {
+		case '[':
+			if reason := eb.googleDetails(d); reason != "" && (code == "" || isJSONNumber(w.Code)) {
+				code = reason // ErrorInfo.reason says more than Google's numeric code, the HTTP status again
+			}
+		case '{':
+			var ad struct {
+				ErrorCode json.RawMessage `json:"error_code"`
+			}
+			if json.Unmarshal(d, &ad) == nil && code == "" {
+				code = rawText(ad.ErrorCode) // Anthropic: error.details.error_code
+			}
+		}
+	}
+	if eb.Code == "" {
+		eb.Code = code
+	}
+	if m := bytes.TrimSpace(w.Metadata); len(m) > 0 && m[0] == '{' {
+		eb.openRouterMetadata(m)
+	}
+}
+
+// googleDetail is one entry of Google's error.details: RetryInfo, QuotaFailure
+// or ErrorInfo (others, like Help and LocalizedMessage, are ignored).
+type googleDetail struct {
+	Type       string          `json:"@type"`
+	RetryDelay json.RawMessage `json:"retryDelay"` // RetryInfo: "1.837906927s"
+	Reason     json.RawMessage `json:"reason"`     // ErrorInfo: "RATE_LIMIT_EXCEEDED"
+	Violations []struct {
+		QuotaID    json.RawMessage `json:"quotaId"`    // "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+		QuotaValue json.RawMessage `json:"quotaValue"` // "0" on tiers without access
+	} `json:"violations"` // QuotaFailure
+}
+
+// googleDetails reads Google's error.details into eb and returns the
+// ErrorInfo reason, if any.
+func (eb *errorBody) googleDetails(d json.RawMessage) (reason string) {
+	var details []googleDetail
+	if json.Unmarshal(d, &details) != nil {
+		return ""
+	}
+	for i := range details {
+		g := &details[i]
+		switch t := g.Type; {
+		case strings.HasSuffix(t, "google.rpc.RetryInfo"):
+			if !eb.HasRetryAfter {
+				eb.RetryAfter, eb.HasRetryAfter = parseProtoDuration(rawText(g.RetryDelay))
+			}
+		case strings.HasSuffix(t, "google.rpc.QuotaFailure"):
+			for _, v := range g.Violations {
+				if strings.Contains(strings.ToLower(rawText(v.QuotaID)), "perday") {
+					eb.DailyQuota = true
+				}
+				if rawText(v.QuotaValue) == "0" {
+					eb.ZeroLimit = true
+				}
+			}
+		case strings.HasSuffix(t, "google.rpc.ErrorInfo"):
+			if reason == "" {
+				reason = rawText(g.Reason)
+			}
+		}
+	}
+	return reason
+}
+
+// parseProtoDuration parses a google.protobuf.Duration in its JSON form:
+// seconds with up to nine fractional digits and an "s", e.g. "1.837906927s".
+func parseProtoDuration(v string) (time.Duration, bool) {
+	num, ok := strings.CutSuffix(v, "s")
+	if !ok {
+		return 0, false
+	}
+	return parseSeconds(num)
+}
+
+// openRouterMetadata reads OpenRouter's error.metadata: the rate-limit
+// headers it copies into the body and an upstream provider's raw error.
+func (eb *errorBody) openRouterMetadata(m json.RawMessage) {
+	var md struct {
+		Headers map[string]json.RawMessage `json:"headers"`
+		Raw     json.RawMessage            `json:"raw"`
+	}
+	if json.Unmarshal(m, &md) != nil {
+		return
+	}
+	if eb.Reset == "" {
+		for k, v := range md.Headers {
+			if strings.EqualFold(k, hdrRateLimitReset) {
+				eb.Reset = rawText(v)
+			}
+		}
+	}
+	if eb.Raw == "" {
+		eb.Raw = truncate(rawText(md.Raw), maxMessageScan)
+	}
+}
+
+// awsType returns the exception name of an AWS error type, written as
+// "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"
+// (x-amzn-ErrorType) or "com.amazon.coral.service#ThrottlingException" (__type).
+func awsType(v string) string {
+	if i := strings.IndexByte(v, ':'); i >= 0 {
+		v = v[:i]
+	}
+	if i := strings.LastIndexByte(v, '#'); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.TrimSpace(v)
+}
+
+// isCodeWord reports whether s looks like an error code (rate_limit_exceeded,
+// RATE_LIMITED) rather than a sentence.
+func isCodeWord(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isJSONString(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '"'
+}
+
+func isJSONNumber(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))
 }
 
 // rawText returns a JSON string's value or a JSON number's text, else "".
