@@ -48,9 +48,9 @@ var genericDocCodes = []string{"rate_limit_exceeded", "overloaded_error", "serve
 	"insufficient_quota", "quota_exceeded", "context_length_exceeded", "content_filter", "invalid_api_key", "model_not_found"}
 
 func providerTable() string {
-	hosts := map[string]string{}
+	hosts := map[string][]string{}
 	for h, p := range DefaultHosts() {
-		hosts[p.Name] = h
+		hosts[p.Name] = append(hosts[p.Name], "`"+h+"`")
 	}
 	var b strings.Builder
 	b.WriteString("| Policy | Host routed by default | Attempts | Backoff (no hint) | Longest hint honored | Retried | Not retried |\n")
@@ -83,11 +83,10 @@ func providerTable() string {
 		for _, s := range statuses {
 			add(fmt.Sprint(s), p.Statuses[s])
 		}
-		host := hosts[p.Name]
+		sort.Strings(hosts[p.Name])
+		host := strings.Join(hosts[p.Name], ", ")
 		if host == "" {
 			host = "—"
-		} else {
-			host = "`" + host + "`"
 		}
 		base, max := DefaultBaseDelay, DefaultMaxDelay
 		if p.BaseDelay > 0 {
