@@ -73,9 +73,9 @@ type Transport struct {
 	rand  func() float64
 
 	once     sync.Once
-	builtins hostRoutes         // built-in host routes, made once
-	userWild hostRoutes         // the patterns in Hosts, made once
-	generic  *Policy            // the policy when none is configured
+	builtins hostRoutes // built-in host routes, made once
+	userWild hostRoutes // the patterns in Hosts, made once
+	generic  *Policy    // the policy when none is configured
 
 	pacers  pacerSet // pacing state per policy and credential
 	budgets budgets  // retry budgets per policy
