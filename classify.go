@@ -146,7 +146,7 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 				return r
 			}
 		}
-		if c, ok := genericCode(key); ok && c != InvalidRequest {
+		if c, ok := genericCode(key); ok && !vagueFor(c, status) {
 			return Rule{Class: c}
 		}
 	}
@@ -158,8 +158,20 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 	return Rule{Class: statusClass(status)}
 }
 
+// vagueFor reports whether a generic code's class says less than status.
+func vagueFor(c Class, status int) bool {
+	switch c {
+	case InvalidRequest:
+		return true
+	case ServerError:
+		sc := statusClass(status)
+		return sc == Overloaded || sc == Timeout
+	}
+	return false
+}
+
 // requestIDHeaders are the response headers that carry a request id, in order.
-var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Cf-Ray"}
+var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Apim-Request-Id", "Cf-Ray"}
 
 func requestID(h http.Header) string {
 	for _, k := range requestIDHeaders {

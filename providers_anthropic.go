@@ -4,7 +4,9 @@ package llmretry
 // following anthropic-sdk-go: 408, 409, 429 and every status ≥ 500 (529
 // overloaded_error included) are retried, 2 retries, backoff from 0.5 s to
 // 8 s, retry-after-ms then Retry-After honored, X-Should-Retry obeyed.
-// Every error type of its reference is mapped. A 429 whose
+// Every error type of its reference is mapped; invalid_request_error, which
+// it "may also use for other 4XX status codes", leaves the class to the
+// status (so a 408 or 409 with it is retried, as the SDK does). A 429 whose
 // error.details.error_code is enforced_spend_limit_reached is the monthly
 // spend cap, not retried; so is a 400 for a spend limit you set ("You have
 // reached your specified API usage limits") or a low credit balance.
@@ -12,7 +14,6 @@ func Anthropic() *Policy {
 	return &Policy{
 		Name: "anthropic",
 		Codes: map[string]Rule{
-			"invalid_request_error":        {Class: InvalidRequest},
 			"authentication_error":         {Class: Auth},
 			"billing_error":                {Class: QuotaExhausted},
 			"permission_error":             {Class: Permission},

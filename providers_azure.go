@@ -17,7 +17,6 @@ func AzureOpenAI() *Policy {
 			"deploymentnotfound":           {Class: NotFound},
 			"context_length_exceeded":      {Class: ContextLength},
 			"invalid_api_key":              {Class: Auth},
-			"429":                          {Class: RateLimited}, // Azure writes the status as a string code
 		},
 		Statuses: map[int]Rule{
 			408: {Class: Timeout},

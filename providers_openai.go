@@ -19,7 +19,6 @@ func OpenAI() *Policy {
 			"rate_limit_exceeded":                  {Class: RateLimited},
 			"insufficient_quota":                   {Class: QuotaExhausted},
 			"billing_hard_limit_reached":           {Class: QuotaExhausted},
-			"server_error":                         {Class: ServerError},
 		},
 		Statuses: map[int]Rule{
 			409: {Class: Conflict, Retry: RetryAlways}, // openai-go retries 409

@@ -25,7 +25,7 @@ func refine(v *Verdict, b *errorBody) {
 	case v.Class == RateLimited && requestTooLarge(msg):
 		// "Request too large for model … on tokens per minute (TPM): Limit 12000, Requested 28563"
 		v.Class, v.Retryable = InvalidRequest, false
-	case (v.Class == RateLimited || v.Class == QuotaExhausted) && (b.ZeroLimit || strings.Contains(msg, "limit: 0")):
+	case (v.Class == RateLimited || v.Class == QuotaExhausted) && (b.ZeroLimit || zeroLimit(msg)):
 		// Gemini's free tier: "Quota exceeded for metric: …, limit: 0" — no wait will help.
 		v.Class, v.Retryable = QuotaExhausted, false
 	case v.Class == RateLimited && b.DailyQuota:
@@ -112,4 +112,18 @@ func numberAfter(s, key string) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(string(digits[:n]), 10, 64)
 	return v, err == nil
+}
+
+// zeroLimit reports whether a message names a quota of 0: "…, limit: 0, model: …".
+func zeroLimit(msg string) bool {
+	for {
+		i := strings.Index(msg, "limit: 0")
+		if i < 0 {
+			return false
+		}
+		msg = msg[i+len("limit: 0"):]
+		if msg == "" || msg[0] < '0' || msg[0] > '9' && msg[0] != '.' {
+			return true
+		}
+	}
 }
