@@ -86,32 +86,35 @@ func requestTooLarge(msg string) bool {
 	return ok1 && ok2 && req > limit
 }
 
-// numberAfter parses the integer that follows the first occurrence of key
-// in s ("limit 30000"), ignoring thousands separators.
+// numberAfter parses the integer that follows an occurrence of key in s
+// ("limit 30000"), ignoring thousands separators; occurrences followed by no
+// number ("rate limit reached") are skipped.
 func numberAfter(s, key string) (int64, bool) {
-	i := strings.Index(s, key)
-	if i < 0 {
-		return 0, false
-	}
-	s = s[i+len(key):]
-	j := 0
-	var digits [20]byte
-	n := 0
-	for ; j < len(s) && n < len(digits); j++ {
-		switch c := s[j]; {
-		case c >= '0' && c <= '9':
-			digits[n] = c
-			n++
-		case c == ',' && n > 0 && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9':
-		default:
-			j = len(s)
+	for {
+		i := strings.Index(s, key)
+		if i < 0 {
+			return 0, false
+		}
+		s = s[i+len(key):]
+		var digits [20]byte
+		n := 0
+		for j := 0; j < len(s) && n < len(digits); j++ {
+			c := s[j]
+			if c >= '0' && c <= '9' {
+				digits[n] = c
+				n++
+				continue
+			}
+			if c == ',' && n > 0 && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9' {
+				continue
+			}
+			break
+		}
+		if n > 0 {
+			v, err := strconv.ParseInt(string(digits[:n]), 10, 64)
+			return v, err == nil
 		}
 	}
-	if n == 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(string(digits[:n]), 10, 64)
-	return v, err == nil
 }
 
 // zeroLimit reports whether a message names a quota of 0: "…, limit: 0, model: …".
@@ -122,7 +125,10 @@ func zeroLimit(msg string) bool {
 			return false
 		}
 		msg = msg[i+len("limit: 0"):]
-		if msg == "" || msg[0] < '0' || msg[0] > '9' && msg[0] != '.' {
+		if msg == "" {
+			return true
+		}
+		if c := msg[0]; c != '.' && (c < '0' || c > '9') {
 			return true
 		}
 	}
