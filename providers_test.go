@@ -80,6 +80,27 @@ func TestHostRouting(t *testing.T) {
 		{"https://API.SambaNova.ai/v1", "sambanova"},
 		{"https://api.solidrust.ai/v1", "solidrust"},
 		{"https://unknown.example/v1", "generic"},
+		{"https://api.openai.com/v1/chat/completions", "openai"},
+		{"https://myres.openai.azure.com/openai/deployments/gpt-4o/chat/completions", "azure-openai"},
+		{"https://MyRes.OpenAI.Azure.com/openai", "azure-openai"},
+		{"https://myres.cognitiveservices.azure.com/openai", "azure-openai"},
+		{"https://a.b.openai.azure.com/", "generic"}, // "*" is one label
+		{"https://openai.azure.com/", "generic"},     // and not empty
+		{"https://api.anthropic.com/v1/messages", "anthropic"},
+		{"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent", "gemini"},
+		{"https://us-central1-aiplatform.googleapis.com/v1/projects/p", "gemini"},
+		{"https://aiplatform.googleapis.com/v1/projects/p", "gemini"},
+		{"https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke", "bedrock"},
+		{"https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com/model/x/converse", "bedrock"},
+		{"https://bedrock.us-east-1.amazonaws.com/", "generic"},
+		{"https://api.groq.com/openai/v1", "groq"},
+		{"https://api.mistral.ai/v1", "mistral"},
+		{"https://openrouter.ai/api/v1", "openrouter"},
+		{"https://api.deepseek.com/chat/completions", "deepseek"},
+		{"https://api.x.ai/v1", "xai"},
+		{"https://api.together.xyz/v1", "together"},
+		{"https://api.together.ai/v1", "together"},
+		{"https://api.fireworks.ai/inference/v1", "fireworks"},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(http.MethodPost, tt.url, nil)
@@ -90,9 +111,41 @@ func TestHostRouting(t *testing.T) {
 	if p1, p2 := routed(tr, "https://api.cerebras.ai/"), routed(tr, "https://api.cerebras.ai/x"); p1 != p2 {
 		t.Error("the built-in route must give the same policy (and pacing state) to every request")
 	}
+	if p1, p2 := routed(tr, "https://eu.openai.azure.com/"), routed(tr, "https://us.openai.azure.com/"); p1 != p2 {
+		t.Error("hosts of one pattern must share one policy")
+	}
 	explicit := &Transport{Policy: SolidRusT()}
 	if got := routed(explicit, "https://api.cerebras.ai/").name(); got != "solidrust" {
 		t.Errorf("an explicit Policy must win over the built-in routes, got %q", got)
+	}
+}
+
+// TestHostPatterns: patterns in Transport.Hosts, exact names first, longer patterns first.
+func TestHostPatterns(t *testing.T) {
+	t.Parallel()
+	exact, long, short := &Policy{Name: "exact"}, &Policy{Name: "long"}, &Policy{Name: "short"}
+	tr := &Transport{Policy: Generic(), Hosts: map[string]*Policy{
+		"special.openai.azure.com": exact,
+		"*.eu.example.com":         long,
+		"*.example.com":            short,
+		"*-gw.Example.NET":         short,
+		"bad*pattern*":             exact, // two stars: ignored
+		"nil.example.org":          nil,
+	}}
+	tests := []struct{ url, want string }{
+		{"https://special.openai.azure.com/", "exact"},
+		{"https://other.openai.azure.com/", "generic"}, // Policy set: built-in routes do not apply
+		{"https://x.eu.example.com/", "long"},
+		{"https://eu.example.com/", "short"},
+		{"https://x.y.example.com/", "generic"},
+		{"https://us-gw.example.net:8443/", "short"},
+		{"https://badXpatternY/", "generic"},
+		{"https://nil.example.org/", "generic"},
+	}
+	for _, tt := range tests {
+		if got := routed(tr, tt.url).name(); got != tt.want {
+			t.Errorf("%s: policy %q, want %q", tt.url, got, tt.want)
+		}
 	}
 }
 
