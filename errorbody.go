@@ -47,8 +47,8 @@ type wireError struct {
 	Param      json.RawMessage `json:"param"`
 	RetryAfter json.RawMessage `json:"retry_after"`
 	Status     json.RawMessage `json:"status"`   // Google: "RESOURCE_EXHAUSTED"
-	Details    json.RawMessage `json:"details"`  // Google: [{"@type",…}]; Anthropic: {"error_code"}
-	Metadata   json.RawMessage `json:"metadata"` // OpenRouter: {"headers","raw","provider_name"}
+	Details    wireDetails     `json:"details"`  // Google: [{"@type",…}]; Anthropic: {"error_code"}
+	Metadata   wireMetadata    `json:"metadata"` // OpenRouter: {"headers","raw","provider_name"}
 	AmzType    json.RawMessage `json:"__type"`   // AWS JSON protocols
 }
 
@@ -144,28 +144,60 @@ func (eb *errorBody) fill(w *wireError) {
 		eb.RetryAfter, eb.HasRetryAfter = rawSeconds(w.RetryAfter)
 	}
 	code := rawText(w.Code)
-	if d := bytes.TrimSpace(w.Details); len(d) > 0 {
-		switch d[0] {
-		case '[':
-			if reason := eb.googleDetails(d); reason != "" && (code == "" || isJSONNumber(w.Code)) {
-				code = reason // ErrorInfo.reason says more than Google's numeric code, the HTTP status again
-			}
-		case '{':
-			var ad struct {
-				ErrorCode json.RawMessage `json:"error_code"`
-			}
-			if json.Unmarshal(d, &ad) == nil && code == "" {
-				code = rawText(ad.ErrorCode) // Anthropic: error.details.error_code
-			}
-		}
+	d := &w.Details
+	if d.reason != "" && (code == "" || isJSONNumber(w.Code)) {
+		code = d.reason // ErrorInfo.reason says more than Google's numeric code, the HTTP status again
+	}
+	if code == "" {
+		code = d.errorCode // Anthropic: error.details.error_code
 	}
 	if eb.Code == "" {
 		eb.Code = code
 	}
-	if m := bytes.TrimSpace(w.Metadata); len(m) > 0 && m[0] == '{' {
-		eb.openRouterMetadata(m)
+	if !eb.HasRetryAfter && d.hasDelay {
+		eb.RetryAfter, eb.HasRetryAfter = d.delay, true
+	}
+	eb.DailyQuota = eb.DailyQuota || d.daily
+	eb.ZeroLimit = eb.ZeroLimit || d.zero
+	if eb.Reset == "" {
+		eb.Reset = w.Metadata.reset
+	}
+	if eb.Raw == "" {
+		eb.Raw = w.Metadata.raw
 	}
 }
+
+// wireDetails is an error's "details": Google's array of typed details, or
+// Anthropic's {"error_code"}. It decodes in place, without copying the
+// bytes, and never fails the body: a detail it cannot read is skipped.
+type wireDetails struct {
+	reason, errorCode string        // ErrorInfo.reason; Anthropic's error_code
+	delay             time.Duration // RetryInfo.retryDelay
+	hasDelay          bool
+	daily, zero       bool // QuotaFailure: a …PerDay… quota; a quota of 0
+}
+
+func (d *wireDetails) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+	case b[0] == '[':
+		if bytes.Contains(b, googleRPC) {
+			d.google(b)
+		}
+	case b[0] == '{':
+		var ad struct {
+			ErrorCode json.RawMessage `json:"error_code"`
+		}
+		if json.Unmarshal(b, &ad) == nil {
+			d.errorCode = rawText(ad.ErrorCode)
+		}
+	}
+	return nil
+}
+
+// googleRPC is in the @type of every Google detail that matters.
+var googleRPC = []byte("google.rpc.")
 
 // googleDetail is one entry of Google's error.details: RetryInfo, QuotaFailure
 // or ErrorInfo (others, like Help and LocalizedMessage, are ignored).
@@ -173,42 +205,44 @@ type googleDetail struct {
 	Type       string          `json:"@type"`
 	RetryDelay json.RawMessage `json:"retryDelay"` // RetryInfo: "1.837906927s"
 	Reason     json.RawMessage `json:"reason"`     // ErrorInfo: "RATE_LIMIT_EXCEEDED"
-	Violations []struct {
-		QuotaID    json.RawMessage `json:"quotaId"`    // "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
-		QuotaValue json.RawMessage `json:"quotaValue"` // "0" on tiers without access
-	} `json:"violations"` // QuotaFailure
+	Violations json.RawMessage `json:"violations"` // QuotaFailure, read only there
 }
 
-// googleDetails reads Google's error.details into eb and returns the
-// ErrorInfo reason, if any.
-func (eb *errorBody) googleDetails(d json.RawMessage) (reason string) {
+// google reads Google's error.details.
+func (d *wireDetails) google(b []byte) {
 	var details []googleDetail
-	if json.Unmarshal(d, &details) != nil {
-		return ""
+	if json.Unmarshal(b, &details) != nil {
+		return
 	}
 	for i := range details {
 		g := &details[i]
 		switch t := g.Type; {
 		case strings.HasSuffix(t, "google.rpc.RetryInfo"):
-			if !eb.HasRetryAfter {
-				eb.RetryAfter, eb.HasRetryAfter = parseProtoDuration(rawText(g.RetryDelay))
+			if !d.hasDelay {
+				d.delay, d.hasDelay = parseProtoDuration(rawText(g.RetryDelay))
 			}
 		case strings.HasSuffix(t, "google.rpc.QuotaFailure"):
-			for _, v := range g.Violations {
+			var violations []struct {
+				QuotaID    json.RawMessage `json:"quotaId"`    // "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+				QuotaValue json.RawMessage `json:"quotaValue"` // "0" on tiers without access
+			}
+			if json.Unmarshal(g.Violations, &violations) != nil {
+				continue
+			}
+			for _, v := range violations {
 				if strings.Contains(strings.ToLower(rawText(v.QuotaID)), "perday") {
-					eb.DailyQuota = true
+					d.daily = true
 				}
 				if rawText(v.QuotaValue) == "0" {
-					eb.ZeroLimit = true
+					d.zero = true
 				}
 			}
 		case strings.HasSuffix(t, "google.rpc.ErrorInfo"):
-			if reason == "" {
-				reason = rawText(g.Reason)
+			if d.reason == "" {
+				d.reason = rawText(g.Reason)
 			}
 		}
 	}
-	return reason
 }
 
 // parseProtoDuration parses a google.protobuf.Duration in its JSON form:
@@ -221,26 +255,32 @@ func parseProtoDuration(v string) (time.Duration, bool) {
 	return parseSeconds(num)
 }
 
-// openRouterMetadata reads OpenRouter's error.metadata: the rate-limit
-// headers it copies into the body and an upstream provider's raw error.
-func (eb *errorBody) openRouterMetadata(m json.RawMessage) {
+// wireMetadata is OpenRouter's error.metadata: the rate-limit headers it
+// copies into the body and an upstream provider's raw error. Like
+// wireDetails it decodes in place and never fails the body.
+type wireMetadata struct {
+	reset, raw string
+}
+
+func (m *wireMetadata) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
 	var md struct {
 		Headers map[string]json.RawMessage `json:"headers"`
 		Raw     json.RawMessage            `json:"raw"`
 	}
-	if json.Unmarshal(m, &md) != nil {
-		return
+	if json.Unmarshal(b, &md) != nil {
+		return nil
 	}
-	if eb.Reset == "" {
-		for k, v := range md.Headers {
-			if strings.EqualFold(k, hdrRateLimitReset) {
-				eb.Reset = rawText(v)
-			}
+	for k, v := range md.Headers {
+		if strings.EqualFold(k, hdrRateLimitReset) {
+			m.reset = rawText(v)
 		}
 	}
-	if eb.Raw == "" {
-		eb.Raw = truncate(rawText(md.Raw), maxMessageScan)
-	}
+	m.raw = truncate(rawText(md.Raw), maxMessageScan)
+	return nil
 }
 
 // awsType returns the exception name of an AWS error type, written as
@@ -283,6 +323,8 @@ func isJSONNumber(raw json.RawMessage) bool {
 }
 
 // rawText returns a JSON string's value or a JSON number's text, else "".
+// raw comes from a decoded body, so it is valid JSON: a string without
+// escapes is its own value, and needs no second decoding.
 func rawText(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -290,17 +332,44 @@ func rawText(raw json.RawMessage) string {
 	}
 	switch c := raw[0]; {
 	case c == '"':
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' && plainString(raw[1:len(raw)-1]) {
+			return string(raw[1 : len(raw)-1])
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
+		if numberChars(raw) {
+			return string(raw) // a decoded number: its text as written
+		}
 		var n json.Number
 		if json.Unmarshal(raw, &n) == nil {
 			return n.String()
 		}
 	}
 	return ""
+}
+
+// numberChars reports whether b has only the characters of a JSON number.
+func numberChars(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainString reports whether b, the inside of a JSON string, holds no
+// escapes, quotes or control characters and is valid UTF-8: its value is b.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // rawSeconds reads a retry_after value: a number of seconds, or a string

@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -103,6 +104,37 @@ func FuzzEstimateTokens(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if n := EstimateTokens(b); n < 1 || n > 1<<30 {
 			t.Fatalf("EstimateTokens = %d, outside [1, 2^30]", n)
+		}
+	})
+}
+
+// FuzzRawText checks rawText's fast paths against encoding/json's decoding of
+// the same value.
+func FuzzRawText(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b"`, `"\u00e9t\u00e9"`, "\"\xff\xfe\"", `"tab\there"`, `42`, `-1.5e3`, `"42"`, `null`, `{"a":1}`, `[1]`, `"`, `"unterminated`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return // rawText only ever sees values the decoder accepted
+		}
+		got := rawText(b)
+		switch x := v.(type) {
+		case string:
+			if got != x {
+				t.Fatalf("rawText(%q) = %q, want %q", b, got, x)
+			}
+		case float64:
+			var n json.Number
+			json.Unmarshal(b, &n)
+			if got != n.String() {
+				t.Fatalf("rawText(%q) = %q, want %q", b, got, n.String())
+			}
+		default:
+			if got != "" {
+				t.Fatalf("rawText(%q) = %q, want empty", b, got)
+			}
 		}
 	})
 }

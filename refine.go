@@ -1,8 +1,8 @@
 package llmretry
 
 import (
+	"bytes"
 	"strconv"
-	"strings"
 )
 
 // refine corrects a verdict where the body proves the code or status wrong,
@@ -20,7 +20,8 @@ func refine(v *Verdict, b *errorBody) {
 	if v.Status < 400 || v.Status > 503 {
 		return
 	}
-	msg := strings.ToLower(v.Message)
+	var buf [maxMessage]byte
+	msg := lowerASCII(buf[:0], v.Message)
 	switch {
 	case v.Class == RateLimited && requestTooLarge(msg):
 		// "Request too large for model … on tokens per minute (TPM): Limit 12000, Requested 28563"
@@ -37,29 +38,62 @@ func refine(v *Verdict, b *errorBody) {
 		// "Requests per day limit exceeded" (Cerebras): with no wait given,
 		// the next window is hours away.
 		v.Class, v.Retryable = QuotaExhausted, false
-	case v.Class != QuotaExhausted && containsAny(msg, spendPhrases):
+	case v.Class != QuotaExhausted && spent(msg):
 		// "Your credit balance is too low…", "Insufficient Balance",
 		// "…used all available credits or reached its monthly spending limit."
 		v.Class, v.Retryable = QuotaExhausted, false
 	case (v.Class == InvalidRequest || v.Class == RateLimited) && containsAny(msg, capacityPhrases):
 		// Mistral: 429 {"message":"Service tier capacity exceeded for this model.","type":"invalid_request_error"}
 		v.Class, v.Retryable = ModelOverloaded, true
-	case v.Class == InvalidRequest && strings.Contains(msg, "incorrect api key"):
+	case v.Class == InvalidRequest && bytes.Contains(msg, incorrectKey):
 		// xAI answers a wrong key with 400 "Incorrect API key provided: …".
 		v.Class, v.Retryable = Auth, false
 	}
 }
 
-// spendPhrases name an exhausted balance, credit or spend limit.
-var spendPhrases = []string{"credit balance is too low", "insufficient balance", "insufficient credits",
-	"used all available credits", "spending limit", "spend limit", "api usage limits", "out of credits"}
+// lowerASCII appends s to dst with ASCII letters in lower case.
+func lowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
 
-// capacityPhrases name a model at capacity.
-var capacityPhrases = []string{"capacity exceeded", "currently overloaded"}
+func phrases(ss ...string) [][]byte {
+	b := make([][]byte, len(ss))
+	for i, s := range ss {
+		b[i] = []byte(s)
+	}
+	return b
+}
 
-func containsAny(s string, subs []string) bool {
+// spendPhrases name an exhausted balance, credit or spend limit; each
+// contains one of spendAnchors, searched first.
+var (
+	spendAnchors = phrases("credit", "balance", "spend", "usage limits")
+	spendPhrases = phrases("credit balance is too low", "insufficient balance", "insufficient credits",
+		"used all available credits", "spending limit", "spend limit", "api usage limits", "out of credits")
+	capacityPhrases   = phrases("capacity exceeded", "currently overloaded")
+	longWindowPhrases = phrases("per day", "per-day", "(rpd)", "(tpd)", "daily", "per month", "monthly")
+	incorrectKey      = []byte("incorrect api key")
+	tooLarge          = []byte("request too large")
+	limitWord         = []byte("limit ")
+	requestedWord     = []byte("requested ")
+	limitZero         = []byte("limit: 0")
+)
+
+// spent reports whether a message names an exhausted balance or spend limit.
+func spent(msg []byte) bool {
+	return containsAny(msg, spendAnchors) && containsAny(msg, spendPhrases)
+}
+
+func containsAny(s []byte, subs [][]byte) bool {
 	for _, sub := range subs {
-		if strings.Contains(s, sub) {
+		if bytes.Contains(s, sub) {
 			return true
 		}
 	}
@@ -68,30 +102,31 @@ func containsAny(s string, subs []string) bool {
 
 // longWindow reports whether a rate-limit message names a daily or monthly
 // limit: "tokens per day", "(RPD)", "daily", "per month".
-func longWindow(msg string) bool {
+func longWindow(msg []byte) bool {
 	return containsAny(msg, longWindowPhrases)
 }
-
-var longWindowPhrases = []string{"per day", "per-day", "(rpd)", "(tpd)", "daily", "per month", "monthly"}
 
 // requestTooLarge reports whether a rate-limit message says that the request
 // alone exceeds the limit: "Request too large for …", or "Limit N, …
 // Requested M" with M > N (OpenAI, Groq, Azure write both).
-func requestTooLarge(msg string) bool {
-	if strings.Contains(msg, "request too large") {
+func requestTooLarge(msg []byte) bool {
+	if bytes.Contains(msg, tooLarge) {
 		return true
 	}
-	limit, ok1 := numberAfter(msg, "limit ")
-	req, ok2 := numberAfter(msg, "requested ")
-	return ok1 && ok2 && req > limit
+	req, ok := numberAfter(msg, requestedWord)
+	if !ok {
+		return false
+	}
+	limit, ok := numberAfter(msg, limitWord)
+	return ok && req > limit
 }
 
 // numberAfter parses the integer that follows an occurrence of key in s
 // ("limit 30000"), ignoring thousands separators; occurrences followed by no
 // number ("rate limit reached") are skipped.
-func numberAfter(s, key string) (int64, bool) {
+func numberAfter(s, key []byte) (int64, bool) {
 	for {
-		i := strings.Index(s, key)
+		i := bytes.Index(s, key)
 		if i < 0 {
 			return 0, false
 		}
@@ -118,14 +153,14 @@ func numberAfter(s, key string) (int64, bool) {
 }
 
 // zeroLimit reports whether a message names a quota of 0: "…, limit: 0, model: …".
-func zeroLimit(msg string) bool {
+func zeroLimit(msg []byte) bool {
 	for {
-		i := strings.Index(msg, "limit: 0")
+		i := bytes.Index(msg, limitZero)
 		if i < 0 {
 			return false
 		}
-		msg = msg[i+len("limit: 0"):]
-		if msg == "" {
+		msg = msg[i+len(limitZero):]
+		if len(msg) == 0 {
 			return true
 		}
 		if c := msg[0]; c != '.' && (c < '0' || c > '9') {

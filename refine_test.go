@@ -16,7 +16,7 @@ func TestRefineHelpers(t *testing.T) {
 		{"limit: 250", false},
 		{"", false},
 	} {
-		if got := zeroLimit(tt.msg); got != tt.want {
+		if got := zeroLimit([]byte(tt.msg)); got != tt.want {
 			t.Errorf("zeroLimit(%q) = %v, want %v", tt.msg, got, tt.want)
 		}
 	}
@@ -33,7 +33,7 @@ func TestRefineHelpers(t *testing.T) {
 		{"limit , requested", false},
 		{"limit 99999999999999999999999, requested 1", false},
 	} {
-		if got := requestTooLarge(tt.msg); got != tt.want {
+		if got := requestTooLarge([]byte(tt.msg)); got != tt.want {
 			t.Errorf("requestTooLarge(%q) = %v, want %v", tt.msg, got, tt.want)
 		}
 	}
@@ -41,10 +41,10 @@ func TestRefineHelpers(t *testing.T) {
 
 func TestNumberAfter(t *testing.T) {
 	t.Parallel()
-	if n, ok := numberAfter("rate limit reached … limit 6000, used 0", "limit "); !ok || n != 6000 {
+	if n, ok := numberAfter([]byte("rate limit reached … limit 6000, used 0"), limitWord); !ok || n != 6000 {
 		t.Errorf("numberAfter = %d, %v; want 6000", n, ok)
 	}
-	if _, ok := numberAfter("rate limit reached", "limit "); ok {
+	if _, ok := numberAfter([]byte("rate limit reached"), limitWord); ok {
 		t.Error("numberAfter found a number where there is none")
 	}
 }
