@@ -34,6 +34,9 @@ type Verdict struct {
 // maxMessage bounds Verdict.Message.
 const maxMessage = 1 << 10
 
+// maxCode bounds a code taken from a header (a body's is bounded by the body).
+const maxCode = 128
+
 // Classify says what an attempt's outcome means under this policy: resp and
 // err are what an http.RoundTripper returned. For an error status it reads at
 // most 64 KiB of resp.Body and replaces resp.Body with a reader that yields
@@ -55,18 +58,20 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	body := parseErrorBody(peekBody(resp))
 	if body.Code == "" {
 		if et := resp.Header[hdrAmznErrorType]; len(et) > 0 {
-			body.Code = awsType(et[0]) // Bedrock: the exception name, with a bare {"message"} body
+			body.Code = truncate(awsType(et[0]), maxCode) // Bedrock: the exception name, with a bare {"message"} body
 		}
 	}
 	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, truncate(body.Message, maxMessage)
 
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get(hdrShouldRetry))) {
-	case "true":
-		v.Retryable = true
-	case "false":
-		v.Retryable = false
+	if sr := resp.Header[hdrShouldRetry]; len(sr) > 0 {
+		switch strings.ToLower(strings.TrimSpace(sr[0])) {
+		case "true":
+			v.Retryable = true
+		case "false":
+			v.Retryable = false
+		}
 	}
 
 	// Wait hints, in the order HintSource documents.
@@ -173,10 +178,12 @@ func vagueFor(c Class, status int) bool {
 // requestIDHeaders are the response headers that carry a request id, in order.
 var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Apim-Request-Id", "Cf-Ray"}
 
+// requestID returns the first request id header's value. The names are
+// canonical, so the map is read directly, as net/http stores response headers.
 func requestID(h http.Header) string {
 	for _, k := range requestIDHeaders {
-		if v := h.Get(k); v != "" {
-			return truncate(v, 128)
+		if v := h[k]; len(v) > 0 && v[0] != "" {
+			return truncate(v[0], 128)
 		}
 	}
 	return ""

@@ -199,50 +199,88 @@ func (d *wireDetails) UnmarshalJSON(b []byte) error {
 // googleRPC is in the @type of every Google detail that matters.
 var googleRPC = []byte("google.rpc.")
 
-// googleDetail is one entry of Google's error.details: RetryInfo, QuotaFailure
-// or ErrorInfo (others, like Help and LocalizedMessage, are ignored).
-type googleDetail struct {
-	Type       string          `json:"@type"`
-	RetryDelay json.RawMessage `json:"retryDelay"` // RetryInfo: "1.837906927s"
-	Reason     json.RawMessage `json:"reason"`     // ErrorInfo: "RATE_LIMIT_EXCEEDED"
-	Violations json.RawMessage `json:"violations"` // QuotaFailure, read only there
-}
-
-// google reads Google's error.details.
+// google reads Google's error.details: RetryInfo (retryDelay), QuotaFailure
+// (violations' quotaId and quotaValue) and ErrorInfo (reason); other details,
+// like Help and LocalizedMessage, are skipped. It walks the bytes in place.
 func (d *wireDetails) google(b []byte) {
-	var details []googleDetail
-	if json.Unmarshal(b, &details) != nil {
-		return
-	}
-	for i := range details {
-		g := &details[i]
-		switch t := g.Type; {
-		case strings.HasSuffix(t, "google.rpc.RetryInfo"):
+	arr := newJSONIter(b)
+	for elem, ok := arr.elem(); ok; elem, ok = arr.elem() {
+		if len(elem) == 0 || elem[0] != '{' {
+			continue
+		}
+		var typ, retryDelay, reason, violations []byte
+		obj := newJSONIter(elem)
+		for k, v, ok := obj.field(); ok; k, v, ok = obj.field() {
+			switch string(k) {
+			case `"@type"`:
+				typ = v
+			case `"retryDelay"`:
+				retryDelay = v
+			case `"reason"`:
+				reason = v
+			case `"violations"`:
+				violations = v
+			}
+		}
+		typ = bytes.Trim(typ, `"`)
+		switch {
+		case bytes.HasSuffix(typ, retryInfo):
 			if !d.hasDelay {
-				d.delay, d.hasDelay = parseProtoDuration(rawText(g.RetryDelay))
+				d.delay, d.hasDelay = parseProtoDuration(rawText(retryDelay))
 			}
-		case strings.HasSuffix(t, "google.rpc.QuotaFailure"):
-			var violations []struct {
-				QuotaID    json.RawMessage `json:"quotaId"`    // "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
-				QuotaValue json.RawMessage `json:"quotaValue"` // "0" on tiers without access
-			}
-			if json.Unmarshal(g.Violations, &violations) != nil {
-				continue
-			}
-			for _, v := range violations {
-				if strings.Contains(strings.ToLower(rawText(v.QuotaID)), "perday") {
-					d.daily = true
+		case bytes.HasSuffix(typ, quotaFailure) && len(violations) > 0 && violations[0] == '[':
+			vs := newJSONIter(violations)
+			for v, ok := vs.elem(); ok; v, ok = vs.elem() {
+				if len(v) == 0 || v[0] != '{' {
+					continue
 				}
-				if rawText(v.QuotaValue) == "0" {
-					d.zero = true
+				f := newJSONIter(v)
+				for k, val, ok := f.field(); ok; k, val, ok = f.field() {
+					switch string(k) {
+					case `"quotaId"`: // "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+						if containsFold(val, perDay) {
+							d.daily = true
+						}
+					case `"quotaValue"`: // "0" on tiers without access
+						if string(val) == `"0"` || string(val) == "0" {
+							d.zero = true
+						}
+					}
 				}
 			}
-		case strings.HasSuffix(t, "google.rpc.ErrorInfo"):
+		case bytes.HasSuffix(typ, errorInfo):
 			if d.reason == "" {
-				d.reason = rawText(g.Reason)
+				d.reason = rawText(reason)
 			}
 		}
 	}
+}
+
+var (
+	retryInfo    = []byte("google.rpc.RetryInfo")
+	quotaFailure = []byte("google.rpc.QuotaFailure")
+	errorInfo    = []byte("google.rpc.ErrorInfo")
+	perDay       = []byte("perday")
+)
+
+// containsFold reports whether b contains the lower-case ASCII sub, ignoring case.
+func containsFold(b, sub []byte) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseProtoDuration parses a google.protobuf.Duration in its JSON form:

@@ -228,6 +228,9 @@ func parseMessageHint(msg string) (time.Duration, bool) {
 	if len(msg) > maxMessageScan {
 		msg = msg[:maxMessageScan]
 	}
+	if strings.IndexAny(msg, "0123456789") < 0 {
+		return 0, false // every wait phrase has a number: spare the regexp
+	}
 	m := messageHint.FindStringSubmatch(msg)
 	if m == nil {
 		return 0, false
