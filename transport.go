@@ -316,9 +316,11 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 }
 
 func (t *Transport) init() {
-	t.generic = Generic()
-	t.builtins = newHostRoutes(DefaultHosts())
 	t.userWild = newHostRoutes(t.Hosts)
+	if t.Policy == nil { // the built-in routes apply only without a Policy
+		t.generic = Generic()
+		t.builtins = newHostRoutes(DefaultHosts())
+	}
 }
 
 func (t *Transport) maxBodyBuffer() int64 {
