@@ -19,8 +19,8 @@ type Verdict struct {
 	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
 
 	Status    int    // HTTP status; 0 for transport errors
-	Type      string // error type from the body, e.g. "rate_limit_exceeded"
-	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written
+	Type      string // error type from the body, e.g. "rate_limit_exceeded"; Google's error.status ("RESOURCE_EXHAUSTED")
+	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written; Google's ErrorInfo reason; AWS's exception name
 	Param     string // the parameter at fault, if the body names one
 	Message   string // the body's message, at most 1 KiB, credentials redacted
 	RequestID string // X-Request-Id or similar, for support tickets
