@@ -60,14 +60,17 @@ func parseErrorBody(b []byte) errorBody {
 		return errorBody{}
 	}
 	if b[0] == '[' {
-		// Google's streaming endpoints answer an error as an array of one.
-		var arr []json.RawMessage
-		if json.Unmarshal(b, &arr) != nil || len(arr) == 0 {
+		// Google's streaming endpoints answer an error as an array of one:
+		// the first element is the error, read in place.
+		if !json.Valid(b) {
 			return errorBody{}
 		}
-		if b = bytes.TrimSpace(arr[0]); len(b) == 0 || b[0] != '{' {
+		arr := newJSONIter(b)
+		first, ok := arr.elem()
+		if !ok || len(first) == 0 || first[0] != '{' {
 			return errorBody{}
 		}
+		b = first
 	}
 	var top wireError
 	if json.Unmarshal(b, &top) != nil {
