@@ -211,7 +211,7 @@ func (d *wireDetails) google(b []byte) {
 		if len(elem) == 0 || elem[0] != '{' {
 			continue
 		}
-		var typ, retryDelay, reason, violations []byte
+		var typ, retryDelay, reason, violations, metadata []byte
 		obj := newJSONIter(elem)
 		for k, v, ok := obj.field(); ok; k, v, ok = obj.field() {
 			switch string(k) {
@@ -223,6 +223,8 @@ func (d *wireDetails) google(b []byte) {
 				reason = v
 			case `"violations"`:
 				violations = v
+			case `"metadata"`:
+				metadata = v
 			}
 		}
 		typ = bytes.Trim(typ, `"`)
@@ -254,6 +256,23 @@ func (d *wireDetails) google(b []byte) {
 		case bytes.HasSuffix(typ, errorInfo):
 			if d.reason == "" {
 				d.reason = rawText(reason)
+			}
+			// Google Cloud's quota errors name the limit in ErrorInfo.metadata:
+			// {"quota_limit":"…PerDay…","quota_limit_value":"0",…}.
+			if len(metadata) > 0 && metadata[0] == '{' {
+				md := newJSONIter(metadata)
+				for k, v, ok := md.field(); ok; k, v, ok = md.field() {
+					switch string(k) {
+					case `"quota_limit"`:
+						if containsFold(v, perDay) {
+							d.daily = true
+						}
+					case `"quota_limit_value"`:
+						if string(v) == `"0"` {
+							d.zero = true
+						}
+					}
+				}
 			}
 		}
 	}

@@ -10,9 +10,9 @@ import "time"
 // {"error":{"code","message","status","details":[…]}}: the status
 // (RESOURCE_EXHAUSTED, UNAVAILABLE, …) is the type, an ErrorInfo reason
 // (API_KEY_INVALID, MODEL_CAPACITY_EXHAUSTED, …) the code, and the wait is
-// RetryInfo's retryDelay. A QuotaFailure on a …PerDay… quota, or a quota
-// whose limit is 0 (a model the free tier does not serve), is not retried,
-// whatever RetryInfo says.
+// RetryInfo's retryDelay. A QuotaFailure (or ErrorInfo metadata quota_limit)
+// on a …PerDay… quota, or a quota whose limit is 0 (a model the free tier
+// does not serve), is not retried, whatever RetryInfo says.
 func Gemini() *Policy {
 	return &Policy{
 		Name:       "gemini",

@@ -60,6 +60,16 @@ func TestGemini(t *testing.T) {
 		dRow(g, "429 limit: 0", llmretrytest.ErrorReply{Status: 429, Type: "RESOURCE_EXHAUSTED", Quota: perMinute, RetryAfter: 20,
 			Message: "You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: " +
 				"generativelanguage.googleapis.com/generate_content_free_tier_input_token_count, limit: 0, model: gemini-2.5-pro\nPlease retry in 20s."}, QuotaExhausted, false),
+		// Google Cloud names the quota in ErrorInfo.metadata: quota_limit, quota_limit_value.
+		rawRow("429 ErrorInfo RATE_LIMIT_EXCEEDED, metadata quota_limit …PerDay…", 429, nil,
+			`{"error":{"code":429,"message":"Quota exceeded for quota metric 'Generate Content API requests per day' and limit 'GenerateContent request limit per day for a region' of service 'generativelanguage.googleapis.com' for consumer 'project_number:123'.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"quota_limit":"GenerateContentRequestsPerDayPerProjectPerRegion","quota_limit_value":"1500","quota_location":"us-central1","service":"generativelanguage.googleapis.com","consumer":"projects/123","quota_metric":"generativelanguage.googleapis.com/generate_content_requests"}}]}}`,
+			QuotaExhausted, false, 0),
+		rawRow("429 ErrorInfo RATE_LIMIT_EXCEEDED, metadata quota_limit …PerMinute…", 429, nil,
+			`{"error":{"code":429,"message":"Quota exceeded for quota metric 'Generate Content API requests per minute'.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"quota_limit":"GenerateContentRequestsPerMinutePerProjectPerRegion","quota_limit_value":"60"}}]}}`,
+			RateLimited, true, 0),
+		rawRow("429 ErrorInfo metadata quota_limit_value 0", 429, nil,
+			`{"error":{"code":429,"message":"Quota exceeded.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","metadata":{"quota_limit":"GenerateContentInputTokensPerModelPerMinute-FreeTier","quota_limit_value":"0"}}]}}`,
+			QuotaExhausted, false, 0),
 		// Streaming endpoints answer with an array: [{"error": {…}}].
 		rawRow("streaming [{\"error\":…}] with RetryInfo", 429, nil,
 			`[{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2s"}]}}]`,
