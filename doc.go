@@ -76,7 +76,8 @@
 // on a transport error, the error says how many attempts were made and over
 // how long; errors.Is and errors.As still reach the last attempt's error,
 // and a *url.Error stays one. A request that cannot be sent (nil URL or
-// Header, invalid method or header, no host, unsupported scheme) or whose
+// Header, invalid method or header, no host, unsupported scheme, a
+// ContentLength its body does not match, a header HTTP/2 forbids) or whose
 // body fails to read is not retried and does not spend the retry budget.
 //
 // No error, log line, hook event or [Verdict] contains a credential: the
