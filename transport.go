@@ -429,7 +429,7 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 	if p, ok := t.Hosts[host]; ok && p != nil {
 		return p
 	}
-	lower := strings.ToLower(host)
+	lower := strings.TrimSuffix(strings.ToLower(host), ".") // "API.openai.com." is api.openai.com
 	if p, ok := t.Hosts[lower]; ok && p != nil {
 		return p
 	}
