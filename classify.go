@@ -14,13 +14,18 @@ import (
 // Verdict is what one attempt's outcome means: its class, whether to retry,
 // how long the server asked to wait, and the facts of its error body.
 // It is returned by value; the zero Verdict is a success.
+//
+// The fields that the server or the network wrote (Type, Code, Param,
+// Message, RequestID, Err) hold no credential of the request, and the
+// strings are bounded: Message to 1 KiB, RequestID to 128 bytes, the others
+// to 256.
 type Verdict struct {
 	Class     Class
 	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
 
 	Status    int    // HTTP status; 0 for transport errors
-	Type      string // error type from the body, e.g. "rate_limit_exceeded"
-	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written
+	Type      string // error type from the body, e.g. "rate_limit_exceeded"; Google's error.status ("RESOURCE_EXHAUSTED")
+	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written; Google's ErrorInfo reason; AWS's exception name
 	Param     string // the parameter at fault, if the body names one
 	Message   string // the body's message, at most 1 KiB, credentials redacted
 	RequestID string // X-Request-Id or similar, for support tickets
@@ -33,13 +38,11 @@ type Verdict struct {
 	rate *rateHeaders // the error answer's rate-limit headers, read once; nil if none
 }
 
-// maxMessage bounds Verdict.Message.
-const maxMessage = 1 << 10
-
 // Classify says what an attempt's outcome means under this policy: resp and
 // err are what an http.RoundTripper returned. For an error status it reads at
 // most 64 KiB of resp.Body and replaces resp.Body with a reader that yields
 // every byte of the original body, so the caller still reads it whole.
+// The credentials of resp.Request are redacted from the Verdict's fields.
 // A nil *Policy classifies with the generic rules.
 func (p *Policy) Classify(resp *http.Response, err error) Verdict {
 	return p.classify(resp, err, time.Now())
@@ -55,33 +58,67 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	}
 	v := Verdict{Status: status, RequestID: requestID(resp.Header)}
 	body := parseErrorBody(peekBody(resp))
-	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, truncate(body.Message, maxMessage)
+	if body.Code == "" {
+		if et := resp.Header[hdrAmznErrorType]; len(et) > 0 {
+			body.Code = awsType(et[0]) // Bedrock: the exception name, with a bare {"message"} body
+		}
+	}
+	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, body.Message // bounded by sanitize
 
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get(hdrShouldRetry))) {
-	case "true":
-		v.Retryable = true
-	case "false":
-		v.Retryable = false
+	if sr := resp.Header[hdrShouldRetry]; len(sr) > 0 {
+		switch strings.ToLower(strings.TrimSpace(sr[0])) {
+		case "true":
+			v.Retryable = true
+		case "false":
+			v.Retryable = false
+		}
 	}
 
+	// Rate-limit headers, read once: for the reset hint and the pacer.
 	if rh := readRateHeaders(resp.Header, now); rh.any() {
 		v.rate = &rh
 	}
-	v.RetryAfter, v.Hint = waitHint(resp.Header, body, v.Class, v.rate, now)
-	return v
+	// Wait hints, in the order HintSource documents.
+	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
+	if v.Hint == NoHint && body.HasRetryAfter {
+		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
+	}
+	if v.Hint == NoHint && body.Reset != "" {
+		if d, ok := parseReset(body.Reset, now); ok {
+			v.RetryAfter, v.Hint = d, HintBody
+		}
+	}
+	if v.Hint == NoHint && v.Class == RateLimited && v.rate != nil {
+		if d, ok := v.rate.resetHint(); ok {
+			v.RetryAfter, v.Hint = d, HintRateLimitReset
+		}
+	}
+	if v.Hint == NoHint {
+		for _, msg := range [2]string{body.Message, body.Raw} {
+			if d, ok := parseMessageHint(msg); ok {
+				v.RetryAfter, v.Hint = d, HintMessage
+				break
+			}
+		}
+	}
+	refine(&v, &body)
+	return v.sanitize(requestSecrets(resp.Request))
 }
 
 // classifyError classifies a transport error. Cancellation is final; so are
-// the permanent failures that go-retryablehttp's DefaultRetryPolicy knows
-// (untrusted certificates, unsupported schemes, invalid headers, redirect
-// loops). Everything else is a Connection or Timeout failure worth retrying.
+// the failures of the request itself (an invalid request, a body that cannot
+// be read: the caller's, not the network's) and the permanent failures that
+// go-retryablehttp's DefaultRetryPolicy knows (untrusted certificates,
+// unsupported schemes, invalid headers, redirect loops). Everything else is a
+// Connection or Timeout failure worth retrying.
 func classifyError(err error) Verdict {
 	if err == nil {
 		err = errors.New("llmretry: nil response and nil error")
 	}
 	v := Verdict{Err: err}
+	var re *requestError
 	switch {
 	case errors.Is(err, errAttemptTimeout):
 		v.Class, v.Retryable = Timeout, true
@@ -89,10 +126,12 @@ func classifyError(err error) Verdict {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		v.Class = Canceled
 		return v
+	case errors.As(err, &re), isRequestError(err):
+		v.Class = InvalidRequest
+		return v
 	}
 	v.Class = Connection
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		v.Class = Timeout
 	}
 	// DefaultRetryPolicy recognises permanent errors only inside a *url.Error,
@@ -105,9 +144,49 @@ func classifyError(err error) Verdict {
 	return v
 }
 
+// requestErrors are the messages of net/http's errors for a request that no
+// attempt can send (its Transport returns them as plain errors).
+var requestErrors = [...]string{
+	"http: nil Request.",
+	"http: no Host in request URL",
+	"http: invalid Host header",
+	"net/http: can't write control character in Request.URL",
+	"net/http: invalid method",
+	"net/http: invalid header",
+	"net/http: invalid trailer",
+	"unsupported protocol scheme",
+	"http: ContentLength=",         // "… with Body length N": the body is not as long as declared
+	"http: Request.ContentLength=", // "… with nil Body"
+	"http2: request body larger than specified content length",
+	// What HTTP/2 forbids in a request (net/http/internal/httpcommon).
+	"http2: invalid Host header",
+	"http2: invalid request :path",
+	"http2: invalid HTTP header",
+	"http2: invalid HTTP trailer",
+	"http2: invalid Upgrade request header",
+	"http2: invalid Transfer-Encoding request header",
+	"http2: invalid Connection request header",
+	"http2: invalid :protocol header",
+	"request header list larger than peer's advertised limit",
+}
+
+func isRequestError(err error) bool {
+	msg := err.Error()
+	for _, m := range requestErrors {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // rule finds the rule for an error response: the policy's code rules (code,
 // then type), the generic code rules, the policy's status rules, then the
-// status's own class. Codes and types match case-insensitively.
+// status's own class. Codes and types match case-insensitively. A generic
+// code that only says "invalid request" (invalid_request_error, Google's
+// INVALID_ARGUMENT, AWS's ValidationException…) does not decide: the status
+// does, so DeepSeek's 402 {"code":"invalid_request_error"} is an exhausted
+// balance and Mistral's 429 invalid_request_error a rate limit.
 func (p *Policy) rule(status int, code, typ string) Rule {
 	for _, key := range [2]string{code, typ} {
 		if key == "" {
@@ -119,7 +198,7 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 				return r
 			}
 		}
-		if c, ok := genericCode(key); ok {
+		if c, ok := genericCode(key); ok && !vagueFor(c, status) {
 			return Rule{Class: c}
 		}
 	}
@@ -131,13 +210,27 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 	return Rule{Class: statusClass(status)}
 }
 
-// requestIDHeaders are the response headers that carry a request id, in order.
-var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Cf-Ray"}
+// vagueFor reports whether a generic code's class says less than status.
+func vagueFor(c Class, status int) bool {
+	switch c {
+	case InvalidRequest:
+		return true
+	case ServerError:
+		sc := statusClass(status)
+		return sc == Overloaded || sc == Timeout
+	}
+	return false
+}
 
+// requestIDHeaders are the response headers that carry a request id, in order.
+var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Apim-Request-Id", "Cf-Ray"}
+
+// requestID returns the first request id header's value. The names are
+// canonical, so the map is read directly, as net/http stores response headers.
 func requestID(h http.Header) string {
 	for _, k := range requestIDHeaders {
-		if v := h.Get(k); v != "" {
-			return truncate(v, 128)
+		if v := h[k]; len(v) > 0 && v[0] != "" {
+			return v[0] // bounded by sanitize
 		}
 	}
 	return ""

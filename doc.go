@@ -20,11 +20,10 @@
 //
 // # Wait hints
 //
-// The first valid hint wins, in the order [HintSource] lists: headers
-// (retry-after-ms, Retry-After), the JSON body, for rate limits the reset of
-// the exhausted limit (Unix seconds or milliseconds, delta-seconds, Go
-// durations such as "6m0s", RFC 3339 times), and last a phrase in the error
-// message ("Please retry after 60 seconds.").
+// The first valid hint wins, in the order that [HintSource] lists: the
+// retry-after-ms headers, Retry-After, the error body (retry_after, Google's
+// RetryInfo, OpenRouter's metadata), the rate-limit reset headers, and last a
+// phrase in the error message ("Please retry after 60 seconds.").
 // Negative, unparsable and absurd (over a year) values are ignored. A hint
 // longer than the policy's MaxWait, or a wait that would end after the
 // context's deadline, makes the Transport return the response at once rather
@@ -32,10 +31,14 @@
 //
 // # Providers
 //
-// [Generic] suits any OpenAI-compatible API. [GPTGob], [Cerebras],
-// [SambaNova], [Cencori] and [SolidRusT] follow those providers' published
-// error references. Route hosts to policies with [Transport].Hosts; derive a
-// policy from a built-in one by changing its fields:
+// [Generic] suits any OpenAI-compatible API and recognises the formats of the
+// others, as a proxy passes them on. [OpenAI], [AzureOpenAI], [Anthropic],
+// [Gemini], [Bedrock], [Groq], [Mistral], [OpenRouter], [DeepSeek], [XAI],
+// [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT] and
+// [GPTGob] follow those providers' published error references and official
+// SDKs; [DefaultHosts] routes their well-known hosts. Route other hosts (or
+// patterns such as "*.example.com") to policies with [Transport].Hosts; derive
+// a policy from a built-in one by changing its fields:
 //
 //	gob := llmretry.GPTGob()
 //	gob.MaxRetries = 4
@@ -74,8 +77,22 @@
 // set; its Class says what happened and Retryable whether waiting would help.
 // A wait that a configured limit imposes beyond the deadline fails with an
 // error that matches [ErrDeadline] under errors.Is. Cancelling the request's context
-// stops any wait at once and returns the context's error.
-// No error, log line or hook event contains a credential.
+// stops any wait at once and returns the context's error. When retries end
+// on a transport error, the error says how many attempts were made and over
+// how long; errors.Is and errors.As still reach the last attempt's error,
+// and a *url.Error stays one. A request that cannot be sent (nil URL or
+// Header, invalid method or header, no host, unsupported scheme, a
+// ContentLength its body does not match, a header HTTP/2 forbids) or whose
+// body fails to read is not retried and does not spend the retry budget.
+//
+// No error, log line, hook event or [Verdict] contains a credential: the
+// values of credential headers in any spelling (Authorization, X-Api-Key,
+// api-key, X-Goog-Api-Key, Cookie, …), of key and token parameters of the
+// query string, and of the URL's userinfo are redacted from every field the
+// server or the network wrote, in any case, as sent or escaped (percent-
+// encoding, JSON's \/ and \u002f, HTML entities), whole or cut short,
+// before those fields are cut to length. (http.Client wraps errors in its
+// own *url.Error, which quotes the URL: send keys in a header, not the query.)
 //
 // # Observability
 //
