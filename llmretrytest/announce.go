@@ -3,7 +3,9 @@ package llmretrytest
 import (
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -189,22 +191,20 @@ func (l *limits) refusal(wait time.Duration, tooLarge bool) Step {
 	return step
 }
 
-// quietRateLimit is the dialect's 429 with no wait anywhere in its body.
+// waitPhrase is a sentence of a message that names a wait ("Please retry in
+// 12s.", "come back in 3s.").
+var waitPhrase = regexp.MustCompile(`(?i)[^.\n]*\b(retry|try again|come back|wait)\b[^.\n]*\d[^.\n]*\.?`)
+
+// quietRateLimit is the dialect's 429 with no wait anywhere in its body: its
+// usual answer without the wait hint and without the sentence naming it.
 func quietRateLimit(d Dialect) Step {
 	e := ErrorReply{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached for requests."}
-	switch d {
-	case GPTGob:
-		e.Type, e.Code, e.Message = "rate_limit_exceeded", "gremlin_in_the_pipes", "too many requests, tall one."
-	case Cencori:
-		e.Code, e.Message = "RATE_LIMIT_EXCEEDED", "Too many requests in a short time period."
-	case SambaNova:
-		e.Type, e.Code, e.Message = "rate_limit_exceeded", "insufficient_quota", "Access to the SambaNova Cloud API is rate limited depending on your subscription tier."
-	case SolidRusT:
-		e.Type, e.Message = "rate_limit_error", "Rate limit exceeded."
-	case Cerebras:
-		e.Type, e.Code, e.Message = "too_many_requests_error", "request_quota_exceeded", "Requests per minute limit exceeded - too many requests sent."
-	case Anthropic:
-		e.Type, e.Message = "rate_limit_error", "Number of requests has exceeded your rate limit."
+	if f := d.format(); f.rateLimit != nil {
+		if r := f.rateLimit(1); r != nil {
+			e = *r
+		}
 	}
+	e.RetryAfter = 0
+	e.Message = strings.TrimSpace(waitPhrase.ReplaceAllString(e.Message, ""))
 	return d.Error(e)
 }

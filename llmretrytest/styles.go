@@ -50,7 +50,7 @@ var styles = []Style{
 		"retry-after (whole seconds) only on 429s",
 		spec: func(u Unit, r float64, b int) LimitSpec {
 			return LimitSpec{Quotas: []Quota{Bucket(u, r, b)}, Headers: OpenAIHeaders, Reset: ResetDuration,
-				Hints: RetryAfter, Dialect: OpenAI}
+				Hints: RetryAfter, Dialect: Groq}
 		}},
 	{Name: "retry-after", Source: "token bucket; no rate-limit headers; 429s carry only Retry-After in whole seconds, rounded up " +
 		"(RFC 9110 delta-seconds, as most API gateways send it)",
