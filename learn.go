@@ -89,10 +89,10 @@ func (l *learning) read(h *rateHeaders, now time.Time) {
 // explain; accepted is the rate of answers other than 429 over the last
 // second. The estimate grows from the end of the pause, if any: nothing is
 // sent before.
-func (l *learning) cut(now time.Time, accepted float64, pausedUntil time.Time) {
+func (l *learning) cut(now time.Time, accepted, refusedShare float64, pausedUntil time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.est.cut(now, accepted, pausedUntil)
+	l.est.cut(now, accepted, refusedShare, pausedUntil)
 }
 
 // reading is one response's rate and burst for one unit.
@@ -209,6 +209,7 @@ const (
 	cutInterval         = 200 * time.Millisecond // in slow start, the 429s of one burst count as one cut
 	measuredCutInterval = time.Second            // after, one cut a second at most
 	peakFloor           = 0.5                    // cuts stop at half the most the server accepted
+	minRefusedShare     = 0.1                    // once an estimate exists, cuts need 429s for a tenth of the answers
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
 	cutCeiling          = 0.9                    // and at most 90% of it
 	slowDoubling        = 250 * time.Millisecond // a slow start doubles the rate this often
@@ -242,13 +243,16 @@ func (e *estimate) rate(now time.Time) float64 {
 	return e.base * (1 + probeGrowth*s)
 }
 
-func (e *estimate) cut(now time.Time, accepted float64, pausedUntil time.Time) {
+func (e *estimate) cut(now time.Time, accepted, refusedShare float64, pausedUntil time.Time) {
 	cur := e.rate(now)
 	interval := cutInterval
 	if e.measured {
 		interval = measuredCutInterval
 	}
-	if cur > 0 && now.Sub(e.lastCut) < interval {
+	if cur > 0 && (now.Sub(e.lastCut) < interval || refusedShare < minRefusedShare) {
+		// The 429s of a burst already cut for, or a few 429s among many
+		// answers: a server that refuses some whatever the rate, or a
+		// probe just past the limit, not a rate far above it.
 		return
 	}
 	defer func() { e.lastCut = maxTime(now, pausedUntil) }()
@@ -272,37 +276,45 @@ func (e *estimate) cut(now time.Time, accepted float64, pausedUntil time.Time) {
 	e.base, e.measured = max(e.base, e.peak*peakFloor, adaptiveFloor), true
 }
 
-// admittedWindow counts answers other than 429 over the last second, in
-// tenths of a second.
+// admittedWindow counts answers other than 429 (admitted) and 429s
+// (refused) over the last second, in tenths of a second.
 type admittedWindow struct {
 	slots [10]struct {
-		tick int64
-		n    int32
+		tick              int64
+		admitted, refused int32
 	}
 }
 
 const admittedTick = 100 * time.Millisecond
 
-func (w *admittedWindow) add(now time.Time) {
+func (w *admittedWindow) add(now time.Time, refused bool) {
 	tick := now.UnixNano() / int64(admittedTick)
 	s := &w.slots[tick%int64(len(w.slots))]
 	if s.tick != tick {
-		s.tick, s.n = tick, 0
+		s.tick, s.admitted, s.refused = tick, 0, 0
 	}
-	s.n++
+	if refused {
+		s.refused++
+	} else {
+		s.admitted++
+	}
 }
 
-// rate is the answers per second over the last second: the tick under way
-// and the nine before it.
-func (w *admittedWindow) rate(now time.Time) float64 {
+// rate is the admitted answers per second over the last second (the tick
+// under way and the nine before it), and the share of 429s among them.
+func (w *admittedWindow) rate(now time.Time) (perSecond, refusedShare float64) {
 	ns := now.UnixNano()
 	tick := ns / int64(admittedTick)
-	n := 0
+	a, r := 0, 0
 	for _, s := range w.slots {
 		if s.tick <= tick && s.tick > tick-int64(len(w.slots)) {
-			n += int(s.n)
+			a += int(s.admitted)
+			r += int(s.refused)
 		}
 	}
 	span := time.Duration(len(w.slots)-1)*admittedTick + time.Duration(ns%int64(admittedTick))
-	return float64(n) / span.Seconds()
+	if a+r > 0 {
+		refusedShare = float64(r) / float64(a+r)
+	}
+	return float64(a) / span.Seconds(), refusedShare
 }

@@ -224,21 +224,33 @@ func TestPacingAdaptsTo429sWithoutHints(t *testing.T) {
 	if got, _ := p.limit(now); got.RequestRate != first.RequestRate {
 		t.Errorf("second 429 of one burst cut again: %v → %v", first.RequestRate, got.RequestRate)
 	}
-	// A 429 at a higher rate, while 50 a second are accepted: the rate is set to what
+	// 429s at a higher rate, while 50 a second are accepted: the rate is set to what
 	// was accepted, and grows slowly from there.
 	at := now.Add(3 * slowDoubling) // 80/s
 	for i := 0; i < 50; i++ {
 		observeAt(p, ok200(nil), at.Add(-time.Second+time.Duration(i)*20*time.Millisecond))
 	}
-	observeAt(p, limited(nil), at)
+	for i := 0; i < 10; i++ { // a tenth of the answers refused: a rate above the limit
+		observeAt(p, limited(nil), at)
+	}
 	cut, _ := p.limit(at)
-	if want := rate.Limit(50 * learnedHeadroom); cut.RequestRate < want*0.95 || cut.RequestRate > want*1.05 {
+	if want := rate.Limit(50 * learnedHeadroom); cut.RequestRate < want*0.9 || cut.RequestRate > want*1.05 {
 		t.Errorf("measured cut: %v/s, want about %v/s", cut.RequestRate, want)
 	}
 	if got, _ := p.limit(at.Add(5 * time.Second)); !near(got.RequestRate, cut.RequestRate*(1+5*probeGrowth)) {
 		t.Errorf("5 s after: %v/s, want %v/s", got.RequestRate, cut.RequestRate*(1+5*probeGrowth))
 	}
-	// A storm of 429s with nothing accepted halves the rate at most once a second.
+	// A few 429s among many answers do not cut (a server refusing some
+	// whatever the rate); a storm of 429s with nothing accepted halves the
+	// rate at most once a second.
+	for i := 0; i < 50; i++ {
+		observeAt(p, ok200(nil), at.Add(time.Second+time.Duration(i)*time.Millisecond))
+	}
+	observeAt(p, limited(nil), at.Add(time.Second+60*time.Millisecond))
+	if got, _ := p.limit(at.Add(time.Second + 60*time.Millisecond)); !near(got.RequestRate, cut.RequestRate*(1+probeGrowth*1.06)) {
+		t.Errorf("one 429 among 50 answers cut the rate: %v/s, want %v/s", got.RequestRate, cut.RequestRate*(1+probeGrowth*1.06))
+	}
+	at = at.Add(2 * time.Second)
 	for i := 1; i <= 3; i++ {
 		observeAt(p, limited(nil), at.Add(time.Duration(i)*time.Second+time.Millisecond))
 	}

@@ -227,9 +227,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 			exhausted = true
 		}
 	}
-	if v.Class != RateLimited && v.Status > 0 {
+	if v.Status > 0 {
 		p.mu.Lock()
-		p.admitted.add(now)
+		p.admitted.add(now, v.Class == RateLimited)
 		p.mu.Unlock()
 	}
 	if !p.learn {
@@ -242,9 +242,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 	// rate to go on at; any other needs the estimate.
 	if v.Class == RateLimited && p.config.RequestRate <= 0 && !(exhausted && p.learning().headerRate(now)) {
 		p.mu.Lock()
-		accepted := p.admitted.rate(now)
+		accepted, refused := p.admitted.rate(now)
 		p.mu.Unlock()
-		p.learning().cut(now, accepted, time.Unix(0, p.pausedUntil.Load()))
+		p.learning().cut(now, accepted, refused, time.Unix(0, p.pausedUntil.Load()))
 	}
 }
 
