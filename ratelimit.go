@@ -66,10 +66,6 @@ type Limits struct {
 	DisableLearning bool
 }
 
-func (l *Limits) configured() bool {
-	return l.RequestsPerMinute > 0 || l.TokensPerMinute > 0 || l.MaxInFlight > 0
-}
-
 // Limit is the pace a [Limiter] enforces for one key. A zero or negative
 // rate means that dimension is not limited.
 type Limit struct {
@@ -124,7 +120,9 @@ type Limiter interface {
 
 // MemoryLimiter is a [Limiter] that keeps its buckets in memory, built on
 // golang.org/x/time/rate. Its zero value is ready to use. It is safe for
-// simultaneous use by multiple goroutines.
+// simultaneous use by multiple goroutines. It keeps nothing for a key that
+// was never paced or paused, and forgets a key's buckets 10 minutes after
+// they were last needed.
 type MemoryLimiter struct {
 	buckets lazyMap[string, buckets]
 
