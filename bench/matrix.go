@@ -176,7 +176,7 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 	fmt.Printf("### Pacing matrix: %d requests, %d workers, a server allowing %g requests/s with burst %d, or the same in tokens "+
 		"(%.0f tokens/request on average, burst %d tokens; windows: %g per one-second window), max %d retries, %v deadline per request\n\n",
 		cfg.n, cfg.workers, cfg.rate, cfg.burst, mean, tokBurst, cfg.rate, cfg.retries, cfg.requestTimeout(nominal))
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(strings.Fields(string(b))) >= 3 {
 		fmt.Printf("Load average when the matrix ended: %s (%d cores).\n\n", strings.Join(strings.Fields(string(b))[:3], " "), runtime.NumCPU())
 	}
 	fmt.Println("Optimum: the requests' cost at the limit's rate (windows: runs start as a window starts; a window's allowance at each end " +
