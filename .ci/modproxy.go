@@ -5,6 +5,7 @@
 // gets from `go get` before anything is tagged. Standard library only.
 //
 //	go run .ci/modproxy.go modules          # module directories, one a line
+//	go run .ci/modproxy.go published        # paths of the modules users import (tagged at a release)
 //	go run .ci/modproxy.go work             # the go.work the tree needs
 //	go run .ci/modproxy.go serve -o DIR     # write the proxy; print "path version" lines
 //	go run .ci/modproxy.go unpublished      # "path version" our modules require that no proxy serves
@@ -43,6 +44,9 @@ type module struct {
 	Path    string
 	Require []requirement
 	Replace []json.RawMessage
+	// Published is false for a module whose go.mod says "// Not published"
+	// above its module line: nobody imports it, it is never tagged.
+	Published bool
 }
 
 type requirement struct {
@@ -52,7 +56,7 @@ type requirement struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fatalf("usage: modproxy modules|work|serve -o DIR|unpublished")
+		fatalf("usage: modproxy modules|published|work|serve -o DIR|unpublished")
 	}
 	root, err := gitOut("rev-parse", "--show-toplevel")
 	check(err)
@@ -62,6 +66,12 @@ func main() {
 	case "modules":
 		for _, m := range mods {
 			fmt.Println(m.Dir)
+		}
+	case "published":
+		for _, m := range mods {
+			if m.Published {
+				fmt.Println(m.Path)
+			}
 		}
 	case "work":
 		fmt.Print(workFile(mods))
@@ -100,7 +110,11 @@ func loadModules() []module {
 			Replace []json.RawMessage
 		}
 		check(json.Unmarshal(out, &j))
-		mods = append(mods, module{Dir: dir, Path: j.Module.Path, Require: j.Require, Replace: j.Replace})
+		raw, err := os.ReadFile(f)
+		check(err)
+		head, _, _ := strings.Cut(string(raw), "\nmodule ")
+		mods = append(mods, module{Dir: dir, Path: j.Module.Path, Require: j.Require, Replace: j.Replace,
+			Published: !strings.Contains(head, "// Not published")})
 	}
 	sort.Slice(mods, func(i, j int) bool { return mods[i].Dir < mods[j].Dir })
 	if len(mods) == 0 || mods[0].Dir != "." {

@@ -4,8 +4,11 @@
 #   .ci/modules.sh tidy      every module: no replace, go.mod/go.sum tidy, go.work up to date
 #   .ci/modules.sh fix       rewrite go.work, go.mod and go.sum files to what `tidy` wants
 #   .ci/modules.sh install   a user's `go get`: consumer modules outside the repository,
-#                            GOFLAGS=-mod=mod, no replace, no workspace, build the
-#                            sub-modules and every README snippet
+#                            GOFLAGS=-mod=mod, no replace, no workspace, build each
+#                            published module and go install its commands
+#   .ci/modules.sh snippets  every ```go block of README.md compiled against the tree
+#   .ci/modules.sh get DIR ARGS...   `go get ARGS` in module DIR (plain `go get` in a
+#                            sub-module fails before our required version is published), then fix
 #
 # Our modules come from a file proxy written from the work tree
 # (.ci/modproxy.go); third-party modules from the local module cache, then
@@ -29,7 +32,8 @@ ourpath=$(awk '/^module /{print $2; exit}' go.mod)
 
 # proxy_env sets up the file proxy and the environment of a user outside the repository.
 proxy_env() {
-  go run .ci/modproxy.go serve -o "$tmp/proxy" > "$tmp/versions"
+  go run .ci/modproxy.go serve -o "$tmp/proxy" > "$tmp/versions" 2> "$tmp/serve.log" || { cat "$tmp/serve.log"; return 1; }
+  grep "not published yet" "$tmp/serve.log" || true
   local cache
   cache="$(go env GOMODCACHE)/cache/download"
   export GOPROXY="file://$tmp/proxy,file://$cache,$(go env GOPROXY)"
@@ -80,33 +84,53 @@ tidy() {
 
 install() {
   proxy_env
-  cat "$tmp/versions"
-  local p v
-  # A user of one sub-module: go get it alone, so that the root resolves to the
-  # version the sub-module requires (the published one once tagged), and build it.
-  while read -r p v; do
-    [ "$p" = "$ourpath" ] && continue
-    local c="$tmp/consumer-${p##*/}"
-    mkdir -p "$c" && (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
-      go get "$p@$v" >/dev/null &&
+  local published p v c main
+  published=$(go run "$root/.ci/modproxy.go" published)
+  # A user of one module: go get it alone, so that the root resolves to the
+  # version a sub-module requires (the published one once tagged); build its
+  # packages and go install its commands.
+  for p in $published; do
+    v=$(awk -v p="$p" '$1 == p {print $2}' "$tmp/versions")
+    c="$tmp/consumer-${p##*/}"
+    mkdir -p "$c"
+    (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
+      go get "$p@$v" 2>/dev/null &&
       go build "$p/..." &&
       for main in $(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' "$p/..."); do
         GOBIN="$tmp/bin" go install "$main@$v"
       done &&
-      echo "go get $p@$v: builds with $(go list -m -f '{{.Path}}@{{.Version}}' "$ourpath")")
-  done < "$tmp/versions"
-  # Every README snippet, compiled against the tree's modules as a user gets them.
-  local c="$tmp/consumer-readme"
-  mkdir -p "$c" && cd "$c" && go mod init example.com/readme >/dev/null 2>&1
-  go get $(while read -r p v; do echo "$p@$v"; done < "$tmp/versions") >/dev/null
-  go run "$root/.ci/snippets.go" -o "$c" "$root/README.md"
-  go mod tidy >/dev/null
-  go vet ./... && go build ./... && echo "README: $(ls -d "$c"/snippet* | wc -l) snippets build and vet as pasted"
+      echo "go get $p@$v: builds, with $(go list -m -f '{{.Path}}@{{.Version}}' "$ourpath")") ||
+      { echo "FAIL: go get $p@$v"; return 1; }
+  done
+  # All of them at once, at the tree's version.
+  c="$tmp/consumer-all"
+  mkdir -p "$c"
+  (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
+    go get $(for p in $published; do awk -v p="$p" '$1 == p {print $1 "@" $2}' "$tmp/versions"; done) 2>/dev/null &&
+    go build $(for p in $published; do echo "$p/..."; done) &&
+    echo "go get of all published modules together: builds") || { echo "FAIL: go get of all modules"; return 1; }
+}
+
+# snippets compiles every ```go block of the README against the tree: a
+# throw-away module added to the repository's workspace, so the SDKs resolve
+# to the versions integration/ tests.
+snippets() {
+  local c="$tmp/readme"
+  mkdir -p "$c"
+  printf 'module example.com/readme\n\ngo %s\n' "$(awk '/^go /{print $2; exit}' go.work)" > "$c/go.mod"
+  sed -e "s#^\t\.\(/[^ ]*\)\?\$#\t$root\1#" -e "s#=> \./\(.*\)\$#=> $root/\1#" go.work > "$tmp/go.work"
+  GOWORK="$tmp/go.work" go work use "$c"
+  go run .ci/snippets.go -o "$c" README.md
+  (cd "$c" && GOWORK="$tmp/go.work" go vet ./... && GOWORK="$tmp/go.work" go build ./...) &&
+    echo "README: $(ls -d "$c"/snippet* | wc -l) snippets build and vet"
 }
 
 case "$cmd" in
   tidy) tidy ;;
   fix) tidy fix ;;
   install) install ;;
+  snippets) snippets ;;
+  get) shift; dir="${1:?usage: $0 get MODULE-DIR go-get-args...}"; shift
+       proxy_env; (cd "$dir" && go get "$@"); tidy fix ;;
   *) echo "usage: $0 tidy|fix|install" >&2; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+// Not published: the benchmark command (go run .); nobody imports it and it is never tagged.
 module github.com/llmretry/llmretry/bench
 
 go 1.26.0

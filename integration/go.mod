@@ -1,3 +1,4 @@
+// Not published: tests of llmretry under SDKs; nobody imports it and it is never tagged.
 module github.com/llmretry/llmretry/integration
 
 go 1.26.0
@@ -7,6 +8,7 @@ require (
 	github.com/llmretry/llmretry v0.1.0
 	github.com/openai/openai-go/v3 v3.98.0
 	github.com/sashabaranov/go-openai v1.43.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
