@@ -7,6 +7,7 @@
 #                            GOFLAGS=-mod=mod, no replace, no workspace, build each
 #                            published module and go install its commands
 #   .ci/modules.sh snippets  every ```go block of README.md compiled against the tree
+#   .ci/modules.sh release-check   before tagging sub-modules (CONTRIBUTING, "Releasing")
 #   .ci/modules.sh get DIR ARGS...   `go get ARGS` in module DIR (plain `go get` in a
 #                            sub-module fails before our required version is published), then fix
 #
@@ -125,11 +126,33 @@ snippets() {
     echo "README: $(ls -d "$c"/snippet* | wc -l) snippets build and vet"
 }
 
+# release_check is run before tagging sub-modules: built as a user would, from
+# the real proxy only, each published sub-module needs nothing unpublished and
+# its go.sum holds every hash it needs.
+release_check() {
+  local bad=0 p m missing published
+  missing=$(go run .ci/modproxy.go unpublished)
+  published=$(go run .ci/modproxy.go published)
+  if [ -n "$missing" ]; then
+    echo "required but not published yet (tag and push them first):"; echo "$missing"; bad=1
+  fi
+  for m in $modules; do
+    [ "$m" = . ] && continue
+    p=$(awk '/^module /{print $2; exit}' "$m/go.mod")
+    echo "$published" | grep -qx "$p" || continue
+    (cd "$m" && GOWORK=off GOFLAGS=-mod=readonly go build ./... && GOWORK=off go mod verify) ||
+      { echo "$m: does not build from the published modules alone"; bad=1; }
+  done
+  [ "$bad" = 0 ] && echo "ready to tag"
+  return "$bad"
+}
+
 case "$cmd" in
   tidy) tidy ;;
   fix) tidy fix ;;
   install) install ;;
   snippets) snippets ;;
+  release-check) release_check ;;
   get) shift; dir="${1:?usage: $0 get MODULE-DIR go-get-args...}"; shift
        proxy_env; (cd "$dir" && go get "$@"); tidy fix ;;
   *) echo "usage: $0 tidy|fix|install" >&2; exit 2 ;;
