@@ -18,7 +18,7 @@ tidy:
 	bash .ci/modules.sh fix
 
 work:
-	go run .ci/modproxy.go work > go.work
+	GOWORK=off go run .ci/modproxy.go work > go.work.new && mv go.work.new go.work
 
 # Each fuzz target for FUZZTIME, with a short minimization (a long one can
 # take minutes on a failing input and adds nothing to the report).

@@ -28,12 +28,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-modules=$(go run .ci/modproxy.go modules)
+# The tool is built once, outside the workspace (it needs only the standard library).
+GOWORK=off go build -o "$tmp/modproxy" .ci/modproxy.go
+modproxy() { "$tmp/modproxy" "$@"; }
+modules=$(modproxy modules)
 ourpath=$(awk '/^module /{print $2; exit}' go.mod)
 
 # proxy_env sets up the file proxy and the environment of a user outside the repository.
 proxy_env() {
-  go run .ci/modproxy.go serve -o "$tmp/proxy" > "$tmp/versions" 2> "$tmp/serve.log" || { cat "$tmp/serve.log"; return 1; }
+  modproxy serve -o "$tmp/proxy" > "$tmp/versions" 2> "$tmp/serve.log" || { cat "$tmp/serve.log"; return 1; }
   grep "not published yet" "$tmp/serve.log" || true
   local cache
   cache="$(go env GOMODCACHE)/cache/download"
@@ -41,7 +44,7 @@ proxy_env() {
   export GONOSUMDB="$ourpath" GOWORK=off GOFLAGS=-mod=mod GOMODCACHE="$tmp/modcache"
   # Versions of ours served from the tree: their go.sum lines hash the tree, not a
   # published zip, so the tidy check leaves them out.
-  go run .ci/modproxy.go unpublished > "$tmp/unpublished"
+  modproxy unpublished > "$tmp/unpublished"
 }
 
 # ungrep_ours drops go.sum lines of our unpublished versions from stdin.
@@ -53,7 +56,7 @@ ungrep_ours() {
 
 tidy() {
   local fix="${1:-}" bad=0
-  go run .ci/modproxy.go work > "$tmp/go.work"
+  modproxy work > "$tmp/go.work"
   if ! cmp -s "$tmp/go.work" go.work; then
     if [ -n "$fix" ]; then cp "$tmp/go.work" go.work; else
       echo "go.work is stale (make work):"; diff go.work "$tmp/go.work" || true; bad=1
@@ -86,7 +89,7 @@ tidy() {
 install() {
   proxy_env
   local published p v c main
-  published=$(go run "$root/.ci/modproxy.go" published)
+  published=$(modproxy published)
   # A user of one module: go get it alone, so that the root resolves to the
   # version a sub-module requires (the published one once tagged); build its
   # packages and go install its commands.
@@ -131,8 +134,8 @@ snippets() {
 # its go.sum holds every hash it needs.
 release_check() {
   local bad=0 p m missing published
-  missing=$(go run .ci/modproxy.go unpublished)
-  published=$(go run .ci/modproxy.go published)
+  missing=$(modproxy unpublished)
+  published=$(modproxy published)
   if [ -n "$missing" ]; then
     echo "required but not published yet (tag and push them first):"; echo "$missing"; bad=1
   fi

@@ -15,7 +15,7 @@ trap 'rm -rf "$logs"' EXIT
 t0=$SECONDS
 step() { echo; echo "== [$((SECONDS - t0)) s] $*"; }
 
-modules=$(go run .ci/modproxy.go modules)
+modules=$(GOWORK=off go run .ci/modproxy.go modules)
 echo "$(go version); modules: $(echo $modules | tr '\n' ' ')"
 
 step "gofmt"
