@@ -41,7 +41,8 @@ proxy_env() {
   local cache
   cache="$(go env GOMODCACHE)/cache/download"
   export GOPROXY="file://$tmp/proxy,file://$cache,$(go env GOPROXY)"
-  export GONOSUMDB="$ourpath" GOWORK=off GOFLAGS=-mod=mod GOMODCACHE="$tmp/modcache"
+  export GONOSUMDB="$ourpath" GOWORK=off GOFLAGS="-mod=mod -trimpath" GOMODCACHE="$tmp/modcache"
+  # -trimpath: builds do not depend on the throw-away cache's path, so a second run reuses them
   # Versions of ours served from the tree: their go.sum lines hash the tree, not a
   # published zip, so the tidy check leaves them out.
   modproxy unpublished > "$tmp/unpublished"
@@ -125,7 +126,7 @@ snippets() {
   sed -e "s#^\t\.\(/[^ ]*\)\?\$#\t$root\1#" -e "s#=> \./\(.*\)\$#=> $root/\1#" go.work > "$tmp/go.work"
   GOWORK="$tmp/go.work" go work use "$c"
   go run .ci/snippets.go -o "$c" README.md
-  (cd "$c" && GOWORK="$tmp/go.work" go vet ./... && GOWORK="$tmp/go.work" go build ./...) &&
+  (cd "$c" && GOWORK="$tmp/go.work" go build -race ./... && GOWORK="$tmp/go.work" go vet -race ./...) &&  # -race: reuses the test builds
     echo "README: $(ls -d "$c"/snippet* | wc -l) snippets build and vet"
 }
 

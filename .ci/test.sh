@@ -14,6 +14,10 @@ logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 t0=$SECONDS
 step() { echo; echo "== [$((SECONDS - t0)) s] $*"; }
+# failures prints a go test -v log without the lines of tests that passed.
+failures() {
+  grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS|--- SKIP)' "$1" | grep -vE '^\s*$' | tail -400
+}
 
 modules=$(GOWORK=off go run .ci/modproxy.go modules)
 echo "$(go version); modules: $(echo $modules | tr '\n' ' ')"
@@ -27,14 +31,13 @@ fi
 step "go.mod, go.sum and go.work tidy in every module, no replace"
 bash .ci/modules.sh tidy
 
-step "go vet, every module"
-for m in $modules; do (cd "$m" && go vet ./...); done
+step "go vet, every module (with -race, so that go test -race reuses its builds)"
+for m in $modules; do (cd "$m" && go vet -race ./...); done   # -race: the test builds below reuse the compiled packages
 go vet .ci/modproxy.go && go vet .ci/snippets.go
 
 step "core: go test -race ./...   (the chaos suite's summary below)"
 if ! go test -race -count=1 -v ./... > "$logs/core" 2>&1; then
-  grep -E '^(--- FAIL|FAIL|panic:|leakcheck:)' -A 40 "$logs/core" | head -300
-  exit 1
+  failures "$logs/core"; exit 1
 fi
 grep -E '^(chaos|ok |FAIL)' "$logs/core"
 
@@ -53,13 +56,12 @@ fi
 for m in $modules; do
   [ "$m" = . ] && continue
   step "$m module: go test -race ./..."
-  (cd "$m" && go test -race -count=1 -v ./... > "$logs/$m" 2>&1) || {
-    grep -E '^(--- FAIL|FAIL|panic:)' -A 40 "$logs/$m" | head -300; exit 1; }
+  (cd "$m" && go test -race -count=1 -v ./... > "$logs/$m" 2>&1) || { failures "$logs/$m"; exit 1; }
   grep -E '^(\s+\S+_test.go:[0-9]+: |--- (PASS|SKIP)|ok |FAIL)' "$logs/$m" | grep -v '^--- PASS' || true
 done
 
 step "bench module: a short run of the llmretry scenarios"
-(cd bench && go run . -only llmretry -n 200)
+(cd bench && go run -race . -only llmretry -n 200)   # -race: reuses the vet build
 
 step "README: every go block compiles"
 bash .ci/modules.sh snippets
