@@ -8,7 +8,8 @@
 //	go run .ci/modproxy.go published        # paths of the modules users import (tagged at a release)
 //	go run .ci/modproxy.go work             # the go.work the tree needs
 //	go run .ci/modproxy.go serve -o DIR     # write the proxy; print "path version" lines
-//	go run .ci/modproxy.go unpublished      # "path version" our modules require that no proxy serves
+//	go run .ci/modproxy.go required         # "path version" of ours that our modules require
+//	go run .ci/modproxy.go unpublished      # those that no proxy serves yet
 //
 // serve writes every module of the tree at a pseudo-version T above every
 // version of ours that any module requires (what `go get path@commit` would
@@ -56,7 +57,7 @@ type requirement struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fatalf("usage: modproxy modules|published|work|serve -o DIR|unpublished")
+		fatalf("usage: modproxy modules|published|work|required|unpublished|serve -o DIR")
 	}
 	root, err := gitOut("rev-parse", "--show-toplevel")
 	check(err)
@@ -75,6 +76,10 @@ func main() {
 		}
 	case "work":
 		fmt.Print(workFile(mods))
+	case "required":
+		for _, r := range required(mods) {
+			fmt.Println(r.Path, r.Version)
+		}
 	case "unpublished":
 		for _, r := range unpublished(mods) {
 			fmt.Println(r.Path, r.Version)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Module checks that need the tree served as a module proxy:
 #
-#   .ci/modules.sh tidy      every module: no replace, go.mod/go.sum tidy, go.work up to date
+#   .ci/modules.sh tidy      every module: no replace, our modules required at release versions,
+#                            go.mod/go.sum tidy, go.work up to date
 #   .ci/modules.sh fix       rewrite go.work, go.mod and go.sum files to what `tidy` wants
 #   .ci/modules.sh install   a user's `go get`: consumer modules outside the repository,
 #                            GOFLAGS=-mod=mod, no replace, no workspace, build each
@@ -64,6 +65,12 @@ tidy() {
     fi
   fi
   proxy_env
+  local p v
+  while read -r p v; do
+    if ! [[ "$v" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+      echo "a module requires $p at $v: require a release version of ours (the next one to tag, see CONTRIBUTING, Releasing)"; bad=1
+    fi
+  done < <(modproxy required)
   for m in $modules; do
     if grep -qE '^replace([[:space:](]|$)' "$m/go.mod"; then
       echo "$m/go.mod has a replace directive: whoever requires the module ignores it"; bad=1
@@ -87,6 +94,12 @@ tidy() {
   return "$bad"
 }
 
+# quiet runs a go command, printing its output only if it fails.
+quiet() {
+  local out
+  if ! out=$("$@" 2>&1); then echo "$out"; return 1; fi
+}
+
 install() {
   proxy_env
   local published p v c main
@@ -99,7 +112,7 @@ install() {
     c="$tmp/consumer-${p##*/}"
     mkdir -p "$c"
     (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
-      go get "$p@$v" 2>/dev/null &&
+      quiet go get "$p@$v" &&
       go build "$p/..." &&
       for main in $(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' "$p/..."); do
         GOBIN="$tmp/bin" go install "$main@$v"
@@ -111,7 +124,7 @@ install() {
   c="$tmp/consumer-all"
   mkdir -p "$c"
   (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
-    go get $(for p in $published; do awk -v p="$p" '$1 == p {print $1 "@" $2}' "$tmp/versions"; done) 2>/dev/null &&
+    quiet go get $(for p in $published; do awk -v p="$p" '$1 == p {print $1 "@" $2}' "$tmp/versions"; done) &&
     go build $(for p in $published; do echo "$p/..."; done) &&
     echo "go get of all published modules together: builds") || { echo "FAIL: go get of all modules"; return 1; }
 }
