@@ -31,6 +31,7 @@ trap cleanup EXIT
 
 # The tool is built once, outside the workspace (it needs only the standard library).
 GOWORK=off go build -o "$tmp/modproxy" .ci/modproxy.go
+GOWORK=off go build -o "$tmp/snippets" .ci/snippets.go
 modproxy() { "$tmp/modproxy" "$@"; }
 modules=$(modproxy modules)
 ourpath=$(awk '/^module /{print $2; exit}' go.mod)
@@ -126,7 +127,14 @@ install() {
   (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
     quiet go get $(for p in $published; do awk -v p="$p" '$1 == p {print $1 "@" $2}' "$tmp/versions"; done) &&
     go build $(for p in $published; do echo "$p/..."; done) &&
-    echo "go get of all published modules together: builds") || { echo "FAIL: go get of all modules"; return 1; }
+    echo "go get of all published modules together: builds" &&
+    # The README's snippets that need no SDK (the SDK ones are built by
+    # `snippets`, against the versions integration/ tests), as a user pastes them.
+    "$tmp/snippets" -o . "$root/README.md" 2>/dev/null &&
+    rm -rf $(grep -lE '"github.com/(openai|anthropics|sashabaranov)/' snippet*/snippet.go | xargs -r -n1 dirname) &&
+    quiet go mod tidy && go vet ./... &&
+    echo "README: $(ls -d snippet* | wc -l) snippets without an SDK build as a user's module") ||
+    { echo "FAIL: go get of all modules"; return 1; }
 }
 
 # snippets compiles every ```go block of the README against the tree: a
@@ -138,7 +146,7 @@ snippets() {
   printf 'module example.com/readme\n\ngo %s\n' "$(awk '/^go /{print $2; exit}' go.work)" > "$c/go.mod"
   sed -e "s#^\t\.\(/[^ ]*\)\?\$#\t$root\1#" -e "s#=> \./\(.*\)\$#=> $root/\1#" go.work > "$tmp/go.work"
   GOWORK="$tmp/go.work" go work use "$c"
-  go run .ci/snippets.go -o "$c" README.md
+  "$tmp/snippets" -o "$c" README.md
   (cd "$c" && GOWORK="$tmp/go.work" go build -race ./... && GOWORK="$tmp/go.work" go vet -race ./...) &&  # -race: reuses the test builds
     echo "README: $(ls -d "$c"/snippet* | wc -l) snippets build and vet"
 }
