@@ -126,8 +126,8 @@ func (r reading) tighter(o reading) reading {
 //   - A token bucket (OpenAI's reset: the time until it is full again): the
 //     used share refills in reset: (limit−remaining)/reset; its burst is the
 //     limit.
-//   - Otherwise a window that ends at reset: what remains, spread over what
-//     is left of it, and what remains may go at once.
+//   - Otherwise a window that ends at reset: no rate; what remains may go
+//     at once, and the pause when nothing remains does the rest.
 func (d *rateDim) reading() (reading, bool) {
 	if !d.hasRemain {
 		return reading{}, false
@@ -150,10 +150,11 @@ func (d *rateDim) reading() (reading, bool) {
 			return reading{}, false
 		}
 		return reading{ok: true, rate: float64(d.limit-d.remaining) / refill.Seconds(), burst: int(max(d.limit, 1)), upper: true}, true
-	case d.remaining == 0:
-		return reading{}, false // the pause covers it
 	}
-	return reading{ok: true, rate: float64(d.remaining) / d.reset.Seconds(), burst: int(d.remaining), latest: true}, true
+	// A window of unknown length: what remains may all go before its end,
+	// and when nothing remains the pause holds every request until then.
+	// A rate would only slow the window down.
+	return reading{}, false
 }
 
 // learnedLimit is one unit's limit from headers: the best estimate from the

@@ -51,9 +51,9 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 			"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {"9"}, "X-Ratelimit-Reset-Requests": {"100ms"},
 			"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"9000"}, "X-Ratelimit-Reset-Tokens": {"2.5s"}},
 			1 / 0.099, 9, 1000 / 2.4, 9000, true}, // resets may be rounded up by their last digit: 1 ms, 0.1 s
-		{"window (Unix reset): what remains over what is left of it", http.Header{
+		{"window (Unix reset): no rate, the pause at nothing left does it", http.Header{
 			"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"30"}, "X-Ratelimit-Reset": {itoa(testNow.Unix() + 15)}},
-			2, 27, 0, 0, false},
+			0, 0, 0, 0, false},
 		{"Cerebras: limit per named period, what remains may go at once", http.Header{
 			"X-Ratelimit-Limit-Requests-Day": {"14400"}, "X-Ratelimit-Remaining-Requests-Day": {"14000"}, "X-Ratelimit-Reset-Requests-Day": {"33011.5"},
 			"X-Ratelimit-Limit-Tokens-Minute": {"60000"}, "X-Ratelimit-Remaining-Tokens-Minute": {"59000"}, "X-Ratelimit-Reset-Tokens-Minute": {"11.25"}},
