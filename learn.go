@@ -211,6 +211,7 @@ const (
 	measuredCutInterval = time.Second            // after, one cut a second at most
 	peakFloor           = 0.5                    // cuts stop at half the most the server accepted
 	minRefusedShare     = 0.1                    // once an estimate exists, cuts need 429s for a tenth of the answers
+	costlyPause         = 250 * time.Millisecond // or a pause at least this long
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
 	cutCeiling          = 0.9                    // and at most 90% of it
 	slowDoubling        = 250 * time.Millisecond // a slow start doubles the rate this often
@@ -250,10 +251,12 @@ func (e *estimate) cut(now time.Time, accepted, refusedShare float64, pausedUnti
 	if e.measured {
 		interval = measuredCutInterval
 	}
-	if cur > 0 && (now.Sub(e.lastCut) < interval || refusedShare < minRefusedShare) {
+	if cur > 0 && (now.Sub(e.lastCut) < interval || refusedShare < minRefusedShare && pausedUntil.Sub(now) < costlyPause) {
 		// The 429s of a burst already cut for, or a few 429s among many
-		// answers: a server that refuses some whatever the rate, or a
-		// probe just past the limit, not a rate far above it.
+		// answers, which hold nobody long: a server that refuses some
+		// whatever the rate, or a probe just past the limit, not a rate far
+		// above it. A 429 that pauses the key for long always cuts: the
+		// pause costs more than a slower pace.
 		return
 	}
 	defer func() { e.lastCut = maxTime(now, pausedUntil) }()
