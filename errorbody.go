@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -10,6 +11,7 @@ import (
 // errorBody is what parseErrorBody understands of an error body.
 type errorBody struct {
 	Type, Code, Param, Message string
+	Status                     int // a numeric "status" member (Cencori), else 0
 	RetryAfter                 time.Duration
 	HasRetryAfter              bool
 }
@@ -21,6 +23,7 @@ type errorBody struct {
 //	{"message","type","code","param"}                            top-level
 //	{"type":"error","error":{"type":"overloaded_error",...}}     Anthropic
 //	{"detail":"message"}                                         FastAPI-style proxies
+//	[{"error":{"code":503,"message","status":"UNAVAILABLE"}}]     Gemini (the first element counts)
 //
 // Fields are raw so that numbers, strings and nulls all decode.
 type wireError struct {
@@ -31,12 +34,16 @@ type wireError struct {
 	Detail     json.RawMessage `json:"detail"`
 	Param      json.RawMessage `json:"param"`
 	RetryAfter json.RawMessage `json:"retry_after"`
+	Status     json.RawMessage `json:"status"`
 }
 
 // parseErrorBody extracts the error facts from b; a body that is not JSON, or
 // not one of the known shapes, gives an empty errorBody.
 func parseErrorBody(b []byte) errorBody {
 	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		b = firstElement(b)
+	}
 	if len(b) == 0 || b[0] != '{' || !shallowJSON(b, maxErrorDepth) {
 		return errorBody{}
 	}
@@ -105,6 +112,21 @@ func (eb *errorBody) fill(w *wireError) {
 	if !eb.HasRetryAfter {
 		eb.RetryAfter, eb.HasRetryAfter = rawSeconds(w.RetryAfter)
 	}
+	if eb.Status == 0 {
+		if n, err := strconv.Atoi(rawText(w.Status)); err == nil && n > 0 && n < 1000 {
+			eb.Status = n
+		}
+	}
+}
+
+// firstElement returns the first element of the JSON array b, or nil. The
+// element is not validated; b is not either beyond what finding it takes.
+func firstElement(b []byte) []byte {
+	i := skipSpace(b, 1)
+	if i >= len(b) || b[i] == ']' {
+		return nil
+	}
+	return b[i:skipValue(b, i)]
 }
 
 // rawText returns a JSON string's value or a JSON number's text, else "".

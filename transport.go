@@ -73,85 +73,103 @@ type Transport struct {
 	builtins map[string]*Policy // built-in host routes, made once
 	generic  *Policy            // the policy when none is configured
 
-	pacers  pacerSet // pacing state per policy and credential
-	budgets budgets  // retry budgets per policy
+	pacers  pacerSet                   // pacing state per policy and credential
+	budgets budgets                    // retry budgets per policy
+	derived lazyMap[derivedID, Policy] // the policies of fallback targets without one
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
 
 // RoundTrip implements http.RoundTripper.
+//
+// A request goes first to its own target, then, if its policy has Fallbacks
+// and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
+// each with its own policy, pacing, budget and retries. The first answer
+// worth returning — a success, a final error, or the last target's last
+// error — is returned; nothing is returned from a target before the
+// Transport has chosen it, so a streaming answer that reaches the caller
+// comes from one target only.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	opts := optionsFrom(ctx)
-	pol := t.policyFor(req, opts)
-	maxRetries := pol.maxRetries()
+	tg := route{req: req, pol: t.policyFor(req, opts)}
+	fallbacks := tg.pol.fallbacks(opts)
+	maxRetries := tg.pol.maxRetries()
 	if opts.hasMaxRetries {
 		maxRetries = opts.maxRetries
 	}
-	timeout := pol.attemptTimeout()
-	if opts.hasTimeout {
-		timeout = opts.attemptTimeout
-	}
-
-	body, err := prepareBody(req, t.maxBodyBuffer(), maxRetries > 0)
+	body, err := prepareBody(req, t.maxBodyBuffer(), maxRetries > 0 || len(fallbacks) > 0)
 	if err != nil {
 		return nil, err
 	}
-	pacer := t.pacers.get(t, pol, req)
-	budget := t.budgets.get(pol)
-	cost := 1
-	if pacer != nil {
-		cost = pacer.cost(req, body, t.maxBodyBuffer())
-	}
+	tg.get = body.get
+	t.setup(&tg, opts)
+	primary, nextFallback := tg.pol, 0
 	r := req
 	if body.first != nil {
 		r = withBody(req, body.first)
 	}
 
 	for attempt := 1; ; attempt++ {
-		if pacer != nil {
-			if err := pacer.acquire(ctx, cost, t.clock()); err != nil {
+		tg.tries++
+		if tg.pacer != nil {
+			if err := tg.pacer.acquire(ctx, tg.cost, t.clock()); err != nil {
 				closeBody(r.Body)
 				return nil, err
 			}
 		}
 		start := t.clock()
-		resp, err := t.send(r, timeout)
+		resp, err := t.send(r, tg.bounds)
 		now := t.clock()
-		v := pol.classify(resp, err, now)
+		v := tg.pol.classify(resp, err, now)
+		if sb, ok := failedStream(resp); ok {
+			v = tg.pol.streamVerdict(resp, sb, now) // a 200 whose first event is an error
+		}
 		if v.Message != "" {
 			v.Message = redact(v.Message, req.Header)
+			if tg.req != req {
+				v.Message = redact(v.Message, tg.req.Header)
+			}
 		}
-		if pacer != nil {
-			pacer.observe(ctx, resp, v, now)
+		if tg.pacer != nil {
+			tg.pacer.observe(ctx, resp, v, now)
 		}
-		a := AttemptInfo{Attempt: attempt, Verdict: v, Elapsed: now.Sub(start)}
-		a.Decision, a.Wait = t.decide(ctx, pol, v, attempt, maxRetries, body.replayable, now)
-		if budget != nil && !budget.record(v) && a.Decision == Retry {
+		a := AttemptInfo{Attempt: attempt, Target: tg.name, Verdict: v, Elapsed: now.Sub(start)}
+		a.Decision, a.Wait = t.decide(ctx, tg.pol, v, tg.tries, tg.maxRetries, body.replayable, now)
+		if tg.budget != nil && !tg.budget.record(v) && a.Decision == Retry {
 			a.Decision, a.Wait = BudgetExhausted, 0
 		}
 
 		var next io.ReadCloser
-		if a.Decision == Retry && body.get != nil {
+		var fb route
+		if nextFallback < len(fallbacks) && body.replayable && primary.FallbackOn.shouldFallback(v, a.Decision) {
+			var ok bool
+			if fb, next, ok = t.nextTarget(req, body.get, primary, &nextFallback, opts); ok {
+				a.Decision, a.Wait = Fallback, 0
+			}
+		}
+		if a.Decision == Retry && tg.get != nil {
 			var rewindErr error
-			if next, rewindErr = body.get(); rewindErr != nil {
+			if next, rewindErr = tg.get(); rewindErr != nil {
 				a.Decision, a.Wait = NotReplayable, 0 // keep this attempt's outcome for the caller
 			}
 		}
-		t.report(ctx, req, pol, a)
-		if a.Decision != Retry {
-			return t.finish(pol, pacer, resp, v, err, attempt)
+		t.report(ctx, tg.req, tg.pol, a)
+		if a.Decision != Retry && a.Decision != Fallback {
+			return t.finish(tg, resp, v, err, attempt)
 		}
 
 		discard(resp)
-		if pacer != nil {
-			pacer.release()
+		if tg.pacer != nil {
+			tg.pacer.release()
 		}
-		if err := t.wait(ctx, a.Wait); err != nil {
+		if a.Decision == Fallback {
+			tg = fb
+		} else if err := t.wait(ctx, a.Wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
-		r = withBody(req, next)
+		r = withBody(tg.req, next)
 	}
 }
 
@@ -184,20 +202,23 @@ func (t *Transport) decide(ctx context.Context, pol *Policy, v Verdict, attempt,
 	return Retry, wait
 }
 
-// finish returns the last attempt's outcome to the caller.
-func (t *Transport) finish(pol *Policy, pacer *pacer, resp *http.Response, v Verdict, err error, attempts int) (*http.Response, error) {
+// finish returns the last attempt's outcome, from target tg, to the caller.
+func (t *Transport) finish(tg route, resp *http.Response, v Verdict, err error, attempts int) (*http.Response, error) {
+	pacer := tg.pacer
 	if err != nil || resp == nil {
 		if pacer != nil {
 			pacer.release()
 		}
 		return nil, err
 	}
-	if t.ReturnErrors && resp.StatusCode >= 400 {
+	if t.ReturnErrors && (resp.StatusCode >= 400 || v.Class != OK) {
 		discard(resp)
 		if pacer != nil {
 			pacer.release()
 		}
-		return nil, newAPIError(pol, v, attempts)
+		e := newAPIError(tg.pol, v, attempts)
+		e.Target = tg.name
+		return nil, e
 	}
 	if pacer != nil && pacer.inflight != nil {
 		resp.Body = &releaseBody{ReadCloser: resp.Body, p: pacer}
@@ -218,47 +239,49 @@ func (b *releaseBody) Close() error {
 	return err
 }
 
-// send makes one attempt, bounded by the attempt timeout if there is one.
-func (t *Transport) send(r *http.Request, timeout time.Duration) (*http.Response, error) {
+// send makes one attempt within bounds b. A successful event stream is
+// returned only once its first event has been read (see peekStream).
+func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	if timeout <= 0 {
-		return base.RoundTrip(r)
-	}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	timer := time.AfterFunc(timeout, func() { cancel(errAttemptTimeout) })
-	resp, err := base.RoundTrip(r.WithContext(ctx))
-	if err == nil && resp.StatusCode >= 400 {
-		// An error answer is classified from its body's first bytes: read
-		// them within the bound, so a body that stalls counts as a timeout.
-		peekBody(resp)
-	}
-	timer.Stop() // the bound is on the headers (and an error's prefix); a success's body may take its time
-	if err != nil {
-		if context.Cause(ctx) == errAttemptTimeout && r.Context().Err() == nil {
-			err = &attemptTimeoutError{timeout: timeout, err: err}
+	if b.attempt <= 0 && b.firstToken <= 0 {
+		resp, err := base.RoundTrip(r)
+		if err == nil && isEventStream(resp) {
+			if err := peekStream(resp, nil); err != nil {
+				resp.Body.Close()
+				return nil, err
+			}
 		}
-		cancel(nil)
-		return nil, err
+		return resp, err
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
+	return t.sendBounded(base, r, b)
 }
 
-// attemptTimeoutError is an attempt cut off by the attempt timeout.
+// attemptTimeoutError is an attempt cut off by the attempt timeout, or by
+// the first-token timeout (cause ErrFirstTokenTimeout).
 type attemptTimeoutError struct {
 	timeout time.Duration
+	cause   error // errAttemptTimeout or ErrFirstTokenTimeout
 	err     error
 }
 
 func (e *attemptTimeoutError) Error() string {
-	return "llmretry: attempt timed out after " + e.timeout.String() + ": " + e.err.Error()
+	what := "llmretry: attempt timed out after "
+	if e.cause == ErrFirstTokenTimeout {
+		what = "llmretry: no first token after "
+	}
+	return what + e.timeout.String() + ": " + e.err.Error()
 }
 
-func (e *attemptTimeoutError) Unwrap() []error { return []error{errAttemptTimeout, e.err} }
-func (e *attemptTimeoutError) Timeout() bool   { return true }
+func (e *attemptTimeoutError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{errAttemptTimeout, e.err}
+	}
+	return []error{e.cause, e.err}
+}
+func (e *attemptTimeoutError) Timeout() bool { return true }
 
 // cancelBody releases an attempt's context when its response body is closed.
 type cancelBody struct {
