@@ -9,8 +9,8 @@ import (
 // every top-level "model" member that is a string is replaced by model,
 // written as a JSON string. Every other byte is kept as it was: member order,
 // spacing, escapes and numbers are untouched. It reports false, and returns
-// nil, when body is not a valid JSON object or has no top-level string
-// "model" member.
+// nil, when body is not a valid JSON object, has no top-level "model"
+// member, or has one whose value is not a string.
 func replaceModel(body []byte, model string) ([]byte, bool) {
 	if !json.Valid(body) {
 		return nil, false
@@ -41,7 +41,10 @@ func replaceModel(body []byte, model string) ([]byte, bool) {
 		i = skipSpace(body, i+1) // the colon
 		valStart := i
 		i = skipValue(body, i)
-		if body[valStart] == '"' && isModelKey(key) {
+		if isModelKey(key) {
+			if body[valStart] != '"' {
+				return nil, false // not a model name: leave the body alone
+			}
 			out = append(out, body[last:valStart]...)
 			out = append(out, enc...)
 			last = i

@@ -93,10 +93,10 @@ func peekStream(resp *http.Response, cancel context.CancelCauseFunc) error {
 	buf := sb.inline[:0]
 	var sc sseScanner
 	for empty := 0; ; {
+		if len(buf) >= maxFirstEvent {
+			break // too long to inspect: pass it through
+		}
 		if len(buf) == cap(buf) {
-			if len(buf) >= maxFirstEvent {
-				break // too long to inspect: pass it through
-			}
 			buf = append(buf, 0)[:len(buf)] // grow
 		}
 		n, err := sb.rest.Read(buf[len(buf):min(cap(buf), maxFirstEvent)])
@@ -134,6 +134,7 @@ func peekStream(resp *http.Response, cancel context.CancelCauseFunc) error {
 // other fields are skipped, as the event-stream format says.
 type sseScanner struct {
 	pos     int  // start of the first line not yet scanned
+	seen    int  // how far past pos the line end has been searched for
 	afterCR bool // the last line ended with CR: a LF right after it is part of that line end
 
 	hasData              bool
@@ -147,7 +148,7 @@ type sseScanner struct {
 // event is complete.
 func (s *sseScanner) scan(buf []byte) bool {
 	if s.pos == 0 && bytes.HasPrefix(buf, []byte("\xEF\xBB\xBF")) {
-		s.pos = 3 // a byte-order mark is ignored
+		s.pos, s.seen = 3, 0 // a byte-order mark is ignored
 	}
 	for s.pos < len(buf) {
 		if s.afterCR {
@@ -158,10 +159,13 @@ func (s *sseScanner) scan(buf []byte) bool {
 			}
 		}
 		rest := buf[s.pos:]
-		i := bytes.IndexAny(rest, "\r\n")
+		i := bytes.IndexAny(rest[s.seen:], "\r\n")
 		if i < 0 {
-			return false // an incomplete line: wait for more
+			s.seen = len(rest) // an incomplete line: wait for more
+			return false
 		}
+		i += s.seen
+		s.seen = 0
 		line := rest[:i]
 		start := s.pos
 		s.pos += i + 1

@@ -1,0 +1,299 @@
+package llmretry
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// pieces is a body that returns its bytes n at a time.
+type pieces struct {
+	b      []byte
+	n      int
+	err    error // returned after b
+	closed bool
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(p.b) == 0 {
+		if p.err != nil {
+			return 0, p.err
+		}
+		return 0, io.EOF
+	}
+	n := copy(b[:min(len(b), p.n)], p.b)
+	p.b = p.b[n:]
+	return n, nil
+}
+
+func (p *pieces) Close() error { p.closed = true; return nil }
+
+func sseResponse(body string, n int, err error) *http.Response {
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}},
+		Body: &pieces{b: []byte(body), n: n, err: err}}
+}
+
+func TestPeekStream(t *testing.T) {
+	t.Parallel()
+	openaiErr := `data: {"error":{"message":"the goblin got distracted. retry.","type":"server_error","code":"goblin_distracted","param":null}}` + "\n\n"
+	big := "data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", maxFirstEvent) + "\"}}]}\n\n"
+	tests := []struct {
+		name      string
+		body      string
+		failed    bool
+		wantType  string
+		wantData  string
+		readErr   error // the read error that ends the stream
+		wantError bool  // peekStream reports a failed stream
+	}{
+		{"normal OpenAI stream", llmretrytest.Stream, false, "", "", nil, false},
+		{"normal Anthropic stream", llmretrytest.MessageStream, false, "", "", nil, false},
+		{"OpenAI-compatible error event", openaiErr, true, "",
+			`{"error":{"message":"the goblin got distracted. retry.","type":"server_error","code":"goblin_distracted","param":null}}`, nil, false},
+		{"Anthropic error event", "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n", true, "error",
+			`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, nil, false},
+		{"Gemini array error", "data: [{\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status\":\"UNAVAILABLE\"}}]\r\n\r\n", true, "",
+			`{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`, nil, false},
+		{"keep-alive comments and a retry field first", ": OPENROUTER PROCESSING\n\n: ping\nretry: 1000\n\n" + openaiErr, true, "",
+			`{"error":{"message":"the goblin got distracted. retry.","type":"server_error","code":"goblin_distracted","param":null}}`, nil, false},
+		{"CR line ends", strings.ReplaceAll(openaiErr, "\n", "\r"), true, "",
+			`{"error":{"message":"the goblin got distracted. retry.","type":"server_error","code":"goblin_distracted","param":null}}`, nil, false},
+		{"byte-order mark", "\xEF\xBB\xBF" + openaiErr, true, "",
+			`{"error":{"message":"the goblin got distracted. retry.","type":"server_error","code":"goblin_distracted","param":null}}`, nil, false},
+		{"error as the second event passes", llmretrytest.Stream[:strings.Index(llmretrytest.Stream, "\n\n")+2] + openaiErr, false, "", "", nil, false},
+		{"data lines joined", "event: error\ndata: {\"type\":\"error\",\ndata: \"error\":{\"type\":\"overloaded_error\"}}\n\n", true, "error",
+			"{\"type\":\"error\",\n\"error\":{\"type\":\"overloaded_error\"}}", nil, false},
+		{"content that mentions \"error\" is content", `data: {"choices":[{"delta":{"content":"say \"error\""}}]}` + "\n\n", false, "", "", nil, false},
+		{"error member null", `data: {"error":null,"choices":[]}` + "\n\n", false, "", "", nil, false},
+		{"[DONE] first", "data: [DONE]\n\n", false, "", "", nil, false},
+		{"first event longer than the bound passes untouched", big + openaiErr, false, "", "", nil, false},
+		{"clean end before any event passes", ": ping\n\n", false, "", "", io.EOF, false},
+		{"connection lost before the first event", "data: {\"choi", false, "", "", io.ErrUnexpectedEOF, true},
+	}
+	for _, tt := range tests {
+		for _, n := range []int{1, 3, 7, 64, 1 << 20} {
+			resp := sseResponse(tt.body, n, tt.readErr)
+			orig := resp.Body.(*pieces)
+			err := peekStream(resp, nil)
+			if (err != nil) != tt.wantError {
+				t.Fatalf("%s, reads of %d: err = %v, want error %v", tt.name, n, err, tt.wantError)
+			}
+			sb := resp.Body.(*streamBody)
+			if sb.failed != tt.failed || (tt.failed && (string(sb.eventType) != tt.wantType || string(sb.data) != tt.wantData)) {
+				t.Errorf("%s, reads of %d: failed %v type %q data %q; want %v %q %q", tt.name, n, sb.failed, sb.eventType, sb.data, tt.failed, tt.wantType, tt.wantData)
+			}
+			if len(sb.prefix) > maxFirstEvent {
+				t.Errorf("%s, reads of %d: read %d bytes, more than the bound", tt.name, n, len(sb.prefix))
+			}
+			got, rerr := io.ReadAll(resp.Body)
+			if string(got) != tt.body {
+				t.Errorf("%s, reads of %d: the caller read %d bytes, want the %d sent", tt.name, n, len(got), len(tt.body))
+			}
+			if tt.readErr != nil && tt.readErr != io.EOF && !errors.Is(rerr, tt.readErr) {
+				t.Errorf("%s, reads of %d: read error %v, want %v after the bytes", tt.name, n, rerr, tt.readErr)
+			}
+			resp.Body.Close()
+			if !orig.closed {
+				t.Errorf("%s: Close did not reach the body", tt.name)
+			}
+		}
+	}
+}
+
+// streamPost sends a streaming chat completion through tr.
+func streamPost(t *testing.T, tr http.RoundTripper, url, path string) (*http.Response, []byte, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+path, strings.NewReader(streamReqBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+	return do(t, tr, req)
+}
+
+const streamReqBody = `{"model":"fake-model","messages":[{"role":"user","content":"Hello"}],"stream":true}`
+
+func TestStreamFirstEvent(t *testing.T) {
+	t.Parallel()
+	gob, anth := llmretrytest.GPTGob, llmretrytest.Anthropic
+	overloadedGemini := llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+		Body: []byte("data: [{\"error\":{\"code\":503,\"message\":\"The model is overloaded. Please try again later.\",\"status\":\"UNAVAILABLE\"}}]\n\n")}
+	withChunks := func(s llmretrytest.Step, n int) llmretrytest.Step { s.Chunk = n; return s }
+	withComments := func(s llmretrytest.Step) llmretrytest.Step {
+		s.Body = append([]byte(": keep-alive\n\n: ping\n\n"), s.Body...)
+		return s
+	}
+	contextLength := gob.StreamError(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "context_length_exceeded", Message: "too long"}, 0)
+	tests := []struct {
+		name     string
+		path     string
+		script   []llmretrytest.Step
+		wantReqs int
+		wantBody string // what the caller reads
+		want     []Class
+	}{
+		{"goblin_distracted before the first token is retried (gptgob.md: Generation aborted mid-stream. Retry.)", "/v1/chat/completions",
+			[]llmretrytest.Step{gob.AbortedStream(0)}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+		{"the same in 1-byte pieces", "/v1/chat/completions",
+			[]llmretrytest.Step{withChunks(gob.AbortedStream(0), 1)}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+		{"after keep-alive comments", "/v1/chat/completions",
+			[]llmretrytest.Step{withComments(gob.AbortedStream(0))}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+		{"goblin_distracted after the first token passes through untouched", "/v1/chat/completions",
+			[]llmretrytest.Step{gob.AbortedStream(1)}, 1, string(gob.AbortedStream(1).Body), []Class{OK}},
+		{"Anthropic overloaded_error event is retried", "/v1/messages",
+			[]llmretrytest.Step{anth.AbortedStream(0)}, 2, llmretrytest.MessageStream, []Class{Overloaded, OK}},
+		{"Anthropic error after message_start and a delta passes", "/v1/messages",
+			[]llmretrytest.Step{anth.AbortedStream(3)}, 1, string(anth.AbortedStream(3).Body), []Class{OK}},
+		{"Gemini [{error}] event is retried", "/v1/chat/completions",
+			[]llmretrytest.Step{overloadedGemini}, 2, llmretrytest.Stream, []Class{Overloaded, OK}},
+		{"a final error event is returned as it came", "/v1/chat/completions",
+			[]llmretrytest.Step{contextLength}, 1, string(contextLength.Body), []Class{ContextLength}},
+		{"a normal stream in 1-byte pieces is byte-identical", "/v1/chat/completions",
+			[]llmretrytest.Step{withChunks(llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: []byte(llmretrytest.Stream)}, 1)},
+			1, llmretrytest.Stream, []Class{OK}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, srv, _ := setup(t, GPTGob())
+			var got []Class
+			tr.OnAttempt = func(a AttemptInfo) { got = append(got, a.Verdict.Class) }
+			srv.Enqueue(tt.script...)
+			resp, body, err := streamPost(t, tr, srv.URL, tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 200 || string(body) != tt.wantBody {
+				t.Errorf("status %d, body %q; want 200 and %q", resp.StatusCode, body, tt.wantBody)
+			}
+			if n := len(srv.Requests()); n != tt.wantReqs {
+				t.Errorf("%d requests, want %d", n, tt.wantReqs)
+			}
+			if !equalClasses(got, tt.want) {
+				t.Errorf("attempt classes %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func equalClasses(a, b []Class) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStreamErrorRetriesEnd(t *testing.T) {
+	t.Parallel()
+	gob := llmretrytest.GPTGob
+	step := gob.AbortedStream(0)
+	t.Run("the last error stream reaches the caller byte-for-byte", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, GPTGob())
+		srv.Enqueue(step, step, step)
+		resp, body, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
+		if err != nil || resp.StatusCode != 200 || string(body) != string(step.Body) || len(srv.Requests()) != 3 {
+			t.Errorf("err %v, %d requests, body %q", err, len(srv.Requests()), body)
+		}
+	})
+	t.Run("ReturnErrors gives an APIError with the event's code", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, GPTGob())
+		tr.ReturnErrors = true
+		srv.Enqueue(step, step, step)
+		_, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ServerError || apiErr.Attempts != 3 {
+			t.Fatalf("err = %#v", err)
+		}
+	})
+	t.Run("the event's retry_after is honored", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, ft := setup(t, GPTGob())
+		srv.Enqueue(gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x", RetryAfter: 3}, 0))
+		if _, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions"); err != nil {
+			t.Fatal(err)
+		}
+		if w := ft.Waits(); len(w) != 1 || w[0] != 3*time.Second {
+			t.Errorf("waits %v, want [3s]", w)
+		}
+	})
+}
+
+func TestFirstTokenTimeout(t *testing.T) {
+	t.Parallel()
+	stallAfterHeaders := llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+		Body: []byte(llmretrytest.Stream), Stall: time.Minute}
+	stallAfterComment := stallAfterHeaders
+	stallAfterComment.Body = append([]byte(": ping\n\n"), stallAfterComment.Body...)
+	stallAfterComment.StallAfter = len(": ping\n\n")
+	stallMidEvent := stallAfterHeaders
+	stallMidEvent.StallAfter = 10
+	tests := []struct {
+		name     string
+		pol      func(*Policy)
+		ctx      func(*http.Request) *http.Request
+		step     llmretrytest.Step
+		body     string
+		wantReqs int
+		wantCode int
+		wantErr  error
+	}{
+		{"headers then nothing: cut off, retried", func(p *Policy) { p.FirstTokenTimeout = 50 * time.Millisecond }, nil,
+			stallAfterHeaders, streamReqBody, 2, 200, nil},
+		{"keep-alive comment then nothing", func(p *Policy) { p.FirstTokenTimeout = 50 * time.Millisecond }, nil,
+			stallAfterComment, streamReqBody, 2, 200, nil},
+		{"half an event then nothing", func(p *Policy) { p.FirstTokenTimeout = 50 * time.Millisecond }, nil,
+			stallMidEvent, streamReqBody, 2, 200, nil},
+		{"per request", nil, func(r *http.Request) *http.Request {
+			return r.WithContext(WithFirstTokenTimeout(r.Context(), 50*time.Millisecond))
+		}, stallAfterHeaders, streamReqBody, 2, 200, nil},
+		{"the attempt timeout bounds the first event too", func(p *Policy) { p.AttemptTimeout = 50 * time.Millisecond }, nil,
+			stallAfterHeaders, streamReqBody, 2, 200, nil},
+		{"no headers in time for a stream request", func(p *Policy) { p.FirstTokenTimeout = 50 * time.Millisecond }, nil,
+			llmretrytest.Step{Delay: time.Minute}, streamReqBody, 2, 200, nil},
+		{"a non-stream request may wait for its headers", func(p *Policy) { p.FirstTokenTimeout = 5 * time.Millisecond }, nil,
+			llmretrytest.Step{Delay: 100 * time.Millisecond}, chatBody, 1, 200, nil},
+		{"retries end: the error says first token", func(p *Policy) { p.FirstTokenTimeout = 20 * time.Millisecond; p.MaxRetries = -1 }, nil,
+			stallAfterHeaders, streamReqBody, 1, 0, ErrFirstTokenTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pol := GPTGob()
+			if tt.pol != nil {
+				tt.pol(pol)
+			}
+			tr, srv, _ := setup(t, pol)
+			srv.Enqueue(tt.step)
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(tt.body))
+			if tt.ctx != nil {
+				req = tt.ctx(req)
+			}
+			resp, body, err := do(t, tr, req)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), "no first token after 20ms") {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if resp.StatusCode != tt.wantCode || !bytes.HasPrefix(body, []byte(`data: {"id"`)) && !bytes.HasPrefix(body, []byte(`{"id"`)) {
+				t.Errorf("status %d body %q", resp.StatusCode, body)
+			}
+			if n := len(srv.Requests()); n != tt.wantReqs {
+				t.Errorf("%d requests, want %d", n, tt.wantReqs)
+			}
+		})
+	}
+}
