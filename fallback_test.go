@@ -100,6 +100,7 @@ func TestFallbackModel(t *testing.T) {
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
 			pol.FallbackOn = tt.on
 			tr, srv, ft := setup(t, pol)
+			srv.EchoModel()
 			var at attempts
 			tr.OnAttempt = at.hook
 			for m, steps := range tt.models {
@@ -151,6 +152,7 @@ func TestFallbackStream(t *testing.T) {
 			t.Parallel()
 			tt.pol.Fallbacks = []Target{{Model: "gob-small"}}
 			tr, srv, _ := setup(t, tt.pol)
+			srv.EchoModel()
 			var at attempts
 			tr.OnAttempt = at.hook
 			srv.EnqueueModel("gob-large", tt.step)
@@ -171,6 +173,7 @@ func TestFallbackStream(t *testing.T) {
 		pol := GPTGob()
 		pol.Fallbacks = []Target{{Model: "gob-small"}}
 		tr, srv, _ := setup(t, pol)
+		srv.EchoModel()
 		step := gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable"}, 1)
 		srv.EnqueueModel("gob-large", step)
 		_, got, err := postBody(t, tr, srv.URL, body)
@@ -185,6 +188,7 @@ func TestFallbackEndpoint(t *testing.T) {
 	cen := llmretrytest.Cencori
 	a := llmretrytest.Start(t)
 	b := llmretrytest.Start(t)
+	b.EchoModel()
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	ft := &fakeTime{now: time.Now()}
@@ -281,6 +285,7 @@ func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tr, srv, _ := setup(t, nil)
+			srv.EchoModel()
 			other := llmretrytest.Start(t)
 			pol := GPTGob()
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other-host", BaseURL: other.URL}}
@@ -325,6 +330,7 @@ func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 			pol := GPTGob()
 			pol.Fallbacks = []Target{{Model: "gob-small"}}
 			tr, srv, _ := setup(t, pol)
+			srv.EchoModel()
 			tr.MaxBodyBuffer = tt.maxBuffer
 			var at attempts
 			tr.OnAttempt = at.hook
@@ -373,6 +379,7 @@ func TestFallbackRequestGetBody(t *testing.T) {
 	// connection that was closed): GetBody and ContentLength of a fallback's
 	// request must give its own body, not the caller's.
 	tr, srv, _ := setup(t, nil)
+	srv.EchoModel()
 	rec := &recordingBase{next: tr.Base}
 	tr.Base = rec
 	pol := GPTGob()
@@ -405,6 +412,7 @@ func TestFallbackCancellation(t *testing.T) {
 		pol := GPTGob()
 		pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
 		tr, srv, _ := setup(t, pol)
+		srv.EchoModel()
 		srv.EnqueueModel("gob-large", gob.Overloaded(0))
 		srv.EnqueueModel("gob-small", llmretrytest.Step{Delay: time.Minute})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -427,6 +435,7 @@ func TestFallbackCancellation(t *testing.T) {
 		pol := GPTGob()
 		pol.Fallbacks = []Target{{Model: "gob-small"}}
 		tr, srv, _ := setup(t, pol)
+		srv.EchoModel()
 		ctx, cancel := context.WithCancel(context.Background())
 		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { cancel(); return gob.Overloaded(0) })
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
@@ -449,6 +458,7 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
 	pol.FallbackOn = FallbackOnRateLimit
 	tr, srv, ft := setup(t, pol)
+	srv.EchoModel()
 	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.RateLimit(30))
 	if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
 		t.Fatal(err)

@@ -36,12 +36,12 @@ const MessageStream = "event: message_start\ndata: {\"type\":\"message_start\",\
 	"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
 
 // TemplateModel is the model that Completion, Stream, Message and
-// MessageStream name. A success answer names the model of its request
-// instead, as a real API does; the bodies are otherwise these.
+// MessageStream name. After [Server.EchoModel], a success answer names the
+// model of its request instead; the bodies are otherwise these.
 const TemplateModel = "fake-model"
 
 // successBody is the success answer for a path and request body.
-func successBody(path string, reqBody []byte) (contentType string, body []byte) {
+func successBody(path string, reqBody []byte, echo bool) (contentType string, body []byte) {
 	anthropic := strings.HasSuffix(path, "/messages")
 	contentType, b := "application/json", Completion
 	switch {
@@ -51,6 +51,9 @@ func successBody(path string, reqBody []byte) (contentType string, body []byte) 
 		contentType, b = "text/event-stream", Stream
 	case anthropic:
 		b = Message
+	}
+	if !echo {
+		return contentType, []byte(b)
 	}
 	return contentType, WithModel(b, modelOf(reqBody))
 }

@@ -91,6 +91,7 @@ type Server struct {
 	conns    int
 	limit    *limits
 	dialect  Dialect
+	echo     bool // success answers name the request's model
 }
 
 type attemptKey struct {
@@ -152,6 +153,16 @@ func (s *Server) EnqueueModel(model string, steps ...Step) {
 	s.mu.Unlock()
 }
 
+// EchoModel makes success answers name the model of their request, as a real
+// API does, instead of TemplateModel: a request for "gob-small" is answered
+// with WithModel(Completion, "gob-small"). Without it every answer is exactly
+// Completion, Stream, Message or MessageStream.
+func (s *Server) EchoModel() {
+	s.mu.Lock()
+	s.echo = true
+	s.mu.Unlock()
+}
+
 // Respond sets a function that chooses the answer to each request that the
 // script does not cover. It is called on the server's goroutines.
 func (s *Server) Respond(f func(Request) Step) {
@@ -204,7 +215,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		req.SinceHint = req.Time.Sub(h.at)
 		req.Early = req.Time.Before(h.until)
 	}
-	respond := s.respond
+	respond, echo := s.respond, s.echo
 	var limitHeaders http.Header
 	var limited *Step
 	if s.limit != nil && !scripted {
@@ -250,10 +261,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 		}
 	}
-	s.write(w, r, step, body)
+	s.write(w, r, step, body, echo)
 }
 
-func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBody []byte) {
+func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBody []byte, echo bool) {
 	if step.Reset {
 		reset(w)
 		return
@@ -266,7 +277,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBod
 	if status == 0 {
 		status = http.StatusOK
 		var ct string
-		ct, payload = successBody(r.URL.Path, reqBody)
+		ct, payload = successBody(r.URL.Path, reqBody, echo)
 		h.Set("Content-Type", ct)
 	}
 	if h.Get("X-Request-Id") == "" {
