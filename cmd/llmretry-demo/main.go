@@ -9,6 +9,11 @@
 //	go run ./cmd/llmretry-demo
 //	go run ./cmd/llmretry-demo -provider cencori -n 500 -w 64 -rate 80
 //
+// A second section shows fallback: one model answers GPT-Gob's 503
+// horde_unavailable to a share of requests (-p-overload), and for streams an
+// error event after its 200; llmretry sends those requests to another model,
+// which answers.
+//
 // With -base-url it sends a small, bounded workload to a real
 // OpenAI-compatible endpoint instead, with the API key taken from the
 // environment variable named by -key-env (LLMRETRY_API_KEY by default):
@@ -45,6 +50,8 @@ type options struct {
 	baseURL, model   string
 	keyEnv           string
 	timeout          time.Duration
+	nFallback        int
+	pOverload        float64
 }
 
 func main() {
@@ -63,6 +70,8 @@ func main() {
 	flag.StringVar(&o.model, "model", "", "model for -base-url")
 	flag.StringVar(&o.keyEnv, "key-env", "LLMRETRY_API_KEY", "environment variable holding the API key for -base-url")
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
+	flag.IntVar(&o.nFallback, "fallback-n", 200, "requests of the fallback section (0 skips it)")
+	flag.Float64Var(&o.pOverload, "p-overload", 0.3, "share of the fallback section's requests that the busy model refuses as overloaded")
 	flag.Parse()
 
 	var err error
@@ -133,6 +142,9 @@ func runDemo(o options) error {
 	if o.keys > 1 {
 		fmt.Printf("\nKey %d is out of quota: its %d requests fail in both runs, and llmretry does not retry them.\n",
 			o.keys, o.n/o.keys)
+	}
+	if o.nFallback > 0 {
+		runFallback(os.Stdout, o)
 	}
 	return nil
 }

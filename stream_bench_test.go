@@ -1,0 +1,74 @@
+package llmretry
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// BenchmarkStream measures a normal streaming answer through the Transport
+// against the bare http.Transport underneath it, on loopback, in the same
+// run: ttfb-ns is the time from sending the request to the caller's first
+// byte of the body, and allocs/op counts the whole request.
+//
+//	go test -run '^$' -bench Stream -benchmem -count 10 . | benchstat -col /rt -
+func BenchmarkStream(b *testing.B) {
+	first := llmretrytest.Stream[:strings.Index(llmretrytest.Stream, "\n\n")+2]
+	rest := llmretrytest.Stream[len(first):]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		f := w.(http.Flusher)
+		io.WriteString(w, first)
+		f.Flush()
+		io.WriteString(w, rest)
+	}))
+	defer srv.Close()
+	url := srv.URL + "/v1/chat/completions"
+
+	for _, tc := range []struct {
+		name string
+		wrap func(http.RoundTripper) http.RoundTripper
+	}{
+		{"rt=bare", func(base http.RoundTripper) http.RoundTripper { return base }},
+		{"rt=llmretry", func(base http.RoundTripper) http.RoundTripper { return &Transport{Base: base} }},
+		{"rt=llmretry-ttft", func(base http.RoundTripper) http.RoundTripper {
+			return &Transport{Base: base, Policy: &Policy{FirstTokenTimeout: time.Minute}}
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			base := &http.Transport{MaxIdleConnsPerHost: 64}
+			defer base.CloseIdleConnections()
+			rt := tc.wrap(base)
+			buf := make([]byte, 32<<10)
+			var ttfb time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(streamReqBody))
+				req.Header.Set("Authorization", "Bearer sk-bench")
+				start := time.Now()
+				resp, err := rt.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := resp.Body.Read(buf[:1]); err != nil {
+					b.Fatal(err)
+				}
+				ttfb += time.Since(start)
+				for {
+					if _, err := resp.Body.Read(buf); err != nil {
+						break
+					}
+				}
+				resp.Body.Close()
+			}
+			b.ReportMetric(float64(ttfb.Nanoseconds())/float64(b.N), "ttfb-ns")
+		})
+	}
+}
