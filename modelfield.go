@@ -15,58 +15,95 @@ func replaceModel(body []byte, model string) ([]byte, bool) {
 	if !json.Valid(body) {
 		return nil, false
 	}
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return nil, false
-	}
 	enc, err := json.Marshal(model)
 	if err != nil {
 		return nil, false
 	}
 	var out []byte
 	last := 0 // body[last:] is not yet copied to out
-	i++
-	for {
-		i = skipSpace(body, i)
-		if body[i] == '}' {
-			break
+	found, bad := false, false
+	ok := walkObject(body, func(key []byte, valStart, valEnd int) bool {
+		if !isKey(key, "model") {
+			return true
 		}
-		if body[i] == ',' {
-			i = skipSpace(body, i+1)
+		if body[valStart] != '"' {
+			bad = true // not a model name: leave the body alone
+			return false
 		}
-		keyStart := i
-		i = skipString(body, i)
-		key := body[keyStart:i]
-		i = skipSpace(body, i)
-		i = skipSpace(body, i+1) // the colon
-		valStart := i
-		i = skipValue(body, i)
-		if isModelKey(key) {
-			if body[valStart] != '"' {
-				return nil, false // not a model name: leave the body alone
-			}
-			out = append(out, body[last:valStart]...)
-			out = append(out, enc...)
-			last = i
-		}
-	}
-	if out == nil {
+		out = append(out, body[last:valStart]...)
+		out = append(out, enc...)
+		last, found = valEnd, true
+		return true
+	})
+	if !ok || bad || !found {
 		return nil, false
 	}
 	return append(out, body[last:]...), true
 }
 
-// isModelKey reports whether the JSON string key (quotes included) is "model",
+// walkObject calls visit with the key (quotes included) and the value's
+// bounds of every top-level member of the JSON object b, in order, until
+// visit returns false. It reports false if b is not an object or is
+// malformed as far as it was walked; it never reads out of bounds, whatever
+// b holds, and allocates nothing.
+func walkObject(b []byte, visit func(key []byte, valStart, valEnd int) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return true
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return false
+		}
+		keyStart := i
+		var ok bool
+		if i, ok = skipString(b, i); !ok {
+			return false
+		}
+		key := b[keyStart:i]
+		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+			return false
+		}
+		if i = skipSpace(b, i+1); i >= len(b) {
+			return false
+		}
+		valStart := i
+		if i = skipValue(b, i); i <= valStart {
+			return false
+		}
+		if !visit(key, valStart, i) {
+			return true
+		}
+		if i = skipSpace(b, i); i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '}':
+			return true
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// isKey reports whether the JSON string key (quotes included) is name,
 // however it is escaped.
-func isModelKey(key []byte) bool {
-	if string(key) == `"model"` {
+func isKey(key []byte, name string) bool {
+	if len(key) == len(name)+2 && string(key[1:len(key)-1]) == name {
 		return true
 	}
 	if bytes.IndexByte(key, '\\') < 0 {
 		return false
 	}
 	var s string
-	return json.Unmarshal(key, &s) == nil && s == "model"
+	return json.Unmarshal(key, &s) == nil && s == name
 }
 
 func skipSpace(b []byte, i int) int {
@@ -81,28 +118,29 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipString returns the index after the JSON string starting at b[i].
-// b is valid JSON.
-func skipString(b []byte, i int) int {
+// skipString returns the index after the JSON string starting at b[i], and
+// false if the string is not terminated.
+func skipString(b []byte, i int) (int, bool) {
 	for i++; i < len(b); i++ {
 		switch b[i] {
 		case '\\':
 			i++
 		case '"':
-			return i + 1
+			return i + 1, true
 		}
 	}
-	return i
+	return len(b), false
 }
 
-// skipValue returns the index after the JSON value starting at b[i].
-// b is valid JSON, so nesting is counted without recursion.
+// skipValue returns the index after the JSON value starting at b[i],
+// counting nesting without recursion. It does not validate the value; on
+// malformed input it returns some index in [i, len(b)].
 func skipValue(b []byte, i int) int {
 	depth := 0
 	for i < len(b) {
 		switch b[i] {
 		case '"':
-			i = skipString(b, i)
+			i, _ = skipString(b, i)
 			if depth == 0 {
 				return i
 			}

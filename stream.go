@@ -259,21 +259,24 @@ func firstEventError(eventType, data []byte) ([]byte, bool) {
 	if len(d) > 0 && d[0] == '[' {
 		d = firstElement(d)
 	}
-	if len(d) == 0 || d[0] != '{' || !shallowJSON(d, maxErrorDepth) {
+	// A walk over the top-level members, allocating nothing: a normal
+	// chunk may hold "error" deeper down (OpenAI's response.created has
+	// "response":{"error":null}).
+	failed := false
+	walkObject(d, func(key []byte, vs, ve int) bool {
+		v := d[vs:ve]
+		switch {
+		case isKey(key, "error") && string(v) != "null":
+			failed = true
+		case isKey(key, "type") && string(v) == `"error"`:
+			failed = true
+		}
+		return !failed
+	})
+	if !failed {
 		return nil, false
 	}
-	var top struct {
-		Error json.RawMessage `json:"error"`
-		Type  string          `json:"type"`
-	}
-	if json.Unmarshal(d, &top) != nil {
-		return nil, false
-	}
-	e := bytes.TrimSpace(top.Error)
-	if top.Type == "error" || (len(e) > 0 && string(e) != "null") {
-		return d, true
-	}
-	return nil, false
+	return d, true
 }
 
 // streamVerdict classifies a stream whose first event is an error, as if the

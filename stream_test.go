@@ -71,6 +71,10 @@ func TestPeekStream(t *testing.T) {
 			"{\"type\":\"error\",\n\"error\":{\"type\":\"overloaded_error\"}}", nil, false},
 		{"content that mentions \"error\" is content", `data: {"choices":[{"delta":{"content":"say \"error\""}}]}` + "\n\n", false, "", "", nil, false},
 		{"error member null", `data: {"error":null,"choices":[]}` + "\n\n", false, "", "", nil, false},
+		{"an error member deeper down is not an error (Responses API)", "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"error\":null,\"status\":\"in_progress\"}}\n\n", false, "", "", nil, false},
+		{"Responses API error event", "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"boom\"}\n\n", true, "error",
+			`{"type":"error","code":"server_error","message":"boom"}`, nil, false},
+		{"malformed JSON with an error key", "data: {\"error\":{\"code\n\n", true, "", `{"error":{"code`, nil, false},
 		{"[DONE] first", "data: [DONE]\n\n", false, "", "", nil, false},
 		{"first event longer than the bound passes untouched", big + openaiErr, false, "", "", nil, false},
 		{"clean end before any event passes", ": ping\n\n", false, "", "", io.EOF, false},
@@ -296,4 +300,47 @@ func TestFirstTokenTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPeekStreamAllocations(t *testing.T) {
+	// A stream that starts normally costs one allocation: the streamBody
+	// with its inline room for the first event.
+	body := []byte(llmretrytest.MessageStream)
+	p := &pieces{}
+	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}}
+	allocs := testing.AllocsPerRun(100, func() {
+		p.b, p.n = body, len(body)
+		resp.Body = p
+		if err := peekStream(resp, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 1 {
+		t.Errorf("%v allocations to peek a normal stream, want 1", allocs)
+	}
+}
+
+func FuzzPeekStream(f *testing.F) {
+	for _, s := range []string{llmretrytest.Stream, llmretrytest.MessageStream, ": ping\r\n\r\ndata: {\"error\":{}}\r\n\r\n",
+		"event: error\rdata: x\r\r", "data: [{\"error\":{\"code\":503}}]\n\n", "\xEF\xBB\xBFdata:\ndata: {\n\n"} {
+		f.Add([]byte(s), uint8(1))
+		f.Add([]byte(s), uint8(7))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, n uint8) {
+		resp := sseResponse(string(body), int(n%64)+1, nil)
+		if err := peekStream(resp, nil); err != nil {
+			t.Fatalf("peekStream: %v", err)
+		}
+		sb := resp.Body.(*streamBody)
+		if len(sb.prefix) > maxFirstEvent {
+			t.Fatalf("read %d bytes", len(sb.prefix))
+		}
+		if sb.failed {
+			GPTGob().streamVerdict(resp, sb, time.Now())
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if !bytes.Equal(got, body) {
+			t.Fatalf("the caller read %q, want %q", got, body)
+		}
+	})
 }
