@@ -51,8 +51,9 @@ type Transport struct {
 	MaxBodyBuffer int64
 
 	// ReturnErrors makes RoundTrip return a final error response (status ≥
-	// 400) as an *APIError, closing its body, instead of returning the
-	// response. Leave it off under SDKs, which parse error bodies themselves.
+	// 400, or a 200 event stream whose first event is an error) as an
+	// *APIError, closing its body, instead of returning the response. Leave
+	// it off under SDKs, which parse error bodies themselves.
 	ReturnErrors bool
 
 	// OnAttempt, if non-nil, is called after every attempt with what it got
