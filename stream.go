@@ -342,8 +342,12 @@ func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody i
 	if !bytes.Contains(b, []byte(`"stream"`)) {
 		return false
 	}
-	var r struct {
-		Stream bool `json:"stream"`
-	}
-	return json.Unmarshal(b, &r) == nil && r.Stream
+	stream := false
+	walkObject(b, func(key []byte, vs, ve int) bool {
+		if isKey(key, "stream") {
+			stream = string(b[vs:ve]) == "true"
+		}
+		return true
+	})
+	return stream
 }
