@@ -68,7 +68,10 @@ func (b *streamBody) Close() error {
 }
 
 // isEventStream reports whether resp is a successful server-sent event
-// stream. Header set by net/http is canonical: a direct lookup suffices.
+// stream whose bytes can be read as events: not compressed (net/http
+// decompresses what it asked to be compressed, and then removes the
+// Content-Encoding header). Header set by net/http is canonical: direct
+// lookups suffice.
 func isEventStream(resp *http.Response) bool {
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 || resp.Body == nil || resp.Body == http.NoBody {
 		return false
@@ -79,7 +82,11 @@ func isEventStream(resp *http.Response) bool {
 	}
 	v := ct[0]
 	const sse = "text/event-stream"
-	return len(v) >= len(sse) && strings.EqualFold(v[:len(sse)], sse)
+	if len(v) < len(sse) || !strings.EqualFold(v[:len(sse)], sse) {
+		return false
+	}
+	ce := resp.Header["Content-Encoding"]
+	return len(ce) == 0 || ce[0] == "" || strings.EqualFold(ce[0], "identity")
 }
 
 // peekStream reads resp's event stream up to the end of its first event and

@@ -302,6 +302,29 @@ func TestFirstTokenTimeout(t *testing.T) {
 	}
 }
 
+func TestIsEventStream(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		status int
+		header http.Header
+		want   bool
+	}{
+		{200, http.Header{"Content-Type": {"text/event-stream"}}, true},
+		{200, http.Header{"Content-Type": {"Text/Event-Stream; charset=utf-8"}}, true},
+		{200, http.Header{"Content-Type": {"text/event-stream"}, "Content-Encoding": {"identity"}}, true},
+		{200, http.Header{"Content-Type": {"text/event-stream"}, "Content-Encoding": {"gzip"}}, false}, // bytes the caller decodes: not events
+		{200, http.Header{"Content-Type": {"application/json"}}, false},
+		{200, http.Header{}, false},
+		{503, http.Header{"Content-Type": {"text/event-stream"}}, false}, // an error answer is classified by its body
+		{204, http.Header{"Content-Type": {"text/event-stream"}}, true},
+	} {
+		resp := &http.Response{StatusCode: tt.status, Header: tt.header, Body: io.NopCloser(strings.NewReader(""))}
+		if got := isEventStream(resp); got != tt.want {
+			t.Errorf("%d %v: %v, want %v", tt.status, tt.header, got, tt.want)
+		}
+	}
+}
+
 func TestPeekStreamAllocations(t *testing.T) {
 	// A stream that starts normally costs one allocation: the streamBody
 	// with its inline room for the first event.
