@@ -213,21 +213,24 @@ func ensureSlash(p string) string {
 var credentialParams = [...]string{"key", "api_key", "api-key"}
 
 // stripCredentials removes the original endpoint's credentials from r, which
-// is going to another endpoint.
+// is going to another endpoint, however their names are spelled.
 func stripCredentials(r *http.Request) {
-	for _, name := range credentialHeaders {
-		r.Header.Del(name)
+	for k := range r.Header {
+		if strings.EqualFold(k, "Cookie") || isCredentialHeader(k) {
+			delete(r.Header, k)
+		}
 	}
-	r.Header.Del("Cookie")
 	if r.URL.RawQuery == "" {
 		return
 	}
 	q := r.URL.Query()
 	changed := false
-	for _, name := range credentialParams {
-		if q.Has(name) {
-			q.Del(name)
-			changed = true
+	for k := range q {
+		for _, name := range credentialParams {
+			if strings.EqualFold(k, name) {
+				delete(q, k)
+				changed = true
+			}
 		}
 	}
 	if changed {
@@ -235,6 +238,15 @@ func stripCredentials(r *http.Request) {
 		u.RawQuery = q.Encode()
 		r.URL = &u
 	}
+}
+
+func isCredentialHeader(k string) bool {
+	for _, name := range credentialHeaders {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // derivedID names the derived policy of one fallback of a policy.

@@ -204,9 +204,10 @@ func TestFallbackEndpoint(t *testing.T) {
 	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, OnAttempt: at.hook, ReturnErrors: true}
 
 	a.Enqueue(cen.Overloaded(0))
-	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/chat/completions?key=sk-query-secret-0003&api-version=2", strings.NewReader(largeBody))
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/chat/completions?key=sk-query-secret-0003&API_KEY=sk-query-secret-0003&api-version=2", strings.NewReader(largeBody))
 	req.Header.Set("Authorization", "Bearer sk-primary-secret-0001")
 	req.Header.Set("X-Api-Key", "sk-primary-secret-0001")
+	req.Header["x-goog-api-key"] = []string{"sk-primary-secret-0001"} // set by hand, not canonical
 	req.Header.Set("Cookie", "session=primary")
 	req.Header.Set("X-Tenant", "t1")
 	req.Header.Set("OpenAI-Beta", "kept")
