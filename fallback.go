@@ -32,7 +32,8 @@ type Target struct {
 	// Model, if not empty, replaces the value of the top-level "model" member
 	// of the request's JSON body. A request whose body is not a JSON object
 	// with a string "model" member (no body, another format, a body too long
-	// to buffer) cannot be sent to this target, which is then skipped.
+	// to buffer) cannot be sent to this target, which is then skipped; so is
+	// a Model-only target for a request that already names that model.
 	Model string
 
 	// BaseURL, if not empty, sends the request to another endpoint: its
@@ -164,6 +165,9 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 	rc.Close()
 	if err != nil || int64(len(b)) > maxBody {
 		return nil, nil, errSkipTarget
+	}
+	if fb.BaseURL == "" && modelIs(b, fb.Model) {
+		return nil, nil, errSkipTarget // the same model on the same API: not an alternative
 	}
 	nb, ok := replaceModel(b, fb.Model)
 	if !ok {

@@ -282,6 +282,7 @@ func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 		{"a body without a model skips model targets", `{"messages":[]}`, "fallback@ success@other-host"},
 		{"a body that is not JSON", `prompt=hello`, "fallback@ success@other-host"},
 		{"a JSON body", largeBody, "fallback@ success@gob-small"},
+		{"a request for the fallback model skips it", strings.Replace(largeBody, "gob-large", "gob-small", 1), "fallback@ success@other-host"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -475,5 +476,23 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	}
 	if p1, p2 := tr.fallbackPolicy(pol, 0, nil), tr.fallbackPolicy(pol, 0, nil); p1 != p2 || p1 == pol || p1.Name != "gptgob/gob-small" || p1.Fallbacks != nil {
 		t.Errorf("derived policy %p %q (primary %p)", p1, p1.Name, pol)
+	}
+}
+
+func TestAPIErrorNamesTarget(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		e    APIError
+		want string
+	}{
+		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", StatusCode: 503, Class: ModelOverloaded, Code: "horde_unavailable"},
+			"llmretry: gptgob/gob-small: 503 model_overloaded (horde_unavailable)"},
+		{APIError{Provider: "backup-policy", Target: "backup", StatusCode: 500, Class: ServerError},
+			"llmretry: backup-policy (backup): 500 server_error"},
+		{APIError{Provider: "gptgob", StatusCode: 500, Class: ServerError}, "llmretry: gptgob: 500 server_error"},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
 	}
 }

@@ -93,6 +93,18 @@ func walkObject(b []byte, visit func(key []byte, valStart, valEnd int) bool) boo
 	return false
 }
 
+// modelIs reports whether the JSON object body's top-level "model" is model.
+func modelIs(body []byte, model string) bool {
+	is := false
+	walkObject(body, func(key []byte, vs, ve int) bool {
+		if isKey(key, "model") {
+			is = isKey(body[vs:ve], model) // a string value compares like a key
+		}
+		return true
+	})
+	return is
+}
+
 // isKey reports whether the JSON string key (quotes included) is name,
 // however it is escaped.
 func isKey(key []byte, name string) bool {
