@@ -13,13 +13,13 @@ type route struct {
 	req  *http.Request // the request of its attempts (headers, URL); bodies are set per attempt
 	get  func() (io.ReadCloser, error)
 
-	pol        *Policy
-	pacer      *pacer
-	budget     *budget
-	cost       int
-	maxRetries int
-	bounds     bounds
-	tries      int // attempts made on this target
+	pol     *Policy
+	pacer   *pacer
+	budget  *budget
+	cost    int
+	retries int
+	bounds  bounds
+	tries   int // attempts made on this target
 }
 
 // bounds are the time limits of one attempt.
@@ -32,9 +32,9 @@ type bounds struct {
 // setup fills in the target's limits, pacer and budget for a request with
 // options o; tg.req, tg.get and tg.pol are set.
 func (t *Transport) setup(tg *route, o requestOptions) {
-	tg.maxRetries = tg.pol.maxRetries()
+	tg.retries = tg.pol.maxRetries()
 	if o.hasMaxRetries {
-		tg.maxRetries = o.maxRetries
+		tg.retries = o.maxRetries
 	}
 	tg.bounds.attempt = tg.pol.attemptTimeout()
 	if o.hasTimeout {

@@ -136,7 +136,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			tg.pacer.observe(ctx, resp, v, now)
 		}
 		a := AttemptInfo{Attempt: attempt, Target: tg.name, Verdict: v, Elapsed: now.Sub(start)}
-		a.Decision, a.Wait = t.decide(ctx, tg.pol, v, tg.tries, tg.maxRetries, body.replayable, now)
+		a.Decision, a.Wait = t.decide(ctx, tg.pol, v, tg.tries, tg.retries, body.replayable, now)
 		if tg.budget != nil && !tg.budget.record(v) && a.Decision == Retry {
 			a.Decision, a.Wait = BudgetExhausted, 0
 		}
