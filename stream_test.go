@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -364,6 +365,46 @@ func FuzzPeekStream(f *testing.F) {
 		got, _ := io.ReadAll(resp.Body)
 		if !bytes.Equal(got, body) {
 			t.Fatalf("the caller read %q, want %q", got, body)
+		}
+	})
+}
+
+func TestStreamAttacks(t *testing.T) {
+	t.Parallel()
+	sse := http.Header{"Content-Type": {"text/event-stream"}}
+	t.Run("a first event longer than the bound passes untouched", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, GPTGob())
+		body := "data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", 2*maxFirstEvent) + "\"}}]}\n\n" +
+			string(llmretrytest.GPTGob.AbortedStream(0).Body)
+		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(body), Chunk: 1000})
+		resp, got, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
+		if err != nil || resp.StatusCode != 200 || string(got) != body || len(srv.Requests()) != 1 {
+			t.Errorf("err %v, %d requests, %d of %d bytes", err, len(srv.Requests()), len(got), len(body))
+		}
+	})
+	t.Run("headers then nothing, no bound but the context's", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, GPTGob())
+		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(llmretrytest.Stream), Stall: time.Minute})
+		ctx, cancel := timeoutCtx(100 * time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(streamReqBody))
+		_, err := tr.RoundTrip(req)
+		if !errors.Is(err, context.DeadlineExceeded) || len(srv.Requests()) != 1 {
+			t.Errorf("err = %v after %d requests, want the context's deadline after 1", err, len(srv.Requests()))
+		}
+	})
+	t.Run("an error event split across many tiny reads, after comments", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, GPTGob())
+		step := llmretrytest.GPTGob.AbortedStream(0)
+		step.Body = append([]byte(":\r\n:\r\n\r\n"), step.Body...)
+		step.Chunk = 1
+		srv.Enqueue(step, step)
+		resp, got, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
+		if err != nil || resp.StatusCode != 200 || string(got) != llmretrytest.Stream || len(srv.Requests()) != 3 {
+			t.Errorf("err %v, %d requests, read %q", err, len(srv.Requests()), got)
 		}
 	})
 }
