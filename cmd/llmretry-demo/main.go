@@ -19,6 +19,9 @@
 // environment variable named by -key-env (LLMRETRY_API_KEY by default):
 //
 //	LLMRETRY_API_KEY=... go run ./cmd/llmretry-demo -base-url https://api.cerebras.ai/v1 -model llama3.1-8b
+//
+// -fallback-model names a model to send a request to when -model answers
+// that it is overloaded or rate limited; each answer says which model gave it.
 package main
 
 import (
@@ -51,6 +54,7 @@ type options struct {
 	keyEnv           string
 	timeout          time.Duration
 	nFallback        int
+	fallbackModel    string
 	pOverload        float64
 }
 
@@ -68,6 +72,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the injected faults")
 	flag.StringVar(&o.baseURL, "base-url", "", "run against this real OpenAI-compatible endpoint (e.g. https://api.cerebras.ai/v1)")
 	flag.StringVar(&o.model, "model", "", "model for -base-url")
+	flag.StringVar(&o.fallbackModel, "fallback-model", "", "with -base-url, the model to fall back to when -model is overloaded or rate limited")
 	flag.StringVar(&o.keyEnv, "key-env", "LLMRETRY_API_KEY", "environment variable holding the API key for -base-url")
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
 	flag.IntVar(&o.nFallback, "fallback-n", 200, "requests of the fallback section (0 skips it)")
