@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 )
@@ -10,7 +11,9 @@ import (
 // the headers and then an error's body prefix or a stream's first event; the
 // first-token timeout bounds a stream's first event, and the headers of a
 // request that asks for a stream. Both count from the start of the attempt.
-func (t *Transport) sendBounded(base http.RoundTripper, r *http.Request, b bounds) (*http.Response, error) {
+// An attempt whose timer fired is a timeout even if an answer came: its
+// context is cancelled, and so is that answer's body.
+func (t *Transport) sendBounded(r *http.Request, b bounds) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context())
 	start := time.Now()
 	hd, hcause := b.attempt, errAttemptTimeout
@@ -21,46 +24,56 @@ func (t *Transport) sendBounded(base http.RoundTripper, r *http.Request, b bound
 	if hd > 0 {
 		timer = time.AfterFunc(hd, func() { cancel(hcause) })
 	}
-	resp, err := base.RoundTrip(r.WithContext(ctx))
-	if err == nil {
-		switch {
-		case resp.StatusCode >= 400:
+	resp, err := checkAnswer(t.base().RoundTrip(r.WithContext(ctx)))
+	if err != nil {
+		fired := timer != nil && !timer.Stop()
+		cancel(nil)
+		if fired && r.Context().Err() == nil {
+			return nil, b.timeoutError(ctx, err)
+		}
+		return nil, err
+	}
+	if isEventStream(resp) {
+		if sd, scause := b.streamBound(); sd != hd || scause != hcause {
+			if timer == nil || timer.Stop() {
+				timer = time.AfterFunc(max(sd-time.Since(start), 0), func() { cancel(scause) })
+			}
+		}
+		// The streamBody releases the context: no second wrapper, and
+		// failedStream finds it.
+		err = peekStream(resp, cancel)
+	} else {
+		resp.Body = onClose(resp.Body, cancel, nil)
+		if resp.StatusCode >= 400 {
 			// An error answer is classified from its body's first bytes: read
 			// them within the bound, so a body that stalls counts as a timeout.
 			peekBody(resp)
-		case isEventStream(resp):
-			if sd, scause := b.streamBound(); sd != hd || scause != hcause {
-				if timer == nil || timer.Stop() {
-					timer = time.AfterFunc(max(sd-time.Since(start), 0), func() { cancel(scause) })
-				}
-			}
-			err = peekStream(resp, nil)
 		}
 	}
-	if timer != nil && !timer.Stop() && err == nil {
-		// The bound passed as the answer arrived: its body is cut off.
-		err = context.Cause(ctx)
+	// The bound is on the headers (and an error's prefix, or a stream's first
+	// event); a success's body may take its time.
+	if timer != nil && !timer.Stop() && r.Context().Err() == nil {
+		if pb, ok := resp.Body.(*peekedBody); ok && pb.whole {
+			pb.err = io.EOF // an error answer read whole in time: its connection is gone, not its bytes
+			return resp, nil
+		}
+		resp.Body.Close()
+		return nil, b.timeoutError(ctx, err)
 	}
 	if err != nil {
-		if c := context.Cause(ctx); (c == errAttemptTimeout || c == ErrFirstTokenTimeout) && r.Context().Err() == nil {
-			d := b.attempt
-			if c == ErrFirstTokenTimeout {
-				d = b.firstToken
-			}
-			err = &attemptTimeoutError{timeout: d, cause: c, err: err}
-		}
-		if resp != nil {
-			resp.Body.Close()
-		}
-		cancel(nil)
+		resp.Body.Close() // a stream that failed before its first event
 		return nil, err
 	}
-	if sb, ok := resp.Body.(*streamBody); ok {
-		sb.cancel = cancel // one wrapper for both jobs
-	} else {
-		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
-	}
 	return resp, nil
+}
+
+// timeoutError is the error of an attempt whose bound fired, with what the
+// attempt got (err, possibly nil); ctx's cause says which bound.
+func (b bounds) timeoutError(ctx context.Context, err error) error {
+	if context.Cause(ctx) == ErrFirstTokenTimeout {
+		return &attemptTimeoutError{timeout: b.firstToken, cause: ErrFirstTokenTimeout, err: err}
+	}
+	return &attemptTimeoutError{timeout: b.attempt, err: err}
 }
 
 // streamBound is the bound on a stream's first event, and its cause: the

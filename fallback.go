@@ -45,9 +45,10 @@ type Target struct {
 	// does not start with StripPrefix skips this target.
 	//
 	// A request sent to another endpoint loses the original endpoint's
-	// credentials: the Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key,
-	// Proxy-Authorization and Cookie headers, and the key, api_key and
-	// api-key query parameters. Give the endpoint its own in Header.
+	// credentials: every header and query parameter whose name looks like a
+	// secret's (Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie,
+	// key, api_key, access_token, … in any spelling). Give the endpoint its
+	// own in Header.
 	BaseURL     string
 	StripPrefix string
 
@@ -213,44 +214,29 @@ func ensureSlash(p string) string {
 	return "/" + p
 }
 
-// credentialParams are query parameters that carry API keys (Gemini's key).
-var credentialParams = [...]string{"key", "api_key", "api-key"}
-
 // stripCredentials removes the original endpoint's credentials from r, which
-// is going to another endpoint, however their names are spelled.
+// is going to another endpoint: every header and query parameter whose name
+// looks like a secret's (the same test that redaction uses, isSecretName:
+// Authorization, X-Api-Key, Cookie, key, access_token, … in any spelling),
+// and the URL's userinfo.
 func stripCredentials(r *http.Request) {
 	for k := range r.Header {
-		if strings.EqualFold(k, "Cookie") || isCredentialHeader(k) {
+		if isSecretName(k) {
 			delete(r.Header, k)
 		}
 	}
-	if r.URL.RawQuery == "" {
-		return
-	}
-	q := r.URL.Query()
-	changed := false
-	for k := range q {
-		for _, name := range credentialParams {
-			if strings.EqualFold(k, name) {
+	u := *r.URL
+	u.User = nil
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if isSecretName(k) {
 				delete(q, k)
-				changed = true
 			}
 		}
-	}
-	if changed {
-		u := *r.URL
 		u.RawQuery = q.Encode()
-		r.URL = &u
 	}
-}
-
-func isCredentialHeader(k string) bool {
-	for _, name := range credentialHeaders {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
+	r.URL = &u
 }
 
 // derivedID names the derived policy of one fallback of a policy.

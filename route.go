@@ -14,12 +14,12 @@ type route struct {
 	get  func() (io.ReadCloser, error)
 
 	pol     *Policy
-	pacer   *pacer
-	budget  *budget
-	cost    int
-	retries int
-	bounds  bounds
-	tries   int // attempts made on this target
+	pacer   *pacer  // nil when the policy paces nothing
+	budget  *budget // nil when the policy has no retry budget
+	cost    int     // the request's tokens, for pacing
+	retries int     // the MaxRetries in force
+	bounds  bounds  // the attempt and first-token timeouts in force
+	tries   int     // attempts made on this target
 }
 
 // bounds are the time limits of one attempt.
@@ -29,30 +29,28 @@ type bounds struct {
 	stream     bool          // the request asks for a stream: firstToken bounds its headers too
 }
 
-// setup fills in the target's limits, pacer and budget for a request with
-// options o; tg.req, tg.get and tg.pol are set.
-func (t *Transport) setup(tg *route, o requestOptions) {
-	tg.retries = tg.pol.maxRetries()
+// setup fills in the route's limits, pacer and budget for a request with
+// options o, whose body get gives; rt.req and rt.pol are set.
+func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o requestOptions) {
+	rt.get = get
+	rt.retries = rt.pol.maxRetries()
 	if o.hasMaxRetries {
-		tg.retries = o.maxRetries
+		rt.retries = o.maxRetries
 	}
-	tg.bounds.attempt = tg.pol.attemptTimeout()
+	rt.bounds.attempt = rt.pol.attemptTimeout()
 	if o.hasTimeout {
-		tg.bounds.attempt = o.attemptTimeout
+		rt.bounds.attempt = o.attemptTimeout
 	}
-	tg.bounds.firstToken = tg.pol.firstTokenTimeout()
+	rt.bounds.firstToken = rt.pol.firstTokenTimeout()
 	if o.hasFirstToken {
-		tg.bounds.firstToken = o.firstToken
+		rt.bounds.firstToken = o.firstToken
 	}
-	if tg.bounds.firstToken > 0 {
-		tg.bounds.stream = wantsStream(tg.req, tg.get, t.maxBodyBuffer())
+	if rt.bounds.firstToken > 0 {
+		rt.bounds.stream = wantsStream(rt.req, get, t.maxBodyBuffer())
 	}
-	tg.pacer = t.pacers.get(t, tg.pol, tg.req)
-	tg.budget = t.budgets.get(tg.pol)
-	tg.cost = 1
-	if tg.pacer != nil {
-		tg.cost = tg.pacer.cost(tg.req, replayBody{get: tg.get}, t.maxBodyBuffer())
-	}
+	rt.pacer = t.pacers.get(t, rt.pol, rt.req)
+	rt.budget = t.budgets.get(rt.pol)
+	rt.cost = rt.pacer.cost(rt.req, replayBody{get: get}, t.maxBodyBuffer())
 }
 
 // nextTarget returns the first of the fallbacks from index *next on that req
@@ -73,9 +71,9 @@ func (t *Transport) nextTarget(req *http.Request, get func() (io.ReadCloser, err
 				continue
 			}
 		}
-		tg := route{name: fb.name(), req: r, get: fget, pol: t.fallbackPolicy(pol, i, r)}
-		t.setup(&tg, o)
-		return tg, first, true
+		rt := route{name: fb.name(), req: r, pol: t.fallbackPolicy(pol, i, r)}
+		t.setup(&rt, fget, o)
+		return rt, first, true
 	}
 	return route{}, nil, false
 }

@@ -296,7 +296,7 @@ func (p *Policy) streamVerdict(resp *http.Response, sb *streamBody, now time.Tim
 	if body.Message == "" && !json.Valid(bytes.TrimSpace(sb.data)) {
 		body.Message = string(bytes.TrimSpace(sb.data)) // event: error with plain text data
 	}
-	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, truncate(body.Message, maxMessage)
+	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, body.Message // bounded by sanitize
 	status := http.StatusInternalServerError
 	if n, err := strconv.Atoi(body.Code); err == nil && n >= 400 && n <= 599 {
 		status = n

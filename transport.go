@@ -2,12 +2,14 @@ package llmretry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -91,164 +93,237 @@ var _ http.RoundTripper = (*Transport)(nil)
 // Transport has chosen it, so a streaming answer that reaches the caller
 // comes from one target only.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	opts := optionsFrom(ctx)
-	tg := route{req: req, pol: t.policyFor(req, opts)}
-	fallbacks := tg.pol.fallbacks(opts)
-	maxRetries := tg.pol.maxRetries()
-	if opts.hasMaxRetries {
-		maxRetries = opts.maxRetries
-	}
-	body, err := prepareBody(req, t.maxBodyBuffer(), maxRetries > 0 || len(fallbacks) > 0)
+	c, err := t.start(req)
 	if err != nil {
 		return nil, err
 	}
-	tg.get = body.get
-	t.setup(&tg, opts)
-	primary, nextFallback := tg.pol, 0
-	r := req
-	if body.first != nil {
-		r = withBody(req, body.first)
-	}
-
+	r := c.firstRequest()
 	for attempt := 1; ; attempt++ {
-		tg.tries++
-		if tg.pacer != nil {
-			if err := tg.pacer.acquire(ctx, tg.cost, t.clock()); err != nil {
-				closeBody(r.Body)
-				return nil, err
-			}
+		if err := c.pacer.acquire(c.ctx, c.cost, t.clock()); err != nil {
+			closeBody(r.Body)
+			return nil, err
 		}
+		c.tries++
 		start := t.clock()
-		resp, err := t.send(r, tg.bounds)
+		resp, err := t.send(r, c.bounds)
 		now := t.clock()
-		v := tg.pol.classify(resp, err, now)
-		if sb, ok := failedStream(resp); ok {
-			v = tg.pol.streamVerdict(resp, sb, now) // a 200 whose first event is an error
-		}
-		if v.Message != "" {
-			v.Message = redact(v.Message, req.Header)
-			if tg.req != req {
-				v.Message = redact(v.Message, tg.req.Header)
-			}
-		}
-		if tg.pacer != nil {
-			tg.pacer.observe(ctx, resp, v, now)
-		}
-		a := AttemptInfo{Attempt: attempt, Target: tg.name, Verdict: v, Elapsed: now.Sub(start)}
-		a.Decision, a.Wait = t.decide(ctx, tg.pol, v, tg.tries, tg.retries, body.replayable, now)
-		if tg.budget != nil && !tg.budget.record(v) && a.Decision == Retry {
-			a.Decision, a.Wait = BudgetExhausted, 0
-		}
-
+		v := c.verdict(r, resp, err, now)
+		c.pacer.observe(c.ctx, resp, v, now)
+		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
-		var fb route
-		if nextFallback < len(fallbacks) && body.replayable && primary.FallbackOn.shouldFallback(v, a.Decision) {
-			var ok bool
-			if fb, next, ok = t.nextTarget(req, body.get, primary, &nextFallback, opts); ok {
-				a.Decision, a.Wait = Fallback, 0
-			}
+		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
+		fb, first, fellBack := t.fallback(&c, v, a.Decision)
+		if fellBack {
+			closeBody(next)
+			a.Decision, a.Wait, next = Fallback, 0, first
 		}
-		if a.Decision == Retry && tg.get != nil {
-			var rewindErr error
-			if next, rewindErr = tg.get(); rewindErr != nil {
-				a.Decision, a.Wait = NotReplayable, 0 // keep this attempt's outcome for the caller
-			}
-		}
-		t.report(ctx, tg.req, tg.pol, a)
+		t.report(c.ctx, c.req, c.pol, a)
 		if a.Decision != Retry && a.Decision != Fallback {
-			return t.finish(tg, resp, v, err, attempt)
+			return t.finish(&c, resp, v, attempt, now)
 		}
-
 		discard(resp)
-		if tg.pacer != nil {
-			tg.pacer.release()
-		}
-		if a.Decision == Fallback {
-			tg = fb
-		} else if err := t.wait(ctx, a.Wait); err != nil {
+		c.pacer.release()
+		if fellBack {
+			c.enter(fb) // at once: another target's hints and pacing are its own
+		} else if err := t.wait(c.ctx, a.Wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
-		r = withBody(tg.req, next)
+		r = c.retryRequest(next)
 	}
 }
 
-// decide chooses what follows an attempt, and the wait before a retry.
-func (t *Transport) decide(ctx context.Context, pol *Policy, v Verdict, attempt, maxRetries int, replayable bool, now time.Time) (Decision, time.Duration) {
+// call is the state of one RoundTrip. Its route is the target the attempts
+// go to: the request's own, until a fallback replaces it (see call.enter).
+type call struct {
+	route
+	ctx   context.Context
+	body  replayBody // the current target's body
+	began time.Time
+
+	opts      requestOptions
+	primary   *Policy  // the request's own policy, whose fallbacks apply
+	fallbacks []Target // the fallbacks the request may use
+	next      int      // the index of the next fallback to try
+	orig      *http.Request
+	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
+
+	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
+}
+
+// start checks req and sets up its call: policy, limits, body, pacing.
+func (t *Transport) start(req *http.Request) (call, error) {
+	if err := t.check(req); err != nil {
+		if req != nil {
+			closeBody(req.Body)
+		}
+		return call{}, err
+	}
+	ctx := req.Context()
+	opts := optionsFrom(ctx)
+	c := call{route: route{req: req, pol: t.policyFor(req, opts)}, ctx: ctx, began: t.clock(), opts: opts, orig: req}
+	c.primary, c.fallbacks = c.pol, c.pol.fallbacks(opts)
+	retries := c.pol.maxRetries()
+	if opts.hasMaxRetries {
+		retries = opts.maxRetries
+	}
+	var err error
+	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), retries > 0 || len(c.fallbacks) > 0); err != nil {
+		return call{}, err
+	}
+	c.origBody = c.body.get
+	t.setup(&c.route, c.body.get, opts)
+	return c, nil
+}
+
+// fallback reports whether an attempt that got v, decided d, moves the call
+// to its next fallback target, and returns that target and the body of its
+// first attempt.
+func (t *Transport) fallback(c *call, v Verdict, d Decision) (route, io.ReadCloser, bool) {
+	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
+		return route{}, nil, false
+	}
+	return t.nextTarget(c.orig, c.origBody, c.primary, &c.next, c.opts)
+}
+
+// enter makes rt the call's target: its attempts go there from now on.
+func (c *call) enter(rt route) {
+	c.route = rt
+	c.body = replayBody{get: rt.get, replayable: true}
+}
+
+// verdict classifies an attempt's outcome and makes it fit to be shown: the
+// credentials of r, the request sent, are redacted from every field. A 200
+// event stream whose first event is an error is classified like an error
+// response. A
+// transport error caused by the request itself (its body failed to read,
+// its headers are invalid) is the caller's failure, never retried.
+func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
+	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
+		resp.Request = r // classify redacts resp.Request's credentials
+	}
+	v := c.pol.classify(resp, err, now)
+	if sb, ok := failedStream(resp); ok {
+		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
+	}
+	if v.Err == nil {
+		return v
+	}
+	if berr := c.watch.failed(); berr != nil {
+		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
+	} else if v.Class != Canceled && invalidHeader(r.Header) != "" {
+		v.Class, v.Retryable = InvalidRequest, false
+	}
+	v.Err = redactErr(v.Err, requestSecrets(r))
+	return v
+}
+
+// decide answers "what now, and why?" after an attempt: it weighs the
+// verdict, the retry limit, the body's replayability, the server's hint
+// against MaxWait, the deadline and the retry budget, and rewinds the body
+// for the retry. It returns the decision, the wait before a retry, and the
+// retry's body.
+func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
+	budgetOK := c.chargeBudget(v)
 	switch {
 	case v.Class == OK:
-		return Success, 0
-	case v.Class == Canceled || ctx.Err() != nil:
-		return ContextDone, 0
+		return Success, 0, nil
+	case v.Class == Canceled || c.ctx.Err() != nil:
+		return ContextDone, 0, nil
 	case !v.Retryable:
-		return NotRetryable, 0
-	case attempt > maxRetries:
-		return RetriesExhausted, 0
-	case !replayable:
-		return NotReplayable, 0
+		return NotRetryable, 0, nil
+	case attempt > c.retries:
+		return RetriesExhausted, 0, nil
+	case !c.body.replayable:
+		return NotReplayable, 0, nil
 	}
 	var wait time.Duration
 	if v.Hint != NoHint && v.RetryAfter > 0 {
-		wait = v.RetryAfter
-		if wait > pol.maxWait() {
-			return HintTooLong, 0
+		if wait = v.RetryAfter; wait > c.pol.maxWait() {
+			return HintTooLong, 0, nil
 		}
 	} else {
-		wait = pol.backoff(attempt, t.random())
+		wait = c.pol.backoff(attempt, t.random())
 	}
-	if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return PastDeadline, 0
+	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
+		return PastDeadline, 0, nil
 	}
-	return Retry, wait
+	if !budgetOK {
+		return BudgetExhausted, 0, nil
+	}
+	if c.body.get == nil {
+		return Retry, wait, nil
+	}
+	next, err := c.body.get()
+	if err != nil {
+		return NotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
+	}
+	if next == nil {
+		next = http.NoBody
+	}
+	return Retry, wait, next
 }
 
-// finish returns the last attempt's outcome, from target tg, to the caller.
-func (t *Transport) finish(tg route, resp *http.Response, v Verdict, err error, attempts int) (*http.Response, error) {
-	pacer := tg.pacer
-	if err != nil || resp == nil {
-		if pacer != nil {
-			pacer.release()
-		}
-		return nil, err
+// chargeBudget accounts for an attempt in the retry budget and reports
+// whether the budget allows a retry. Only successes and failures worth
+// retrying count: an answer that no retry can change says nothing of the
+// service's health.
+func (c *call) chargeBudget(v Verdict) bool {
+	if c.budget == nil || (v.Class != OK && !v.Retryable) {
+		return true
+	}
+	return c.budget.record(v)
+}
+
+// finish returns the last attempt's outcome to the caller.
+func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
+	if resp == nil {
+		c.pacer.release()
+		return nil, afterRetries(v.Err, attempts, now.Sub(c.began))
 	}
 	if t.ReturnErrors && (resp.StatusCode >= 400 || v.Class != OK) {
 		discard(resp)
-		if pacer != nil {
-			pacer.release()
-		}
-		e := newAPIError(tg.pol, v, attempts)
-		e.Target = tg.name
+		c.pacer.release()
+		e := newAPIError(c.pol, v, attempts)
+		e.Target = c.name
 		return nil, e
 	}
-	if pacer != nil && pacer.inflight != nil {
-		resp.Body = &releaseBody{ReadCloser: resp.Body, p: pacer}
+	if c.pacer != nil && c.pacer.inflight != nil {
+		resp.Body = onClose(resp.Body, nil, c.pacer)
 	}
 	return resp, nil
 }
 
-// releaseBody frees a request's in-flight slot when its body is closed.
-type releaseBody struct {
-	io.ReadCloser
-	p    *pacer
-	once sync.Once
+// firstRequest is the request of the first attempt.
+func (c *call) firstRequest() *http.Request {
+	switch {
+	case c.body.first != nil:
+		return withBody(c.req, c.body.first)
+	case c.body.get == nil || c.retries == 0 || inMemory(c.req.Body):
+		return c.req
+	}
+	return c.retryRequest(c.req.Body)
 }
 
-func (b *releaseBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.p.release)
-	return err
+// retryRequest is the request of an attempt that sends body. The caller's
+// own reader is watched, so that its failure is not taken for the network's.
+func (c *call) retryRequest(body io.ReadCloser) *http.Request {
+	c.watch = nil
+	if c.body.get == nil {
+		return c.req // no body
+	}
+	if !inMemory(body) {
+		c.watch = &watchedBody{ReadCloser: body}
+		body = c.watch
+	}
+	return withBody(c.req, body)
 }
 
 // send makes one attempt within bounds b. A successful event stream is
 // returned only once its first event has been read (see peekStream).
 func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
 	if b.attempt <= 0 && b.firstToken <= 0 {
-		resp, err := base.RoundTrip(r)
+		resp, err := checkAnswer(t.base().RoundTrip(r))
 		if err == nil && isEventStream(resp) {
 			if err := peekStream(resp, nil); err != nil {
 				resp.Body.Close()
@@ -257,53 +332,108 @@ func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
 		}
 		return resp, err
 	}
-	return t.sendBounded(base, r, b)
+	return t.sendBounded(r, b)
+}
+
+// checkAnswer holds a Base to the RoundTripper contract: a response or an
+// error, a response with a body.
+func checkAnswer(resp *http.Response, err error) (*http.Response, error) {
+	switch {
+	case err != nil:
+		if resp != nil {
+			closeBody(resp.Body)
+		}
+		return nil, err
+	case resp == nil:
+		return nil, errors.New("llmretry: Base returned a nil response and a nil error")
+	case resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, nil
 }
 
 // attemptTimeoutError is an attempt cut off by the attempt timeout, or by
 // the first-token timeout (cause ErrFirstTokenTimeout).
 type attemptTimeoutError struct {
 	timeout time.Duration
-	cause   error // errAttemptTimeout or ErrFirstTokenTimeout
-	err     error
+	cause   error // errAttemptTimeout (if nil) or ErrFirstTokenTimeout
+	err     error // what the attempt got when it was cut off; may be nil
 }
 
 func (e *attemptTimeoutError) Error() string {
-	what := "llmretry: attempt timed out after "
+	msg := "llmretry: attempt timed out after " + e.timeout.String()
 	if e.cause == ErrFirstTokenTimeout {
-		what = "llmretry: no first token after "
+		msg = "llmretry: no first token after " + e.timeout.String()
 	}
-	return what + e.timeout.String() + ": " + e.err.Error()
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
 }
 
 func (e *attemptTimeoutError) Unwrap() []error {
-	if e.cause == nil {
-		return []error{errAttemptTimeout, e.err}
+	cause := e.cause
+	if cause == nil {
+		cause = errAttemptTimeout
 	}
-	return []error{e.cause, e.err}
+	if e.err == nil {
+		return []error{cause}
+	}
+	return []error{cause, e.err}
 }
+
 func (e *attemptTimeoutError) Timeout() bool { return true }
 
-// cancelBody releases an attempt's context when its response body is closed.
-type cancelBody struct {
+// closeHook is a response body that, on its first Close, releases its
+// attempt's context and its request's in-flight slot.
+type closeHook struct {
 	io.ReadCloser
-	cancel context.CancelCauseFunc
+	cancel context.CancelCauseFunc // nil without an attempt timeout
+	pacer  *pacer                  // nil without MaxInFlight
+	closed atomic.Bool
 }
 
-func (b *cancelBody) Close() error {
+func (b *closeHook) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel(nil)
+	if b.closed.CompareAndSwap(false, true) {
+		if b.cancel != nil {
+			b.cancel(nil)
+		}
+		b.pacer.release()
+	}
 	return err
+}
+
+// writableCloseHook keeps a writable body writable: the body of a 101
+// Switching Protocols answer is an io.ReadWriteCloser (WebSocket clients
+// write to it).
+type writableCloseHook struct{ closeHook }
+
+func (b *writableCloseHook) Write(p []byte) (int, error) {
+	return b.ReadCloser.(io.Writer).Write(p)
+}
+
+// onClose makes body run cancel and release p's slot when it is closed. A body
+// that onClose made before gets the new duty, without another wrapper.
+func onClose(body io.ReadCloser, cancel context.CancelCauseFunc, p *pacer) io.ReadCloser {
+	switch b := body.(type) {
+	case *closeHook:
+		b.pacer = p
+		return b
+	case *writableCloseHook:
+		b.pacer = p
+		return b
+	}
+	if _, ok := body.(io.Writer); ok {
+		return &writableCloseHook{closeHook{ReadCloser: body, cancel: cancel, pacer: p}}
+	}
+	return &closeHook{ReadCloser: body, cancel: cancel, pacer: p}
 }
 
 // CloseIdleConnections closes the idle connections of Base, if it can.
 func (t *Transport) CloseIdleConnections() {
 	type closeIdler interface{ CloseIdleConnections() }
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if c, ok := base.(closeIdler); ok {
+	if c, ok := t.base().(closeIdler); ok {
 		c.CloseIdleConnections()
 	}
 }
@@ -329,6 +459,13 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 		return p
 	}
 	return t.generic
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base == nil {
+		return http.DefaultTransport
+	}
+	return t.Base
 }
 
 func (t *Transport) init() {
