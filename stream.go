@@ -264,26 +264,19 @@ func firstEventError(eventType, data []byte) ([]byte, bool) {
 	}
 	d := bytes.TrimSpace(data)
 	if len(d) > 0 && d[0] == '[' {
-		d = firstElement(d)
+		it := newJSONIter(d) // Gemini: an array whose first element is the error
+		d, _ = it.elem()
 	}
-	// A walk over the top-level members, allocating nothing: a normal
+	// Only top-level members count, and looking allocates nothing: a normal
 	// chunk may hold "error" deeper down (OpenAI's response.created has
 	// "response":{"error":null}).
-	failed := false
-	walkObject(d, func(key []byte, vs, ve int) bool {
-		v := d[vs:ve]
-		switch {
-		case isKey(key, "error") && string(v) != "null":
-			failed = true
-		case isKey(key, "type") && string(v) == `"error"`:
-			failed = true
-		}
-		return !failed
-	})
-	if !failed {
-		return nil, false
+	if e := topLevel(d, "error"); len(e) > 0 && string(e) != "null" {
+		return d, true
 	}
-	return d, true
+	if string(topLevel(d, "type")) == `"error"` {
+		return d, true
+	}
+	return nil, false
 }
 
 // streamVerdict classifies a stream whose first event is an error, as if the
@@ -349,12 +342,5 @@ func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody i
 	if !bytes.Contains(b, []byte(`"stream"`)) {
 		return false
 	}
-	stream := false
-	walkObject(b, func(key []byte, vs, ve int) bool {
-		if isKey(key, "stream") {
-			stream = string(b[vs:ve]) == "true"
-		}
-		return true
-	})
-	return stream
+	return string(topLevel(b, "stream")) == "true"
 }

@@ -75,7 +75,7 @@ func TestPeekStream(t *testing.T) {
 		{"an error member deeper down is not an error (Responses API)", "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"error\":null,\"status\":\"in_progress\"}}\n\n", false, "", "", nil, false},
 		{"Responses API error event", "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"boom\"}\n\n", true, "error",
 			`{"type":"error","code":"server_error","message":"boom"}`, nil, false},
-		{"malformed JSON with an error key", "data: {\"error\":{\"code\n\n", true, "", `{"error":{"code`, nil, false},
+		{"malformed JSON is not read as an error", "data: {\"error\":{\"code\n\n", false, "", "", nil, false},
 		{"[DONE] first", "data: [DONE]\n\n", false, "", "", nil, false},
 		{"first event longer than the bound passes untouched", big + openaiErr, false, "", "", nil, false},
 		{"clean end before any event passes", ": ping\n\n", false, "", "", io.EOF, false},
