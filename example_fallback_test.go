@@ -49,20 +49,19 @@ func ExampleTarget() {
 }
 
 // A stream whose first event is an error is retried before the caller sees
-// it; a stream that stalls before its first event is cut off by the
-// first-token timeout and retried.
+// it; the caller reads the stream of the retry, byte for byte. The
+// first-token timeout bounds how long each attempt may wait for that first
+// event: a stream that stalls before it is cut off and retried too.
 func ExampleWithFirstTokenTimeout() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	stalled := llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
-		Body: []byte(llmretrytest.Stream), Stall: time.Minute}
-	srv.Enqueue(llmretrytest.GPTGob.AbortedStream(0), stalled)
+	srv.Enqueue(llmretrytest.GPTGob.AbortedStream(0)) // data: {"error":{"code":"goblin_distracted",…}}
 
 	gob := llmretry.GPTGob()
 	gob.BaseDelay = 10 * time.Millisecond // quick retries for the example
 	client := &http.Client{Transport: &llmretry.Transport{Policy: gob,
-		OnAttempt: func(a llmretry.AttemptInfo) { fmt.Println(a.Verdict.Class, a.Decision) }}}
-	ctx := llmretry.WithFirstTokenTimeout(context.Background(), 100*time.Millisecond)
+		OnAttempt: func(a llmretry.AttemptInfo) { fmt.Println(a.Verdict.Class, a.Verdict.Code, a.Decision) }}}
+	ctx := llmretry.WithFirstTokenTimeout(context.Background(), 10*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"Hi"}],"stream":true}`))
 	resp, err := client.Do(req)
@@ -73,8 +72,7 @@ func ExampleWithFirstTokenTimeout() {
 	b, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(b) == llmretrytest.Stream)
 	// Output:
-	// server_error retry
-	// timeout retry
-	// ok success
+	// server_error goblin_distracted retry
+	// ok  success
 	// true
 }
