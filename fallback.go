@@ -82,7 +82,7 @@ func (f *Target) name() string {
 }
 
 // FallbackTrigger is a set of outcomes that send a request to its next
-// [Fallback] target. Combine them with |. The zero value means
+// fallback [Target]. Combine them with |. The zero value means
 // FallbackOnOverload; any other value means exactly the outcomes it holds.
 type FallbackTrigger uint8
 
