@@ -199,9 +199,8 @@ func (c *call) enter(rt route) {
 // verdict classifies an attempt's outcome and makes it fit to be shown: the
 // credentials of r, the request sent, are redacted from every field. A 200
 // event stream whose first event is an error is classified like an error
-// response. A
-// transport error caused by the request itself (its body failed to read,
-// its headers are invalid) is the caller's failure, never retried.
+// response. A transport error caused by the request itself (its body failed
+// to read, its headers are invalid) is the caller's failure, never retried.
 func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
 	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
 		resp.Request = r // classify redacts resp.Request's credentials
