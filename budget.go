@@ -75,6 +75,13 @@ func (b *budget) record(v Verdict) bool {
 	return b.tokens > b.max/2
 }
 
+// level is the share of the budget left, from 0 to 1.
+func (b *budget) level() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens / b.max
+}
+
 // budgets holds a Transport's retry budgets, one per policy.
 type budgets struct{ m lazyMap[*Policy, budget] }
 

@@ -64,6 +64,11 @@ type Transport struct {
 	// final failures at Warn. Credentials are never logged.
 	Logger *slog.Logger
 
+	// Observer, if non-nil, is told when each attempt starts and ends, how
+	// long pacing held each request, and the pacing and retry-budget state,
+	// for metrics and tracing (see [Observer] and the otel module).
+	Observer *Observer
+
 	// Test seams; nil means the real clock, timer and random source.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -110,13 +115,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	for attempt := 1; ; attempt++ {
 		if pacer != nil {
-			if err := pacer.acquire(ctx, cost, t.clock()); err != nil {
+			if err := t.acquire(ctx, pacer, pol, cost, attempt); err != nil {
 				closeBody(r.Body)
 				return nil, err
 			}
 		}
+		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
-		resp, err := t.send(r, timeout)
+		resp, err := t.send(ar, timeout)
 		now := t.clock()
 		v := pol.classify(resp, err, now)
 		if v.Message != "" {
@@ -138,7 +144,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				a.Decision, a.Wait = NotReplayable, 0 // keep this attempt's outcome for the caller
 			}
 		}
-		t.report(ctx, req, pol, a)
+		t.report(ar.Context(), req, pol, a, resp, pacer, budget, now)
 		if a.Decision != Retry {
 			return t.finish(pol, pacer, resp, v, err, attempt)
 		}
