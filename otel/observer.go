@@ -93,6 +93,9 @@ func (o *observer) attemptStart(r *http.Request, n int) *http.Request {
 }
 
 func (o *observer) attemptEnd(info llmretry.AttemptInfo, resp *http.Response, s llmretry.State) {
+	if info.Context == nil {
+		return
+	}
 	a, _ := info.Context.Value(attemptKey{}).(*attempt)
 	if a == nil { // not started by this Observer: nothing to measure against
 		return
