@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -49,8 +50,11 @@ func NewObserver(c Config) *llmretry.Observer {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	o := &observer{m: newInstruments(mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version))),
-		tp: c.TracerProvider, prop: c.Propagators, traces: !c.DisableTraces}
+	o := &observer{m: newInstruments(mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version), metric.WithSchemaURL(semconv.SchemaURL))),
+		prop: c.Propagators, traces: !c.DisableTraces}
+	if c.TracerProvider != nil {
+		o.tracer = newTracer(c.TracerProvider)
+	}
 	if o.prop == nil {
 		o.prop = otel.GetTextMapPropagator()
 	}
@@ -62,7 +66,7 @@ const Version = "0.1.0"
 
 type observer struct {
 	m      instruments
-	tp     trace.TracerProvider
+	tracer trace.Tracer // nil: the request span's provider's, or the global one's
 	prop   propagation.TextMapPropagator
 	traces bool
 }

@@ -19,13 +19,13 @@ import (
 // Its name is the method, as the HTTP client conventions ask when there is
 // no URL template.
 func (o *observer) startSpan(ctx context.Context, r *http.Request, n int) (context.Context, trace.Span) {
-	tp := o.tp
-	if tp == nil {
+	tracer := o.tracer
+	if tracer == nil {
+		tp := otel.GetTracerProvider()
 		if s := trace.SpanFromContext(ctx); s.SpanContext().IsValid() {
 			tp = s.TracerProvider()
-		} else {
-			tp = otel.GetTracerProvider()
 		}
+		tracer = newTracer(tp)
 	}
 	var buf [8]attribute.KeyValue
 	kvs := append(requestAttrs(r, buf[:0]), AttemptKey.Int(n))
@@ -36,8 +36,12 @@ func (o *observer) startSpan(ctx context.Context, r *http.Request, n int) (conte
 	if name == "_OTHER" {
 		name = "HTTP" // as the conventions ask for an unknown method
 	}
-	return tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)).Start(ctx, name,
+	return tracer.Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(kvs...))
+}
+
+func newTracer(tp trace.TracerProvider) trace.Tracer {
+	return tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version), trace.WithSchemaURL(semconv.SchemaURL))
 }
 
 // endSpan records the attempt's outcome on its span, and ends it: now if
