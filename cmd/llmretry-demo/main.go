@@ -14,6 +14,15 @@
 // environment variable named by -key-env (LLMRETRY_API_KEY by default):
 //
 //	LLMRETRY_API_KEY=... go run ./cmd/llmretry-demo -base-url https://api.cerebras.ai/v1 -model llama3.1-8b
+//
+// With -metrics, the llmretry run records OpenTelemetry metrics (through
+// the otel module) into a Prometheus exporter: -metrics - prints them after
+// the run, -metrics :9464 serves them at http://localhost:9464/metrics
+// during the run and after it, until interrupted.
+//
+// The demo is its own module, so that the core module does not depend on
+// OpenTelemetry; the repository's go.work lets `go run ./cmd/llmretry-demo`
+// work from its root.
 package main
 
 import (
@@ -24,6 +33,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync"
@@ -45,6 +55,8 @@ type options struct {
 	baseURL, model   string
 	keyEnv           string
 	timeout          time.Duration
+	metrics          string       // "": none; "-": print after the run; else the address to serve them on
+	wait             func() error // blocks while the metrics are served; nil: until interrupted
 }
 
 func main() {
@@ -63,14 +75,15 @@ func main() {
 	flag.StringVar(&o.model, "model", "", "model for -base-url")
 	flag.StringVar(&o.keyEnv, "key-env", "LLMRETRY_API_KEY", "environment variable holding the API key for -base-url")
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
+	flag.StringVar(&o.metrics, "metrics", "", "record llmretry's OpenTelemetry metrics: - prints them after the run, an address (e.g. :9464) serves them at /metrics")
 	flag.Parse()
 
-	var err error
-	if o.baseURL != "" {
-		err = runReal(o)
-	} else {
-		err = runDemo(o)
-	}
+	err := withMetrics(o, func(obs *llmretry.Observer) error {
+		if o.baseURL != "" {
+			return runReal(o, obs)
+		}
+		return runDemo(o, obs)
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "llmretry-demo:", err)
 		os.Exit(1)
@@ -111,7 +124,45 @@ type stats struct {
 	wall              time.Duration
 }
 
-func runDemo(o options) error {
+// withMetrics runs f with an Observer that records metrics if o asks for
+// them, and prints or serves them.
+func withMetrics(o options, f func(*llmretry.Observer) error) error {
+	if o.metrics == "" {
+		return f(nil)
+	}
+	m, err := newMetrics()
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	if o.metrics != "-" {
+		if err := m.serve(o.metrics); err != nil {
+			return err
+		}
+		fmt.Printf("Serving llmretry's metrics at http://%s/metrics\n\n", m.addr)
+	}
+	if err := f(m.observer); err != nil {
+		return err
+	}
+	if o.metrics == "-" {
+		fmt.Println("\nllmretry's OpenTelemetry metrics, as Prometheus scrapes them (histogram buckets left out):")
+		m.print(os.Stdout)
+		return nil
+	}
+	fmt.Printf("\nStill serving the metrics at http://%s/metrics; interrupt (Ctrl-C) to stop.\n", m.addr)
+	wait := o.wait
+	if wait == nil {
+		wait = func() error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			<-ctx.Done()
+			return nil
+		}
+	}
+	return wait()
+}
+
+func runDemo(o options, obs *llmretry.Observer) error {
 	d, ok := llmretrytest.ParseDialect(o.provider)
 	if !ok {
 		return fmt.Errorf("unknown -provider %q; one of %s", o.provider, dialectList())
@@ -126,7 +177,7 @@ func runDemo(o options) error {
 
 	plain := run(o, d, "plain http.Client", func() http.RoundTripper { return &http.Transport{MaxIdleConnsPerHost: o.workers} })
 	retry := run(o, d, "llmretry", func() http.RoundTripper {
-		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: policyFor(d)}
+		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: policyFor(d), Observer: obs}
 	})
 	fmt.Println()
 	printTable(os.Stdout, plain, retry)
