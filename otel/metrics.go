@@ -48,10 +48,12 @@ type instruments struct {
 	requestRate     metric.Float64Gauge
 	tokenRate       metric.Float64Gauge
 	budget          metric.Float64Gauge
+
+	cache caches
 }
 
-func newInstruments(m metric.Meter) instruments {
-	var i instruments
+func newInstruments(m metric.Meter) *instruments {
+	i := &instruments{}
 	var err error
 	i.duration, err = m.Float64Histogram(RequestDurationName, metric.WithUnit("s"),
 		metric.WithDescription("Duration of HTTP client requests."),
@@ -89,49 +91,118 @@ func handle(err error) {
 	}
 }
 
+// Keys of the attribute-set caches: each determines its set.
+type (
+	durationKey struct {
+		method, scheme, host string
+		status               int
+		class                llmretry.Class
+	}
+	attemptKey struct {
+		policy, host string
+		class        llmretry.Class
+		decision     llmretry.Decision
+	}
+	retryKey struct {
+		policy, host string
+		class        llmretry.Class
+		kind         string
+	}
+	waitKey  struct{ policy, kind, errType string }
+	limitKey struct{ policy, key string }
+)
+
+// caches hold the attribute sets of the series seen.
+type caches struct {
+	duration optCache[durationKey]
+	attempt  optCache[attemptKey]
+	retry    optCache[retryKey]
+	wait     optCache[waitKey]
+	limit    optCache[limitKey]
+	budget   optCache[string]
+}
+
 // recordAttempt records an attempt's metrics. r is the attempt's request.
 func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s llmretry.State) {
 	ctx, v := a.Context, a.Verdict
-	var buf [8]attribute.KeyValue
-	kvs := requestAttrs(r, buf[:0])
-	if v.Status > 0 {
-		kvs = append(kvs, semconv.HTTPResponseStatusCode(v.Status))
+	if i.duration.Enabled(ctx) {
+		scheme, host := "", ""
+		if r.URL != nil {
+			scheme, host = r.URL.Scheme, r.URL.Host
+		}
+		k := durationKey{method: r.Method, scheme: scheme, host: host, status: v.Status, class: v.Class}
+		o := i.cache.duration.get(k, func() []attribute.KeyValue {
+			kvs := requestAttrs(r, make([]attribute.KeyValue, 0, 8))
+			if v.Status > 0 {
+				kvs = append(kvs, semconv.HTTPResponseStatusCode(v.Status))
+			}
+			if et := errorType(v); et != "" {
+				kvs = append(kvs, semconv.ErrorTypeKey.String(et))
+			}
+			return kvs
+		})
+		i.duration.Record(ctx, a.Elapsed.Seconds(), o.rec...)
 	}
-	if et := errorType(v); et != "" {
-		kvs = append(kvs, semconv.ErrorTypeKey.String(et))
-	}
-	i.duration.Record(ctx, a.Elapsed.Seconds(), metric.WithAttributes(kvs...))
 
-	policy := PolicyKey.String(a.Policy)
-	class := ClassKey.String(v.Class.String())
-	decision := DecisionKey.String(a.Decision.String())
-	addr := semconv.ServerAddress(serverAddress(r))
-	i.attempts.Add(ctx, 1, metric.WithAttributes(policy, class, decision, addr))
-	if a.Decision == llmretry.Retry {
-		kind := WaitKindKey.String(waitKind(v))
-		i.retries.Add(ctx, 1, metric.WithAttributes(policy, class, kind, addr))
-		i.wait.Record(ctx, a.Wait.Seconds(), metric.WithAttributes(policy, kind))
-	} else {
-		i.requestAttempts.Record(ctx, int64(a.Attempt), metric.WithAttributes(policy, class, decision, addr))
+	host := serverAddress(r)
+	final := a.Decision != llmretry.Retry
+	if i.attempts.Enabled(ctx) || final && i.requestAttempts.Enabled(ctx) {
+		o := i.cache.attempt.get(attemptKey{a.Policy, host, v.Class, a.Decision}, func() []attribute.KeyValue {
+			return []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String()),
+				DecisionKey.String(a.Decision.String()), semconv.ServerAddress(host)}
+		})
+		i.attempts.Add(ctx, 1, o.add...)
+		if final {
+			i.requestAttempts.Record(ctx, int64(a.Attempt), o.rec...)
+		}
 	}
-	if s.Key != "" {
-		key := metric.WithAttributes(policy, PacingKeyKey.String(s.Key))
-		i.requestRate.Record(ctx, rate(float64(s.Limit.RequestRate)), key)
-		i.tokenRate.Record(ctx, rate(float64(s.Limit.TokenRate)), key)
+	if !final {
+		kind := waitKind(v)
+		if i.retries.Enabled(ctx) {
+			o := i.cache.retry.get(retryKey{a.Policy, host, v.Class, kind}, func() []attribute.KeyValue {
+				return []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String()),
+					WaitKindKey.String(kind), semconv.ServerAddress(host)}
+			})
+			i.retries.Add(ctx, 1, o.add...)
+		}
+		i.recordWait(ctx, a.Policy, kind, "", a.Wait.Seconds())
 	}
-	if s.HasBudget {
-		i.budget.Record(ctx, s.Budget, metric.WithAttributes(policy))
+	if s.Key != "" && (i.requestRate.Enabled(ctx) || i.tokenRate.Enabled(ctx)) {
+		o := i.cache.limit.get(limitKey{a.Policy, s.Key}, func() []attribute.KeyValue {
+			return []attribute.KeyValue{PolicyKey.String(a.Policy), PacingKeyKey.String(s.Key)}
+		})
+		i.requestRate.Record(ctx, rate(float64(s.Limit.RequestRate)), o.rec...)
+		i.tokenRate.Record(ctx, rate(float64(s.Limit.TokenRate)), o.rec...)
+	}
+	if s.HasBudget && i.budget.Enabled(ctx) {
+		o := i.cache.budget.get(a.Policy, func() []attribute.KeyValue {
+			return []attribute.KeyValue{PolicyKey.String(a.Policy)}
+		})
+		i.budget.Record(ctx, s.Budget, o.rec...)
 	}
 }
 
 // recordPacing records a pacing wait.
 func (i *instruments) recordPacing(ctx context.Context, w llmretry.PacingWait) {
-	var buf [3]attribute.KeyValue
-	kvs := append(buf[:0], PolicyKey.String(w.Policy), WaitKindKey.String(WaitPacing))
+	et := ""
 	if w.Err != nil {
-		kvs = append(kvs, semconv.ErrorTypeKey.String(pacingErrorType(w.Err)))
+		et = pacingErrorType(w.Err)
 	}
-	i.wait.Record(ctx, w.Wait.Seconds(), metric.WithAttributes(kvs...))
+	i.recordWait(ctx, w.Policy, WaitPacing, et, w.Wait.Seconds())
+}
+
+func (i *instruments) recordWait(ctx context.Context, policy, kind, errType string, seconds float64) {
+	if !i.wait.Enabled(ctx) {
+		return
+	}
+	o := i.cache.wait.get(waitKey{policy, kind, errType}, func() []attribute.KeyValue {
+		kvs := []attribute.KeyValue{PolicyKey.String(policy), WaitKindKey.String(kind)}
+		if errType != "" {
+			kvs = append(kvs, semconv.ErrorTypeKey.String(errType))
+		}
+		return kvs
+	})
+	i.wait.Record(ctx, seconds, o.rec...)
 }
 
 // waitKind says what set the wait before a retry, as the Transport decides.

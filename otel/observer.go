@@ -65,33 +65,48 @@ func NewObserver(c Config) *llmretry.Observer {
 const Version = "0.1.0"
 
 type observer struct {
-	m      instruments
+	m      *instruments
 	tracer trace.Tracer // nil: the request span's provider's, or the global one's
 	prop   propagation.TextMapPropagator
 	traces bool
 }
 
-// attemptKey is the context key of an attempt's state.
-type attemptKey struct{}
+// attemptCtxKey is the context key of an attempt's state.
+type attemptCtxKey struct{}
 
-// attempt is what the Observer keeps from an attempt's start to its end.
+// attempt is what the Observer keeps from an attempt's start to its end. It
+// is the attempt's context too (one allocation, not two): the request's
+// context, with the span if there is one, that also yields the attempt.
 type attempt struct {
+	context.Context
 	req  *http.Request // the attempt's request, read only, for its attributes and credentials
-	span trace.Span    // nil when traces are off
+	span trace.Span    // nil when traces are off or the span is not recording
+}
+
+// Value returns the attempt for attemptCtxKey, else the context's value.
+func (a *attempt) Value(k any) any {
+	if k == (attemptCtxKey{}) {
+		return a
+	}
+	return a.Context.Value(k)
 }
 
 func (o *observer) attemptStart(r *http.Request, n int) *http.Request {
-	ctx := r.Context()
-	a := &attempt{req: r}
+	a := &attempt{Context: r.Context(), req: r}
+	inject := false
 	if o.traces {
-		ctx, a.span = o.startSpan(ctx, r, n)
+		var span trace.Span
+		a.Context, span = o.startSpan(a.Context, r, n)
+		if span.IsRecording() {
+			a.span = span
+		}
+		inject = span.SpanContext().IsValid() && len(o.prop.Fields()) > 0
 	}
-	ctx = context.WithValue(ctx, attemptKey{}, a)
-	if a.span == nil || len(o.prop.Fields()) == 0 {
-		return r.WithContext(ctx)
+	if !inject {
+		return r.WithContext(a)
 	}
-	r2 := r.Clone(ctx) // the headers are the caller's: inject into a copy
-	o.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
+	r2 := r.Clone(a) // the headers are the caller's: inject into a copy
+	o.prop.Inject(a, propagation.HeaderCarrier(r2.Header))
 	a.req = r2
 	return r2
 }
@@ -100,7 +115,7 @@ func (o *observer) attemptEnd(info llmretry.AttemptInfo, resp *http.Response, s 
 	if info.Context == nil {
 		return
 	}
-	a, _ := info.Context.Value(attemptKey{}).(*attempt)
+	a, _ := info.Context.Value(attemptCtxKey{}).(*attempt)
 	if a == nil { // not started by this Observer: nothing to measure against
 		return
 	}

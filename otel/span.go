@@ -27,17 +27,20 @@ func (o *observer) startSpan(ctx context.Context, r *http.Request, n int) (conte
 		}
 		tracer = newTracer(tp)
 	}
-	var buf [8]attribute.KeyValue
-	kvs := append(requestAttrs(r, buf[:0]), AttemptKey.Int(n))
-	if n > 1 {
-		kvs = append(kvs, semconv.HTTPRequestResendCount(n-1))
-	}
-	name := kvs[0].Value.AsString() // http.request.method, normalized
+	m, _, _ := method(r.Method)
+	name := m.Value.AsString() // http.request.method, normalized
 	if name == "_OTHER" {
 		name = "HTTP" // as the conventions ask for an unknown method
 	}
-	return tracer.Start(ctx, name,
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(kvs...))
+	ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() {
+		kvs := append(requestAttrs(r, make([]attribute.KeyValue, 0, 8)), AttemptKey.Int(n))
+		if n > 1 {
+			kvs = append(kvs, semconv.HTTPRequestResendCount(n-1))
+		}
+		span.SetAttributes(kvs...)
+	}
+	return ctx, span
 }
 
 func newTracer(tp trace.TracerProvider) trace.Tracer {
