@@ -18,8 +18,9 @@ const ScopeName = "github.com/llmretry/llmretry/otel"
 // Config says where the metrics and spans go. The zero Config uses the
 // global providers, as OpenTelemetry instrumentation does.
 type Config struct {
-	// MeterProvider makes the meter. If nil, otel.GetMeterProvider() is
-	// used, when NewObserver is called.
+	// MeterProvider makes the meter. If nil, the global one
+	// (otel.GetMeterProvider()), which forwards to the provider the program
+	// sets with otel.SetMeterProvider, even after NewObserver.
 	MeterProvider metric.MeterProvider
 
 	// TracerProvider makes the tracer of the attempt spans. If nil, the

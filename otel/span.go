@@ -89,8 +89,21 @@ func (o *observer) endSpan(a *attempt, info llmretry.AttemptInfo, resp *http.Res
 		span.End()
 		return
 	}
-	resp.Body = &spanBody{ReadCloser: resp.Body, span: span, req: a.req}
+	sb := &spanBody{ReadCloser: resp.Body, span: span, req: a.req}
+	if w, ok := resp.Body.(io.Writer); ok { // a 101 Switching Protocols body stays writable
+		resp.Body = &writableSpanBody{spanBody: sb, w: w}
+		return
+	}
+	resp.Body = sb
 }
+
+// writableSpanBody is a spanBody over a body that is also an io.Writer.
+type writableSpanBody struct {
+	*spanBody
+	w io.Writer
+}
+
+func (b *writableSpanBody) Write(p []byte) (int, error) { return b.w.Write(p) }
 
 // Bounds of the provider-given strings put on a span.
 const (

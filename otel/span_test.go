@@ -152,3 +152,47 @@ func TestSpansTransportError(t *testing.T) {
 		t.Error("a span without a response has a status code")
 	}
 }
+
+// rwBody is a response body that is also a Writer, as a 101's is.
+type rwBody struct {
+	io.Reader
+	wrote []byte
+}
+
+func (b *rwBody) Write(p []byte) (int, error) { b.wrote = append(b.wrote, p...); return len(p), nil }
+func (b *rwBody) Close() error                { return nil }
+
+// TestSpansKeepWritableBody checks that the span's body wrapper keeps a
+// writable body writable (protocol switches), and ends the span on Close.
+func TestSpansKeepWritableBody(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	body := &rwBody{Reader: strings.NewReader("")}
+	r.tr.Base = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusSwitchingProtocols, Header: http.Header{}, Body: body, Request: req}, nil
+	})
+	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/v1/realtime", nil)
+	resp, err := r.tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, ok := resp.Body.(io.Writer)
+	if !ok {
+		t.Fatalf("body %T is not writable", resp.Body)
+	}
+	w.Write([]byte("hi"))
+	if string(body.wrote) != "hi" {
+		t.Errorf("wrote %q through the wrapper, want hi", body.wrote)
+	}
+	if n := len(r.spans.Ended()); n != 0 {
+		t.Errorf("%d spans ended before Close", n)
+	}
+	resp.Body.Close()
+	if n := len(r.spans.Ended()); n != 1 {
+		t.Errorf("%d spans ended after Close, want 1", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
