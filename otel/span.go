@@ -111,12 +111,10 @@ const (
 	maxStatus = 512
 )
 
-// scrub bounds s and removes the request's credentials from it: the values
-// of its credential headers and of its query (where some APIs take the key).
+// scrub removes the request's credentials from s (the values of its
+// credential headers and of its query, where some APIs take the key), then
+// bounds it: redacting first, so that no cut leaves part of a secret.
 func scrub(s string, r *http.Request, max int) string {
-	if len(s) > max {
-		s = s[:max]
-	}
 	for _, name := range credentialHeaders {
 		for _, v := range r.Header.Values(name) {
 			if i := strings.IndexByte(v, ' '); i >= 0 { // "Bearer sk-…"
@@ -131,6 +129,9 @@ func scrub(s string, r *http.Request, max int) string {
 				s = redact(s, v)
 			}
 		}
+	}
+	if len(s) > max {
+		s = s[:max]
 	}
 	return strings.ToValidUTF8(s, "")
 }
