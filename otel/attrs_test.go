@@ -106,7 +106,7 @@ func TestScrubRedactsBeforeCutting(t *testing.T) {
 	const key = "sk-live-0123456789abcdef"
 	r := &http.Request{Header: http.Header{"Authorization": {"Bearer " + key}}, URL: &url.URL{}}
 	msg := "0123456789 " + key // the bound falls inside the key
-	if got := scrub(msg, r, 20); got != "0123456789 [redacte" {
+	if got := scrub(msg, r, 20); got != "0123456789 [redacted" {
 		t.Errorf("scrub = %q, want the key redacted, then the cut", got)
 	}
 }
