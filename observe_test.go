@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -206,5 +207,42 @@ func TestObserverPartialAndNil(t *testing.T) {
 				t.Fatalf("RoundTrip = %v, %v; want a 200 after a retry", resp, err)
 			}
 		})
+	}
+}
+
+func TestObserverNoCredential(t *testing.T) {
+	t.Parallel()
+	const secret = "sk-observer-S3CR3T-0123456789"
+	tr, srv, _ := setup(t, nil)
+	rec := &recorder{}
+	tr.Observer = rec.observer()
+	srv.Enqueue(llmretrytest.OpenAI.RateLimit(1), llmretrytest.OpenAI.ServerError())
+	for _, h := range []string{"Authorization", "X-Api-Key"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions?key="+secret, strings.NewReader(chatBody))
+		req.Header.Set(h, "Bearer "+secret)
+		if _, _, err := do(t, tr, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, s := range rec.states {
+		if strings.Contains(fmt.Sprintf("%+v", s), secret) {
+			t.Errorf("State leaks the key: %+v", s)
+		}
+	}
+	for _, w := range rec.paced {
+		if strings.Contains(fmt.Sprintf("%+v", w), secret) {
+			t.Errorf("PacingWait leaks the key: %+v", w)
+		}
+	}
+	for _, a := range rec.ends {
+		a.Context = nil
+		if strings.Contains(fmt.Sprintf("%+v %v", a, a.Verdict.Err), secret) {
+			t.Errorf("AttemptInfo leaks the key: %+v", a)
+		}
+	}
+	if len(rec.states) < 4 {
+		t.Errorf("%d attempts observed, want at least 4", len(rec.states))
 	}
 }
