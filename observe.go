@@ -70,7 +70,11 @@ type PacingWait struct {
 }
 
 // acquire waits for the pacer, telling the Observer how long it took.
+// Without a pacer (the policy paces nothing) there is no wait to tell of.
 func (t *Transport) acquire(ctx context.Context, p *pacer, pol *Policy, cost, attempt int) error {
+	if p == nil {
+		return nil
+	}
 	if t.Observer == nil || t.Observer.Paced == nil {
 		return p.acquire(ctx, cost, t.clock())
 	}
