@@ -2,9 +2,12 @@ package llmretry
 
 import (
 	"bytes"
-	"fmt"
+	"context"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
+	"sync"
 )
 
 // DefaultMaxBodyBuffer is how much of a request body without GetBody the
@@ -25,9 +28,9 @@ type replayBody struct {
 
 // prepareBody makes req's body replayable for retries: through req.GetBody if
 // set, else by buffering up to max bytes. A longer body is sent once, whole,
-// and never retried. On error req.Body is closed and nothing is sent.
-// The caller's request is not modified.
-func prepareBody(req *http.Request, max int64, retries bool) (replayBody, error) {
+// and never retried. Buffering stops when ctx ends. On error req.Body is
+// closed and nothing is sent. The caller's request is not modified.
+func prepareBody(ctx context.Context, req *http.Request, max int64, retries bool) (replayBody, error) {
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
 		return replayBody{replayable: true}, nil
@@ -40,10 +43,9 @@ func prepareBody(req *http.Request, max int64, retries bool) (replayBody, error)
 	if req.ContentLength > 0 {
 		buf.Grow(int(req.ContentLength))
 	}
-	_, err := buf.ReadFrom(io.LimitReader(req.Body, max+1))
-	if err != nil {
+	if err := readBody(ctx, &buf, req.Body, max+1); err != nil {
 		req.Body.Close()
-		return replayBody{}, fmt.Errorf("llmretry: reading request body: %w", err)
+		return replayBody{}, err
 	}
 	if int64(buf.Len()) > max {
 		// Too long to buffer: send what was read followed by the rest, once.
@@ -57,6 +59,105 @@ func prepareBody(req *http.Request, max int64, retries bool) (replayBody, error)
 	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	first, _ := get()
 	return replayBody{first: first, get: get, replayable: true}, nil
+}
+
+// readBody reads at most limit bytes of body into buf, or until ctx ends. A
+// reader that may block is read on another goroutine: when ctx ends first,
+// readBody returns ctx's error at once, and the goroutine, which alone
+// touches buf from then on, ends when the reader returns (closing body, as
+// the caller does next, makes most readers return).
+func readBody(ctx context.Context, buf *bytes.Buffer, body io.Reader, limit int64) error {
+	if ctx.Done() == nil || inMemory(body) {
+		if _, err := buf.ReadFrom(io.LimitReader(body, limit)); err != nil {
+			return &requestError{msg: "llmretry: reading request body", err: err}
+		}
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := buf.ReadFrom(io.LimitReader(body, limit))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return &requestError{msg: "llmretry: reading request body", err: err}
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// watchedBody is a request body that remembers the first error its reader
+// returned: when an attempt fails because the caller's body could not be
+// read, the failure is the caller's, not the network's, and no retry helps.
+// An error from a read that Close interrupted is not the reader's failure:
+// the Base closes the body when the connection fails, and a read blocked on
+// a pipe then returns an error.
+type watchedBody struct {
+	io.ReadCloser
+	mu     sync.Mutex // guards err and closed: the Base may read and close on its own goroutines
+	err    error
+	closed bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil && !b.closed {
+			b.err = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return b.ReadCloser.Close()
+}
+
+// failed returns the error the body's reader returned, if any. A nil
+// *watchedBody has none.
+func (b *watchedBody) failed() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// The types of io.NopCloser's results, to see through them as net/http does.
+var (
+	nopCloserType         = reflect.TypeOf(io.NopCloser(nil))
+	nopCloserWriterToType = reflect.TypeOf(io.NopCloser(strings.NewReader("")))
+)
+
+// inMemory reports whether r reads from memory and so can neither fail nor
+// block: a *bytes.Reader, *bytes.Buffer or *strings.Reader, bare or in an
+// io.NopCloser (which is what http.NewRequest makes of them). net/http's
+// isKnownInMemoryReader does the same.
+func inMemory(r io.Reader) bool {
+	if r == http.NoBody {
+		return true
+	}
+	switch reflect.TypeOf(r) {
+	case nopCloserType, nopCloserWriterToType:
+		r, _ = reflect.ValueOf(r).Field(0).Interface().(io.Reader) // nil for io.NopCloser(nil)
+	}
+	switch r.(type) {
+	case *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		return true
+	}
+	return false
 }
 
 // multiReadCloser reads from Reader and closes closer.

@@ -14,6 +14,11 @@ import (
 // Verdict is what one attempt's outcome means: its class, whether to retry,
 // how long the server asked to wait, and the facts of its error body.
 // It is returned by value; the zero Verdict is a success.
+//
+// The fields that the server or the network wrote (Type, Code, Param,
+// Message, RequestID, Err) hold no credential of the request, and the
+// strings are bounded: Message to 1 KiB, RequestID to 128 bytes, the others
+// to 256.
 type Verdict struct {
 	Class     Class
 	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
@@ -31,13 +36,11 @@ type Verdict struct {
 	Err error // the transport error, for attempts that got no response
 }
 
-// maxMessage bounds Verdict.Message.
-const maxMessage = 1 << 10
-
 // Classify says what an attempt's outcome means under this policy: resp and
 // err are what an http.RoundTripper returned. For an error status it reads at
 // most 64 KiB of resp.Body and replaces resp.Body with a reader that yields
 // every byte of the original body, so the caller still reads it whole.
+// The credentials of resp.Request are redacted from the Verdict's fields.
 // A nil *Policy classifies with the generic rules.
 func (p *Policy) Classify(resp *http.Response, err error) Verdict {
 	return p.classify(resp, err, time.Now())
@@ -53,7 +56,7 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	}
 	v := Verdict{Status: status, RequestID: requestID(resp.Header)}
 	body := parseErrorBody(peekBody(resp))
-	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, truncate(body.Message, maxMessage)
+	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, body.Message // bounded by sanitize
 
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
@@ -78,18 +81,21 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 			v.RetryAfter, v.Hint = d, HintMessage
 		}
 	}
-	return v
+	return v.sanitize(requestSecrets(resp.Request))
 }
 
 // classifyError classifies a transport error. Cancellation is final; so are
-// the permanent failures that go-retryablehttp's DefaultRetryPolicy knows
-// (untrusted certificates, unsupported schemes, invalid headers, redirect
-// loops). Everything else is a Connection or Timeout failure worth retrying.
+// the failures of the request itself (an invalid request, a body that cannot
+// be read: the caller's, not the network's) and the permanent failures that
+// go-retryablehttp's DefaultRetryPolicy knows (untrusted certificates,
+// unsupported schemes, invalid headers, redirect loops). Everything else is a
+// Connection or Timeout failure worth retrying.
 func classifyError(err error) Verdict {
 	if err == nil {
 		err = errors.New("llmretry: nil response and nil error")
 	}
 	v := Verdict{Err: err}
+	var re *requestError
 	switch {
 	case errors.Is(err, errAttemptTimeout):
 		v.Class, v.Retryable = Timeout, true
@@ -97,10 +103,12 @@ func classifyError(err error) Verdict {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		v.Class = Canceled
 		return v
+	case errors.As(err, &re), isRequestError(err):
+		v.Class = InvalidRequest
+		return v
 	}
 	v.Class = Connection
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		v.Class = Timeout
 	}
 	// DefaultRetryPolicy recognises permanent errors only inside a *url.Error,
@@ -111,6 +119,29 @@ func classifyError(err error) Verdict {
 	}
 	v.Retryable, _ = retryablehttp.DefaultRetryPolicy(context.Background(), nil, err)
 	return v
+}
+
+// requestErrors are the messages of net/http's errors for a request that no
+// attempt can send (its Transport returns them as plain errors).
+var requestErrors = [...]string{
+	"http: nil Request.",
+	"http: no Host in request URL",
+	"http: invalid Host header",
+	"net/http: can't write control character in Request.URL",
+	"net/http: invalid method",
+	"net/http: invalid header",
+	"net/http: invalid trailer",
+	"unsupported protocol scheme",
+}
+
+func isRequestError(err error) bool {
+	msg := err.Error()
+	for _, m := range requestErrors {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // rule finds the rule for an error response: the policy's code rules (code,
@@ -145,7 +176,7 @@ var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Request
 func requestID(h http.Header) string {
 	for _, k := range requestIDHeaders {
 		if v := h.Get(k); v != "" {
-			return truncate(v, 128)
+			return v // bounded by sanitize
 		}
 	}
 	return ""

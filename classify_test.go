@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,12 @@ func TestClassifyError(t *testing.T) {
 	}{
 		{errors.New("read: connection reset by peer"), Connection, true},
 		{&attemptTimeoutError{timeout: time.Second, err: errors.New("x")}, Timeout, true},
-		{errors.New("unsupported protocol scheme \"ftp\""), Connection, false},
+		{errors.New("unsupported protocol scheme \"ftp\""), InvalidRequest, false},
+		{errors.New("http: no Host in request URL"), InvalidRequest, false},
+		{fmt.Errorf("net/http: invalid method %q", "GET /"), InvalidRequest, false},
+		{errors.New("net/http: invalid header field name \"a b\""), InvalidRequest, false},
+		{&requestError{msg: "llmretry: reading request body", err: errors.New("disk on fire")}, InvalidRequest, false},
+		{&url.Error{Op: "Post", URL: "http://x", Err: &timeoutErr{}}, Timeout, true},
 		{errors.New("x509: certificate is not trusted"), Connection, false},
 		{canceledErr(), Canceled, false},
 	}
@@ -156,5 +162,10 @@ func TestClassifyError(t *testing.T) {
 		}
 	}
 }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "i/o timeout" }
+func (timeoutErr) Timeout() bool { return true }
 
 func canceledErr() error { return fmt.Errorf("wrapped: %w", context.Canceled) }

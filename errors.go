@@ -3,6 +3,7 @@ package llmretry
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -80,16 +81,13 @@ func (e *APIError) Error() string {
 // ParseError classifies resp with policy p (nil means [Generic]) and returns
 // it as an *APIError, or nil if resp is not an error response (status < 400).
 // It does not consume the body: the caller can still read all of it.
-// Credential values of resp.Request's headers are redacted from the message.
+// The credentials of resp.Request (headers, URL userinfo and query) are
+// redacted from every field.
 func ParseError(resp *http.Response, p *Policy) *APIError {
 	if resp == nil || resp.StatusCode < 400 {
 		return nil
 	}
-	v := p.Classify(resp, nil)
-	if resp.Request != nil {
-		v.Message = redact(v.Message, resp.Request.Header)
-	}
-	return newAPIError(p, v, 0)
+	return newAPIError(p, p.Classify(resp, nil), 0)
 }
 
 func newAPIError(p *Policy, v Verdict, attempts int) *APIError {
@@ -108,25 +106,83 @@ func newAPIError(p *Policy, v Verdict, attempts int) *APIError {
 	}
 }
 
-// credentialHeaders are request headers whose values are secrets.
-var credentialHeaders = [...]string{"Authorization", "X-Api-Key", "Api-Key", "Proxy-Authorization", "X-Goog-Api-Key"}
+// requestError is a failure of the request itself, the caller's and not the
+// network's: an invalid request, or a body that could not be read. No retry
+// can help it.
+type requestError struct {
+	msg string
+	err error // the cause, if any
+}
 
-// redact removes the values of h's credential headers from s. Some APIs echo
-// the key they rejected in the message; it must not reach logs or errors.
-func redact(s string, h http.Header) string {
-	if s == "" {
-		return s
+func (e *requestError) Error() string {
+	if e.err == nil {
+		return e.msg
 	}
-	for _, name := range credentialHeaders {
-		for _, v := range h.Values(name) {
-			secret := v
-			if i := strings.IndexByte(v, ' '); i >= 0 { // "Bearer sk-…"
-				secret = strings.TrimSpace(v[i+1:])
-			}
-			if len(secret) >= 4 && strings.Contains(s, secret) {
-				s = strings.ReplaceAll(s, secret, "[redacted]")
-			}
-		}
+	return e.msg + ": " + e.err.Error()
+}
+
+func (e *requestError) Unwrap() error { return e.err }
+
+// redactErr returns err with the secrets removed from its message, or err
+// itself if its message holds none. errors.Is and errors.As still reach the
+// original chain; a top-level *url.Error stays a *url.Error, its URL redacted.
+func redactErr(err error, s secrets) error {
+	if err == nil || len(s) == 0 {
+		return err
 	}
-	return s
+	msg := err.Error()
+	clean := s.redact(msg)
+	if clean == msg {
+		return err
+	}
+	if ue, ok := err.(*url.Error); ok {
+		return &url.Error{Op: ue.Op, URL: s.redact(ue.URL), Err: redactErr(ue.Err, s)}
+	}
+	return &redactedError{msg: clean, err: err}
+}
+
+// redactedError is an error whose message had a credential in it.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+func (e *redactedError) Timeout() bool { return isTimeout(e.err) }
+
+// retriedError is the last attempt's error when retries end on a transport
+// error: its message says how many attempts were made, and over how long.
+type retriedError struct {
+	attempts int
+	elapsed  time.Duration
+	err      error
+}
+
+func (e *retriedError) Error() string {
+	return "llmretry: gave up after " + strconv.Itoa(e.attempts) + " attempts in " + e.elapsed.Round(time.Millisecond).String() + ": " + e.err.Error()
+}
+
+func (e *retriedError) Unwrap() error { return e.err }
+
+// Timeout reports whether the last attempt timed out, as net.Error does:
+// http.Client's *url.Error asks its Err directly, without errors.As.
+func (e *retriedError) Timeout() bool { return isTimeout(e.err) }
+
+// afterRetries wraps the last attempt's error err with the count of attempts
+// and the time they took, keeping a top-level *url.Error one.
+func afterRetries(err error, attempts int, elapsed time.Duration) error {
+	if attempts <= 1 || err == nil {
+		return err
+	}
+	if ue, ok := err.(*url.Error); ok {
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: &retriedError{attempts: attempts, elapsed: elapsed, err: ue.Err}}
+	}
+	return &retriedError{attempts: attempts, elapsed: elapsed, err: err}
+}
+
+// isTimeout reports whether an error in err's chain says it is a timeout.
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }

@@ -83,7 +83,8 @@ func FuzzClassify(f *testing.F) {
 			}
 			checkHint(t, "RetryAfter", v.RetryAfter, true)
 			tr := &Transport{}
-			d, wait := tr.decide(context.Background(), p, v, 1, 5, true, testNow)
+			c := call{ctx: context.Background(), pol: p, retries: 5, body: replayBody{replayable: true}}
+			d, wait, _ := tr.decide(&c, v, 1, testNow)
 			if d == Retry && (wait < 0 || wait > max(p.maxWait(), DefaultMaxDelay)) {
 				t.Fatalf("%s: retry after %v, outside [0, MaxWait %v]", p.name(), wait, p.maxWait())
 			}

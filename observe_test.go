@@ -41,7 +41,7 @@ func (rec *recorder) observer() *Observer {
 			rec.states = append(rec.states, s)
 			rec.mu.Unlock()
 			if resp != nil {
-				resp.Body = &closeHook{ReadCloser: resp.Body, rec: rec}
+				resp.Body = &observedBody{ReadCloser: resp.Body, rec: rec}
 			}
 		},
 		Paced: func(_ context.Context, w PacingWait) {
@@ -52,12 +52,12 @@ func (rec *recorder) observer() *Observer {
 	}
 }
 
-type closeHook struct {
+type observedBody struct {
 	io.ReadCloser
 	rec *recorder
 }
 
-func (c *closeHook) Close() error {
+func (c *observedBody) Close() error {
 	c.rec.mu.Lock()
 	c.rec.closed++
 	c.rec.mu.Unlock()

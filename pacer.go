@@ -132,6 +132,9 @@ func (p *pacer) markReady() { p.readyOne.Do(func() { close(p.ready) }) }
 
 // acquire blocks until a request costing tokens may go, and takes its tokens (and its in-flight slot).
 func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
+	if p == nil {
+		return nil
+	}
 	select {
 	case <-p.ready:
 	default:
@@ -165,6 +168,9 @@ func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 
 // release frees the request's in-flight slot.
 func (p *pacer) release() {
+	if p == nil {
+		return
+	}
 	if p.inflight != nil {
 		<-p.inflight
 	}
@@ -206,6 +212,9 @@ func (p *pacer) pacesTokens() bool {
 
 // observe learns from an attempt's outcome.
 func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now time.Time) {
+	if p == nil {
+		return
+	}
 	p.markReady()
 	if v.Class == RateLimited && v.Hint != NoHint && v.RetryAfter > 0 {
 		p.pause(ctx, now, v.RetryAfter)
@@ -410,6 +419,9 @@ func (w *successWindow) rate(now time.Time) float64 {
 
 // cost estimates the tokens of a request for the token bucket.
 func (p *pacer) cost(req *http.Request, body replayBody, maxBody int64) int {
+	if p == nil {
+		return 1
+	}
 	if !p.pacesTokens() {
 		return 1
 	}

@@ -2,12 +2,14 @@ package llmretry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,206 +88,330 @@ var _ http.RoundTripper = (*Transport)(nil)
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	opts := optionsFrom(ctx)
-	pol := t.policyFor(req, opts)
-	maxRetries := pol.maxRetries()
-	if opts.hasMaxRetries {
-		maxRetries = opts.maxRetries
-	}
-	timeout := pol.attemptTimeout()
-	if opts.hasTimeout {
-		timeout = opts.attemptTimeout
-	}
-
-	body, err := prepareBody(req, t.maxBodyBuffer(), maxRetries > 0)
+	c, err := t.start(req)
 	if err != nil {
 		return nil, err
 	}
-	pacer := t.pacers.get(t, pol, req)
-	budget := t.budgets.get(pol)
-	cost := 1
-	if pacer != nil {
-		cost = pacer.cost(req, body, t.maxBodyBuffer())
-	}
-	r := req
-	if body.first != nil {
-		r = withBody(req, body.first)
-	}
-
+	r := c.firstRequest()
 	for attempt := 1; ; attempt++ {
-		if pacer != nil {
-			if err := t.acquire(ctx, pacer, pol, cost, attempt); err != nil {
-				closeBody(r.Body)
-				return nil, err
-			}
+		if err := t.acquire(c.ctx, c.pacer, c.pol, c.cost, attempt); err != nil {
+			closeBody(r.Body)
+			return nil, err
 		}
 		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
-		resp, err := t.send(ar, timeout)
+		resp, err := t.send(ar, c.timeout)
 		now := t.clock()
-		v := pol.classify(resp, err, now)
-		if v.Message != "" {
-			v.Message = redact(v.Message, req.Header)
-		}
-		if pacer != nil {
-			pacer.observe(ctx, resp, v, now)
-		}
+		v := c.verdict(ar, resp, err, now)
+		c.pacer.observe(c.ctx, resp, v, now)
 		a := AttemptInfo{Attempt: attempt, Verdict: v, Elapsed: now.Sub(start)}
-		a.Decision, a.Wait = t.decide(ctx, pol, v, attempt, maxRetries, body.replayable, now)
-		if budget != nil && !budget.record(v) && a.Decision == Retry {
-			a.Decision, a.Wait = BudgetExhausted, 0
-		}
-
 		var next io.ReadCloser
-		if a.Decision == Retry && body.get != nil {
-			var rewindErr error
-			if next, rewindErr = body.get(); rewindErr != nil {
-				a.Decision, a.Wait = NotReplayable, 0 // keep this attempt's outcome for the caller
-			}
-		}
-		t.report(ar.Context(), req, pol, a, resp, pacer, budget, now)
+		a.Decision, a.Wait, next = t.decide(&c, v, attempt, now)
+		t.report(ar.Context(), req, c.pol, a, resp, c.pacer, c.budget, now)
 		if a.Decision != Retry {
-			return t.finish(pol, pacer, resp, v, err, attempt)
+			return t.finish(&c, resp, v, attempt, now)
 		}
-
 		discard(resp)
-		if pacer != nil {
-			pacer.release()
-		}
-		if err := t.wait(ctx, a.Wait); err != nil {
+		c.pacer.release()
+		if err := t.wait(c.ctx, a.Wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
-		r = withBody(req, next)
+		r = c.retryRequest(next)
 	}
 }
 
-// decide chooses what follows an attempt, and the wait before a retry.
-func (t *Transport) decide(ctx context.Context, pol *Policy, v Verdict, attempt, maxRetries int, replayable bool, now time.Time) (Decision, time.Duration) {
+// call is the state of one RoundTrip.
+type call struct {
+	req     *http.Request
+	ctx     context.Context
+	pol     *Policy
+	retries int           // the MaxRetries in force
+	timeout time.Duration // the attempt timeout in force
+	body    replayBody
+	pacer   *pacer  // nil when the policy paces nothing
+	budget  *budget // nil when the policy has no retry budget
+	cost    int     // the request's tokens, for pacing
+	began   time.Time
+
+	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
+}
+
+// start checks req and sets up its call: policy, limits, body, pacing.
+func (t *Transport) start(req *http.Request) (call, error) {
+	if err := t.check(req); err != nil {
+		if req != nil {
+			closeBody(req.Body)
+		}
+		return call{}, err
+	}
+	ctx := req.Context()
+	opts := optionsFrom(ctx)
+	c := call{req: req, ctx: ctx, pol: t.policyFor(req, opts), began: t.clock()}
+	c.retries, c.timeout = c.pol.maxRetries(), c.pol.attemptTimeout()
+	if opts.hasMaxRetries {
+		c.retries = opts.maxRetries
+	}
+	if opts.hasTimeout {
+		c.timeout = opts.attemptTimeout
+	}
+	var err error
+	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), c.retries > 0); err != nil {
+		return call{}, err
+	}
+	c.pacer = t.pacers.get(t, c.pol, req)
+	c.budget = t.budgets.get(c.pol)
+	c.cost = c.pacer.cost(req, c.body, t.maxBodyBuffer())
+	return c, nil
+}
+
+// verdict classifies an attempt's outcome and makes it fit to be shown: the
+// credentials of r, the request sent, are redacted from every field. A
+// transport error caused by the request itself (its body failed to read,
+// its headers are invalid) is the caller's failure, never retried.
+func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
+	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
+		resp.Request = r // classify redacts resp.Request's credentials
+	}
+	v := c.pol.classify(resp, err, now)
+	if v.Err == nil {
+		return v
+	}
+	if berr := c.watch.failed(); berr != nil {
+		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
+	} else if v.Class != Canceled && invalidHeader(r.Header) != "" {
+		v.Class, v.Retryable = InvalidRequest, false
+	}
+	v.Err = redactErr(v.Err, requestSecrets(r))
+	return v
+}
+
+// decide answers "what now, and why?" after an attempt: it weighs the
+// verdict, the retry limit, the body's replayability, the server's hint
+// against MaxWait, the deadline and the retry budget, and rewinds the body
+// for the retry. It returns the decision, the wait before a retry, and the
+// retry's body.
+func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
+	budgetOK := c.chargeBudget(v)
 	switch {
 	case v.Class == OK:
-		return Success, 0
-	case v.Class == Canceled || ctx.Err() != nil:
-		return ContextDone, 0
+		return Success, 0, nil
+	case v.Class == Canceled || c.ctx.Err() != nil:
+		return ContextDone, 0, nil
 	case !v.Retryable:
-		return NotRetryable, 0
-	case attempt > maxRetries:
-		return RetriesExhausted, 0
-	case !replayable:
-		return NotReplayable, 0
+		return NotRetryable, 0, nil
+	case attempt > c.retries:
+		return RetriesExhausted, 0, nil
+	case !c.body.replayable:
+		return NotReplayable, 0, nil
 	}
 	var wait time.Duration
 	if v.Hint != NoHint && v.RetryAfter > 0 {
-		wait = v.RetryAfter
-		if wait > pol.maxWait() {
-			return HintTooLong, 0
+		if wait = v.RetryAfter; wait > c.pol.maxWait() {
+			return HintTooLong, 0, nil
 		}
 	} else {
-		wait = pol.backoff(attempt, t.random())
+		wait = c.pol.backoff(attempt, t.random())
 	}
-	if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return PastDeadline, 0
+	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
+		return PastDeadline, 0, nil
 	}
-	return Retry, wait
+	if !budgetOK {
+		return BudgetExhausted, 0, nil
+	}
+	if c.body.get == nil {
+		return Retry, wait, nil
+	}
+	next, err := c.body.get()
+	if err != nil {
+		return NotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
+	}
+	if next == nil {
+		next = http.NoBody
+	}
+	return Retry, wait, next
+}
+
+// chargeBudget accounts for an attempt in the retry budget and reports
+// whether the budget allows a retry. Only successes and failures worth
+// retrying count: an answer that no retry can change says nothing of the
+// service's health.
+func (c *call) chargeBudget(v Verdict) bool {
+	if c.budget == nil || (v.Class != OK && !v.Retryable) {
+		return true
+	}
+	return c.budget.record(v)
 }
 
 // finish returns the last attempt's outcome to the caller.
-func (t *Transport) finish(pol *Policy, pacer *pacer, resp *http.Response, v Verdict, err error, attempts int) (*http.Response, error) {
-	if err != nil || resp == nil {
-		if pacer != nil {
-			pacer.release()
-		}
-		return nil, err
+func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
+	if resp == nil {
+		c.pacer.release()
+		return nil, afterRetries(v.Err, attempts, now.Sub(c.began))
 	}
 	if t.ReturnErrors && resp.StatusCode >= 400 {
 		discard(resp)
-		if pacer != nil {
-			pacer.release()
-		}
-		return nil, newAPIError(pol, v, attempts)
+		c.pacer.release()
+		return nil, newAPIError(c.pol, v, attempts)
 	}
-	if pacer != nil && pacer.inflight != nil {
-		resp.Body = &releaseBody{ReadCloser: resp.Body, p: pacer}
+	if c.pacer != nil && c.pacer.inflight != nil {
+		resp.Body = onClose(resp.Body, nil, c.pacer)
 	}
 	return resp, nil
 }
 
-// releaseBody frees a request's in-flight slot when its body is closed.
-type releaseBody struct {
-	io.ReadCloser
-	p    *pacer
-	once sync.Once
+// firstRequest is the request of the first attempt.
+func (c *call) firstRequest() *http.Request {
+	switch {
+	case c.body.first != nil:
+		return withBody(c.req, c.body.first)
+	case c.body.get == nil || c.retries == 0 || inMemory(c.req.Body):
+		return c.req
+	}
+	return c.retryRequest(c.req.Body)
 }
 
-func (b *releaseBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.p.release)
-	return err
+// retryRequest is the request of an attempt that sends body. The caller's
+// own reader is watched, so that its failure is not taken for the network's.
+func (c *call) retryRequest(body io.ReadCloser) *http.Request {
+	c.watch = nil
+	if c.body.get == nil {
+		return c.req // no body
+	}
+	if !inMemory(body) {
+		c.watch = &watchedBody{ReadCloser: body}
+		body = c.watch
+	}
+	return withBody(c.req, body)
 }
 
 // send makes one attempt, bounded by the attempt timeout if there is one.
+// An attempt whose timer fired is a timeout even if an answer came: its
+// context is cancelled, and so is that answer's body.
 func (t *Transport) send(r *http.Request, timeout time.Duration) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
 	if timeout <= 0 {
-		return base.RoundTrip(r)
+		return checkAnswer(t.base().RoundTrip(r))
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
 	timer := time.AfterFunc(timeout, func() { cancel(errAttemptTimeout) })
-	resp, err := base.RoundTrip(r.WithContext(ctx))
-	if err == nil && resp.StatusCode >= 400 {
-		// An error answer is classified from its body's first bytes: read
-		// them within the bound, so a body that stalls counts as a timeout.
-		peekBody(resp)
-	}
-	timer.Stop() // the bound is on the headers (and an error's prefix); a success's body may take its time
-	if err != nil {
-		if context.Cause(ctx) == errAttemptTimeout && r.Context().Err() == nil {
-			err = &attemptTimeoutError{timeout: timeout, err: err}
+	resp, err := checkAnswer(t.base().RoundTrip(r.WithContext(ctx)))
+	if err == nil {
+		resp.Body = onClose(resp.Body, cancel, nil)
+		if resp.StatusCode >= 400 {
+			// An error answer is classified from its body's first bytes: read
+			// them within the bound, so a body that stalls counts as a timeout.
+			peekBody(resp)
 		}
+	}
+	// The bound is on the headers (and an error's prefix); a success's body may take its time.
+	if !timer.Stop() && r.Context().Err() == nil {
+		if err != nil {
+			return nil, &attemptTimeoutError{timeout: timeout, err: err}
+		}
+		if pb, ok := resp.Body.(*peekedBody); ok && pb.whole {
+			pb.err = io.EOF // an error answer read whole in time: its connection is gone, not its bytes
+			return resp, nil
+		}
+		resp.Body.Close()
+		return nil, &attemptTimeoutError{timeout: timeout}
+	}
+	if err != nil {
 		cancel(nil)
 		return nil, err
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// checkAnswer holds a Base to the RoundTripper contract: a response or an
+// error, a response with a body.
+func checkAnswer(resp *http.Response, err error) (*http.Response, error) {
+	switch {
+	case err != nil:
+		if resp != nil {
+			closeBody(resp.Body)
+		}
+		return nil, err
+	case resp == nil:
+		return nil, errors.New("llmretry: Base returned a nil response and a nil error")
+	case resp.Body == nil:
+		resp.Body = http.NoBody
+	}
 	return resp, nil
 }
 
 // attemptTimeoutError is an attempt cut off by the attempt timeout.
 type attemptTimeoutError struct {
 	timeout time.Duration
-	err     error
+	err     error // what the attempt got when it was cut off; may be nil
 }
 
 func (e *attemptTimeoutError) Error() string {
-	return "llmretry: attempt timed out after " + e.timeout.String() + ": " + e.err.Error()
+	msg := "llmretry: attempt timed out after " + e.timeout.String()
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
 }
 
-func (e *attemptTimeoutError) Unwrap() []error { return []error{errAttemptTimeout, e.err} }
-func (e *attemptTimeoutError) Timeout() bool   { return true }
+func (e *attemptTimeoutError) Unwrap() []error {
+	if e.err == nil {
+		return []error{errAttemptTimeout}
+	}
+	return []error{errAttemptTimeout, e.err}
+}
 
-// cancelBody releases an attempt's context when its response body is closed.
-type cancelBody struct {
+func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// closeHook is a response body that, on its first Close, releases its
+// attempt's context and its request's in-flight slot.
+type closeHook struct {
 	io.ReadCloser
-	cancel context.CancelCauseFunc
+	cancel context.CancelCauseFunc // nil without an attempt timeout
+	pacer  *pacer                  // nil without MaxInFlight
+	closed atomic.Bool
 }
 
-func (b *cancelBody) Close() error {
+func (b *closeHook) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel(nil)
+	if b.closed.CompareAndSwap(false, true) {
+		if b.cancel != nil {
+			b.cancel(nil)
+		}
+		b.pacer.release()
+	}
 	return err
+}
+
+// writableCloseHook keeps a writable body writable: the body of a 101
+// Switching Protocols answer is an io.ReadWriteCloser (WebSocket clients
+// write to it).
+type writableCloseHook struct{ closeHook }
+
+func (b *writableCloseHook) Write(p []byte) (int, error) {
+	return b.ReadCloser.(io.Writer).Write(p)
+}
+
+// onClose makes body run cancel and release p's slot when it is closed. A body
+// that onClose made before gets the new duty, without another wrapper.
+func onClose(body io.ReadCloser, cancel context.CancelCauseFunc, p *pacer) io.ReadCloser {
+	switch b := body.(type) {
+	case *closeHook:
+		b.pacer = p
+		return b
+	case *writableCloseHook:
+		b.pacer = p
+		return b
+	}
+	if _, ok := body.(io.Writer); ok {
+		return &writableCloseHook{closeHook{ReadCloser: body, cancel: cancel, pacer: p}}
+	}
+	return &closeHook{ReadCloser: body, cancel: cancel, pacer: p}
 }
 
 // CloseIdleConnections closes the idle connections of Base, if it can.
 func (t *Transport) CloseIdleConnections() {
 	type closeIdler interface{ CloseIdleConnections() }
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if c, ok := base.(closeIdler); ok {
+	if c, ok := t.base().(closeIdler); ok {
 		c.CloseIdleConnections()
 	}
 }
@@ -311,6 +437,13 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 		return p
 	}
 	return t.generic
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base == nil {
+		return http.DefaultTransport
+	}
+	return t.Base
 }
 
 func (t *Transport) init() {
