@@ -24,8 +24,8 @@ type Verdict struct {
 	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
 
 	Status    int    // HTTP status; 0 for transport errors
-	Type      string // error type from the body, e.g. "rate_limit_exceeded"
-	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written
+	Type      string // error type from the body, e.g. "rate_limit_exceeded"; Google's error.status ("RESOURCE_EXHAUSTED")
+	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written; Google's ErrorInfo reason; AWS's exception name
 	Param     string // the parameter at fault, if the body names one
 	Message   string // the body's message, at most 1 KiB, credentials redacted
 	RequestID string // X-Request-Id or similar, for support tickets
@@ -56,20 +56,33 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	}
 	v := Verdict{Status: status, RequestID: requestID(resp.Header)}
 	body := parseErrorBody(peekBody(resp))
+	if body.Code == "" {
+		if et := resp.Header[hdrAmznErrorType]; len(et) > 0 {
+			body.Code = awsType(et[0]) // Bedrock: the exception name, with a bare {"message"} body
+		}
+	}
 	v.Type, v.Code, v.Param, v.Message = body.Type, body.Code, body.Param, body.Message // bounded by sanitize
 
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get(hdrShouldRetry))) {
-	case "true":
-		v.Retryable = true
-	case "false":
-		v.Retryable = false
+	if sr := resp.Header[hdrShouldRetry]; len(sr) > 0 {
+		switch strings.ToLower(strings.TrimSpace(sr[0])) {
+		case "true":
+			v.Retryable = true
+		case "false":
+			v.Retryable = false
+		}
 	}
 
+	// Wait hints, in the order HintSource documents.
 	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
 	if v.Hint == NoHint && body.HasRetryAfter {
 		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
+	}
+	if v.Hint == NoHint && body.Reset != "" {
+		if d, ok := parseReset(body.Reset, now); ok {
+			v.RetryAfter, v.Hint = d, HintBody
+		}
 	}
 	if v.Hint == NoHint && v.Class == RateLimited {
 		if d, ok := resetHint(resp.Header, now); ok {
@@ -77,10 +90,14 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 		}
 	}
 	if v.Hint == NoHint {
-		if d, ok := parseMessageHint(body.Message); ok {
-			v.RetryAfter, v.Hint = d, HintMessage
+		for _, msg := range [2]string{body.Message, body.Raw} {
+			if d, ok := parseMessageHint(msg); ok {
+				v.RetryAfter, v.Hint = d, HintMessage
+				break
+			}
 		}
 	}
+	refine(&v, &body)
 	return v.sanitize(requestSecrets(resp.Request))
 }
 
@@ -146,7 +163,11 @@ func isRequestError(err error) bool {
 
 // rule finds the rule for an error response: the policy's code rules (code,
 // then type), the generic code rules, the policy's status rules, then the
-// status's own class. Codes and types match case-insensitively.
+// status's own class. Codes and types match case-insensitively. A generic
+// code that only says "invalid request" (invalid_request_error, Google's
+// INVALID_ARGUMENT, AWS's ValidationException…) does not decide: the status
+// does, so DeepSeek's 402 {"code":"invalid_request_error"} is an exhausted
+// balance and Mistral's 429 invalid_request_error a rate limit.
 func (p *Policy) rule(status int, code, typ string) Rule {
 	for _, key := range [2]string{code, typ} {
 		if key == "" {
@@ -158,7 +179,7 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 				return r
 			}
 		}
-		if c, ok := genericCode(key); ok {
+		if c, ok := genericCode(key); ok && !vagueFor(c, status) {
 			return Rule{Class: c}
 		}
 	}
@@ -170,13 +191,27 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 	return Rule{Class: statusClass(status)}
 }
 
-// requestIDHeaders are the response headers that carry a request id, in order.
-var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Cf-Ray"}
+// vagueFor reports whether a generic code's class says less than status.
+func vagueFor(c Class, status int) bool {
+	switch c {
+	case InvalidRequest:
+		return true
+	case ServerError:
+		sc := statusClass(status)
+		return sc == Overloaded || sc == Timeout
+	}
+	return false
+}
 
+// requestIDHeaders are the response headers that carry a request id, in order.
+var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "Apim-Request-Id", "Cf-Ray"}
+
+// requestID returns the first request id header's value. The names are
+// canonical, so the map is read directly, as net/http stores response headers.
 func requestID(h http.Header) string {
 	for _, k := range requestIDHeaders {
-		if v := h.Get(k); v != "" {
-			return v // bounded by sanitize
+		if v := h[k]; len(v) > 0 && v[0] != "" {
+			return v[0] // bounded by sanitize
 		}
 	}
 	return ""

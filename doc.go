@@ -20,12 +20,10 @@
 //
 // # Wait hints
 //
-// The first valid hint wins, in this order (see [HintSource]):
-// retry-after-ms; Retry-After (delta-seconds, fractions, HTTP-date); a
-// retry_after field in the JSON body; for rate limits only, the reset headers
-// (X-RateLimit-Reset[-Requests|-Tokens], RateLimit-Reset) as Unix seconds or
-// milliseconds, delta-seconds, Go durations ("6m0s") or RFC 3339 times; and
-// last a phrase in the error message ("Please retry after 60 seconds.").
+// The first valid hint wins, in the order that [HintSource] lists: the
+// retry-after-ms headers, Retry-After, the error body (retry_after, Google's
+// RetryInfo, OpenRouter's metadata), the rate-limit reset headers, and last a
+// phrase in the error message ("Please retry after 60 seconds.").
 // Negative, unparsable and absurd (over a year) values are ignored. A hint
 // longer than the policy's MaxWait, or a wait that would end after the
 // context's deadline, makes the Transport return the response at once rather
@@ -33,10 +31,14 @@
 //
 // # Providers
 //
-// [Generic] suits any OpenAI-compatible API. [GPTGob], [Cerebras],
-// [SambaNova], [Cencori] and [SolidRusT] follow those providers' published
-// error references. Route hosts to policies with [Transport].Hosts; derive a
-// policy from a built-in one by changing its fields:
+// [Generic] suits any OpenAI-compatible API and recognises the formats of the
+// others, as a proxy passes them on. [OpenAI], [AzureOpenAI], [Anthropic],
+// [Gemini], [Bedrock], [Groq], [Mistral], [OpenRouter], [DeepSeek], [XAI],
+// [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT] and
+// [GPTGob] follow those providers' published error references and official
+// SDKs; [DefaultHosts] routes their well-known hosts. Route other hosts (or
+// patterns such as "*.example.com") to policies with [Transport].Hosts; derive
+// a policy from a built-in one by changing its fields:
 //
 //	gob := llmretry.GPTGob()
 //	gob.MaxRetries = 4

@@ -160,3 +160,28 @@ func ExampleLimits() {
 	fmt.Println(len(srv.Requests()), "requests,", limited, "rate-limited")
 	// Output: 6 requests, 0 rate-limited
 }
+
+// Classify reads each provider's own error format: Google's RetryInfo gives
+// the wait, and a per-day quota is not retried even though Google attaches a
+// RetryInfo to it.
+func ExamplePolicy_Classify() {
+	classify := func(status int, header http.Header, body string) {
+		resp := &http.Response{StatusCode: status, Header: header, ContentLength: -1, Body: io.NopCloser(strings.NewReader(body))}
+		v := llmretry.Gemini().Classify(resp, nil)
+		fmt.Println(v.Class, v.Retryable, v.RetryAfter, v.Hint)
+	}
+	classify(429, http.Header{}, `{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
+		"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.837906927s"}]}}`)
+	classify(429, http.Header{}, `{"error":{"code":429,"message":"You exceeded your current quota","status":"RESOURCE_EXHAUSTED",
+		"details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
+		{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}`)
+	// Bedrock names the error in a header over a bare message.
+	resp := &http.Response{StatusCode: 429, ContentLength: -1, Header: http.Header{"X-Amzn-Errortype": {"ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
+		Body: io.NopCloser(strings.NewReader(`{"message":"Too many requests, please wait before trying again."}`))}
+	v := llmretry.Bedrock().Classify(resp, nil)
+	fmt.Println(v.Class, v.Retryable, v.Code)
+	// Output:
+	// rate_limited true 1.837906927s body
+	// quota_exhausted false 37s body
+	// rate_limited true ThrottlingException
+}

@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -25,7 +26,8 @@ func checkHint(t *testing.T, what string, d time.Duration, ok bool) {
 
 func FuzzWaitHints(f *testing.F) {
 	for _, s := range []string{"12", "1.5", "-1", "Sun, 22 Nov 2026 12:00:30 GMT", "1767225600", "1767225600000",
-		"6m0s", "2m59.56s", "17ms", "2026-11-22T12:00:42Z", "NaN", "1e308", "99999999999999999999", "0x1p4", " 7 "} {
+		"6m0s", "2m59.56s", "17ms", "2026-11-22T12:00:42Z", "NaN", "1e308", "99999999999999999999", "0x1p4", " 7 ",
+		"1.837906927s", "-1s", "s", "1e9s", "Please retry in 37.5s."} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -39,6 +41,8 @@ func FuzzWaitHints(f *testing.F) {
 		checkHint(t, "parseMessageHint", d, ok)
 		d, ok = parseGoDuration(s)
 		checkHint(t, "parseGoDuration", d, ok)
+		d, ok = parseProtoDuration(s)
+		checkHint(t, "parseProtoDuration", d, ok)
 	})
 }
 
@@ -57,6 +61,18 @@ func FuzzErrorBody(f *testing.F) {
 		if eb.HasRetryAfter {
 			checkHint(t, "retry_after", eb.RetryAfter, true)
 		}
+		if len(eb.Raw) > maxMessageScan {
+			t.Fatalf("metadata.raw of %d bytes", len(eb.Raw))
+		}
+		if d, ok := parseReset(eb.Reset, testNow); ok {
+			checkHint(t, "metadata reset", d, ok)
+		}
+		// The in-place walk never reads past what it is given.
+		var d wireDetails
+		d.google(b)
+		if d.hasDelay {
+			checkHint(t, "RetryInfo", d.delay, true)
+		}
 	})
 }
 
@@ -67,6 +83,10 @@ func FuzzClassify(f *testing.F) {
 	f.Add(uint16(429), "Retry-After: 3\nX-RateLimit-Reset: 1767225600", []byte(`{"error":{"code":"rate_limit_exceeded"}}`))
 	f.Add(uint16(503), "Retry-After-Ms: -4\nX-Should-Retry: true", []byte(`{"error":{"message":"Please retry after 60 seconds."}}`))
 	f.Add(uint16(429), "X-Ratelimit-Remaining-Tokens: 0\nX-Ratelimit-Reset-Tokens: 6m0s", []byte(`{"error":"x","code":"RATE_LIMIT_EXCEEDED"}`))
+	f.Add(uint16(29), "X-Amzn-Errortype: ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/", []byte(`{"message":"Too many tokens per day"}`))
+	f.Add(uint16(29), "X-Ms-Retry-After-Ms: 1500", []byte(`{"error":{"code":"429","message":"Please retry after 6 seconds."}}`))
+	f.Add(uint16(29), "", []byte(`{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.5s"}]}}`))
+	f.Add(uint16(13), "", []byte(`{"error":{"message":"Request too large: Limit 6000, Requested 9000","code":"rate_limit_exceeded"}}`))
 	f.Fuzz(func(t *testing.T, status uint16, headers string, body []byte) {
 		h := http.Header{}
 		for _, line := range strings.Split(headers, "\n") {
@@ -104,6 +124,37 @@ func FuzzEstimateTokens(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if n := EstimateTokens(b); n < 1 || n > 1<<30 {
 			t.Fatalf("EstimateTokens = %d, outside [1, 2^30]", n)
+		}
+	})
+}
+
+// FuzzRawText checks rawText's fast paths against encoding/json's decoding of
+// the same value.
+func FuzzRawText(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b"`, `"\u00e9t\u00e9"`, "\"\xff\xfe\"", `"tab\there"`, `42`, `-1.5e3`, `"42"`, `null`, `{"a":1}`, `[1]`, `"`, `"unterminated`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return // rawText only ever sees values the decoder accepted
+		}
+		got := rawText(b)
+		switch x := v.(type) {
+		case string:
+			if got != x {
+				t.Fatalf("rawText(%q) = %q, want %q", b, got, x)
+			}
+		case float64:
+			var n json.Number
+			json.Unmarshal(b, &n)
+			if got != n.String() {
+				t.Fatalf("rawText(%q) = %q, want %q", b, got, n.String())
+			}
+		default:
+			if got != "" {
+				t.Fatalf("rawText(%q) = %q, want empty", b, got)
+			}
 		}
 	})
 }

@@ -19,6 +19,8 @@ const maxPlausibleHint = 366 * 24 * time.Hour
 const (
 	hdrRetryAfter            = "Retry-After"
 	hdrRetryAfterMS          = "Retry-After-Ms"
+	hdrMSRetryAfterMS        = "X-Ms-Retry-After-Ms" // Azure
+	hdrAmznErrorType         = "X-Amzn-Errortype"    // AWS: the exception name
 	hdrRateLimitReset        = "X-Ratelimit-Reset"
 	hdrRateLimitResetReqs    = "X-Ratelimit-Reset-Requests"
 	hdrRateLimitResetTokens  = "X-Ratelimit-Reset-Tokens"
@@ -32,17 +34,33 @@ const (
 	hdrShouldRetry           = "X-Should-Retry"
 )
 
-// HintSource names where a [Verdict]'s RetryAfter came from, in the order of
-// precedence in which the Transport looks for one: the first valid hint wins.
+// HintSource names where a [Verdict]'s RetryAfter came from. This list is
+// the one place that states the precedence in which the Transport looks for a
+// hint: the first valid one wins.
+//
+//  1. HintRetryAfterMS: the retry-after-ms header (OpenAI, Anthropic, Azure),
+//     then Azure's x-ms-retry-after-ms: milliseconds.
+//  2. HintRetryAfter: the Retry-After header: delta-seconds (fractions
+//     accepted) or an HTTP-date.
+//  3. HintBody: the JSON error body: a "retry_after" field (seconds or a
+//     duration string); Google's RetryInfo detail (retryDelay "1.837906927s");
+//     the X-RateLimit-Reset that OpenRouter copies into error.metadata.headers.
+//  4. HintRateLimitReset: for RateLimited answers only, the reset headers
+//     X-RateLimit-Reset[-Requests|-Tokens] and RateLimit-Reset.
+//  5. HintMessage: a phrase in the error message, or in the upstream error that
+//     OpenRouter quotes in error.metadata.raw: "retry after 20 seconds", "try
+//     again in 1.5s", "Please retry in 1.837906927s."
+//
+// Negative, unparsable and absurd (over a year) values are skipped as if absent.
 type HintSource uint8
 
 const (
 	NoHint             HintSource = iota
-	HintRetryAfterMS              // retry-after-ms: milliseconds
-	HintRetryAfter                // Retry-After: delta-seconds (fractions accepted) or HTTP-date
-	HintBody                      // "retry_after" in the JSON error body: seconds, or a duration string
+	HintRetryAfterMS              // retry-after-ms or x-ms-retry-after-ms: milliseconds
+	HintRetryAfter                // Retry-After: delta-seconds or HTTP-date
+	HintBody                      // the error body: retry_after, Google RetryInfo, OpenRouter's metadata.headers
 	HintRateLimitReset            // X-RateLimit-Reset[-Requests|-Tokens], RateLimit-Reset; only for RateLimited
-	HintMessage                   // "retry after 20 seconds", "try again in 1.5s" in the error message
+	HintMessage                   // a wait phrase in the error message (or OpenRouter's metadata.raw)
 )
 
 var hintNames = [...]string{"none", "retry-after-ms", "retry-after", "body", "ratelimit-reset", "message"}
@@ -210,6 +228,9 @@ func parseMessageHint(msg string) (time.Duration, bool) {
 	if len(msg) > maxMessageScan {
 		msg = msg[:maxMessageScan]
 	}
+	if strings.IndexAny(msg, "0123456789") < 0 {
+		return 0, false // every wait phrase has a number: spare the regexp
+	}
 	m := messageHint.FindStringSubmatch(msg)
 	if m == nil {
 		return 0, false
@@ -235,15 +256,17 @@ func parseMessageHint(msg string) (time.Duration, bool) {
 const maxMessageScan = 2048
 
 // headerHint returns the wait hint from the response headers that apply to
-// every retryable class: retry-after-ms, then Retry-After.
+// every retryable class: retry-after-ms, x-ms-retry-after-ms, then Retry-After.
 func headerHint(h http.Header, now time.Time) (time.Duration, HintSource) {
-	if v := h.Get(hdrRetryAfterMS); v != "" {
-		if d, ok := parseMillis(v); ok {
-			return d, HintRetryAfterMS
+	for _, k := range [...]string{hdrRetryAfterMS, hdrMSRetryAfterMS} {
+		if v := h[k]; len(v) > 0 && v[0] != "" {
+			if d, ok := parseMillis(v[0]); ok {
+				return d, HintRetryAfterMS
+			}
 		}
 	}
-	if v := h.Get(hdrRetryAfter); v != "" {
-		if d, ok := parseRetryAfter(v, now); ok {
+	if v := h[hdrRetryAfter]; len(v) > 0 && v[0] != "" {
+		if d, ok := parseRetryAfter(v[0], now); ok {
 			return d, HintRetryAfter
 		}
 	}

@@ -2,7 +2,6 @@ package llmretry
 
 import (
 	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,11 +17,6 @@ type providerRow struct {
 	retried   bool
 	wait      time.Duration // the wait before the retry, when the server gives a hint
 	requestID bool          // the error carries the response's request id
-}
-
-func gobRow(doc string, status int, typ, code string, class Class, retried bool) providerRow {
-	return providerRow{doc: doc, step: llmretrytest.GPTGob.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: doc}),
-		class: class, retried: retried, requestID: true}
 }
 
 // runRows sends each row through a Transport with policy p: the row's answer
@@ -72,175 +66,6 @@ func runRows(t *testing.T, p func() *Policy, rows []providerRow) {
 	}
 }
 
-// TestGPTGob covers every row of both tables in gptgob.md.
-func TestGPTGob(t *testing.T) {
-	t.Parallel()
-	rows := []providerRow{
-		// "| HTTP | Type | Retryable | Description |"
-		gobRow("400 invalid_request_error no", 400, "invalid_request_error", "", InvalidRequest, false),
-		gobRow("401 authentication_error no", 401, "authentication_error", "", Auth, false),
-		gobRow("403 permission_error no", 403, "permission_error", "", Permission, false),
-		gobRow("404 not_found_error no", 404, "not_found_error", "", NotFound, false),
-		gobRow("409 conflict_error no", 409, "conflict_error", "", Conflict, false),
-		gobRow("422 validation_error no", 422, "validation_error", "", InvalidRequest, false),
-		gobRow("429 rate_limit_exceeded yes", 429, "rate_limit_exceeded", "", RateLimited, true),
-		gobRow("429 quota_exceeded no", 429, "quota_exceeded", "", QuotaExhausted, false),
-		gobRow("500 server_error yes", 500, "server_error", "", ServerError, true),
-		gobRow("502 upstream_error yes", 502, "upstream_error", "", ServerError, true),
-		gobRow("503 service_unavailable yes", 503, "service_unavailable", "", Overloaded, true),
-		gobRow("503 horde_unavailable yes", 503, "horde_unavailable", "", ModelOverloaded, true),
-		gobRow("504 request_timeout yes", 504, "request_timeout", "", Timeout, true),
-		// "| Code | Type | Notes |"
-		gobRow("invalid_api_key authentication_error", 401, "authentication_error", "invalid_api_key", Auth, false),
-		gobRow("expired_api_key authentication_error", 401, "authentication_error", "expired_api_key", Auth, false),
-		gobRow("revoked_api_key authentication_error", 401, "authentication_error", "revoked_api_key", Auth, false),
-		gobRow("wrong_password_to_cave authentication_error", 401, "authentication_error", "wrong_password_to_cave", Auth, false),
-		gobRow("scope_required permission_error", 403, "permission_error", "scope_required", Permission, false),
-		gobRow("model_not_found not_found_error", 404, "not_found_error", "model_not_found", NotFound, false),
-		gobRow("context_length_exceeded invalid_request_error", 400, "invalid_request_error", "context_length_exceeded", ContextLength, false),
-		gobRow("invalid_mining_depth invalid_request_error", 400, "invalid_request_error", "invalid_mining_depth", InvalidRequest, false),
-		gobRow("too_many_tokens rate_limit_exceeded", 429, "rate_limit_exceeded", "too_many_tokens", RateLimited, true),
-		gobRow("no_treasure_in_hoard quota_exceeded", 429, "quota_exceeded", "no_treasure_in_hoard", QuotaExhausted, false),
-		gobRow("cave_collapsed server_error", 500, "server_error", "cave_collapsed", ServerError, true),
-		gobRow("horde_unavailable service_unavailable", 503, "service_unavailable", "horde_unavailable", ModelOverloaded, true),
-		gobRow("goblin_distracted server_error", 500, "server_error", "goblin_distracted", ServerError, true),
-		gobRow("safety_filter_triggered invalid_request_error", 400, "invalid_request_error", "safety_filter_triggered", ContentFiltered, false),
-		// "gremlin_in_the_pipes | rate_limit_exceeded | RPM limit hit. Includes retry_after"
-		{doc: "gremlin_in_the_pipes rate_limit_exceeded retry_after 12", step: llmretrytest.GPTGob.RateLimit(12),
-			class: RateLimited, retried: true, wait: 12 * time.Second, requestID: true},
-	}
-	runRows(t, GPTGob, rows)
-
-	// "The official SDKs do this automatically with sensible defaults (max_attempts=3, base delay 1s)."
-	if p := GPTGob(); p.maxRetries()+1 != 3 || p.BaseDelay != time.Second {
-		t.Errorf("GPTGob: %d attempts, base %v; want 3 attempts, base 1s", p.maxRetries()+1, p.BaseDelay)
-	}
-}
-
-func cerebrasRow(status int, class Class, retried bool) providerRow {
-	return providerRow{doc: strconv.Itoa(status) + " " + class.String(), class: class, retried: retried,
-		step: llmretrytest.Cerebras.Error(llmretrytest.ErrorReply{Status: status, Type: "error", Message: http.StatusText(status)})}
-}
-
-// TestCerebras covers cerebras.md's status table and its retry rule:
-// "Connection errors, 408 Request Timeout, 429 Rate Limit, >= 500 Internal errors".
-func TestCerebras(t *testing.T) {
-	t.Parallel()
-	rows := []providerRow{
-		cerebrasRow(400, InvalidRequest, false), // BadRequestError
-		cerebrasRow(401, Auth, false),           // AuthenticationError
-		cerebrasRow(402, QuotaExhausted, false), // PaymentRequired
-		cerebrasRow(403, Permission, false),     // PermissionDeniedError
-		cerebrasRow(404, NotFound, false),       // NotFoundError
-		cerebrasRow(408, Timeout, true),         // 408 Request Timeout
-		cerebrasRow(422, InvalidRequest, false), // UnprocessableEntityError
-		cerebrasRow(429, RateLimited, true),     // RateLimitError
-		cerebrasRow(500, ServerError, true),     // InternalServerError
-		cerebrasRow(501, ServerError, true),     // >= 500
-		cerebrasRow(502, ServerError, true),
-		cerebrasRow(503, Overloaded, true), // ServiceUnavailable
-		{doc: "N/A APIConnectionError", step: llmretrytest.Step{Reset: true}, class: Connection, retried: true},
-		{doc: "429 with Retry-After", step: llmretrytest.Cerebras.RateLimit(4), class: RateLimited, retried: true, wait: 4 * time.Second},
-	}
-	runRows(t, Cerebras, rows)
-	// "By default, certain errors are automatically retried 2 times"; "Requests time out after 1 minute by default".
-	if p := Cerebras(); p.maxRetries() != 2 || p.AttemptTimeout != time.Minute {
-		t.Errorf("Cerebras: %d retries, attempt timeout %v; want 2 and 1m", p.maxRetries(), p.AttemptTimeout)
-	}
-}
-
-func sambaRow(status int, code, param string, class Class, retried bool) providerRow {
-	typ := "invalid_request_error"
-	return providerRow{doc: strconv.Itoa(status) + " " + code, class: class, retried: retried,
-		step: llmretrytest.SambaNova.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Param: param, Message: code})}
-}
-
-// TestSambaNova covers every code in sambanova.md.
-func TestSambaNova(t *testing.T) {
-	t.Parallel()
-	rows := []providerRow{
-		sambaRow(400, "context_length_exceeded", "", ContextLength, false),
-		sambaRow(400, "invalid_type", "temperature", InvalidRequest, false),
-		sambaRow(400, "decimal_above_max_value", "top_p", InvalidRequest, false),
-		sambaRow(400, "decimal_below_min_value", "top_p", InvalidRequest, false),
-		sambaRow(400, "integer_above_max_value", "max_tokens", InvalidRequest, false),
-		sambaRow(400, "model_not_found", "model", NotFound, false),
-		sambaRow(401, "invalid_authentication", "", Auth, false),
-		sambaRow(408, "request_timeout", "", Timeout, true),
-		// "insufficient_quota: Access to the SambaNova Cloud API may be rate limited depending on your subscription tier."
-		sambaRow(429, "insufficient_quota", "", RateLimited, true),
-		{doc: "429 insufficient_quota with Retry-After", step: llmretrytest.SambaNova.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second},
-	}
-	runRows(t, SambaNova, rows)
-
-	// "the property (if applicable) causing the error": param reaches the APIError.
-	srv := llmretrytest.Start(t)
-	srv.Enqueue(sambaRow(400, "decimal_above_max_value", "top_p", InvalidRequest, false).step)
-	tr := &Transport{Policy: SambaNova(), ReturnErrors: true}
-	_, _, err := post(t, tr, srv.URL)
-	if e, ok := err.(*APIError); !ok || e.Param != "top_p" || e.Class != InvalidRequest {
-		t.Errorf("err = %#v, want an InvalidRequest APIError with Param top_p", err)
-	}
-}
-
-func cencoriRow(status int, code string, class Class, retried bool) providerRow {
-	return providerRow{doc: code + " (" + strconv.Itoa(status) + ")", class: class, retried: retried,
-		step: llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: status, Code: code, Message: code})}
-}
-
-// TestCencori covers cencori.md's codes, status table and rate-limit headers.
-func TestCencori(t *testing.T) {
-	t.Parallel()
-	rows := []providerRow{
-		cencoriRow(401, "INVALID_API_KEY", Auth, false),
-		cencoriRow(403, "SECURITY_VIOLATION", ContentFiltered, false),
-		cencoriRow(429, "RATE_LIMIT_EXCEEDED", RateLimited, true),
-		cencoriRow(403, "INSUFFICIENT_CREDITS", QuotaExhausted, false),
-		cencoriRow(503, "PROVIDER_ERROR", Overloaded, true),
-		cencoriRow(400, "BAD_REQUEST", InvalidRequest, false),
-		cencoriRow(404, "NOT_FOUND", NotFound, false),
-		cencoriRow(500, "INTERNAL_ERROR", ServerError, true),
-		// "Retry-After: Seconds to wait before retrying"
-		{doc: "429 Retry-After", step: llmretrytest.Cencori.RateLimit(5), class: RateLimited, retried: true, wait: 5 * time.Second},
-	}
-	runRows(t, Cencori, rows)
-
-	// "X-RateLimit-Reset: Unix timestamp when limit resets", without Retry-After.
-	tr, srv, ft := setup(t, Cencori())
-	step := llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
-	step.Header.Set("X-RateLimit-Limit", "60")
-	step.Header.Set("X-RateLimit-Remaining", "0")
-	step.Header.Set("X-RateLimit-Reset", strconv.FormatInt(ft.Now().Unix()+7, 10))
-	srv.Enqueue(step)
-	if _, _, err := post(t, tr, srv.URL); err != nil {
-		t.Fatal(err)
-	}
-	if w := ft.Waits(); len(w) != 1 || w[0] > 7*time.Second || w[0] <= 6*time.Second {
-		t.Errorf("waits = %v, want one wait until the reset, in (6s, 7s]", w)
-	}
-}
-
-// TestSolidRusT covers solidrust.md's examples and status table.
-func TestSolidRusT(t *testing.T) {
-	t.Parallel()
-	sr := func(status int, typ, code string, class Class, retried bool) providerRow {
-		return providerRow{doc: strconv.Itoa(status) + " " + typ + "/" + code, class: class, retried: retried,
-			step: llmretrytest.SolidRusT.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: code})}
-	}
-	rows := []providerRow{
-		sr(401, "authentication_error", "invalid_api_key", Auth, false),
-		sr(400, "invalid_request_error", "invalid_parameter", InvalidRequest, false),
-		sr(403, "permission_error", "forbidden", Permission, false),
-		sr(404, "invalid_request_error", "not_found", NotFound, false),
-		sr(500, "server_error", "internal_error", ServerError, true),
-		sr(503, "service_unavailable", "service_unavailable", Overloaded, true),
-		// "Rate limit exceeded. Please retry after 60 seconds." — the wait is only in the message.
-		{doc: "429 rate_limit_exceeded retry after 60 seconds", step: llmretrytest.SolidRusT.RateLimit(60),
-			class: RateLimited, retried: true, wait: 60 * time.Second},
-	}
-	runRows(t, SolidRusT, rows)
-}
-
 func TestHostRouting(t *testing.T) {
 	t.Parallel()
 	gob := GPTGob()
@@ -255,6 +80,27 @@ func TestHostRouting(t *testing.T) {
 		{"https://API.SambaNova.ai/v1", "sambanova"},
 		{"https://api.solidrust.ai/v1", "solidrust"},
 		{"https://unknown.example/v1", "generic"},
+		{"https://api.openai.com/v1/chat/completions", "openai"},
+		{"https://myres.openai.azure.com/openai/deployments/gpt-4o/chat/completions", "azure-openai"},
+		{"https://MyRes.OpenAI.Azure.com/openai", "azure-openai"},
+		{"https://myres.cognitiveservices.azure.com/openai", "azure-openai"},
+		{"https://a.b.openai.azure.com/", "generic"}, // "*" is one label
+		{"https://openai.azure.com/", "generic"},     // and not empty
+		{"https://api.anthropic.com/v1/messages", "anthropic"},
+		{"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent", "gemini"},
+		{"https://us-central1-aiplatform.googleapis.com/v1/projects/p", "gemini"},
+		{"https://aiplatform.googleapis.com/v1/projects/p", "gemini"},
+		{"https://bedrock-runtime.us-east-1.amazonaws.com/model/x/invoke", "bedrock"},
+		{"https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com/model/x/converse", "bedrock"},
+		{"https://bedrock.us-east-1.amazonaws.com/", "generic"},
+		{"https://api.groq.com/openai/v1", "groq"},
+		{"https://api.mistral.ai/v1", "mistral"},
+		{"https://openrouter.ai/api/v1", "openrouter"},
+		{"https://api.deepseek.com/chat/completions", "deepseek"},
+		{"https://api.x.ai/v1", "xai"},
+		{"https://api.together.xyz/v1", "together"},
+		{"https://api.together.ai/v1", "together"},
+		{"https://api.fireworks.ai/inference/v1", "fireworks"},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(http.MethodPost, tt.url, nil)
@@ -265,9 +111,41 @@ func TestHostRouting(t *testing.T) {
 	if p1, p2 := routed(tr, "https://api.cerebras.ai/"), routed(tr, "https://api.cerebras.ai/x"); p1 != p2 {
 		t.Error("the built-in route must give the same policy (and pacing state) to every request")
 	}
+	if p1, p2 := routed(tr, "https://eu.openai.azure.com/"), routed(tr, "https://us.openai.azure.com/"); p1 != p2 {
+		t.Error("hosts of one pattern must share one policy")
+	}
 	explicit := &Transport{Policy: SolidRusT()}
 	if got := routed(explicit, "https://api.cerebras.ai/").name(); got != "solidrust" {
 		t.Errorf("an explicit Policy must win over the built-in routes, got %q", got)
+	}
+}
+
+// TestHostPatterns: patterns in Transport.Hosts, exact names first, longer patterns first.
+func TestHostPatterns(t *testing.T) {
+	t.Parallel()
+	exact, long, short := &Policy{Name: "exact"}, &Policy{Name: "long"}, &Policy{Name: "short"}
+	tr := &Transport{Policy: Generic(), Hosts: map[string]*Policy{
+		"special.openai.azure.com": exact,
+		"*.eu.example.com":         long,
+		"*.example.com":            short,
+		"*-gw.Example.NET":         short,
+		"bad*pattern*":             exact, // two stars: ignored
+		"nil.example.org":          nil,
+	}}
+	tests := []struct{ url, want string }{
+		{"https://special.openai.azure.com/", "exact"},
+		{"https://other.openai.azure.com/", "generic"}, // Policy set: built-in routes do not apply
+		{"https://x.eu.example.com/", "long"},
+		{"https://eu.example.com/", "short"},
+		{"https://x.y.example.com/", "generic"},
+		{"https://us-gw.example.net:8443/", "short"},
+		{"https://badXpatternY/", "generic"},
+		{"https://nil.example.org/", "generic"},
+	}
+	for _, tt := range tests {
+		if got := routed(tr, tt.url).name(); got != tt.want {
+			t.Errorf("%s: policy %q, want %q", tt.url, got, tt.want)
+		}
 	}
 }
 
@@ -287,5 +165,43 @@ func TestPolicyCloneIsIndependent(t *testing.T) {
 	}
 	if GPTGob().Codes["gremlin_in_the_pipes"].Retry != RetryDefault {
 		t.Error("built-in policies must be new on every call")
+	}
+}
+
+// dRow is a row answered in dialect d.
+func dRow(d llmretrytest.Dialect, doc string, e llmretrytest.ErrorReply, class Class, retried bool) providerRow {
+	if e.Message == "" {
+		e.Message = doc
+	}
+	return providerRow{doc: doc, step: d.Error(e), class: class, retried: retried}
+}
+
+// rawRow is a row answered with exactly this status, headers and body.
+func rawRow(doc string, status int, header http.Header, body string, class Class, retried bool, wait time.Duration) providerRow {
+	if header == nil {
+		header = http.Header{}
+	}
+	if header.Get("Content-Type") == "" {
+		header.Set("Content-Type", "application/json")
+	}
+	return providerRow{doc: doc, step: llmretrytest.Step{Status: status, Header: header, Body: []byte(body)},
+		class: class, retried: retried, wait: wait}
+}
+
+// withWait sets the wait a retried row must use.
+func (r providerRow) withWait(d time.Duration) providerRow { r.wait = d; return r }
+
+// sdkDefaults checks a policy's attempts and backoff against its SDK's.
+func sdkDefaults(t *testing.T, p *Policy, attempts int, base, maxDelay time.Duration) {
+	t.Helper()
+	gotBase, gotMax := DefaultBaseDelay, DefaultMaxDelay
+	if p.BaseDelay > 0 {
+		gotBase = p.BaseDelay
+	}
+	if p.MaxDelay > 0 {
+		gotMax = p.MaxDelay
+	}
+	if p.maxRetries()+1 != attempts || gotBase != base || gotMax != maxDelay {
+		t.Errorf("%s: %d attempts, backoff %v → %v; want %d attempts, %v → %v", p.Name, p.maxRetries()+1, gotBase, gotMax, attempts, base, maxDelay)
 	}
 }

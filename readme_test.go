@@ -44,13 +44,14 @@ func TestREADMEProviderTable(t *testing.T) {
 }
 
 // genericDocCodes are the generic codes shown in the README (genericCode knows more).
-var genericDocCodes = []string{"rate_limit_exceeded", "overloaded_error", "server_error", "request_timeout",
-	"insufficient_quota", "quota_exceeded", "context_length_exceeded", "content_filter", "invalid_api_key", "model_not_found"}
+var genericDocCodes = []string{"rate_limit_exceeded", "resource_exhausted", "throttlingexception", "overloaded_error",
+	"server_error", "request_timeout", "insufficient_quota", "quota_exceeded", "enforced_spend_limit_reached",
+	"context_length_exceeded", "content_filter", "invalid_api_key", "model_not_found"}
 
 func providerTable() string {
-	hosts := map[string]string{}
+	hosts := map[string][]string{}
 	for h, p := range DefaultHosts() {
-		hosts[p.Name] = h
+		hosts[p.Name] = append(hosts[p.Name], "`"+h+"`")
 	}
 	var b strings.Builder
 	b.WriteString("| Policy | Host routed by default | Attempts | Backoff (no hint) | Longest hint honored | Retried | Not retried |\n")
@@ -71,6 +72,7 @@ func providerTable() string {
 				add(c, Rule{Class: cl})
 			}
 			yes = append(yes, "408, 429, 5xx but 501/505, connection errors")
+			no = append(no, "a request over the per-minute limit, a per-day or zero quota, a spend limit or empty balance (any policy)")
 		}
 		for _, k := range sortedKeys(p.Codes) {
 			add(k, p.Codes[k])
@@ -83,11 +85,10 @@ func providerTable() string {
 		for _, s := range statuses {
 			add(fmt.Sprint(s), p.Statuses[s])
 		}
-		host := hosts[p.Name]
+		sort.Strings(hosts[p.Name])
+		host := strings.Join(hosts[p.Name], ", ")
 		if host == "" {
 			host = "—"
-		} else {
-			host = "`" + host + "`"
 		}
 		base, max := DefaultBaseDelay, DefaultMaxDelay
 		if p.BaseDelay > 0 {

@@ -42,7 +42,10 @@ type Transport struct {
 	Policy *Policy
 
 	// Hosts maps request host names (without port, lower case) to the
-	// policy for them. Each policy keeps its own pacing state.
+	// policy for them. Each policy keeps its own pacing state. A key may
+	// hold one "*" standing for one DNS label or part of one, as in
+	// "*.openai.azure.com"; exact names win over patterns, and longer
+	// patterns over shorter ones.
 	Hosts map[string]*Policy
 
 	// MaxBodyBuffer is how many bytes of a request body without GetBody are
@@ -77,8 +80,9 @@ type Transport struct {
 	rand  func() float64
 
 	once     sync.Once
-	builtins map[string]*Policy // built-in host routes, made once
-	generic  *Policy            // the policy when none is configured
+	builtins hostRoutes // built-in host routes, made once
+	userWild hostRoutes // the patterns in Hosts, made once
+	generic  *Policy    // the policy when none is configured
 
 	pacers  pacerSet // pacing state per policy and credential
 	budgets budgets  // retry budgets per policy
@@ -426,14 +430,18 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 	if p, ok := t.Hosts[host]; ok && p != nil {
 		return p
 	}
-	if p, ok := t.Hosts[strings.ToLower(host)]; ok && p != nil {
+	lower := strings.ToLower(host)
+	if p, ok := t.Hosts[lower]; ok && p != nil {
+		return p
+	}
+	t.once.Do(t.init)
+	if p, ok := t.userWild.match(lower); ok {
 		return p
 	}
 	if t.Policy != nil {
 		return t.Policy
 	}
-	t.once.Do(t.init)
-	if p, ok := t.builtins[strings.ToLower(host)]; ok {
+	if p, ok := t.builtins.lookup(lower); ok {
 		return p
 	}
 	return t.generic
@@ -447,8 +455,11 @@ func (t *Transport) base() http.RoundTripper {
 }
 
 func (t *Transport) init() {
-	t.generic = Generic()
-	t.builtins = DefaultHosts()
+	t.userWild = newHostRoutes(t.Hosts)
+	if t.Policy == nil { // the built-in routes apply only without a Policy
+		t.generic = Generic()
+		t.builtins = newHostRoutes(DefaultHosts())
+	}
 }
 
 func (t *Transport) maxBodyBuffer() int64 {

@@ -7,7 +7,8 @@ import (
 )
 
 // Dialect is the error format of one provider, as its published error
-// reference shows it.
+// reference and its real answers show it. Each provider family's format is
+// in its own file, dialect_<family>.go.
 type Dialect uint8
 
 const (
@@ -30,22 +31,71 @@ const (
 	// server answers its Messages API (paths ending in /messages) in
 	// Anthropic's format.
 	Anthropic
+	// Gemini writes Google's {"error":{"code","message","status","details"}},
+	// with ErrorInfo, QuotaFailure and RetryInfo details.
+	Gemini
+	// AzureOpenAI writes {"error":{"code","message"}} with the status as a
+	// string code, and Retry-After plus retry-after-ms on its 429s.
+	AzureOpenAI
+	// Bedrock names the exception in x-amzn-ErrorType over a bare
+	// {"message":…} body, and gives no wait hint.
+	Bedrock
+	// Groq is OpenAI's shape with retry-after on its 429s.
+	Groq
+	// Mistral writes {"object":"error","message","type","param","code"}.
+	Mistral
+	// OpenRouter writes {"error":{"code":N,"message","metadata":{…}}}.
+	OpenRouter
+	// DeepSeek is OpenAI's shape, often with code "invalid_request_error".
+	DeepSeek
+	// XAI writes {"code":"<gRPC status text>","error":"message"}.
+	XAI
+	// Together is OpenAI's shape with Together's 429 types.
+	Together
+	// Fireworks is OpenAI's shape with "object":"error".
+	Fireworks
+	numDialects
 )
 
-var dialectNames = [...]string{"openai", "gptgob", "cerebras", "sambanova", "cencori", "solidrust", "anthropic"}
+// format is how one dialect writes errors. body returns the JSON body of e
+// and may set headers; the canned answers return nil where the dialect has
+// nothing of its own, and the OpenAI-style answer is used.
+type format struct {
+	name        string
+	body        func(e ErrorReply, h http.Header) any
+	rateLimit   func(retryAfter int) *ErrorReply
+	quota       func() *ErrorReply
+	overloaded  func(retryAfter int) *ErrorReply
+	serverError func() *ErrorReply
+}
+
+var formats = [numDialects]*format{
+	OpenAI: &openAIFormat, GPTGob: &gptGobFormat, Cerebras: &cerebrasFormat, SambaNova: &sambaNovaFormat,
+	Cencori: &cencoriFormat, SolidRusT: &solidRusTFormat, Anthropic: &anthropicFormat, Gemini: &geminiFormat,
+	AzureOpenAI: &azureFormat, Bedrock: &bedrockFormat, Groq: &groqFormat, Mistral: &mistralFormat,
+	OpenRouter: &openRouterFormat, DeepSeek: &deepSeekFormat, XAI: &xaiFormat, Together: &togetherFormat,
+	Fireworks: &fireworksFormat,
+}
+
+func (d Dialect) format() *format {
+	if d < numDialects {
+		return formats[d]
+	}
+	return &openAIFormat
+}
 
 // String returns the dialect's name, e.g. "gptgob".
 func (d Dialect) String() string {
-	if int(d) < len(dialectNames) {
-		return dialectNames[d]
+	if d < numDialects {
+		return formats[d].name
 	}
 	return "dialect(" + strconv.Itoa(int(d)) + ")"
 }
 
 // ParseDialect returns the dialect named s, as String writes it.
 func ParseDialect(s string) (Dialect, bool) {
-	for i, n := range dialectNames {
-		if n == s {
+	for i, f := range formats {
+		if f.name == s {
 			return Dialect(i), true
 		}
 	}
@@ -54,106 +104,74 @@ func ParseDialect(s string) (Dialect, bool) {
 
 // Dialects lists every dialect.
 func Dialects() []Dialect {
-	return []Dialect{OpenAI, GPTGob, Cerebras, SambaNova, Cencori, SolidRusT, Anthropic}
+	ds := make([]Dialect, numDialects)
+	for i := range ds {
+		ds[i] = Dialect(i)
+	}
+	return ds
 }
 
 // ErrorReply describes an error answer independently of its dialect.
 type ErrorReply struct {
 	Status  int
-	Type    string // error type (Cencori has none)
-	Code    string
+	Type    string // error type (Cencori has none; Google's status, e.g. RESOURCE_EXHAUSTED)
+	Code    string // error code (Google: an ErrorInfo reason; Bedrock: the exception name)
 	Message string
 	Param   string
 	// RetryAfter, if > 0, is written where the dialect puts it: GPT-Gob's
-	// body retry_after; a Retry-After header for the others.
+	// body retry_after; Google's RetryInfo retryDelay; Azure's Retry-After
+	// and retry-after-ms; nowhere for Bedrock; a Retry-After header for the
+	// others.
 	RetryAfter int
+	// Quota names the exhausted quota where the dialect says which: Google's
+	// QuotaFailure quotaId, e.g. "GenerateRequestsPerDayPerProjectPerModel-FreeTier".
+	Quota string
 }
 
 // Error returns a Step that answers with e in dialect d's exact format.
 func (d Dialect) Error(e ErrorReply) Step {
 	h := http.Header{"Content-Type": {"application/json"}}
-	var body any
-	switch d {
-	case GPTGob:
-		inner := map[string]any{"type": e.Type, "code": e.Code, "message": e.Message, "param": nil}
-		if e.Param != "" {
-			inner["param"] = e.Param
-		}
-		if e.RetryAfter > 0 {
-			inner["retry_after"] = e.RetryAfter
-		}
-		body = map[string]any{"error": inner}
-	case Cerebras:
-		body = map[string]any{"message": e.Message, "type": e.Type, "param": e.Param, "code": e.Code}
-	case Cencori:
-		body = map[string]any{"error": e.Message, "code": e.Code, "status": e.Status, "details": map[string]any{}}
-	case Anthropic:
-		body = map[string]any{"type": "error", "error": map[string]any{"type": e.Type, "message": e.Message}}
-	default:
-		inner := map[string]any{"message": e.Message, "type": e.Type, "code": e.Code}
-		if e.Param != "" {
-			inner["param"] = e.Param
-		}
-		body = map[string]any{"error": inner}
-	}
-	if e.RetryAfter > 0 && d != GPTGob {
+	b, _ := json.Marshal(d.format().body(e, h))
+	return Step{Status: e.Status, Header: h, Body: b}
+}
+
+// retryAfterHeader writes e's wait as a Retry-After header, the usual place.
+func retryAfterHeader(e ErrorReply, h http.Header) {
+	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	b, _ := json.Marshal(body)
-	return Step{Status: e.Status, Header: h, Body: b}
 }
 
 // RateLimit returns the dialect's usual answer to too many requests, with a
 // wait hint of retryAfter seconds where the dialect gives one (SolidRusT's is
-// in the message only).
+// in the message only, Bedrock gives none).
 func (d Dialect) RateLimit(retryAfter int) Step {
-	switch d {
-	case GPTGob:
-		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_exceeded", Code: "gremlin_in_the_pipes",
-			Message: "too many requests, tall one. come back in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
-	case Cencori:
-		return d.Error(ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests in a short time period.", RetryAfter: retryAfter})
-	case SambaNova:
-		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_exceeded", Code: "insufficient_quota",
-			Message: "Access to the SambaNova Cloud API is rate limited depending on your subscription tier.", RetryAfter: retryAfter})
-	case SolidRusT:
-		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_error", Code: "rate_limit_exceeded",
-			Message: "Rate limit exceeded. Please retry after " + strconv.Itoa(retryAfter) + " seconds."})
-	case Cerebras:
-		return d.Error(ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
-			Message: "Requests per minute limit exceeded - too many requests sent.", RetryAfter: retryAfter})
-	case Anthropic:
-		return d.Error(ErrorReply{Status: 429, Type: "rate_limit_error", Message: "Number of requests has exceeded your rate limit.", RetryAfter: retryAfter})
+	if f := d.format(); f.rateLimit != nil {
+		if e := f.rateLimit(retryAfter); e != nil {
+			return d.Error(*e)
+		}
 	}
 	return d.Error(ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded",
 		Message: "Rate limit reached for requests. Please try again in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
 }
 
-// Quota returns the dialect's answer for an exhausted billing quota, which
-// must not be retried.
+// Quota returns the dialect's answer for an exhausted quota (billing, credits,
+// or a daily limit), which must not be retried.
 func (d Dialect) Quota() Step {
-	switch d {
-	case GPTGob:
-		return d.Error(ErrorReply{Status: 429, Type: "quota_exceeded", Code: "no_treasure_in_hoard", Message: "the hoard is empty. monthly quota gone."})
-	case Cencori:
-		return d.Error(ErrorReply{Status: 403, Code: "INSUFFICIENT_CREDITS", Message: "Your organization has run out of credits."})
-	case Cerebras:
-		return d.Error(ErrorReply{Status: 402, Type: "payment_required", Code: "payment_required", Message: "Payment required."})
-	case Anthropic:
-		return d.Error(ErrorReply{Status: 400, Type: "invalid_request_error", Message: "Your credit balance is too low to access the Anthropic API."})
+	if f := d.format(); f.quota != nil {
+		if e := f.quota(); e != nil {
+			return d.Error(*e)
+		}
 	}
 	return d.Error(ErrorReply{Status: 429, Type: "insufficient_quota", Code: "insufficient_quota", Message: "You exceeded your current quota, please check your plan and billing details."})
 }
 
-// Overloaded returns the dialect's 503 answer.
+// Overloaded returns the dialect's answer for a service (or model) at capacity.
 func (d Dialect) Overloaded(retryAfter int) Step {
-	switch d {
-	case GPTGob:
-		return d.Error(ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier.", RetryAfter: retryAfter})
-	case Cencori:
-		return d.Error(ErrorReply{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable.", RetryAfter: retryAfter})
-	case Anthropic:
-		return d.Error(ErrorReply{Status: 529, Type: "overloaded_error", Message: "Overloaded", RetryAfter: retryAfter})
+	if f := d.format(); f.overloaded != nil {
+		if e := f.overloaded(retryAfter); e != nil {
+			return d.Error(*e)
+		}
 	}
 	return d.Error(ErrorReply{Status: 503, Type: "service_unavailable", Code: "service_unavailable", Message: "Service temporarily unavailable.", RetryAfter: retryAfter})
 }
@@ -161,13 +179,10 @@ func (d Dialect) Overloaded(retryAfter int) Step {
 // ServerError returns the dialect's 500 answer (for GPT-Gob, a generation
 // aborted mid-stream).
 func (d Dialect) ServerError() Step {
-	switch d {
-	case GPTGob:
-		return d.Error(ErrorReply{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."})
-	case Cencori:
-		return d.Error(ErrorReply{Status: 500, Code: "INTERNAL_ERROR", Message: "Server-side error."})
-	case Anthropic:
-		return d.Error(ErrorReply{Status: 500, Type: "api_error", Message: "Internal server error."})
+	if f := d.format(); f.serverError != nil {
+		if e := f.serverError(); e != nil {
+			return d.Error(*e)
+		}
 	}
 	return d.Error(ErrorReply{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."})
 }

@@ -98,19 +98,13 @@ func dialectList() string {
 	return strings.Join(names, ", ")
 }
 
-// policyFor maps a dialect to the built-in policy for it.
+// policyFor maps a dialect to the built-in policy of the same name, or the
+// generic one.
 func policyFor(d llmretrytest.Dialect) *llmretry.Policy {
-	switch d {
-	case llmretrytest.GPTGob:
-		return llmretry.GPTGob()
-	case llmretrytest.Cerebras:
-		return llmretry.Cerebras()
-	case llmretrytest.SambaNova:
-		return llmretry.SambaNova()
-	case llmretrytest.Cencori:
-		return llmretry.Cencori()
-	case llmretrytest.SolidRusT:
-		return llmretry.SolidRusT()
+	for _, p := range llmretry.Policies() {
+		if p.Name == d.String() {
+			return p
+		}
 	}
 	return llmretry.Generic()
 }

@@ -1,0 +1,46 @@
+package llmretry
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+func cencoriRow(status int, code string, class Class, retried bool) providerRow {
+	return providerRow{doc: code + " (" + strconv.Itoa(status) + ")", class: class, retried: retried,
+		step: llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: status, Code: code, Message: code})}
+}
+
+// TestCencori covers cencori.md's codes, status table and rate-limit headers.
+func TestCencori(t *testing.T) {
+	t.Parallel()
+	rows := []providerRow{
+		cencoriRow(401, "INVALID_API_KEY", Auth, false),
+		cencoriRow(403, "SECURITY_VIOLATION", ContentFiltered, false),
+		cencoriRow(429, "RATE_LIMIT_EXCEEDED", RateLimited, true),
+		cencoriRow(403, "INSUFFICIENT_CREDITS", QuotaExhausted, false),
+		cencoriRow(503, "PROVIDER_ERROR", Overloaded, true),
+		cencoriRow(400, "BAD_REQUEST", InvalidRequest, false),
+		cencoriRow(404, "NOT_FOUND", NotFound, false),
+		cencoriRow(500, "INTERNAL_ERROR", ServerError, true),
+		// "Retry-After: Seconds to wait before retrying"
+		{doc: "429 Retry-After", step: llmretrytest.Cencori.RateLimit(5), class: RateLimited, retried: true, wait: 5 * time.Second},
+	}
+	runRows(t, Cencori, rows)
+
+	// "X-RateLimit-Reset: Unix timestamp when limit resets", without Retry-After.
+	tr, srv, ft := setup(t, Cencori())
+	step := llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
+	step.Header.Set("X-RateLimit-Limit", "60")
+	step.Header.Set("X-RateLimit-Remaining", "0")
+	step.Header.Set("X-RateLimit-Reset", strconv.FormatInt(ft.Now().Unix()+7, 10))
+	srv.Enqueue(step)
+	if _, _, err := post(t, tr, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if w := ft.Waits(); len(w) != 1 || w[0] > 7*time.Second || w[0] <= 6*time.Second {
+		t.Errorf("waits = %v, want one wait until the reset, in (6s, 7s]", w)
+	}
+}

@@ -1,0 +1,43 @@
+package llmretry
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+func sambaRow(status int, code, param string, class Class, retried bool) providerRow {
+	typ := "invalid_request_error"
+	return providerRow{doc: strconv.Itoa(status) + " " + code, class: class, retried: retried,
+		step: llmretrytest.SambaNova.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Param: param, Message: code})}
+}
+
+// TestSambaNova covers every code in sambanova.md.
+func TestSambaNova(t *testing.T) {
+	t.Parallel()
+	rows := []providerRow{
+		sambaRow(400, "context_length_exceeded", "", ContextLength, false),
+		sambaRow(400, "invalid_type", "temperature", InvalidRequest, false),
+		sambaRow(400, "decimal_above_max_value", "top_p", InvalidRequest, false),
+		sambaRow(400, "decimal_below_min_value", "top_p", InvalidRequest, false),
+		sambaRow(400, "integer_above_max_value", "max_tokens", InvalidRequest, false),
+		sambaRow(400, "model_not_found", "model", NotFound, false),
+		sambaRow(401, "invalid_authentication", "", Auth, false),
+		sambaRow(408, "request_timeout", "", Timeout, true),
+		// "insufficient_quota: Access to the SambaNova Cloud API may be rate limited depending on your subscription tier."
+		sambaRow(429, "insufficient_quota", "", RateLimited, true),
+		{doc: "429 insufficient_quota with Retry-After", step: llmretrytest.SambaNova.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second},
+	}
+	runRows(t, SambaNova, rows)
+
+	// "the property (if applicable) causing the error": param reaches the APIError.
+	srv := llmretrytest.Start(t)
+	srv.Enqueue(sambaRow(400, "decimal_above_max_value", "top_p", InvalidRequest, false).step)
+	tr := &Transport{Policy: SambaNova(), ReturnErrors: true}
+	_, _, err := post(t, tr, srv.URL)
+	if e, ok := err.(*APIError); !ok || e.Param != "top_p" || e.Class != InvalidRequest {
+		t.Errorf("err = %#v, want an InvalidRequest APIError with Param top_p", err)
+	}
+}

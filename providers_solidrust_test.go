@@ -1,0 +1,30 @@
+package llmretry
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// TestSolidRusT covers solidrust.md's examples and status table.
+func TestSolidRusT(t *testing.T) {
+	t.Parallel()
+	sr := func(status int, typ, code string, class Class, retried bool) providerRow {
+		return providerRow{doc: strconv.Itoa(status) + " " + typ + "/" + code, class: class, retried: retried,
+			step: llmretrytest.SolidRusT.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: code})}
+	}
+	rows := []providerRow{
+		sr(401, "authentication_error", "invalid_api_key", Auth, false),
+		sr(400, "invalid_request_error", "invalid_parameter", InvalidRequest, false),
+		sr(403, "permission_error", "forbidden", Permission, false),
+		sr(404, "invalid_request_error", "not_found", NotFound, false),
+		sr(500, "server_error", "internal_error", ServerError, true),
+		sr(503, "service_unavailable", "service_unavailable", Overloaded, true),
+		// "Rate limit exceeded. Please retry after 60 seconds." — the wait is only in the message.
+		{doc: "429 rate_limit_exceeded retry after 60 seconds", step: llmretrytest.SolidRusT.RateLimit(60),
+			class: RateLimited, retried: true, wait: 60 * time.Second},
+	}
+	runRows(t, SolidRusT, rows)
+}

@@ -1,0 +1,170 @@
+package llmretry
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// refine corrects a verdict where the body proves the code or status wrong,
+// in the ways that cost users: a rate-limit code on a request that can never
+// fit the limit, a per-day or zero quota, an exhausted balance or spend
+// limit, each retried as if it would pass in a minute; and a capacity error
+// sent as an invalid request. The evidence is unambiguous wherever it is
+// found (a proxy passes it on unchanged), so every policy applies it.
+func refine(v *Verdict, b *errorBody) {
+	switch v.Class {
+	case RateLimited, QuotaExhausted, InvalidRequest, Permission, Overloaded:
+	default:
+		return
+	}
+	if v.Status < 400 || v.Status > 503 {
+		return
+	}
+	var buf [maxMessage]byte
+	msg := lowerInto(buf[:0], v.Message)
+	switch {
+	case v.Class == RateLimited && requestTooLarge(msg):
+		// "Request too large for model … on tokens per minute (TPM): Limit 12000, Requested 28563"
+		v.Class, v.Retryable = InvalidRequest, false
+	case (v.Class == RateLimited || v.Class == QuotaExhausted) && (b.ZeroLimit || zeroLimit(msg)):
+		// Gemini's free tier: "Quota exceeded for metric: …, limit: 0" — no wait will help.
+		v.Class, v.Retryable = QuotaExhausted, false
+	case v.Class == RateLimited && b.DailyQuota:
+		// Google's QuotaFailure names a …PerDay… quota; its RetryInfo comes
+		// with it but only ends the minute, not the day.
+		v.Class, v.Retryable = QuotaExhausted, false
+	case v.Class == RateLimited && v.Hint == NoHint && longWindow(msg):
+		// "Too many tokens per day, please wait before trying again." (Bedrock),
+		// "Requests per day limit exceeded" (Cerebras): with no wait given,
+		// the next window is hours away.
+		v.Class, v.Retryable = QuotaExhausted, false
+	case v.Class != QuotaExhausted && spent(msg):
+		// "Your credit balance is too low…", "Insufficient Balance",
+		// "…used all available credits or reached its monthly spending limit."
+		v.Class, v.Retryable = QuotaExhausted, false
+	case (v.Class == InvalidRequest || v.Class == RateLimited) && containsAny(msg, capacityPhrases):
+		// Mistral: 429 {"message":"Service tier capacity exceeded for this model.","type":"invalid_request_error"}
+		v.Class, v.Retryable = ModelOverloaded, true
+	case v.Class == InvalidRequest && bytes.Contains(msg, incorrectKey):
+		// xAI answers a wrong key with 400 "Incorrect API key provided: …".
+		v.Class, v.Retryable = Auth, false
+	}
+}
+
+// lowerInto appends s to dst with ASCII letters in lower case.
+func lowerInto(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func phrases(ss ...string) [][]byte {
+	b := make([][]byte, len(ss))
+	for i, s := range ss {
+		b[i] = []byte(s)
+	}
+	return b
+}
+
+// spendPhrases name an exhausted balance, credit or spend limit; each
+// contains one of spendAnchors, searched first.
+var (
+	spendAnchors = phrases("credit", "balance", "spend", "usage limits")
+	spendPhrases = phrases("credit balance is too low", "insufficient balance", "insufficient credits",
+		"used all available credits", "spending limit", "spend limit", "api usage limits", "out of credits")
+	capacityPhrases   = phrases("capacity exceeded", "currently overloaded")
+	longWindowPhrases = phrases("per day", "per-day", "(rpd)", "(tpd)", "daily", "per month", "monthly")
+	incorrectKey      = []byte("incorrect api key")
+	tooLarge          = []byte("request too large")
+	limitWord         = []byte("limit ")
+	requestedWord     = []byte("requested ")
+	limitZero         = []byte("limit: 0")
+)
+
+// spent reports whether a message names an exhausted balance or spend limit.
+func spent(msg []byte) bool {
+	return containsAny(msg, spendAnchors) && containsAny(msg, spendPhrases)
+}
+
+func containsAny(s []byte, subs [][]byte) bool {
+	for _, sub := range subs {
+		if bytes.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// longWindow reports whether a rate-limit message names a daily or monthly
+// limit: "tokens per day", "(RPD)", "daily", "per month".
+func longWindow(msg []byte) bool {
+	return containsAny(msg, longWindowPhrases)
+}
+
+// requestTooLarge reports whether a rate-limit message says that the request
+// alone exceeds the limit: "Request too large for …", or "Limit N, …
+// Requested M" with M > N (OpenAI, Groq, Azure write both).
+func requestTooLarge(msg []byte) bool {
+	if bytes.Contains(msg, tooLarge) {
+		return true
+	}
+	req, ok := numberAfter(msg, requestedWord)
+	if !ok {
+		return false
+	}
+	limit, ok := numberAfter(msg, limitWord)
+	return ok && req > limit
+}
+
+// numberAfter parses the integer that follows an occurrence of key in s
+// ("limit 30000"), ignoring thousands separators; occurrences followed by no
+// number ("rate limit reached") are skipped.
+func numberAfter(s, key []byte) (int64, bool) {
+	for {
+		i := bytes.Index(s, key)
+		if i < 0 {
+			return 0, false
+		}
+		s = s[i+len(key):]
+		var digits [20]byte
+		n := 0
+		for j := 0; j < len(s) && n < len(digits); j++ {
+			c := s[j]
+			if c >= '0' && c <= '9' {
+				digits[n] = c
+				n++
+				continue
+			}
+			if c == ',' && n > 0 && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9' {
+				continue
+			}
+			break
+		}
+		if n > 0 {
+			v, err := strconv.ParseInt(string(digits[:n]), 10, 64)
+			return v, err == nil
+		}
+	}
+}
+
+// zeroLimit reports whether a message names a quota of 0: "…, limit: 0, model: …".
+func zeroLimit(msg []byte) bool {
+	for {
+		i := bytes.Index(msg, limitZero)
+		if i < 0 {
+			return false
+		}
+		msg = msg[i+len(limitZero):]
+		if len(msg) == 0 {
+			return true
+		}
+		if c := msg[0]; c != '.' && (c < '0' || c > '9') {
+			return true
+		}
+	}
+}
