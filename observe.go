@@ -15,8 +15,9 @@ import (
 //
 // Each non-nil field is called on the request's goroutine, possibly by many
 // goroutines at once. A nil field, and a nil Observer, cost nothing.
-// Nothing an Observer is given holds a header value, a query string or a
-// credential.
+// Apart from the request given to AttemptStart (the caller's, with its
+// credentials: keep none of its header values or its query), nothing an
+// Observer is given holds a header value, a query string or a credential.
 type Observer struct {
 	// AttemptStart is called just before each attempt is sent, after its
 	// pacing wait, with the attempt's request and number (1 for the
