@@ -149,6 +149,19 @@ var requestErrors = [...]string{
 	"net/http: invalid header",
 	"net/http: invalid trailer",
 	"unsupported protocol scheme",
+	"http: ContentLength=",         // "… with Body length N": the body is not as long as declared
+	"http: Request.ContentLength=", // "… with nil Body"
+	"http2: request body larger than specified content length",
+	// What HTTP/2 forbids in a request (net/http/internal/httpcommon).
+	"http2: invalid Host header",
+	"http2: invalid request :path",
+	"http2: invalid HTTP header",
+	"http2: invalid HTTP trailer",
+	"http2: invalid Upgrade request header",
+	"http2: invalid Transfer-Encoding request header",
+	"http2: invalid Connection request header",
+	"http2: invalid :protocol header",
+	"request header list larger than peer's advertised limit",
 }
 
 func isRequestError(err error) bool {

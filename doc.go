@@ -76,14 +76,16 @@
 // on a transport error, the error says how many attempts were made and over
 // how long; errors.Is and errors.As still reach the last attempt's error,
 // and a *url.Error stays one. A request that cannot be sent (nil URL or
-// Header, invalid method or header, no host, unsupported scheme) or whose
+// Header, invalid method or header, no host, unsupported scheme, a
+// ContentLength its body does not match, a header HTTP/2 forbids) or whose
 // body fails to read is not retried and does not spend the retry budget.
 //
 // No error, log line, hook event or [Verdict] contains a credential: the
 // values of credential headers in any spelling (Authorization, X-Api-Key,
 // api-key, X-Goog-Api-Key, Cookie, …), of key and token parameters of the
 // query string, and of the URL's userinfo are redacted from every field the
-// server or the network wrote, in any case and percent-encoded or not,
+// server or the network wrote, in any case, as sent or escaped (percent-
+// encoding, JSON's \/ and \u002f, HTML entities), whole or cut short,
 // before those fields are cut to length. (http.Client wraps errors in its
 // own *url.Error, which quotes the URL: send keys in a header, not the query.)
 //

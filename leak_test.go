@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -151,6 +153,33 @@ func (x *exits) roundTrip(tr *Transport, req *http.Request) {
 	x.add("Classify %+v", v)
 }
 
+// jsonEscapeAll writes every byte of s but letters and digits as a JSON \u escape.
+func jsonEscapeAll(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, `\u%04x`, c)
+		}
+	}
+	return b.String()
+}
+
+// jsonUnescape decodes the \/ and \uXXXX escapes of s, as a JSON decoder would.
+func jsonUnescape(s string) string {
+	s = strings.ReplaceAll(s, `\/`, "/")
+	return jsonUnicodeEscape.ReplaceAllStringFunc(s, func(m string) string {
+		var r string
+		if json.Unmarshal([]byte(`"`+m+`"`), &r) != nil {
+			return m
+		}
+		return r
+	})
+}
+
+var jsonUnicodeEscape = regexp.MustCompile(`\\u[0-9a-fA-F]{4}`)
+
 // leaked returns the first output holding all of the secret as sent, or a
 // piece of it, in any case, percent-encoded or not, or "". A piece is 8
 // bytes starting at a multiple of 4: any run of 11 bytes of the secret holds
@@ -171,6 +200,12 @@ func (x *exits) leaked(sent string) string {
 			texts = append(texts, u)
 		}
 		if u, err := url.PathUnescape(out); err == nil && u != out {
+			texts = append(texts, u)
+		}
+		if u := html.UnescapeString(out); u != out {
+			texts = append(texts, u)
+		}
+		if u := jsonUnescape(out); u != out {
 			texts = append(texts, u)
 		}
 		for _, text := range texts {
@@ -200,7 +235,11 @@ func TestNoCredentialLeaks(t *testing.T) {
 		t.Run(in.name, func(t *testing.T) {
 			t.Parallel()
 			forms := []string{leakSecret, url.QueryEscape(leakSecret), url.PathEscape(leakSecret), strings.ToUpper(leakSecret),
-				leakSecret[:len(leakSecret)-3] + "...", leakSecret[:8] + "****" + leakSecret[len(leakSecret)-4:]} // cut short, masked
+				leakSecret[:len(leakSecret)-3] + "...", leakSecret[:8] + "****" + leakSecret[len(leakSecret)-4:], // cut short, masked
+				// escaped: JSON as PHP writes it, JSON \u, HTML entities, a mix
+				strings.ReplaceAll(leakSecret, "/", `\/`), jsonEscapeAll(leakSecret),
+				strings.NewReplacer("/", "&#x2F;", "+", "&#43;", "=", "&#x3d;").Replace(leakSecret),
+				strings.NewReplacer("/", "%2F", "+", "&#43;", "=", `\u003D`).Replace(leakSecret)}
 			if in.sent != "" {
 				forms = append(forms, in.sent)
 			}

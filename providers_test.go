@@ -78,6 +78,8 @@ func TestHostRouting(t *testing.T) {
 		{"https://gob.example:8443/v1", "gptgob"},
 		{"https://api.cerebras.ai/v1/chat/completions", "cerebras"},
 		{"https://API.SambaNova.ai/v1", "sambanova"},
+		{"https://api.openai.com./v1", "openai"}, // a fully qualified name (trailing dot) is the same host
+		{"https://gob.example.:443/v1", "gptgob"},
 		{"https://api.solidrust.ai/v1", "solidrust"},
 		{"https://unknown.example/v1", "generic"},
 		{"https://api.openai.com/v1/chat/completions", "openai"},

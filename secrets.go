@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -140,7 +141,8 @@ func (s *secrets) addQuery(raw string) {
 	}
 }
 
-// add adds a secret and its percent-encoded forms.
+// add adds a secret, its percent-encoded forms, and the secret as a reader
+// sees it (see next), if its own bytes look like escapes.
 func (s *secrets) add(v string) {
 	v = strings.TrimSpace(v)
 	if len(v) < minSecret {
@@ -153,13 +155,18 @@ func (s *secrets) add(v string) {
 	if e := url.PathEscape(v); e != v {
 		*s = append(*s, lowerASCII(e))
 	}
+	if d := readable(v); len(d) >= minSecret && d != lowerASCII(v) {
+		*s = append(*s, d)
+	}
 }
 
-// redact replaces every secret in text, ignoring ASCII case (a server may
-// echo a key upper- or lower-cased), and every run of at least minSecret
+// redact replaces every secret in text, and every run of at least minSecret
 // bytes that a secret starts with: a server that echoes a key cut short
 // ("sk-live-abc…") leaks most of it. At each place, the longest run that
-// any of the secrets starts with is replaced.
+// any of the secrets starts with is replaced. Text is compared as a reader
+// sees it (see next): ASCII case ignored (a server may echo a key upper- or
+// lower-cased) and escapes decoded (a key quoted in JSON as "sk-a\/b", in
+// HTML as "sk-a&#x2F;b", in a URL as "sk-a%2Fb").
 func (s secrets) redact(text string) string {
 	if len(s) == 0 || len(text) < minSecret {
 		return text
@@ -168,17 +175,20 @@ func (s secrets) redact(text string) string {
 	for _, secret := range s {
 		first[secret[0]] = true
 	}
-	lower := lowerASCII(text)
 	var b strings.Builder
 	done := 0 // text[:done] is in b
-	for i := 0; i+minSecret <= len(lower); {
-		if !first[lower[i]] {
-			i++
+	for i := 0; i < len(text); {
+		c, w := lower(text[i]), 1 // next, inlined: most bytes are plain and start nothing
+		if c == '\\' || c == '%' || c == '&' {
+			c, w = unescape(text, i)
+		}
+		if !first[c] {
+			i += w
 			continue
 		}
-		n := s.run(lower[i:])
-		if n == 0 {
-			i++
+		end := s.run(text, i)
+		if end < 0 {
+			i += w
 			continue
 		}
 		if done == 0 {
@@ -186,7 +196,7 @@ func (s secrets) redact(text string) string {
 		}
 		b.WriteString(text[done:i])
 		b.WriteString(redactedMark)
-		i += n
+		i = end
 		done = i
 	}
 	if done == 0 {
@@ -196,21 +206,196 @@ func (s secrets) redact(text string) string {
 	return b.String()
 }
 
-// run returns the length of the longest start of a secret that text starts
-// with, if it is at least minSecret bytes long, else 0. text is lower-cased.
-func (s secrets) run(text string) int {
-	best := 0
+// run returns the end in text of the longest run, from i on, that a secret
+// starts with, if it is at least minSecret bytes long as a reader sees it,
+// else -1.
+func (s secrets) run(text string, i int) int {
+	best := -1
 	for _, secret := range s {
-		if text[:minSecret] != secret[:minSecret] {
-			continue
+		j, k := i, 0
+		for k < len(secret) && j < len(text) {
+			c, w := lower(text[j]), 1 // next, inlined
+			if c == '\\' || c == '%' || c == '&' {
+				c, w = unescape(text, j)
+			}
+			if c != secret[k] {
+				break
+			}
+			j, k = j+w, k+1
 		}
-		n := minSecret
-		for n < len(secret) && n < len(text) && text[n] == secret[n] {
-			n++
+		if k >= minSecret {
+			best = max(best, j)
 		}
-		best = max(best, n)
 	}
 	return best
+}
+
+// maxEscape is the longest escape that next decodes ("&#x007F;").
+const maxEscape = 8
+
+// next returns the byte that text[i:] starts with as a reader sees it, and
+// how many bytes of text it takes: an escape that stands for an ASCII
+// character decoded (see unescape), ASCII letters lower-cased.
+func next(text string, i int) (byte, int) {
+	switch c := text[i]; {
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A', 1
+	case c == '\\' || c == '%' || c == '&':
+		return unescape(text, i)
+	default:
+		return c, 1
+	}
+}
+
+// unescape decodes the escape at text[i:], if there is one: JSON's \/, \\,
+// \" and \u002f, percent-encoding's %2F, HTML's &#x2F;, &#47; and &lt; &gt;
+// &amp; &quot; &apos;. Escapes are decoded once: %252F is "%2f".
+func unescape(text string, i int) (byte, int) {
+	c := text[i]
+	switch c {
+	case '\\':
+		if i+1 < len(text) {
+			switch d := text[i+1]; d {
+			case '/', '\\', '"':
+				return d, 2
+			case 'u':
+				if v, ok := hexValue(text[i+2 : min(i+6, len(text))]); ok && i+6 <= len(text) && v < 0x80 {
+					return lower(byte(v)), 6
+				}
+			}
+		}
+	case '%':
+		if i+3 <= len(text) {
+			if v, ok := hexValue(text[i+1 : i+3]); ok {
+				return lower(byte(v)), 3
+			}
+		}
+	case '&':
+		if d, w := entity(text[i:]); w > 0 {
+			return lower(d), w
+		}
+	}
+	return lower(c), 1
+}
+
+// entity decodes the HTML character reference that s starts with, if it
+// stands for an ASCII character; w is 0 if it does not.
+func entity(s string) (c byte, w int) {
+	end := strings.IndexByte(s[:min(len(s), maxEscape)], ';')
+	if end < 2 {
+		return 0, 0
+	}
+	name := s[1:end]
+	switch name {
+	case "lt":
+		return '<', end + 1
+	case "gt":
+		return '>', end + 1
+	case "amp":
+		return '&', end + 1
+	case "quot":
+		return '"', end + 1
+	case "apos":
+		return '\'', end + 1
+	}
+	var v int
+	var ok bool
+	switch {
+	case len(name) > 2 && (name[1] == 'x' || name[1] == 'X') && name[0] == '#':
+		v, ok = hexValue(name[2:])
+	case len(name) > 1 && name[0] == '#':
+		v, ok = decimalValue(name[1:])
+	}
+	if !ok || v >= 0x80 {
+		return 0, 0
+	}
+	return byte(v), end + 1
+}
+
+// unfinished returns how many bytes at the end of text begin an escape that
+// was cut short ("\u00", "%2", "&#x2"): at a cut, they are dropped, so that
+// the start of a secret before them is seen for one.
+func unfinished(text string) int {
+	for j := max(len(text)-maxEscape+1, 0); j < len(text); j++ {
+		tail := text[j:]
+		switch tail[0] {
+		case '\\':
+			if len(tail) == 1 || (tail[1] == 'u' && len(tail) < 6 && isHex(tail[2:])) {
+				return len(tail)
+			}
+		case '%':
+			if len(tail) < 3 && isHex(tail[1:]) {
+				return len(tail)
+			}
+		case '&':
+			if strings.IndexByte(tail, ';') < 0 && isReferenceStart(tail[1:]) {
+				return len(tail)
+			}
+		}
+	}
+	return 0
+}
+
+// isReferenceStart reports whether s, after an "&", may begin a character
+// reference: a name, "#" and digits, or "#x" and hex digits.
+func isReferenceStart(s string) bool {
+	switch {
+	case s == "" || s == "#":
+		return true
+	case s[0] == '#' && (s[1] == 'x' || s[1] == 'X'):
+		return isHex(s[2:])
+	case s[0] == '#':
+		_, ok := decimalValue(s[1:])
+		return ok
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// readable returns text as a reader sees it (see next).
+func readable(text string) string {
+	b := make([]byte, 0, len(text))
+	for i := 0; i < len(text); {
+		c, w := next(text, i)
+		b = append(b, c)
+		i += w
+	}
+	return string(b)
+}
+
+func hexValue(s string) (int, bool) {
+	if s == "" || !isHex(s) {
+		return 0, false
+	}
+	v, _ := strconv.ParseUint(s, 16, 32)
+	return int(v), true
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func decimalValue(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	v := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + int(s[i]-'0')
+	}
+	return v, true
 }
 
 // cut redacts text and bounds it to n bytes. The first bytes of a secret
@@ -219,15 +404,16 @@ func (s secrets) run(text string) int {
 // Only a window of text is redacted, so that a 64 KiB field costs what a
 // short one does: redaction is greedy from the left, so the window's result
 // agrees with the whole text's up to the last run it cut into, which starts
-// at most minSecret bytes before its end. A window whose result is at least
-// n+minSecret long thus gives the same first n bytes.
+// at most minSecret characters, each at most maxEscape bytes, before its
+// end. A window whose result is that much longer than n thus gives the same
+// first n bytes.
 func (s secrets) cut(text string, n int) string {
 	for w := 2*n + 64; ; w *= 2 {
 		if w >= len(text) {
 			text = s.redact(text)
 			break
 		}
-		if out := s.redact(truncate(text, w)); len(out) >= n+minSecret {
+		if out := s.redact(truncate(text, w)); len(out) >= n+minSecret*maxEscape {
 			text = out
 			break
 		}
@@ -238,20 +424,44 @@ func (s secrets) cut(text string, n int) string {
 	return s.trimPartial(truncate(text, n))
 }
 
-// trimPartial removes from the end of text the first bytes of a secret.
+// trimPartial removes from the end of text, cut short, an unfinished escape
+// and the first bytes of a secret.
 func (s secrets) trimPartial(text string) string {
+	text = text[:len(text)-unfinished(text)]
 	for trimmed := true; trimmed; {
 		trimmed = false
 		for _, secret := range s {
-			for k := min(len(secret)-1, len(text)); k >= minPartial; k-- {
-				if strings.EqualFold(text[len(text)-k:], secret[:k]) {
-					text, trimmed = text[:len(text)-k], true
-					break
-				}
+			if k := s.partial(text, secret); k > 0 {
+				text, trimmed = text[:k], true
 			}
 		}
 	}
 	return text
+}
+
+// partial returns where the longest start of secret, of at least minPartial
+// characters but not all of it, that text ends with begins in text, as a
+// reader sees it; 0 if none does.
+func (s secrets) partial(text, secret string) int {
+	start := max(len(text)-(len(secret)-1)*maxEscape, 0)
+	for i := start; i < len(text); {
+		c, w := next(text, i)
+		if c == secret[0] {
+			j, k := i, 0
+			for j < len(text) && k < len(secret)-1 {
+				d, dw := next(text, j)
+				if d != secret[k] {
+					break
+				}
+				j, k = j+dw, k+1
+			}
+			if j == len(text) && k >= minPartial {
+				return i
+			}
+		}
+		i += w
+	}
+	return 0
 }
 
 // lowerASCII lower-cases the ASCII letters of s, keeping every byte offset.
@@ -260,14 +470,20 @@ func lowerASCII(s string) string {
 		if 'A' <= s[i] && s[i] <= 'Z' {
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
+				b[j] = lower(b[j])
 			}
 			return string(b)
 		}
 	}
 	return s
+}
+
+// lower lower-cases an ASCII letter.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // Bounds of the body-derived fields of a Verdict.

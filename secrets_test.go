@@ -3,7 +3,9 @@ package llmretry
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -179,5 +181,91 @@ func TestSecretsCutWindow(t *testing.T) {
 	}
 	if trims == 0 {
 		t.Error("no text had a key's start trimmed at the cut: the test checks less than it says")
+	}
+}
+
+// TestSecretsEscaped: a secret echoed in an escaped form — JSON's \/ and
+// \u002f (a proxy quoting an upstream's JSON body in its message, as PHP
+// writes it), HTML entities, percent-encoding, any mix of them — is
+// redacted as a run of the secret; so is a short start of it that a cut
+// leaves, even when the cut splits an escape.
+func TestSecretsEscaped(t *testing.T) {
+	t.Parallel()
+	const key = "sk-live/S3cr3T+k3y=Zq9xW2vB7nM4pL6"
+	s := requestSecrets(&http.Request{Header: http.Header{"X-Api-Key": {key}}})
+	for _, form := range []string{
+		`sk-live\/S3cr3T+k3y=Zq9xW2vB7nM4pL6`,
+		`sk-live\u002fS3cr3T\u002Bk3y\u003dZq9xW2vB7nM4pL6`,
+		`sk-live&#x2F;S3cr3T&#43;k3y&#61;Zq9xW2vB7nM4pL6`,
+		`sk-live%2FS3cr3T+k3y%3DZq9xW2vB7nM4pL6`,
+		`SK-LIVE\/S3CR3T\u002bK3Y=ZQ9XW2VB7NM4PL6`,
+		`sk-live\/S3cr3T`, // cut short by the server
+	} {
+		if got := s.redact(`{"key":"` + form + `"}`); got != `{"key":"[redacted]"}` {
+			t.Errorf("redact(%q) = %q", form, got)
+		}
+	}
+	// A secret with an escape-like sequence of its own is found as sent.
+	odd := requestSecrets(&http.Request{Header: http.Header{"X-Api-Key": {`p&lt;ss%41w\/rd-1`}}})
+	for _, form := range []string{`p&lt;ss%41w\/rd-1`, `p<ssaw/rd-1`} {
+		if got := odd.redact("k " + form + " x"); got != "k [redacted] x" {
+			t.Errorf("redact(%q) = %q", form, got)
+		}
+	}
+	// 4 to 7 bytes of the secret at the cut, escapes split or not, go.
+	for _, end := range []string{`sk-live`, `sk-live\`, `sk-live\u00`, `sk-live&#x2`, `sk-live%2`, `sk-l`} {
+		text := strings.Repeat(".", 95) + end + strings.Repeat("x", 100)
+		got := s.cut(text, 95+len(end))
+		if rest, ok := strings.CutPrefix(got, strings.Repeat(".", 95)); !ok || !strings.HasPrefix(redactedMark, rest) {
+			t.Errorf("cut at %q = %q, want the dots alone or redacted", end, got)
+		}
+	}
+	// Escapes that are not the secret's are left as they are.
+	for _, text := range []string{`50% of "sk-" keys &amp; \u00e9 \/v1 &#x2F;`, `&`, `%`, `\`, `\u`, `&#x;`} {
+		if got := s.redact(text); got != text {
+			t.Errorf("redact(%q) = %q, want it unchanged", text, got)
+		}
+	}
+}
+
+// TestSecretsCutWindowEscaped: with escapes in the text, each one several
+// bytes for one character, the window still gives what redacting the whole
+// text gives, for texts made of pieces of a secret, escaped or not, and
+// filler, around the window's edge.
+func TestSecretsCutWindowEscaped(t *testing.T) {
+	t.Parallel()
+	const key = "sk-live/S3cr3T+k3y=Zq9xW2vB7nM4pL6"
+	s := requestSecrets(&http.Request{Header: http.Header{"X-Api-Key": {key}}})
+	escaped := func(c byte) []string {
+		return []string{string(c), fmt.Sprintf(`\u%04x`, c), fmt.Sprintf("%%%02X", c), fmt.Sprintf("&#x%02x;", c), fmt.Sprintf("&#%d;", c)}
+	}
+	reference := func(text string, n int) string {
+		text = s.redact(text)
+		if len(text) <= n {
+			return text
+		}
+		return s.trimPartial(truncate(text, n))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 256
+	for iter := 0; iter < 3000; iter++ {
+		var b strings.Builder
+		for b.Len() < 2*n+64+rng.IntN(400)-200 {
+			switch rng.IntN(3) {
+			case 0: // a start of the key, each character maybe escaped
+				for _, c := range []byte(key[:1+rng.IntN(len(key))]) {
+					forms := escaped(c)
+					b.WriteString(forms[rng.IntN(len(forms))])
+				}
+			case 1:
+				b.WriteString(strings.Repeat(".", rng.IntN(40)))
+			default:
+				b.WriteString([]string{`\`, `%`, `&`, `&#`, `\u00`, `&amp;`, `%2`}[rng.IntN(7)])
+			}
+		}
+		text := b.String()
+		if got, want := s.cut(text, n), reference(text, n); got != want {
+			t.Fatalf("cut of %q\n= %q,\nwant %q", text, got, want)
+		}
 	}
 }

@@ -161,7 +161,7 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	}
 	var err error
 	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), c.retries > 0); err != nil {
-		return call{}, err
+		return call{}, redactErr(err, requestSecrets(req)) // the reader's error may quote anything
 	}
 	c.pacer = t.pacers.get(t, c.pol, req)
 	c.budget = t.budgets.get(c.pol)
@@ -395,16 +395,21 @@ func (b *writableCloseHook) Write(p []byte) (int, error) {
 	return b.ReadCloser.(io.Writer).Write(p)
 }
 
-// onClose makes body run cancel and release p's slot when it is closed. A body
-// that onClose made before gets the new duty, without another wrapper.
+// onClose makes body run cancel and release p's slot when it is closed. A
+// hook that has no slot to release yet (the one send made for the attempt's
+// timer) gets the slot, without another wrapper. A hook with duties of its
+// own to keep (a Transport's under this one) gets a wrapper.
 func onClose(body io.ReadCloser, cancel context.CancelCauseFunc, p *pacer) io.ReadCloser {
+	var h *closeHook
 	switch b := body.(type) {
 	case *closeHook:
-		b.pacer = p
-		return b
+		h = b
 	case *writableCloseHook:
-		b.pacer = p
-		return b
+		h = &b.closeHook
+	}
+	if h != nil && h.pacer == nil && cancel == nil && !h.closed.Load() {
+		h.pacer = p
+		return body
 	}
 	if _, ok := body.(io.Writer); ok {
 		return &writableCloseHook{closeHook{ReadCloser: body, cancel: cancel, pacer: p}}
@@ -430,7 +435,7 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 	if p, ok := t.Hosts[host]; ok && p != nil {
 		return p
 	}
-	lower := strings.ToLower(host)
+	lower := strings.TrimSuffix(strings.ToLower(host), ".") // "API.openai.com." is api.openai.com
 	if p, ok := t.Hosts[lower]; ok && p != nil {
 		return p
 	}
