@@ -75,11 +75,12 @@ func (b *budget) record(v Verdict) bool {
 	return b.tokens > b.max/2
 }
 
-// level is the share of the budget left, from 0 to 1.
-func (b *budget) level() float64 {
+// available is the retries left before the budget stops them: one token
+// each, down to half the bucket.
+func (b *budget) available() float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.tokens / b.max
+	return max(0, b.tokens-b.max/2)
 }
 
 // budgets holds a Transport's retry budgets, one per policy.

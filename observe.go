@@ -47,16 +47,17 @@ type Observer struct {
 // State is the pacing and retry-budget state of a request after an
 // attempt, for [Observer].AttemptEnd.
 type State struct {
-	// Key is the request's pacing key: the policy's name and a truncated
-	// SHA-256 of its credential (never the credential), as a [Limiter]
-	// sees it; "" when the request is not paced.
+	// Key is the request's pacing key, as a [Limiter] sees it: it names
+	// the policy and holds a truncated SHA-256 of the credential, never
+	// the credential; "" when the request is not paced.
 	Key string
 	// Limit is the pace in force for Key: configured or learned from the
 	// provider's rate-limit headers, after any adaptive slow-down.
 	Limit Limit
-	// Budget is the share of the policy's retry budget left, from 0 to 1;
-	// retries stop at 0.5 and below (see [RetryBudget]). HasBudget is
-	// false when the policy's budget is disabled.
+	// Budget is the retries the policy's retry budget has left for the
+	// failures it pays for (see [RetryBudget]): when none is left, such
+	// failures are not retried. HasBudget is false when the policy's
+	// budget is disabled.
 	Budget    float64
 	HasBudget bool
 }
@@ -104,7 +105,7 @@ func (t *Transport) attemptEnd(a AttemptInfo, resp *http.Response, p *pacer, b *
 		s.Key, s.Limit = p.key, p.limit(now)
 	}
 	if b != nil {
-		s.Budget, s.HasBudget = b.level(), true
+		s.Budget, s.HasBudget = b.available(), true
 	}
 	t.Observer.AttemptEnd(a, resp, s)
 }

@@ -44,8 +44,9 @@
 //     limited). The key, llmretry.key, is the policy's name and a truncated
 //     SHA-256 of the credential, never the credential; there is one per API
 //     key in use.
-//   - llmretry.budget.level (1): gauge of the share of the retry budget
-//     left; retries stop at 0.5 and below (see [llmretry.RetryBudget]).
+//   - llmretry.budget.available {retry}: gauge of the retries the retry
+//     budget has left for the failures it pays for; when none is left,
+//     they are not retried (see [llmretry.RetryBudget]).
 //
 // No metric has a URL, a path or a per-request value among its attributes.
 // As a Prometheus exporter writes them: llmretry_attempts_total,

@@ -34,9 +34,9 @@ const (
 	// pacing key after its last attempt, configured or learned (0: none).
 	RequestRateName = "llmretry.limit.request_rate"
 	TokenRateName   = "llmretry.limit.token_rate"
-	// BudgetName is a gauge of the share of the retry budget left per
-	// policy, from 0 to 1; retries stop at 0.5 and below.
-	BudgetName = "llmretry.budget.level"
+	// BudgetName is a gauge of the retries the retry budget has left per
+	// policy, for the failures it pays for; at none, they are not retried.
+	BudgetName = "llmretry.budget.available"
 )
 
 type instruments struct {
@@ -79,8 +79,8 @@ func newInstruments(m metric.Meter) *instruments {
 	i.tokenRate, err = m.Float64Gauge(TokenRateName, metric.WithUnit("{token}/s"),
 		metric.WithDescription("Tokens per second paced per key, configured or learned; 0 when not limited."))
 	handle(err)
-	i.budget, err = m.Float64Gauge(BudgetName, metric.WithUnit("1"),
-		metric.WithDescription("Share of the retry budget left per policy; retries stop at 0.5 and below."))
+	i.budget, err = m.Float64Gauge(BudgetName, metric.WithUnit("{retry}"),
+		metric.WithDescription("Retries the retry budget has left per policy; at none, failures it pays for are not retried."))
 	handle(err)
 	return i
 }

@@ -74,7 +74,7 @@ func TestDemoMetrics(t *testing.T) {
 		`llmretry_request_attempts_count{`,
 		`llmretry_wait_duration_seconds_count{llmretry_policy="gptgob",llmretry_wait_kind="pacing"} ` + fmt.Sprint(st.attempts),
 		`llmretry_limit_request_rate_per_second{llmretry_key="gptgob:`,
-		`llmretry_budget_level_ratio{llmretry_policy="gptgob"}`,
+		`llmretry_budget_available{llmretry_policy="gptgob"}`,
 		`http_client_request_duration_seconds_count{`,
 	} {
 		if !strings.Contains(printed.String(), want) {
