@@ -50,7 +50,7 @@ func chaosFaults() (retryable, final []fault) {
 		{name: "429 Retry-After huge", step: hinted("99999999999"), retryable: true},
 		{name: "429 Retry-After unparsable", step: hinted("soon, probably"), retryable: true},
 		{name: "429 Retry-After year 9999", step: hinted("Fri, 31 Dec 9999 23:59:59 GMT"), retryable: true},
-		{name: "slow headers", step: llmretrytest.Step{Delay: 5 * time.Second}, retryable: true, transportErr: true},
+		{name: "stalled headers, then reset", step: llmretrytest.Step{Delay: 50 * time.Millisecond, Reset: true}, retryable: true, transportErr: true},
 	}
 	truncatedOK := llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion), Cut: true, CutAfter: 20}
 	final = []fault{
@@ -62,6 +62,14 @@ func chaosFaults() (retryable, final []fault) {
 	}
 	return retryable, final
 }
+
+// chaosAttemptTimeout only bounds a hung attempt. It cuts no fault: an
+// attempt it cut would be retried and change the count of attempts the test
+// checks, and on a loaded CI machine under -race an unfaulted attempt queued
+// behind 63 others took more than 1 s, and once more than 5 s (the attempt
+// timeout has its own tests: TestRoundTripStalledErrorBody,
+// TestRoundTripAttemptTimeoutDoesNotCutTheBody).
+const chaosAttemptTimeout = 30 * time.Second
 
 // TestChaos sends 1,000 logical requests from 64 goroutines through one
 // Transport while the server injects faults, chosen with a fixed seed, and
@@ -147,7 +155,7 @@ func runChaos(t *testing.T, label string, pol *Policy, retryable, final []fault)
 	})
 	base := &http.Transport{MaxIdleConnsPerHost: workers}
 	defer base.CloseIdleConnections()
-	pol.MaxRetries, pol.BaseDelay, pol.MaxDelay, pol.AttemptTimeout = maxRetries, time.Millisecond, 4*time.Millisecond, time.Second
+	pol.MaxRetries, pol.BaseDelay, pol.MaxDelay, pol.AttemptTimeout = maxRetries, time.Millisecond, 4*time.Millisecond, chaosAttemptTimeout
 	tr := &Transport{Base: base, Policy: pol, OnAttempt: func(a AttemptInfo) {
 		if a.Decision == BudgetExhausted {
 			*a.Context.Value(budgetStopKey{}).(*int) = a.Attempt

@@ -12,7 +12,7 @@ import (
 )
 
 // Every parser has a fuzz target; the seed corpus is in testdata/fuzz.
-// CI runs each for a few seconds: go test -run '^$' -fuzz '^FuzzX$' -fuzztime 10s .
+// CI runs each for a few seconds: go test -run '^$' -fuzz '^FuzzX$' -fuzztime 10s -fuzzminimizetime 1s .
 
 func checkHint(t *testing.T, what string, d time.Duration, ok bool) {
 	t.Helper()

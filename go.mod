@@ -1,9 +1,10 @@
 module github.com/llmretry/llmretry
 
-go 1.22
+go 1.26.0
 
 require (
-	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
-	github.com/hashicorp/go-retryablehttp v0.7.7 // indirect
-	golang.org/x/time v0.10.0 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8
+	golang.org/x/time v0.16.0
 )
+
+require github.com/hashicorp/go-cleanhttp v0.5.2 // indirect

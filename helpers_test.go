@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmretry/llmretry/internal/leakcheck"
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
@@ -46,9 +47,12 @@ func (f *fakeTime) Waits() []time.Duration {
 }
 
 // setup starts a fake provider and a Transport with policy pol (nil: the
-// generic one) on a fresh connection pool, with fake time and r = 0.5.
+// generic one) on a fresh connection pool, with fake time and r = 0.5. The
+// test fails if goroutines it started outlive it (leakcheck.Check: call setup
+// before registering cleanups of your own).
 func setup(t *testing.T, pol *Policy) (*Transport, *llmretrytest.Server, *fakeTime) {
 	t.Helper()
+	leakcheck.Check(t)
 	srv := llmretrytest.Start(t)
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)

@@ -29,8 +29,8 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/llmretry/llmretry"
 	"github.com/llmretry/llmretry/llmretrytest"
-	"github.com/openai/openai-go"
-	"github.com/openai/openai-go/option"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 )
 
 type config struct {

@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"github.com/llmretry/llmretry"
-	"github.com/llmretry/llmretry/internal/leakcheck"
 	"github.com/llmretry/llmretry/llmretrytest"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// TestMain fails the binary if goroutines outlive the tests (the SDKs' and
+// ours). The tests are parallel, so there is no per-test check.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // recorder sits between an SDK and llmretry and keeps the bytes of every
 // response body the SDK reads, to prove they pass through unchanged.

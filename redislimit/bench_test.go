@@ -32,3 +32,25 @@ func BenchmarkLimiter(b *testing.B) {
 		run(b, l)
 	})
 }
+
+// BenchmarkSharedLimit runs the fleet of TestSharedLimitAcrossClients (4
+// clients sharing 40/s, burst 4, 440 requests, about 11 s an iteration) and
+// reports how close to the limit it ran and how many 429s it met, figures
+// that depend on scheduling and so are no test's assertion:
+//
+//	go test -run '^$' -bench SharedLimit -benchtime 1x -count 5 .
+func BenchmarkSharedLimit(b *testing.B) {
+	rs := startRedisB(b)
+	f := fleetOf4
+	var rate, limited, failed float64
+	for i := 0; i < b.N; i++ {
+		r := f.run(b, rs, llmretry.Generic().MaxRetries)
+		rate += r.rate(f.burst) / f.perSecond
+		limited += float64(r.limited)
+		failed += float64(r.failed)
+	}
+	n := float64(b.N)
+	b.ReportMetric(rate/n, "rate/limit")
+	b.ReportMetric(limited/n, "429s/run")
+	b.ReportMetric(failed/n, "failed/run")
+}

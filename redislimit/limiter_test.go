@@ -14,30 +14,51 @@ import (
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
-// TestSharedLimitAcrossClients: 4 independent clients — each its own
-// Transport, pacer and Redis connection, as 4 processes would have — share a
-// limit L that the fake provider enforces for their one API key.
-func TestSharedLimitAcrossClients(t *testing.T) {
-	rs := startRedis(t)
-	const perSecond, burst, clients, workers, requests = 40.0, 4, 4, 8, 440 // > 10 s of real time
-	srv := llmretrytest.Start(t)
-	srv.Limit(perSecond, burst, llmretrytest.OpenAI)
+// fleet is 4 independent clients — each its own Transport, pacer and Redis
+// connection, as 4 processes would have — sharing a limit of 40/s with burst
+// 4 in Redis, for one API key whose limit the fake provider enforces.
+type fleet struct {
+	perSecond      float64
+	burst, clients int
+	workers        int // per client
+	requests       int // in all
+}
 
-	var next atomic.Int64
-	var failed atomic.Int64
+var fleetOf4 = fleet{perSecond: 40, burst: 4, clients: 4, workers: 8, requests: 440} // > 10 s of real time
+
+// fleetRun is what one run of a fleet did.
+type fleetRun struct {
+	elapsed  time.Duration
+	arrivals []llmretrytest.Request // every attempt the provider received
+	failed   int                    // requests that did not end in a 200
+	limited  int                    // 429s the provider answered
+}
+
+// rate is the aggregate arrival rate after the initial burst: attempts over
+// the time from the first arrival to the last.
+func (r fleetRun) rate(burst int) float64 {
+	span := r.arrivals[len(r.arrivals)-1].Time.Sub(r.arrivals[0].Time).Seconds()
+	return float64(len(r.arrivals)-burst) / span
+}
+
+func (f fleet) run(tb testing.TB, rs *redisServer, maxRetries int) fleetRun {
+	srv := llmretrytest.Start(tb)
+	srv.Limit(f.perSecond, f.burst, llmretrytest.OpenAI)
+	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for c := 0; c < clients; c++ {
+	for c := 0; c < f.clients; c++ {
 		pol := llmretry.Generic()
-		pol.Limits = llmretry.Limits{RequestsPerMinute: perSecond * 60, RequestBurst: burst, Limiter: New(rs.client(t), Options{})}
+		pol.MaxRetries = maxRetries
+		pol.Limits = llmretry.Limits{RequestsPerMinute: f.perSecond * 60, RequestBurst: f.burst, Limiter: New(rs.clientB(tb), Options{})}
 		base := &http.Transport{}
-		t.Cleanup(base.CloseIdleConnections)
+		tb.Cleanup(base.CloseIdleConnections)
 		client := &http.Client{Transport: &llmretry.Transport{Base: base, Policy: pol}}
-		for w := 0; w < workers; w++ {
+		for w := 0; w < f.workers; w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for next.Add(1) <= requests {
+				for next.Add(1) <= int64(f.requests) {
 					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m"}`))
 					req.Header.Set("Authorization", "Bearer sk-shared-by-the-fleet")
 					resp, err := client.Do(req)
@@ -52,29 +73,41 @@ func TestSharedLimitAcrossClients(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-
-	reqs := srv.Requests()
-	limited := 0
-	for _, r := range reqs {
-		if r.Status == http.StatusTooManyRequests {
-			limited++
+	r := fleetRun{elapsed: time.Since(start), arrivals: srv.Requests(), failed: int(failed.Load())}
+	for _, a := range r.arrivals {
+		if a.Status == http.StatusTooManyRequests {
+			r.limited++
 		}
 	}
-	// The aggregate rate after the initial burst: requests over the time
-	// from the first to the last arrival.
-	span := reqs[len(reqs)-1].Time.Sub(reqs[0].Time).Seconds()
-	got := float64(len(reqs)-burst) / span
-	t.Logf("4 clients, %d requests in %v: aggregate %.2f/s for a limit of %g/s (%.2f%%), %d 429s",
-		len(reqs), elapsed.Round(time.Millisecond), got, perSecond, 100*(got-perSecond)/perSecond, limited)
-	if limited != 0 || failed.Load() != 0 {
-		t.Errorf("%d 429s and %d failures, want none", limited, failed.Load())
+	return r
+}
+
+// TestSharedLimitAcrossClients: the fleet as a whole stays within the shared
+// limit. What always holds is asserted: every attempt is granted by the Redis
+// bucket (GCRA on Redis's clock, which is this machine's) at a time inside
+// the run, so the provider receives at most burst + rate × run time attempts,
+// whatever the scheduling; 4 unshared buckets would send 4 times that. And
+// every request succeeds: an attempt that arrives early after a scheduling
+// hiccup and meets a 429 is retried after the provider's hint (the retry
+// count is generous so that no run of bad luck can fail a request). How close
+// the fleet runs to the limit and how many 429s it meets depend on timing:
+// BenchmarkSharedLimit measures them.
+func TestSharedLimitAcrossClients(t *testing.T) {
+	rs := startRedis(t)
+	f := fleetOf4
+	r := f.run(t, rs, 20)
+	bound := float64(f.burst) + f.perSecond*r.elapsed.Seconds()
+	t.Logf("%d clients, %d requests in %v: %d attempts (bound %.0f), aggregate %.2f/s for a limit of %g/s, %d 429s",
+		f.clients, f.requests, r.elapsed.Round(time.Millisecond), len(r.arrivals), bound, r.rate(f.burst), f.perSecond, r.limited)
+	if r.failed != 0 {
+		t.Errorf("%d of %d requests failed, want none", r.failed, f.requests)
 	}
-	if got < perSecond*0.98 || got > perSecond*1.02 {
-		t.Errorf("aggregate rate %.2f/s, want within 2%% of %g/s", got, perSecond)
+	if len(r.arrivals) < f.requests {
+		t.Errorf("the provider received %d attempts for %d requests", len(r.arrivals), f.requests)
 	}
-	if elapsed < 10*time.Second {
-		t.Errorf("ran %v, want at least 10 s", elapsed)
+	if float64(len(r.arrivals)) > bound {
+		t.Errorf("the provider received %d attempts in %v; a shared limit of %g/s, burst %d allows at most %.0f",
+			len(r.arrivals), r.elapsed, f.perSecond, f.burst, bound)
 	}
 }
 

@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmretry/llmretry/internal/leakcheck"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// TestMain fails the binary if goroutines outlive the tests; each test that
+// starts Redis also checks its own (startRedis).
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // redisServer is a redis-server process on a loopback port, for one test.
 type redisServer struct {
@@ -23,8 +25,13 @@ type redisServer struct {
 }
 
 // startRedis starts redis-server on a free loopback port. Without the
-// binary the test is skipped locally, and fails in CI (CI=true).
-func startRedis(t *testing.T) *redisServer { return startRedisB(t) }
+// binary the test is skipped locally, and fails in CI (CI=true). Called
+// first in a test, it also fails the test if goroutines it started outlive
+// it (the check runs after every other cleanup; these tests are not parallel).
+func startRedis(t *testing.T) *redisServer {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	return startRedisB(t)
+}
 
 // startRedisB is startRedis for tests and benchmarks.
 func startRedisB(t testing.TB) *redisServer {

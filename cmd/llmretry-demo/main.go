@@ -115,7 +115,11 @@ type stats struct {
 	ok, failed        int
 	attempts, limited int
 	latencies         []time.Duration
-	wall              time.Duration
+	// The out-of-quota key's requests, measured: how many the workload sent
+	// with it, how many of those failed, and how many attempts the server
+	// received with it (as many as requests: none was retried).
+	quotaRequests, quotaFailed, quotaAttempts int
+	wall                                      time.Duration
 }
 
 // withMetrics runs f with an Observer that records metrics if o asks for
@@ -176,11 +180,28 @@ func runDemo(o options, obs *llmretry.Observer) error {
 	fmt.Println()
 	printTable(os.Stdout, plain, retry)
 	if o.keys > 1 {
-		fmt.Printf("\nKey %d is out of quota: its %d requests fail in both runs, and llmretry does not retry them.\n",
-			o.keys, o.n/o.keys)
+		fmt.Println()
+		fmt.Print(quotaFooter(o.keys, plain, retry))
 	}
 	return nil
 }
+
+// quotaFooter says what happened to the out-of-quota key's requests, as
+// measured in the two runs.
+func quotaFooter(key int, plain, retry stats) string {
+	retried := "did not retry them"
+	if extra := retry.quotaAttempts - retry.quotaRequests; extra > 0 {
+		retried = fmt.Sprintf("retried them %d times", extra)
+	}
+	return fmt.Sprintf("Key %d is out of quota: %d of its %d requests failed with the plain client, %d of %d with llmretry,\n"+
+		"which sent them %d times (%s). Other failures: %d plain, %d llmretry.\n",
+		key, plain.quotaFailed, plain.quotaRequests, retry.quotaFailed, retry.quotaRequests,
+		retry.quotaAttempts, retried, plain.failed-plain.quotaFailed, retry.failed-retry.quotaFailed)
+}
+
+// keyFor is the API key of request i: the workload spreads over o.keys keys,
+// and the last one is out of quota.
+func keyFor(i int, o options) string { return fmt.Sprintf("Bearer sk-demo-%d", i%o.keys+1) }
 
 // run starts a fresh fake provider and sends the workload through rt.
 func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTripper) stats {
@@ -189,7 +210,7 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 	srv.Limit(o.rate, o.burst, d)
 	rng := rand.New(rand.NewPCG(o.seed, 7))
 	var mu sync.Mutex // guards rng
-	quotaKey := "Bearer sk-demo-" + fmt.Sprint(o.keys)
+	quotaKey := keyFor(o.keys-1, o)
 	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
 		if o.keys > 1 && r.Header.Get("Authorization") == quotaKey {
 			return d.Quota()
@@ -239,9 +260,15 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 	wg.Wait()
 	st.wall = time.Since(start)
 	stop()
-	for _, ok := range okFlags {
+	for i, ok := range okFlags {
 		if ok {
 			st.ok++
+		}
+		if o.keys > 1 && keyFor(i, o) == quotaKey {
+			st.quotaRequests++
+			if !ok {
+				st.quotaFailed++
+			}
 		}
 	}
 	st.failed = o.n - st.ok
@@ -249,6 +276,9 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 		st.attempts++
 		if r.Status == http.StatusTooManyRequests {
 			st.limited++
+		}
+		if o.keys > 1 && r.Header.Get("Authorization") == quotaKey {
+			st.quotaAttempts++
 		}
 	}
 	return st
@@ -260,7 +290,7 @@ func send(c *http.Client, baseURL string, i int, o options) bool {
 	body := fmt.Sprintf(`{"model":"fake-model","messages":[{"role":"user","content":"Say hello (%d)."}],"max_tokens":32}`, i)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", fmt.Sprintf("Bearer sk-demo-%d", i%o.keys+1))
+	req.Header.Set("Authorization", keyFor(i, o))
 	resp, err := c.Do(req)
 	if err != nil {
 		return false

@@ -22,12 +22,23 @@ func TestDemoRuns(t *testing.T) {
 	if plain.ok+plain.failed != o.n || retry.ok+retry.failed != o.n {
 		t.Fatalf("runs did not account for every request: %+v %+v", plain, retry)
 	}
-	if retry.failed < quota || retry.ok <= plain.ok {
-		t.Errorf("llmretry: %d ok, %d failed; plain: %d ok. Want more successes with llmretry, and the %d quota failures kept",
-			retry.ok, retry.failed, plain.ok, quota)
+	for _, s := range []stats{plain, retry} {
+		if s.quotaRequests != quota || s.quotaFailed != quota || s.quotaAttempts != quota {
+			t.Errorf("%s: quota key: %d requests, %d failed, %d attempts; want %d each (all fail, none retried)",
+				s.name, s.quotaRequests, s.quotaFailed, s.quotaAttempts, quota)
+		}
+	}
+	if retry.ok <= plain.ok {
+		t.Errorf("llmretry: %d ok; plain: %d ok. Want more successes with llmretry", retry.ok, plain.ok)
 	}
 	var out bytes.Buffer
 	printTable(&out, plain, retry)
+	footer := quotaFooter(o.keys, plain, retry)
+	want := fmt.Sprintf("%d of its %d requests failed with the plain client, %d of %d with llmretry,\nwhich sent them %d times (did not retry them). Other failures: %d plain, %d llmretry.",
+		quota, quota, quota, quota, quota, plain.failed-quota, retry.failed-quota)
+	if !strings.Contains(footer, want) {
+		t.Errorf("footer:\n%s\nwant it to say:\n%s", footer, want)
+	}
 	for _, row := range []string{"succeeded", "failed", "attempts", "429s received", "p50 latency", "p99 latency", "wall time"} {
 		if !strings.Contains(out.String(), row) {
 			t.Errorf("table lacks %q:\n%s", row, out.String())

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Everything CI runs, in every module (`make test` runs this; so does .ci/run).
+# Needs Go and redis-server (on PATH; the redislimit tests start their own).
+#
+#   FUZZTIME=10s      how long each fuzz target runs (0 skips fuzzing)
+#   GO_NEWEST=go1.27.4  also run the core's tests under this toolchain
+#                     (downloaded from the module proxy; empty skips it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+fuzztime="${FUZZTIME:-10s}"
+go_newest="${GO_NEWEST-go1.27.4}"
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+t0=$SECONDS
+step() { echo; echo "== [$((SECONDS - t0)) s] $*"; }
+# failures prints a go test -v log without the lines of tests that passed.
+failures() {
+  grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS|--- SKIP)' "$1" | grep -vE '^\s*$' | tail -400
+}
+
+modules=$(GOWORK=off go run .ci/modproxy.go modules)
+echo "$(go version); modules: $(echo $modules | tr '\n' ' ')"
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go.mod, go.sum and go.work tidy in every module, no replace"
+bash .ci/modules.sh tidy
+
+step "go vet, every module (with -race, so that go test -race reuses its builds)"
+for m in $modules; do (cd "$m" && go vet -race ./...); done   # -race: the test builds below reuse the compiled packages
+go vet .ci/modproxy.go && go vet .ci/snippets.go
+
+step "core: go test -race ./...   (the chaos suite's summary below)"
+if ! go test -race -count=1 -v ./... > "$logs/core" 2>&1; then
+  failures "$logs/core"; exit 1
+fi
+grep -E '^(chaos|ok |FAIL)' "$logs/core"
+
+if [ -n "$go_newest" ]; then
+  step "core under the newest Go ($go_newest, from the module proxy): go test ./..."
+  GOTOOLCHAIN="$go_newest" go test -count=1 ./...
+fi
+
+if [ "$fuzztime" != 0 ]; then
+  step "fuzz targets, $fuzztime each"
+  for target in $(go test -list '^Fuzz' . | grep '^Fuzz'); do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s . | tail -1
+  done
+fi
+
+for m in $modules; do
+  [ "$m" = . ] && continue
+  step "$m module: go test -race ./..."
+  (cd "$m" && go test -race -count=1 -v ./... > "$logs/$m" 2>&1) || { failures "$logs/$m"; exit 1; }
+  grep -E '^(\s+\S+_test.go:[0-9]+: |--- (PASS|SKIP)|ok |FAIL)' "$logs/$m" | grep -v '^--- PASS' || true
+done
+
+step "bench module: a short run of the llmretry scenarios"
+(cd bench && go run -race . -only llmretry -n 200)   # -race: reuses the vet build
+
+step "README: every go block compiles"
+bash .ci/modules.sh snippets
+
+step "go get works: consumer modules outside the repository, the tree served as a module proxy"
+bash .ci/modules.sh install
+
+step "done in $((SECONDS - t0)) s"
