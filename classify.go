@@ -23,7 +23,7 @@ type Verdict struct {
 	Class     Class
 	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
 
-	Status    int    // HTTP status; 0 for transport errors
+	Status    int    // HTTP status; 0 for transport errors; 200 for a stream whose first event is an error
 	Type      string // error type from the body, e.g. "rate_limit_exceeded"; Google's error.status ("RESOURCE_EXHAUSTED")
 	Code      string // error code from the body, e.g. "gremlin_in_the_pipes"; numbers as written; Google's ErrorInfo reason; AWS's exception name
 	Param     string // the parameter at fault, if the body names one

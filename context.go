@@ -15,6 +15,9 @@ type requestOptions struct {
 	attemptTimeout time.Duration
 	hasTimeout     bool
 	policy         *Policy
+	firstToken     time.Duration
+	hasFirstToken  bool
+	noFallback     bool
 }
 
 func optionsFrom(ctx context.Context) requestOptions {
@@ -29,7 +32,8 @@ func withOptions(ctx context.Context, f func(*requestOptions)) context.Context {
 }
 
 // WithMaxRetries returns a context that makes the [Transport] retry a request
-// made with it at most n times, whatever its policy says. n ≤ 0 means no retry.
+// made with it at most n times on each of its targets, whatever its policies
+// say. n ≤ 0 means no retry; fallbacks still apply (see [WithoutRetry]).
 func WithMaxRetries(ctx context.Context, n int) context.Context {
 	if n < 0 {
 		n = 0
@@ -38,9 +42,27 @@ func WithMaxRetries(ctx context.Context, n int) context.Context {
 }
 
 // WithoutRetry returns a context that makes the [Transport] send a request made
-// with it once. Pacing still applies.
+// with it once: no retry, and no fallback to another target. Pacing still
+// applies.
 func WithoutRetry(ctx context.Context) context.Context {
-	return WithMaxRetries(ctx, 0)
+	return withOptions(ctx, func(o *requestOptions) { o.maxRetries, o.hasMaxRetries, o.noFallback = 0, true, true })
+}
+
+// WithoutFallback returns a context that makes the [Transport] send a request
+// made with it only to its own target, ignoring its policy's Fallbacks.
+// Retries still apply.
+func WithoutFallback(ctx context.Context) context.Context {
+	return withOptions(ctx, func(o *requestOptions) { o.noFallback = true })
+}
+
+// WithFirstTokenTimeout returns a context that bounds how long each streaming
+// attempt of a request made with it may wait for its first event, as
+// [Policy].FirstTokenTimeout does. d ≤ 0 removes the bound.
+func WithFirstTokenTimeout(ctx context.Context, d time.Duration) context.Context {
+	if d < 0 {
+		d = 0
+	}
+	return withOptions(ctx, func(o *requestOptions) { o.firstToken, o.hasFirstToken = d, true })
 }
 
 // WithAttemptTimeout returns a context that bounds each attempt of a request

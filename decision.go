@@ -13,9 +13,10 @@ const (
 	NotReplayable                    // the request body cannot be sent again: returned
 	BudgetExhausted                  // the retry budget is spent (a wide outage): returned
 	ContextDone                      // the caller's context ended or its deadline passed
+	Fallback                         // the next attempt goes to the next fallback target, at once
 )
 
-var decisionNames = [...]string{"success", "retry", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "not_replayable", "budget_exhausted", "context_done"}
+var decisionNames = [...]string{"success", "retry", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "not_replayable", "budget_exhausted", "context_done", "fallback"}
 
 // String returns the decision's name, e.g. "retries_exhausted".
 func (d Decision) String() string {

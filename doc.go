@@ -61,10 +61,33 @@
 // outage, in the manner of gRPC retry throttling, and lets them resume when
 // successes come back. Rate limits and answers with wait hints do not count.
 //
+// # Fallback
+//
+// A policy's Fallbacks name other targets — another model on the same API
+// ([Target].Model: the top-level "model" of the JSON body is rewritten, every
+// other byte kept), or another endpoint ([Target].BaseURL, with its own
+// credentials in Header; the first endpoint's never follow) — tried in order
+// when the request's own target is overloaded, and as [FallbackTrigger] opts
+// in, rate limited or out of retries. Each target has its own policy, pacing,
+// budget and hints. The caller gets the answer of the target that answered;
+// its "model" field says which model, and [AttemptInfo].Target and
+// [APIError].Target which target.
+//
+// # Streams
+//
+// A text/event-stream answer is returned once its first event has been read
+// (bounded, given back byte for byte): a first event that is an error —
+// data: {"error":…}, Anthropic's event: error, Gemini's [{"error":…}] — is
+// classified like an error response, retried or sent to a fallback. Once the
+// stream reaches the caller it passes through untouched.
+// [Policy].FirstTokenTimeout and [WithFirstTokenTimeout] bound the wait for the
+// first event; an attempt cut off by them matches [ErrFirstTokenTimeout].
+//
 // # Per-request control
 //
-// [WithMaxRetries], [WithoutRetry], [WithAttemptTimeout] and [WithPolicy]
-// return contexts that change how one request is treated.
+// [WithMaxRetries], [WithoutRetry], [WithoutFallback], [WithAttemptTimeout],
+// [WithFirstTokenTimeout] and [WithPolicy] return contexts that change how one
+// request is treated.
 //
 // # Errors
 //

@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 // errorBody is what parseErrorBody understands of an error body.
 type errorBody struct {
 	Type, Code, Param, Message string
+	Status                     int // a numeric "status" member (Cencori's HTTP status), else 0
 	RetryAfter                 time.Duration
 	HasRetryAfter              bool
 
@@ -140,6 +142,11 @@ func (eb *errorBody) fill(w *wireError) {
 	set(&eb.Type, w.Type)
 	if eb.Type == "" && isJSONString(w.Status) {
 		eb.Type = rawText(w.Status) // Google's canonical status; a number is Cencori's HTTP status
+	}
+	if eb.Status == 0 && isJSONNumber(w.Status) {
+		if n, err := strconv.Atoi(rawText(w.Status)); err == nil && n > 0 && n < 1000 {
+			eb.Status = n
+		}
 	}
 	set(&eb.Param, w.Param)
 	set(&eb.Message, w.Message)

@@ -24,6 +24,7 @@ var errAttemptTimeout = errors.New("llmretry: attempt timed out")
 // response with [ParseError]. It never holds credential values.
 type APIError struct {
 	Provider   string // the policy's name, e.g. "gptgob"
+	Target     string // the fallback target that gave the answer (its Target name); "" for the request's own
 	StatusCode int
 	Class      Class
 	Retryable  bool   // whether the last answer was worth retrying
@@ -46,6 +47,11 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("llmretry: ")
 	b.WriteString(e.Provider)
+	if e.Target != "" && !strings.HasSuffix(e.Provider, "/"+e.Target) {
+		b.WriteString(" (")
+		b.WriteString(e.Target)
+		b.WriteByte(')')
+	}
 	b.WriteString(": ")
 	b.WriteString(strconv.Itoa(e.StatusCode))
 	b.WriteByte(' ')

@@ -103,7 +103,7 @@ func FuzzClassify(f *testing.F) {
 			}
 			checkHint(t, "RetryAfter", v.RetryAfter, true)
 			tr := &Transport{}
-			c := call{ctx: context.Background(), pol: p, retries: 5, body: replayBody{replayable: true}}
+			c := call{route: route{pol: p, retries: 5}, ctx: context.Background(), body: replayBody{replayable: true}}
 			d, wait, _ := tr.decide(&c, v, 1, testNow)
 			if d == Retry && (wait < 0 || wait > max(p.maxWait(), DefaultMaxDelay)) {
 				t.Fatalf("%s: retry after %v, outside [0, MaxWait %v]", p.name(), wait, p.maxWait())

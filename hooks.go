@@ -12,6 +12,7 @@ import (
 type AttemptInfo struct {
 	Context  context.Context // the attempt's context: the request's, or the one [Observer].AttemptStart gave it (e.g. for trace ids)
 	Policy   string          // the policy's name
+	Target   string          // the fallback target the attempt went to (its Target name); "" for the request's own
 	Method   string
 	Host     string
 	Path     string        // the URL path, without the query
@@ -46,7 +47,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 	switch a.Decision {
 	case Success:
 		level = slog.LevelDebug
-	case Retry:
+	case Retry, Fallback:
 		level = slog.LevelInfo
 	}
 	if !l.Enabled(ctx, level) {
@@ -62,6 +63,9 @@ func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 		slog.String("class", v.Class.String()),
 		slog.String("decision", a.Decision.String()),
 		slog.Duration("elapsed", a.Elapsed),
+	}
+	if a.Target != "" {
+		attrs = append(attrs, slog.String("target", a.Target))
 	}
 	if v.Status != 0 {
 		attrs = append(attrs, slog.Int("status", v.Status))

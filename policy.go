@@ -54,6 +54,17 @@ type Policy struct {
 	// means no per-attempt bound: only the request's context limits it.
 	AttemptTimeout time.Duration
 
+	// FirstTokenTimeout bounds how long a streaming attempt may wait for its
+	// first event: from sending the request until the first event of its
+	// text/event-stream answer is complete. A stream that stalls before it
+	// (headers and then nothing, or keep-alive comments only) is cut off and
+	// retried. Before the headers it applies only to requests that ask for a
+	// stream (an Accept: text/event-stream header, or "stream": true in the
+	// JSON body), so that a non-streaming answer may take its time. Zero
+	// means no such bound; AttemptTimeout, if set, also bounds the first
+	// event. See also [WithFirstTokenTimeout].
+	FirstTokenTimeout time.Duration
+
 	// Codes maps lower-case error codes and error types, as found in the
 	// response body, to rules. The body's code is looked up first, then its
 	// type; codes not found here fall back to the generic table of
@@ -72,6 +83,19 @@ type Policy struct {
 	// but still learns limits from rate-limit headers and cools down after
 	// a 429; see Limits.
 	Limits Limits
+
+	// Fallbacks are the targets tried, in order, when this policy's target
+	// fails as FallbackOn says: other models on the same API, or other
+	// endpoints. A request goes to each target at most once, in order; the
+	// last target it reaches is retried as its own policy says. Fallbacks
+	// need a request body that can be sent again (see Transport.MaxBodyBuffer);
+	// a request made with [WithoutRetry] or [WithoutFallback] uses none.
+	// Fallbacks of a fallback's own policy are not followed.
+	Fallbacks []Target
+
+	// FallbackOn says which outcomes move a request to its next fallback.
+	// If zero, FallbackOnOverload: an overloaded model or provider.
+	FallbackOn FallbackTrigger
 }
 
 // Clone returns a deep copy of p that can be changed without affecting p.
@@ -79,6 +103,13 @@ func (p *Policy) Clone() *Policy {
 	c := *p
 	c.Codes = maps.Clone(p.Codes)
 	c.Statuses = maps.Clone(p.Statuses)
+	if p.Fallbacks != nil {
+		c.Fallbacks = make([]Target, len(p.Fallbacks))
+		for i, f := range p.Fallbacks {
+			f.Header = f.Header.Clone()
+			c.Fallbacks[i] = f
+		}
+	}
 	return &c
 }
 
@@ -111,6 +142,21 @@ func (p *Policy) attemptTimeout() time.Duration {
 		return 0
 	}
 	return p.AttemptTimeout
+}
+
+func (p *Policy) firstTokenTimeout() time.Duration {
+	if p == nil {
+		return 0
+	}
+	return p.FirstTokenTimeout
+}
+
+// fallbacks returns the fallbacks a request with options o may use.
+func (p *Policy) fallbacks(o requestOptions) []Target {
+	if p == nil || o.noFallback {
+		return nil
+	}
+	return p.Fallbacks
 }
 
 // backoff is the wait before retry number retry when there is no hint.

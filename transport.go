@@ -56,8 +56,9 @@ type Transport struct {
 	MaxBodyBuffer int64
 
 	// ReturnErrors makes RoundTrip return a final error response (status ≥
-	// 400) as an *APIError, closing its body, instead of returning the
-	// response. Leave it off under SDKs, which parse error bodies themselves.
+	// 400, or a 200 event stream whose first event is an error) as an
+	// *APIError, closing its body, instead of returning the response. Leave
+	// it off under SDKs, which parse error bodies themselves.
 	ReturnErrors bool
 
 	// OnAttempt, if non-nil, is called after every attempt with what it got
@@ -84,13 +85,22 @@ type Transport struct {
 	userWild hostRoutes // the patterns in Hosts, made once
 	generic  *Policy    // the policy when none is configured
 
-	pacers  pacerSet // pacing state per policy and credential
-	budgets budgets  // retry budgets per policy
+	pacers  pacerSet                   // pacing state per policy and credential
+	budgets budgets                    // retry budgets per policy
+	derived lazyMap[derivedID, Policy] // the policies of fallback targets without one
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
 
 // RoundTrip implements http.RoundTripper.
+//
+// A request goes first to its own target, then, if its policy has Fallbacks
+// and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
+// each with its own policy, pacing, budget and retries. The first answer
+// worth returning — a success, a final error, or the last target's last
+// error — is returned; nothing is returned from a target before the
+// Transport has chosen it, so a streaming answer that reaches the caller
+// comes from one target only.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c, err := t.start(req)
 	if err != nil {
@@ -102,22 +112,30 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			closeBody(r.Body)
 			return nil, err
 		}
+		c.tries++
 		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
-		resp, err := t.send(ar, c.timeout)
+		resp, err := t.send(ar, c.bounds)
 		now := t.clock()
 		v := c.verdict(ar, resp, err, now)
 		c.pacer.observe(c.ctx, resp, v, now)
-		a := AttemptInfo{Attempt: attempt, Verdict: v, Elapsed: now.Sub(start)}
+		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
-		a.Decision, a.Wait, next = t.decide(&c, v, attempt, now)
-		t.report(ar.Context(), req, c.pol, a, resp, c.pacer, c.budget, now)
-		if a.Decision != Retry {
+		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
+		fb, first, fellBack := t.fallback(&c, v, a.Decision)
+		if fellBack {
+			closeBody(next)
+			a.Decision, a.Wait, next = Fallback, 0, first
+		}
+		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
+		if a.Decision != Retry && a.Decision != Fallback {
 			return t.finish(&c, resp, v, attempt, now)
 		}
 		discard(resp)
 		c.pacer.release()
-		if err := t.wait(c.ctx, a.Wait); err != nil {
+		if fellBack {
+			c.enter(fb) // at once: another target's hints and pacing are its own
+		} else if err := t.wait(c.ctx, a.Wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
@@ -125,18 +143,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// call is the state of one RoundTrip.
+// call is the state of one RoundTrip. Its route is the target the attempts
+// go to: the request's own, until a fallback replaces it (see call.enter).
 type call struct {
-	req     *http.Request
-	ctx     context.Context
-	pol     *Policy
-	retries int           // the MaxRetries in force
-	timeout time.Duration // the attempt timeout in force
-	body    replayBody
-	pacer   *pacer  // nil when the policy paces nothing
-	budget  *budget // nil when the policy has no retry budget
-	cost    int     // the request's tokens, for pacing
-	began   time.Time
+	route
+	ctx   context.Context
+	body  replayBody // the current target's body
+	began time.Time
+
+	opts      requestOptions
+	primary   *Policy  // the request's own policy, whose fallbacks apply
+	fallbacks []Target // the fallbacks the request may use
+	next      int      // the index of the next fallback to try
+	orig      *http.Request
+	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
 }
@@ -151,33 +171,50 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	}
 	ctx := req.Context()
 	opts := optionsFrom(ctx)
-	c := call{req: req, ctx: ctx, pol: t.policyFor(req, opts), began: t.clock()}
-	c.retries, c.timeout = c.pol.maxRetries(), c.pol.attemptTimeout()
+	c := call{route: route{req: req, pol: t.policyFor(req, opts)}, ctx: ctx, began: t.clock(), opts: opts, orig: req}
+	c.primary, c.fallbacks = c.pol, c.pol.fallbacks(opts)
+	retries := c.pol.maxRetries()
 	if opts.hasMaxRetries {
-		c.retries = opts.maxRetries
-	}
-	if opts.hasTimeout {
-		c.timeout = opts.attemptTimeout
+		retries = opts.maxRetries
 	}
 	var err error
-	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), c.retries > 0); err != nil {
+	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), retries > 0 || len(c.fallbacks) > 0); err != nil {
 		return call{}, redactErr(err, requestSecrets(req)) // the reader's error may quote anything
 	}
-	c.pacer = t.pacers.get(t, c.pol, req)
-	c.budget = t.budgets.get(c.pol)
-	c.cost = c.pacer.cost(req, c.body, t.maxBodyBuffer())
+	c.origBody = c.body.get
+	t.setup(&c.route, c.body.get, opts)
 	return c, nil
 }
 
+// fallback reports whether an attempt that got v, decided d, moves the call
+// to its next fallback target, and returns that target and the body of its
+// first attempt.
+func (t *Transport) fallback(c *call, v Verdict, d Decision) (route, io.ReadCloser, bool) {
+	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
+		return route{}, nil, false
+	}
+	return t.nextTarget(c.orig, c.origBody, c.primary, &c.next, c.opts)
+}
+
+// enter makes rt the call's target: its attempts go there from now on.
+func (c *call) enter(rt route) {
+	c.route = rt
+	c.body = replayBody{get: rt.get, replayable: true}
+}
+
 // verdict classifies an attempt's outcome and makes it fit to be shown: the
-// credentials of r, the request sent, are redacted from every field. A
-// transport error caused by the request itself (its body failed to read,
-// its headers are invalid) is the caller's failure, never retried.
+// credentials of r, the request sent, are redacted from every field. A 200
+// event stream whose first event is an error is classified like an error
+// response. A transport error caused by the request itself (its body failed
+// to read, its headers are invalid) is the caller's failure, never retried.
 func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
 	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
 		resp.Request = r // classify redacts resp.Request's credentials
 	}
 	v := c.pol.classify(resp, err, now)
+	if sb, ok := failedStream(resp); ok {
+		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
+	}
 	if v.Err == nil {
 		return v
 	}
@@ -253,10 +290,12 @@ func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int
 		c.pacer.release()
 		return nil, afterRetries(v.Err, attempts, now.Sub(c.began))
 	}
-	if t.ReturnErrors && resp.StatusCode >= 400 {
+	if t.ReturnErrors && (resp.StatusCode >= 400 || v.Class != OK) {
 		discard(resp)
 		c.pacer.release()
-		return nil, newAPIError(c.pol, v, attempts)
+		e := newAPIError(c.pol, v, attempts)
+		e.Target = c.name
+		return nil, e
 	}
 	if c.pacer != nil && c.pacer.inflight != nil {
 		resp.Body = onClose(resp.Body, nil, c.pacer)
@@ -289,41 +328,20 @@ func (c *call) retryRequest(body io.ReadCloser) *http.Request {
 	return withBody(c.req, body)
 }
 
-// send makes one attempt, bounded by the attempt timeout if there is one.
-// An attempt whose timer fired is a timeout even if an answer came: its
-// context is cancelled, and so is that answer's body.
-func (t *Transport) send(r *http.Request, timeout time.Duration) (*http.Response, error) {
-	if timeout <= 0 {
-		return checkAnswer(t.base().RoundTrip(r))
-	}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	timer := time.AfterFunc(timeout, func() { cancel(errAttemptTimeout) })
-	resp, err := checkAnswer(t.base().RoundTrip(r.WithContext(ctx)))
-	if err == nil {
-		resp.Body = onClose(resp.Body, cancel, nil)
-		if resp.StatusCode >= 400 {
-			// An error answer is classified from its body's first bytes: read
-			// them within the bound, so a body that stalls counts as a timeout.
-			peekBody(resp)
+// send makes one attempt within bounds b. A successful event stream is
+// returned only once its first event has been read (see peekStream).
+func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
+	if b.attempt <= 0 && b.firstToken <= 0 {
+		resp, err := checkAnswer(t.base().RoundTrip(r))
+		if err == nil && isEventStream(resp) {
+			if err := peekStream(resp, nil); err != nil {
+				resp.Body.Close()
+				return nil, err
+			}
 		}
+		return resp, err
 	}
-	// The bound is on the headers (and an error's prefix); a success's body may take its time.
-	if !timer.Stop() && r.Context().Err() == nil {
-		if err != nil {
-			return nil, &attemptTimeoutError{timeout: timeout, err: err}
-		}
-		if pb, ok := resp.Body.(*peekedBody); ok && pb.whole {
-			pb.err = io.EOF // an error answer read whole in time: its connection is gone, not its bytes
-			return resp, nil
-		}
-		resp.Body.Close()
-		return nil, &attemptTimeoutError{timeout: timeout}
-	}
-	if err != nil {
-		cancel(nil)
-		return nil, err
-	}
-	return resp, nil
+	return t.sendBounded(r, b)
 }
 
 // checkAnswer holds a Base to the RoundTripper contract: a response or an
@@ -343,14 +361,19 @@ func checkAnswer(resp *http.Response, err error) (*http.Response, error) {
 	return resp, nil
 }
 
-// attemptTimeoutError is an attempt cut off by the attempt timeout.
+// attemptTimeoutError is an attempt cut off by the attempt timeout, or by
+// the first-token timeout (cause ErrFirstTokenTimeout).
 type attemptTimeoutError struct {
 	timeout time.Duration
+	cause   error // errAttemptTimeout (if nil) or ErrFirstTokenTimeout
 	err     error // what the attempt got when it was cut off; may be nil
 }
 
 func (e *attemptTimeoutError) Error() string {
 	msg := "llmretry: attempt timed out after " + e.timeout.String()
+	if e.cause == ErrFirstTokenTimeout {
+		msg = "llmretry: no first token after " + e.timeout.String()
+	}
 	if e.err != nil {
 		msg += ": " + e.err.Error()
 	}
@@ -358,10 +381,14 @@ func (e *attemptTimeoutError) Error() string {
 }
 
 func (e *attemptTimeoutError) Unwrap() []error {
-	if e.err == nil {
-		return []error{errAttemptTimeout}
+	cause := e.cause
+	if cause == nil {
+		cause = errAttemptTimeout
 	}
-	return []error{errAttemptTimeout, e.err}
+	if e.err == nil {
+		return []error{cause}
+	}
+	return []error{cause, e.err}
 }
 
 func (e *attemptTimeoutError) Timeout() bool { return true }

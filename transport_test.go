@@ -282,8 +282,10 @@ func TestRoundTripRequestOverrides(t *testing.T) {
 		{"WithoutRetry", WithoutRetry, failing(5), 1},
 		{"WithMaxRetries(4)", func(c context.Context) context.Context { return WithMaxRetries(c, 4) }, failing(10), 5},
 		{"WithPolicy no retries", func(c context.Context) context.Context { return WithPolicy(c, &Policy{MaxRetries: -1}) }, failing(5), 1},
+		// Every attempt stalls far past the bound: each is cut off and retried,
+		// so all 3 attempts are made whatever the machine's load.
 		{"WithAttemptTimeout", func(c context.Context) context.Context { return WithAttemptTimeout(c, 50*time.Millisecond) },
-			[]llmretrytest.Step{{Delay: 5 * time.Second}}, 2},
+			[]llmretrytest.Step{{Delay: time.Minute}, {Delay: time.Minute}, {Delay: time.Minute}}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,7 +293,12 @@ func TestRoundTripRequestOverrides(t *testing.T) {
 			tr, srv, _ := setup(t, nil)
 			srv.Enqueue(tt.script...)
 			req, _ := http.NewRequestWithContext(tt.ctx(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
-			if _, _, err := do(t, tr, req); err != nil {
+			_, _, err := do(t, tr, req)
+			if tt.name == "WithAttemptTimeout" {
+				if !errors.Is(err, errAttemptTimeout) {
+					t.Fatalf("err = %v, want the attempt timeout after the last attempt", err)
+				}
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			if got, want := len(srv.Requests()), tt.wantTries; got != want {

@@ -35,18 +35,51 @@ const MessageStream = "event: message_start\ndata: {\"type\":\"message_start\",\
 	"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":5}}\n\n" +
 	"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
 
+// TemplateModel is the model that Completion, Stream, Message and
+// MessageStream name. After [Server.EchoModel], a success answer names the
+// model of its request instead; the bodies are otherwise these.
+const TemplateModel = "fake-model"
+
 // successBody is the success answer for a path and request body.
-func successBody(path string, reqBody []byte) (contentType string, body []byte) {
+func successBody(path string, reqBody []byte, echo bool) (contentType string, body []byte) {
 	anthropic := strings.HasSuffix(path, "/messages")
+	contentType, b := "application/json", Completion
 	switch {
 	case isStream(reqBody) && anthropic:
-		return "text/event-stream", []byte(MessageStream)
+		contentType, b = "text/event-stream", MessageStream
 	case isStream(reqBody):
-		return "text/event-stream", []byte(Stream)
+		contentType, b = "text/event-stream", Stream
 	case anthropic:
-		return "application/json", []byte(Message)
+		b = Message
 	}
-	return "application/json", []byte(Completion)
+	if !echo {
+		return contentType, []byte(b)
+	}
+	return contentType, WithModel(b, modelOf(reqBody))
+}
+
+// WithModel returns body (one of Completion, Stream, Message, MessageStream)
+// naming model instead of TemplateModel; an empty model changes nothing.
+func WithModel(body, model string) []byte {
+	if model == "" || model == TemplateModel {
+		return []byte(body)
+	}
+	enc, _ := json.Marshal(model)
+	return bytes.ReplaceAll([]byte(body), []byte(`"model":"`+TemplateModel+`"`), append([]byte(`"model":`), enc...))
+}
+
+// modelOf returns the top-level "model" of a JSON request body, or "".
+func modelOf(body []byte) string {
+	if !bytes.Contains(body, []byte(`"model"`)) {
+		return ""
+	}
+	var r struct {
+		Model string `json:"model"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return ""
+	}
+	return r.Model
 }
 
 // isStream reports whether a request body asks for a streamed answer.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Dialect is the error format of one provider, as its published error
@@ -185,4 +186,52 @@ func (d Dialect) ServerError() Step {
 		}
 	}
 	return d.Error(ErrorReply{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."})
+}
+
+// StreamError returns a Step that answers 200 with an event stream which
+// fails: the first after events of the success stream (Stream, or for the
+// Anthropic dialect MessageStream), then e as an error event in d's format,
+// then the end of the stream. after = 0 fails before the first token.
+//
+// The error event is the dialect's error body as an event's data
+// (data: {"error":{…}}), and for Anthropic an "error" event
+// (event: error, data: {"type":"error","error":{…}}).
+func (d Dialect) StreamError(e ErrorReply, after int) Step {
+	success := Stream
+	if d == Anthropic {
+		success = MessageStream
+	}
+	var b []byte
+	rest := success
+	for i := 0; i < after; i++ {
+		j := strings.Index(rest, "\n\n")
+		if j < 0 {
+			break
+		}
+		b, rest = append(b, rest[:j+2]...), rest[j+2:]
+	}
+	body := d.Error(e).Body
+	if d == Anthropic {
+		b = append(b, "event: error\n"...)
+	}
+	b = append(b, "data: "...)
+	b = append(b, body...)
+	b = append(b, "\n\n"...)
+	return Step{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b}
+}
+
+// AbortedStream returns the dialect's stream that fails mid-generation after
+// after events: for GPT-Gob the goblin_distracted error ("Generation aborted
+// mid-stream. Retry."), for Anthropic an overloaded_error, for others a
+// server_error.
+func (d Dialect) AbortedStream(after int) Step {
+	switch d {
+	case GPTGob:
+		return d.StreamError(ErrorReply{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."}, after)
+	case Anthropic:
+		return d.StreamError(ErrorReply{Status: 529, Type: "overloaded_error", Message: "Overloaded"}, after)
+	case Cencori:
+		return d.StreamError(ErrorReply{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable."}, after)
+	}
+	return d.StreamError(ErrorReply{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."}, after)
 }

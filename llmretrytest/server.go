@@ -42,6 +42,15 @@ type Step struct {
 	// drops the connection, so the client sees a truncated body.
 	Cut      bool
 	CutAfter int
+
+	// Chunk, if > 0, writes the body in pieces of Chunk bytes, each flushed
+	// on its own, so that the client reads it in tiny pieces.
+	Chunk int
+	// Stall, if > 0, sends the headers and the first StallAfter bytes of the
+	// body, then holds the rest back for Stall (or until the request is
+	// cancelled): a stream that stalls before its first event.
+	Stall      time.Duration
+	StallAfter int
 }
 
 // Request is the log entry of one received request.
@@ -54,6 +63,7 @@ type Request struct {
 	BodyHash [32]byte // SHA-256 of the body as received
 	BodyLen  int
 	Key      string // the KeyHeader value
+	Model    string // the JSON body's top-level "model", if any
 	Attempt  int    // 1 for the first request with this key and body
 	Status   int    // the status answered; 0 for a reset
 
@@ -73,6 +83,7 @@ type Server struct {
 
 	mu       sync.Mutex // guards the fields below
 	script   []Step
+	models   map[string][]Step // per-model scripts, taken before script
 	respond  func(Request) Step
 	log      []Request
 	attempts map[attemptKey]int
@@ -80,6 +91,7 @@ type Server struct {
 	conns    int
 	limit    *limits
 	dialect  Dialect
+	echo     bool // success answers name the request's model
 }
 
 type attemptKey struct {
@@ -127,6 +139,30 @@ func (s *Server) Enqueue(steps ...Step) {
 	s.mu.Unlock()
 }
 
+// EnqueueModel appends steps to the script of one model: each request whose
+// JSON body names model takes the next of them before the general script.
+// Script an overloaded model and let another answer:
+//
+//	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
+func (s *Server) EnqueueModel(model string, steps ...Step) {
+	s.mu.Lock()
+	if s.models == nil {
+		s.models = map[string][]Step{}
+	}
+	s.models[model] = append(s.models[model], steps...)
+	s.mu.Unlock()
+}
+
+// EchoModel makes success answers name the model of their request, as a real
+// API does, instead of TemplateModel: a request for "gob-small" is answered
+// with WithModel(Completion, "gob-small"). Without it every answer is exactly
+// Completion, Stream, Message or MessageStream.
+func (s *Server) EchoModel() {
+	s.mu.Lock()
+	s.echo = true
+	s.mu.Unlock()
+}
+
 // Respond sets a function that chooses the answer to each request that the
 // script does not cover. It is called on the server's goroutines.
 func (s *Server) Respond(f func(Request) Step) {
@@ -159,6 +195,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		BodyHash: sha256.Sum256(body),
 		BodyLen:  len(body),
 		Key:      r.Header.Get(KeyHeader),
+		Model:    modelOf(body),
 	}
 	s.mu.Lock()
 	k := attemptKey{req.Key, req.BodyHash}
@@ -167,7 +204,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req.Seq = len(s.log) + 1
 	var step Step
 	scripted := false
-	if len(s.script) > 0 {
+	if ms := s.models[req.Model]; len(ms) > 0 {
+		step, s.models[req.Model] = ms[0], ms[1:]
+		scripted = true
+	} else if len(s.script) > 0 {
 		step, s.script = s.script[0], s.script[1:]
 		scripted = true
 	}
@@ -175,7 +215,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		req.SinceHint = req.Time.Sub(h.at)
 		req.Early = req.Time.Before(h.until)
 	}
-	respond := s.respond
+	respond, echo := s.respond, s.echo
 	var limitHeaders http.Header
 	var limited *Step
 	if s.limit != nil && !scripted {
@@ -221,10 +261,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 		}
 	}
-	s.write(w, r, step, body)
+	s.write(w, r, step, body, echo)
 }
 
-func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBody []byte) {
+func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBody []byte, echo bool) {
 	if step.Reset {
 		reset(w)
 		return
@@ -237,11 +277,16 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBod
 	if status == 0 {
 		status = http.StatusOK
 		var ct string
-		ct, payload = successBody(r.URL.Path, reqBody)
+		ct, payload = successBody(r.URL.Path, reqBody, echo)
 		h.Set("Content-Type", ct)
 	}
 	if h.Get("X-Request-Id") == "" {
 		h.Set("X-Request-Id", "req_"+strconv.FormatUint(uint64(time.Now().UnixNano()), 36))
+	}
+	if step.Chunk > 0 || step.Stall > 0 {
+		w.WriteHeader(status) // no Content-Length: chunked, flushed piece by piece
+		writePaced(w, r, step, payload)
+		return
 	}
 	if !step.Cut {
 		h.Set("Content-Length", strconv.Itoa(len(payload)))
@@ -257,6 +302,49 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, step Step, reqBod
 		f.Flush()
 	}
 	panic(http.ErrAbortHandler) // closes the connection mid-body
+}
+
+// writePaced writes payload in step.Chunk-byte pieces, flushing each, with a
+// stall after step.StallAfter bytes if step.Stall is set.
+func writePaced(w http.ResponseWriter, r *http.Request, step Step, payload []byte) {
+	f, _ := w.(http.Flusher)
+	flush := func() {
+		if f != nil {
+			f.Flush()
+		}
+	}
+	flush()
+	stallAt := -1
+	if step.Stall > 0 {
+		stallAt = min(max(step.StallAfter, 0), len(payload))
+	}
+	for off := 0; off <= len(payload); {
+		if off == stallAt {
+			stallAt = -1
+			t := time.NewTimer(step.Stall)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if off == len(payload) {
+			return
+		}
+		end := len(payload)
+		if step.Chunk > 0 {
+			end = min(off+step.Chunk, end)
+		}
+		if stallAt > off {
+			end = min(end, stallAt)
+		}
+		if _, err := w.Write(payload[off:end]); err != nil {
+			return
+		}
+		flush()
+		off = end
+	}
 }
 
 // reset closes the connection with a TCP RST before any response.

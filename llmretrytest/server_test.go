@@ -143,3 +143,69 @@ func TestKeyGroupsAttempts(t *testing.T) {
 		t.Errorf("attempts by key: %d %d %d", r[0].Attempt, r[1].Attempt, r[2].Attempt)
 	}
 }
+
+func TestModelScriptsAndEcho(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	s.EnqueueModel("big", GPTGob.Overloaded(0))
+	resp, b, _ := post(t, s, `{"model":"big"}`)
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "horde_unavailable") {
+		t.Errorf("big: %d %s, want its scripted 503", resp.StatusCode, b)
+	}
+	if _, b, _ = post(t, s, `{"model":"small"}`); string(b) != Completion {
+		t.Errorf("without EchoModel the answer is Completion: %s", b)
+	}
+	s.EchoModel()
+	if _, b, _ = post(t, s, `{"model":"big"}`); string(b) != string(WithModel(Completion, "big")) || !strings.Contains(string(b), `"model":"big"`) {
+		t.Errorf("big after its script: %s", b)
+	}
+	if _, b, _ = post(t, s, `{"model":"small","stream":true}`); string(b) != string(WithModel(Stream, "small")) {
+		t.Errorf("small stream: %s", b)
+	}
+	if r := s.Requests(); r[0].Model != "big" || r[1].Model != "small" {
+		t.Errorf("log models: %q %q", r[0].Model, r[1].Model)
+	}
+}
+
+func TestStreamError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		step Step
+		want string
+	}{
+		{"GPT-Gob before the first token", GPTGob.AbortedStream(0),
+			`data: {"error":{"code":"goblin_distracted","message":"the goblin got distracted. retry.","param":null,"type":"server_error"}}` + "\n\n"},
+		{"GPT-Gob after one chunk", GPTGob.AbortedStream(1), Stream[:strings.Index(Stream, "\n\n")+2] +
+			`data: {"error":{"code":"goblin_distracted","message":"the goblin got distracted. retry.","param":null,"type":"server_error"}}` + "\n\n"},
+		{"Anthropic", Anthropic.AbortedStream(0),
+			"event: error\ndata: {\"error\":{\"message\":\"Overloaded\",\"type\":\"overloaded_error\"},\"type\":\"error\"}\n\n"},
+		{"Cencori", Cencori.AbortedStream(0),
+			`data: {"code":"PROVIDER_ERROR","details":{},"error":"The AI provider is unavailable.","status":503}` + "\n\n"},
+	} {
+		if got := string(tt.step.Body); got != tt.want || tt.step.Status != 200 || tt.step.Header.Get("Content-Type") != "text/event-stream" {
+			t.Errorf("%s: %d %q\nwant %q", tt.name, tt.step.Status, got, tt.want)
+		}
+	}
+}
+
+func TestChunkedAndStalled(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	s.Enqueue(Step{Status: 200, Body: []byte("0123456789"), Chunk: 3},
+		Step{Status: 200, Body: []byte("0123456789"), Stall: time.Minute, StallAfter: 4})
+	resp, b, err := post(t, s, `{}`)
+	if err != nil || string(b) != "0123456789" || resp.ContentLength != -1 {
+		t.Errorf("chunked: %q %v (length %d)", b, err, resp.ContentLength)
+	}
+	resp, err = s.Client().Post(s.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 10)
+	n, _ := io.ReadAtLeast(resp.Body, buf, 4)
+	if string(buf[:n]) != "0123" {
+		t.Errorf("stalled: read %q before the stall, want 0123", buf[:n])
+	}
+}

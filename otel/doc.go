@@ -25,11 +25,15 @@
 // "connection"…). Our own instruments, all with llmretry.policy:
 //
 //   - llmretry.attempts {attempt}: counter by llmretry.class,
-//     llmretry.decision ("success", "retry", "retries_exhausted",
-//     "hint_too_long"…) and server.address.
+//     llmretry.decision ("success", "retry", "fallback",
+//     "retries_exhausted", "hint_too_long"…) and server.address.
 //   - llmretry.retries {retry}: counter by the class of the attempt
 //     retried and llmretry.wait.kind, "hint" (the server said when) or
 //     "backoff".
+//   - llmretry.fallbacks {fallback}: counter of the attempts after which
+//     a request went on to its policy's next fallback target, by class and
+//     llmretry.target, the target it left (absent for the request's own).
+//     Attempts made to a fallback target carry llmretry.target too.
 //   - llmretry.request.attempts {attempt}: histogram of the attempts each
 //     request took, by its final class and decision; its count is the
 //     number of requests by outcome.

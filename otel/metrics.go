@@ -22,6 +22,10 @@ const (
 	// RetriesName counts retries by policy, class of the attempt retried,
 	// and wait kind (hint or backoff).
 	RetriesName = "llmretry.retries"
+	// FallbacksName counts the attempts after which a request went on to
+	// its policy's next fallback target, by policy, class and the target
+	// left (llmretry.target; absent for the request's own).
+	FallbacksName = "llmretry.fallbacks"
 	// RequestAttemptsName is a histogram of the attempts each request took,
 	// recorded at its last attempt, by policy, final class and decision: its
 	// count is the number of requests by outcome.
@@ -43,6 +47,7 @@ type instruments struct {
 	duration        metric.Float64Histogram
 	attempts        metric.Int64Counter
 	retries         metric.Int64Counter
+	fallbacks       metric.Int64Counter
 	requestAttempts metric.Int64Histogram
 	wait            metric.Float64Histogram
 	requestRate     metric.Float64Gauge
@@ -64,6 +69,9 @@ func newInstruments(m metric.Meter) *instruments {
 	handle(err)
 	i.retries, err = m.Int64Counter(RetriesName, metric.WithUnit("{retry}"),
 		metric.WithDescription("Retries, by policy, class of the attempt retried and wait kind (hint or backoff)."))
+	handle(err)
+	i.fallbacks, err = m.Int64Counter(FallbacksName, metric.WithUnit("{fallback}"),
+		metric.WithDescription("Requests sent on to a fallback target, by policy, class of the attempt and the target it left."))
 	handle(err)
 	i.requestAttempts, err = m.Int64Histogram(RequestAttemptsName, metric.WithUnit("{attempt}"),
 		metric.WithDescription("Attempts per request, by policy, final class and decision."),
@@ -99,9 +107,9 @@ type (
 		class                llmretry.Class
 	}
 	attemptKey struct {
-		policy, host string
-		class        llmretry.Class
-		decision     llmretry.Decision
+		policy, host, target string
+		class                llmretry.Class
+		decision             llmretry.Decision
 	}
 	retryKey struct {
 		policy, host string
@@ -117,6 +125,7 @@ type caches struct {
 	duration optCache[durationKey]
 	attempt  optCache[attemptKey]
 	retry    optCache[retryKey]
+	fallback optCache[attemptKey]
 	wait     optCache[waitKey]
 	limit    optCache[limitKey]
 	budget   optCache[string]
@@ -145,18 +154,32 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 	}
 
 	host := serverAddress(r)
-	final := a.Decision != llmretry.Retry
+	final := a.Decision != llmretry.Retry && a.Decision != llmretry.Fallback
 	if i.attempts.Enabled(ctx) || final && i.requestAttempts.Enabled(ctx) {
-		o := i.cache.attempt.get(attemptKey{a.Policy, host, v.Class, a.Decision}, func() []attribute.KeyValue {
-			return []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String()),
+		o := i.cache.attempt.get(attemptKey{a.Policy, host, a.Target, v.Class, a.Decision}, func() []attribute.KeyValue {
+			kvs := []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String()),
 				DecisionKey.String(a.Decision.String()), semconv.ServerAddress(host)}
+			if a.Target != "" {
+				kvs = append(kvs, TargetKey.String(a.Target))
+			}
+			return kvs
 		})
 		i.attempts.Add(ctx, 1, o.add...)
 		if final {
 			i.requestAttempts.Record(ctx, int64(a.Attempt), o.rec...)
 		}
 	}
-	if !final {
+	if a.Decision == llmretry.Fallback && i.fallbacks.Enabled(ctx) {
+		o := i.cache.fallback.get(attemptKey{policy: a.Policy, target: a.Target, class: v.Class}, func() []attribute.KeyValue {
+			kvs := []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String())}
+			if a.Target != "" {
+				kvs = append(kvs, TargetKey.String(a.Target))
+			}
+			return kvs
+		})
+		i.fallbacks.Add(ctx, 1, o.add...)
+	}
+	if a.Decision == llmretry.Retry {
 		kind := waitKind(v)
 		if i.retries.Enabled(ctx) {
 			o := i.cache.retry.get(retryKey{a.Policy, host, v.Class, kind}, func() []attribute.KeyValue {

@@ -58,6 +58,9 @@ func (o *observer) endSpan(a *attempt, info llmretry.AttemptInfo, resp *http.Res
 		ClassKey.String(v.Class.String()),
 		DecisionKey.String(info.Decision.String()),
 	}
+	if info.Target != "" {
+		kvs = append(kvs, TargetKey.String(info.Target))
+	}
 	if v.Status > 0 {
 		kvs = append(kvs, semconv.HTTPResponseStatusCode(v.Status))
 	}

@@ -9,11 +9,19 @@
 //	go run ./cmd/llmretry-demo
 //	go run ./cmd/llmretry-demo -provider cencori -n 500 -w 64 -rate 80
 //
+// A second section shows fallback: one model answers GPT-Gob's 503
+// horde_unavailable to a share of requests (-p-overload), and for streams an
+// error event after its 200; llmretry sends those requests to another model,
+// which answers.
+//
 // With -base-url it sends a small, bounded workload to a real
 // OpenAI-compatible endpoint instead, with the API key taken from the
 // environment variable named by -key-env (LLMRETRY_API_KEY by default):
 //
 //	LLMRETRY_API_KEY=... go run ./cmd/llmretry-demo -base-url https://api.cerebras.ai/v1 -model llama3.1-8b
+//
+// -fallback-model names a model to send a request to when -model answers
+// that it is overloaded or rate limited; each answer says which model gave it.
 //
 // With -metrics, the llmretry run records OpenTelemetry metrics (through
 // the otel module) into a Prometheus exporter: -metrics - prints them after
@@ -55,6 +63,9 @@ type options struct {
 	baseURL, model   string
 	keyEnv           string
 	timeout          time.Duration
+	nFallback        int
+	fallbackModel    string
+	pOverload        float64
 	metrics          string       // "": none; "-": print after the run; else the address to serve them on
 	wait             func() error // blocks while the metrics are served; nil: until interrupted
 }
@@ -73,8 +84,11 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the injected faults")
 	flag.StringVar(&o.baseURL, "base-url", "", "run against this real OpenAI-compatible endpoint (e.g. https://api.cerebras.ai/v1)")
 	flag.StringVar(&o.model, "model", "", "model for -base-url")
+	flag.StringVar(&o.fallbackModel, "fallback-model", "", "with -base-url, the model to fall back to when -model is overloaded or rate limited")
 	flag.StringVar(&o.keyEnv, "key-env", "LLMRETRY_API_KEY", "environment variable holding the API key for -base-url")
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
+	flag.IntVar(&o.nFallback, "fallback-n", 200, "requests of the fallback section (0 skips it)")
+	flag.Float64Var(&o.pOverload, "p-overload", 0.3, "share of the fallback section's requests that the busy model refuses as overloaded")
 	flag.StringVar(&o.metrics, "metrics", "", "record llmretry's OpenTelemetry metrics: - prints them after the run, an address (e.g. :9464) serves them at /metrics")
 	flag.Parse()
 
@@ -182,6 +196,9 @@ func runDemo(o options, obs *llmretry.Observer) error {
 	if o.keys > 1 {
 		fmt.Println()
 		fmt.Print(quotaFooter(o.keys, plain, retry))
+	}
+	if o.nFallback > 0 {
+		runFallback(os.Stdout, o, obs)
 	}
 	return nil
 }

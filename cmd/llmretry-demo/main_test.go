@@ -123,3 +123,25 @@ func TestDemoMetricsFlag(t *testing.T) {
 		t.Errorf("bad address: err = %v, want one naming -metrics", err)
 	}
 }
+
+func TestFallbackSection(t *testing.T) {
+	o := options{nFallback: 80, workers: 8, pOverload: 0.4, seed: 1, timeout: 30e9}
+	plain := fallbackRun(o, "plain", func() http.RoundTripper { return &http.Transport{} })
+	fb := fallbackRun(o, "fallback", func() http.RoundTripper {
+		p := llmretry.GPTGob()
+		p.Fallbacks = []llmretry.Target{{Model: spareModel}}
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: p}
+	})
+	if plain.ok+plain.failed != o.nFallback || plain.failed == 0 || plain.byModel[spareModel] != 0 {
+		t.Errorf("plain: %+v; want failures, and no answer from %s", plain, spareModel)
+	}
+	if fb.ok != o.nFallback || fb.byModel[spareModel] != plain.failed || fb.streams != o.nFallback/4 {
+		t.Errorf("fallback: %+v; want every request answered, the %d refused ones by %s, all %d streams whole",
+			fb, plain.failed, spareModel, o.nFallback/4)
+	}
+	var out bytes.Buffer
+	printFallback(&out, plain, fb)
+	if !strings.Contains(out.String(), "answered by "+spareModel) {
+		t.Errorf("table:\n%s", out.String())
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,14 @@ func runReal(o options, obs *llmretry.Observer) error {
 	if o.n > maxRealRequests {
 		fmt.Printf("Sending %d requests, not %d: a real endpoint gets a small workload.\n", n, o.n)
 	}
+	var pol *llmretry.Policy // nil: routed by host
+	if o.fallbackModel != "" {
+		pol = llmretry.Generic()
+		pol.Fallbacks = []llmretry.Target{{Model: o.fallbackModel}}
+		pol.FallbackOn = llmretry.FallbackOnOverload | llmretry.FallbackOnRateLimit
+	}
 	tr := &llmretry.Transport{
+		Policy:       pol,
 		ReturnErrors: true,
 		Observer:     obs,
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
@@ -58,7 +66,9 @@ func runReal(o options, obs *llmretry.Observer) error {
 		default:
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 			resp.Body.Close()
-			fmt.Printf("request %d: %s in %v, %d bytes\n", i+1, resp.Status, time.Since(start).Round(time.Millisecond), len(b))
+			var answer struct{ Model string }
+			json.Unmarshal(b, &answer)
+			fmt.Printf("request %d: %s in %v, %d bytes, answered by %q\n", i+1, resp.Status, time.Since(start).Round(time.Millisecond), len(b), answer.Model)
 		}
 		cancel()
 	}

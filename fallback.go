@@ -1,0 +1,266 @@
+package llmretry
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Target is an alternative target for a request whose own target is
+// overloaded: another model on the same API, another endpoint, or both.
+// A [Policy] lists them in Policy.Fallbacks, in the order they are
+// tried.
+//
+// A fallback target is sent a copy of the request; the caller's request is
+// never modified. With Model set, the copy's JSON body has the value of its
+// top-level "model" member replaced by Model, and every other byte kept as
+// it was. With BaseURL set, the copy goes to that endpoint, without the
+// credentials of the original one (see BaseURL).
+//
+// The answer of a fallback target reaches the caller like any answer: an SDK
+// sees a normal response, whose own "model" field names the model that
+// answered. [AttemptInfo].Target and [APIError].Target name the target.
+type Target struct {
+	// Name identifies the target in AttemptInfo.Target, APIError.Target, and
+	// the name of its derived policy. If empty, Model is used, else BaseURL's
+	// host.
+	Name string
+
+	// Model, if not empty, replaces the value of the top-level "model" member
+	// of the request's JSON body. A request whose body is not a JSON object
+	// with a string "model" member (no body, another format, a body too long
+	// to buffer) cannot be sent to this target, which is then skipped; so is
+	// a Model-only target for a request that already names that model.
+	Model string
+
+	// BaseURL, if not empty, sends the request to another endpoint: its
+	// scheme and host replace the request's, and its path replaces the
+	// request path's StripPrefix. For example, with BaseURL
+	// "https://b.example/openai/v1" and StripPrefix "/v1", a request to
+	// https://a.example/v1/chat/completions?x=1 goes to
+	// https://b.example/openai/v1/chat/completions?x=1. A request whose path
+	// does not start with StripPrefix skips this target.
+	//
+	// A request sent to another endpoint loses the original endpoint's
+	// credentials: every header and query parameter whose name looks like a
+	// secret's (Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie,
+	// key, api_key, access_token, … in any spelling). Give the endpoint its
+	// own in Header.
+	BaseURL     string
+	StripPrefix string
+
+	// Header is set on the request sent to this target, replacing the
+	// request's values of the same names; a name with no values removes that
+	// header. Use it for the endpoint's credentials, e.g.
+	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged.
+	Header http.Header
+
+	// Policy is the policy for this target. If nil, the target gets a copy
+	// of the policy that would apply to it anyway (the request's own policy
+	// for a Model-only fallback, else the Transport's policy for BaseURL's
+	// host), named "<policy>/<Name>", without fallbacks of its own. Either
+	// way each target keeps its own pacing state and retry budget, and a wait
+	// hint from one target never delays another.
+	Policy *Policy
+}
+
+// name is the target's name for hooks, errors and derived policies.
+func (f *Target) name() string {
+	switch {
+	case f.Name != "":
+		return f.Name
+	case f.Model != "":
+		return f.Model
+	}
+	if u, err := url.Parse(f.BaseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "fallback"
+}
+
+// FallbackTrigger is a set of outcomes that send a request to its next
+// fallback [Target]. Combine them with |. The zero value means
+// FallbackOnOverload; any other value means exactly the outcomes it holds.
+type FallbackTrigger uint8
+
+const (
+	// FallbackOnOverload falls back at once, without waiting, after an
+	// Overloaded or ModelOverloaded answer (e.g. GPT-Gob's 503
+	// horde_unavailable, Cencori's 503 PROVIDER_ERROR, Anthropic's 529).
+	FallbackOnOverload FallbackTrigger = 1 << iota
+	// FallbackOnRateLimit falls back at once after a RateLimited answer,
+	// instead of waiting out its hint on the same target.
+	FallbackOnRateLimit
+	// FallbackOnExhausted falls back when a target's retries end on a
+	// retryable failure (RetriesExhausted, BudgetExhausted, HintTooLong or
+	// PastDeadline), whatever its class. Without FallbackOnOverload, this
+	// retries an overload on the same target first.
+	FallbackOnExhausted
+)
+
+func (f FallbackTrigger) has(x FallbackTrigger) bool {
+	if f == 0 {
+		f = FallbackOnOverload
+	}
+	return f&x != 0
+}
+
+// shouldFallback reports whether the outcome of an attempt, classified as v
+// and decided as d, moves the request to its next target.
+func (f FallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
+	switch d {
+	case Success, NotRetryable, NotReplayable, ContextDone:
+		return false
+	}
+	switch {
+	case (v.Class == Overloaded || v.Class == ModelOverloaded) && f.has(FallbackOnOverload):
+		return true
+	case v.Class == RateLimited && f.has(FallbackOnRateLimit):
+		return true
+	}
+	return d != Retry && f.has(FallbackOnExhausted)
+}
+
+// errSkipTarget says that a request cannot be sent to a fallback target.
+var errSkipTarget = errors.New("llmretry: request does not fit the fallback target")
+
+// fallbackRequest builds the request sent to target fb: a clone of req
+// (whose body is given by get; get is nil for a request without a body)
+// with its model, URL and headers changed as fb says, and a body of its own.
+// It returns errSkipTarget when the request cannot go to fb.
+func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody int64, fb *Target) (*http.Request, func() (io.ReadCloser, error), error) {
+	r := req.Clone(req.Context())
+	r.Body, r.GetBody = nil, nil
+	if fb.BaseURL != "" {
+		if err := rebase(r, fb); err != nil {
+			return nil, nil, err
+		}
+		stripCredentials(r)
+	}
+	for k, vs := range fb.Header {
+		k = http.CanonicalHeaderKey(k)
+		if len(vs) == 0 {
+			r.Header.Del(k)
+			continue
+		}
+		r.Header[k] = append([]string(nil), vs...)
+	}
+	if fb.Model == "" {
+		r.GetBody = get
+		return r, get, nil
+	}
+	if get == nil {
+		return nil, nil, errSkipTarget
+	}
+	rc, err := get()
+	if err != nil {
+		return nil, nil, errSkipTarget
+	}
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBuffer
+	}
+	b, err := io.ReadAll(io.LimitReader(rc, maxBody+1))
+	rc.Close()
+	if err != nil || int64(len(b)) > maxBody {
+		return nil, nil, errSkipTarget
+	}
+	if fb.BaseURL == "" && modelIs(b, fb.Model) {
+		return nil, nil, errSkipTarget // the same model on the same API: not an alternative
+	}
+	nb, ok := replaceModel(b, fb.Model)
+	if !ok {
+		return nil, nil, errSkipTarget
+	}
+	nget := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nb)), nil }
+	r.GetBody, r.ContentLength = nget, int64(len(nb))
+	return r, nget, nil
+}
+
+// rebase points r at fb's endpoint.
+func rebase(r *http.Request, fb *Target) error {
+	base, err := url.Parse(fb.BaseURL)
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return errSkipTarget
+	}
+	path := r.URL.Path
+	if !strings.HasPrefix(path, fb.StripPrefix) {
+		return errSkipTarget
+	}
+	rest := strings.TrimPrefix(path, fb.StripPrefix)
+	u := *r.URL
+	u.Scheme, u.Host, u.User = base.Scheme, base.Host, base.User
+	u.Path = strings.TrimSuffix(base.Path, "/") + ensureSlash(rest)
+	u.RawPath = ""
+	if base.RawQuery != "" {
+		q := base.Query()
+		for k, vs := range r.URL.Query() {
+			if _, ok := q[k]; !ok {
+				q[k] = vs
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	r.URL, r.Host = &u, ""
+	return nil
+}
+
+func ensureSlash(p string) string {
+	if p == "" || p[0] == '/' {
+		return p
+	}
+	return "/" + p
+}
+
+// stripCredentials removes the original endpoint's credentials from r, which
+// is going to another endpoint: every header and query parameter whose name
+// looks like a secret's (the same test that redaction uses, isSecretName:
+// Authorization, X-Api-Key, Cookie, key, access_token, … in any spelling),
+// and the URL's userinfo.
+func stripCredentials(r *http.Request) {
+	for k := range r.Header {
+		if isSecretName(k) {
+			delete(r.Header, k)
+		}
+	}
+	u := *r.URL
+	u.User = nil
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if isSecretName(k) {
+				delete(q, k)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	r.URL = &u
+}
+
+// derivedID names the derived policy of one fallback of a policy.
+type derivedID struct {
+	pol *Policy
+	i   int
+}
+
+// fallbackPolicy returns the policy for fallback i of pol, sent as r.
+func (t *Transport) fallbackPolicy(pol *Policy, i int, r *http.Request) *Policy {
+	fb := &pol.Fallbacks[i]
+	if fb.Policy != nil {
+		return fb.Policy
+	}
+	id := derivedID{pol, i}
+	if p, ok := t.derived.load(id); ok {
+		return p
+	}
+	base := pol
+	if fb.BaseURL != "" {
+		base = t.policyFor(r, requestOptions{})
+	}
+	d := base.Clone()
+	d.Name = base.name() + "/" + fb.name()
+	d.Fallbacks, d.FallbackOn = nil, 0
+	return t.derived.loadOrStore(id, d)
+}
