@@ -107,6 +107,13 @@ func (b *budget) record(v Verdict) bool {
 	return true
 }
 
+// available is the retries left before the budget stops them: one each.
+func (b *budget) available() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max(0, b.balance)
+}
+
 // budgets holds a Transport's retry budgets, one per policy.
 type budgets struct{ m lazyMap[*Policy, budget] }
 

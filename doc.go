@@ -121,6 +121,10 @@
 //
 // [Transport].OnAttempt is called after every attempt with an [AttemptInfo];
 // [Transport].Logger logs attempts with log/slog.
+// [Transport].Observer is told more, for instrumentation: when each attempt
+// starts, how long pacing held it, the pacing and retry-budget state; the otel
+// module (github.com/llmretry/llmretry/otel) makes one that records
+// OpenTelemetry metrics and spans.
 //
 // # go-retryablehttp
 //

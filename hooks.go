@@ -10,7 +10,7 @@ import (
 // AttemptInfo describes one attempt, for [Transport].OnAttempt.
 // It holds no header values and no query string, so no credential.
 type AttemptInfo struct {
-	Context  context.Context // the request's context, e.g. for trace ids
+	Context  context.Context // the attempt's context: the request's, or the one [Observer].AttemptStart gave it (e.g. for trace ids)
 	Policy   string          // the policy's name
 	Target   string          // the fallback target the attempt went to (its Target name); "" for the request's own
 	Method   string
@@ -23,9 +23,10 @@ type AttemptInfo struct {
 	Elapsed  time.Duration // how long the attempt took, pacing wait excluded
 }
 
-// report calls the hook and logs an attempt.
-func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, a AttemptInfo) {
-	if t.OnAttempt == nil && t.Logger == nil {
+// report calls the hooks and logs an attempt.
+func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, a AttemptInfo, resp *http.Response, p *pacer, b *budget, now time.Time) {
+	observe := t.Observer != nil && t.Observer.AttemptEnd != nil
+	if t.OnAttempt == nil && t.Logger == nil && !observe {
 		return
 	}
 	a.Context, a.Policy, a.Method, a.Host, a.Path = ctx, pol.name(), req.Method, req.URL.Host, req.URL.Path
@@ -34,6 +35,9 @@ func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, 
 	}
 	if t.Logger != nil {
 		logAttempt(ctx, t.Logger, a)
+	}
+	if observe {
+		t.attemptEnd(a, resp, p, b, now)
 	}
 }
 

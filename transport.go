@@ -76,6 +76,11 @@ type Transport struct {
 	// final failures at Warn. Credentials are never logged.
 	Logger *slog.Logger
 
+	// Observer, if non-nil, is told when each attempt starts and ends, how
+	// long pacing held each request, and the pacing and retry-budget state,
+	// for metrics and tracing (see [Observer] and the otel module).
+	Observer *Observer
+
 	// Test seams; nil means the real clock, timer and random source.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -109,15 +114,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := c.firstRequest()
 	for attempt := 1; ; attempt++ {
-		if err := c.pacer.acquire(c.ctx, c.cost, t.clock()); err != nil {
+		if err := t.acquire(c.ctx, c.pacer, c.pol, c.cost, attempt); err != nil {
 			closeBody(r.Body)
 			return nil, err
 		}
 		c.tries++
+		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
-		resp, err := t.send(r, c.bounds)
+		resp, err := t.send(ar, c.bounds)
 		now := t.clock()
-		v := c.verdict(r, resp, err, now)
+		v := c.verdict(ar, resp, err, now)
 		c.pacer.observe(c.ctx, resp, v, now)
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
@@ -127,7 +133,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			closeBody(next)
 			a.Decision, a.Wait, next = Fallback, 0, first
 		}
-		t.report(c.ctx, c.req, c.pol, a)
+		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
 		if a.Decision != Retry && a.Decision != Fallback {
 			return t.finish(&c, resp, v, attempt, now)
 		}

@@ -45,6 +45,7 @@ var imports = map[string]string{
 	"llmretry":      "github.com/llmretry/llmretry",
 	"llmretrytest":  "github.com/llmretry/llmretry/llmretrytest",
 	"redislimit":    "github.com/llmretry/llmretry/redislimit",
+	"llmretryotel":  "github.com/llmretry/llmretry/otel",
 	"redis":         "github.com/redis/go-redis/v9",
 	"retryablehttp": "github.com/hashicorp/go-retryablehttp",
 }

@@ -56,8 +56,9 @@ fi
 for m in $modules; do
   [ "$m" = . ] && continue
   step "$m module: go test -race ./..."
-  (cd "$m" && go test -race -count=1 -v ./... > "$logs/$m" 2>&1) || { failures "$logs/$m"; exit 1; }
-  grep -E '^(\s+\S+_test.go:[0-9]+: |--- (PASS|SKIP)|ok |FAIL)' "$logs/$m" | grep -v '^--- PASS' || true
+  log="$logs/${m//\//_}"   # a module dir may be nested (cmd/llmretry-demo)
+  (cd "$m" && go test -race -count=1 -v ./... > "$log" 2>&1) || { failures "$log"; exit 1; }
+  grep -E '^(\s+\S+_test.go:[0-9]+: |--- (PASS|SKIP)|ok |FAIL)' "$log" | grep -v '^--- PASS' || true
 done
 
 step "bench module: a short run of the llmretry scenarios"

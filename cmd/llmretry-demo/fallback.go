@@ -37,7 +37,7 @@ type fallbackStats struct {
 // to a share pOverload of them, through a plain client and through llmretry
 // with spareModel as its fallback. Every fourth request streams; some of the
 // overloaded streams fail with an error event after their 200 instead.
-func runFallback(w io.Writer, o options) {
+func runFallback(w io.Writer, o options, obs *llmretry.Observer) {
 	fmt.Fprintf(w, "\nFallback: %s answers %.0f%% of requests with 503 horde_unavailable (\"try a different one\"),\n", busyModel, 100*o.pOverload)
 	fmt.Fprintf(w, "or for streams an error event before the first token; %s answers. %d requests for %s, every fourth streaming.\n\n",
 		spareModel, o.nFallback, busyModel)
@@ -45,7 +45,7 @@ func runFallback(w io.Writer, o options) {
 	fb := fallbackRun(o, "llmretry + fallback", func() http.RoundTripper {
 		p := llmretry.GPTGob()
 		p.Fallbacks = []llmretry.Target{{Model: spareModel}}
-		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: p}
+		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: p, Observer: obs}
 	})
 	printFallback(w, plain, fb)
 }

@@ -3,7 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/llmretry/llmretry/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// TestMain fails the tests if any goroutine is left running.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

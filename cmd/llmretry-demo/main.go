@@ -22,6 +22,15 @@
 //
 // -fallback-model names a model to send a request to when -model answers
 // that it is overloaded or rate limited; each answer says which model gave it.
+//
+// With -metrics, the llmretry run records OpenTelemetry metrics (through
+// the otel module) into a Prometheus exporter: -metrics - prints them after
+// the run, -metrics :9464 serves them at http://localhost:9464/metrics
+// during the run and after it, until interrupted.
+//
+// The demo is its own module, so that the core module does not depend on
+// OpenTelemetry; the repository's go.work lets `go run ./cmd/llmretry-demo`
+// work from its root.
 package main
 
 import (
@@ -32,6 +41,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync"
@@ -56,6 +66,8 @@ type options struct {
 	nFallback        int
 	fallbackModel    string
 	pOverload        float64
+	metrics          string       // "": none; "-": print after the run; else the address to serve them on
+	wait             func() error // blocks while the metrics are served; nil: until interrupted
 }
 
 func main() {
@@ -77,14 +89,15 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
 	flag.IntVar(&o.nFallback, "fallback-n", 200, "requests of the fallback section (0 skips it)")
 	flag.Float64Var(&o.pOverload, "p-overload", 0.3, "share of the fallback section's requests that the busy model refuses as overloaded")
+	flag.StringVar(&o.metrics, "metrics", "", "record llmretry's OpenTelemetry metrics: - prints them after the run, an address (e.g. :9464) serves them at /metrics")
 	flag.Parse()
 
-	var err error
-	if o.baseURL != "" {
-		err = runReal(o)
-	} else {
-		err = runDemo(o)
-	}
+	err := withMetrics(o, func(obs *llmretry.Observer) error {
+		if o.baseURL != "" {
+			return runReal(o, obs)
+		}
+		return runDemo(o, obs)
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "llmretry-demo:", err)
 		os.Exit(1)
@@ -123,7 +136,45 @@ type stats struct {
 	wall                                      time.Duration
 }
 
-func runDemo(o options) error {
+// withMetrics runs f with an Observer that records metrics if o asks for
+// them, and prints or serves them.
+func withMetrics(o options, f func(*llmretry.Observer) error) error {
+	if o.metrics == "" {
+		return f(nil)
+	}
+	m, err := newMetrics()
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	if o.metrics != "-" {
+		if err := m.serve(o.metrics); err != nil {
+			return err
+		}
+		fmt.Printf("Serving llmretry's metrics at http://%s/metrics\n\n", m.addr)
+	}
+	if err := f(m.observer); err != nil {
+		return err
+	}
+	if o.metrics == "-" {
+		fmt.Println("\nllmretry's OpenTelemetry metrics, as Prometheus scrapes them (histogram buckets left out):")
+		m.print(os.Stdout)
+		return nil
+	}
+	fmt.Printf("\nStill serving the metrics at http://%s/metrics; interrupt (Ctrl-C) to stop.\n", m.addr)
+	wait := o.wait
+	if wait == nil {
+		wait = func() error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			<-ctx.Done()
+			return nil
+		}
+	}
+	return wait()
+}
+
+func runDemo(o options, obs *llmretry.Observer) error {
 	d, ok := llmretrytest.ParseDialect(o.provider)
 	if !ok {
 		return fmt.Errorf("unknown -provider %q; one of %s", o.provider, dialectList())
@@ -138,7 +189,7 @@ func runDemo(o options) error {
 
 	plain := run(o, d, "plain http.Client", func() http.RoundTripper { return &http.Transport{MaxIdleConnsPerHost: o.workers} })
 	retry := run(o, d, "llmretry", func() http.RoundTripper {
-		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: policyFor(d)}
+		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: policyFor(d), Observer: obs}
 	})
 	fmt.Println()
 	printTable(os.Stdout, plain, retry)
@@ -147,7 +198,7 @@ func runDemo(o options) error {
 		fmt.Print(quotaFooter(o.keys, plain, retry))
 	}
 	if o.nFallback > 0 {
-		runFallback(os.Stdout, o)
+		runFallback(os.Stdout, o, obs)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,9 +52,79 @@ func TestDemoRuns(t *testing.T) {
 
 func TestRealNeedsKeyFromEnvironment(t *testing.T) {
 	t.Setenv("LLMRETRY_TEST_EMPTY", "")
-	err := runReal(options{baseURL: "http://127.0.0.1:1/v1", model: "m", keyEnv: "LLMRETRY_TEST_EMPTY", n: 1})
+	err := runReal(options{baseURL: "http://127.0.0.1:1/v1", model: "m", keyEnv: "LLMRETRY_TEST_EMPTY", n: 1}, nil)
 	if err == nil || !strings.Contains(err.Error(), "LLMRETRY_TEST_EMPTY") {
 		t.Errorf("err = %v, want a message naming the environment variable", err)
+	}
+}
+
+// TestDemoMetrics runs the llmretry side with metrics and reads them back as
+// Prometheus text, printed and served.
+func TestDemoMetrics(t *testing.T) {
+	o := options{n: 40, workers: 4, rate: 200, burst: 5, keys: 4, p503: 0.2, seed: 1, timeout: 30e9}
+	m, err := newMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	if err := m.serve("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	st := run(o, llmretrytest.GPTGob, "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.GPTGob), Observer: m.observer}
+	})
+	var printed bytes.Buffer
+	m.print(&printed)
+	resp, err := http.Get("http://" + m.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`llmretry_attempts_total{llmretry_class="ok",llmretry_decision="success",llmretry_policy="gptgob",server_address="127.0.0.1"} ` + fmt.Sprint(st.ok),
+		`llmretry_attempts_total{llmretry_class="model_overloaded",llmretry_decision="retry"`,
+		`llmretry_attempts_total{llmretry_class="quota_exhausted",llmretry_decision="not_retryable",llmretry_policy="gptgob",server_address="127.0.0.1"} ` + fmt.Sprint(o.n/o.keys),
+		`llmretry_retries_total{`,
+		`llmretry_request_attempts_count{`,
+		`llmretry_wait_duration_seconds_count{llmretry_policy="gptgob",llmretry_wait_kind="pacing"} ` + fmt.Sprint(st.attempts),
+		`llmretry_limit_request_rate_per_second{llmretry_key="gptgob:`,
+		`llmretry_budget_available{llmretry_policy="gptgob"}`,
+		`http_client_request_duration_seconds_count{`,
+	} {
+		if !strings.Contains(printed.String(), want) {
+			t.Errorf("printed metrics lack %q:\n%s", want, printed.String())
+		}
+		if !strings.Contains(string(served), want) {
+			t.Errorf("served metrics lack %q", want)
+		}
+	}
+	if strings.Contains(printed.String(), "_bucket{") {
+		t.Error("printed metrics have histogram buckets")
+	}
+	if strings.Contains(string(served), "sk-demo") {
+		t.Error("the served metrics hold an API key")
+	}
+}
+
+func TestDemoMetricsFlag(t *testing.T) {
+	o := options{provider: "gptgob", n: 16, workers: 4, rate: 200, burst: 5, keys: 2, seed: 1, timeout: 30e9, metrics: "127.0.0.1:0"}
+	waited := false
+	o.wait = func() error { waited = true; return nil }
+	if err := withMetrics(o, func(obs *llmretry.Observer) error {
+		if obs == nil {
+			t.Error("no Observer with -metrics")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !waited {
+		t.Error("serving the metrics did not wait")
+	}
+	o.metrics = "256.0.0.1:bad"
+	if err := withMetrics(o, func(*llmretry.Observer) error { return nil }); err == nil || !strings.Contains(err.Error(), "-metrics") {
+		t.Errorf("bad address: err = %v, want one naming -metrics", err)
 	}
 }
 

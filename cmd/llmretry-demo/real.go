@@ -20,7 +20,7 @@ const maxRealRequests = 20
 
 // runReal sends a few chat completions to a real endpoint through llmretry,
 // logging every attempt. The API key comes from the environment only.
-func runReal(o options) error {
+func runReal(o options, obs *llmretry.Observer) error {
 	key := os.Getenv(o.keyEnv)
 	if key == "" {
 		return fmt.Errorf("set the API key in $%s (it is never taken from a flag)", o.keyEnv)
@@ -41,6 +41,7 @@ func runReal(o options) error {
 	tr := &llmretry.Transport{
 		Policy:       pol,
 		ReturnErrors: true,
+		Observer:     obs,
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	client := &http.Client{Transport: tr}

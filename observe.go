@@ -1,0 +1,112 @@
+package llmretry
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// An Observer is told what a [Transport] does with each request, beyond what
+// [Transport].OnAttempt carries: when an attempt starts (so that a span can
+// cover it), how long pacing held the request, and the pacing and retry
+// budget state after each attempt. It is meant for instrumentation; the
+// otel module (github.com/llmretry/llmretry/otel) builds one that records
+// OpenTelemetry metrics and spans.
+//
+// Each non-nil field is called on the request's goroutine, possibly by many
+// goroutines at once. A nil field, and a nil Observer, cost nothing.
+// Apart from the request given to AttemptStart (the caller's, with its
+// credentials: keep none of its header values or its query), nothing an
+// Observer is given holds a header value, a query string or a credential.
+type Observer struct {
+	// AttemptStart is called just before each attempt is sent, after its
+	// pacing wait, with the attempt's request and number (1 for the
+	// first). It returns the request to send: r itself, or a copy made
+	// with r.WithContext or r.Clone (e.g. with a span in its context, and
+	// trace headers set on the clone). It must not modify r, which may be
+	// the caller's request, nor read its body. The returned request's
+	// context is the attempt's: Base gets it, and so do OnAttempt,
+	// AttemptEnd and the Logger, as AttemptInfo.Context.
+	AttemptStart func(r *http.Request, attempt int) *http.Request
+
+	// AttemptEnd is called after every attempt, when OnAttempt is, with
+	// the attempt's response (nil after a transport error) and the state
+	// of the request's pacing key and retry budget. It may replace
+	// resp.Body with a wrapper that forwards every call (e.g. to end a
+	// span when the body is closed: the caller closes a returned
+	// response, the Transport a discarded one), but must not read the
+	// body or keep resp.
+	AttemptEnd func(a AttemptInfo, resp *http.Response, s State)
+
+	// Paced is called after each wait for client-side pacing (which may
+	// have taken no time), and when such a wait ended the request: then
+	// Err is what RoundTrip returns.
+	Paced func(ctx context.Context, w PacingWait)
+}
+
+// State is the pacing and retry-budget state of a request after an
+// attempt, for [Observer].AttemptEnd.
+type State struct {
+	// Key is the request's pacing key, as a [Limiter] sees it: it names
+	// the policy and holds a truncated SHA-256 of the credential, never
+	// the credential; "" when the request is not paced.
+	Key string
+	// Limit is the pace in force for Key: configured or learned from the
+	// provider's rate-limit headers, after any adaptive slow-down.
+	Limit Limit
+	// Budget is the retries the policy's retry budget has left for the
+	// failures it pays for (see [RetryBudget]): when none is left, such
+	// failures are not retried. HasBudget is false when the policy's
+	// budget is disabled.
+	Budget    float64
+	HasBudget bool
+}
+
+// PacingWait is one wait for client-side pacing, for [Observer].Paced.
+type PacingWait struct {
+	Policy  string        // the policy's name
+	Key     string        // the pacing key, as in [State]
+	Attempt int           // the attempt that waited, 1 for the first
+	Wait    time.Duration // how long the request was held
+	Err     error         // non-nil if the wait ended the request
+}
+
+// acquire waits for the pacer, telling the Observer how long it took.
+// Without a pacer (the policy paces nothing) there is no wait to tell of.
+func (t *Transport) acquire(ctx context.Context, p *pacer, pol *Policy, cost, attempt int) error {
+	if p == nil {
+		return nil
+	}
+	if t.Observer == nil || t.Observer.Paced == nil {
+		return p.acquire(ctx, cost, t.clock())
+	}
+	start := t.clock()
+	err := p.acquire(ctx, cost, start)
+	t.Observer.Paced(ctx, PacingWait{Policy: pol.name(), Key: p.key, Attempt: attempt, Wait: t.clock().Sub(start), Err: err})
+	return err
+}
+
+// attemptStart gives the Observer the attempt before it is sent, and returns
+// the request to send.
+func (t *Transport) attemptStart(r *http.Request, attempt int) *http.Request {
+	if t.Observer == nil || t.Observer.AttemptStart == nil {
+		return r
+	}
+	if ar := t.Observer.AttemptStart(r, attempt); ar != nil {
+		return ar
+	}
+	return r
+}
+
+// attemptEnd gives the Observer an attempt's outcome and the state after it.
+func (t *Transport) attemptEnd(a AttemptInfo, resp *http.Response, p *pacer, b *budget, now time.Time) {
+	var s State
+	if p != nil {
+		s.Key = p.key
+		s.Limit, _ = p.limit(now)
+	}
+	if b != nil {
+		s.Budget, s.HasBudget = b.available(), true
+	}
+	t.Observer.AttemptEnd(a, resp, s)
+}
