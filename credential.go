@@ -51,6 +51,25 @@ func credential(h http.Header) string {
 	return ""
 }
 
+// queryCredential returns the value of the first query parameter named like
+// a key or token (key=, api-key=, access_token=…), as written, or "". Some
+// APIs take the key in the URL (Gemini's ?key=), and keys told apart only by
+// it must not share one pacing state. It allocates nothing.
+func queryCredential(raw string) string {
+	for raw != "" {
+		var pair string
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			pair, raw = raw[:i], raw[i+1:]
+		} else {
+			pair, raw = raw, ""
+		}
+		if name, value, ok := strings.Cut(pair, "="); ok && value != "" && isSecretName(name) {
+			return value
+		}
+	}
+	return ""
+}
+
 // header is h.Get for a key already in canonical form: a plain map lookup,
 // without Get's canonicalization, which costs more than the lookup on every
 // response. Response headers parsed by net/http are stored canonically.
@@ -74,6 +93,9 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 		s.mem.now, s.mem.sleep = t.now, t.sleep
 	})
 	cred := credential(req.Header)
+	if cred == "" && req.URL.RawQuery != "" {
+		cred = queryCredential(req.URL.RawQuery) // Gemini's and Azure's ?key=
+	}
 	host := req.URL.Host
 	var h maphash.Hash
 	h.SetSeed(s.seed)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +76,38 @@ func TestPacingStateBounded(t *testing.T) {
 	}
 	if plain/n > 1024 || learned/n > 2048 {
 		t.Errorf("%d and %d bytes a key: far above what was measured", plain/n, learned/n)
+	}
+}
+
+// TestPacingKeysByQueryCredential: keys sent in the query (Gemini's ?key=)
+// get pacing states of their own, as header keys do.
+func TestPacingKeysByQueryCredential(t *testing.T) {
+	tr := &Transport{}
+	pol := Gemini()
+	get := func(url string) *pacer {
+		req, _ := http.NewRequest(http.MethodPost, url, nil)
+		return tr.pacers.get(tr, pol, req)
+	}
+	const base = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+	a, b := get(base+"?key=AIzaKeyNumberOne1"), get(base+"?alt=sse&key=AIzaKeyNumberTwo2")
+	if a == b {
+		t.Error("two query keys share one pacing state")
+	}
+	if again := get(base + "?key=AIzaKeyNumberOne1&alt=sse"); again != a {
+		t.Error("the same query key got a second pacing state")
+	}
+	if anon := get(base + "?alt=sse"); anon == a || anon == b {
+		t.Error("a request without a key shares a keyed pacing state")
+	}
+	for _, p := range []*pacer{a, b} {
+		if strings.Contains(p.key, "AIza") {
+			t.Errorf("pacing key %q holds the credential", p.key)
+		}
+	}
+	if got := queryCredential("alt=sse;api-key=k1&x=y"); got != "k1" {
+		t.Errorf("queryCredential = %q, want k1", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { queryCredential("alt=sse&key=AIzaKeyNumberOne1") }); n != 0 {
+		t.Errorf("queryCredential allocates %v times, want 0", n)
 	}
 }
