@@ -42,8 +42,9 @@ fi
 grep -E '^(chaos|ok |FAIL)' "$logs/core"
 
 if [ -n "$go_newest" ]; then
-  step "core under the newest Go ($go_newest, from the module proxy): go test ./..."
-  GOTOOLCHAIN="$go_newest" go test -count=1 ./...
+  step "core under the newest Go ($go_newest, from the module proxy): go test -short ./..."
+  # -short: the chaos suite (about a minute, longer under load) ran above, under -race.
+  GOTOOLCHAIN="$go_newest" go test -short -count=1 ./...
 fi
 
 if [ "$fuzztime" != 0 ]; then
@@ -61,8 +62,8 @@ for m in $modules; do
   grep -E '^(\s+\S+_test.go:[0-9]+: |--- (PASS|SKIP)|ok |FAIL)' "$log" | grep -v '^--- PASS' || true
 done
 
-step "bench module: a short run of the llmretry scenarios"
-(cd bench && go run -race . -only llmretry -n 200)   # -race: reuses the vet build
+step "bench module: a short run of the llmretry scenarios (a smoke test; figures come from the full run)"
+(cd bench && go run -race . -only llmretry -n 200 -styles openai,retry-after,bare,anthropic)   # -race: reuses the vet build
 
 step "README: every go block compiles"
 bash .ci/modules.sh snippets
