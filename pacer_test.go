@@ -143,7 +143,7 @@ func TestEstimateTokens(t *testing.T) {
 		want int
 	}{
 		{`{"model":"m","messages":[{"role":"user","content":"12345678"}],"max_tokens":100}`, 4 + 2 + 100},
-		{`{"messages":[{"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image_url","image_url":{"url":"data:..."}}]}],"max_completion_tokens":10}`, 4 + 1 + imagePartTokens + 10},
+		{`{"messages":[{"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image_url","image_url":{"url":"data:..."}}]}],"max_completion_tokens":10}`, 4 + 1 + 765 + 10}, // an image part counts 765,
 		{`{"prompt":"abcdefgh","max_tokens":5}`, 2 + 5},
 		{`{"input":["abcd","efgh"]}`, 2},
 		{`not json at all`, 4},
