@@ -85,21 +85,36 @@ func counts(v Verdict) bool {
 }
 
 // record accounts for an attempt and reports whether a retry after it is
-// allowed; if the attempt's failure counts, the retry is paid for now.
+// allowed; if the attempt's failure counts, the retry is paid for now. It is
+// earn followed by spend.
 func (b *budget) record(v Verdict) bool {
+	b.earn(v)
+	return b.spend(v)
+}
+
+// earn credits the budget for an attempt, and more for a success.
+func (b *budget) earn(v Verdict) {
 	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.perAttempt
+	if v.Class == OK {
+		e += b.perSuccess
+	}
+	b.balance = min(b.reserve, b.balance+e)
+}
+
+// spend pays for a retry after an attempt whose failure counts and reports
+// whether the budget allows it. It is called only when a retry would follow,
+// so a final attempt spends nothing.
+func (b *budget) spend(v Verdict) bool {
+	if b == nil || !counts(v) {
 		return true
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	earn := b.perAttempt
-	if v.Class == OK {
-		earn += b.perSuccess
-	}
-	b.balance = min(b.reserve, b.balance+earn)
-	if !counts(v) {
-		return true
-	}
 	if b.balance < 1 {
 		return false
 	}

@@ -1,7 +1,10 @@
 package llmretry
 
 import (
+	"context"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,5 +132,30 @@ func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	}
 	if paid < 11 || paid > 12 {
 		t.Errorf("%d of 20 failures in a row retried, want 11 or 12: the reserve of 10 and what the attempts earned", paid)
+	}
+}
+
+// TestRetryBudgetFinalAttemptsSpendNothing: an attempt after which no retry
+// can follow (WithoutRetry, retries exhausted) earns for the budget but does
+// not pay for a retry it never makes, so it cannot starve a later request.
+func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
+	t.Parallel()
+	pol := &Policy{Budget: RetryBudget{Reserve: 2, PerAttempt: 1e-9, PerSuccess: 1e-9}, Limits: Limits{DisableLearning: true}}
+	tr, srv, _ := setup(t, pol)
+	for i := 0; i < 5; i++ {
+		srv.Enqueue(llmretrytest.OpenAI.ServerError())
+		req, _ := http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		if _, _, err := do(t, tr, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	resp, _, err := do(t, tr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(srv.Requests()), 5+2; got != want || resp.StatusCode != 200 {
+		t.Errorf("%d attempts, last status %d; want %d and 200: the 500 after five final attempts must still be retried", got, resp.StatusCode, want)
 	}
 }

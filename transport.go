@@ -239,7 +239,7 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 // for the retry. It returns the decision, the wait before a retry, and the
 // retry's body.
 func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
-	budgetOK := c.chargeBudget(v)
+	c.earnBudget(v)
 	switch {
 	case v.Class == OK:
 		return Success, 0, nil
@@ -263,7 +263,7 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
 		return PastDeadline, 0, nil
 	}
-	if !budgetOK {
+	if !c.spendBudget(v) {
 		return BudgetExhausted, 0, nil
 	}
 	if c.body.get == nil {
@@ -279,16 +279,17 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 	return Retry, wait, next
 }
 
-// chargeBudget accounts for an attempt in the retry budget and reports
-// whether the budget allows a retry. Only successes and failures worth
-// retrying count: an answer that no retry can change says nothing of the
-// service's health.
-func (c *call) chargeBudget(v Verdict) bool {
-	if c.budget == nil || (v.Class != OK && !v.Retryable) {
-		return true
+// earnBudget credits the retry budget for an attempt, and spendBudget pays
+// for the retry that follows it, if the budget allows. Only successes and
+// failures worth retrying count: an answer that no retry can change says
+// nothing of the service's health.
+func (c *call) earnBudget(v Verdict) {
+	if v.Class == OK || v.Retryable {
+		c.budget.earn(v)
 	}
-	return c.budget.record(v)
 }
+
+func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
 
 // finish returns the last attempt's outcome to the caller.
 func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
