@@ -27,6 +27,7 @@ type learning struct {
 	req learnedLimit
 	tok learnedLimit
 	est estimate
+	win [2]windowState // requests, tokens
 }
 
 // limit is the learned pace at now: headers' limits, and the estimate capping
@@ -36,26 +37,33 @@ func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	defer l.mu.Unlock()
 	lim.RequestRate, lim.RequestBurst = l.req.at(now)
 	lim.TokenRate, lim.TokenBurst = l.tok.at(now)
-	if e := l.est.rate(now); e > 0 && (lim.RequestRate <= 0 || rate.Limit(e) < lim.RequestRate) {
+	// The estimate, which the server's 429s set although headers allowed
+	// more, wins over the headers' request limit if it allows fewer in the
+	// next second (a daily window announces a slow rate but lets all that
+	// remains go at once).
+	if e := l.est.rate(now); e > 0 && (lim.RequestRate <= 0 || e+1 < float64(lim.RequestRate)+float64(lim.RequestBurst)) {
 		lim.RequestRate, lim.RequestBurst, est = rate.Limit(e), 1, true
 	}
 	return lim, est
 }
 
-// headerRate reports whether headers gave a rate that holds at now.
-func (l *learning) headerRate(now time.Time) bool {
+// trusted reports whether headers gave a request rate, and a token rate,
+// that hold at now and rest on resets fine enough to explain a 429.
+func (l *learning) trusted(now time.Time) (req, tok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r, _ := l.req.at(now)
 	t, _ := l.tok.at(now)
-	return r > 0 || t > 0
+	return r > 0 && !l.req.mode.coarse, t > 0 && !l.tok.mode.coarse
 }
 
+// pacesTokens reports whether tokens are paced at now: by a learned rate
+// or a tokens window.
 func (l *learning) pacesTokens(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r, _ := l.tok.at(now)
-	return r > 0
+	return r > 0 || l.win[unitTokens].known()
 }
 
 // read learns from a response's rate-limit headers: for each unit, the
@@ -83,16 +91,78 @@ func (l *learning) read(h *rateHeaders, now time.Time) {
 	if tok.ok {
 		l.tok.add(tok, now)
 	}
+	if req.upper && !req.coarse || tok.upper && !tok.coarse {
+		// A bucket's rate, read from the headers, is better than any
+		// estimate: a 429 below it is explained by them.
+		l.est.base = 0
+	}
 }
 
-// cut lowers the estimated request rate after a 429 the headers do not
-// explain; accepted is the rate of answers other than 429 over the last
-// second. The estimate grows from the end of the pause, if any: nothing is
-// sent before.
-func (l *learning) cut(now time.Time, accepted, refusedShare float64, pausedUntil time.Time) {
+// readWindows learns from the answer to the attempt tk: it is no longer in
+// flight, and h's windows (if h is not nil) say what is left.
+func (l *learning) readWindows(h *rateHeaders, tk ticket, now time.Time) {
+	for u := range l.win {
+		if tk.counted {
+			l.win[u].answered(unitCost(u, tk))
+		}
+		if h == nil {
+			continue
+		}
+		var best *rateDim
+		for i := 0; i < h.n; i++ {
+			d := &h.dims[i]
+			if d.bucket || !d.hasRemain || !d.hasReset || d.reset <= 0 || int(d.unit) != u {
+				continue
+			}
+			if best == nil || d.remaining < best.remaining {
+				best = d
+			}
+		}
+		if best == nil {
+			continue
+		}
+		limit := int64(0)
+		if best.hasLimit {
+			limit = best.limit
+		}
+		l.win[u].read(limit, best.remaining, now.Add(best.reset).UnixNano(), now.UnixNano())
+	}
+}
+
+// unitCost is what the attempt tk costs in unit u: 1 request, or its tokens.
+func unitCost(u int, tk ticket) int64 {
+	if u == int(unitTokens) {
+		return int64(max(tk.cost, 1))
+	}
+	return 1
+}
+
+// take counts the attempt tk, sent at now, against the windows learned,
+// and returns the end of one whose allowance it takes the last of.
+func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) {
+	tk.counted = true
+	for u := range l.win {
+		if end, ok := l.win[u].take(unitCost(u, *tk), now.UnixNano()); ok {
+			until, full = maxTime(until, time.Unix(0, end)), true
+		}
+	}
+	return until, full
+}
+
+// refused learns from a 429 for the attempt tk: it is a moment when the
+// server had nothing left. If the 429 is unexplained (no header accounts
+// for it), the estimated request rate is cut; accepted is the rate of
+// answers other than 429 over the last second, for a first cut. The
+// estimate grows from the end of the pause, if any: nothing is sent
+// before.
+func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.est.cut(now, accepted, refusedShare, pausedUntil)
+	measured := l.est.measure(tk)
+	l.est.mark(tk)
+	if unexplained {
+		l.est.cut(now, measured, accepted, pausedUntil)
+	}
 }
 
 // reading is one response's rate and burst for one unit.
@@ -106,7 +176,16 @@ type reading struct {
 	upper bool
 	// latest: a window's reading, made stale by the next one.
 	latest bool
+	// coarse: a bucket's rate from a reset rounded to coarseReset or more
+	// (Anthropic's whole seconds): an upper bound that may be far above
+	// the rate, which paces but neither explains a 429 nor replaces the
+	// estimate.
+	coarse bool
 }
+
+// coarseReset is the resolution of a reset from which a bucket's rate is
+// too loose a bound to trust (see reading.coarse).
+const coarseReset = 100 * time.Millisecond
 
 func (r reading) tighter(o reading) reading {
 	if !r.ok || o.rate < r.rate {
@@ -149,7 +228,8 @@ func (d *rateDim) reading() (reading, bool) {
 		if refill <= 0 {
 			return reading{}, false
 		}
-		return reading{ok: true, rate: float64(d.limit-d.remaining) / refill.Seconds(), burst: int(max(d.limit, 1)), upper: true}, true
+		return reading{ok: true, rate: float64(d.limit-d.remaining) / refill.Seconds(), burst: int(max(d.limit, 1)), upper: true,
+			coarse: d.gran >= coarseReset}, true
 	}
 	// A window of unknown length: what remains may all go before its end,
 	// and when nothing remains the pause holds every request until then.
@@ -168,7 +248,7 @@ type learnedLimit struct {
 }
 
 func (l *learnedLimit) add(r reading, now time.Time) {
-	if r.upper != l.mode.upper || r.latest != l.mode.latest || now.Sub(l.last) > learnedTTL {
+	if r.upper != l.mode.upper || r.latest != l.mode.latest || r.coarse != l.mode.coarse || now.Sub(l.last) > learnedTTL {
 		l.n = 0 // a different kind of reading, or stale ones: start over
 	}
 	l.mode = r
@@ -199,34 +279,66 @@ func (l *learnedLimit) at(now time.Time) (rate.Limit, int) {
 	return rate.Limit(est * learnedHeadroom), burstHeadroom(l.burst)
 }
 
-// The estimate after 429s that nothing explains. A first cut starts from
-// what the server accepted in the last second and grows fast (slow start)
-// until the next 429; from then on the rate is set to what the server
-// accepted while refusing the rest, and probes upwards slowly. Recovery
-// depends on time, not on successes, so that a storm that has passed does
-// not leave a key crawling; without a 429 for adaptiveQuiet, the estimate
-// is dropped.
+// The estimate after 429s that nothing explains. Each 429 is a moment when
+// the server had nothing left for us, so what it accepted between two 429s,
+// over the time between them, is its rate: its bucket was empty at both,
+// and everything it accepted in between came from its refill (less, if it
+// refilled to the brim meanwhile; and a window's rate shows only over
+// several windows). Counting by the attempts' send order, not their
+// answers, the measure holds when answers take long (an LLM's generation):
+// an attempt not refused is taken as accepted.
+//
+// A first 429 starts the estimate from what the server accepted in the
+// last second, and it grows fast (slow start, doubling) until the next. A
+// later 429 sets it to the rate measured between 429s, with headroom, and
+// at least halves it (after a slow start overshot: the rate before the
+// last doubling was accepted); from there it grows slowly. It never falls
+// below half the most the server was measured to accept, so that a server
+// that sheds load at random does not drive it down without end. Without a
+// 429 for adaptiveQuiet, the estimate is dropped.
 const (
-	cutInterval         = 200 * time.Millisecond // in slow start, the 429s of one burst count as one cut
-	measuredCutInterval = time.Second            // after, one cut a second at most
-	peakFloor           = 0.5                    // cuts stop at half the most the server accepted
-	minRefusedShare     = 0.1                    // once an estimate exists, cuts need 429s for a tenth of the answers
-	costlyPause         = 250 * time.Millisecond // or a pause at least this long
+	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
+	measuredCutInterval = time.Second            // after a slow start, one cut a second at most
+	minMeasureSpan      = 250 * time.Millisecond // a measure spans at least this long
+	minMeasured         = 8                      // and rests on this many accepted, if the 429s seen allow
+	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
+	peakFloor           = 0.5                    // cuts stop at half the most the server was measured to accept
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
-	cutCeiling          = 0.9                    // and at most 90% of it
 	slowDoubling        = 250 * time.Millisecond // a slow start doubles the rate this often
-	slowMaxDoublings    = 6                      // and grows it 64-fold at most
-	probeGrowth         = 0.02                   // after a measured cut, the rate grows 2% a second
+	slowMaxDoublings    = 12                     // and grows it 4096-fold at most
+	probeGrowth         = 0.05                   // after a measured cut, the rate grows 5% a second
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
 	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
 )
 
+// ticket is an attempt's place among its key's attempts: its send order
+// (from 1), send time in Unix nanoseconds, and its cost in tokens as paced
+// (1 when tokens are not).
+type ticket struct {
+	seq     uint64
+	at      int64
+	cost    int
+	counted bool // counted by the key's windows (learning.take)
+}
+
+// mark is a 429 kept to measure from: its attempt's ticket, and the 429s
+// seen up to and including it.
+type mark struct {
+	ticket
+	refused uint64
+}
+
 // estimate is the request rate inferred from 429s.
 type estimate struct {
 	base     float64 // requests/s at the last cut; 0 when off
-	lastCut  time.Time
-	measured bool    // base was measured from a rate that earned 429s: probe slowly
-	peak     float64 // the most accepted in a second at a cut since the estimate began
+	cutAt    time.Time
+	lastCut  time.Time // when the rate starts growing: the cut, or the end of its pause
+	measured bool      // past the slow start: grow slowly
+	peak     float64   // the most measured between 429s since the estimate began
+
+	refusedN uint64  // 429s seen
+	marks    [8]mark // the latest 429s, markSpacing apart at least; a ring
+	nmarks   int     // marks added; the newest is marks[(nmarks-1)%len]
 }
 
 // rate is the estimate at now, or 0 when it is off.
@@ -235,7 +347,7 @@ func (e *estimate) rate(now time.Time) float64 {
 		return 0
 	}
 	since := now.Sub(e.lastCut)
-	if since > adaptiveQuiet {
+	if now.Sub(e.cutAt) > adaptiveQuiet {
 		return 0
 	}
 	s := max(since.Seconds(), 0)
@@ -245,39 +357,69 @@ func (e *estimate) rate(now time.Time) float64 {
 	return e.base * (1 + probeGrowth*s)
 }
 
-func (e *estimate) cut(now time.Time, accepted, refusedShare float64, pausedUntil time.Time) {
+// measure is the server's rate as the 429 for tk shows it against the
+// 429s kept: what was accepted since the latest one at least minMeasureSpan
+// before that rests on minMeasured accepted (else the earliest), per second.
+// 0 when no 429 kept is far enough back.
+func (e *estimate) measure(tk ticket) float64 {
+	r := 0.0
+	for i := 0; i < min(e.nmarks, len(e.marks)); i++ {
+		m := &e.marks[(e.nmarks-1-i)%len(e.marks)]
+		span := time.Duration(tk.at - m.at)
+		if span < minMeasureSpan || tk.seq <= m.seq {
+			continue
+		}
+		sent := float64(tk.seq - m.seq - 1)
+		accepted := max(sent-float64(e.refusedN-m.refused), 0)
+		r = accepted / span.Seconds()
+		if accepted >= minMeasured {
+			break
+		}
+	}
+	return r
+}
+
+// mark counts the 429 for tk, keeping it to measure from if it is
+// markSpacing after the newest kept.
+func (e *estimate) mark(tk ticket) {
+	e.refusedN++
+	if e.nmarks > 0 && time.Duration(tk.at-e.marks[(e.nmarks-1)%len(e.marks)].at) < markSpacing {
+		return
+	}
+	e.marks[e.nmarks%len(e.marks)] = mark{tk, e.refusedN}
+	e.nmarks++
+}
+
+// cut lowers the estimate after an unexplained 429 at now; measured is the
+// rate measured between 429s (0 if none), accepted the rate of answers
+// other than 429 over the last second.
+func (e *estimate) cut(now time.Time, measured, accepted float64, pausedUntil time.Time) {
 	cur := e.rate(now)
 	interval := cutInterval
 	if e.measured {
 		interval = measuredCutInterval
 	}
-	if cur > 0 && (now.Sub(e.lastCut) < interval || refusedShare < minRefusedShare && pausedUntil.Sub(now) < costlyPause) {
-		// The 429s of a burst already cut for, or a few 429s among many
-		// answers, which hold nobody long: a server that refuses some
-		// whatever the rate, or a probe just past the limit, not a rate far
-		// above it. A 429 that pauses the key for long always cuts: the
-		// pause costs more than a slower pace.
+	if cur > 0 && now.Sub(e.cutAt) < interval {
+		// The 429s of a burst already cut for. The answers of a first
+		// burst arrive together, 429s before some of the successes: the
+		// start is what was accepted by the last of them.
+		if !e.measured && accepted > e.base {
+			e.base = accepted
+		}
 		return
 	}
-	defer func() { e.lastCut = maxTime(now, pausedUntil) }()
+	e.cutAt, e.lastCut = now, maxTime(now, pausedUntil)
+	e.peak = max(e.peak, measured)
 	if cur <= 0 {
-		// Nothing known: start from what the server accepted, cautiously.
-		e.base, e.measured, e.peak = max(accepted, adaptiveFloor), false, accepted
+		// Nothing known: start from what the server accepted, and grow.
+		e.base, e.measured = max(accepted, measured*learnedHeadroom, adaptiveFloor), false
 		return
 	}
-	// Sending at cur earned a 429: the server's rate is about what it
-	// accepted meanwhile. The first 429 after a slow start goes straight
-	// there, however far the start overshot; later ones cut by half at
-	// most. 429s that come whatever the rate (a server shedding load at
-	// random) would drive it down without end: the estimate stays above
-	// half the most the server was seen to accept.
-	e.peak = max(e.peak, accepted)
-	if e.measured {
-		e.base = min(max(accepted*learnedHeadroom, cur*cutFloor), cur*cutCeiling)
-	} else {
-		e.base = min(accepted*learnedHeadroom, cur*cutCeiling)
+	next := cur * cutFloor
+	if measured > 0 {
+		next = max(next, min(measured*learnedHeadroom, cur))
 	}
-	e.base, e.measured = max(e.base, e.peak*peakFloor, adaptiveFloor), true
+	e.base, e.measured = max(next, e.peak*peakFloor, adaptiveFloor), true
 }
 
 // admittedWindow counts answers other than 429 (admitted) and 429s

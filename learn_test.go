@@ -24,7 +24,7 @@ func ok200(h http.Header) *http.Response { return &http.Response{StatusCode: 200
 // observeAt classifies resp with the generic policy and lets p learn from it.
 func observeAt(p *pacer, resp *http.Response, now time.Time) Verdict {
 	v := Generic().classify(resp, nil, now)
-	p.observe(bg(), resp, v, now)
+	p.observe(bg(), resp, v, p.send(bg(), now, 1), now)
 	return v
 }
 
@@ -422,7 +422,7 @@ func TestPacerNilIsSafe(t *testing.T) {
 	if err := p.acquire(bg(), 1, testNow); err != nil {
 		t.Error(err)
 	}
-	p.observe(bg(), ok200(nil), Verdict{Status: 200}, testNow)
+	p.observe(bg(), ok200(nil), Verdict{Status: 200}, p.send(bg(), testNow, 1), testNow)
 	p.release()
 	if p.pacesTokens() || p.holdsSlots() || p.cost(mustRequest("http://x"), replayBody{}, 0) != 1 {
 		t.Error("a nil pacer paces nothing")
@@ -437,7 +437,7 @@ func TestPacingObserveAllocatesNothing(t *testing.T) {
 	v := Verdict{Status: 200}
 	if n := testing.AllocsPerRun(100, func() {
 		p.acquire(bg(), 1, testNow)
-		p.observe(bg(), resp, v, testNow)
+		p.observe(bg(), resp, v, p.send(bg(), testNow, 1), testNow)
 	}); n != 0 {
 		t.Errorf("acquire+observe allocate %v times, want 0", n)
 	}

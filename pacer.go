@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,9 @@ type pacer struct {
 
 	inflight chan struct{} // a semaphore; nil without MaxInFlight
 
-	lastUsed    atomic.Int64 // Unix nanoseconds of the last acquire or observe
-	pausedUntil atomic.Int64 // Unix nanoseconds: the end of the latest pause set here
+	lastUsed    atomic.Int64  // Unix nanoseconds of the last acquire or observe
+	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
+	pausedUntil atomic.Int64  // Unix nanoseconds: the end of the latest pause set here
 
 	lrn atomic.Pointer[learning] // nil until a limit has shown itself
 
@@ -201,10 +203,26 @@ func (p *pacer) pacesTokens() bool {
 	return p.learn && l != nil && l.pacesTokens(p.clock())
 }
 
-// observe learns from an attempt's outcome at now. The rate-limit headers
-// are read once: classify has read an error answer's (v.rate), and a
-// success's are read here.
-func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now time.Time) {
+// send gives the attempt about to be sent at now, costing tokens, its
+// ticket, and counts it against the windows the key has learned: if it
+// takes the last of one's allowance, the key pauses until the window ends.
+func (p *pacer) send(ctx context.Context, now time.Time, tokens int) ticket {
+	if p == nil {
+		return ticket{}
+	}
+	tk := ticket{seq: p.sent.Add(1), at: now.UnixNano(), cost: tokens}
+	if l := p.lrn.Load(); l != nil && p.learn {
+		if until, full := l.take(&tk, now); full {
+			p.pause(ctx, now, until.Sub(now))
+		}
+	}
+	return tk
+}
+
+// observe learns from the outcome at now of the attempt sent with tk. The
+// rate-limit headers are read once: classify has read an error answer's
+// (v.rate), and a success's are read here.
+func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk ticket, now time.Time) {
 	if p == nil {
 		return
 	}
@@ -217,35 +235,75 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, now
 			hdr = &read
 		}
 	}
-	if v.Class == RateLimited && v.Hint != NoHint && v.RetryAfter > 0 {
-		p.pause(ctx, now, v.RetryAfter)
-	}
-	exhausted := v.Hint == HintRateLimitReset
-	if hdr != nil {
-		if d, ok := hdr.exhaustedWait(); ok {
-			p.pause(ctx, now, d)
-			exhausted = true
-		}
-	}
+	limited := v.Class == RateLimited
 	if v.Status > 0 {
 		p.mu.Lock()
-		p.admitted.add(now, v.Class == RateLimited)
+		p.admitted.add(now, limited)
 		p.mu.Unlock()
 	}
-	if !p.learn {
+	if p.learn {
+		if hdr != nil {
+			p.learning().read(hdr, now)
+		}
+		if l := p.lrn.Load(); l != nil {
+			l.readWindows(hdr, tk, now)
+		}
+		if limited {
+			p.learnRefusal(v, hdr, tk, now)
+		}
+	}
+	if !limited && hdr == nil {
 		return
 	}
+	// The server's pause. A pace in force (configured, learned or
+	// estimated) releases the waiters after it one by one, so that a hint
+	// rounded up to whole seconds pauses them only for the time the server
+	// surely meant: a second less. The refused request itself waits for
+	// the whole hint (see Transport).
+	paced := p.paced(now)
+	if limited && v.Hint != NoHint && v.RetryAfter > 0 {
+		d := v.RetryAfter
+		if paced && v.Hint == HintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
+			d -= time.Second
+		}
+		p.pause(ctx, now, d)
+	}
 	if hdr != nil {
-		p.learning().read(hdr, now)
+		if d, ok := hdr.exhaustedWait(paced); ok {
+			p.pause(ctx, now, d)
+		}
 	}
-	// A 429 is explained by headers that say what was exhausted and give a
-	// rate to go on at; any other needs the estimate.
-	if v.Class == RateLimited && p.config.RequestRate <= 0 && !(exhausted && p.learning().headerRate(now)) {
-		p.mu.Lock()
-		accepted, refused := p.admitted.rate(now)
-		p.mu.Unlock()
-		p.learning().cut(now, accepted, refused, time.Unix(0, p.pausedUntil.Load()))
+}
+
+// learnRefusal learns from a 429. It is unexplained, and cuts the
+// estimate, unless the key is paced by a configured limit (trusted: a 429
+// under it is network jitter or another client) or its headers show a
+// limit with little left that paces the key: a window's, which pauses it
+// until the window ends, or a bucket's whose rate is learned.
+func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time) {
+	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
+	if unexplained && hdr != nil {
+		req, tok := p.learning().trusted(now)
+		unexplained = !hdr.explains(req, tok, tk.cost)
 	}
+	p.mu.Lock()
+	accepted, _ := p.admitted.rate(now)
+	p.mu.Unlock()
+	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()))
+}
+
+// paced reports whether a pace holds the key's requests at now.
+func (p *pacer) paced(now time.Time) bool {
+	lim, _ := p.limit(now)
+	return lim.RequestRate > 0 || lim.TokenRate > 0
+}
+
+// coarseRetryAfter reports whether h's Retry-After is in whole seconds
+// (delta-seconds without a fraction, or an HTTP-date): rounded, up to a
+// second later than the server's own time.
+func coarseRetryAfter(h http.Header) bool {
+	v := h[hdrRetryAfter]
+	return len(v) > 0 && !strings.Contains(v[0], ".")
 }
 
 // learning returns the key's learning state, making it on first use.

@@ -443,8 +443,12 @@ func (r *rateHeaders) exhausted() (time.Duration, bool) {
 
 // exhaustedWait is how long nothing may go by the dimensions with nothing
 // left, the longest of them: a window's until its reset, a bucket's until
-// one unit is back (its reset is when it is full again).
-func (r *rateHeaders) exhaustedWait() (time.Duration, bool) {
+// one unit is back (its reset is when it is full again). When a pace holds
+// the key (paced), a bucket's reset rounded up to its resolution (whole
+// seconds, for Anthropic) counts for what it surely means, a resolution
+// less: the pace releases the waiters after it one by one. A window's
+// reset is where its allowance comes back, and is kept whole.
+func (r *rateHeaders) exhaustedWait(paced bool) (time.Duration, bool) {
 	var until time.Duration
 	found := false
 	for i := 0; i < r.n; i++ {
@@ -453,14 +457,39 @@ func (r *rateHeaders) exhaustedWait() (time.Duration, bool) {
 			continue
 		}
 		w := d.reset
+		if d.bucket && paced {
+			w = max(w-d.gran, 0)
+		}
 		if d.bucket && d.hasLimit && d.limit > 1 {
-			w = d.reset / time.Duration(d.limit)
+			w /= time.Duration(d.limit)
 		}
 		if !found || w > until {
 			until, found = w, true
 		}
 	}
 	return until, found
+}
+
+// explains reports whether the headers of a 429 for a request costing cost
+// tokens account for it: a limit with little left (a tenth of it at most,
+// or less than the cost) that paces the key, either a window (which pauses
+// the key until it ends) or a bucket whose rate is learned for its unit
+// (req, tok: a rate is learned for requests, tokens).
+func (r *rateHeaders) explains(req, tok bool, cost int) bool {
+	for i := 0; i < r.n; i++ {
+		d := &r.dims[i]
+		short := !d.ample() || d.unit == unitTokens && d.remaining < int64(cost)
+		if !d.hasRemain || !short || !d.hasReset {
+			continue
+		}
+		switch {
+		case !d.bucket:
+			return true
+		case d.unit == unitRequests && req, d.unit == unitTokens && tok:
+			return true
+		}
+	}
+	return false
 }
 
 // ample reports whether the dimension has more than a tenth of its limit

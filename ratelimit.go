@@ -29,8 +29,8 @@ const configuredHeadroom = 0.99
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
 	// Requests are sent at 99% of the configured rates (and 97% of learned
-	// ones), and request bursts are a tenth smaller (at least one less, but
-	// never below 1), so that network jitter does not turn into 429s.
+	// ones), and bursts are a tenth smaller (at least one less, but never
+	// below 1), so that network jitter does not turn into 429s.
 	RequestsPerMinute float64
 	// RequestBurst is how many requests may go at once after a quiet spell.
 	// If zero, a second's worth of RequestsPerMinute (at least 1).
@@ -92,6 +92,7 @@ func (l *Limits) limit() Limit {
 		if lim.TokenBurst <= 0 {
 			lim.TokenBurst = max(1, int(l.TokensPerMinute/6))
 		}
+		lim.TokenBurst = burstHeadroom(lim.TokenBurst)
 	}
 	return lim
 }
@@ -192,14 +193,15 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, token
 	b := m.get(key)
 	for {
 		now := m.clock()
-		delay, cancel := b.reserve(now, limit, tokens)
+		maxDelay := time.Duration(math.MaxInt64)
+		if deadline, ok := ctx.Deadline(); ok {
+			maxDelay = deadline.Sub(now)
+		}
+		delay, took, cancel := b.reserve(now, limit, tokens, maxDelay)
 		if delay <= 0 {
 			return nil
 		}
-		if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
-			if cancel != nil {
-				cancel(now)
-			}
+		if !took && delay > maxDelay {
 			return fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
 		}
 		if err := m.wait(ctx, delay); err != nil {
@@ -208,7 +210,7 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, token
 			}
 			return err
 		}
-		if cancel == nil {
+		if !took {
 			continue // waited out a pause: now take a token
 		}
 		return nil
@@ -230,17 +232,21 @@ func (m *MemoryLimiter) waitPause(ctx context.Context, b *buckets) error {
 	return m.wait(ctx, d)
 }
 
-// reserve takes a request token and tokens from b's buckets at now, or, if
-// key is paused, nothing. It returns how long to wait, and a func that gives
-// back what it took (nil when it took nothing).
-func (b *buckets) reserve(now time.Time, limit Limit, tokens int) (time.Duration, func(time.Time)) {
+// reserve takes a request token and tokens from b's buckets at now, unless
+// the wait for them would exceed maxDelay: then it takes nothing, so that a
+// waiter that gives up leaves the queue as it was (cancelling a reservation
+// that later ones queued behind gives back nothing, and the bucket would
+// lose its capacity). It returns how long to wait, whether it took the
+// tokens, and a func that gives them back (nil when it took none or there
+// is nothing to give). A pause takes nothing and returns its end.
+func (b *buckets) reserve(now time.Time, limit Limit, tokens int, maxDelay time.Duration) (delay time.Duration, took bool, cancel func(time.Time)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Before(b.paused) {
-		return b.paused.Sub(now), nil
+		return b.paused.Sub(now), false, nil
 	}
 	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
-		return 0, nil // nothing to pace: no reservation, no allocation
+		return 0, true, nil // nothing to pace: no reservation, no allocation
 	}
 	b.busy = maxTime(b.busy, now)
 	setLimit(&b.req, now, limit.RequestRate, limit.RequestBurst)
@@ -252,18 +258,34 @@ func (b *buckets) reserve(now time.Time, limit Limit, tokens int) (time.Duration
 	if req.TokensAt(now) >= 1 && tok.TokensAt(now) >= float64(n) {
 		req.AllowN(now, 1)
 		tok.AllowN(now, n)
-		return 0, nil
+		return 0, true, nil
+	}
+	if d := max(shortfall(req, now, 1), shortfall(tok, now, n)); d > maxDelay {
+		return d, false, nil
 	}
 	r1 := req.ReserveN(now, 1)
 	r2 := tok.ReserveN(now, n)
-	delay := max(r1.DelayFrom(now), r2.DelayFrom(now))
+	delay = max(r1.DelayFrom(now), r2.DelayFrom(now))
 	b.busy = maxTime(b.busy, now.Add(delay))
-	return delay, func(at time.Time) {
+	return delay, true, func(at time.Time) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		r1.CancelAt(at)
 		r2.CancelAt(at)
 	}
+}
+
+// shortfall is how long l needs at now to hold n tokens: the delay ReserveN
+// would give, without reserving.
+func shortfall(l *rate.Limiter, now time.Time, n int) time.Duration {
+	if l.Limit() == rate.Inf {
+		return 0
+	}
+	missing := float64(n) - l.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(l.Limit()) * float64(time.Second))
 }
 
 // setLimit applies a rate and burst to *l; r ≤ 0 means none. A bucket that

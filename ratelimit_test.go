@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func TestBucketsReserve(t *testing.T) {
 	b := &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
 	var got []time.Duration
 	for i := 0; i < 4; i++ {
-		d, _ := b.reserve(t0, lim, 1)
+		d, _, _ := b.reserve(t0, lim, 1, math.MaxInt64)
 		got = append(got, d)
 	}
 	if want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}; !equalDurations(got, want) {
@@ -29,10 +30,10 @@ func TestBucketsCostOverBurstWaitsForFullBucket(t *testing.T) {
 	t0 := testNow
 	lim := Limit{TokenRate: 100, TokenBurst: 1000}
 	b := &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
-	if d, _ := b.reserve(t0, lim, 5000); d != 0 {
+	if d, _, _ := b.reserve(t0, lim, 5000, math.MaxInt64); d != 0 {
 		t.Fatalf("first request over the burst waits %v, want 0 (the bucket is full)", d)
 	}
-	if d, _ := b.reserve(t0, lim, 5000); d != 10*time.Second {
+	if d, _, _ := b.reserve(t0, lim, 5000, math.MaxInt64); d != 10*time.Second {
 		t.Errorf("second waits %v, want 10s: the time to refill the whole 1000-token bucket, no deadlock", d)
 	}
 }
@@ -42,9 +43,9 @@ func TestBucketsPauseReleasesAtPacedRate(t *testing.T) {
 	t0 := testNow
 	lim := Limit{RequestRate: 10, RequestBurst: 5}
 	b := &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
-	b.reserve(t0, lim, 1) // set the limit; 4 tokens left
+	b.reserve(t0, lim, 1, math.MaxInt64) // set the limit; 4 tokens left
 	b.pause(t0, t0.Add(200*time.Millisecond))
-	if d, cancel := b.reserve(t0.Add(50*time.Millisecond), lim, 1); d != 150*time.Millisecond || cancel != nil {
+	if d, took, _ := b.reserve(t0.Add(50*time.Millisecond), lim, 1, math.MaxInt64); d != 150*time.Millisecond || took {
 		t.Errorf("during the pause: wait %v, want the 150ms left and no reservation", d)
 	}
 	// The bucket was emptied at t0 and refilled 2 tokens in 200ms: two go at
@@ -52,7 +53,7 @@ func TestBucketsPauseReleasesAtPacedRate(t *testing.T) {
 	end := t0.Add(200 * time.Millisecond)
 	var got []time.Duration
 	for i := 0; i < 4; i++ {
-		d, _ := b.reserve(end, lim, 1)
+		d, _, _ := b.reserve(end, lim, 1, math.MaxInt64)
 		got = append(got, d)
 	}
 	if want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}; !equalDurations(got, want) {
@@ -79,7 +80,7 @@ func TestMemoryLimiterDeadline(t *testing.T) {
 		t.Error("a wait that cannot end before the deadline must fail at once, not sleep")
 	}
 	// The failed wait gave its token back: the next one is due in ~1s, not ~2s.
-	if d, _ := m.get("k").reserve(time.Now(), lim, 1); d > 1100*time.Millisecond {
+	if d, _, _ := m.get("k").reserve(time.Now(), lim, 1, math.MaxInt64); d > 1100*time.Millisecond {
 		t.Errorf("next wait %v: the abandoned reservation was not given back", d)
 	}
 }
@@ -94,7 +95,7 @@ func TestMemoryLimiterCancelGivesBack(t *testing.T) {
 	if err := m.Wait(ctx, "k", lim, 1); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if d, _ := m.get("k").reserve(time.Now(), lim, 1); d > 510*time.Millisecond {
+	if d, _, _ := m.get("k").reserve(time.Now(), lim, 1, math.MaxInt64); d > 510*time.Millisecond {
 		t.Errorf("next wait %v, want ≤ 500ms: a cancelled wait must give its reservation back", d)
 	}
 }

@@ -121,10 +121,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.tries++
 		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
+		tk := c.pacer.send(c.ctx, start, c.cost)
 		resp, err := t.send(ar, c.bounds)
 		now := t.clock()
 		v := c.verdict(ar, resp, err, now)
-		c.pacer.observe(c.ctx, resp, v, now)
+		c.pacer.observe(c.ctx, resp, v, tk, now)
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)

@@ -75,12 +75,12 @@ func withRetries(ctx context.Context, cfg config) context.Context {
 var (
 	plain = client{"plain net/http", false, httpClient(func(config, limits) http.RoundTripper { return newBase() }, nil)}
 
-	learned = client{"llmretry, learned", true, httpClient(func(config, limits) http.RoundTripper {
-		return &llmretry.Transport{Base: newBase()} // zero config
+	learned = client{"llmretry, learned", true, httpClient(func(cfg config, _ limits) http.RoundTripper {
+		return &llmretry.Transport{Base: newBase(), Observer: cfg.trace.observer()} // zero config
 	}, withRetries)}
 
-	configured = client{"llmretry, configured", true, httpClient(func(_ config, lim limits) http.RoundTripper {
-		return &llmretry.Transport{Base: newBase(), Policy: &llmretry.Policy{Limits: llmretry.Limits{
+	configured = client{"llmretry, configured", true, httpClient(func(cfg config, lim limits) http.RoundTripper {
+		return &llmretry.Transport{Base: newBase(), Observer: cfg.trace.observer(), Policy: &llmretry.Policy{Limits: llmretry.Limits{
 			RequestsPerMinute: lim.requestsPerMinute, RequestBurst: lim.requestBurst,
 			TokensPerMinute: lim.tokensPerMinute, TokenBurst: lim.tokenBurst}}}
 	}, withRetries)}

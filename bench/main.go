@@ -49,12 +49,16 @@ func main() {
 	scenarios := flag.String("scenarios", "matrix,budget,latency,quota,overload", "scenarios to run")
 	svgPath := flag.String("svg", "", "write the picture of the -svg-cells to this file")
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
+	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
 	flag.Parse()
 
 	if listed(*scenarios, "matrix") {
 		cs := selectClients(peers, *only)
 		rows := runMatrix(cfg, cs, cells(cfg, *styleNames, *unitNames))
 		printMatrix(cfg, cs, rows)
+		if cfg.timeline > 0 {
+			printTimelines(cs, rows, cfg.timeline)
+		}
 		if *svgPath != "" {
 			var drawn []matrixRow
 			for _, name := range strings.Split(*svgCells, ",") {

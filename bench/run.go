@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/llmretry/llmretry"
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
@@ -18,6 +20,8 @@ type config struct {
 	timeout                    time.Duration // per request; 0 means 4× the optimum
 	serial                     bool          // clients of a cell one after the other
 	parallel                   int           // matrix rows run at once
+	timeline                   time.Duration // -timeline: trace llmretry's pacing per interval of this width
+	trace                      *pacingTrace  // set per job by runAll when timeline > 0
 }
 
 // result is one client's run of one scenario.
@@ -28,6 +32,7 @@ type result struct {
 	failed    int
 	latencies []time.Duration        // of each request, as the caller saw it
 	log       []llmretrytest.Request // what the server received
+	trace     *pacingTrace           // llmretry's pacing, with -timeline
 }
 
 // run sends n requests through send with cfg.workers workers, each request
@@ -78,8 +83,13 @@ func runAll(cfg config, n int, timeout time.Duration, lim limits, jobs []job) []
 		srv := llmretrytest.NewServer()
 		defer srv.Close()
 		jobs[k].setup(srv)
+		cfg := cfg
+		if cfg.timeline > 0 {
+			cfg.trace = &pacingTrace{}
+		}
 		send := jobs[k].c.make(cfg, lim, srv.URL)
 		out[k] = run(cfg, n, timeout, send, srv)
+		out[k].trace = cfg.trace
 	}
 	if cfg.serial {
 		for k := range jobs {
@@ -170,4 +180,88 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	k := int(p / 100 * float64(len(s)-1))
 	return s[k]
+}
+
+// pacingTrace records what llmretry's Observer reports: the limit in force
+// after each attempt and each pacing wait.
+type pacingTrace struct {
+	mu     sync.Mutex
+	limits []tracedLimit
+	waits  []tracedWait
+}
+
+type tracedLimit struct {
+	at  time.Time
+	lim llmretry.Limit
+}
+
+type tracedWait struct {
+	at   time.Time
+	wait time.Duration
+}
+
+// observer returns an Observer that records into t; nil when t is nil.
+func (t *pacingTrace) observer() *llmretry.Observer {
+	if t == nil {
+		return nil
+	}
+	return &llmretry.Observer{
+		AttemptEnd: func(_ llmretry.AttemptInfo, _ *http.Response, s llmretry.State) {
+			t.mu.Lock()
+			t.limits = append(t.limits, tracedLimit{time.Now(), s.Limit})
+			t.mu.Unlock()
+		},
+		Paced: func(_ context.Context, w llmretry.PacingWait) {
+			t.mu.Lock()
+			t.waits = append(t.waits, tracedWait{time.Now(), w.Wait})
+			t.mu.Unlock()
+		},
+	}
+}
+
+// printTimelines writes, for each cell and client, the server's answers per
+// interval of width w (successes and 429s) and, for llmretry, the request
+// and token rates in force and the mean pacing wait: to see where a run lost
+// time.
+func printTimelines(cs []client, rows []matrixRow, w time.Duration) {
+	for _, row := range rows {
+		for k, r := range row.results {
+			fmt.Printf("\n%s, %s: wall %v\n", row.cell.name(), cs[k].name, r.wall.Round(time.Millisecond))
+			h := r.histogram(w)
+			type agg struct {
+				n          int
+				req, tok   float64
+				nw         int
+				wait, maxw time.Duration
+			}
+			as := make([]agg, len(h)+1)
+			if t := r.trace; t != nil {
+				for _, l := range t.limits {
+					if i := int(l.at.Sub(r.start) / w); i >= 0 && i < len(as) {
+						as[i].n++
+						as[i].req += float64(l.lim.RequestRate)
+						as[i].tok += float64(l.lim.TokenRate)
+					}
+				}
+				for _, x := range t.waits {
+					if i := int(x.at.Sub(r.start) / w); i >= 0 && i < len(as) {
+						as[i].nw++
+						as[i].wait += x.wait
+						as[i].maxw = max(as[i].maxw, x.wait)
+					}
+				}
+			}
+			for i, s := range h {
+				a := as[i]
+				line := fmt.Sprintf("  %6.2fs  %3d ok %3d 429 %3d other", (time.Duration(i) * w).Seconds(), s.ok, s.limited, s.other)
+				if a.n > 0 {
+					line += fmt.Sprintf("   req/s %7.1f tok/s %8.0f", a.req/float64(a.n), a.tok/float64(a.n))
+				}
+				if a.nw > 0 {
+					line += fmt.Sprintf("   wait mean %v max %v", (a.wait / time.Duration(a.nw)).Round(time.Millisecond), a.maxw.Round(time.Millisecond))
+				}
+				fmt.Println(line)
+			}
+		}
+	}
 }

@@ -26,6 +26,9 @@ const (
 	// the first announced quota, as GitHub ("x-ratelimit-reset | The time
 	// at which the current rate limit window resets in UTC epoch seconds")
 	// and Cencori ("X-RateLimit-Reset: Unix timestamp when limit resets") do.
+	// Those names count requests; a tokens quota is written with the unit
+	// named, X-RateLimit-Limit-Tokens and so on, as the APIs that limit
+	// tokens name it.
 	XRateLimitHeaders
 	// CerebrasHeaders writes x-ratelimit-limit-requests-day,
 	// x-ratelimit-remaining-tokens-minute, x-ratelimit-reset-tokens-minute…:
@@ -112,6 +115,9 @@ func (l *limits) names(q Quota) (limit, remaining, reset string) {
 		}
 		return "X-Ratelimit-Limit-" + u, "X-Ratelimit-Remaining-" + u, "X-Ratelimit-Reset-" + u
 	case XRateLimitHeaders:
+		if q.Unit != Requests {
+			return "X-Ratelimit-Limit-" + u, "X-Ratelimit-Remaining-" + u, "X-Ratelimit-Reset-" + u
+		}
 		return "X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"
 	case IETFHeaders:
 		return "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"

@@ -1,0 +1,148 @@
+package llmretry
+
+import (
+	"sync"
+	"time"
+)
+
+// A fixed window (GitHub's X-RateLimit-*, Cencori's, a daily quota) lets its
+// whole allowance go at once, and refuses everything after it until the
+// window ends. Its headers show what was left when the server answered an
+// attempt, not what the attempts sent since have taken: with many in
+// flight, the herd overshoots the allowance and earns a 429 each. The
+// window model counts the key's own sends against what the server last
+// said was left, and pauses the key when its count reaches the allowance,
+// until the window ends. Once two window ends have been read, it knows the
+// window's length and carries the count into the next windows, so that a
+// server announcing its window only on 429s (Cencori) is paced too.
+
+// windowState models one unit's window for a key. Safe for concurrent use.
+//
+// In a window it has seen begin, the model counts what the key sent in it:
+// the allowance less that is what is left, or the least remaining the
+// server announced (its latest count: remaining only falls within a
+// window) if other clients took more. In a window first seen in the middle
+// it knows only the least remaining, less what the attempts not yet
+// answered take, a cautious bound: some of them may be counted in it.
+type windowState struct {
+	mu       sync.Mutex
+	limit    int64 // the allowance per window; 0 until read
+	end      int64 // Unix nanoseconds: the current window's end; 0 when unknown
+	lastEnd  int64 // the end of the window before, once it has passed
+	length   int64 // nanoseconds: the shortest time seen between two ends; 0 until known
+	least    int64 // the least remaining read in the current window
+	inflight int64 // what the attempts counted by take and not yet answered cost
+	sent     int64 // what was sent in the current window, if counting
+	counting bool  // the current window was seen to begin: sent is all it took from us
+	guessed  bool  // length is a guess, not yet seen
+	seen     int64 // when the current window was first read
+}
+
+// windowLengths are the lengths a window is guessed to have before two of
+// its ends have been seen: the shortest that fits what was seen of it.
+var windowLengths = [...]time.Duration{time.Second, 10 * time.Second, time.Minute, time.Hour, 24 * time.Hour}
+
+// guessLength is the shortest usual window length at least span long.
+func guessLength(span int64) int64 {
+	for _, l := range windowLengths {
+		if span <= int64(l) {
+			return int64(l)
+		}
+	}
+	return 0
+}
+
+// maxWindowLength bounds a window length inferred from two ends: longer
+// windows are not carried forward (the next one's end will be read).
+const maxWindowLength = int64(24 * time.Hour)
+
+// answered counts an attempt that take counted (cost units) as answered.
+func (w *windowState) answered(cost int64) {
+	w.mu.Lock()
+	w.inflight = max(w.inflight-cost, 0)
+	w.mu.Unlock()
+}
+
+// read learns from a window's reading at now (Unix nanoseconds), on an
+// answer already counted by answered: its limit (0 if not sent), what
+// remained, and its end.
+func (w *windowState) read(limit, remaining, end, now int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	if end <= now {
+		return
+	}
+	if limit > 0 {
+		w.limit = limit
+	}
+	tolerance := int64(time.Second) / 2
+	if w.length > 0 {
+		tolerance = min(tolerance, w.length/2)
+	}
+	switch {
+	case w.end == 0:
+		if w.lastEnd != 0 && end > w.lastEnd {
+			if d := end - w.lastEnd; d <= maxWindowLength && (w.length == 0 || w.guessed || d < w.length) {
+				w.length, w.guessed = d, false
+			}
+		}
+		w.end, w.least, w.counting, w.seen = end, remaining, false, now
+	case end > w.end+tolerance:
+		// The server's window ends later than the one we count in: ours
+		// was wrong. Trust the server.
+		if w.guessed {
+			w.length, w.guessed = 0, false
+		}
+		w.end, w.least, w.counting, w.seen = end, remaining, false, now
+	case end >= w.end-tolerance:
+		w.end, w.least = max(w.end, end), min(w.least, remaining)
+	}
+}
+
+// roll moves to the window under way at now. Caller holds w.mu.
+func (w *windowState) roll(now int64) {
+	if w.end == 0 || now < w.end {
+		return
+	}
+	w.lastEnd = w.end
+	if w.length <= 0 && w.seen != 0 {
+		// The next window begins now; guess its length from what was
+		// seen of this one (Cencori's first 429 in a one-second window
+		// shows its end 985 ms away: one second).
+		w.length, w.guessed = guessLength(w.end-w.seen), true
+	}
+	if w.length <= 0 || w.limit <= 0 {
+		w.end = 0 // ended, and the next one is unknown
+		return
+	}
+	n := (now-w.end)/w.length + 1
+	w.end += n * w.length
+	w.least, w.sent, w.counting = w.limit, 0, true
+}
+
+// take counts cost units sent at now (Unix nanoseconds). It returns the
+// end of the window if they take the last of its allowance: the key
+// pauses until then.
+func (w *windowState) take(cost, now int64) (until int64, full bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.inflight += cost
+	w.roll(now)
+	w.sent += cost
+	if w.end == 0 {
+		return 0, false
+	}
+	left := w.least - w.inflight
+	if w.counting {
+		left = min(w.limit-w.sent, w.least)
+	}
+	return w.end, left <= 0
+}
+
+// known reports whether a window is being counted.
+func (w *windowState) known() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.end != 0
+}
