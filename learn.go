@@ -47,6 +47,16 @@ func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	return lim, est
 }
 
+// hold makes an estimate cut at now grow from until, the end of the pause
+// the same 429 brought: nothing is sent before.
+func (l *learning) hold(now, until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.est.cutAt.Equal(now) {
+		l.est.lastCut = maxTime(l.est.lastCut, until)
+	}
+}
+
 // trusted reports whether headers gave a request rate, and a token rate,
 // that hold at now and rest on resets fine enough to explain a 429.
 func (l *learning) trusted(now time.Time) (req, tok bool) {
@@ -125,7 +135,7 @@ func (l *learning) readWindows(h *rateHeaders, tk ticket, now time.Time) {
 		if best.hasLimit {
 			limit = best.limit
 		}
-		l.win[u].read(limit, best.remaining, now.Add(best.reset).UnixNano(), now.UnixNano())
+		l.win[u].read(limit, best.remaining, now.Add(best.reset).UnixNano(), int64(best.gran), now.UnixNano())
 	}
 }
 
@@ -158,10 +168,10 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	measured := l.est.measure(tk)
+	measured, share := l.est.measure(tk)
 	l.est.mark(tk)
 	if unexplained {
-		l.est.cut(now, measured, accepted, pausedUntil)
+		l.est.cut(now, measured, share, accepted, pausedUntil)
 	}
 }
 
@@ -300,9 +310,12 @@ const (
 	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
 	measuredCutInterval = time.Second            // after a slow start, one cut a second at most
 	minMeasureSpan      = 250 * time.Millisecond // a measure spans at least this long
+	maxMeasureSpan      = time.Minute            // and at most this long
 	minMeasured         = 8                      // and rests on this many accepted, if the 429s seen allow
 	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
-	peakFloor           = 0.5                    // cuts stop at half the most the server was measured to accept
+	peakFloor           = 0.5                    // cuts stop at half the most the server was seen to accept
+	minRefusedShare     = 0.12                   // after a slow start, a cut needs 429s for this share of the attempts measured
+	costlyPause         = 250 * time.Millisecond // or a pause this long
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
 	slowDoubling        = 250 * time.Millisecond // a slow start doubles the rate this often
 	slowMaxDoublings    = 12                     // and grows it 4096-fold at most
@@ -334,7 +347,7 @@ type estimate struct {
 	cutAt    time.Time
 	lastCut  time.Time // when the rate starts growing: the cut, or the end of its pause
 	measured bool      // past the slow start: grow slowly
-	peak     float64   // the most measured between 429s since the estimate began
+	peak     float64   // the most the server was seen to accept in a second since the estimate began
 
 	refusedN uint64  // 429s seen
 	marks    [8]mark // the latest 429s, markSpacing apart at least; a ring
@@ -359,24 +372,27 @@ func (e *estimate) rate(now time.Time) float64 {
 
 // measure is the server's rate as the 429 for tk shows it against the
 // 429s kept: what was accepted since the latest one at least minMeasureSpan
-// before that rests on minMeasured accepted (else the earliest), per second.
-// 0 when no 429 kept is far enough back.
-func (e *estimate) measure(tk ticket) float64 {
-	r := 0.0
+// before that rests on minMeasured accepted (else the earliest), per second,
+// and the share of the attempts sent since that were refused. 0, 0 when no
+// 429 kept is far enough back.
+func (e *estimate) measure(tk ticket) (perSecond, refusedShare float64) {
 	for i := 0; i < min(e.nmarks, len(e.marks)); i++ {
 		m := &e.marks[(e.nmarks-1-i)%len(e.marks)]
 		span := time.Duration(tk.at - m.at)
 		if span < minMeasureSpan || tk.seq <= m.seq {
 			continue
 		}
-		sent := float64(tk.seq - m.seq - 1)
-		accepted := max(sent-float64(e.refusedN-m.refused), 0)
-		r = accepted / span.Seconds()
-		if accepted >= minMeasured {
+		if span > maxMeasureSpan {
+			break // older ones are stale
+		}
+		sent := float64(tk.seq - m.seq)
+		refused := min(float64(e.refusedN-m.refused)+1, sent) // and tk's own
+		perSecond, refusedShare = (sent-refused)/span.Seconds(), refused/sent
+		if sent-refused >= minMeasured {
 			break
 		}
 	}
-	return r
+	return perSecond, refusedShare
 }
 
 // mark counts the 429 for tk, keeping it to measure from if it is
@@ -393,11 +409,19 @@ func (e *estimate) mark(tk ticket) {
 // cut lowers the estimate after an unexplained 429 at now; measured is the
 // rate measured between 429s (0 if none), accepted the rate of answers
 // other than 429 over the last second.
-func (e *estimate) cut(now time.Time, measured, accepted float64, pausedUntil time.Time) {
+func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time) {
 	cur := e.rate(now)
+	e.peak = max(e.peak, accepted)
 	interval := cutInterval
 	if e.measured {
 		interval = measuredCutInterval
+	}
+	if cur > 0 && e.measured && measured > 0 && refusedShare < minRefusedShare && pausedUntil.Sub(now) < costlyPause {
+		// A few 429s among many answers, which hold nobody long: a
+		// server that refuses some whatever the rate (shedding load), or
+		// a pace just past the limit, which grows on until more are
+		// refused. Cutting for them would drive the pace down without end.
+		return
 	}
 	if cur > 0 && now.Sub(e.cutAt) < interval {
 		// The 429s of a burst already cut for. The answers of a first
@@ -409,10 +433,10 @@ func (e *estimate) cut(now time.Time, measured, accepted float64, pausedUntil ti
 		return
 	}
 	e.cutAt, e.lastCut = now, maxTime(now, pausedUntil)
-	e.peak = max(e.peak, measured)
 	if cur <= 0 {
 		// Nothing known: start from what the server accepted, and grow.
-		e.base, e.measured = max(accepted, measured*learnedHeadroom, adaptiveFloor), false
+		// What was seen before the estimate lapsed (its peak) is stale.
+		e.base, e.measured, e.peak = max(accepted, measured*learnedHeadroom, adaptiveFloor), false, accepted
 		return
 	}
 	next := cur * cutFloor

@@ -203,62 +203,146 @@ func TestPacingFirstCutFromAccepted(t *testing.T) {
 	}
 }
 
-func TestPacingAdaptsTo429sWithoutHints(t *testing.T) {
+// simBucket is a server's token bucket on the fake clock: rate a second,
+// burst at most, starting full.
+type simBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func (b *simBucket) admit(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens, b.last = b.burst, now
+	}
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// simulate sends n requests one after the other through p, as fast as its
+// pace lets them go (each takes 1 ms), against srv, answering refusals with
+// refused (nil: a bare 429). It returns the times of the accepted ones and
+// the number refused.
+func simulate(p *pacer, ft *fakeTime, srv func(time.Time) bool, n int, refused func() *http.Response) (accepted []time.Time, limited429 int) {
+	if refused == nil {
+		refused = func() *http.Response { return limited(nil) }
+	}
+	for i := 0; i < n; i++ {
+		if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+			panic(err)
+		}
+		now := ft.Now()
+		tk := p.send(bg(), now, 1)
+		resp := ok200(nil)
+		if !srv(now) {
+			resp = refused()
+			limited429++
+		} else {
+			accepted = append(accepted, now)
+		}
+		ft.Sleep(bg(), time.Millisecond)
+		at := ft.Now()
+		p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+	}
+	return accepted, limited429
+}
+
+// TestPacingEstimateConverges: against a server that refuses with bare
+// 429s above 100 requests/s, the estimate finds its rate from the
+// answers between the 429s: a client that could send 1,000 a second
+// settles at it, with few 429s, and does not fall below it.
+func TestPacingEstimateConverges(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	srv := &simBucket{rate: 100, burst: 10}
+	accepted, refused := simulate(p, ft, srv.admit, 3000, nil)
+	if len(accepted) < 2000 {
+		t.Fatalf("%d accepted of 3000", len(accepted))
+	}
+	// The last 1,000 accepted: their rate against the server's 100/s.
+	tail := accepted[len(accepted)-1000:]
+	got := 999 / tail[999].Sub(tail[0]).Seconds()
+	if got < 90 || got > 101 {
+		t.Errorf("settled at %.1f accepted/s, want 90–101 (the server's 100/s, less headroom)", got)
+	}
+	if refused > 300 {
+		t.Errorf("%d 429s for 3000 requests, want at most 10%%", refused)
+	}
+	lim, src := p.limit(ft.Now())
+	if src != estimated || lim.RequestRate < 85 || lim.RequestRate > 110 {
+		t.Errorf("estimate %v/s (source %v), want about 97/s", lim.RequestRate, src)
+	}
+}
+
+// TestPacingEstimateMeasure: the rate measured between two 429s is what
+// was sent between them, less what was refused, over the time between.
+func TestPacingEstimateMeasure(t *testing.T) {
+	t.Parallel()
+	var e estimate
+	at := func(ms int) int64 { return testNow.Add(time.Duration(ms) * time.Millisecond).UnixNano() }
+	e.mark(ticket{seq: 10, at: at(0)})
+	e.mark(ticket{seq: 30, at: at(50)}) // a second 429, too soon to measure from
+	e.mark(ticket{seq: 31, at: at(60)}) // counted, not kept (under markSpacing)
+	// 429 for seq 61 at 500 ms: 51 sent after seq 10, 3 refused (with its
+	// own): 48 accepted in 0.5 s.
+	if got, share := e.measure(ticket{seq: 61, at: at(500)}); got < 95 || got > 97 || share < 0.05 || share > 0.07 {
+		t.Errorf("measure = %v/s, %v refused, want 96/s (48 accepted in 500 ms) and 3 of 51 refused", got, share)
+	}
+	if got, _ := e.measure(ticket{seq: 12, at: at(100)}); got != 0 {
+		t.Errorf("measure within minMeasureSpan = %v, want 0 (nothing to measure from)", got)
+	}
+}
+
+// TestPacingEstimateStartsFromFirstBurst: the answers of a first burst
+// arrive together, 429s before some successes; the estimate starts from
+// what was accepted by the last 429 of the burst, not by the first (which
+// once meant the 1/s floor, and a 64/s cap after slow start).
+func TestPacingEstimateStartsFromFirstBurst(t *testing.T) {
 	t.Parallel()
 	p, _ := testPacer(Generic())
 	now := testNow
-	for i := 0; i < 40; i++ { // 10 accepted a second for 4 s
-		observeAt(p, ok200(nil), now)
-		now = now.Add(100 * time.Millisecond)
+	observeAt(p, limited(nil), now) // nothing accepted yet
+	for i := 0; i < 10; i++ {
+		observeAt(p, ok200(nil), now.Add(time.Millisecond))
 	}
-	observeAt(p, limited(nil), now)
-	first, _ := p.limit(now)
-	if !near(first.RequestRate, 10) {
-		t.Fatalf("after a 429 without hint: %v/s, want 10/s, what the server accepted", first.RequestRate)
+	observeAt(p, limited(nil), now.Add(2*time.Millisecond))
+	if got, _ := p.limit(now.Add(2 * time.Millisecond)); got.RequestRate < 10 {
+		t.Errorf("after the first burst: %v/s, want at least 10/s, what it accepted", got.RequestRate)
 	}
-	// Slow start: the rate doubles every slowDoubling until the next 429.
-	if got, _ := p.limit(now.Add(2 * slowDoubling)); !near(got.RequestRate, 40) {
-		t.Errorf("slow start: %v/s after %v, want 40/s", got.RequestRate, 2*slowDoubling)
+	// Slow start grows without the old 64-fold cap: far past 64× the floor.
+	if got, _ := p.limit(now.Add(3 * time.Second)); got.RequestRate < 1000 {
+		t.Errorf("3 s of slow start without a 429: %v/s, want > 1000/s", got.RequestRate)
 	}
-	observeAt(p, limited(nil), now.Add(100*time.Millisecond)) // same burst: counted once
-	if got, _ := p.limit(now); got.RequestRate != first.RequestRate {
-		t.Errorf("second 429 of one burst cut again: %v → %v", first.RequestRate, got.RequestRate)
+}
+
+// TestPacingEstimateRandomShedding: a server that refuses a tenth of all
+// requests whatever the rate does not drive the estimate down without end.
+func TestPacingEstimateRandomShedding(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	n := 0
+	accepted, _ := simulate(p, ft, func(time.Time) bool { n++; return n%10 != 0 }, 5000, nil)
+	tail := accepted[len(accepted)-500:]
+	if got := 499 / tail[499].Sub(tail[0]).Seconds(); got < 50 {
+		t.Errorf("a server shedding 10%% at random drove the pace down to %.1f/s", got)
 	}
-	// 429s at a higher rate, while 50 a second are accepted: the rate is set to what
-	// was accepted, and grows slowly from there.
-	at := now.Add(3 * slowDoubling) // 80/s
-	for i := 0; i < 50; i++ {
-		observeAt(p, ok200(nil), at.Add(-time.Second+time.Duration(i)*20*time.Millisecond))
+}
+
+// TestPacingConfiguredNoEstimate: a 429 under a configured limit is not
+// evidence of a lower one: the pace stays what was configured.
+func TestPacingConfiguredNoEstimate(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(&Policy{Limits: Limits{TokensPerMinute: 60000}})
+	for i := 0; i < 5; i++ {
+		observeAt(p, ok200(nil), testNow)
+		observeAt(p, limited(nil), testNow.Add(time.Duration(i)*300*time.Millisecond))
 	}
-	for i := 0; i < 10; i++ { // a tenth of the answers refused: a rate above the limit
-		observeAt(p, limited(nil), at)
-	}
-	cut, _ := p.limit(at)
-	if want := rate.Limit(50 * learnedHeadroom); cut.RequestRate < want*0.9 || cut.RequestRate > want*1.05 {
-		t.Errorf("measured cut: %v/s, want about %v/s", cut.RequestRate, want)
-	}
-	if got, _ := p.limit(at.Add(5 * time.Second)); !near(got.RequestRate, cut.RequestRate*(1+5*probeGrowth)) {
-		t.Errorf("5 s after: %v/s, want %v/s", got.RequestRate, cut.RequestRate*(1+5*probeGrowth))
-	}
-	// A few 429s among many answers do not cut (a server refusing some
-	// whatever the rate); a storm of 429s with nothing accepted halves the
-	// rate at most once a second.
-	for i := 0; i < 50; i++ {
-		observeAt(p, ok200(nil), at.Add(time.Second+time.Duration(i)*time.Millisecond))
-	}
-	observeAt(p, limited(nil), at.Add(time.Second+60*time.Millisecond))
-	if got, _ := p.limit(at.Add(time.Second + 60*time.Millisecond)); !near(got.RequestRate, cut.RequestRate*(1+probeGrowth*1.06)) {
-		t.Errorf("one 429 among 50 answers cut the rate: %v/s, want %v/s", got.RequestRate, cut.RequestRate*(1+probeGrowth*1.06))
-	}
-	at = at.Add(2 * time.Second)
-	for i := 1; i <= 3; i++ {
-		observeAt(p, limited(nil), at.Add(time.Duration(i)*time.Second+time.Millisecond))
-	}
-	if got, _ := p.limit(at.Add(3*time.Second + time.Millisecond)); got.RequestRate < cut.RequestRate/9 {
-		t.Errorf("after 3 s of storm: %v/s, below %v/s", got.RequestRate, cut.RequestRate/9)
-	}
-	if got, _ := p.limit(at.Add(3*time.Second + adaptiveQuiet + time.Second)); got.RequestRate != 0 {
-		t.Errorf("%v without 429s: %v/s, want the estimate dropped", adaptiveQuiet, got.RequestRate)
+	if lim, src := p.limit(testNow.Add(2 * time.Second)); src != configured || lim.RequestRate != 0 {
+		t.Errorf("limit %+v source %v after 429s: want the configured tokens limit alone", lim, src)
 	}
 }
 
@@ -271,7 +355,7 @@ func TestPacingReleasesAfterPauseAtPace(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		observeAt(p, ok200(nil), testNow)
 	}
-	hinted := limited(http.Header{"Retry-After": {"1"}})
+	hinted := limited(http.Header{"Retry-After-Ms": {"1000"}})
 	observeAt(p, hinted, testNow)
 	var released []time.Time
 	for i := 0; i < 20; i++ {

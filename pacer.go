@@ -273,6 +273,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			p.pause(ctx, now, d)
 		}
 	}
+	if l := p.lrn.Load(); limited && l != nil {
+		l.hold(now, time.Unix(0, p.pausedUntil.Load()))
+	}
 }
 
 // learnRefusal learns from a 429. It is unexplained, and cuts the

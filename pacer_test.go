@@ -70,7 +70,7 @@ func TestPacingSharedCooldown(t *testing.T) {
 	}{
 		{"429 with retry_after", llmretrytest.GPTGob.RateLimit(2), 2 * time.Second},
 		{"200 with X-RateLimit-Remaining-Requests: 0", llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion),
-			Header: http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Reset-Requests": {"3s"}}}, 300 * time.Millisecond}, // full in 3 s: one request back in 0.3 s
+			Header: http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Reset-Requests": {"3s"}}}, 200 * time.Millisecond}, // full in 2–3 s ("3s" is whole seconds), paced at the rate learned: one request back in 0.2 s
 		{"Cencori 429 with X-RateLimit-Remaining: 0", llmretrytest.Step{Status: 429, Body: []byte(`{"error":"x","code":"RATE_LIMIT_EXCEEDED","status":429}`),
 			Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Reset": {"4"}}}, 4 * time.Second},
 	}
@@ -171,8 +171,10 @@ func TestPacingTokenCost(t *testing.T) {
 	}
 	tr.Policy.Limits.Cost = func(*http.Request, []byte) int { return 100 }
 	post(t, tr, srv.URL)
-	if got, want := ft.Waits(), []time.Duration{paced(340 * time.Millisecond)}; !nearDurations(got, want) {
-		t.Errorf("waits = %v, want %v: 100 tokens with 66 left at 99 tokens/s", got, want)
+	// The 110-token burst less a tenth is 99: 55 left, and the request's 100
+	// tokens, capped at the burst, need 44 more at 99 tokens/s.
+	if got, want := ft.Waits(), []time.Duration{paced(440 * time.Millisecond)}; !nearDurations(got, want) {
+		t.Errorf("waits = %v, want %v: 99 tokens with 55 left at 99 tokens/s", got, want)
 	}
 }
 

@@ -266,6 +266,11 @@ func (b *buckets) reserve(now time.Time, limit Limit, tokens int, maxDelay time.
 	r1 := req.ReserveN(now, 1)
 	r2 := tok.ReserveN(now, n)
 	delay = max(r1.DelayFrom(now), r2.DelayFrom(now))
+	if delay > maxDelay {
+		r1.CancelAt(now) // the last reservations: all is given back
+		r2.CancelAt(now)
+		return delay, false, nil
+	}
 	b.busy = maxTime(b.busy, now.Add(delay))
 	return delay, true, func(at time.Time) {
 		b.mu.Lock()
@@ -285,7 +290,10 @@ func shortfall(l *rate.Limiter, now time.Time, n int) time.Duration {
 	if missing <= 0 {
 		return 0
 	}
-	return time.Duration(missing / float64(l.Limit()) * float64(time.Second))
+	if s := missing / float64(l.Limit()); s < maxPlausibleHint.Seconds() {
+		return time.Duration(s * float64(time.Second))
+	}
+	return rate.InfDuration // a rate so slow (a hostile header's) that no wait ends
 }
 
 // setLimit applies a rate and burst to *l; r ≤ 0 means none. A bucket that

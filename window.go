@@ -36,6 +36,7 @@ type windowState struct {
 	counting bool  // the current window was seen to begin: sent is all it took from us
 	guessed  bool  // length is a guess, not yet seen
 	seen     int64 // when the current window was first read
+	gran     int64 // the resolution of its end
 }
 
 // windowLengths are the lengths a window is guessed to have before two of
@@ -65,8 +66,9 @@ func (w *windowState) answered(cost int64) {
 
 // read learns from a window's reading at now (Unix nanoseconds), on an
 // answer already counted by answered: its limit (0 if not sent), what
-// remained, and its end.
-func (w *windowState) read(limit, remaining, end, now int64) {
+// remained, its end, and the end's resolution (a second, for whole Unix
+// seconds: it may be that much late).
+func (w *windowState) read(limit, remaining, end, gran, now int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
@@ -87,10 +89,10 @@ func (w *windowState) read(limit, remaining, end, now int64) {
 				w.length, w.guessed = d, false
 			}
 		}
-		w.end, w.least, w.counting, w.seen = end, remaining, false, now
-	case end > w.end+tolerance:
-		// The server's window ends later than the one we count in: ours
-		// was wrong. Trust the server.
+		w.end, w.least, w.counting, w.seen, w.gran = end, remaining, false, now, gran
+	case end > w.end+tolerance || end < w.end-tolerance && w.guessed:
+		// The server's window ends elsewhere than the one we count in:
+		// ours was wrong. Trust the server, and forget a guessed length.
 		if w.guessed {
 			w.length, w.guessed = 0, false
 		}
@@ -110,7 +112,7 @@ func (w *windowState) roll(now int64) {
 		// The next window begins now; guess its length from what was
 		// seen of this one (Cencori's first 429 in a one-second window
 		// shows its end 985 ms away: one second).
-		w.length, w.guessed = guessLength(w.end-w.seen), true
+		w.length, w.guessed = guessLength(w.end-w.seen-w.gran), true
 	}
 	if w.length <= 0 || w.limit <= 0 {
 		w.end = 0 // ended, and the next one is unknown

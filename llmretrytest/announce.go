@@ -95,8 +95,8 @@ func (l *limits) headers(qs []quotaState, now time.Time) http.Header {
 			continue
 		}
 		limit, remaining, reset := l.names(q)
-		if limit == "" || h.Get(remaining) != "" {
-			continue
+		if limit == "" || h.Get(remaining) != "" || l.spec.Headers == XRateLimitHeaders && len(h) > 0 {
+			continue // XRateLimitHeaders: the first announced quota only
 		}
 		h.Set(limit, strconv.Itoa(q.Limit))
 		h.Set(remaining, strconv.Itoa(qs[i].remaining(q)))
