@@ -25,7 +25,9 @@ const configuredHeadroom = 0.99
 // asks for a wait (see [Transport]). A wait that a configured limit imposes
 // beyond the request's deadline fails it at once with [ErrDeadline]; a
 // learned pace is a guess and never fails a request: it holds one for
-// MaxWait at most, and never past its deadline.
+// MaxWait at most, and never past its deadline. A configured limit is
+// trusted: a 429 under it pauses the key as the server asks and is retried,
+// but does not lower the pace.
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
 	// Requests are sent at 99% of the configured rates (and 97% of learned
