@@ -47,14 +47,11 @@ func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	return lim, est
 }
 
-// hold makes an estimate cut at now grow from until, the end of the pause
-// the same 429 brought: nothing is sent before.
-func (l *learning) hold(now, until time.Time) {
+// accepted lets the estimate grow for an answer the server accepted at now.
+func (l *learning) accepted(now time.Time) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.est.cutAt.Equal(now) {
-		l.est.lastCut = maxTime(l.est.lastCut, until)
-	}
+	l.est.grow(now)
+	l.mu.Unlock()
 }
 
 // trusted reports whether headers gave a request rate, and a token rate,
@@ -162,9 +159,7 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 // refused learns from a 429 for the attempt tk: it is a moment when the
 // server had nothing left. If the 429 is unexplained (no header accounts
 // for it), the estimated request rate is cut; accepted is the rate of
-// answers other than 429 over the last second, for a first cut. The
-// estimate grows from the end of the pause, if any: nothing is sent
-// before.
+// answers other than 429 over the last second, for a first cut.
 func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -314,12 +309,14 @@ const (
 	minMeasured         = 8                      // and rests on this many accepted, if the 429s seen allow
 	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
 	peakFloor           = 0.5                    // cuts stop at half the most the server was seen to accept
-	minRefusedShare     = 0.12                   // after a slow start, a cut needs 429s for this share of the attempts measured
+	minRefusedShare     = 0.06                   // after a slow start, a cut needs 429s for this share of the attempts measured
 	costlyPause         = 250 * time.Millisecond // or a pause this long
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
-	slowDoubling        = 250 * time.Millisecond // a slow start doubles the rate this often
-	slowMaxDoublings    = 12                     // and grows it 4096-fold at most
-	probeGrowth         = 0.05                   // after a measured cut, the rate grows 5% a second
+	slowDoubling        = 150 * time.Millisecond // a slow start doubles the rate this often
+	probeGrowth         = 0.05                   // after a slow start, each answer adds this (5% a second, at any rate)
+	maxEstimate         = 1e6                    // requests/s: the most an estimate grows to
+	ceilingShare        = 0.99                   // up to this share of the rate measured
+	ceilingHold         = 10 * time.Second       // and no further for this long after the cut
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
 	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
 )
@@ -345,9 +342,9 @@ type mark struct {
 type estimate struct {
 	base     float64 // requests/s at the last cut; 0 when off
 	cutAt    time.Time
-	lastCut  time.Time // when the rate starts growing: the cut, or the end of its pause
-	measured bool      // past the slow start: grow slowly
-	peak     float64   // the most the server was seen to accept in a second since the estimate began
+	measured bool    // past the slow start: grow slowly
+	peak     float64 // the most the server was seen to accept in a second since the estimate began
+	ceiling  float64 // the pace grows no further than this for ceilingHold after a cut; 0: no ceiling
 
 	refusedN uint64  // 429s seen
 	marks    [8]mark // the latest 429s, markSpacing apart at least; a ring
@@ -356,18 +353,30 @@ type estimate struct {
 
 // rate is the estimate at now, or 0 when it is off.
 func (e *estimate) rate(now time.Time) float64 {
-	if e.base <= 0 {
+	if e.base <= 0 || now.Sub(e.cutAt) > adaptiveQuiet {
 		return 0
 	}
-	since := now.Sub(e.lastCut)
-	if now.Sub(e.cutAt) > adaptiveQuiet {
-		return 0
+	return e.base
+}
+
+// grow raises the estimate for an answer accepted at now. Growth comes with
+// the answers, not with time (as TCP's window grows with its
+// acknowledgements): while nothing is sent (a pause, a quiet client) or
+// answers take long, it waits. In a slow start, each answer adds what
+// doubles the rate every slowDoubling; after, what adds probeGrowth a
+// second, up to the ceiling while it holds.
+func (e *estimate) grow(now time.Time) {
+	switch {
+	case e.base <= 0:
+	case !e.measured:
+		e.base = min(e.base+math.Ln2/slowDoubling.Seconds(), maxEstimate)
+	case e.ceiling > 0 && now.Sub(e.cutAt) < ceilingHold:
+		if e.base < e.ceiling {
+			e.base = min(e.base+probeGrowth, e.ceiling)
+		}
+	default:
+		e.base = min(e.base+probeGrowth, maxEstimate)
 	}
-	s := max(since.Seconds(), 0)
-	if !e.measured {
-		return e.base * math.Exp2(min(s/slowDoubling.Seconds(), slowMaxDoublings))
-	}
-	return e.base * (1 + probeGrowth*s)
 }
 
 // measure is the server's rate as the 429 for tk shows it against the
@@ -432,7 +441,7 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 		}
 		return
 	}
-	e.cutAt, e.lastCut = now, maxTime(now, pausedUntil)
+	e.cutAt = now
 	if cur <= 0 {
 		// Nothing known: start from what the server accepted, and grow.
 		// What was seen before the estimate lapsed (its peak) is stale.
@@ -440,8 +449,10 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 		return
 	}
 	next := cur * cutFloor
+	e.ceiling = 0
 	if measured > 0 {
 		next = max(next, min(measured*learnedHeadroom, cur))
+		e.ceiling = measured * ceilingShare
 	}
 	e.base, e.measured = max(next, e.peak*peakFloor, adaptiveFloor), true
 }

@@ -250,6 +250,8 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)
+		} else if l := p.lrn.Load(); l != nil && v.Status > 0 {
+			l.accepted(now)
 		}
 	}
 	if !limited && hdr == nil {
@@ -272,9 +274,6 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		if d, ok := hdr.exhaustedWait(paced); ok {
 			p.pause(ctx, now, d)
 		}
-	}
-	if l := p.lrn.Load(); limited && l != nil {
-		l.hold(now, time.Unix(0, p.pausedUntil.Load()))
 	}
 }
 
