@@ -43,6 +43,11 @@ func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	// remains go at once).
 	if e := l.est.rate(now); e > 0 && (lim.RequestRate <= 0 || e+1 < float64(lim.RequestRate)+float64(lim.RequestBurst)) {
 		lim.RequestRate, lim.RequestBurst, est = rate.Limit(e), 1, true
+		// The tokens measured with it, when requests' costs vary: a run of
+		// large requests at the request rate would overrun a tokens limit.
+		if t := l.est.tok; t > 0 && lim.TokenRate <= 0 {
+			lim.TokenRate, lim.TokenBurst = rate.Limit(t), max(int(estimateTokenBurst*t/e), 1)
+		}
 	}
 	return lim, est
 }
@@ -64,13 +69,13 @@ func (l *learning) trusted(now time.Time) (req, tok bool) {
 	return r > 0 && !l.req.mode.coarse, t > 0 && !l.tok.mode.coarse
 }
 
-// pacesTokens reports whether tokens are paced at now: by a learned rate
-// or a tokens window.
+// pacesTokens reports whether requests need a cost at now: tokens are paced
+// by a learned rate or a tokens window, or may be by the estimate.
 func (l *learning) pacesTokens(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r, _ := l.tok.at(now)
-	return r > 0 || l.win[unitTokens].known()
+	return r > 0 || l.win[unitTokens].known() || l.est.rate(now) > 0
 }
 
 // read learns from a response's rate-limit headers: for each unit, the
@@ -148,6 +153,16 @@ func unitCost(u int, tk ticket) int64 {
 // and returns the end of one whose allowance it takes the last of.
 func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) {
 	tk.counted = true
+	l.mu.Lock()
+	switch {
+	case tk.cost <= 1:
+		// Its cost was not estimated (tokens were not paced when its
+		// request began): tokens measured across it would be wrong.
+		l.est.costFrom = 0
+	case l.est.costFrom == 0:
+		l.est.costFrom = tk.seq
+	}
+	l.mu.Unlock()
 	for u := range l.win {
 		if end, ok := l.win[u].take(unitCost(u, *tk), now.UnixNano()); ok {
 			until, full = maxTime(until, time.Unix(0, end)), true
@@ -163,10 +178,14 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	measured, share := l.est.measure(tk)
+	measured, share, tokPerReq := l.est.measure(tk)
 	l.est.mark(tk)
 	if unexplained {
 		l.est.cut(now, measured, share, accepted, pausedUntil)
+		if tokPerReq > 0 && l.est.measured && l.est.cutAt.Equal(now) {
+			l.est.tokPerReq = tokPerReq
+		}
+		l.est.tok = l.est.base * l.est.tokPerReq
 	}
 }
 
@@ -315,6 +334,7 @@ const (
 	slowDoubling        = 150 * time.Millisecond // a slow start doubles the rate this often
 	probeGrowth         = 0.05                   // after a slow start, each answer adds this (5% a second, at any rate)
 	maxEstimate         = 1e6                    // requests/s: the most an estimate grows to
+	estimateTokenBurst  = 4                      // the tokens estimate's burst: this many requests' worth
 	ceilingShare        = 0.99                   // up to this share of the rate measured
 	ceilingHold         = 10 * time.Second       // and no further for this long after the cut
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
@@ -328,14 +348,16 @@ type ticket struct {
 	seq     uint64
 	at      int64
 	cost    int
-	counted bool // counted by the key's windows (learning.take)
+	costSum uint64 // the costs of the key's attempts up to this one
+	counted bool   // counted by the key's windows (learning.take)
 }
 
 // mark is a 429 kept to measure from: its attempt's ticket, and the 429s
 // seen up to and including it.
 type mark struct {
 	ticket
-	refused uint64
+	refused     uint64
+	refusedCost uint64 // the costs of the 429s seen up to and including it
 }
 
 // estimate is the request rate inferred from 429s.
@@ -346,9 +368,13 @@ type estimate struct {
 	peak     float64 // the most the server was seen to accept in a second since the estimate began
 	ceiling  float64 // the pace grows no further than this for ceilingHold after a cut; 0: no ceiling
 
-	refusedN uint64  // 429s seen
-	marks    [8]mark // the latest 429s, markSpacing apart at least; a ring
-	nmarks   int     // marks added; the newest is marks[(nmarks-1)%len]
+	refusedN    uint64  // 429s seen
+	refusedCost uint64  // their costs
+	costFrom    uint64  // the first attempt from which every cost is known; 0: none yet
+	tok         float64 // tokens/s measured with the rate; 0 when none
+	tokPerReq   float64 // tokens per request of the last measure
+	marks       [8]mark // the latest 429s, markSpacing apart at least; a ring
+	nmarks      int     // marks added; the newest is marks[(nmarks-1)%len]
 }
 
 // rate is the estimate at now, or 0 when it is off.
@@ -366,6 +392,7 @@ func (e *estimate) rate(now time.Time) float64 {
 // doubles the rate every slowDoubling; after, what adds probeGrowth a
 // second, up to the ceiling while it holds.
 func (e *estimate) grow(now time.Time) {
+	defer func() { e.tok = e.base * e.tokPerReq }()
 	switch {
 	case e.base <= 0:
 	case !e.measured:
@@ -382,9 +409,10 @@ func (e *estimate) grow(now time.Time) {
 // measure is the server's rate as the 429 for tk shows it against the
 // 429s kept: what was accepted since the latest one at least minMeasureSpan
 // before that rests on minMeasured accepted (else the earliest), per second,
-// and the share of the attempts sent since that were refused. 0, 0 when no
-// 429 kept is far enough back.
-func (e *estimate) measure(tk ticket) (perSecond, refusedShare float64) {
+// the share of the attempts sent since that were refused, and the tokens
+// accepted per request (0 unless every cost since is known). 0, 0, 0 when
+// no 429 kept is far enough back.
+func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float64) {
 	for i := 0; i < min(e.nmarks, len(e.marks)); i++ {
 		m := &e.marks[(e.nmarks-1-i)%len(e.marks)]
 		span := time.Duration(tk.at - m.at)
@@ -396,22 +424,27 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare float64) {
 		}
 		sent := float64(tk.seq - m.seq)
 		refused := min(float64(e.refusedN-m.refused)+1, sent) // and tk's own
-		perSecond, refusedShare = (sent-refused)/span.Seconds(), refused/sent
+		perSecond, refusedShare, tokPerReq = (sent-refused)/span.Seconds(), refused/sent, 0
+		if m.seq >= e.costFrom && e.costFrom > 0 && tk.costSum > m.costSum && sent > refused {
+			accepted := float64(tk.costSum-m.costSum) - float64(e.refusedCost-m.refusedCost+uint64(max(tk.cost, 0)))
+			tokPerReq = max(accepted, 0) / (sent - refused)
+		}
 		if sent-refused >= minMeasured {
 			break
 		}
 	}
-	return perSecond, refusedShare
+	return perSecond, refusedShare, tokPerReq
 }
 
 // mark counts the 429 for tk, keeping it to measure from if it is
 // markSpacing after the newest kept.
 func (e *estimate) mark(tk ticket) {
 	e.refusedN++
+	e.refusedCost += uint64(max(tk.cost, 0))
 	if e.nmarks > 0 && time.Duration(tk.at-e.marks[(e.nmarks-1)%len(e.marks)].at) < markSpacing {
 		return
 	}
-	e.marks[e.nmarks%len(e.marks)] = mark{tk, e.refusedN}
+	e.marks[e.nmarks%len(e.marks)] = mark{tk, e.refusedN, e.refusedCost}
 	e.nmarks++
 }
 
@@ -446,6 +479,7 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 		// Nothing known: start from what the server accepted, and grow.
 		// What was seen before the estimate lapsed (its peak) is stale.
 		e.base, e.measured, e.peak = max(accepted, measured*learnedHeadroom, adaptiveFloor), false, accepted
+		e.tokPerReq = 0
 		return
 	}
 	next := cur * cutFloor

@@ -27,6 +27,7 @@ type pacer struct {
 
 	lastUsed    atomic.Int64  // Unix nanoseconds of the last acquire or observe
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
+	sentCost    atomic.Uint64 // their costs, as paced, summed: the last ticket's costSum
 	pausedUntil atomic.Int64  // Unix nanoseconds: the end of the latest pause set here
 
 	lrn atomic.Pointer[learning] // nil until a limit has shown itself
@@ -210,7 +211,7 @@ func (p *pacer) send(ctx context.Context, now time.Time, tokens int) ticket {
 	if p == nil {
 		return ticket{}
 	}
-	tk := ticket{seq: p.sent.Add(1), at: now.UnixNano(), cost: tokens}
+	tk := ticket{seq: p.sent.Add(1), at: now.UnixNano(), cost: tokens, costSum: p.sentCost.Add(uint64(max(tokens, 0)))}
 	if l := p.lrn.Load(); l != nil && p.learn {
 		if until, full := l.take(&tk, now); full {
 			p.pause(ctx, now, until.Sub(now))
