@@ -19,11 +19,27 @@ func EstimateTokens(body []byte) int {
 }
 
 // cost estimates the tokens of a request for the token bucket: 1 when
-// tokens are not paced, so that the body is not read for nothing.
-func (p *pacer) cost(req *http.Request, body replayBody, maxBody int64) int {
+// tokens are not paced, so that the body is not read for nothing; costed
+// says whether it was estimated.
+func (p *pacer) cost(req *http.Request, body replayBody, maxBody int64) (tokens int, costed bool) {
 	if !p.pacesTokens() {
-		return 1
+		return 1, false
 	}
+	return p.estimate(req, body, maxBody), true
+}
+
+// paceCost is the cost of the route's next attempt: estimated once, when
+// tokens are first paced (a request that began before its key learned a
+// tokens limit is paced by its real cost on its retries).
+func (rt *route) paceCost(t *Transport) int {
+	if !rt.costed {
+		rt.cost, rt.costed = rt.pacer.cost(rt.req, replayBody{get: rt.get}, t.maxBodyBuffer())
+	}
+	return rt.cost
+}
+
+// estimate is a request's cost in tokens: Limits.Cost's, or EstimateTokens'.
+func (p *pacer) estimate(req *http.Request, body replayBody, maxBody int64) int {
 	var b []byte
 	if body.get != nil {
 		if rc, err := body.get(); err == nil {

@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -278,6 +279,70 @@ func TestPacingEstimateConverges(t *testing.T) {
 	}
 }
 
+// simTokenBucket is a server's tokens bucket on the fake clock.
+type simTokenBucket struct{ simBucket }
+
+func (b *simTokenBucket) admit(now time.Time, cost int) bool {
+	if b.last.IsZero() {
+		b.tokens, b.last = b.burst, now
+	}
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < float64(cost) {
+		return false
+	}
+	b.tokens -= float64(cost)
+	return true
+}
+
+// TestPacingEstimateTokens: against a tokens limit that refuses with bare
+// 429s, requests of varying cost (10 to 300 tokens) are paced in tokens as
+// well as in requests: the estimate measures the tokens accepted per
+// request between 429s, and the accepted tokens settle at the server's
+// rate with few 429s.
+func TestPacingEstimateTokens(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	srv := &simTokenBucket{simBucket{rate: 10000, burst: 1000}}
+	refused, tokens := 0, 0
+	var first time.Time
+	for i := 0; i < 6000; i++ {
+		cost := 10 + (i*97)%291
+		if err := p.acquire(bg(), cost, ft.Now()); err != nil {
+			t.Fatal(err)
+		}
+		now := ft.Now()
+		paid := 1
+		if p.pacesTokens() {
+			paid = cost
+		}
+		tk := p.send(bg(), now, paid)
+		resp := ok200(nil)
+		if !srv.admit(now, cost) {
+			resp = limited(nil)
+			refused++
+		} else if i >= 3000 {
+			if first.IsZero() {
+				first = now
+			}
+			tokens += cost
+		}
+		ft.Sleep(bg(), time.Millisecond)
+		at := ft.Now()
+		p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+	}
+	lim, _ := p.limit(ft.Now())
+	if lim.TokenRate < 8000 || lim.TokenRate > 11000 {
+		t.Errorf("estimated tokens rate %v/s, want about the server's 10,000/s", lim.TokenRate)
+	}
+	if got := float64(tokens) / ft.Now().Sub(first).Seconds(); got < 8500 || got > 10100 {
+		t.Errorf("accepted %.0f tokens/s over the second half, want 8,500–10,100 (the server's 10,000/s)", got)
+	}
+	if refused > 600 {
+		t.Errorf("%d 429s for 6000 requests, want at most 10%%", refused)
+	}
+}
+
 // TestPacingEstimateMeasure: the rate measured between two 429s is what
 // was sent between them, less what was refused, over the time between.
 func TestPacingEstimateMeasure(t *testing.T) {
@@ -517,7 +582,7 @@ func TestPacerNilIsSafe(t *testing.T) {
 	}
 	p.observe(bg(), ok200(nil), Verdict{Status: 200}, p.send(bg(), testNow, 1), testNow)
 	p.release()
-	if p.pacesTokens() || p.holdsSlots() || p.cost(mustRequest("http://x"), replayBody{}, 0) != 1 {
+	if p.pacesTokens() || p.holdsSlots() || func() bool { c, _ := p.cost(mustRequest("http://x"), replayBody{}, 0); return c != 1 }() {
 		t.Error("a nil pacer paces nothing")
 	}
 }
@@ -533,5 +598,24 @@ func TestPacingObserveAllocatesNothing(t *testing.T) {
 		p.observe(bg(), resp, v, p.send(bg(), testNow, 1), testNow)
 	}); n != 0 {
 		t.Errorf("acquire+observe allocate %v times, want 0", n)
+	}
+}
+
+// TestPacingCostOnRetry: a request that began before its key learned a
+// tokens limit costs 1 then; its retries are paced by its real cost (they
+// once went at 1 token each, 429 after 429).
+func TestPacingCostOnRetry(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(Generic())
+	req := mustRequest("http://x")
+	get := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(chatBody)), nil }
+	rt := route{pacer: p, req: req, get: get}
+	tr := &Transport{}
+	if got := rt.paceCost(tr); got != 1 || rt.costed {
+		t.Fatalf("cost %d (estimated %v) before tokens are paced, want 1, not estimated", got, rt.costed)
+	}
+	observeAt(p, ok200(http.Header{"X-Ratelimit-Limit-Tokens": {"1000"}, "X-Ratelimit-Remaining-Tokens": {"500"}, "X-Ratelimit-Reset-Tokens": {"5s"}}), testNow)
+	if got, want := rt.paceCost(tr), EstimateTokens([]byte(chatBody)); got != want || !rt.costed {
+		t.Errorf("cost %d on the retry after the key learned a tokens limit, want %d", got, want)
 	}
 }

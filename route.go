@@ -17,6 +17,7 @@ type route struct {
 	pacer   *pacer  // nil when the policy paces nothing
 	budget  *budget // nil when the policy has no retry budget
 	cost    int     // the request's tokens, for pacing
+	costed  bool    // cost was estimated (tokens were paced when it was last needed)
 	retries int     // the MaxRetries in force
 	bounds  bounds  // the attempt and first-token timeouts in force
 	tries   int     // attempts made on this target
@@ -50,7 +51,8 @@ func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o reques
 	}
 	rt.pacer = t.pacers.get(t, rt.pol, rt.req)
 	rt.budget = t.budgets.get(rt.pol)
-	rt.cost = rt.pacer.cost(rt.req, replayBody{get: get}, t.maxBodyBuffer())
+	rt.cost, rt.costed = 1, false
+	rt.paceCost(t)
 }
 
 // nextTarget returns the first of the fallbacks from index *next on that req

@@ -114,7 +114,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := c.firstRequest()
 	for attempt := 1; ; attempt++ {
-		if err := t.acquire(c.ctx, c.pacer, c.pol, c.cost, attempt); err != nil {
+		if err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt); err != nil {
 			closeBody(r.Body)
 			return nil, err
 		}
