@@ -63,7 +63,7 @@ type Limits struct {
 	//
 	// Pacing state is kept per key while it is used: a key idle for 10
 	// minutes is forgotten, so that a Transport serving ever new API keys
-	// (a multi-tenant proxy) holds about 0.4–1 KB for each key used in the
+	// (a multi-tenant proxy) holds about 0.4–1.7 KB for each key used in the
 	// last 10 to 20 minutes, and at most twice that many keys.
 	DisableLearning bool
 }
