@@ -262,39 +262,59 @@ func (d *rateDim) reading() (reading, bool) {
 }
 
 // learnedLimit is one unit's limit from headers: the best estimate from the
-// last few readings.
+// readings of the last second or two (a bucket's readings are upper bounds,
+// each loose by its rounding: the least of the last two seconds' is the
+// tightest, where the least of the last few answers, at 100 a second,
+// often was not).
 type learnedLimit struct {
-	r     [8]float64
-	n     int
+	cur, prev struct {
+		start time.Time
+		v     float64 // the best reading in the slot
+	}
+	last  float64 // the latest reading
 	burst int
 	mode  reading // upper/latest of the readings held
-	last  time.Time
+	at0   time.Time
 }
 
+// learnedSlot is how long one slot of readings lasts.
+const learnedSlot = time.Second
+
 func (l *learnedLimit) add(r reading, now time.Time) {
-	if r.upper != l.mode.upper || r.latest != l.mode.latest || r.coarse != l.mode.coarse || now.Sub(l.last) > learnedTTL {
-		l.n = 0 // a different kind of reading, or stale ones: start over
+	if r.upper != l.mode.upper || r.latest != l.mode.latest || r.coarse != l.mode.coarse || now.Sub(l.at0) > learnedTTL {
+		// A different kind of reading, or stale ones: start over.
+		l.cur.start, l.prev.start = time.Time{}, time.Time{}
 	}
 	l.mode = r
-	l.r[l.n%len(l.r)] = r.rate
-	l.n++
+	if l.cur.start.IsZero() || now.Sub(l.cur.start) >= learnedSlot {
+		l.prev, l.cur.start, l.cur.v = l.cur, now, r.rate
+	} else {
+		l.cur.v = l.better(l.cur.v, r.rate)
+	}
+	l.last = r.rate
 	l.burst = r.burst
-	l.last = now
+	l.at0 = now
+}
+
+// better is the better of two readings: the lower of upper bounds, the
+// higher of lower ones.
+func (l *learnedLimit) better(a, b float64) float64 {
+	if l.mode.upper {
+		return min(a, b)
+	}
+	return max(a, b)
 }
 
 // at is the limit at now, with headroom; 0 when there is none.
 func (l *learnedLimit) at(now time.Time) (rate.Limit, int) {
-	if l.n == 0 || now.Sub(l.last) > learnedTTL {
+	if l.cur.start.IsZero() || now.Sub(l.at0) > learnedTTL {
 		return 0, 0
 	}
-	est := l.r[(l.n-1)%len(l.r)]
+	est := l.last
 	if !l.mode.latest {
-		for i := 0; i < min(l.n, len(l.r)); i++ {
-			if l.mode.upper {
-				est = min(est, l.r[i])
-			} else {
-				est = max(est, l.r[i])
-			}
+		est = l.cur.v
+		if !l.prev.start.IsZero() && now.Sub(l.prev.start) < 2*learnedSlot {
+			est = l.better(est, l.prev.v)
 		}
 	}
 	if est <= 0 || math.IsInf(est, 0) || math.IsNaN(est) {
