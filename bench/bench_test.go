@@ -46,6 +46,14 @@ func TestPeakAndHistogram(t *testing.T) {
 			t.Errorf("peak(%v) = %d, want %d", tc.r.log, got, tc.want)
 		}
 	}
+	// In tokens: the same windows, each attempt costing its index+1 tokens.
+	tok := at(0, 25, 30, 44, 45)
+	for i := range tok.log {
+		tok.log[i].Tokens = i + 1
+	}
+	if got := tok.peakTokens(20 * time.Millisecond); got != 3+4+5 {
+		t.Errorf("peakTokens = %d, want 12 (the attempts at 30, 44 and 45 ms)", got)
+	}
 	r := at(0, 50, 150, 150)
 	r.log[1].Status = 429
 	h := r.histogram(100 * time.Millisecond)

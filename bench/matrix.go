@@ -19,8 +19,11 @@ type cell struct {
 	unit  llmretrytest.Unit
 	spec  llmretrytest.LimitSpec
 	lim   limits
-	// allowed is the most attempts the server's burst admits at once, plus
-	// one: the bound for the peak per 20 ms.
+	// allowed is the bound for the peak per 20 ms: for a requests limit,
+	// the most attempts the server's burst admits at once, plus one; for a
+	// tokens limit, the most tokens it admits at once (its burst or a
+	// window's allowance), plus the largest request's, since how many
+	// requests fit depends on their sizes.
 	allowed int
 	// total is what the n requests cost in the binding quota's unit.
 	total int
@@ -60,10 +63,12 @@ func tokenScenario(cfg config) (perSecond float64, burst int, mean float64) {
 
 // cells builds the matrix's rows for the styles and units selected.
 func cells(cfg config, styleNames, unitNames string) []cell {
-	tokRate, tokBurst, mean := tokenScenario(cfg)
-	totalTokens := 0
+	tokRate, tokBurst, _ := tokenScenario(cfg)
+	totalTokens, maxCost := 0, 0
 	for i := 0; i < cfg.n; i++ {
-		totalTokens += llmretrytest.RequestCost([]byte(body(i))).Total()
+		c := llmretrytest.RequestCost([]byte(body(i))).Total()
+		totalTokens += c
+		maxCost = max(maxCost, c)
 	}
 	var out []cell
 	for _, st := range llmretrytest.Styles() {
@@ -83,7 +88,7 @@ func cells(cfg config, styleNames, unitNames string) []cell {
 			} else {
 				c.spec = st.Spec(u, tokRate, tokBurst)
 				c.lim = limits{tokensPerMinute: tokRate * 60, tokenBurst: tokBurst}
-				c.allowed = int(math.Ceil(float64(c.spec.Quotas[0].Limit)/mean)) + 1
+				c.allowed = c.spec.Quotas[0].Limit + maxCost
 				c.total = totalTokens
 			}
 			out = append(out, c)
@@ -181,7 +186,8 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 	}
 	fmt.Println("Optimum: the requests' cost at the limit's rate (windows: runs start as a window starts; a window's allowance at each end " +
 		"lets a client finish up to one window sooner). Each entry: wall ÷ optimum, failed requests, 429s received, the most attempts the server received in any " +
-		"20 ms (after the first 20 ms) against the server's burst + 1. Each client has its own server; llmretry's two run side by side, " +
+		"20 ms (after the first 20 ms) against the server's burst + 1 (for a tokens limit, in tokens: the server's burst, or a window's allowance, " +
+		"plus the largest request). Each client has its own server; llmretry's two run side by side, " +
 		"then the others side by side.")
 	fmt.Println()
 	fmt.Print("| announced as | limit | optimum |")
@@ -196,7 +202,7 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 	for _, row := range rows {
 		fmt.Printf("| %s | %s | %.1f s |", row.cell.style.Name, row.cell.unit, row.cell.optimum().Seconds())
 		for _, r := range row.results {
-			fmt.Printf(" %s |", entry(r, row.cell.optimum(), row.cell.allowed))
+			fmt.Printf(" %s |", row.cell.entry(r))
 		}
 		fmt.Println()
 	}
@@ -209,7 +215,7 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 				worst, worstCell = x, row.cell.name()
 			}
 			failed += r.failed
-			if r.peak(20*time.Millisecond) > row.cell.allowed {
+			if p, _ := row.cell.peak(r); p > row.cell.allowed {
 				over++
 			}
 		}
@@ -219,12 +225,21 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 	fmt.Println()
 }
 
-func entry(r result, optimum time.Duration, allowed int) string {
-	peak := r.peak(20 * time.Millisecond)
+// peak is the most the server received in any 20 ms after the first, in
+// the cell's unit ("" for requests, " tok" for tokens).
+func (c cell) peak(r result) (int, string) {
+	if c.unit == llmretrytest.Tokens {
+		return r.peakTokens(20 * time.Millisecond), " tok"
+	}
+	return r.peak(20 * time.Millisecond), ""
+}
+
+func (c cell) entry(r result) string {
+	peak, unit := c.peak(r)
 	mark := ""
-	if peak > allowed {
+	if peak > c.allowed {
 		mark = " ✗"
 	}
-	return fmt.Sprintf("%.2f×, %d failed, %d 429s, %d/%d%s", r.wall.Seconds()/optimum.Seconds(), r.failed,
-		r.status(429), peak, allowed, mark)
+	return fmt.Sprintf("%.2f×, %d failed, %d 429s, %d/%d%s%s", r.wall.Seconds()/c.optimum().Seconds(), r.failed,
+		r.status(429), peak, c.allowed, unit, mark)
 }

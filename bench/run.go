@@ -145,6 +145,31 @@ func (r result) peak(w time.Duration) int {
 	return best
 }
 
+// peakTokens is peak for a tokens limit: the most tokens the attempts the
+// server received in any window of width w cost.
+func (r result) peakTokens(w time.Duration) int {
+	if len(r.log) == 0 {
+		return 0
+	}
+	log := slices.Clone(r.log)
+	slices.SortFunc(log, func(a, b llmretrytest.Request) int { return a.Time.Compare(b.Time) })
+	first, best, j, sum := log[0].Time, 0, 0, 0
+	for i, q := range log {
+		if j < i {
+			j, sum = i, 0
+		}
+		for j < len(log) && log[j].Time.Sub(q.Time) < w {
+			sum += log[j].Tokens
+			j++
+		}
+		if q.Time.Sub(first) >= w {
+			best = max(best, sum)
+		}
+		sum -= q.Tokens
+	}
+	return best
+}
+
 // slot is one bar of the picture: answers by kind in one interval.
 type slot struct{ ok, limited, other int }
 

@@ -71,6 +71,7 @@ type Request struct {
 	Header   http.Header
 	BodyHash [32]byte // SHA-256 of the body as received
 	BodyLen  int
+	Tokens   int    // what the request costs against a tokens limit (RequestCost's total)
 	Key      string // the KeyHeader value
 	Model    string // the JSON body's top-level "model", if any
 	Attempt  int    // 1 for the first request with this key and body
@@ -202,6 +203,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Header:   r.Header.Clone(),
 		BodyHash: sha256.Sum256(body),
 		BodyLen:  len(body),
+		Tokens:   RequestCost(body).Total(),
 		Key:      r.Header.Get(KeyHeader),
 		Model:    modelOf(body),
 	}
