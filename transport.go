@@ -27,8 +27,10 @@ import (
 // Requests are paced per key (the policy, the request's host and a hash of
 // its credential): at the policy's configured [Limits], or at the pace
 // learned from the server's rate-limit headers and 429s, and all of a key's
-// requests pause when the server asks for a wait. A key nothing limits waits
-// for nothing.
+// requests pause when the server asks for a wait (while a pace holds the
+// key, a wait given in whole seconds holds the others a second less: the
+// pace releases them one by one; the refused request waits it whole). A
+// key nothing limits waits for nothing.
 //
 // When retries end, the last response is returned with a nil error and its
 // body intact, as an SDK expects; set ReturnErrors to get an [*APIError]
