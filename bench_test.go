@@ -92,7 +92,7 @@ func BenchmarkPacer(b *testing.B) {
 				if err := p.acquire(ctx, 100, time.Now()); err != nil {
 					b.Fatal(err)
 				}
-				p.observe(ctx, resp, Verdict{Status: 200}, p.send(ctx, time.Now(), 1), time.Now())
+				p.observe(ctx, resp, Verdict{Status: 200}, p.send(ctx, time.Now(), 1, false), time.Now())
 			}
 		})
 	})

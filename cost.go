@@ -48,7 +48,7 @@ func (p *pacer) estimate(req *http.Request, body replayBody, maxBody int64) int 
 		}
 	}
 	if f := p.pol.Limits.Cost; f != nil {
-		return max(f(req, b), 1)
+		return min(max(f(req, b), 1), tokens.Max)
 	}
 	if b == nil && req.ContentLength > 0 {
 		return int(req.ContentLength/4) + 1

@@ -23,7 +23,7 @@ func keyLoad(tr *Transport, n int, prefix string, h http.Header, now time.Time) 
 		req.Header.Set("Authorization", "Bearer "+prefix+strconv.Itoa(i))
 		p := tr.pacers.get(tr, pol, req)
 		p.acquire(bg(), 1, now)
-		p.observe(bg(), resp, Verdict{Status: 200}, p.send(bg(), now, 1), now)
+		p.observe(bg(), resp, Verdict{Status: 200}, p.send(bg(), now, 1, false), now)
 		p.acquire(bg(), 1, now) // under what was learned, if anything
 	}
 	runtime.GC()

@@ -161,7 +161,7 @@ func FuzzRateHeaders(f *testing.F) {
 			checkHint(t, "resetHint", d, true)
 		}
 		p, ft := testPacer(Generic())
-		p.observe(bg(), &http.Response{StatusCode: 200, Header: h}, Verdict{Status: 200}, p.send(bg(), testNow, 1), testNow)
+		p.observe(bg(), &http.Response{StatusCode: 200, Header: h}, Verdict{Status: 200}, p.send(bg(), testNow, 1, false), testNow)
 		lim, _ := p.limit(testNow)
 		for _, x := range []rate.Limit{lim.RequestRate, lim.TokenRate} {
 			if x < 0 || math.IsNaN(float64(x)) {

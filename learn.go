@@ -155,7 +155,7 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 	tk.counted = true
 	l.mu.Lock()
 	switch {
-	case tk.cost <= 1:
+	case !tk.costed:
 		// Its cost was not estimated (tokens were not paced when its
 		// request began): tokens measured across it would be wrong.
 		l.est.costFrom = 0
@@ -357,6 +357,7 @@ const (
 	estimateTokenBurst  = 4                      // the tokens estimate's burst: this many requests' worth
 	ceilingShare        = 0.99                   // up to this share of the rate measured
 	ceilingHold         = 10 * time.Second       // and no further for this long after the cut
+	paceBound           = 0.9                    // if the attempts measured went at this share of the pace at least
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
 	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
 )
@@ -369,6 +370,7 @@ type ticket struct {
 	at      int64
 	cost    int
 	costSum uint64 // the costs of the key's attempts up to this one
+	costed  bool   // cost was estimated (tokens were paced when its request was costed)
 	counted bool   // counted by the key's windows (learning.take)
 }
 
@@ -506,9 +508,17 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 	e.ceiling = 0
 	if measured > 0 {
 		next = max(next, min(measured*learnedHeadroom, cur))
-		e.ceiling = measured * ceilingShare
+		// A ceiling only from a measure the pace bound: sent at the pace,
+		// not below it (a client's own lull measures its demand, not the
+		// server's rate).
+		if refusedShare < 1 && measured/(1-refusedShare) >= paceBound*cur {
+			e.ceiling = measured * ceilingShare
+		}
 	}
 	e.base, e.measured = max(next, e.peak*peakFloor, adaptiveFloor), true
+	if e.ceiling <= e.base {
+		e.ceiling = 0
+	}
 }
 
 // admittedWindow counts answers other than 429 (admitted) and 429s

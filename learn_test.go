@@ -25,7 +25,7 @@ func ok200(h http.Header) *http.Response { return &http.Response{StatusCode: 200
 // observeAt classifies resp with the generic policy and lets p learn from it.
 func observeAt(p *pacer, resp *http.Response, now time.Time) Verdict {
 	v := Generic().classify(resp, nil, now)
-	p.observe(bg(), resp, v, p.send(bg(), now, 1), now)
+	p.observe(bg(), resp, v, p.send(bg(), now, 1, false), now)
 	return v
 }
 
@@ -237,7 +237,7 @@ func simulate(p *pacer, ft *fakeTime, srv func(time.Time) bool, n int, refused f
 			panic(err)
 		}
 		now := ft.Now()
-		tk := p.send(bg(), now, 1)
+		tk := p.send(bg(), now, 1, false)
 		resp := ok200(nil)
 		if !srv(now) {
 			resp = refused()
@@ -312,11 +312,11 @@ func TestPacingEstimateTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := ft.Now()
-		paid := 1
-		if p.pacesTokens() {
+		paid, costed := 1, p.pacesTokens()
+		if costed {
 			paid = cost
 		}
-		tk := p.send(bg(), now, paid)
+		tk := p.send(bg(), now, paid, costed)
 		resp := ok200(nil)
 		if !srv.admit(now, cost) {
 			resp = limited(nil)
@@ -580,7 +580,7 @@ func TestPacerNilIsSafe(t *testing.T) {
 	if err := p.acquire(bg(), 1, testNow); err != nil {
 		t.Error(err)
 	}
-	p.observe(bg(), ok200(nil), Verdict{Status: 200}, p.send(bg(), testNow, 1), testNow)
+	p.observe(bg(), ok200(nil), Verdict{Status: 200}, p.send(bg(), testNow, 1, false), testNow)
 	p.release()
 	if p.pacesTokens() || p.holdsSlots() || func() bool { c, _ := p.cost(mustRequest("http://x"), replayBody{}, 0); return c != 1 }() {
 		t.Error("a nil pacer paces nothing")
@@ -595,7 +595,7 @@ func TestPacingObserveAllocatesNothing(t *testing.T) {
 	v := Verdict{Status: 200}
 	if n := testing.AllocsPerRun(100, func() {
 		p.acquire(bg(), 1, testNow)
-		p.observe(bg(), resp, v, p.send(bg(), testNow, 1), testNow)
+		p.observe(bg(), resp, v, p.send(bg(), testNow, 1, false), testNow)
 	}); n != 0 {
 		t.Errorf("acquire+observe allocate %v times, want 0", n)
 	}

@@ -204,14 +204,14 @@ func (p *pacer) pacesTokens() bool {
 	return p.learn && l != nil && l.pacesTokens(p.clock())
 }
 
-// send gives the attempt about to be sent at now, costing tokens, its
-// ticket, and counts it against the windows the key has learned: if it
+// send gives the attempt about to be sent at now, costing tokens (costed:
+// estimated, not the 1 of a request whose tokens are not paced), its ticket, and counts it against the windows the key has learned: if it
 // takes the last of one's allowance, the key pauses until the window ends.
-func (p *pacer) send(ctx context.Context, now time.Time, tokens int) ticket {
+func (p *pacer) send(ctx context.Context, now time.Time, tokens int, costed bool) ticket {
 	if p == nil {
 		return ticket{}
 	}
-	tk := ticket{seq: p.sent.Add(1), at: now.UnixNano(), cost: tokens, costSum: p.sentCost.Add(uint64(max(tokens, 0)))}
+	tk := ticket{seq: p.sent.Add(1), at: now.UnixNano(), cost: tokens, costed: costed, costSum: p.sentCost.Add(uint64(max(tokens, 0)))}
 	if l := p.lrn.Load(); l != nil && p.learn {
 		if until, full := l.take(&tk, now); full {
 			p.pause(ctx, now, until.Sub(now))
@@ -251,8 +251,8 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)
-		} else if l := p.lrn.Load(); l != nil && v.Status > 0 {
-			l.accepted(now)
+		} else if l := p.lrn.Load(); l != nil && v.Class == OK {
+			l.accepted(now) // not an error answer: an overloaded server must not speed the pace up
 		}
 	}
 	if !limited && hdr == nil {

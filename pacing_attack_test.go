@@ -76,7 +76,7 @@ func windowGuessRun(t *testing.T, offset time.Duration) {
 			t.Fatal(err)
 		}
 		now := ft.Now()
-		tk := p.send(bg(), now, 1)
+		tk := p.send(bg(), now, 1, false)
 		resp := serve(now)
 		ans := now.Add(20 * time.Millisecond)
 		v := Generic().classify(resp, nil, ans)
@@ -129,5 +129,139 @@ func TestPacingStalePeakForgotten(t *testing.T) {
 	t.Logf("after 20 s at 10/s: estimate %v/s (peak %v)", got.RequestRate, e.peak)
 	if got.RequestRate > 20 {
 		t.Errorf("estimate %v/s against a server allowing 10/s: the peak of an hour ago floors it", got.RequestRate)
+	}
+}
+
+// From a second attack, on growth with answers, the ceiling and the tokens
+// measure.
+
+// TestPacingErrorsDoNotGrowEstimate: 503/529 answers (the service is at
+// capacity) are not accepted answers: they must not grow the estimate.
+func TestPacingErrorsDoNotGrowEstimate(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{500, 503, 529} {
+		p, _ := testPacer(Generic())
+		for i := 0; i < 10; i++ {
+			observeAt(p, ok200(nil), testNow)
+		}
+		observeAt(p, limited(nil), testNow) // first cut: 10/s, slow start
+		before, _ := p.limit(testNow)
+		now := testNow.Add(10 * time.Millisecond)
+		for i := 0; i < 50; i++ {
+			observeAt(p, response(status, nil, `{"error":{"type":"overloaded_error","message":"Overloaded"}}`), now)
+		}
+		after, _ := p.limit(now)
+		t.Logf("status %d: %v/s -> %v/s", status, before.RequestRate, after.RequestRate)
+		if after.RequestRate > before.RequestRate {
+			t.Errorf("status %d: 50 answers %d grew the estimate from %v/s to %v/s; only accepted answers may", status, status, before.RequestRate, after.RequestRate)
+		}
+	}
+}
+
+var _ = http.Header{}
+
+// sendOne sends one request through p at the pacer's pace, answered by srv.
+func zSendOne(p *pacer, ft *fakeTime, srv func(time.Time) bool) bool {
+	if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+		panic(err)
+	}
+	now := ft.Now()
+	tk := p.send(bg(), now, 1, false)
+	resp := ok200(nil)
+	ok := srv(now)
+	if !ok {
+		resp = limited(nil)
+	}
+	ft.Sleep(bg(), time.Millisecond)
+	at := ft.Now()
+	p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+	return ok
+}
+
+// TestPacingCeilingNotFromDemand: a key that converged on
+// a 100/s server, then sent at 30/s (its demand), is refused a burst by
+// the server (another client on the key drained its bucket for 300 ms).
+// The rate "measured" between 429s is the client's 30/s demand, not the
+// server's limit; the cut keeps half the rate (cutFloor), but the ceiling
+// at 99% of the 30/s measure holds the pace there for 10 s: once demand
+// returns, the key gets ~50/s of a 100/s server for 10 s.
+func TestPacingCeilingNotFromDemand(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	srv := &simBucket{rate: 100, burst: 10}
+	simulate(p, ft, srv.admit, 3000, nil)
+	// Demand-limited: 30/s for 3 s, well under the server's limit.
+	for i := 0; i < 90; i++ {
+		zSendOne(p, ft, srv.admit)
+		ft.Sleep(bg(), 33*time.Millisecond)
+	}
+	// Another client drains the bucket: 300 ms of refusals.
+	drainEnd := ft.Now().Add(300 * time.Millisecond)
+	for ft.Now().Before(drainEnd) {
+		zSendOne(p, ft, func(time.Time) bool { return false })
+		ft.Sleep(bg(), 10*time.Millisecond)
+	}
+	e := p.lrn.Load().est
+	t.Logf("after the drain: base %.1f/s ceiling %.1f/s", e.base, e.ceiling)
+	srv.tokens, srv.last = srv.burst, ft.Now()
+	start := ft.Now()
+	var acc []time.Time
+	for ft.Now().Sub(start) < 10*time.Second {
+		if zSendOne(p, ft, srv.admit) {
+			acc = append(acc, ft.Now())
+		}
+	}
+	perSec := map[int]int{}
+	for _, a := range acc {
+		perSec[int(a.Sub(start)/time.Second)]++
+	}
+	t.Logf("accepted per second after demand returns: %v", perSec)
+	// 8 s on, growing at 5%/s, the pace is back near the server's 100/s.
+	if n := perSec[8] + perSec[9]; n < 2*75 {
+		t.Errorf("seconds 8–10 after demand returned: %d accepted, want ≥ 150 of a 100/s server: the ceiling (%.1f/s), measured from the client's own 30/s demand, pins the pace for 10 s", n, e.ceiling)
+	}
+}
+
+// TestPacingOneTokenRequestsKeepTokenMeasure: on a key whose requests vary in
+// cost (10–300 tokens) against a tokens limit that refuses with bare 429s,
+// a few requests that really cost 1 token (a GET without a body, which
+// EstimateTokens counts as 1, on the same host and credential) are taken
+// for "cost not estimated" (learning.take resets costFrom for cost ≤ 1):
+// tokens per request are never measured, and the key is paced in requests
+// alone, overrunning the tokens limit.
+func TestPacingOneTokenRequestsKeepTokenMeasure(t *testing.T) {
+	t.Parallel()
+	for _, every := range []int{0, 10} {
+		p, ft := testPacer(Generic())
+		srv := &simTokenBucket{simBucket{rate: 10000, burst: 1000}}
+		refused := 0
+		for i := 0; i < 6000; i++ {
+			cost := 10 + (i*97)%291
+			if every > 0 && i%every == 0 {
+				cost = 1 // a GET /v1/models, say
+			}
+			if err := p.acquire(bg(), cost, ft.Now()); err != nil {
+				t.Fatal(err)
+			}
+			now := ft.Now()
+			paid, costed := 1, p.pacesTokens()
+			if costed {
+				paid = cost
+			}
+			tk := p.send(bg(), now, paid, costed)
+			resp := ok200(nil)
+			if !srv.admit(now, cost) {
+				resp = limited(nil)
+				refused++
+			}
+			ft.Sleep(bg(), time.Millisecond)
+			at := ft.Now()
+			p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+		}
+		lim, _ := p.limit(ft.Now())
+		t.Logf("every %d: tokens %v/s burst %d, requests %v/s; %d refused", every, lim.TokenRate, lim.TokenBurst, lim.RequestRate, refused)
+		if lim.TokenRate <= 0 {
+			t.Errorf("no tokens pace learned: 1 request in 10 costing 1 token disabled the tokens-per-request measure")
+		}
 	}
 }

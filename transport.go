@@ -123,7 +123,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.tries++
 		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
-		tk := c.pacer.send(c.ctx, start, c.cost)
+		tk := c.pacer.send(c.ctx, start, c.cost, c.costed)
 		resp, err := t.send(ar, c.bounds)
 		now := t.clock()
 		v := c.verdict(ar, resp, err, now)

@@ -26,7 +26,7 @@ func TestPacingWindowHerdStaysWithinAllowance(t *testing.T) {
 	t.Parallel()
 	p, ft := testPacer(Generic())
 	end := testNow.Add(900 * time.Millisecond)
-	tk := p.send(bg(), ft.Now(), 1)
+	tk := p.send(bg(), ft.Now(), 1, false)
 	p.observe(bg(), windowAnswer(100, 99, end), Verdict{Status: 200}, tk, ft.Now())
 	var sent []time.Time
 	for i := 0; i < 250; i++ { // none answered: all in flight
@@ -34,7 +34,7 @@ func TestPacingWindowHerdStaysWithinAllowance(t *testing.T) {
 			t.Fatal(err)
 		}
 		sent = append(sent, ft.Now())
-		p.send(bg(), ft.Now(), 1)
+		p.send(bg(), ft.Now(), 1, false)
 	}
 	count := func(from, to time.Time) int {
 		n := 0
@@ -101,7 +101,7 @@ func TestPacingCoarseHintPausesOthersLess(t *testing.T) {
 			t.Parallel()
 			p, _ := testPacer(tt.pol)
 			resp := hinted()
-			p.observe(bg(), resp, Generic().classify(resp, nil, testNow), p.send(bg(), testNow, 1), testNow)
+			p.observe(bg(), resp, Generic().classify(resp, nil, testNow), p.send(bg(), testNow, 1, false), testNow)
 			if got := time.Duration(p.pausedUntil.Load() - testNow.UnixNano()); got != tt.want {
 				t.Errorf("paused for %v, want %v", got, tt.want)
 			}
