@@ -521,45 +521,37 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 	}
 }
 
-// admittedWindow counts answers other than 429 (admitted) and 429s
-// (refused) over the last second, in tenths of a second.
+// admittedWindow counts answers other than 429 (admitted) over the last
+// second, in tenths of a second.
 type admittedWindow struct {
 	slots [10]struct {
-		tick              int64
-		admitted, refused int32
+		tick     int64
+		admitted int32
 	}
 }
 
 const admittedTick = 100 * time.Millisecond
 
-func (w *admittedWindow) add(now time.Time, refused bool) {
+func (w *admittedWindow) add(now time.Time) {
 	tick := now.UnixNano() / int64(admittedTick)
 	s := &w.slots[tick%int64(len(w.slots))]
 	if s.tick != tick {
-		s.tick, s.admitted, s.refused = tick, 0, 0
+		s.tick, s.admitted = tick, 0
 	}
-	if refused {
-		s.refused++
-	} else {
-		s.admitted++
-	}
+	s.admitted++
 }
 
 // rate is the admitted answers per second over the last second (the tick
-// under way and the nine before it), and the share of 429s among them.
-func (w *admittedWindow) rate(now time.Time) (perSecond, refusedShare float64) {
+// under way and the nine before it).
+func (w *admittedWindow) rate(now time.Time) float64 {
 	ns := now.UnixNano()
 	tick := ns / int64(admittedTick)
-	a, r := 0, 0
+	a := 0
 	for _, s := range w.slots {
 		if s.tick <= tick && s.tick > tick-int64(len(w.slots)) {
 			a += int(s.admitted)
-			r += int(s.refused)
 		}
 	}
 	span := time.Duration(len(w.slots)-1)*admittedTick + time.Duration(ns%int64(admittedTick))
-	if a+r > 0 {
-		refusedShare = float64(r) / float64(a+r)
-	}
-	return float64(a) / span.Seconds(), refusedShare
+	return float64(a) / span.Seconds()
 }

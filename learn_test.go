@@ -211,16 +211,19 @@ type simBucket struct {
 	last                time.Time
 }
 
-func (b *simBucket) admit(now time.Time) bool {
+func (b *simBucket) admit(now time.Time) bool { return b.admitN(now, 1) }
+
+// admitN takes n from the bucket at now, if it holds them.
+func (b *simBucket) admitN(now time.Time, n int) bool {
 	if b.last.IsZero() {
 		b.tokens, b.last = b.burst, now
 	}
 	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	b.last = now
-	if b.tokens < 1 {
+	if b.tokens < float64(n) {
 		return false
 	}
-	b.tokens--
+	b.tokens -= float64(n)
 	return true
 }
 
@@ -279,20 +282,39 @@ func TestPacingEstimateConverges(t *testing.T) {
 	}
 }
 
-// simTokenBucket is a server's tokens bucket on the fake clock.
-type simTokenBucket struct{ simBucket }
+// simulateCosts is simulate for requests of varying cost (cost(i) tokens)
+// against a tokens bucket: each request is paced by its cost once the
+// pacer paces tokens, as RoundTrip's. It returns the refusals, and the
+// send time and cost of each accepted request.
+func simulateCosts(p *pacer, ft *fakeTime, srv *simBucket, n int, cost func(int) int) (refused int, accepted []sentCost) {
+	for i := 0; i < n; i++ {
+		c := cost(i)
+		if err := p.acquire(bg(), c, ft.Now()); err != nil {
+			panic(err)
+		}
+		now := ft.Now()
+		paid, costed := 1, p.pacesTokens()
+		if costed {
+			paid = c
+		}
+		tk := p.send(bg(), now, paid, costed)
+		resp := ok200(nil)
+		if srv.admitN(now, c) {
+			accepted = append(accepted, sentCost{now, c})
+		} else {
+			resp = limited(nil)
+			refused++
+		}
+		ft.Sleep(bg(), time.Millisecond)
+		at := ft.Now()
+		p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+	}
+	return refused, accepted
+}
 
-func (b *simTokenBucket) admit(now time.Time, cost int) bool {
-	if b.last.IsZero() {
-		b.tokens, b.last = b.burst, now
-	}
-	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	b.last = now
-	if b.tokens < float64(cost) {
-		return false
-	}
-	b.tokens -= float64(cost)
-	return true
+type sentCost struct {
+	at   time.Time
+	cost int
 }
 
 // TestPacingEstimateTokens: against a tokens limit that refuses with bare
@@ -303,33 +325,15 @@ func (b *simTokenBucket) admit(now time.Time, cost int) bool {
 func TestPacingEstimateTokens(t *testing.T) {
 	t.Parallel()
 	p, ft := testPacer(Generic())
-	srv := &simTokenBucket{simBucket{rate: 10000, burst: 1000}}
-	refused, tokens := 0, 0
-	var first time.Time
-	for i := 0; i < 6000; i++ {
-		cost := 10 + (i*97)%291
-		if err := p.acquire(bg(), cost, ft.Now()); err != nil {
-			t.Fatal(err)
+	srv := &simBucket{rate: 10000, burst: 1000}
+	refused, accepted := simulateCosts(p, ft, srv, 6000, func(i int) int { return 10 + (i*97)%291 })
+	// The accepted among the second half of the requests.
+	tokens, first := 0, time.Time{}
+	for _, a := range accepted[len(accepted)/2:] {
+		if first.IsZero() {
+			first = a.at
 		}
-		now := ft.Now()
-		paid, costed := 1, p.pacesTokens()
-		if costed {
-			paid = cost
-		}
-		tk := p.send(bg(), now, paid, costed)
-		resp := ok200(nil)
-		if !srv.admit(now, cost) {
-			resp = limited(nil)
-			refused++
-		} else if i >= 3000 {
-			if first.IsZero() {
-				first = now
-			}
-			tokens += cost
-		}
-		ft.Sleep(bg(), time.Millisecond)
-		at := ft.Now()
-		p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+		tokens += a.cost
 	}
 	lim, _ := p.limit(ft.Now())
 	if lim.TokenRate < 8000 || lim.TokenRate > 11000 {

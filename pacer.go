@@ -237,9 +237,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 	}
 	limited := v.Class == RateLimited
-	if v.Status > 0 {
+	if v.Status > 0 && !limited {
 		p.mu.Lock()
-		p.admitted.add(now, limited)
+		p.admitted.add(now)
 		p.mu.Unlock()
 	}
 	if p.learn {
@@ -290,7 +290,7 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 		unexplained = !hdr.explains(req, tok, tk.cost)
 	}
 	p.mu.Lock()
-	accepted, _ := p.admitted.rate(now)
+	accepted := p.admitted.rate(now)
 	p.mu.Unlock()
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()))
 }

@@ -233,31 +233,13 @@ func TestPacingOneTokenRequestsKeepTokenMeasure(t *testing.T) {
 	t.Parallel()
 	for _, every := range []int{0, 10} {
 		p, ft := testPacer(Generic())
-		srv := &simTokenBucket{simBucket{rate: 10000, burst: 1000}}
-		refused := 0
-		for i := 0; i < 6000; i++ {
-			cost := 10 + (i*97)%291
+		srv := &simBucket{rate: 10000, burst: 1000}
+		refused, _ := simulateCosts(p, ft, srv, 6000, func(i int) int {
 			if every > 0 && i%every == 0 {
-				cost = 1 // a GET /v1/models, say
+				return 1 // a GET /v1/models, say
 			}
-			if err := p.acquire(bg(), cost, ft.Now()); err != nil {
-				t.Fatal(err)
-			}
-			now := ft.Now()
-			paid, costed := 1, p.pacesTokens()
-			if costed {
-				paid = cost
-			}
-			tk := p.send(bg(), now, paid, costed)
-			resp := ok200(nil)
-			if !srv.admit(now, cost) {
-				resp = limited(nil)
-				refused++
-			}
-			ft.Sleep(bg(), time.Millisecond)
-			at := ft.Now()
-			p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
-		}
+			return 10 + (i*97)%291
+		})
 		lim, _ := p.limit(ft.Now())
 		t.Logf("every %d: tokens %v/s burst %d, requests %v/s; %d refused", every, lim.TokenRate, lim.TokenBurst, lim.RequestRate, refused)
 		if lim.TokenRate <= 0 {
