@@ -1,0 +1,127 @@
+package llmretry
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// StopReason says why the [Transport] stopped retrying a request and
+// returned the answer it had: [APIError].Stop. The zero value, StopNone,
+// is an APIError that no Transport returned ([ParseError] of a response
+// that did not come from one).
+//
+// Its values match the final [Decision] of the last attempt, and add
+// StopFallbacksExhausted.
+type StopReason uint8
+
+const (
+	StopNone               StopReason = iota // not stopped by a Transport: unknown
+	StopNotRetryable                         // the answer is permanent: no retry can change it
+	StopRetriesExhausted                     // MaxRetries reached
+	StopHintTooLong                          // the server asked to wait longer than MaxWait
+	StopPastDeadline                         // the wait before the next attempt would end after the context's deadline
+	StopBudgetExhausted                      // the retry budget is spent (a wide outage)
+	StopContextDone                          // the request's context ended
+	StopNotReplayable                        // the request body cannot be sent again
+	StopFallbacksExhausted                   // the answer called for the next fallback target, and none was left (or none fit the request)
+)
+
+var stopNames = [...]string{"", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "budget_exhausted", "context_done", "not_replayable", "fallbacks_exhausted"}
+
+// String returns the reason's name, e.g. "hint_too_long"; "" for StopNone.
+func (s StopReason) String() string {
+	if int(s) < len(stopNames) {
+		return stopNames[s]
+	}
+	return "unknown"
+}
+
+// stopReason is the reason a final decision d gives.
+func stopReason(d Decision) StopReason {
+	switch d {
+	case NotRetryable:
+		return StopNotRetryable
+	case RetriesExhausted:
+		return StopRetriesExhausted
+	case HintTooLong:
+		return StopHintTooLong
+	case PastDeadline:
+		return StopPastDeadline
+	case BudgetExhausted:
+		return StopBudgetExhausted
+	case ContextDone:
+		return StopContextDone
+	case NotReplayable:
+		return StopNotReplayable
+	}
+	return StopNone
+}
+
+// stop is why a Transport stopped, with the figures that explain it.
+type stop struct {
+	last   StopReason    // under StopFallbacksExhausted: why the last target stopped
+	wait   time.Duration // the wait refused (StopHintTooLong, StopPastDeadline)
+	limit  time.Duration // MaxWait (StopHintTooLong), or the time left before the deadline (StopPastDeadline)
+	ctxErr error         // the context's error (StopContextDone)
+}
+
+// writeStop appends e's stop clause to b, e.g. "not retried: server asked
+// for 2m0s, over MaxWait 1m0s" or "stopped after 3 attempts: retries
+// exhausted". Without a reason, it says only how many attempts were made.
+func (e *APIError) writeStop(b *strings.Builder) {
+	if e.Stop == StopNone {
+		if e.Attempts > 1 {
+			b.WriteString(" after ")
+			b.WriteString(strconv.Itoa(e.Attempts))
+			b.WriteString(" attempts")
+		}
+		return
+	}
+	if e.Attempts > 1 {
+		b.WriteString(": stopped after ")
+		b.WriteString(strconv.Itoa(e.Attempts))
+		b.WriteString(" attempts: ")
+	} else {
+		b.WriteString(": not retried: ")
+	}
+	r := e.Stop
+	if r == StopFallbacksExhausted {
+		b.WriteString("no fallback left")
+		if r = e.why.last; r == StopNone || r == StopFallbacksExhausted {
+			return
+		}
+		b.WriteString("; the last target: ")
+	}
+	b.WriteString(e.stopText(r))
+}
+
+// stopText explains reason r in a few words.
+func (e *APIError) stopText(r StopReason) string {
+	switch r {
+	case StopNotRetryable:
+		return "the answer is permanent"
+	case StopRetriesExhausted:
+		return "retries exhausted"
+	case StopHintTooLong:
+		if e.why.wait > 0 && e.why.limit > 0 {
+			return "server asked for " + e.why.wait.String() + ", over MaxWait " + e.why.limit.String()
+		}
+		return "the server's wait is over MaxWait"
+	case StopPastDeadline:
+		if e.why.wait > 0 {
+			return "a wait of " + e.why.wait.String() + " would pass the deadline, " + e.why.limit.Round(time.Millisecond).String() + " away"
+		}
+		return "the next attempt would start after the deadline"
+	case StopBudgetExhausted:
+		return "retry budget exhausted"
+	case StopContextDone:
+		if e.why.ctxErr != nil {
+			return e.why.ctxErr.Error()
+		}
+		return "the request's context ended"
+	case StopNotReplayable:
+		return "the request body cannot be sent again"
+	}
+	return r.String()
+}

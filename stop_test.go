@@ -1,0 +1,124 @@
+package llmretry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// stopBase is an http.RoundTripper made of a function.
+type stopBase func(*http.Request) (*http.Response, error)
+
+func (f stopBase) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestStopReason runs every way a Transport stops retrying with an answer in
+// hand, with ReturnErrors on (the *APIError returned) and off (the response
+// returned, its APIError read back with ParseError, as under an SDK), and
+// checks that APIError.Stop and Error() say why it stopped.
+func TestStopReason(t *testing.T) {
+	t.Parallel()
+	oai := llmretrytest.OpenAI
+	budget := func() *Policy { p := Generic(); p.Budget = RetryBudget{Reserve: 0.5}; return p }
+	fallback := func() *Policy {
+		p := Generic()
+		p.MaxRetries = 1
+		p.Fallbacks = []Target{{Model: "other-model"}}
+		return p
+	}
+	maxRetries := func() *Policy { p := Generic(); p.MaxRetries = 2; return p }
+	tests := []struct {
+		name     string
+		pol      func() *Policy
+		steps    []llmretrytest.Step
+		timeout  time.Duration // the context's deadline, if > 0
+		cancel   bool          // the context is canceled as the first answer arrives
+		oneShot  bool          // the body cannot be replayed (no GetBody, buffering off)
+		stop     StopReason
+		attempts int
+		text     string // a regexp that Error() matches at its end
+	}{
+		{name: "permanent", pol: Generic, steps: []llmretrytest.Step{oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
+			stop: StopNotRetryable, attempts: 1, text: `: bad \[request \w+\]: not retried: the answer is permanent`},
+		{name: "permanent after a retry", pol: Generic, steps: []llmretrytest.Step{oai.ServerError(), oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
+			stop: StopNotRetryable, attempts: 2, text: `: bad \[request \w+\]: stopped after 2 attempts: the answer is permanent`},
+		{name: "retries exhausted", pol: maxRetries, steps: []llmretrytest.Step{oai.ServerError(), oai.ServerError(), oai.ServerError()},
+			stop: StopRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
+		{name: "wait over MaxWait", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(120)},
+			stop: StopHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
+		{name: "wait past the deadline", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
+			stop: StopPastDeadline, attempts: 1, text: `429 rate_limited.*: not retried: a wait of 30s would pass the deadline, [0-9.]+m?s away`},
+		{name: "retry budget", pol: budget, steps: []llmretrytest.Step{oai.ServerError()},
+			stop: StopBudgetExhausted, attempts: 1, text: `500 server_error.*: not retried: retry budget exhausted`},
+		{name: "cancelled", pol: Generic, steps: []llmretrytest.Step{oai.ServerError()}, cancel: true,
+			stop: StopContextDone, attempts: 1, text: `500 server_error.*: not retried: context canceled`},
+		{name: "body not replayable", pol: Generic, steps: []llmretrytest.Step{oai.ServerError()}, oneShot: true,
+			stop: StopNotReplayable, attempts: 1, text: `500 server_error.*: not retried: the request body cannot be sent again`},
+		{name: "fallbacks exhausted", pol: fallback, steps: []llmretrytest.Step{oai.Overloaded(0), oai.Overloaded(0), oai.Overloaded(0)},
+			stop: StopFallbacksExhausted, attempts: 3, text: `^llmretry: generic/other-model: 503 overloaded.*: stopped after 3 attempts: no fallback left; the last target: retries exhausted`},
+	}
+	for _, tt := range tests {
+		for _, returnErrors := range []bool{true, false} {
+			name := tt.name + "/ReturnErrors=false"
+			if returnErrors {
+				name = tt.name + "/ReturnErrors=true"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				tr, srv, _ := setup(t, tt.pol())
+				tr.ReturnErrors = returnErrors
+				srv.Enqueue(tt.steps...)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if tt.timeout > 0 {
+					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+					defer cancel()
+				}
+				if tt.cancel {
+					base := tr.Base
+					tr.Base = stopBase(func(r *http.Request) (*http.Response, error) {
+						resp, err := base.RoundTrip(r)
+						cancel()
+						return resp, err
+					})
+				}
+				var body io.Reader = strings.NewReader(chatBody)
+				if tt.oneShot {
+					tr.MaxBodyBuffer = -1
+					body = io.NopCloser(body) // hides the reader's type: no GetBody
+				}
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := tr.RoundTrip(req)
+				var apiErr *APIError
+				if returnErrors {
+					if !errors.As(err, &apiErr) {
+						t.Fatalf("err = %v, want an *APIError", err)
+					}
+				} else {
+					if err != nil {
+						t.Fatalf("err = %v, want the response", err)
+					}
+					resp.Body.Close()
+					if apiErr = ParseError(resp, nil); apiErr == nil {
+						t.Fatalf("ParseError(%d response) = nil", resp.StatusCode)
+					}
+				}
+				if apiErr.Stop != tt.stop || apiErr.Attempts != tt.attempts {
+					t.Errorf("Stop, Attempts = %v, %d; want %v, %d", apiErr.Stop, apiErr.Attempts, tt.stop, tt.attempts)
+				}
+				if !regexp.MustCompile(tt.text + `$`).MatchString(apiErr.Error()) {
+					t.Errorf("Error() = %q\n want it to end with %q", apiErr.Error(), tt.text)
+				}
+			})
+		}
+	}
+}
