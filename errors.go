@@ -214,15 +214,24 @@ func (e *redactedError) Unwrap() error { return e.err }
 func (e *redactedError) Timeout() bool { return isTimeout(e.err) }
 
 // retriedError is the last attempt's error when retries end on a transport
-// error: its message says how many attempts were made, and over how long.
+// error: its message says how many attempts were made, over how long, and
+// why the Transport stopped.
 type retriedError struct {
 	attempts int
 	elapsed  time.Duration
+	why      string // why the Transport stopped, in words; "" if it goes without saying
 	err      error
 }
 
 func (e *retriedError) Error() string {
-	return "llmretry: gave up after " + strconv.Itoa(e.attempts) + " attempts in " + e.elapsed.Round(time.Millisecond).String() + ": " + e.err.Error()
+	msg := "llmretry: not retried"
+	if e.attempts > 1 {
+		msg = "llmretry: gave up after " + strconv.Itoa(e.attempts) + " attempts in " + e.elapsed.Round(time.Millisecond).String()
+	}
+	if e.why != "" {
+		msg += ": " + e.why
+	}
+	return msg + ": " + e.err.Error()
 }
 
 func (e *retriedError) Unwrap() error { return e.err }
@@ -231,16 +240,28 @@ func (e *retriedError) Unwrap() error { return e.err }
 // http.Client's *url.Error asks its Err directly, without errors.As.
 func (e *retriedError) Timeout() bool { return isTimeout(e.err) }
 
-// afterRetries wraps the last attempt's error err with the count of attempts
-// and the time they took, keeping a top-level *url.Error one.
-func afterRetries(err error, attempts int, elapsed time.Duration) error {
-	if attempts <= 1 || err == nil {
+// afterRetries wraps the last attempt's error err with the count of attempts,
+// the time they took and why the Transport stopped (r, with the figures of
+// s), keeping a top-level *url.Error one. The error of a single attempt that
+// was not retried because it could not be (a permanent error, a context that
+// ended, MaxRetries 0) is returned as it is.
+func afterRetries(err error, attempts int, elapsed time.Duration, r StopReason, s *stop) error {
+	if err == nil {
+		return err
+	}
+	var why string
+	switch r {
+	case StopNone, StopNotRetryable, StopContextDone: // the error says it
+	default:
+		why = s.text(r)
+	}
+	if attempts <= 1 && (why == "" || r == StopRetriesExhausted) {
 		return err
 	}
 	if ue, ok := err.(*url.Error); ok {
-		return &url.Error{Op: ue.Op, URL: ue.URL, Err: &retriedError{attempts: attempts, elapsed: elapsed, err: ue.Err}}
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: &retriedError{attempts: attempts, elapsed: elapsed, why: why, err: ue.Err}}
 	}
-	return &retriedError{attempts: attempts, elapsed: elapsed, err: err}
+	return &retriedError{attempts: attempts, elapsed: elapsed, why: why, err: err}
 }
 
 // isTimeout reports whether an error in err's chain says it is a timeout.

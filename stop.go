@@ -85,43 +85,40 @@ func (e *APIError) writeStop(b *strings.Builder) {
 	} else {
 		b.WriteString(": not retried: ")
 	}
-	r := e.Stop
-	if r == StopFallbacksExhausted {
-		b.WriteString("no fallback left")
-		if r = e.why.last; r == StopNone || r == StopFallbacksExhausted {
-			return
-		}
-		b.WriteString("; the last target: ")
-	}
-	b.WriteString(e.stopText(r))
+	b.WriteString(e.why.text(e.Stop))
 }
 
-// stopText explains reason r in a few words.
-func (e *APIError) stopText(r StopReason) string {
+// text explains reason r in a few words, with the figures of s.
+func (s *stop) text(r StopReason) string {
 	switch r {
 	case StopNotRetryable:
 		return "the answer is permanent"
 	case StopRetriesExhausted:
 		return "retries exhausted"
 	case StopHintTooLong:
-		if e.why.wait > 0 && e.why.limit > 0 {
-			return "server asked for " + e.why.wait.String() + ", over MaxWait " + e.why.limit.String()
+		if s.wait > 0 && s.limit > 0 {
+			return "server asked for " + s.wait.String() + ", over MaxWait " + s.limit.String()
 		}
 		return "the server's wait is over MaxWait"
 	case StopPastDeadline:
-		if e.why.wait > 0 {
-			return "a wait of " + e.why.wait.String() + " would pass the deadline, " + e.why.limit.Round(time.Millisecond).String() + " away"
+		if s.wait > 0 {
+			return "a wait of " + s.wait.String() + " would pass the deadline, " + s.limit.Round(time.Millisecond).String() + " away"
 		}
 		return "the next attempt would start after the deadline"
 	case StopBudgetExhausted:
 		return "retry budget exhausted"
 	case StopContextDone:
-		if e.why.ctxErr != nil {
-			return e.why.ctxErr.Error()
+		if s.ctxErr != nil {
+			return s.ctxErr.Error()
 		}
 		return "the request's context ended"
 	case StopNotReplayable:
 		return "the request body cannot be sent again"
+	case StopFallbacksExhausted:
+		if s.last == StopNone || s.last == StopFallbacksExhausted {
+			return "no fallback left"
+		}
+		return "no fallback left; the last target: " + s.text(s.last)
 	}
 	return r.String()
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,5 +122,57 @@ func TestStopReason(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestStopReasonTransportError checks that the error of a request whose
+// attempts got no answer says why the Transport stopped, when it does not go
+// without saying.
+func TestStopReasonTransportError(t *testing.T) {
+	t.Parallel()
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	budget := func() *Policy { p := Generic(); p.Budget = RetryBudget{Reserve: 0.5}; return p }
+	slow := func() *Policy { p := Generic(); p.BaseDelay, p.MaxDelay = 20*time.Second, 40*time.Second; return p } // backoff ≥ 10 s
+	maxRetries := func(n int) func() *Policy {
+		return func() *Policy { p := Generic(); p.MaxRetries = n; return p }
+	}
+	tests := []struct {
+		name    string
+		pol     func() *Policy
+		timeout time.Duration
+		text    string // a regexp that the error matches
+	}{
+		{name: "retries exhausted", pol: maxRetries(2),
+			text: `^llmretry: gave up after 3 attempts in [0-9.]+m?s: retries exhausted: dial tcp: connection refused$`},
+		{name: "no retry allowed", pol: maxRetries(-1),
+			text: `^dial tcp: connection refused$`},
+		{name: "retry budget", pol: budget,
+			text: `^llmretry: not retried: retry budget exhausted: dial tcp: connection refused$`},
+		{name: "wait past the deadline", pol: slow, timeout: 5 * time.Second,
+			text: `^llmretry: not retried: a wait of [0-9.]+m?s would pass the deadline, [0-9.]+m?s away: dial tcp: connection refused$`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, srv, _ := setup(t, tt.pol())
+			tr.Base = stopBase(func(*http.Request) (*http.Response, error) { return nil, refused })
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tr.RoundTrip(req)
+			if err == nil || !regexp.MustCompile(tt.text).MatchString(err.Error()) {
+				t.Errorf("err = %v\n want one matching %q", err, tt.text)
+			}
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Errorf("errors.Is(%v, ECONNREFUSED) = false", err)
+			}
+		})
 	}
 }

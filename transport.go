@@ -300,7 +300,8 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 	v := a.Verdict
 	if resp == nil {
 		c.pacer.release()
-		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began))
+		r, why := c.stopped(a, now)
+		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
 	}
 	if resp.StatusCode >= 400 || v.Class != OK {
 		e := newAPIError(c.pol, v, a.Attempt)
