@@ -58,6 +58,26 @@ func stopReason(d Decision) StopReason {
 	return StopNone
 }
 
+// stopped says why the call stops after attempt a, decided at now.
+func (c *call) stopped(a AttemptInfo, now time.Time) (StopReason, stop) {
+	reason, s := stopReason(a.Decision), stop{}
+	switch a.Decision {
+	case HintTooLong:
+		s.wait, s.limit = a.Wait, c.pol.maxWait()
+	case PastDeadline:
+		s.wait = a.Wait
+		if deadline, ok := c.ctx.Deadline(); ok {
+			s.limit = max(deadline.Sub(now), 0)
+		}
+	case ContextDone:
+		s.ctxErr = c.ctx.Err()
+	}
+	if len(c.fallbacks) > 0 && c.next >= len(c.fallbacks) && c.body.replayable && c.primary.FallbackOn.shouldFallback(a.Verdict, a.Decision) {
+		s.last, reason = reason, StopFallbacksExhausted
+	}
+	return reason, s
+}
+
 // stop is why a Transport stopped, with the figures that explain it.
 type stop struct {
 	last   StopReason    // under StopFallbacksExhausted: why the last target stopped

@@ -320,26 +320,6 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 	return resp, nil
 }
 
-// stopped says why the call stops after attempt a, decided at now.
-func (c *call) stopped(a AttemptInfo, now time.Time) (StopReason, stop) {
-	reason, s := stopReason(a.Decision), stop{}
-	switch a.Decision {
-	case HintTooLong:
-		s.wait, s.limit = a.Wait, c.pol.maxWait()
-	case PastDeadline:
-		s.wait = a.Wait
-		if deadline, ok := c.ctx.Deadline(); ok {
-			s.limit = deadline.Sub(now)
-		}
-	case ContextDone:
-		s.ctxErr = c.ctx.Err()
-	}
-	if len(c.fallbacks) > 0 && c.next >= len(c.fallbacks) && c.body.replayable && c.primary.FallbackOn.shouldFallback(a.Verdict, a.Decision) {
-		s.last, reason = reason, StopFallbacksExhausted
-	}
-	return reason, s
-}
-
 // firstRequest is the request of the first attempt.
 func (c *call) firstRequest() *http.Request {
 	switch {
