@@ -131,6 +131,14 @@ func ParseError(resp *http.Response, p *Policy) *APIError {
 // errorKey is the context key of the APIError attached to a response.
 type errorKey struct{}
 
+// attached is the value under errorKey: the APIError of resp. A context
+// that outlives its response (a caller may make its next request with it)
+// carries the value on, so it counts only for the response it was made for.
+type attached struct {
+	resp *http.Response
+	err  *APIError
+}
+
 // attachError attaches e to resp, for ParseError: in the context of a copy
 // of resp.Request, since an SDK keeps the *http.Response it got (and may
 // replace its body), and the Request of a response is the one thing of it
@@ -140,7 +148,7 @@ func attachError(resp *http.Response, e *APIError) {
 	if r == nil {
 		return
 	}
-	resp.Request = r.WithContext(context.WithValue(r.Context(), errorKey{}, e))
+	resp.Request = r.WithContext(context.WithValue(r.Context(), errorKey{}, &attached{resp: resp, err: e}))
 }
 
 // attachedError is the APIError attached to resp, or nil.
@@ -148,8 +156,10 @@ func attachedError(resp *http.Response) *APIError {
 	if resp == nil || resp.Request == nil {
 		return nil
 	}
-	e, _ := resp.Request.Context().Value(errorKey{}).(*APIError)
-	return e
+	if a, ok := resp.Request.Context().Value(errorKey{}).(*attached); ok && a.resp == resp {
+		return a.err
+	}
+	return nil
 }
 
 func newAPIError(p *Policy, v Verdict, attempts int) *APIError {

@@ -176,3 +176,33 @@ func TestStopReasonTransportError(t *testing.T) {
 		})
 	}
 }
+
+// TestParseErrorAttached checks that the APIError a Transport attaches to a
+// response it returns is read back by ParseError for that response only: not
+// for a later response to a request made with the first one's context.
+func TestParseErrorAttached(t *testing.T) {
+	t.Parallel()
+	tr, srv, _ := setup(t, Generic())
+	srv.Enqueue(llmretrytest.OpenAI.RateLimit(120))
+	resp, _, err := post(t, tr, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := ParseError(resp, nil); e == nil || e.Stop != StopHintTooLong {
+		t.Fatalf("ParseError of the 429 = %v, want its Stop hint_too_long", e)
+	}
+	req, err := http.NewRequestWithContext(resp.Request.Context(), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, _, err := do(t, tr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok.StatusCode != 200 {
+		t.Fatalf("status %d, want 200", ok.StatusCode)
+	}
+	if e := ParseError(ok, nil); e != nil {
+		t.Errorf("ParseError of a 200 made with the 429's context = %v, want nil", e)
+	}
+}
