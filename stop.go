@@ -8,8 +8,8 @@ import (
 
 // StopReason says why the [Transport] stopped retrying a request and
 // returned the answer it had: [APIError].Stop. The zero value, StopNone,
-// is an APIError that no Transport returned ([ParseError] of a response
-// that did not come from one).
+// means unknown: the APIError did not come from a Transport ([ParseError] of
+// a response that another client returned).
 //
 // Its values match the final [Decision] of the last attempt, and add
 // StopFallbacksExhausted.
@@ -104,6 +104,10 @@ func (e *APIError) writeStop(b *strings.Builder) {
 		b.WriteString(" attempts: ")
 	} else {
 		b.WriteString(": not retried: ")
+		if e.Stop == StopRetriesExhausted {
+			b.WriteString("no retry allowed (MaxRetries, WithMaxRetries or WithoutRetry)")
+			return
+		}
 	}
 	b.WriteString(e.why.text(e.Stop))
 }

@@ -35,6 +35,7 @@ func TestStopReason(t *testing.T) {
 		return p
 	}
 	maxRetries := func() *Policy { p := Generic(); p.MaxRetries = 2; return p }
+	noRetries := func() *Policy { p := Generic(); p.MaxRetries = -1; return p }
 	tests := []struct {
 		name     string
 		pol      func() *Policy
@@ -52,6 +53,8 @@ func TestStopReason(t *testing.T) {
 			stop: StopNotRetryable, attempts: 2, text: `: bad \[request \w+\]: stopped after 2 attempts: the answer is permanent`},
 		{name: "retries exhausted", pol: maxRetries, steps: []llmretrytest.Step{oai.ServerError(), oai.ServerError(), oai.ServerError()},
 			stop: StopRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
+		{name: "no retry allowed", pol: noRetries, steps: []llmretrytest.Step{oai.ServerError()},
+			stop: StopRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries, WithMaxRetries or WithoutRetry\)`},
 		{name: "wait over MaxWait", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(120)},
 			stop: StopHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
 		{name: "wait past the deadline", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
