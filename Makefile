@@ -4,7 +4,7 @@
 FUZZTIME ?= 30s
 FUZZ ?= $(shell go test -list '^Fuzz' . | grep '^Fuzz')
 
-.PHONY: test test-core tidy work fuzz bench stress release-check
+.PHONY: test test-core tidy work api fuzz bench stress release-check
 
 test:
 	bash .ci/test.sh
@@ -19,6 +19,12 @@ tidy:
 
 work:
 	GOWORK=off go run .ci/modproxy.go work > go.work.new && mv go.work.new go.work
+
+# Record the exported API of every published module in api/*.txt, which CI
+# compares with the code: a change to the API is then deliberate and visible
+# in review (commit api/ with it).
+api:
+	go run .ci/apilist.go -w
 
 # Each fuzz target for FUZZTIME, with a short minimization (a long one can
 # take minutes on a failing input and adds nothing to the report).

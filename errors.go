@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -22,27 +23,46 @@ var errAttemptTimeout = errors.New("llmretry: attempt timed out")
 // acts on. Use errors.As to get one from an error returned through an
 // http.Client when [Transport].ReturnErrors is set, or build one from a
 // response with [ParseError]. It never holds credential values.
+//
+// Retryable and Stop answer two questions: Retryable, whether the answer
+// is transient (the same request may succeed later); Stop, why the
+// Transport did not retry it (again). A 429 whose Retry-After is over
+// MaxWait is Retryable, with Stop [StopHintTooLong]: the Transport chose not
+// to wait that long, and the caller may.
 type APIError struct {
 	Provider   string // the policy's name, e.g. "gptgob"
 	Target     string // the fallback target that gave the answer (its Target name); "" for the request's own
 	StatusCode int
 	Class      Class
-	Retryable  bool   // whether the last answer was worth retrying
-	Type       string // error type from the body
-	Code       string // error code from the body
-	Param      string // parameter at fault, if named
-	Message    string // the body's message (at most 1 KiB)
-	RequestID  string // X-Request-Id or similar
+
+	// Retryable reports whether the answer is transient: a rate limit, an
+	// overload, a server error, which the same request may get past later
+	// (after RetryAfter, if set). It does not say whether the Transport
+	// retried it; Stop does.
+	Retryable bool
+
+	Type      string // error type from the body
+	Code      string // error code from the body
+	Param     string // parameter at fault, if named
+	Message   string // the body's message (at most 1 KiB)
+	RequestID string // X-Request-Id or similar
 
 	// RetryAfter is the server's wait hint on the last answer, 0 if none.
 	RetryAfter time.Duration
 
-	// Attempts is how many attempts were made; 0 when unknown (ParseError).
+	// Attempts is how many attempts were made, on every target; 0 when
+	// unknown (ParseError of a response that no Transport returned).
 	Attempts int
+
+	// Stop says why the Transport stopped and returned this answer;
+	// StopNone when unknown. Error() says it in words.
+	Stop StopReason
+
+	why stop // the figures behind Stop, for Error()
 }
 
-// Error describes the failure in one line, e.g.
-// "llmretry: gptgob: 429 rate_limited (rate_limit_exceeded/gremlin_in_the_pipes): come back in 12s [request req_1] after 3 attempts".
+// Error describes the failure and why it was not retried in one line, e.g.
+// "llmretry: gptgob: 429 rate_limited (rate_limit_exceeded/gremlin_in_the_pipes): come back in 2m0s [request req_1]: not retried: server asked for 2m0s, over MaxWait 1m0s".
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("llmretry: ")
@@ -76,11 +96,7 @@ func (e *APIError) Error() string {
 		b.WriteString(e.RequestID)
 		b.WriteByte(']')
 	}
-	if e.Attempts > 1 {
-		b.WriteString(" after ")
-		b.WriteString(strconv.Itoa(e.Attempts))
-		b.WriteString(" attempts")
-	}
+	e.writeStop(&b)
 	return b.String()
 }
 
@@ -89,11 +105,61 @@ func (e *APIError) Error() string {
 // It does not consume the body: the caller can still read all of it.
 // The credentials of resp.Request (headers, URL userinfo and query) are
 // redacted from every field.
+//
+// A final error response that a [Transport] returned (without ReturnErrors,
+// as under an SDK) carries the Transport's own APIError: ParseError returns a
+// copy of it, whatever p, with Attempts and Stop (why the Transport stopped).
+// This is how to learn why retrying stopped from an SDK's error, through the
+// response it keeps, e.g. with openai-go:
+//
+//	var oe *openai.Error
+//	if errors.As(err, &oe) {
+//		e := llmretry.ParseError(oe.Response, nil)
+//		log.Print(e) // "llmretry: openai: 429 rate_limited (…): not retried: server asked for 2m0s, over MaxWait 1m0s"
+//	}
 func ParseError(resp *http.Response, p *Policy) *APIError {
+	if e := attachedError(resp); e != nil {
+		c := *e
+		return &c
+	}
 	if resp == nil || resp.StatusCode < 400 {
 		return nil
 	}
 	return newAPIError(p, p.Classify(resp, nil), 0)
+}
+
+// errorKey is the context key of the APIError attached to a response.
+type errorKey struct{}
+
+// attached is the value under errorKey: the APIError of resp. A context
+// that outlives its response (a caller may make its next request with it)
+// carries the value on, so it counts only for the response it was made for.
+type attached struct {
+	resp *http.Response
+	err  *APIError
+}
+
+// attachError attaches e to resp, for ParseError: in the context of a copy
+// of resp.Request, since an SDK keeps the *http.Response it got (and may
+// replace its body), and the Request of a response is the one thing of it
+// that can carry a value.
+func attachError(resp *http.Response, e *APIError) {
+	r := resp.Request
+	if r == nil {
+		return
+	}
+	resp.Request = r.WithContext(context.WithValue(r.Context(), errorKey{}, &attached{resp: resp, err: e}))
+}
+
+// attachedError is the APIError attached to resp, or nil.
+func attachedError(resp *http.Response) *APIError {
+	if resp == nil || resp.Request == nil {
+		return nil
+	}
+	if a, ok := resp.Request.Context().Value(errorKey{}).(*attached); ok && a.resp == resp {
+		return a.err
+	}
+	return nil
 }
 
 func newAPIError(p *Policy, v Verdict, attempts int) *APIError {
@@ -158,15 +224,24 @@ func (e *redactedError) Unwrap() error { return e.err }
 func (e *redactedError) Timeout() bool { return isTimeout(e.err) }
 
 // retriedError is the last attempt's error when retries end on a transport
-// error: its message says how many attempts were made, and over how long.
+// error: its message says how many attempts were made, over how long, and
+// why the Transport stopped.
 type retriedError struct {
 	attempts int
 	elapsed  time.Duration
+	why      string // why the Transport stopped, in words; "" if it goes without saying
 	err      error
 }
 
 func (e *retriedError) Error() string {
-	return "llmretry: gave up after " + strconv.Itoa(e.attempts) + " attempts in " + e.elapsed.Round(time.Millisecond).String() + ": " + e.err.Error()
+	msg := "llmretry: not retried"
+	if e.attempts > 1 {
+		msg = "llmretry: gave up after " + strconv.Itoa(e.attempts) + " attempts in " + e.elapsed.Round(time.Millisecond).String()
+	}
+	if e.why != "" {
+		msg += ": " + e.why
+	}
+	return msg + ": " + e.err.Error()
 }
 
 func (e *retriedError) Unwrap() error { return e.err }
@@ -175,16 +250,28 @@ func (e *retriedError) Unwrap() error { return e.err }
 // http.Client's *url.Error asks its Err directly, without errors.As.
 func (e *retriedError) Timeout() bool { return isTimeout(e.err) }
 
-// afterRetries wraps the last attempt's error err with the count of attempts
-// and the time they took, keeping a top-level *url.Error one.
-func afterRetries(err error, attempts int, elapsed time.Duration) error {
-	if attempts <= 1 || err == nil {
+// afterRetries wraps the last attempt's error err with the count of attempts,
+// the time they took and why the Transport stopped (r, with the figures of
+// s), keeping a top-level *url.Error one. The error of a single attempt that
+// was not retried because it could not be (a permanent error, a context that
+// ended, MaxRetries 0) is returned as it is.
+func afterRetries(err error, attempts int, elapsed time.Duration, r StopReason, s *stop) error {
+	if err == nil {
+		return err
+	}
+	var why string
+	switch r {
+	case StopNone, StopNotRetryable, StopContextDone: // the error says it
+	default:
+		why = s.text(r)
+	}
+	if attempts <= 1 && (why == "" || r == StopRetriesExhausted) {
 		return err
 	}
 	if ue, ok := err.(*url.Error); ok {
-		return &url.Error{Op: ue.Op, URL: ue.URL, Err: &retriedError{attempts: attempts, elapsed: elapsed, err: ue.Err}}
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: &retriedError{attempts: attempts, elapsed: elapsed, why: why, err: ue.Err}}
 	}
-	return &retriedError{attempts: attempts, elapsed: elapsed, err: err}
+	return &retriedError{attempts: attempts, elapsed: elapsed, why: why, err: err}
 }
 
 // isTimeout reports whether an error in err's chain says it is a timeout.

@@ -70,7 +70,8 @@ func ExampleWithoutRetry() {
 }
 
 // With ReturnErrors, a final error response comes back as an *APIError that
-// says what went wrong and whether waiting would help.
+// says what went wrong, whether waiting would help, and why the Transport
+// stopped.
 func ExampleAPIError() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
@@ -81,9 +82,9 @@ func ExampleAPIError() {
 
 	var apiErr *llmretry.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.Class, apiErr.Code, apiErr.Retryable)
+		fmt.Println(apiErr.StatusCode, apiErr.Class, apiErr.Code, apiErr.Retryable, apiErr.Stop)
 	}
-	// Output: 429 quota_exhausted no_treasure_in_hoard false
+	// Output: 429 quota_exhausted no_treasure_in_hoard false not_retryable
 }
 
 // ParseError reads an error response that the Transport returned (after its

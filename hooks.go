@@ -19,7 +19,7 @@ type AttemptInfo struct {
 	Attempt  int           // 1 for the first attempt
 	Verdict  Verdict       // what the attempt's outcome means
 	Decision Decision      // what the Transport does next
-	Wait     time.Duration // the wait before the next attempt, when Decision is Retry
+	Wait     time.Duration // the wait before the next attempt, when Decision is Retry; the wait refused, when HintTooLong or PastDeadline
 	Elapsed  time.Duration // how long the attempt took, pacing wait excluded
 }
 
@@ -79,7 +79,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 	if v.Hint != NoHint {
 		attrs = append(attrs, slog.Duration("retry_after", v.RetryAfter), slog.String("hint", v.Hint.String()))
 	}
-	if a.Decision == Retry {
+	if a.Decision == Retry || a.Wait > 0 {
 		attrs = append(attrs, slog.Duration("wait", a.Wait))
 	}
 	if v.Err != nil {

@@ -138,7 +138,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
 		if a.Decision != Retry && a.Decision != Fallback {
-			return t.finish(&c, resp, v, attempt, now)
+			return t.finish(&c, resp, a, now)
 		}
 		discard(resp)
 		c.pacer.release()
@@ -239,8 +239,8 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 // decide answers "what now, and why?" after an attempt: it weighs the
 // verdict, the retry limit, the body's replayability, the server's hint
 // against MaxWait, the deadline and the retry budget, and rewinds the body
-// for the retry. It returns the decision, the wait before a retry, and the
-// retry's body.
+// for the retry. It returns the decision, the wait before a retry (or the
+// wait refused, for HintTooLong and PastDeadline), and the retry's body.
 func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
 	c.earnBudget(v)
 	switch {
@@ -258,13 +258,13 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 	var wait time.Duration
 	if v.Hint != NoHint && v.RetryAfter > 0 {
 		if wait = v.RetryAfter; wait > c.pol.maxWait() {
-			return HintTooLong, 0, nil
+			return HintTooLong, wait, nil
 		}
 	} else {
 		wait = c.pol.backoff(attempt, t.random())
 	}
 	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return PastDeadline, 0, nil
+		return PastDeadline, wait, nil
 	}
 	if !c.spendBudget(v) {
 		return BudgetExhausted, 0, nil
@@ -294,18 +294,25 @@ func (c *call) earnBudget(v Verdict) {
 
 func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
 
-// finish returns the last attempt's outcome to the caller.
-func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
+// finish returns the last attempt's outcome to the caller: a, the attempt
+// and the decision that ended the call.
+func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time.Time) (*http.Response, error) {
+	v := a.Verdict
 	if resp == nil {
 		c.pacer.release()
-		return nil, afterRetries(v.Err, attempts, now.Sub(c.began))
+		r, why := c.stopped(a, now)
+		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
 	}
-	if t.ReturnErrors && (resp.StatusCode >= 400 || v.Class != OK) {
-		discard(resp)
-		c.pacer.release()
-		e := newAPIError(c.pol, v, attempts)
+	if resp.StatusCode >= 400 || v.Class != OK {
+		e := newAPIError(c.pol, v, a.Attempt)
 		e.Target = c.name
-		return nil, e
+		e.Stop, e.why = c.stopped(a, now)
+		if t.ReturnErrors {
+			discard(resp)
+			c.pacer.release()
+			return nil, e
+		}
+		attachError(resp, e)
 	}
 	if c.pacer != nil && c.pacer.inflight != nil {
 		resp.Body = onClose(resp.Body, nil, c.pacer)

@@ -33,7 +33,10 @@ bash .ci/modules.sh tidy
 
 step "go vet, every module (with -race, so that go test -race reuses its builds)"
 for m in $modules; do (cd "$m" && go vet -race ./...); done   # -race: the test builds below reuse the compiled packages
-go vet .ci/modproxy.go && go vet .ci/snippets.go
+go vet .ci/modproxy.go && go vet .ci/snippets.go && go vet .ci/apilist.go
+
+step "exported API of each published module as recorded in api/*.txt (record a deliberate change: make api)"
+go run .ci/apilist.go   # after go vet -race: it reads the export data of those builds
 
 step "core: go test -race ./...   (the chaos suite's summary below)"
 if ! go test -race -count=1 -v ./... > "$logs/core" 2>&1; then
