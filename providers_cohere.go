@@ -11,8 +11,16 @@ package llmretry
 func Cohere() *Policy {
 	return &Policy{
 		Name: "cohere",
+		// The errors page's sections, spelled out (only 499 differs from
+		// the generic rules).
 		Statuses: map[int]Rule{
+			400: {Class: InvalidRequest},
+			401: {Class: Auth},
+			402: {Class: QuotaExhausted},
+			404: {Class: NotFound},
+			429: {Class: RateLimited},
 			499: {Class: Canceled},
+			500: {Class: ServerError},
 		},
 	}
 }

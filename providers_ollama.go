@@ -15,5 +15,17 @@ package llmretry
 // Transport.Hosts, e.g. Hosts: map[string]*llmretry.Policy{"localhost":
 // llmretry.Ollama()} (ports are ignored), or set Transport.Policy.
 func Ollama() *Policy {
-	return &Policy{Name: "ollama"}
+	// The errors page's statuses and the scheduler's 503, spelled out: they
+	// are the generic rules.
+	return &Policy{
+		Name: "ollama",
+		Statuses: map[int]Rule{
+			400: {Class: InvalidRequest},
+			404: {Class: NotFound},
+			429: {Class: RateLimited},
+			500: {Class: ServerError},
+			502: {Class: ServerError},
+			503: {Class: Overloaded},
+		},
+	}
 }
