@@ -39,6 +39,12 @@ func TestTGI(t *testing.T) {
 		// Inference Endpoints, "Autoscaling": "the proxy will respond with the
 		// status code 503 while the new replica is initializing."
 		{doc: "503 Inference Endpoint scaling up from zero", step: g.Overloaded(0), class: Overloaded, retried: true},
+		// In a stream the router sends the same ErrorResponse as an event
+		// ("impl From<InferError> for Event"): data: {"error","error_type"}.
+		{doc: "stream: first event overloaded", step: g.StreamError(llmretrytest.ErrorReply{Status: 429, Type: "overloaded", Message: "Model is overloaded"}, 0),
+			class: Overloaded, retried: true},
+		{doc: "stream: first event generation error", step: g.StreamError(llmretrytest.ErrorReply{Status: 424, Type: "generation",
+			Message: "Request failed during generation: Server error: CUDA out of memory."}, 0), class: ServerError},
 	}
 	runRows(t, TGI, rows)
 	sdkDefaults(t, TGI(), 3, DefaultBaseDelay, DefaultMaxDelay)
