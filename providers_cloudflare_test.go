@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -60,9 +61,20 @@ func TestCloudflareWorkersAI(t *testing.T) {
 			Message: "You have used up your daily free allocation of 10,000 neurons."}, QuotaExhausted, false),
 		// "Out of capacity | 3040 | 429 | No more data centers to forward the request to"
 		{doc: "3040 Out of capacity", step: cf.Overloaded(0), class: Overloaded, retried: true},
-		// A 429 without a listed code (the page gives none for per-model
-		// rate limits) is a rate limit, retried after its hint.
-		{doc: "429 without a code, Retry-After: 2", step: cf.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second, requestID: true},
+		// Cloudflare's API limits (developers.cloudflare.com/fundamentals/api/reference/limits):
+		// "retry-after: The number of seconds, rounded up, until more capacity is available."
+		// The 429 body, as users report it: {"code":971,"message":"Please wait and consider throttling your request speed"}.
+		{doc: "429 code 971, Retry-After: 2", step: cf.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second, requestID: true},
+		// "If you exceed this limit, all API calls for the next five minutes will be blocked":
+		// a wait past MaxWait returns the 429 at once.
+		dRow(cf, "429 code 971, Retry-After: 300", llmretrytest.ErrorReply{Status: 429, Code: "971", RetryAfter: 300,
+			Message: "Please wait and consider throttling your request speed"}, RateLimited, false),
+		// The RateLimit header fields it sends ("default";r=0;t=3) give the wait when Retry-After is missing.
+		rawRow("429 with RateLimit: \"default\";r=0;t=3", 429, http.Header{"Ratelimit": {`"default";r=0;t=3`}, "Ratelimit-Policy": {`"default";q=1200;w=300`}},
+			`{"success":false,"errors":[{"code":971,"message":"Please wait and consider throttling your request speed"}],"messages":[],"result":null}`,
+			RateLimited, true, 3*time.Second),
+		// A 429 without a code: a rate limit, retried.
+		dRow(cf, "429 without a code", llmretrytest.ErrorReply{Status: 429, Message: "Too many requests"}, RateLimited, true),
 		// Statuses the page does not list: the generic rules.
 		{doc: "500 (not listed)", step: cf.ServerError(), class: ServerError, retried: true},
 		cfRow("401 Authentication error (Cloudflare API code 10000)", 401, "10000", Auth, false),

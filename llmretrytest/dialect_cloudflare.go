@@ -24,10 +24,12 @@ var cloudflareFormat = format{
 		}
 		return map[string]any{"success": false, "errors": []any{item}, "messages": []any{}, "result": nil}
 	},
-	// The errors page documents no code for a per-model rate limit: the
-	// 429 carries a message only.
+	// Cloudflare's API rate limit ("retry-after: The number of seconds,
+	// rounded up, until more capacity is available"), as its 429s read:
+	// code 971. Workers AI's errors page gives no code of its own for its
+	// per-model limits.
 	rateLimit: func(n int) *ErrorReply {
-		return &ErrorReply{Status: 429, Message: "Too many requests. Please try again in " + strconv.Itoa(n) + "s.", RetryAfter: n}
+		return &ErrorReply{Status: 429, Code: "971", Message: "Please wait and consider throttling your request speed", RetryAfter: n}
 	},
 	quota: func() *ErrorReply {
 		return &ErrorReply{Status: 429, Code: "3036", Message: "You have used up your daily free allocation of 10,000 neurons. " +
