@@ -13,7 +13,8 @@ package llmretry
 //
 // A self-hosted server has no well-known host: route yours with
 // Transport.Hosts, e.g. Hosts: map[string]*llmretry.Policy{"localhost":
-// llmretry.Ollama()} (ports are ignored), or set Transport.Policy.
+// llmretry.Ollama()} (a host name without a port; requests to any port
+// match), or set Transport.Policy.
 func Ollama() *Policy {
 	// The errors page's statuses and the scheduler's 503, spelled out: they
 	// are the generic rules.

@@ -12,9 +12,9 @@ package llmretry
 //
 // A self-hosted server has no well-known host: route yours with
 // Transport.Hosts, e.g. Hosts: map[string]*llmretry.Policy{"gpu1.internal":
-// llmretry.VLLM()} (ports are ignored), or set Transport.Policy. Hosts of one
-// Policy value share its pacing state; call VLLM once per server to keep
-// them apart.
+// llmretry.VLLM()} (a host name without a port; requests to any port
+// match), or set Transport.Policy. Hosts of one Policy value share its
+// pacing state; call VLLM once per server to keep them apart.
 func VLLM() *Policy {
 	return &Policy{
 		Name: "vllm",
