@@ -1,21 +1,23 @@
 package llmretry
 
 // CloudflareWorkersAI returns the policy for Cloudflare Workers AI through
-// Cloudflare's API (api.cloudflare.com/client/v4/accounts/{id}/ai/run/…, and
-// the OpenAI-compatible …/ai/v1/chat/completions), whose errors come in
-// Cloudflare's envelope, {"success":false,"errors":[{"code":3036,"message":…}]},
-// with the numeric internal codes of Workers AI's errors page. 3036 (the
-// daily free allocation of neurons is used up) is not retried: the
-// allocation resets at 00:00 UTC. 3040 (out of capacity, "No more data
-// centers to forward the request to") and 3007/3008 (request timeout,
-// aborted) are. Invalid data, unknown models, accounts not allowed a model
-// and requests too large are not. Attempts and backoff are the generic ones
-// (Cloudflare's SDKs: 2 retries).
+// Cloudflare's API (api.cloudflare.com/client/v4/accounts/{id}/ai/run/…),
+// whose errors come in Cloudflare's envelope,
+// {"success":false,"errors":[{"code":3036,"message":…}]}, with the numeric
+// internal codes of Workers AI's errors page. 3036 (the daily free
+// allocation of neurons is used up; it resets at 00:00 UTC) is not retried.
+// 3040 (out of capacity, "No more data centers to forward the request to"),
+// 3007 and 3008 (request timeout, aborted) and the API's rate limit (429,
+// with retry-after and RateLimit fields) are. Invalid data, unknown models,
+// accounts not allowed a model and requests too large are not. Attempts and
+// backoff are the generic ones. The error format of the OpenAI-compatible
+// endpoints (…/ai/v1/chat/completions) is not documented: the envelope and
+// OpenAI's shape are both read, so either is classified.
 //
-// DefaultHosts routes api.cloudflare.com here; the policy only adds codes,
-// so the rest of Cloudflare's API keeps the generic rules. Workers AI
-// through AI Gateway (gateway.ai.cloudflare.com) answers in the format of
-// the provider behind it and stays generic.
+// DefaultHosts routes api.cloudflare.com here. The policy only adds Workers
+// AI's codes, so Cloudflare's other APIs, if called through the same
+// Transport, keep the generic rules. AI Gateway (gateway.ai.cloudflare.com)
+// answers in the format of the provider behind it and stays generic.
 func CloudflareWorkersAI() *Policy {
 	return &Policy{
 		Name: "cloudflare",
