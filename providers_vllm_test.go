@@ -28,7 +28,8 @@ func TestVLLM(t *testing.T) {
 			400, "BadRequestError", InvalidRequest, false),
 		// "The model `x` does not exist."
 		vllmRow("The model `llama-9` does not exist.", 404, "NotFoundError", NotFound, false),
-		// --api-key set and the request's is wrong: {"error": "Unauthorized"}
+		// --api-key set and the request's is wrong: api_server.py's AuthenticationMiddleware,
+		// JSONResponse(content={"error": "Unauthorized"}, status_code=401).
 		rawRow("401 Unauthorized (--api-key)", 401, nil, `{"error":"Unauthorized"}`, Auth, false, 0),
 		{doc: "500 InternalServerError", step: v.ServerError(), class: ServerError, retried: true},
 		{doc: "503 in front of vLLM (not starting, or a gateway)", step: v.Overloaded(0), class: Overloaded, retried: true},
