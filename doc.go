@@ -38,11 +38,14 @@
 // [Generic] suits any OpenAI-compatible API and recognises the formats of the
 // others, as a proxy passes them on. [OpenAI], [AzureOpenAI], [Anthropic],
 // [Gemini], [Bedrock], [Groq], [Mistral], [OpenRouter], [DeepSeek], [XAI],
-// [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT] and
-// [GPTGob] follow those providers' published error references and official
-// SDKs; [DefaultHosts] routes their well-known hosts. Route other hosts (or
-// patterns such as "*.example.com") to policies with [Transport].Hosts; derive
-// a policy from a built-in one by changing its fields:
+// [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT],
+// [GPTGob], [CloudflareWorkersAI] and [Cohere] follow those providers'
+// published error references and official SDKs; [DefaultHosts] routes their
+// well-known hosts. [VLLM], [TGI] (also behind Hugging Face Inference
+// Endpoints) and [Ollama] are for the servers you run yourself, which have no
+// well-known host. Route other hosts (or patterns such as "*.example.com") to
+// policies with [Transport].Hosts; derive a policy from a built-in one by
+// changing its fields:
 //
 //	gob := llmretry.GPTGob()
 //	gob.MaxRetries = 4

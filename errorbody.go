@@ -38,6 +38,8 @@ type errorBody struct {
 //	{"error":{"code":402,"message","metadata":{"headers","raw"}}}    OpenRouter
 //	{"message":"…"} or {"__type":"…#ThrottlingException","message"}  AWS (with x-amzn-ErrorType)
 //	{"detail":"message"}                                             FastAPI-style proxies
+//	{"error":"message","error_type":"overloaded"}                    Hugging Face TGI
+//	{"success":false,"errors":[{"code":3036,"message"}]}             Cloudflare's API (Workers AI)
 //
 // Fields are raw so that numbers, strings, objects and nulls all decode.
 type wireError struct {
@@ -48,10 +50,12 @@ type wireError struct {
 	Detail     json.RawMessage `json:"detail"`
 	Param      json.RawMessage `json:"param"`
 	RetryAfter json.RawMessage `json:"retry_after"`
-	Status     json.RawMessage `json:"status"`   // Google: "RESOURCE_EXHAUSTED"
-	Details    wireDetails     `json:"details"`  // Google: [{"@type",…}]; Anthropic: {"error_code"}
-	Metadata   wireMetadata    `json:"metadata"` // OpenRouter: {"headers","raw","provider_name"}
-	AmzType    json.RawMessage `json:"__type"`   // AWS JSON protocols
+	Status     json.RawMessage `json:"status"`     // Google: "RESOURCE_EXHAUSTED"
+	Details    wireDetails     `json:"details"`    // Google: [{"@type",…}]; Anthropic: {"error_code"}
+	Metadata   wireMetadata    `json:"metadata"`   // OpenRouter: {"headers","raw","provider_name"}
+	AmzType    json.RawMessage `json:"__type"`     // AWS JSON protocols
+	ErrorType  json.RawMessage `json:"error_type"` // TGI: "overloaded", "validation", "generation"
+	Errors     json.RawMessage `json:"errors"`     // Cloudflare: [{"code":N,"message"}]
 }
 
 // parseErrorBody extracts the error facts from b; a body that is not JSON, or
@@ -96,7 +100,39 @@ func parseErrorBody(b []byte) errorBody {
 	if eb.Code == "" {
 		eb.Code = awsType(rawText(top.AmzType))
 	}
+	if eb.Type == "" {
+		eb.Type = rawText(top.ErrorType)
+	}
+	if eb.Code == "" && eb.Message == "" {
+		eb.Code, eb.Message = firstError(top.Errors)
+	}
 	return eb
+}
+
+// firstError reads the code and message of the first object in Cloudflare's
+// "errors" array ({"success":false,"errors":[{"code":3036,"message":"…"}]});
+// anything else gives "", "". The bytes were decoded already, so they are
+// valid JSON and are walked in place.
+func firstError(raw json.RawMessage) (code, msg string) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		return "", ""
+	}
+	arr := newJSONIter(raw)
+	first, ok := arr.elem()
+	if !ok || len(first) == 0 || first[0] != '{' {
+		return "", ""
+	}
+	obj := newJSONIter(first)
+	for k, v, ok := obj.field(); ok; k, v, ok = obj.field() {
+		switch string(k) {
+		case `"code"`:
+			code = rawText(v)
+		case `"message"`:
+			msg = rawText(v)
+		}
+	}
+	return code, msg
 }
 
 // maxErrorDepth is the deepest nesting of an error body worth parsing; real

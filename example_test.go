@@ -51,6 +51,20 @@ func ExampleTransport_hosts() {
 	// Output: gptgob 4
 }
 
+// Self-hosted servers (vLLM, TGI, Ollama) have no well-known host: route
+// each by its host name, beside the built-in routes of the hosted APIs.
+func ExampleTransport_selfHosted() {
+	tr := &llmretry.Transport{Hosts: map[string]*llmretry.Policy{
+		"localhost":     llmretry.Ollama(), // http://localhost:11434, any port
+		"gpu1.internal": llmretry.VLLM(),
+		"tgi.internal":  llmretry.TGI(),
+	}}
+	client := &http.Client{Transport: tr}
+	_ = client
+	fmt.Println(tr.Hosts["gpu1.internal"].Name)
+	// Output: vllm
+}
+
 // Per-request overrides travel in the request's context.
 func ExampleWithoutRetry() {
 	srv := llmretrytest.NewServer()

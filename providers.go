@@ -25,6 +25,7 @@ func Policies() []*Policy {
 		OpenAI(), AzureOpenAI(), Anthropic(), Gemini(), Bedrock(),
 		Groq(), Mistral(), OpenRouter(), DeepSeek(), XAI(), Together(), Fireworks(),
 		Cerebras(), SambaNova(), Cencori(), SolidRusT(), GPTGob(),
+		CloudflareWorkersAI(), Cohere(), VLLM(), TGI(), Ollama(),
 	}
 }
 
@@ -32,11 +33,12 @@ func Policies() []*Policy {
 // for the providers whose API host is well known. A key may be a pattern with
 // one "*" standing for one DNS label or part of one ("*.openai.azure.com");
 // see [Transport].Hosts. A [Transport] without a Policy uses them; route other
-// hosts (a GPT-Gob or Cencori endpoint, a proxy) with Transport.Hosts. The map
+// hosts (a GPT-Gob or Cencori endpoint, a proxy, a self-hosted vLLM, TGI or
+// Ollama server) with Transport.Hosts. The map
 // is new on every call; hosts of one provider share one policy (and so one
 // pacing state).
 func DefaultHosts() map[string]*Policy {
-	gemini, bedrock, azure, together := Gemini(), Bedrock(), AzureOpenAI(), Together()
+	gemini, bedrock, azure, together, cohere := Gemini(), Bedrock(), AzureOpenAI(), Together(), Cohere()
 	return map[string]*Policy{
 		"api.openai.com":                       OpenAI(),
 		"*.openai.azure.com":                   azure,
@@ -58,5 +60,8 @@ func DefaultHosts() map[string]*Policy {
 		"api.cerebras.ai":                      Cerebras(),
 		"api.sambanova.ai":                     SambaNova(),
 		"api.solidrust.ai":                     SolidRusT(),
+		"api.cloudflare.com":                   CloudflareWorkersAI(),
+		"api.cohere.com":                       cohere,
+		"api.cohere.ai":                        cohere,
 	}
 }

@@ -143,9 +143,11 @@ func TestDialectsUnderPolicies(t *testing.T) {
 	// Where a provider's reference gives a shared code its own meaning, the
 	// generic policy cannot know it: SambaNova's insufficient_quota is a rate
 	// limit by tier; GPT-Gob's horde_unavailable and OpenRouter's 502/503 are
-	// one model's overload.
+	// one model's overload; Cloudflare's numeric 3040 (a 429) is out of
+	// capacity, and a bare number is no code the generic policy can trust.
 	ownMeaning := map[string]bool{"sambanova/quota": true, "sambanova/rate limit": true,
-		"gptgob/overloaded": true, "openrouter/overloaded": true, "openrouter/server error": true}
+		"gptgob/overloaded": true, "openrouter/overloaded": true, "openrouter/server error": true,
+		"cloudflare/overloaded": true}
 	for _, d := range llmretrytest.Dialects() {
 		own := byName[d.String()]
 		if own == nil {

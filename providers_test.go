@@ -103,6 +103,12 @@ func TestHostRouting(t *testing.T) {
 		{"https://api.together.xyz/v1", "together"},
 		{"https://api.together.ai/v1", "together"},
 		{"https://api.fireworks.ai/inference/v1", "fireworks"},
+		{"https://api.cloudflare.com/client/v4/accounts/abc123/ai/run/@cf/meta/llama-3.1-8b-instruct", "cloudflare"},
+		{"https://api.cloudflare.com/client/v4/accounts/abc123/ai/v1/chat/completions", "cloudflare"},
+		{"https://gateway.ai.cloudflare.com/v1/abc123/gw/openai/chat/completions", "generic"}, // AI Gateway: the provider behind it answers
+		{"https://api.cohere.com/v2/chat", "cohere"},
+		{"https://api.cohere.ai/v1/chat", "cohere"},
+		{"http://localhost:11434/api/chat", "generic"}, // self-hosted servers: routed by the user
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(http.MethodPost, tt.url, nil)
@@ -115,6 +121,9 @@ func TestHostRouting(t *testing.T) {
 	}
 	if p1, p2 := routed(tr, "https://eu.openai.azure.com/"), routed(tr, "https://us.openai.azure.com/"); p1 != p2 {
 		t.Error("hosts of one pattern must share one policy")
+	}
+	if p1, p2 := routed(tr, "https://api.cohere.com/"), routed(tr, "https://api.cohere.ai/"); p1 != p2 {
+		t.Error("Cohere's two hosts must share one policy")
 	}
 	explicit := &Transport{Policy: SolidRusT()}
 	if got := routed(explicit, "https://api.cerebras.ai/").name(); got != "solidrust" {
@@ -205,5 +214,24 @@ func sdkDefaults(t *testing.T, p *Policy, attempts int, base, maxDelay time.Dura
 	}
 	if p.maxRetries()+1 != attempts || gotBase != base || gotMax != maxDelay {
 		t.Errorf("%s: %d attempts, backoff %v → %v; want %d attempts, %v → %v", p.Name, p.maxRetries()+1, gotBase, gotMax, attempts, base, maxDelay)
+	}
+}
+
+// TestSelfHostedRouting: self-hosted servers have no built-in route; a
+// user routes them with Hosts, next to the built-in routes.
+func TestSelfHostedRouting(t *testing.T) {
+	t.Parallel()
+	tr := &Transport{Hosts: map[string]*Policy{"localhost": Ollama(), "gpu1.internal": VLLM(), "tgi.internal": TGI()}}
+	for url, want := range map[string]string{
+		"http://localhost:11434/api/chat":                 "ollama",
+		"http://gpu1.internal:8000/v1/chat/completions":   "vllm",
+		"http://tgi.internal/v1/chat/completions":         "tgi",
+		"https://api.cohere.com/v2/chat":                  "cohere",
+		"http://gpu2.internal:8000/v1/chat/completions":   "generic",
+		"https://api.cloudflare.com/client/v4/accounts/x": "cloudflare",
+	} {
+		if got := routed(tr, url).name(); got != want {
+			t.Errorf("%s: policy %q, want %q", url, got, want)
+		}
 	}
 }

@@ -72,7 +72,7 @@ func providerTable() string {
 				add(c, Rule{Class: cl})
 			}
 			yes = append(yes, "408, 429, 5xx but 501/505, connection errors")
-			no = append(no, "a request over the per-minute limit, a per-day or zero quota, a spend limit or empty balance (any policy)")
+			no = append(no, "a request over the per-minute limit, a quota of zero or over a day or longer (per day, week, month), a spend limit or empty balance (any policy)")
 		}
 		for _, k := range sortedKeys(p.Codes) {
 			add(k, p.Codes[k])

@@ -35,8 +35,9 @@ func refine(v *Verdict, b *errorBody) {
 		v.Class, v.Retryable = QuotaExhausted, false
 	case v.Class == RateLimited && v.Hint == NoHint && longWindow(msg):
 		// "Too many tokens per day, please wait before trying again." (Bedrock),
-		// "Requests per day limit exceeded" (Cerebras): with no wait given,
-		// the next window is hours away.
+		// "Requests per day limit exceeded" (Cerebras), "…limited to 1000 API
+		// calls / month" (Cohere's trial keys): with no wait given, the next
+		// window is hours or weeks away.
 		v.Class, v.Retryable = QuotaExhausted, false
 	case v.Class != QuotaExhausted && spent(msg):
 		// "Your credit balance is too low…", "Insufficient Balance",
@@ -77,13 +78,13 @@ var (
 	spendAnchors = phrases("credit", "balance", "spend", "usage limits")
 	spendPhrases = phrases("credit balance is too low", "insufficient balance", "insufficient credits",
 		"used all available credits", "spending limit", "spend limit", "api usage limits", "out of credits")
-	capacityPhrases   = phrases("capacity exceeded", "currently overloaded")
-	longWindowPhrases = phrases("per day", "per-day", "(rpd)", "(tpd)", "daily", "per month", "monthly")
-	incorrectKey      = []byte("incorrect api key")
-	tooLarge          = []byte("request too large")
-	limitWord         = []byte("limit ")
-	requestedWord     = []byte("requested ")
-	limitZero         = []byte("limit: 0")
+	capacityPhrases = phrases("capacity exceeded", "currently overloaded")
+	gluedWindows    = phrases("perday", "perweek", "permonth", "peryear") // quota ids: "GenerateRequestsPerDayPerProjectPerModel"
+	incorrectKey    = []byte("incorrect api key")
+	tooLarge        = []byte("request too large")
+	limitWord       = []byte("limit ")
+	requestedWord   = []byte("requested ")
+	limitZero       = []byte("limit: 0")
 )
 
 // spent reports whether a message names an exhausted balance or spend limit.
@@ -100,10 +101,67 @@ func containsAny(s []byte, subs [][]byte) bool {
 	return false
 }
 
-// longWindow reports whether a rate-limit message names a daily or monthly
-// limit: "tokens per day", "(RPD)", "daily", "per month".
+// longWindow reports whether a rate-limit message names a window of a day or
+// longer, however it writes it: "tokens per day", "(RPD)", "daily",
+// "per-month", "1,000 API calls / month", "monthly", "1 month", "30 days",
+// "a week", "24 hours", "requests_per_day", Google's "…PerDay…" quota ids.
+// msg is lower case. Units are matched as whole words, so "today" and
+// "Monday" are not windows; an hour is not long (the next one may be a
+// minute away), unless it is "24 hours".
 func longWindow(msg []byte) bool {
-	return containsAny(msg, longWindowPhrases)
+	if containsAny(msg, gluedWindows) {
+		return true
+	}
+	var prev []byte
+	for rest := msg; ; {
+		var w []byte
+		if w, rest = nextWord(rest); w == nil {
+			return false
+		}
+		if longUnit(w) || (string(prev) == "24" && hourUnit(w)) {
+			return true
+		}
+		prev = w
+	}
+}
+
+// nextWord returns the first run of ASCII letters and digits in s, and what
+// follows it; nil when there is none.
+func nextWord(s []byte) (word, rest []byte) {
+	i := 0
+	for i < len(s) && !wordByte(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && wordByte(s[j]) {
+		j++
+	}
+	if i == j {
+		return nil, nil
+	}
+	return s[i:j], s[j:]
+}
+
+func wordByte(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// longUnit reports whether a lower-case word names a day or a longer window.
+func longUnit(w []byte) bool {
+	switch string(w) {
+	case "day", "days", "daily", "rpd", "tpd", "24h", "24hr", "24hrs",
+		"week", "weeks", "weekly",
+		"month", "months", "monthly",
+		"year", "years", "yearly", "annual", "annually":
+		return true
+	}
+	return false
+}
+
+func hourUnit(w []byte) bool {
+	switch string(w) {
+	case "hour", "hours", "hr", "hrs", "h":
+		return true
+	}
+	return false
 }
 
 // requestTooLarge reports whether a rate-limit message says that the request

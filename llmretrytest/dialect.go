@@ -55,6 +55,21 @@ const (
 	Together
 	// Fireworks is OpenAI's shape with "object":"error".
 	Fireworks
+	// Cloudflare is Cloudflare's API envelope, which Workers AI answers in:
+	// {"success":false,"errors":[{"code":N,"message"}],"messages":[],"result":null},
+	// with Workers AI's numeric codes (3036 the daily allocation, 3040 out of capacity).
+	Cloudflare
+	// Cohere writes {"message":…}; its trial keys' monthly limit is a 429.
+	Cohere
+	// VLLM is vLLM's OpenAI-compatible server: {"error":{"message","type",
+	// "param","code"}}, the type named after the status ("BadRequestError")
+	// and the code the status as a number.
+	VLLM
+	// TGI is Hugging Face Text Generation Inference:
+	// {"error":"message","error_type":"overloaded"}.
+	TGI
+	// Ollama writes {"error":"message"} and nothing else.
+	Ollama
 	numDialects
 )
 
@@ -75,7 +90,8 @@ var formats = [numDialects]*format{
 	Cencori: &cencoriFormat, SolidRusT: &solidRusTFormat, Anthropic: &anthropicFormat, Gemini: &geminiFormat,
 	AzureOpenAI: &azureFormat, Bedrock: &bedrockFormat, Groq: &groqFormat, Mistral: &mistralFormat,
 	OpenRouter: &openRouterFormat, DeepSeek: &deepSeekFormat, XAI: &xaiFormat, Together: &togetherFormat,
-	Fireworks: &fireworksFormat,
+	Fireworks: &fireworksFormat, Cloudflare: &cloudflareFormat, Cohere: &cohereFormat, VLLM: &vllmFormat, TGI: &tgiFormat,
+	Ollama: &ollamaFormat,
 }
 
 func (d Dialect) format() *format {

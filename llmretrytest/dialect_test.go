@@ -26,6 +26,11 @@ func TestDialectShapes(t *testing.T) {
 		{Fireworks, `{"error":{"code":"c","message":"m","object":"error","type":"t"}}`, ""},
 		{Together, `{"error":{"code":"c","message":"m","type":"t"}}`, ""},
 		{OpenRouter, `{"error":{"code":429,"message":"m","metadata":{"provider_name":"c","raw":"t"}},"user_id":"user_2abc"}`, ""},
+		{Cloudflare, `{"errors":[{"code":"c","message":"m"}],"messages":[],"result":null,"success":false}`, "Cf-Ray: 8f0c1d2e3a4b5c6d-AMS"},
+		{Cohere, `{"message":"m"}`, ""},
+		{VLLM, `{"error":{"code":429,"message":"m","param":null,"type":"t"}}`, ""},
+		{TGI, `{"error":"m","error_type":"t"}`, ""},
+		{Ollama, `{"error":"m"}`, ""},
 	}
 	for _, tt := range tests {
 		st := tt.d.Error(e)
@@ -44,6 +49,10 @@ func TestDialectShapes(t *testing.T) {
 				t.Errorf("%v: %s = %q, want %q", tt.d, k, got, v)
 			}
 		}
+	}
+	// Cloudflare writes its numeric codes as numbers.
+	if got := string(Cloudflare.Quota().Body); got != `{"errors":[{"code":3036,"message":"You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."}],"messages":[],"result":null,"success":false}` {
+		t.Errorf("cloudflare quota: %s", got)
 	}
 	// Google's wait is in the body only: RetryInfo's retryDelay, no Retry-After.
 	g := Gemini.RateLimit(3)
