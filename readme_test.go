@@ -4,9 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 var update = flag.Bool("update", false, "rewrite generated sections of the docs")
@@ -113,4 +117,104 @@ func sortedKeys(m map[string]Rule) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// readmeMaxLines is how long the README may be: a newcomer reads it in five
+// minutes; the rest belongs in docs/.
+const readmeMaxLines = 200
+
+// readmeCommands are the blocks of README.md that CI runs as written
+// (.ci/test.sh, "the README's commands"): each is the ```sh block after a
+// "<!-- ci:run NAME -->" line.
+var readmeCommands = []string{"demo", "test"}
+
+// TestREADMELayout keeps the README short and its two commands where CI
+// finds them.
+func TestREADMELayout(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if n := strings.Count(s, "\n"); n > readmeMaxLines {
+		t.Errorf("README.md has %d lines, more than %d: move detail to docs/", n, readmeMaxLines)
+	}
+	for _, name := range readmeCommands {
+		marker := "<!-- ci:run " + name + " -->\n```sh\n"
+		i := strings.Index(s, marker)
+		if i < 0 {
+			t.Errorf("README.md lacks %q followed by a ```sh block: .ci/test.sh runs it", "<!-- ci:run "+name+" -->")
+			continue
+		}
+		block := s[i+len(marker):]
+		if j := strings.Index(block, "```"); j < 0 || strings.Count(block[:j], "\n") != 1 {
+			t.Errorf("README.md's %s command is not one line in its block", name)
+		}
+	}
+}
+
+// TestDocLinks checks every relative link of README.md, CONTRIBUTING.md,
+// CHANGELOG.md and docs/*.md: the file exists, and a #fragment names a
+// heading of it.
+func TestDocLinks(t *testing.T) {
+	pages, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) == 0 {
+		t.Fatal("no docs/*.md")
+	}
+	pages = append(pages, "README.md", "CONTRIBUTING.md", "CHANGELOG.md")
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, page := range pages {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") {
+				continue
+			}
+			file, frag, _ := strings.Cut(target, "#")
+			path := page
+			if file != "" {
+				path = filepath.Join(filepath.Dir(page), file)
+			}
+			body, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s: link %s: %v", page, target, err)
+				continue
+			}
+			if frag != "" && !slices.Contains(anchors(string(body)), frag) {
+				t.Errorf("%s: link %s: %s has no heading #%s", page, target, path, frag)
+			}
+		}
+	}
+}
+
+// anchors returns the fragment GitHub gives each heading of a Markdown page.
+func anchors(md string) []string {
+	var as []string
+	inCode := false
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		h := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		var b strings.Builder
+		for _, r := range h {
+			switch {
+			case r == ' ' || r == '-':
+				b.WriteRune('-')
+			case r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		as = append(as, b.String())
+	}
+	return as
 }
