@@ -121,6 +121,16 @@ install() {
       echo "go get $p@$v: builds, with $(go list -m -f '{{.Path}}@{{.Version}}' "$ourpath")") ||
       { echo "FAIL: go get $p@$v"; return 1; }
   done
+  # The README's install before the first tag: a clone next to the user's
+  # module and a replace to it (the tree stands for the clone), then go mod tidy.
+  c="$tmp/consumer-clone"
+  mkdir -p "$c"
+  (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
+    go mod edit -replace "$ourpath=$root" &&
+    printf 'package main\n\nimport (\n\t"net/http"\n\n\t"%s"\n)\n\nfunc main() { _ = &http.Client{Transport: &llmretry.Transport{}} }\n' "$ourpath" > main.go &&
+    quiet go mod tidy && go build ./... &&
+    echo "README's install from a clone (replace, go mod tidy): builds") ||
+    { echo "FAIL: the README's install from a clone"; return 1; }
   # All of them at once, at the tree's version.
   c="$tmp/consumer-all"
   mkdir -p "$c"
