@@ -62,6 +62,9 @@ func main() {
 	for _, name := range flag.Args() {
 		total += write(*out, name)
 	}
+	if total == 0 {
+		fatalf("no ```go block in %s", strings.Join(flag.Args(), " "))
+	}
 	fmt.Fprintf(os.Stderr, "snippets: %d blocks of %d files\n", total, flag.NArg())
 }
 
