@@ -8,7 +8,7 @@ package llmretry
 // [Policy] can override it for a status or an error code with a [Rule].
 type Class uint8
 
-// The classes. Keep String, Retryable and the README table in step with this list.
+// The classes. Keep String, Retryable and the table in docs/errors.md in step with this list.
 const (
 	OK              Class = iota // not an error
 	RateLimited                  // too many requests or tokens for now (429); retried

@@ -4,13 +4,25 @@
 //
 //	client := &http.Client{Transport: &llmretry.Transport{}}
 //
+// Under an SDK, turn the SDK's own retries off, so that they do not multiply
+// with these; with openai-go:
+//
+//	oc := openai.NewClient(option.WithHTTPClient(client), option.WithMaxRetries(0))
+//
+// Requests to api.openai.com then follow the [OpenAI] policy (as openai-go
+// would retry them, and paced per API key), api.anthropic.com the [Anthropic]
+// one, and so on. The repository's README and docs/ directory cover each
+// concern at length: pacing, providers, fallback and streams, a fleet on
+// Redis, observability, testing with package llmretrytest, errors, and the
+// benchmark.
+//
 // # What it does with each request
 //
 // It picks a [Policy] by the request's host, makes the body replayable
 // (GetBody, or a bounded buffer), waits for the client-side pacer, and sends
 // the attempt. It classifies the outcome by HTTP status and by the JSON error
 // body's type and code into a [Class] — so that 429 rate_limit_exceeded is
-// retried and 429 quota_exceeded is not — and retries what is worth retrying
+// retried and 429 insufficient_quota is not — and retries what is worth retrying
 // after the server's wait hint, or else after a jittered exponential backoff,
 // as long as the wait ends before the request's deadline.
 //
@@ -39,7 +51,8 @@
 // others, as a proxy passes them on. [OpenAI], [AzureOpenAI], [Anthropic],
 // [Gemini], [Bedrock], [Groq], [Mistral], [OpenRouter], [DeepSeek], [XAI],
 // [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT],
-// [GPTGob], [CloudflareWorkersAI] and [Cohere] follow those providers'
+// [GPTGob] (a fictional provider with unusual error formats, not routed by
+// default), [CloudflareWorkersAI] and [Cohere] follow those providers'
 // published error references and official SDKs; [DefaultHosts] routes their
 // well-known hosts. [VLLM], [TGI] (also behind Hugging Face Inference
 // Endpoints) and [Ollama] are for the servers you run yourself, which have no
@@ -47,9 +60,12 @@
 // policies with [Transport].Hosts; derive a policy from a built-in one by
 // changing its fields:
 //
-//	gob := llmretry.GPTGob()
-//	gob.MaxRetries = 4
-//	gob.Codes["gremlin_in_the_pipes"] = llmretry.Rule{Class: llmretry.RateLimited, Retry: llmretry.RetryNever}
+//	p := llmretry.OpenAI()
+//	p.MaxRetries = 4
+//	p.Codes["gateway_busy"] = llmretry.Rule{Class: llmretry.Overloaded} // a code your proxy adds
+//	client := &http.Client{Transport: &llmretry.Transport{
+//		Hosts: map[string]*llmretry.Policy{"llm-proxy.internal.example": p},
+//	}}
 //
 // # Pacing
 //

@@ -14,27 +14,27 @@ import (
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
-// A policy's Fallbacks take over when a model is overloaded: here GPT-Gob's
-// 503 horde_unavailable ("Specific model tier overloaded — try a different
-// one") sends the request to gob-small at once. The answer names the model
-// that answered.
+// A policy's Fallbacks take over when a model is overloaded: here a 503
+// service_unavailable for gpt-4o sends the request to gpt-4o-mini at once,
+// without waiting out its Retry-After. The answer names the model that
+// answered.
 func ExampleTarget() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.EchoModel()
-	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(5))
+	srv.EnqueueModel("gpt-4o", llmretrytest.OpenAI.Overloaded(5))
 
-	gob := llmretry.GPTGob()
-	gob.Fallbacks = []llmretry.Target{{Model: "gob-small"}}
+	p := llmretry.OpenAI()
+	p.Fallbacks = []llmretry.Target{{Model: "gpt-4o-mini"}}
 	client := &http.Client{Transport: &llmretry.Transport{
-		Policy: gob,
+		Policy: p,
 		OnAttempt: func(a llmretry.AttemptInfo) {
 			fmt.Printf("attempt %d (target %q): %s → %s\n", a.Attempt, a.Target, a.Verdict.Class, a.Decision)
 		},
 	}}
 
 	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gob-large","messages":[{"role":"user","content":"Hi"}]}`))
+		strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]}`))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -43,9 +43,9 @@ func ExampleTarget() {
 	json.NewDecoder(resp.Body).Decode(&answer)
 	fmt.Println("answered by", answer.Model)
 	// Output:
-	// attempt 1 (target ""): model_overloaded → fallback
-	// attempt 2 (target "gob-small"): ok → success
-	// answered by gob-small
+	// attempt 1 (target ""): overloaded → fallback
+	// attempt 2 (target "gpt-4o-mini"): ok → success
+	// answered by gpt-4o-mini
 }
 
 // A stream whose first event is an error is retried before the caller sees
@@ -55,11 +55,11 @@ func ExampleTarget() {
 func ExampleWithFirstTokenTimeout() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.GPTGob.AbortedStream(0)) // data: {"error":{"code":"goblin_distracted",…}}
+	srv.Enqueue(llmretrytest.OpenAI.AbortedStream(0)) // data: {"error":{"type":"server_error",…}}
 
-	gob := llmretry.GPTGob()
-	gob.BaseDelay = 10 * time.Millisecond // quick retries for the example
-	client := &http.Client{Transport: &llmretry.Transport{Policy: gob,
+	p := llmretry.OpenAI()
+	p.BaseDelay = 10 * time.Millisecond // quick retries for the example
+	client := &http.Client{Transport: &llmretry.Transport{Policy: p,
 		OnAttempt: func(a llmretry.AttemptInfo) { fmt.Println(a.Verdict.Class, a.Verdict.Code, a.Decision) }}}
 	ctx := llmretry.WithFirstTokenTimeout(context.Background(), 10*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions",
@@ -72,7 +72,7 @@ func ExampleWithFirstTokenTimeout() {
 	b, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(b) == llmretrytest.Stream)
 	// Output:
-	// server_error goblin_distracted retry
+	// server_error internal_error retry
 	// ok  success
 	// true
 }

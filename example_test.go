@@ -35,20 +35,22 @@ func Example() {
 }
 
 // One Transport serves several providers, each with its own policy, chosen by
-// the request's host.
+// the request's host: api.openai.com, api.anthropic.com and the other
+// well-known hosts need no route; a proxy or a provider without a well-known
+// host gets one.
 func ExampleTransport_hosts() {
-	gob := llmretry.GPTGob()
-	gob.MaxRetries = 4 // derive from a built-in policy and change what you need
+	openai := llmretry.OpenAI()
+	openai.MaxRetries = 4 // derive from a built-in policy and change what you need
 
 	client := &http.Client{Transport: &llmretry.Transport{
 		Hosts: map[string]*llmretry.Policy{
-			"api.gptgob.example":  gob,
-			"api.cencori.example": llmretry.Cencori(),
+			"llm-proxy.internal.example": openai, // an OpenAI-compatible proxy
+			"api.cencori.example":        llmretry.Cencori(),
 		},
 	}}
 	_ = client
-	fmt.Println(gob.Name, gob.MaxRetries)
-	// Output: gptgob 4
+	fmt.Println(openai.Name, openai.MaxRetries)
+	// Output: openai 4
 }
 
 // Self-hosted servers (vLLM, TGI, Ollama) have no well-known host: route
@@ -89,16 +91,16 @@ func ExampleWithoutRetry() {
 func ExampleAPIError() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.GPTGob.Quota())
+	srv.Enqueue(llmretrytest.OpenAI.Quota()) // 429 insufficient_quota
 
-	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.GPTGob(), ReturnErrors: true}}
+	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.OpenAI(), ReturnErrors: true}}
 	_, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
 
 	var apiErr *llmretry.APIError
 	if errors.As(err, &apiErr) {
 		fmt.Println(apiErr.StatusCode, apiErr.Class, apiErr.Code, apiErr.Retryable, apiErr.Stop)
 	}
-	// Output: 429 quota_exhausted no_treasure_in_hoard false not_retryable
+	// Output: 429 quota_exhausted insufficient_quota false not_retryable
 }
 
 // ParseError reads an error response that the Transport returned (after its
@@ -129,10 +131,10 @@ func ExampleParseError() {
 func ExampleTransport_onAttempt() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.GPTGob.Quota())
+	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.OpenAI.Quota())
 
 	client := &http.Client{Transport: &llmretry.Transport{
-		Policy: llmretry.GPTGob(),
+		Policy: llmretry.OpenAI(),
 		OnAttempt: func(a llmretry.AttemptInfo) {
 			fmt.Println(a.Attempt, a.Verdict.Status, a.Verdict.Class, a.Verdict.Hint, a.Decision)
 		},

@@ -7,7 +7,7 @@
 #   .ci/modules.sh install   a user's `go get`: consumer modules outside the repository,
 #                            GOFLAGS=-mod=mod, no replace, no workspace, build each
 #                            published module and go install its commands
-#   .ci/modules.sh snippets  every ```go block of README.md compiled against the tree
+#   .ci/modules.sh snippets  every ```go block of README.md and docs/*.md compiled against the tree
 #   .ci/modules.sh release-check   before tagging sub-modules (CONTRIBUTING, "Releasing")
 #   .ci/modules.sh get DIR ARGS...   `go get ARGS` in module DIR (plain `go get` in a
 #                            sub-module fails before our required version is published), then fix
@@ -121,6 +121,16 @@ install() {
       echo "go get $p@$v: builds, with $(go list -m -f '{{.Path}}@{{.Version}}' "$ourpath")") ||
       { echo "FAIL: go get $p@$v"; return 1; }
   done
+  # The README's install before the first tag: a clone next to the user's
+  # module and a replace to it (the tree stands for the clone), then go mod tidy.
+  c="$tmp/consumer-clone"
+  mkdir -p "$c"
+  (cd "$c" && go mod init example.com/consumer >/dev/null 2>&1 &&
+    go mod edit -replace "$ourpath=$root" &&
+    printf 'package main\n\nimport (\n\t"net/http"\n\n\t"%s"\n)\n\nfunc main() { _ = &http.Client{Transport: &llmretry.Transport{}} }\n' "$ourpath" > main.go &&
+    quiet go mod tidy && go build ./... &&
+    echo "README's install from a clone (replace, go mod tidy): builds") ||
+    { echo "FAIL: the README's install from a clone"; return 1; }
   # All of them at once, at the tree's version.
   c="$tmp/consumer-all"
   mkdir -p "$c"
@@ -128,16 +138,17 @@ install() {
     quiet go get $(for p in $published; do awk -v p="$p" '$1 == p {print $1 "@" $2}' "$tmp/versions"; done) &&
     go build $(for p in $published; do echo "$p/..."; done) &&
     echo "go get of all published modules together: builds" &&
-    # The README's snippets that need no SDK (the SDK ones are built by
-    # `snippets`, against the versions integration/ tests), as a user pastes them.
-    "$tmp/snippets" -o . "$root/README.md" 2>/dev/null &&
-    rm -rf $(grep -lE '"github.com/(openai|anthropics|sashabaranov)/' snippet*/snippet.go | xargs -r -n1 dirname) &&
+    # The snippets of README.md and docs/ that need no SDK (the SDK ones are
+    # built by `snippets`, against the versions integration/ tests), as a user
+    # pastes them.
+    (cd "$root" && "$tmp/snippets" -o "$c" README.md docs/*.md 2>/dev/null) &&
+    rm -rf $(grep -lE '"github.com/(openai|anthropics|sashabaranov)/' snippet*/*/snippet.go | xargs -r -n1 dirname) &&
     quiet go mod tidy && go vet ./... &&
-    echo "README: $(ls -d snippet* | wc -l) snippets without an SDK build as a user's module") ||
+    echo "README and docs: $(ls -d snippet*/line* | wc -l) snippets without an SDK build as a user's module") ||
     { echo "FAIL: go get of all modules"; return 1; }
 }
 
-# snippets compiles every ```go block of the README against the tree: a
+# snippets compiles every ```go block of README.md and docs/*.md against the tree: a
 # throw-away module added to the repository's workspace, so the SDKs resolve
 # to the versions integration/ tests.
 snippets() {
@@ -146,9 +157,9 @@ snippets() {
   printf 'module example.com/readme\n\ngo %s\n' "$(awk '/^go /{print $2; exit}' go.work)" > "$c/go.mod"
   sed -e "s#^\t\.\(/[^ ]*\)\?\$#\t$root\1#" -e "s#=> \./\(.*\)\$#=> $root/\1#" go.work > "$tmp/go.work"
   GOWORK="$tmp/go.work" go work use "$c"
-  "$tmp/snippets" -o "$c" README.md
+  "$tmp/snippets" -o "$c" README.md docs/*.md
   (cd "$c" && GOWORK="$tmp/go.work" go build -race ./... && GOWORK="$tmp/go.work" go vet -race ./...) &&  # -race: reuses the test builds
-    echo "README: $(ls -d "$c"/snippet* | wc -l) snippets build and vet"
+    echo "README and docs: $(ls -d "$c"/snippet*/line* | wc -l) snippets build and vet"
 }
 
 # release_check is run before tagging sub-modules: built as a user would, from

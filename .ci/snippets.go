@@ -1,10 +1,12 @@
 //go:build ignore
 
-// Command snippets writes every ```go block of a Markdown file as a package
+// Command snippets writes every ```go block of Markdown files as a package
 // of the module in -o, so that `go vet ./...` there compiles them all:
 //
-//	go run .ci/snippets.go -o DIR README.md
+//	go run .ci/snippets.go -o DIR README.md docs/*.md
 //
+// Each block's package is named after its file and line
+// (DIR/docs_pacing_md/line12), so that a failure points at the block.
 // A block is one of:
 //   - a program (it starts with `package`): written as it is;
 //   - declarations (imports, funcs, types…): given `package snippet`, and, if it
@@ -53,23 +55,34 @@ var imports = map[string]string{
 func main() {
 	out := flag.String("o", "", "module directory to write the snippets into")
 	flag.Parse()
-	if *out == "" || flag.NArg() != 1 {
-		fatalf("usage: snippets -o DIR FILE.md")
+	if *out == "" || flag.NArg() == 0 {
+		fatalf("usage: snippets -o DIR FILE.md...")
 	}
-	md, err := os.ReadFile(flag.Arg(0))
+	total := 0
+	for _, name := range flag.Args() {
+		total += write(*out, name)
+	}
+	if total == 0 {
+		fatalf("no ```go block in %s", strings.Join(flag.Args(), " "))
+	}
+	fmt.Fprintf(os.Stderr, "snippets: %d blocks of %d files\n", total, flag.NArg())
+}
+
+// write writes the go blocks of the Markdown file name into out and returns
+// how many there were. A file without one is fine: not every page shows code.
+func write(out, name string) int {
+	md, err := os.ReadFile(name)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	blocks := goBlocks(string(md))
-	if len(blocks) == 0 {
-		fatalf("%s: no ```go block", flag.Arg(0))
-	}
-	for i, b := range blocks {
+	base := strings.NewReplacer("/", "_", ".", "_", "-", "_").Replace(filepath.ToSlash(filepath.Clean(name)))
+	for _, b := range blocks {
 		src, err := wrap(b.text)
 		if err != nil {
-			fatalf("%s:%d: %v", flag.Arg(0), b.line, err)
+			fatalf("%s:%d: %v", name, b.line, err)
 		}
-		dir := filepath.Join(*out, fmt.Sprintf("snippet%02d_line%d", i+1, b.line))
+		dir := filepath.Join(out, "snippet_"+base, fmt.Sprintf("line%d", b.line))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			fatalf("%v", err)
 		}
@@ -77,7 +90,7 @@ func main() {
 			fatalf("%v", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "snippets: %d blocks of %s\n", len(blocks), flag.Arg(0))
+	return len(blocks)
 }
 
 type block struct {

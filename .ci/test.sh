@@ -68,7 +68,20 @@ done
 step "bench module: a short run of the llmretry scenarios (a smoke test; figures come from the full run)"
 (cd bench && go run -race . -only llmretry -n 200 -styles openai,retry-after,bare,anthropic)   # -race: reuses the vet build
 
-step "README: every go block compiles"
+step "README: its two commands, as written (the demo, then the core's tests: \`go test ./...\`)"
+# The ```sh block after each <!-- ci:run NAME --> line of README.md (readme_test.go
+# checks that they are there and one line each), run from the root as a newcomer
+# runs them. GOFLAGS=-count=1: a cached test result must not stand in for a run.
+readme_cmds=$(awk '/^<!-- ci:run /{want=1; next} want && /^```sh$/{code=1; next} code && /^```$/{code=0; want=0; next} code' README.md)
+[ -n "$readme_cmds" ] || { echo "README.md has no <!-- ci:run --> command"; exit 1; }
+while IFS= read -r cmd; do
+  echo "\$ $cmd"
+  t1=$SECONDS
+  GOFLAGS="-count=1 ${GOFLAGS:-}" bash -c "$cmd" < /dev/null > "$logs/readme" 2>&1 || { cat "$logs/readme"; exit 1; }
+  tail -n 3 "$logs/readme"; echo "($((SECONDS - t1)) s)"
+done <<< "$readme_cmds"
+
+step "README and docs/: every go block compiles"
 bash .ci/modules.sh snippets
 
 step "go get works: consumer modules outside the repository, the tree served as a module proxy"

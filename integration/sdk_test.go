@@ -16,7 +16,7 @@ import (
 	goopenai "github.com/sashabaranov/go-openai"
 )
 
-// Each SDK is wired up as the README shows, with the SDK's own retries off
+// Each SDK is wired up as the README and docs/sdks.md show, with the SDK's own retries off
 // where it has any (they would multiply with ours).
 
 func TestOpenAIGo(t *testing.T) {
