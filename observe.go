@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -84,6 +85,39 @@ func (t *Transport) acquire(ctx context.Context, p *pacer, pol *Policy, cost, at
 	err := p.acquire(ctx, cost, start)
 	t.Observer.Paced(ctx, PacingWait{Policy: pol.name(), Key: p.key, Attempt: attempt, Wait: t.clock().Sub(start), Err: err})
 	return err
+}
+
+// pacingWait is the outcome of a wait for a route's pacer, not yet told to
+// the Observer: a wait that fails may pass the route over for another.
+type pacingWait struct {
+	attempt int
+	wait    time.Duration
+	err     error
+}
+
+// passable reports whether w's error passes its target over for the next
+// one, rather than ending the request: a configured pace that cannot let
+// the request go before the deadline.
+func (w pacingWait) passable(ctx context.Context) bool {
+	return w.err != nil && errors.Is(w.err, ErrDeadline) && ctx.Err() == nil
+}
+
+// pace waits for rt's pacer, as acquire does, without telling the Observer
+// (see paced).
+func (t *Transport) pace(ctx context.Context, rt *route, attempt int) pacingWait {
+	if rt.pacer == nil {
+		return pacingWait{attempt: attempt}
+	}
+	start := t.clock()
+	err := rt.pacer.acquire(ctx, rt.paceCost(t), start)
+	return pacingWait{attempt: attempt, wait: t.clock().Sub(start), err: err}
+}
+
+// paced tells the Observer of w, a wait for rt's pacer.
+func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
+	if rt.pacer != nil && t.Observer != nil && t.Observer.Paced != nil {
+		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt, Wait: w.wait, Err: w.err})
+	}
 }
 
 // attemptStart gives the Observer the attempt before it is sent, and returns

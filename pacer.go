@@ -157,6 +157,11 @@ func (p *pacer) release() {
 	<-p.inflight
 }
 
+// paused reports whether the server has paused the key at now (see pause).
+func (p *pacer) paused(now time.Time) bool {
+	return p != nil && p.pausedUntil.Load() > now.UnixNano()
+}
+
 // holdsSlots reports whether requests hold an in-flight slot until their
 // response body is closed.
 func (p *pacer) holdsSlots() bool { return p != nil && p.inflight != nil }

@@ -79,3 +79,108 @@ func (t *Transport) nextTarget(req *http.Request, get func() (io.ReadCloser, err
 	}
 	return route{}, nil, false
 }
+
+// admit waits until the attempt r may be sent, and returns the request to
+// send: r, on the call's target, or the first request of a later fallback
+// when the call passes its target over. A call that falls back on rate
+// limits (FallbackOnRateLimit) passes over a target whose key the server
+// has paused (a 429's hint, its own or another request's: the hint is
+// waited out on the same target only by requests that cannot fall back), or
+// that a configured pace cannot let go before the deadline. r's body is
+// closed when it is not sent.
+func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request, error) {
+	if c.admitted {
+		c.admitted = false
+		return r, nil
+	}
+	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.has(FallbackOnRateLimit) {
+		err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt)
+		c.freed = err != nil
+		return r, err
+	}
+	paused := c.pacer.paused(t.clock())
+	var w pacingWait
+	if !paused {
+		if w = t.pace(c.ctx, &c.route, attempt); w.err == nil || !w.passable(c.ctx) {
+			t.paced(c.ctx, &c.route, w)
+			c.freed = w.err != nil
+			return r, w.err
+		}
+	}
+	rt, first, ok, err := t.runnable(c, attempt, false)
+	switch {
+	case err != nil:
+		return r, err
+	case ok:
+		closeBody(r.Body)
+		c.enter(rt)
+		c.admitted = false // runnable waited
+		return c.retryRequest(first), nil
+	case !paused:
+		t.paced(c.ctx, &c.route, w) // no target can send in time: the wait's error ends the request
+		return r, w.err
+	}
+	err = t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt) // every fallback paused too: wait out the pause
+	c.freed = err != nil
+	return r, err
+}
+
+// runnable returns the first of the call's remaining fallbacks that can send
+// in time, after its pacing wait, with the body of its first attempt. A
+// target whose configured pace cannot let it go before the deadline is
+// passed over for good; with FallbackOnRateLimit, so is a target whose key
+// the server has paused, unless no later one can go: then the first of them
+// is waited for if orPaused, else none is returned. An error is the
+// context's, ended during a pacing wait.
+func (t *Transport) runnable(c *call, attempt int, orPaused bool) (route, io.ReadCloser, bool, error) {
+	onRate := c.primary.FallbackOn.has(FallbackOnRateLimit)
+	var paused route
+	var pausedFirst io.ReadCloser
+	hasPaused := false
+	for {
+		rt, first, ok := t.nextTarget(c.orig, c.origBody, c.primary, &c.next, c.opts)
+		if !ok {
+			break
+		}
+		if onRate && rt.pacer.paused(t.clock()) {
+			if !hasPaused {
+				paused, pausedFirst, hasPaused = rt, first, true
+			} else {
+				closeBody(first)
+			}
+			continue
+		}
+		w := t.pace(c.ctx, &rt, attempt)
+		if w.err == nil || !w.passable(c.ctx) {
+			t.paced(c.ctx, &rt, w)
+		}
+		if w.err == nil {
+			closeBody(pausedFirst)
+			return rt, first, true, nil
+		}
+		closeBody(first)
+		if !w.passable(c.ctx) {
+			closeBody(pausedFirst)
+			return route{}, nil, false, w.err
+		}
+	}
+	if !hasPaused {
+		return route{}, nil, false, nil
+	}
+	if !orPaused {
+		closeBody(pausedFirst)
+		return route{}, nil, false, nil
+	}
+	w := t.pace(c.ctx, &paused, attempt)
+	if w.err == nil || !w.passable(c.ctx) {
+		t.paced(c.ctx, &paused, w)
+	}
+	if w.err != nil {
+		closeBody(pausedFirst)
+		if w.passable(c.ctx) {
+			return route{}, nil, false, nil
+		}
+		return route{}, nil, false, w.err
+	}
+	return paused, pausedFirst, true, nil
+}

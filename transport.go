@@ -116,7 +116,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := c.firstRequest()
 	for attempt := 1; ; attempt++ {
-		if err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt); err != nil {
+		if r, err = t.admit(&c, r, attempt); err != nil {
 			closeBody(r.Body)
 			return nil, err
 		}
@@ -131,17 +131,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
-		fb, first, fellBack := t.fallback(&c, v, a.Decision)
-		if fellBack {
+		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
+		if fellBack || ferr != nil {
 			closeBody(next)
 			a.Decision, a.Wait, next = Fallback, 0, first
+			if ferr != nil {
+				a.Decision = ContextDone // while the fallback waited for its pacing
+			}
 		}
 		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
+		if ferr != nil {
+			discard(resp)
+			return nil, ferr
+		}
 		if a.Decision != Retry && a.Decision != Fallback {
 			return t.finish(&c, resp, v, attempt, now)
 		}
 		discard(resp)
-		c.pacer.release()
+		c.release()
 		if fellBack {
 			c.enter(fb) // at once: another target's hints and pacing are its own
 		} else if err := t.wait(c.ctx, a.Wait); err != nil {
@@ -168,6 +175,9 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
+
+	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
+	freed    bool // the last attempt's in-flight slot is given back
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -196,19 +206,32 @@ func (t *Transport) start(req *http.Request) (call, error) {
 }
 
 // fallback reports whether an attempt that got v, decided d, moves the call
-// to its next fallback target, and returns that target and the body of its
-// first attempt.
-func (t *Transport) fallback(c *call, v Verdict, d Decision) (route, io.ReadCloser, bool) {
+// to a fallback target, and returns that target, its pacing wait done (see
+// runnable), and the body of its first attempt. When no fallback can send in
+// time, the attempt's own decision stands: its answer is the best the call
+// has. An error is the context's, ended during a fallback's pacing wait.
+func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
 	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
-		return route{}, nil, false
+		return route{}, nil, false, nil
 	}
-	return t.nextTarget(c.orig, c.origBody, c.primary, &c.next, c.opts)
+	c.release() // before another target's wait: it may be this one's key
+	return t.runnable(c, attempt, true)
 }
 
-// enter makes rt the call's target: its attempts go there from now on.
+// enter makes rt the call's target: its attempts go there from now on. Its
+// first attempt's pacing wait is done.
 func (c *call) enter(rt route) {
 	c.route = rt
 	c.body = replayBody{get: rt.get, replayable: true}
+	c.admitted, c.freed = true, false
+}
+
+// release gives back the in-flight slot of the call's last attempt, once.
+func (c *call) release() {
+	if !c.freed {
+		c.pacer.release()
+		c.freed = true
+	}
 }
 
 // verdict classifies an attempt's outcome and makes it fit to be shown: the
@@ -297,17 +320,18 @@ func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
 // finish returns the last attempt's outcome to the caller.
 func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
 	if resp == nil {
-		c.pacer.release()
+		c.release()
 		return nil, afterRetries(v.Err, attempts, now.Sub(c.began))
 	}
 	if t.ReturnErrors && (resp.StatusCode >= 400 || v.Class != OK) {
 		discard(resp)
-		c.pacer.release()
+		c.release()
 		e := newAPIError(c.pol, v, attempts)
 		e.Target = c.name
 		return nil, e
 	}
-	if c.pacer != nil && c.pacer.inflight != nil {
+	if c.pacer.holdsSlots() && !c.freed {
+		c.freed = true
 		resp.Body = onClose(resp.Body, nil, c.pacer)
 	}
 	return resp, nil
