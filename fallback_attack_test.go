@@ -1,0 +1,286 @@
+package llmretry
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// tap is an HTTP server that keeps every byte its clients sent, and answers
+// every request with status and body.
+type tap struct {
+	URL  string
+	n    atomic.Int32 // requests handled
+	mu   sync.Mutex   // guards wire
+	wire bytes.Buffer
+	last *http.Request // the last request, its body read (trailers set)
+}
+
+func startTap(t *testing.T, status int, body string) *tap {
+	t.Helper()
+	tp := &tap{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		tp.mu.Lock()
+		tp.last = r
+		tp.mu.Unlock()
+		tp.n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	srv.Listener = tapListener{srv.Listener, tp}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tp.URL = srv.URL
+	return tp
+}
+
+// sent is every byte the server read, ASCII lower-cased.
+func (tp *tap) sent() string {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return strings.ToLower(tp.wire.String())
+}
+
+func (tp *tap) lastRequest() *http.Request {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return tp.last
+}
+
+type tapListener struct {
+	net.Listener
+	tp *tap
+}
+
+func (l tapListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return tapConn{c, l.tp}, nil
+}
+
+type tapConn struct {
+	net.Conn
+	tp *tap
+}
+
+func (c tapConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.tp.mu.Lock()
+	c.tp.wire.Write(p[:n])
+	c.tp.mu.Unlock()
+	return n, err
+}
+
+// secretForms are the ways leakSecret can be written on the wire, lower-cased.
+func secretForms() []string {
+	forms := []string{leakSecret, url.QueryEscape(leakSecret), url.PathEscape(leakSecret),
+		base64.StdEncoding.EncodeToString([]byte("user:" + leakSecret)),
+		base64.StdEncoding.EncodeToString([]byte(leakSecret + ":")),
+		base64.StdEncoding.EncodeToString([]byte(leakSecret))}
+	for i, f := range forms {
+		forms[i] = strings.ToLower(f)
+	}
+	return forms
+}
+
+func holdsSecret(wire string) bool {
+	for _, f := range secretForms() {
+		if strings.Contains(wire, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// fallbackEntrances are the ways a request carries its credential, for the
+// fallback tests: every one of the leak tests', and those that only a
+// request sent on to another host can leak.
+func fallbackEntrances(primaryHost string) []entrance {
+	q := url.QueryEscape(leakSecret)
+	query := func(name, raw string) entrance {
+		return entrance{name: name, set: func(r *http.Request) { r.URL.RawQuery = raw }}
+	}
+	trailer := func(key string) entrance {
+		return entrance{name: "trailer " + key, set: func(r *http.Request) {
+			r.Trailer = http.Header{key: {leakSecret}}
+			r.ContentLength = -1 // chunked, so that trailers are sent
+		}}
+	}
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+leakSecret) }
+	es := leakEntrances()
+	es = append(es,
+		query("query code (Azure Functions)", "model=x&code="+q),
+		query("query Code", "Code="+q+"&stream=false"),
+		query("query CODE;", "a=1;CODE="+q+";b=2"),
+		query("query jwt", "jwt="+q),
+		query("query sig (Azure SAS)", "sv=2024-01-01&sig="+q+"&se=2030"),
+		query("query Access_Token", "Access_Token="+q),
+		query("query duplicated", "key="+q+"&x=1&key="+q),
+		entrance{name: "header X-Functions-Key", set: func(r *http.Request) { r.Header.Set("X-Functions-Key", leakSecret) }},
+		entrance{name: "header api-key, two values", set: func(r *http.Request) { r.Header["api-key"] = []string{"a", leakSecret} }},
+		entrance{name: "opaque with query", set: func(r *http.Request) {
+			r.URL.Opaque, r.URL.RawQuery = "/v1/chat/completions?key="+q, ""
+		}},
+		entrance{name: "opaque absolute with query", set: func(r *http.Request) {
+			r.URL.Opaque, r.URL.RawQuery = "//"+primaryHost+"/v1/chat/completions?code="+q, "stream=false"
+		}},
+		entrance{name: "opaque and RawQuery", set: func(r *http.Request) {
+			r.URL.Opaque, r.URL.RawQuery = "/v1/chat/completions?a=1", "api_key="+q
+		}},
+		trailer("X-Api-Key"), trailer("authorization"), trailer("x-goog-api-key"),
+		entrance{name: "Referer holding the query key", set: func(r *http.Request) {
+			r.URL.RawQuery = "key=" + q
+			r.Header.Set("Referer", "https://app.example/chat?key="+q)
+		}},
+		entrance{name: "a query value holding the key", set: func(r *http.Request) {
+			bearer(r)
+			r.URL.RawQuery = "callback=" + url.QueryEscape("https://app.example/?token="+leakSecret) + "&stream=false"
+		}},
+		entrance{name: "a custom header holding the key", set: func(r *http.Request) {
+			bearer(r)
+			r.Header.Set("X-Forwarded-For-Key-Holder", "a, "+leakSecret)
+			r.Header.Set("X-Upstream", "Bearer "+leakSecret)
+		}},
+	)
+	return es
+}
+
+// TestFallbackNeverForwardsCredentials: whatever way the request carries its
+// credential, and whatever the target's URL looks like, the host a request
+// falls back to never sees the credential: not in a header, a trailer, the
+// request line, or anywhere else on the wire (the body is the caller's).
+func TestFallbackNeverForwardsCredentials(t *testing.T) {
+	t.Parallel()
+	targets := []struct {
+		name string
+		fb   func(url string) Target
+		path string // where the fallback's request goes
+	}{
+		{"base URL with a path", func(u string) Target { return Target{BaseURL: u + "/openai/v1", StripPrefix: "/v1"} }, "/openai/v1/chat/completions"},
+		{"base URL with a query", func(u string) Target { return Target{BaseURL: u + "/x?api-version=2024-10-21"} }, "/x/v1/chat/completions"},
+		{"base URL and model", func(u string) Target { return Target{BaseURL: u, Model: "other"} }, "/v1/chat/completions"},
+		{"base URL with its own credential", func(u string) Target {
+			return Target{BaseURL: u + "/v1", StripPrefix: "/v1", Header: http.Header{"Authorization": {"Bearer sk-backup-0000000002"}}}
+		}, "/v1/chat/completions"},
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			tr, _, _ := setup(t, nil)
+			primary := startTap(t, 503, `{"error":{"message":"overloaded","type":"overloaded_error"}}`)
+			host := strings.TrimPrefix(primary.URL, "http://")
+			for _, in := range fallbackEntrances(host) {
+				fb := startTap(t, 200, llmretrytest.Completion)
+				pol := Generic()
+				pol.Fallbacks = []Target{tg.fb(fb.URL)}
+				tr.Policy = pol
+				req, _ := http.NewRequest(http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+				in.set(req)
+				before := primary.n.Load()
+				resp, _, err := do(t, tr, req)
+				if err != nil {
+					t.Fatalf("%s: %v", in.name, err)
+				}
+				if primary.n.Load() != before+1 || fb.n.Load() != 1 || resp.StatusCode != 200 {
+					t.Fatalf("%s: %d attempts on the primary, %d on the fallback, status %d", in.name, primary.n.Load()-before, fb.n.Load(), resp.StatusCode)
+				}
+				if !holdsSecret(primary.sent()) {
+					t.Fatalf("%s: the primary never saw the secret: the test checks nothing", in.name)
+				}
+				if wire := fb.sent(); holdsSecret(wire) {
+					t.Errorf("%s: the fallback host saw the secret:\n%s", in.name, wire)
+				}
+				if got := fb.lastRequest().URL.Path; got != tg.path {
+					t.Errorf("%s: the fallback got path %s, want %s", in.name, got, tg.path)
+				}
+			}
+		})
+	}
+}
+
+// TestFallbackQueryAsSent: the fallback's query is the request's byte for
+// byte (order, escapes, ";" in a value, a parameter without "="), less its
+// credentials; a BaseURL's own parameters come first and win.
+func TestFallbackQueryAsSent(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, query, base, want string
+	}{
+		{"as sent", "api-version=2024-10-21&filter=a;b&flag", "", "api-version=2024-10-21&filter=a;b&flag"},
+		{"escapes and order kept", "z=%41%2b&a=b+c&&e=", "", "z=%41%2b&a=b+c&&e="},
+		{"credentials removed", "key=k1234567890&api-version=1&Code=c1234567890&filter=a;b&flag&sig=s1234567890", "", "api-version=1&filter=a;b&flag"},
+		{"a credential after ';'", "filter=a;key=k1234567890&flag", "", "filter=a&flag"},
+		{"a credential before ';'", "a=1&key=k1234567890;b=2", "", "a=1&b=2"},
+		{"the base's parameters first, and theirs win", "api-version=1&filter=a;b&flag", "api-version=2&x=%2F", "api-version=2&x=%2F&filter=a;b&flag"},
+		{"the base's own credential kept", "code=c1234567890&flag", "code=target-own-key", "code=target-own-key&flag"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodPost, "https://a.example/v1/chat?"+tt.query, strings.NewReader(chatBody))
+			base := "https://b.example/openai/v1"
+			if tt.base != "" {
+				base += "?" + tt.base
+			}
+			r, _, err := fallbackRequest(req, nil, 0, &Target{BaseURL: base, StripPrefix: "/v1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.URL.RawQuery != tt.want || r.URL.Path != "/openai/v1/chat" {
+				t.Errorf("sent %s?%s, want /openai/v1/chat?%s", r.URL.Path, r.URL.RawQuery, tt.want)
+			}
+			if req.URL.RawQuery != tt.query {
+				t.Error("the caller's request was modified")
+			}
+		})
+	}
+}
+
+// TestFallbackPathAsSent: the path after StripPrefix is kept as written
+// (an escaped "/" stays one), an opaque URL is read as the path and query it
+// stands for, and a BaseURL's userinfo is the target's own credential.
+func TestFallbackPathAsSent(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, url, opaque, base, strip, want string
+	}{
+		{"an escaped slash kept", "https://a.example/v1/files/a%2Fb", "", "https://b.example/openai/v1", "/v1", "https://b.example/openai/v1/files/a%2Fb"},
+		{"opaque", "https://a.example/", "/v1/chat?x=1", "https://b.example/o", "/v1", "https://b.example/o/chat?x=1"},
+		{"opaque absolute", "https://a.example/", "//a.example/v1/chat", "https://b.example/o/", "/v1", "https://b.example/o/chat"},
+		{"the base's userinfo kept", "https://u:p@a.example/v1/chat", "", "https://me:pw@b.example", "", "https://me:pw@b.example/v1/chat"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+			req.URL.Opaque = tt.opaque
+			r, _, err := fallbackRequest(req, nil, 0, &Target{BaseURL: tt.base, StripPrefix: tt.strip})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.URL.String(); got != tt.want {
+				t.Errorf("sent to %s, want %s", got, tt.want)
+			}
+		})
+	}
+	t.Run("a path that holds the credential cannot go", func(t *testing.T) {
+		t.Parallel()
+		req, _ := http.NewRequest(http.MethodGet, "https://a.example/v1/keys/"+url.PathEscape(leakSecret)+"/chat", nil)
+		req.Header.Set("Authorization", "Bearer "+leakSecret)
+		if _, _, err := fallbackRequest(req, nil, 0, &Target{BaseURL: "https://b.example"}); err != errSkipTarget {
+			t.Errorf("err = %v, want errSkipTarget", err)
+		}
+	})
+}
