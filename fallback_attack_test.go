@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/llmretry/llmretry/llmretrytest"
 )
@@ -19,16 +20,18 @@ import (
 // tap is an HTTP server that keeps every byte its clients sent, and answers
 // every request with status and body.
 type tap struct {
-	URL  string
-	n    atomic.Int32 // requests handled
-	mu   sync.Mutex   // guards wire
-	wire bytes.Buffer
-	last *http.Request // the last request, its body read (trailers set)
+	URL    string
+	n      atomic.Int32 // requests handled
+	status atomic.Int32 // the status of its answers
+	mu     sync.Mutex   // guards wire
+	wire   bytes.Buffer
+	last   *http.Request // the last request, its body read (trailers set)
 }
 
 func startTap(t *testing.T, status int, body string) *tap {
 	t.Helper()
 	tp := &tap{}
+	tp.status.Store(int32(status))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		tp.mu.Lock()
@@ -36,7 +39,7 @@ func startTap(t *testing.T, status int, body string) *tap {
 		tp.mu.Unlock()
 		tp.n.Add(1)
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
+		w.WriteHeader(int(tp.status.Load()))
 		io.WriteString(w, body)
 	}))
 	srv.Listener = tapListener{srv.Listener, tp}
@@ -283,4 +286,114 @@ func TestFallbackPathAsSent(t *testing.T) {
 			t.Errorf("err = %v, want errSkipTarget", err)
 		}
 	})
+}
+
+const overloadedBody = `{"error":{"message":"overloaded","type":"overloaded_error"}}`
+
+// closeCounter is a Base that counts the response bodies it gave and those
+// closed.
+type closeCounter struct {
+	next          http.RoundTripper
+	given, closed atomic.Int32
+}
+
+func (c *closeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err == nil {
+		c.given.Add(1)
+		resp.Body = &countedBody{resp.Body, c}
+	}
+	return resp, err
+}
+
+type countedBody struct {
+	io.ReadCloser
+	c *closeCounter
+}
+
+func (b *countedBody) Close() error { b.c.closed.Add(1); return b.ReadCloser.Close() }
+
+// TestFallbackPassesOverPacedTargets: a fallback whose configured pace
+// cannot let the request go before its deadline is passed over for the next
+// one; when none can go, the attempt's own decision stands and its answer
+// reaches the caller intact, not a bare ErrDeadline.
+func TestFallbackPassesOverPacedTargets(t *testing.T) {
+	t.Parallel()
+	limited := func(name string) *Policy {
+		return &Policy{Name: name, Limits: Limits{RequestsPerMinute: 1, RequestBurst: 1}}
+	}
+	for _, tt := range []struct {
+		name         string
+		used         string // the targets whose one request a minute is taken
+		maxInFlight  int
+		wantTrail    string
+		wantB, wantC int32
+		wantStatus   int
+	}{
+		{"B paced past the deadline, C free: C answers", "b", 0, "fallback@ success@c", 0, 1, 200},
+		{"B and C paced past the deadline: the primary's answer", "bc", 0, "retries_exhausted@", 0, 0, 503},
+		{"the same, the primary with MaxInFlight", "bc", 1, "retries_exhausted@", 0, 0, 503},
+		{"B free: B answers", "c", 1, "fallback@ success@b", 1, 0, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, _, ft := setup(t, nil)
+			cc := &closeCounter{next: tr.Base}
+			tr.Base = cc
+			primary := startTap(t, 503, overloadedBody)
+			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
+			pb, pc := limited("b"), limited("c")
+			pol := Generic()
+			pol.Limits.MaxInFlight = tt.maxInFlight
+			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
+			tr.Policy = pol
+			var at attempts
+			tr.OnAttempt = at.hook
+			for _, u := range []struct {
+				name string
+				url  string
+				pol  *Policy
+			}{{"b", b.URL, pb}, {"c", c.URL, pc}} {
+				if strings.Contains(tt.used, u.name) {
+					req, _ := http.NewRequestWithContext(WithPolicy(bg(), u.pol), http.MethodPost, u.url+"/v1/chat/completions", strings.NewReader(chatBody))
+					if _, _, err := do(t, tr, req); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			b.n.Store(0)
+			c.n.Store(0)
+			at = attempts{}
+			ctx, cancel := timeoutCtx(2 * time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(WithMaxRetries(ctx, 0), http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			resp, body, err := do(t, tr, req)
+			if err != nil {
+				t.Fatalf("err = %v, want an answer", err)
+			}
+			if trail := at.trail(); resp.StatusCode != tt.wantStatus || trail != tt.wantTrail {
+				t.Errorf("status %d after %s, want %d after %s", resp.StatusCode, trail, tt.wantStatus, tt.wantTrail)
+			}
+			if tt.wantStatus == 503 && string(body) != overloadedBody {
+				t.Errorf("the primary's answer reached the caller as %q", body)
+			}
+			if b.n.Load() != tt.wantB || c.n.Load() != tt.wantC {
+				t.Errorf("b got %d requests, c %d; want %d, %d", b.n.Load(), c.n.Load(), tt.wantB, tt.wantC)
+			}
+			if w := ft.Waits(); len(w) != 0 {
+				t.Errorf("waited %v", w)
+			}
+			if cc.given.Load() != cc.closed.Load() {
+				t.Errorf("%d bodies given, %d closed", cc.given.Load(), cc.closed.Load())
+			}
+			// The primary's in-flight slot is free: the next request goes.
+			req, _ = http.NewRequestWithContext(WithoutFallback(ctx), http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			if _, _, err := do(t, tr, req); err != nil {
+				t.Fatal(err)
+			}
+			if p := tr.pacers.get(tr, pol, req); p.inflight != nil && len(p.inflight) != 0 {
+				t.Errorf("the primary's key holds %d slots", len(p.inflight))
+			}
+		})
+	}
 }
