@@ -2,7 +2,9 @@ package llmretry
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -395,5 +397,192 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 				t.Errorf("the primary's key holds %d slots", len(p.inflight))
 			}
 		})
+	}
+}
+
+// TestFallbackCancelledWhilePaced: the request's context ends during each
+// pacing wait of the fallback path: the request ends with the context's
+// error, no target is sent anything after it, and every answer it got is
+// closed.
+func TestFallbackCancelledWhilePaced(t *testing.T) {
+	t.Parallel()
+	perMinute := func(name string, n float64) *Policy {
+		return &Policy{Name: name, Limits: Limits{RequestsPerMinute: n, RequestBurst: 1}}
+	}
+	for _, tt := range []struct {
+		name         string
+		pausePrimary bool          // a 429 with a 30 s hint has paused the primary (FallbackOnRateLimit)
+		deadline     time.Duration // 0: none
+		wantTrail    string
+	}{
+		{"in the first fallback's pacing wait", false, 0, "context_done@"},
+		{"in the second's, the first passed over", false, 2 * time.Second, "context_done@"},
+		{"in the fallback's wait that passes the paused primary over", true, 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, _, _ := setup(t, nil)
+			cc := &closeCounter{next: tr.Base}
+			tr.Base = cc
+			primary := startTap(t, 503, overloadedBody)
+			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
+			pb, pc := perMinute("b", 1), perMinute("c", 60) // c: a second's wait
+			pol := Generic()
+			pol.FallbackOn = FallbackOnOverload | FallbackOnRateLimit
+			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
+			tr.Policy = pol
+			for _, u := range []struct {
+				url string
+				pol *Policy
+			}{{b.URL, pb}, {c.URL, pc}} { // take b's and c's one request
+				req, _ := http.NewRequestWithContext(WithPolicy(bg(), u.pol), http.MethodPost, u.url+"/v1/chat/completions", strings.NewReader(chatBody))
+				if _, _, err := do(t, tr, req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.pausePrimary {
+				primary.status.Store(429)
+				req, _ := http.NewRequestWithContext(WithoutFallback(WithMaxRetries(bg(), 0)), http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+				resp, err := tr.RoundTrip(req) // no Retry-After: the fake primary gives none; pause the key by hand
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				tr.pacers.get(tr, pol, req).pause(bg(), tr.clock(), 30*time.Second)
+			}
+			sentB, sentC, sentA := b.n.Load(), c.n.Load(), primary.n.Load()
+			ctx, cancel := context.WithCancel(bg())
+			defer cancel()
+			if tt.deadline > 0 {
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			var at attempts
+			tr.OnAttempt = at.hook
+			tr.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() } // every wait is cut short
+			tr.pacers.mem.sleep = tr.sleep
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			resp, err := tr.RoundTrip(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+			if trail := at.trail(); trail != tt.wantTrail {
+				t.Errorf("attempts %q, want %q", trail, tt.wantTrail)
+			}
+			wantA := sentA + 1
+			if tt.pausePrimary {
+				wantA = sentA // passed over at once
+			}
+			if b.n.Load() != sentB || c.n.Load() != sentC || primary.n.Load() != wantA {
+				t.Errorf("requests after the cancellation: a %d, b %d, c %d", primary.n.Load()-sentA, b.n.Load()-sentB, c.n.Load()-sentC)
+			}
+			if cc.given.Load() != cc.closed.Load() {
+				t.Errorf("%d bodies given, %d closed", cc.given.Load(), cc.closed.Load())
+			}
+		})
+	}
+}
+
+// TestFallbackOddTargets: targets that share the request's key, whose host
+// refuses connections, or that are all paced; a held answer that is a
+// stream.
+func TestFallbackOddTargets(t *testing.T) {
+	t.Parallel()
+	gob := llmretrytest.GPTGob
+	t.Run("a target on the request's own key and in-flight slot", func(t *testing.T) {
+		t.Parallel()
+		pol := GPTGob()
+		pol.Limits.MaxInFlight = 1
+		pol.Fallbacks = []Target{{Model: "gob-small", Policy: pol}} // the same policy, host and credential: the same key
+		tr, srv, _ := setup(t, pol)
+		srv.EchoModel()
+		srv.EnqueueModel("gob-large", gob.Overloaded(0))
+		ctx, cancel := timeoutCtx(5 * time.Second)
+		defer cancel()
+		for range 2 {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
+			if _, _, err := do(t, tr, req); err != nil {
+				t.Fatalf("err = %v: the fallback waited for the slot its own request held", err)
+			}
+		}
+	})
+	t.Run("a target whose host refuses connections", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, nil)
+		srv.EchoModel()
+		pol := GPTGob()
+		pol.FallbackOn = FallbackOnOverload | FallbackOnExhausted
+		pol.Fallbacks = []Target{{Name: "dead", BaseURL: deadURL(t)}, {Model: "gob-small"}, {Name: "bad", BaseURL: "::not a url"}}
+		tr.Policy = pol
+		var at attempts
+		tr.OnAttempt = at.hook
+		srv.EnqueueModel("gob-large", gob.Overloaded(0))
+		resp, body, err := postBody(t, tr, srv.URL, largeBody)
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "gob-small") {
+			t.Fatalf("err %v, status %v: %s", err, resp, body)
+		}
+		if trail := at.trail(); !strings.HasPrefix(trail, "fallback@ retry@dead") || !strings.HasSuffix(trail, "fallback@dead success@gob-small") {
+			t.Errorf("attempts %s", trail)
+		}
+	})
+	t.Run("every target paced: the primary's stream, byte for byte", func(t *testing.T) {
+		t.Parallel()
+		pol := GPTGob()
+		small := GPTGob()
+		small.Limits = Limits{RequestsPerMinute: 1, RequestBurst: 1}
+		pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}}
+		tr, srv, _ := setup(t, pol)
+		srv.EchoModel()
+		used := strings.Replace(largeBody, "gob-large", "gob-small", 1)
+		req, _ := http.NewRequestWithContext(WithPolicy(bg(), small), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(used))
+		req.Header.Set("Authorization", "Bearer sk-primary-secret-0001")
+		if _, _, err := do(t, tr, req); err != nil {
+			t.Fatal(err)
+		}
+		step := gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "busy"}, 0)
+		srv.EnqueueModel("gob-large", step)
+		ctx, cancel := timeoutCtx(2 * time.Second)
+		defer cancel()
+		body := `{"model":"gob-large","messages":[],"stream":true}`
+		req, _ = http.NewRequestWithContext(WithMaxRetries(ctx, 0), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sk-primary-secret-0001")
+		resp, got, err := do(t, tr, req)
+		if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, step.Body) {
+			t.Errorf("err %v, read %q; want the primary's stream %q", err, got, step.Body)
+		}
+	})
+}
+
+// TestFallbackBodiesReplayed: a body without GetBody, of unknown length, is
+// sent byte for byte to every target (with only the model changed where a
+// target names one).
+func TestFallbackBodiesReplayed(t *testing.T) {
+	t.Parallel()
+	tr, srv, _ := setup(t, nil)
+	srv.EchoModel()
+	other := llmretrytest.Start(t)
+	other.EchoModel()
+	pol := GPTGob()
+	pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other", BaseURL: other.URL}}
+	tr.Policy = pol
+	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
+	srv.EnqueueModel("gob-small", llmretrytest.GPTGob.Overloaded(0))
+	body := strings.Replace(largeBody, "Hello", strings.Repeat("héllo ", 5000), 1)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", io.MultiReader(strings.NewReader(body)))
+	req.ContentLength = -1
+	if _, _, err := do(t, tr, req); err != nil {
+		t.Fatal(err)
+	}
+	sent := append(srv.Requests(), other.Requests()...)
+	if len(sent) != 3 {
+		t.Fatalf("%d requests", len(sent))
+	}
+	for _, r := range sent {
+		if want := strings.Replace(body, "gob-large", r.Model, 1); r.BodyHash != hash(want) {
+			t.Errorf("%s got a body of %d bytes that is not the caller's", r.Model, r.BodyLen)
+		}
 	}
 }
