@@ -39,18 +39,25 @@ type Target struct {
 	Model string
 
 	// BaseURL, if not empty, sends the request to another endpoint: its
-	// scheme and host replace the request's, and its path replaces the
-	// request path's StripPrefix. For example, with BaseURL
+	// scheme, host and userinfo replace the request's, and its path replaces
+	// the request path's StripPrefix. For example, with BaseURL
 	// "https://b.example/openai/v1" and StripPrefix "/v1", a request to
 	// https://a.example/v1/chat/completions?x=1 goes to
-	// https://b.example/openai/v1/chat/completions?x=1. A request whose path
-	// does not start with StripPrefix skips this target.
+	// https://b.example/openai/v1/chat/completions?x=1. The rest of the path
+	// and the query are sent as the caller wrote them, byte for byte; query
+	// parameters of BaseURL come first, and win over the request's of the
+	// same name. A request whose path does not start with StripPrefix skips
+	// this target.
 	//
 	// A request sent to another endpoint loses the original endpoint's
-	// credentials: every header and query parameter whose name looks like a
-	// secret's (Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie,
-	// key, api_key, access_token, … in any spelling). Give the endpoint its
-	// own in Header.
+	// credentials, in every form: the URL's userinfo, and every header,
+	// trailer and query parameter (in the URL or in an opaque URL) whose
+	// name looks like a secret's (Authorization, Proxy-Authorization,
+	// X-Api-Key, Api-Key, X-Goog-Api-Key, Ocp-Apim-Subscription-Key, Cookie,
+	// key, api_key, token, access_token, sig, code, … in any spelling) or
+	// whose value holds one of those credentials (a Referer with the key in
+	// its query). A request whose path holds its credential skips this
+	// target. Give the endpoint its own credentials in Header or BaseURL.
 	BaseURL     string
 	StripPrefix string
 
@@ -94,7 +101,11 @@ const (
 	// horde_unavailable, Cencori's 503 PROVIDER_ERROR, Anthropic's 529).
 	FallbackOnOverload FallbackTrigger = 1 << iota
 	// FallbackOnRateLimit falls back at once after a RateLimited answer,
-	// instead of waiting out its hint on the same target.
+	// instead of waiting out its hint on the same target. A request whose
+	// target the server has paused (after another request's 429) goes to the
+	// next target at once too, without an attempt; so does one that the
+	// target's configured Limits cannot let go before its deadline. Requests
+	// that cannot fall back still wait out the pause.
 	FallbackOnRateLimit
 	// FallbackOnExhausted falls back when a target's retries end on a
 	// retryable failure (RetriesExhausted, BudgetExhausted, HintTooLong or

@@ -586,3 +586,71 @@ func TestFallbackBodiesReplayed(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackOnRateLimitPassesOver: with FallbackOnRateLimit, a target the
+// server has paused or that its configured pace cannot let go in time is
+// passed over without an attempt; when no later target can go, the paused
+// one's pause is waited out.
+func TestFallbackOnRateLimitPassesOver(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		paused    string // the keys the server has paused (30 s)
+		used      string // the keys whose one request a minute is taken
+		wantTrail string
+		wantWait  bool
+	}{
+		{"the primary paused: B at once", "a", "", "success@b", false},
+		{"the primary and B paused: C at once", "ab", "", "success@c", false},
+		{"the primary paced past the deadline: B at once", "", "a", "success@b", false},
+		{"the primary paused, B and C paced past the deadline: the primary after its pause", "a", "bc", "success@", true},
+		{"the primary overloaded, B paused, C paced past the deadline: B after its pause", "b", "c", "fallback@ success@b", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, _, ft := setup(t, nil)
+			taps := map[string]*tap{"a": startTap(t, 503, overloadedBody), "b": startTap(t, 200, llmretrytest.Completion), "c": startTap(t, 200, llmretrytest.Completion)}
+			if tt.wantWait && tt.paused == "a" {
+				taps["a"].status.Store(200)
+			}
+			pols := map[string]*Policy{}
+			for _, n := range []string{"a", "b", "c"} {
+				pols[n] = &Policy{Name: n}
+				if strings.Contains(tt.used, n) {
+					pols[n].Limits = Limits{RequestsPerMinute: 1, RequestBurst: 1}
+				}
+			}
+			pols["a"].FallbackOn = FallbackOnOverload | FallbackOnRateLimit
+			pols["a"].Fallbacks = []Target{{Name: "b", BaseURL: taps["b"].URL, Policy: pols["b"]}, {Name: "c", BaseURL: taps["c"].URL, Policy: pols["c"]}}
+			tr.Policy = pols["a"]
+			for n, tp := range taps {
+				req, _ := http.NewRequestWithContext(WithoutFallback(WithPolicy(bg(), pols[n])), http.MethodPost, tp.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+				p := tr.pacers.get(tr, pols[n], req)
+				if strings.Contains(tt.used, n) {
+					if err := p.acquire(bg(), 1, tr.clock()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if strings.Contains(tt.paused, n) {
+					p.pause(bg(), tr.clock(), 30*time.Second)
+				}
+				tp.n.Store(0)
+			}
+			var at attempts
+			tr.OnAttempt = at.hook
+			ctx, cancel := timeoutCtx(time.Minute)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, taps["a"].URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			resp, _, err := do(t, tr, req)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("err %v", err)
+			}
+			if trail := at.trail(); trail != tt.wantTrail {
+				t.Errorf("attempts %s, want %s", trail, tt.wantTrail)
+			}
+			if w := ft.Waits(); (len(w) > 0) != tt.wantWait {
+				t.Errorf("waited %v", w)
+			}
+		})
+	}
+}
