@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -134,53 +135,51 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 // context's, ended during a pacing wait.
 func (t *Transport) runnable(c *call, attempt int, orPaused bool) (route, io.ReadCloser, bool, error) {
 	onRate := c.primary.FallbackOn.has(FallbackOnRateLimit)
-	var paused route
+	var paused *route // the first target passed over for its pause
 	var pausedFirst io.ReadCloser
-	hasPaused := false
 	for {
 		rt, first, ok := t.nextTarget(c.orig, c.origBody, c.primary, &c.next, c.opts)
 		if !ok {
 			break
 		}
 		if onRate && rt.pacer.paused(t.clock()) {
-			if !hasPaused {
-				paused, pausedFirst, hasPaused = rt, first, true
+			if paused == nil {
+				paused, pausedFirst = &rt, first
 			} else {
 				closeBody(first)
 			}
 			continue
 		}
-		w := t.pace(c.ctx, &rt, attempt)
-		if w.err == nil || !w.passable(c.ctx) {
-			t.paced(c.ctx, &rt, w)
-		}
-		if w.err == nil {
+		if ok, err := t.paceTarget(c.ctx, &rt, first, attempt); ok || err != nil {
 			closeBody(pausedFirst)
-			return rt, first, true, nil
-		}
-		closeBody(first)
-		if !w.passable(c.ctx) {
-			closeBody(pausedFirst)
-			return route{}, nil, false, w.err
+			return rt, first, ok, err
 		}
 	}
-	if !hasPaused {
+	if paused == nil {
 		return route{}, nil, false, nil
 	}
 	if !orPaused {
 		closeBody(pausedFirst)
 		return route{}, nil, false, nil
 	}
-	w := t.pace(c.ctx, &paused, attempt)
-	if w.err == nil || !w.passable(c.ctx) {
-		t.paced(c.ctx, &paused, w)
+	ok, err := t.paceTarget(c.ctx, paused, pausedFirst, attempt)
+	return *paused, pausedFirst, ok, err
+}
+
+// paceTarget waits for the pacing of rt's first attempt, whose body is
+// first, and reports whether it may be sent. A target passed over (see
+// pacingWait.passable) has its body closed and nothing told to the
+// Observer; an error ends the request.
+func (t *Transport) paceTarget(ctx context.Context, rt *route, first io.ReadCloser, attempt int) (bool, error) {
+	w := t.pace(ctx, rt, attempt)
+	if w.passable(ctx) {
+		closeBody(first)
+		return false, nil
 	}
+	t.paced(ctx, rt, w)
 	if w.err != nil {
-		closeBody(pausedFirst)
-		if w.passable(c.ctx) {
-			return route{}, nil, false, nil
-		}
-		return route{}, nil, false, w.err
+		closeBody(first)
+		return false, w.err
 	}
-	return paused, pausedFirst, true, nil
+	return true, nil
 }

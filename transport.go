@@ -217,7 +217,11 @@ func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route
 	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
 		return route{}, nil, false, nil
 	}
-	c.release() // before another target's wait: it may be this one's key
+	// The attempt's slot goes back before another target's wait, which may
+	// be for this key's slot (a fallback with the request's own policy), or
+	// for a key whose holders wait for this one. An answer returned after
+	// all does not hold a slot.
+	c.release()
 	return t.runnable(c, attempt, true)
 }
 
