@@ -654,3 +654,93 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 		})
 	}
 }
+
+// TestFallbackConcurrent: many requests at once, their targets capped in
+// flight, rate limited, overloaded and paused: every request gets an answer,
+// every body is closed, and every in-flight slot is given back.
+func TestFallbackConcurrent(t *testing.T) {
+	t.Parallel()
+	gob := llmretrytest.GPTGob
+	tr, srv, _ := setup(t, nil)
+	srv.EchoModel()
+	cc := &closeCounter{next: tr.Base}
+	tr.Base = cc
+	small := GPTGob()
+	small.Limits = Limits{MaxInFlight: 1, RequestsPerMinute: 6000, RequestBurst: 2}
+	pol := GPTGob()
+	pol.Limits.MaxInFlight = 2
+	pol.FallbackOn = FallbackOnOverload | FallbackOnRateLimit | FallbackOnExhausted
+	pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}, {Model: "gob-tiny", Policy: pol}}
+	tr.Policy = pol
+	var n atomic.Int32
+	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
+		switch i := n.Add(1); {
+		case r.Model == "gob-large" && i%3 == 0:
+			return gob.RateLimit(1)
+		case r.Model == "gob-large" && i%3 == 1:
+			return gob.Overloaded(0)
+		case r.Model == "gob-small" && i%2 == 0:
+			return gob.Overloaded(0)
+		}
+		return llmretrytest.Step{}
+	})
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := timeoutCtx(10 * time.Second)
+			defer cancel()
+			if i%4 == 0 {
+				ctx = WithMaxRetries(ctx, 0)
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	if cc.given.Load() != cc.closed.Load() {
+		t.Errorf("%d bodies given, %d closed", cc.given.Load(), cc.closed.Load())
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", nil)
+	for _, p := range []*Policy{pol, small} {
+		if p := tr.pacers.get(tr, p, req); len(p.inflight) != 0 {
+			t.Errorf("%s: %d slots held after every request ended", p.key, len(p.inflight))
+		}
+	}
+}
+
+// failingLimiter is a Limiter whose Wait always fails.
+type failingLimiter struct{}
+
+func (failingLimiter) Wait(context.Context, string, Limit, int) error {
+	return errors.New("limiter down")
+}
+func (failingLimiter) Pause(context.Context, string, time.Time) error { return nil }
+
+func TestFallbackTargetLimiterFails(t *testing.T) {
+	t.Parallel()
+	tr, srv, _ := setup(t, nil)
+	srv.EchoModel()
+	broken := GPTGob()
+	broken.Limits = Limits{RequestsPerMinute: 60, Limiter: failingLimiter{}}
+	pol := GPTGob()
+	pol.Fallbacks = []Target{{Model: "gob-small", Policy: broken}, {Model: "gob-tiny"}}
+	tr.Policy = pol
+	var at attempts
+	tr.OnAttempt = at.hook
+	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
+	resp, _, err := postBody(t, tr, srv.URL, largeBody)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("err = %v", err)
+	}
+	if trail := at.trail(); trail != "fallback@ success@gob-tiny" {
+		t.Errorf("attempts %s", trail)
+	}
+}

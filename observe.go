@@ -2,7 +2,6 @@ package llmretry
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 )
@@ -97,10 +96,11 @@ type pacingWait struct {
 }
 
 // passable reports whether w's error passes its target over for the next
-// one, rather than ending the request: a configured pace that cannot let
-// the request go before the deadline.
+// one, rather than ending the request: any failure but the context's, such
+// as a configured pace that cannot let the request go before the deadline
+// (ErrDeadline) or a Limiter's own error.
 func (w pacingWait) passable(ctx context.Context) bool {
-	return w.err != nil && errors.Is(w.err, ErrDeadline) && ctx.Err() == nil
+	return w.err != nil && ctx.Err() == nil
 }
 
 // pace waits for rt's pacer, as acquire does, without telling the Observer

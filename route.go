@@ -87,7 +87,8 @@ func (t *Transport) nextTarget(req *http.Request, get func() (io.ReadCloser, err
 // limits (FallbackOnRateLimit) passes over a target whose key the server
 // has paused (a 429's hint, its own or another request's: the hint is
 // waited out on the same target only by requests that cannot fall back), or
-// that a configured pace cannot let go before the deadline. r's body is
+// whose pacing fails (a configured pace that cannot let it go before the
+// deadline). r's body is
 // closed when it is not sent.
 func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request, error) {
 	if c.admitted {
@@ -128,8 +129,8 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 
 // runnable returns the first of the call's remaining fallbacks that can send
 // in time, after its pacing wait, with the body of its first attempt. A
-// target whose configured pace cannot let it go before the deadline is
-// passed over for good; with FallbackOnRateLimit, so is a target whose key
+// target whose pacing fails (a configured pace that cannot let it go before
+// the deadline, a Limiter's error) is passed over for good; with FallbackOnRateLimit, so is a target whose key
 // the server has paused, unless no later one can go: then the first of them
 // is waited for if orPaused, else none is returned. An error is the
 // context's, ended during a pacing wait.

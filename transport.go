@@ -105,8 +105,8 @@ var _ http.RoundTripper = (*Transport)(nil)
 // A request goes first to its own target, then, if its policy has Fallbacks
 // and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
 // each with its own policy, pacing, budget and retries. A fallback whose
-// pacing cannot let the request go before its deadline is passed over for
-// the next; when none can, the attempt's own decision stands, as without
+// pacing cannot let the request go before its deadline (or fails) is passed
+// over for the next; when none can, the attempt's own decision stands, as without
 // fallbacks (its answer is returned, or retried on its own target). The
 // first answer worth returning — a success, a final error, or the last
 // target's last error — is returned; nothing is returned from a target
