@@ -366,7 +366,7 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 			b.n.Store(0)
 			c.n.Store(0)
 			at = attempts{}
-			ctx, cancel := timeoutCtx(2 * time.Second)
+			ctx, cancel := timeoutCtx(30 * time.Second) // short of the 1m0.6s a used 1/min key needs, long enough for a loaded machine
 			defer cancel()
 			req, _ := http.NewRequestWithContext(WithMaxRetries(ctx, 0), http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
 			resp, body, err := do(t, tr, req)
@@ -416,7 +416,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 		wantTrail    string
 	}{
 		{"in the first fallback's pacing wait", false, 0, "context_done@"},
-		{"in the second's, the first passed over", false, 2 * time.Second, "context_done@"},
+		{"in the second's, the first passed over", false, 30 * time.Second, "context_done@"},
 		{"in the fallback's wait that passes the paused primary over", true, 0, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -544,7 +544,7 @@ func TestFallbackOddTargets(t *testing.T) {
 		}
 		step := gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "busy"}, 0)
 		srv.EnqueueModel("gob-large", step)
-		ctx, cancel := timeoutCtx(2 * time.Second)
+		ctx, cancel := timeoutCtx(30 * time.Second) // short of the 1m0.6s a used 1/min key needs, long enough for a loaded machine
 		defer cancel()
 		body := `{"model":"gob-large","messages":[],"stream":true}`
 		req, _ = http.NewRequestWithContext(WithMaxRetries(ctx, 0), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(body))
@@ -595,7 +595,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name      string
-		paused    string // the keys the server has paused (30 s)
+		paused    string // the keys the server has paused (10 s)
 		used      string // the keys whose one request a minute is taken
 		wantTrail string
 		wantWait  bool
@@ -632,13 +632,13 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 					}
 				}
 				if strings.Contains(tt.paused, n) {
-					p.pause(bg(), tr.clock(), 30*time.Second)
+					p.pause(bg(), tr.clock(), 10*time.Second)
 				}
 				tp.n.Store(0)
 			}
 			var at attempts
 			tr.OnAttempt = at.hook
-			ctx, cancel := timeoutCtx(time.Minute)
+			ctx, cancel := timeoutCtx(30 * time.Second) // past the pauses, short of the 1m0.6s a used key needs
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, taps["a"].URL+"/v1/chat/completions", strings.NewReader(chatBody))
 			resp, _, err := do(t, tr, req)
