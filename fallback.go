@@ -62,8 +62,8 @@ type Target struct {
 	StripPrefix string
 
 	// Header is set on the request sent to this target, replacing the
-	// request's values of the same names; a name with no values removes that
-	// header. Use it for the endpoint's credentials, e.g.
+	// request's values of the same names in any spelling; a name with no
+	// values removes that header. Use it for the endpoint's credentials, e.g.
 	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged.
 	Header http.Header
 
@@ -153,12 +153,14 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 		}
 	}
 	for k, vs := range fb.Header {
-		k = http.CanonicalHeaderKey(k)
-		if len(vs) == 0 {
-			r.Header.Del(k)
-			continue
+		for have := range r.Header {
+			if strings.EqualFold(have, k) {
+				delete(r.Header, have) // in any spelling: net/http would send both
+			}
 		}
-		r.Header[k] = append([]string(nil), vs...)
+		if len(vs) > 0 {
+			r.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		}
 	}
 	if fb.Model == "" {
 		r.GetBody = get
@@ -208,7 +210,7 @@ func toEndpoint(r, orig *http.Request, fb *Target) error {
 	}
 	esc, query := requestTarget(r.URL)
 	path, err := url.PathUnescape(esc)
-	if err != nil || !strings.HasPrefix(path, fb.StripPrefix) {
+	if err != nil || !hasPathPrefix(path, fb.StripPrefix) {
 		return errSkipTarget
 	}
 	s := requestSecrets(orig)
@@ -228,6 +230,13 @@ func toEndpoint(r, orig *http.Request, fb *Target) error {
 	u.RawPath = esc // kept as written when it is a valid encoding of Path: "%2F" stays
 	r.URL, r.Host = &u, ""
 	return nil
+}
+
+// hasPathPrefix reports whether path starts with the segments of prefix:
+// "/v1" is a prefix of "/v1" and "/v1/chat", not of "/v1beta/models".
+func hasPathPrefix(path, prefix string) bool {
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (rest == "" || rest[0] == '/' || strings.HasSuffix(prefix, "/"))
 }
 
 // requestTarget returns the escaped path and the raw query that u is sent

@@ -280,6 +280,28 @@ func TestFallbackPathAsSent(t *testing.T) {
 			}
 		})
 	}
+	t.Run("StripPrefix matches whole segments", func(t *testing.T) {
+		t.Parallel()
+		for path, fits := range map[string]bool{"/v1": true, "/v1/chat": true, "/v1beta/models": false, "/v2/chat": false} {
+			req, _ := http.NewRequest(http.MethodGet, "https://a.example"+path, nil)
+			if _, _, err := fallbackRequest(req, nil, 0, &Target{BaseURL: "https://b.example/o", StripPrefix: "/v1"}); (err == nil) != fits {
+				t.Errorf("%s: err = %v", path, err)
+			}
+		}
+	})
+	t.Run("Header replaces a header in any spelling", func(t *testing.T) {
+		t.Parallel()
+		req, _ := http.NewRequest(http.MethodGet, "https://a.example/v1/chat", nil)
+		req.Header["authorization"] = []string{"Bearer old-key-00000001"}
+		req.Header["x-tenant"] = []string{"t1"}
+		r, _, err := fallbackRequest(req, nil, 0, &Target{Model: "", Header: http.Header{"Authorization": {"Bearer new"}, "X-Tenant": nil}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Header) != 1 || r.Header.Get("Authorization") != "Bearer new" {
+			t.Errorf("headers %v", r.Header)
+		}
+	})
 	t.Run("a path that holds the credential cannot go", func(t *testing.T) {
 		t.Parallel()
 		req, _ := http.NewRequest(http.MethodGet, "https://a.example/v1/keys/"+url.PathEscape(leakSecret)+"/chat", nil)
