@@ -766,3 +766,53 @@ func TestFallbackTargetLimiterFails(t *testing.T) {
 		t.Errorf("attempts %s", trail)
 	}
 }
+
+// FuzzFallbackQuery: whatever the request's query, the fallback's holds no
+// parameter named like a secret's nor the request's credential, and keeps
+// every other parameter as written, in order.
+func FuzzFallbackQuery(f *testing.F) {
+	for _, s := range []string{"api-version=2024-10-21&filter=a;b&flag", "key=k&x=1", "a=1&key=k;b=2", "%6Bey=v&&e=", ";;&", "code", "x=sk-fuzz-secret-0001"} {
+		f.Add(s)
+	}
+	params := func(raw string) []string {
+		var ps []string
+		for rest := raw; ; {
+			p, after := nextParam(rest, "&;")
+			ps = append(ps, p)
+			if len(p) == len(rest) {
+				return ps
+			}
+			rest = after
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		req, err := http.NewRequest(http.MethodPost, "https://a.example/v1/chat", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.URL.RawQuery = raw
+		req.Header.Set("Authorization", "Bearer sk-fuzz-secret-0001")
+		r, _, err := fallbackRequest(req, nil, 0, &Target{BaseURL: "https://b.example/o", StripPrefix: "/v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := requestSecrets(req)
+		var want []string
+		for _, p := range params(raw) {
+			name, _, _ := strings.Cut(p, "=")
+			if !isSecretParam(name) && !s.holds(p) {
+				want = append(want, p)
+			}
+		}
+		got := params(r.URL.RawQuery)
+		if r.URL.RawQuery == "" && (len(want) == 0 || len(want) == 1 && want[0] == "") {
+			return
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Errorf("query %q sent as %q: params %q, want %q", raw, r.URL.RawQuery, got, want)
+		}
+		if len(want) == len(params(raw)) && r.URL.RawQuery != raw {
+			t.Errorf("query %q with no secret sent as %q", raw, r.URL.RawQuery)
+		}
+	})
+}
