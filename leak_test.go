@@ -63,6 +63,7 @@ func leakEntrances() []entrance {
 		{name: "userinfo password", sent: url.UserPassword("user", leakSecret).String(),
 			set: func(r *http.Request) { r.URL.User = url.UserPassword("user", leakSecret) }},
 		{name: "userinfo user", sent: url.User(leakSecret).String(), set: func(r *http.Request) { r.URL.User = url.User(leakSecret) }},
+		{name: "trailer X-Api-Key", set: func(r *http.Request) { r.Trailer = http.Header{"X-Api-Key": {leakSecret}}; r.ContentLength = -1 }},
 	}
 	return es
 }
