@@ -106,9 +106,9 @@ var _ http.RoundTripper = (*Transport)(nil)
 // and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
 // each with its own policy, pacing, budget and retries. A fallback whose
 // pacing cannot let the request go before its deadline (or fails) is passed
-// over for the next; when none can, the attempt's own decision stands, as without
-// fallbacks (its answer is returned, or retried on its own target). The
-// first answer worth returning — a success, a final error, or the last
+// over for the next; when none can, the attempt's own decision stands, as
+// without fallbacks (its answer is returned, or retried on its own target).
+// The first answer worth returning — a success, a final error, or the last
 // target's last error — is returned; nothing is returned from a target
 // before the Transport has chosen it, so a streaming answer that reaches the
 // caller comes from one target only.
@@ -135,12 +135,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
 		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
-		if fellBack || ferr != nil {
+		switch {
+		case ferr != nil: // the context ended while a fallback waited for its pacing
+			closeBody(next)
+			a.Decision, a.Wait, next = ContextDone, 0, nil
+		case fellBack:
 			closeBody(next)
 			a.Decision, a.Wait, next = Fallback, 0, first
-			if ferr != nil {
-				a.Decision = ContextDone // while the fallback waited for its pacing
-			}
 		}
 		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
 		if ferr != nil {
