@@ -816,3 +816,48 @@ func FuzzFallbackQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestFallbackOnRateLimitQueuedForSlot: a request queued for the primary's
+// in-flight slot when the server pauses the key passes the pause over for
+// the fallback once it gets the slot, instead of waiting it out.
+func TestFallbackOnRateLimitQueuedForSlot(t *testing.T) {
+	t.Parallel()
+	pol := GPTGob()
+	pol.Limits.MaxInFlight = 1
+	pol.FallbackOn = FallbackOnRateLimit
+	pol.Fallbacks = []Target{{Model: "gob-small"}}
+	tr, srv, ft := setup(t, pol)
+	srv.EchoModel()
+	var at attempts
+	tr.OnAttempt = at.hook
+	held, err := tr.RoundTrip(fbRequest(t, srv.URL, largeBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := do(t, tr, fbRequest(t, srv.URL, largeBody))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let it queue for the slot (the test holds either way)
+	tr.pacers.get(tr, pol, fbRequest(t, srv.URL, largeBody)).pause(bg(), tr.clock(), 30*time.Second)
+	held.Body.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if w := ft.Waits(); len(w) != 0 {
+		t.Errorf("waited %v", w)
+	}
+	if trail := at.trail(); trail != "success@ success@gob-small" {
+		t.Errorf("attempts %s", trail)
+	}
+}
+
+func fbRequest(t *testing.T, url, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}

@@ -98,19 +98,20 @@ type pacingWait struct {
 // passable reports whether w's error passes its target over for the next
 // one, rather than ending the request: any failure but the context's, such
 // as a configured pace that cannot let the request go before the deadline
-// (ErrDeadline) or a Limiter's own error.
+// (ErrDeadline), a Limiter's own error, or errPaused.
 func (w pacingWait) passable(ctx context.Context) bool {
 	return w.err != nil && ctx.Err() == nil
 }
 
 // pace waits for rt's pacer, as acquire does, without telling the Observer
-// (see paced).
-func (t *Transport) pace(ctx context.Context, rt *route, attempt int) pacingWait {
+// (see paced); with passPause, a key the server has paused fails it at once
+// with errPaused.
+func (t *Transport) pace(ctx context.Context, rt *route, attempt int, passPause bool) pacingWait {
 	if rt.pacer == nil {
 		return pacingWait{attempt: attempt}
 	}
 	start := t.clock()
-	err := rt.pacer.acquire(ctx, rt.paceCost(t), start)
+	err := rt.pacer.acquireOr(ctx, rt.paceCost(t), start, passPause)
 	return pacingWait{attempt: attempt, wait: t.clock().Sub(start), err: err}
 }
 

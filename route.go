@@ -86,10 +86,10 @@ func (t *Transport) nextTarget(req *http.Request, get func() (io.ReadCloser, err
 // when the call passes its target over. A call that falls back on rate
 // limits (FallbackOnRateLimit) passes over a target whose key the server
 // has paused (a 429's hint, its own or another request's: the hint is
-// waited out on the same target only by requests that cannot fall back), or
-// whose pacing fails (a configured pace that cannot let it go before the
-// deadline). r's body is
-// closed when it is not sent.
+// waited out on the same target only by requests that cannot fall back, or
+// when no fallback can go), or whose pacing fails (a configured pace that
+// cannot let it go before the deadline). r's body is closed when it is not
+// sent.
 func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request, error) {
 	if c.admitted {
 		c.admitted = false
@@ -100,14 +100,11 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 		c.freed = err != nil
 		return r, err
 	}
-	paused := c.pacer.paused(t.clock())
-	var w pacingWait
-	if !paused {
-		if w = t.pace(c.ctx, &c.route, attempt); w.err == nil || !w.passable(c.ctx) {
-			t.paced(c.ctx, &c.route, w)
-			c.freed = w.err != nil
-			return r, w.err
-		}
+	w := t.pace(c.ctx, &c.route, attempt, true)
+	if !w.passable(c.ctx) {
+		t.paced(c.ctx, &c.route, w)
+		c.freed = w.err != nil
+		return r, w.err
 	}
 	rt, first, ok, err := t.runnable(c, attempt, false)
 	switch {
@@ -118,7 +115,7 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 		c.enter(rt)
 		c.admitted = false // runnable waited
 		return c.retryRequest(first), nil
-	case !paused:
+	case w.err != errPaused:
 		t.paced(c.ctx, &c.route, w) // no target can send in time: the wait's error ends the request
 		return r, w.err
 	}
@@ -130,10 +127,11 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 // runnable returns the first of the call's remaining fallbacks that can send
 // in time, after its pacing wait, with the body of its first attempt. A
 // target whose pacing fails (a configured pace that cannot let it go before
-// the deadline, a Limiter's error) is passed over for good; with FallbackOnRateLimit, so is a target whose key
-// the server has paused, unless no later one can go: then the first of them
-// is waited for if orPaused, else none is returned. An error is the
-// context's, ended during a pacing wait.
+// the deadline, a Limiter's error) is passed over for good; with
+// FallbackOnRateLimit, so is a target whose key the server has paused,
+// unless no later one can go: then the first of them is waited for if
+// orPaused, else none is returned. An error is the context's, ended during
+// a pacing wait.
 func (t *Transport) runnable(c *call, attempt int, orPaused bool) (route, io.ReadCloser, bool, error) {
 	onRate := c.primary.FallbackOn.has(FallbackOnRateLimit)
 	var paused *route // the first target passed over for its pause
@@ -143,44 +141,46 @@ func (t *Transport) runnable(c *call, attempt int, orPaused bool) (route, io.Rea
 		if !ok {
 			break
 		}
-		if onRate && rt.pacer.paused(t.clock()) {
-			if paused == nil {
-				paused, pausedFirst = &rt, first
-			} else {
-				closeBody(first)
-			}
-			continue
-		}
-		if ok, err := t.paceTarget(c.ctx, &rt, first, attempt); ok || err != nil {
+		ok, isPaused, err := t.paceTarget(c.ctx, &rt, attempt, onRate)
+		switch {
+		case ok:
 			closeBody(pausedFirst)
-			return rt, first, ok, err
+			return rt, first, true, nil
+		case err != nil:
+			closeBody(first)
+			closeBody(pausedFirst)
+			return route{}, nil, false, err
+		case isPaused && paused == nil:
+			paused, pausedFirst = &rt, first
+		default:
+			closeBody(first)
 		}
 	}
 	if paused == nil {
 		return route{}, nil, false, nil
 	}
-	if !orPaused {
-		closeBody(pausedFirst)
-		return route{}, nil, false, nil
+	if orPaused {
+		if ok, _, err := t.paceTarget(c.ctx, paused, attempt, false); ok || err != nil {
+			if ok {
+				return *paused, pausedFirst, true, nil
+			}
+			closeBody(pausedFirst)
+			return route{}, nil, false, err
+		}
 	}
-	ok, err := t.paceTarget(c.ctx, paused, pausedFirst, attempt)
-	return *paused, pausedFirst, ok, err
+	closeBody(pausedFirst)
+	return route{}, nil, false, nil
 }
 
-// paceTarget waits for the pacing of rt's first attempt, whose body is
-// first, and reports whether it may be sent. A target passed over (see
-// pacingWait.passable) has its body closed and nothing told to the
-// Observer; an error ends the request.
-func (t *Transport) paceTarget(ctx context.Context, rt *route, first io.ReadCloser, attempt int) (bool, error) {
-	w := t.pace(ctx, rt, attempt)
+// paceTarget waits for the pacing of rt's next attempt, and reports whether
+// it may be sent. A target passed over (see pacingWait.passable) is not told
+// to the Observer; paused says it was passed over for the server's pause
+// (passPause). An error ends the request.
+func (t *Transport) paceTarget(ctx context.Context, rt *route, attempt int, passPause bool) (ok, paused bool, err error) {
+	w := t.pace(ctx, rt, attempt, passPause)
 	if w.passable(ctx) {
-		closeBody(first)
-		return false, nil
+		return false, w.err == errPaused, nil
 	}
 	t.paced(ctx, rt, w)
-	if w.err != nil {
-		closeBody(first)
-		return false, w.err
-	}
-	return true, nil
+	return w.err == nil, false, w.err
 }
