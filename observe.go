@@ -40,8 +40,9 @@ type Observer struct {
 
 	// Paced is called after each wait for client-side pacing (which may
 	// have taken no time), and when such a wait ended the request: then
-	// Err is what RoundTrip returns. A target passed over for a fallback, its
-	// pace unable to let the request go before the deadline, is not told.
+	// Err is what RoundTrip returns. A target passed over for a fallback
+	// (its pace cannot let the request go before the deadline, or, with
+	// FallbackOnRateLimit, the server has paused its key) is not told.
 	Paced func(ctx context.Context, w PacingWait)
 }
 
