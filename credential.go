@@ -58,12 +58,8 @@ func credential(h http.Header) string {
 func queryCredential(raw string) string {
 	for raw != "" {
 		var pair string
-		if i := strings.IndexAny(raw, "&;"); i >= 0 {
-			pair, raw = raw[:i], raw[i+1:]
-		} else {
-			pair, raw = raw, ""
-		}
-		if name, value, ok := strings.Cut(pair, "="); ok && value != "" && isSecretName(name) {
+		pair, raw = nextParam(raw, "&;")
+		if name, value, ok := strings.Cut(pair, "="); ok && value != "" && isSecretParam(name) {
 			return value
 		}
 	}

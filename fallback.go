@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,24 +39,31 @@ type Target struct {
 	Model string
 
 	// BaseURL, if not empty, sends the request to another endpoint: its
-	// scheme and host replace the request's, and its path replaces the
-	// request path's StripPrefix. For example, with BaseURL
+	// scheme, host and userinfo replace the request's, and its path replaces
+	// the request path's StripPrefix. For example, with BaseURL
 	// "https://b.example/openai/v1" and StripPrefix "/v1", a request to
 	// https://a.example/v1/chat/completions?x=1 goes to
-	// https://b.example/openai/v1/chat/completions?x=1. A request whose path
-	// does not start with StripPrefix skips this target.
+	// https://b.example/openai/v1/chat/completions?x=1. The rest of the path
+	// and the query are sent as the caller wrote them, byte for byte; query
+	// parameters of BaseURL come first, and win over the request's of the
+	// same name. A request whose path does not start with StripPrefix skips
+	// this target.
 	//
 	// A request sent to another endpoint loses the original endpoint's
-	// credentials: every header and query parameter whose name looks like a
-	// secret's (Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie,
-	// key, api_key, access_token, … in any spelling). Give the endpoint its
-	// own in Header.
+	// credentials, in every form: the URL's userinfo, and every header,
+	// trailer and query parameter (in the URL or in an opaque URL) whose
+	// name looks like a secret's (Authorization, Proxy-Authorization,
+	// X-Api-Key, Api-Key, X-Goog-Api-Key, Ocp-Apim-Subscription-Key, Cookie,
+	// key, api_key, token, access_token, sig, code, … in any spelling) or
+	// whose value holds one of those credentials (a Referer with the key in
+	// its query). A request whose path holds its credential skips this
+	// target. Give the endpoint its own credentials in Header or BaseURL.
 	BaseURL     string
 	StripPrefix string
 
 	// Header is set on the request sent to this target, replacing the
-	// request's values of the same names; a name with no values removes that
-	// header. Use it for the endpoint's credentials, e.g.
+	// request's values of the same names in any spelling; a name with no
+	// values removes that header. Use it for the endpoint's credentials, e.g.
 	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged.
 	Header http.Header
 
@@ -93,7 +101,11 @@ const (
 	// horde_unavailable, Cencori's 503 PROVIDER_ERROR, Anthropic's 529).
 	FallbackOnOverload FallbackTrigger = 1 << iota
 	// FallbackOnRateLimit falls back at once after a RateLimited answer,
-	// instead of waiting out its hint on the same target.
+	// instead of waiting out its hint on the same target. A request whose
+	// target the server has paused (after another request's 429) goes to the
+	// next target at once too, without an attempt; so does one that the
+	// target's configured Limits cannot let go before its deadline. Requests
+	// that cannot fall back still wait out the pause.
 	FallbackOnRateLimit
 	// FallbackOnExhausted falls back when a target's retries end on a
 	// retryable failure (RetriesExhausted, BudgetExhausted, HintTooLong or
@@ -136,18 +148,19 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 	r := req.Clone(req.Context())
 	r.Body, r.GetBody = nil, nil
 	if fb.BaseURL != "" {
-		if err := rebase(r, fb); err != nil {
+		if err := toEndpoint(r, req, fb); err != nil {
 			return nil, nil, err
 		}
-		stripCredentials(r)
 	}
 	for k, vs := range fb.Header {
-		k = http.CanonicalHeaderKey(k)
-		if len(vs) == 0 {
-			r.Header.Del(k)
-			continue
+		for have := range r.Header {
+			if strings.EqualFold(have, k) {
+				delete(r.Header, have) // in any spelling: net/http would send both
+			}
 		}
-		r.Header[k] = append([]string(nil), vs...)
+		if len(vs) > 0 {
+			r.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		}
 	}
 	if fb.Model == "" {
 		r.GetBody = get
@@ -180,32 +193,113 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 	return r, nget, nil
 }
 
-// rebase points r at fb's endpoint.
-func rebase(r *http.Request, fb *Target) error {
+// toEndpoint points r, a clone of orig, at fb's endpoint, without orig's
+// credentials: every header, trailer and query parameter named like a
+// secret's (isSecretName: Authorization, X-Api-Key, Cookie, key, code, sig,
+// … in any spelling), or whose value holds one of orig's secrets (a Referer
+// with the key in its query), and the URL's userinfo. Then fb's URL gives
+// the scheme, host, userinfo and path prefix, and its query parameters are
+// added before the request's. The rest of the path and the query are kept
+// byte for byte; an opaque URL ("/v1/chat?key=…", sent as written) is read
+// as the path and query it stands for. A request whose path holds a secret
+// cannot go.
+func toEndpoint(r, orig *http.Request, fb *Target) error {
 	base, err := url.Parse(fb.BaseURL)
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return errSkipTarget
 	}
-	path := r.URL.Path
-	if !strings.HasPrefix(path, fb.StripPrefix) {
+	esc, query := requestTarget(r.URL)
+	path, err := url.PathUnescape(esc)
+	if err != nil || !hasPathPrefix(path, fb.StripPrefix) {
 		return errSkipTarget
 	}
-	rest := strings.TrimPrefix(path, fb.StripPrefix)
-	u := *r.URL
-	u.Scheme, u.Host, u.User = base.Scheme, base.Host, base.User
-	u.Path = strings.TrimSuffix(base.Path, "/") + ensureSlash(rest)
-	u.RawPath = ""
-	if base.RawQuery != "" {
-		q := base.Query()
-		for k, vs := range r.URL.Query() {
-			if _, ok := q[k]; !ok {
-				q[k] = vs
-			}
-		}
-		u.RawQuery = q.Encode()
+	s := requestSecrets(orig)
+	if s.holds(esc) {
+		return errSkipTarget
 	}
+	query = s.withoutSecrets(query)
+	stripHeaders(r.Header, s)
+	stripHeaders(r.Trailer, s)
+
+	esc = strings.TrimSuffix(base.EscapedPath(), "/") + ensureSlash(cutDecoded(esc, len(fb.StripPrefix)))
+	if base.RawQuery != "" {
+		query = joinQuery(base.RawQuery, query)
+	}
+	u := url.URL{Scheme: base.Scheme, User: base.User, Host: base.Host, RawQuery: query}
+	u.Path, _ = url.PathUnescape(esc)
+	u.RawPath = esc // kept as written when it is a valid encoding of Path: "%2F" stays
 	r.URL, r.Host = &u, ""
 	return nil
+}
+
+// hasPathPrefix reports whether path starts with the segments of prefix:
+// "/v1" is a prefix of "/v1" and "/v1/chat", not of "/v1beta/models".
+func hasPathPrefix(path, prefix string) bool {
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (rest == "" || rest[0] == '/' || strings.HasSuffix(prefix, "/"))
+}
+
+// requestTarget returns the escaped path and the raw query that u is sent
+// with. An opaque URL is sent as written: "/v1/chat?key=…", or
+// "//host/v1/chat?…" whose host is the original endpoint's.
+func requestTarget(u *url.URL) (esc, query string) {
+	if u.Opaque == "" {
+		return u.EscapedPath(), u.RawQuery
+	}
+	op := u.Opaque
+	if rest, ok := strings.CutPrefix(op, "//"); ok {
+		op = ""
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			op = rest[i:]
+		}
+	}
+	esc, query, _ = strings.Cut(op, "?")
+	if u.RawQuery != "" {
+		query = joinQuery(query, u.RawQuery) // written after the opaque part
+	}
+	return esc, query
+}
+
+// joinQuery joins two raw queries, first's parameters before second's; a
+// parameter of second whose name is in first is dropped: first's value wins.
+func joinQuery(first, second string) string {
+	names := map[string]bool{}
+	for rest := first; rest != ""; {
+		var param string
+		param, rest = nextParam(rest, "&;")
+		name, _, _ := strings.Cut(param, "=")
+		names[paramName(name)] = true
+	}
+	second = filterParams(second, func(_, name string) bool { return names[paramName(name)] })
+	switch {
+	case first == "":
+		return second
+	case second == "":
+		return first
+	}
+	return first + "&" + second
+}
+
+// paramName is a query parameter's name as a server reads it.
+func paramName(name string) string {
+	if n, err := url.QueryUnescape(name); err == nil {
+		return n
+	}
+	return name
+}
+
+// cutDecoded returns the escaped path esc after the bytes that decode to its
+// first n bytes.
+func cutDecoded(esc string, n int) string {
+	i := 0
+	for ; n > 0 && i < len(esc); n-- {
+		if esc[i] == '%' && i+3 <= len(esc) {
+			i += 3
+		} else {
+			i++
+		}
+	}
+	return esc[i:]
 }
 
 func ensureSlash(p string) string {
@@ -215,29 +309,14 @@ func ensureSlash(p string) string {
 	return "/" + p
 }
 
-// stripCredentials removes the original endpoint's credentials from r, which
-// is going to another endpoint: every header and query parameter whose name
-// looks like a secret's (the same test that redaction uses, isSecretName:
-// Authorization, X-Api-Key, Cookie, key, access_token, … in any spelling),
-// and the URL's userinfo.
-func stripCredentials(r *http.Request) {
-	for k := range r.Header {
-		if isSecretName(k) {
-			delete(r.Header, k)
+// stripHeaders removes from h every field named like a secret's, and every
+// field a value of which holds one of s.
+func stripHeaders(h http.Header, s secrets) {
+	for k, vs := range h {
+		if isSecretName(k) || slices.ContainsFunc(vs, s.holds) {
+			delete(h, k)
 		}
 	}
-	u := *r.URL
-	u.User = nil
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			if isSecretName(k) {
-				delete(q, k)
-			}
-		}
-		u.RawQuery = q.Encode()
-	}
-	r.URL = &u
 }
 
 // derivedID names the derived policy of one fallback of a policy.

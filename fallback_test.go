@@ -454,25 +454,36 @@ func TestFallbackCancellation(t *testing.T) {
 func TestFallbackPacingPerTarget(t *testing.T) {
 	t.Parallel()
 	// A 429 with a 30 s hint pauses gob-large's pacer; the fallback to
-	// gob-small has its own and goes at once, and a later request for
-	// gob-large still waits out the pause.
+	// gob-small has its own and goes at once. A later request falls back at
+	// once too, without an attempt on the paused target (FallbackOnRateLimit:
+	// a 429 goes elsewhere instead of waiting out its hint); one that cannot
+	// fall back still waits out the pause.
 	pol := GPTGob()
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
 	pol.FallbackOn = FallbackOnRateLimit
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
+	var at attempts
+	tr.OnAttempt = at.hook
 	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.RateLimit(30))
-	if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
-		t.Fatal(err)
+	for range 2 {
+		if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if w := ft.Waits(); len(w) != 0 {
 		t.Errorf("the fallback waited %v", w)
 	}
-	if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
+	if trail := at.trail(); trail != "fallback@ success@gob-small success@gob-small" {
+		t.Errorf("attempts %s", trail)
+	}
+	req, _ := http.NewRequestWithContext(WithoutFallback(bg()), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
+	req.Header.Set("Authorization", "Bearer sk-primary-secret-0001")
+	if _, _, err := do(t, tr, req); err != nil {
 		t.Fatal(err)
 	}
 	if w := ft.Waits(); len(w) != 1 || w[0] < 29*time.Second || w[0] > 30*time.Second {
-		t.Errorf("the next request to the paused target waited %v, want about 30s", w)
+		t.Errorf("a request to the paused target without fallback waited %v, want about 30s", w)
 	}
 	if p1, p2 := tr.fallbackPolicy(pol, 0, nil), tr.fallbackPolicy(pol, 0, nil); p1 != p2 || p1 == pol || p1.Name != "gptgob/gob-small" || p1.Fallbacks != nil {
 		t.Errorf("derived policy %p %q (primary %p)", p1, p1.Name, pol)

@@ -59,10 +59,11 @@ func leakEntrances() []entrance {
 		header("Cookie", "theme=dark; session="+leakSecret),
 		{name: "header Authorization Basic", sent: basic, set: func(r *http.Request) { r.Header["Authorization"] = []string{"Basic " + basic} }},
 		query("key"), query("api-key"), query("api_key"), query("apikey"), query("access_token"),
-		query("token"), query("KEY"), query("%6Bey"), query("x-goog-api-key"), query("sig"), query("client_secret"),
+		query("token"), query("KEY"), query("%6Bey"), query("x-goog-api-key"), query("sig"), query("client_secret"), query("code"),
 		{name: "userinfo password", sent: url.UserPassword("user", leakSecret).String(),
 			set: func(r *http.Request) { r.URL.User = url.UserPassword("user", leakSecret) }},
 		{name: "userinfo user", sent: url.User(leakSecret).String(), set: func(r *http.Request) { r.URL.User = url.User(leakSecret) }},
+		{name: "trailer X-Api-Key", set: func(r *http.Request) { r.Trailer = http.Header{"X-Api-Key": {leakSecret}}; r.ContentLength = -1 }},
 	}
 	return es
 }

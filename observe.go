@@ -40,7 +40,9 @@ type Observer struct {
 
 	// Paced is called after each wait for client-side pacing (which may
 	// have taken no time), and when such a wait ended the request: then
-	// Err is what RoundTrip returns.
+	// Err is what RoundTrip returns. A target passed over for a fallback
+	// (its pace cannot let the request go before the deadline, or, with
+	// FallbackOnRateLimit, the server has paused its key) is not told.
 	Paced func(ctx context.Context, w PacingWait)
 }
 
@@ -84,6 +86,41 @@ func (t *Transport) acquire(ctx context.Context, p *pacer, pol *Policy, cost, at
 	err := p.acquire(ctx, cost, start)
 	t.Observer.Paced(ctx, PacingWait{Policy: pol.name(), Key: p.key, Attempt: attempt, Wait: t.clock().Sub(start), Err: err})
 	return err
+}
+
+// pacingWait is the outcome of a wait for a route's pacer, not yet told to
+// the Observer: a wait that fails may pass the route over for another.
+type pacingWait struct {
+	attempt int
+	wait    time.Duration
+	err     error
+}
+
+// passable reports whether w's error passes its target over for the next
+// one, rather than ending the request: any failure but the context's, such
+// as a configured pace that cannot let the request go before the deadline
+// (ErrDeadline), a Limiter's own error, or errPaused.
+func (w pacingWait) passable(ctx context.Context) bool {
+	return w.err != nil && ctx.Err() == nil
+}
+
+// pace waits for rt's pacer, as acquire does, without telling the Observer
+// (see paced); with passPause, a key the server has paused fails it at once
+// with errPaused.
+func (t *Transport) pace(ctx context.Context, rt *route, attempt int, passPause bool) pacingWait {
+	if rt.pacer == nil {
+		return pacingWait{attempt: attempt}
+	}
+	start := t.clock()
+	err := rt.pacer.acquireOr(ctx, rt.paceCost(t), start, passPause)
+	return pacingWait{attempt: attempt, wait: t.clock().Sub(start), err: err}
+}
+
+// paced tells the Observer of w, a wait for rt's pacer.
+func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
+	if rt.pacer != nil && t.Observer != nil && t.Observer.Paced != nil {
+		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt, Wait: w.wait, Err: w.err})
+	}
 }
 
 // attemptStart gives the Observer the attempt before it is sent, and returns

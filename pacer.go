@@ -61,6 +61,16 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Tim
 // beyond the deadline (or beyond MaxWait) is skipped, and the request goes
 // to get the server's own answer.
 func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
+	return p.acquireOr(ctx, tokens, now, false)
+}
+
+// errPaused is acquireOr's answer, when asked to pass a pause over, for a
+// key the server has paused.
+var errPaused = errors.New("llmretry: the server paused the key")
+
+// acquireOr is acquire; with passPause, a key that the server has paused
+// fails it at once with errPaused instead of waiting out the pause.
+func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPause bool) error {
 	if p == nil {
 		return nil
 	}
@@ -79,6 +89,10 @@ func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 		wait := time.Duration(p.pausedUntil.Load() - now.UnixNano())
 		if wait <= 0 {
 			break
+		}
+		if passPause {
+			p.release()
+			return errPaused
 		}
 		if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
 			return nil

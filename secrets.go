@@ -31,7 +31,7 @@ const redactedMark = "[redacted]"
 type secrets []string
 
 // requestSecrets collects the secrets of req: the values of its credential
-// headers in any spelling of their names, the userinfo of its URL, and the
+// headers and trailers in any spelling of their names, the userinfo of its URL, and the
 // values of query parameters named like keys, tokens, signatures or passwords.
 // It is meant for error paths: it allocates.
 func requestSecrets(req *http.Request) secrets {
@@ -39,10 +39,12 @@ func requestSecrets(req *http.Request) secrets {
 		return nil
 	}
 	var s secrets
-	for k, vs := range req.Header {
-		if isSecretName(k) {
-			for _, v := range vs {
-				s.addHeaderValue(v)
+	for _, h := range [...]http.Header{req.Header, req.Trailer} {
+		for k, vs := range h {
+			if isSecretName(k) {
+				for _, v := range vs {
+					s.addHeaderValue(v)
+				}
 			}
 		}
 	}
@@ -66,7 +68,8 @@ func requestSecrets(req *http.Request) secrets {
 
 // isSecretName reports whether a header or query parameter name looks like
 // it carries a secret: Authorization, X-Api-Key, api-key, access_token,
-// X-Goog-Api-Key, client_secret, Cookie, sig, password, … in any case.
+// X-Goog-Api-Key, client_secret, Cookie, sig, password, code (Azure
+// Functions' key), jwt, … in any case.
 func isSecretName(name string) bool {
 	n := strings.Map(func(r rune) rune {
 		switch {
@@ -82,7 +85,11 @@ func isSecretName(name string) bool {
 			return true
 		}
 	}
-	return n == "sig" || n == "signature" || strings.HasSuffix(n, "signature") || n == "pwd"
+	switch n {
+	case "sig", "pwd", "pass", "code", "jwt":
+		return true // whole names only: "code" is in "Accept-Encoding"
+	}
+	return strings.HasSuffix(n, "signature") || strings.HasSuffix(n, "jwt")
 }
 
 // addHeaderValue adds the secrets of a credential header's value: its words
@@ -119,16 +126,9 @@ func (s *secrets) addHeaderValue(v string) {
 func (s *secrets) addQuery(raw string) {
 	for raw != "" {
 		var part string
-		if i := strings.IndexAny(raw, "&;"); i >= 0 {
-			part, raw = raw[:i], raw[i+1:]
-		} else {
-			part, raw = raw, ""
-		}
+		part, raw = nextParam(raw, "&;")
 		name, val, _ := strings.Cut(part, "=")
-		if n, err := url.QueryUnescape(name); err == nil {
-			name = n
-		}
-		if !isSecretName(name) {
+		if !isSecretParam(name) {
 			continue
 		}
 		s.add(val)
@@ -139,6 +139,74 @@ func (s *secrets) addQuery(raw string) {
 			s.add(v)
 		}
 	}
+}
+
+// nextParam splits the first parameter off a raw query, at the first of
+// seps. It allocates nothing.
+func nextParam(raw, seps string) (param, rest string) {
+	if i := strings.IndexAny(raw, seps); i >= 0 {
+		return raw[:i], raw[i+1:]
+	}
+	return raw, ""
+}
+
+// isSecretParam reports whether a query parameter's name, as written (%6Bey
+// is key), looks like a secret's.
+func isSecretParam(name string) bool {
+	if isSecretName(name) {
+		return true
+	}
+	n, err := url.QueryUnescape(name)
+	return err == nil && n != name && isSecretName(n)
+}
+
+// withoutSecrets returns a raw query without its secret parameters: those
+// named like a secret's, and those whose text holds one of s (a URL with
+// the key in a parameter's value). Every other byte is kept as written.
+func (s secrets) withoutSecrets(raw string) string {
+	return filterParams(raw, func(param, name string) bool {
+		return isSecretParam(name) || s.holds(param)
+	})
+}
+
+// holds reports whether text holds one of the secrets, as a reader sees it.
+func (s secrets) holds(text string) bool { return s.redact(text) != text }
+
+// filterParams returns a raw query without the parameters drop reports,
+// given the parameter and its name as written; every other byte is kept as
+// written: the order, the escapes, a parameter without "=", ";" inside a
+// value. Parameters are split at "&" and ";" (some servers split at both); a
+// parameter removed takes a separator with it, and the one kept after it is
+// joined by "&" if either separator was one, so that removing key from
+// "a=1&key=k;b=2" keeps "a=1&b=2" for a server that splits at "&" only.
+func filterParams(raw string, drop func(param, name string) bool) string {
+	var b strings.Builder
+	var sep byte // the separator before the next parameter kept
+	kept, dropped := false, false
+	for rest := raw; ; {
+		param, after := nextParam(rest, "&;")
+		name, _, _ := strings.Cut(param, "=")
+		if drop(param, name) {
+			dropped = true
+		} else {
+			if kept {
+				b.WriteByte(sep)
+			}
+			b.WriteString(param)
+			kept, sep = true, 0
+		}
+		if len(param) == len(rest) {
+			break
+		}
+		if c := rest[len(param)]; sep != '&' {
+			sep = c
+		}
+		rest = after
+	}
+	if !dropped {
+		return raw
+	}
+	return b.String()
 }
 
 // add adds a secret, its percent-encoded forms, and the secret as a reader

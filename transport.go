@@ -104,11 +104,14 @@ var _ http.RoundTripper = (*Transport)(nil)
 //
 // A request goes first to its own target, then, if its policy has Fallbacks
 // and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
-// each with its own policy, pacing, budget and retries. The first answer
-// worth returning — a success, a final error, or the last target's last
-// error — is returned; nothing is returned from a target before the
-// Transport has chosen it, so a streaming answer that reaches the caller
-// comes from one target only.
+// each with its own policy, pacing, budget and retries. A fallback whose
+// pacing cannot let the request go before its deadline (or fails) is passed
+// over for the next; when none can, the attempt's own decision stands, as
+// without fallbacks (its answer is returned, or retried on its own target).
+// The first answer worth returning — a success, a final error, or the last
+// target's last error — is returned; nothing is returned from a target
+// before the Transport has chosen it, so a streaming answer that reaches the
+// caller comes from one target only.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c, err := t.start(req)
 	if err != nil {
@@ -116,7 +119,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := c.firstRequest()
 	for attempt := 1; ; attempt++ {
-		if err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt); err != nil {
+		if r, err = t.admit(&c, r, attempt); err != nil {
 			closeBody(r.Body)
 			return nil, err
 		}
@@ -131,17 +134,25 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
-		fb, first, fellBack := t.fallback(&c, v, a.Decision)
-		if fellBack {
+		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
+		switch {
+		case ferr != nil: // the context ended while a fallback waited for its pacing
+			closeBody(next)
+			a.Decision, a.Wait, next = ContextDone, 0, nil
+		case fellBack:
 			closeBody(next)
 			a.Decision, a.Wait, next = Fallback, 0, first
 		}
 		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
+		if ferr != nil {
+			discard(resp)
+			return nil, ferr
+		}
 		if a.Decision != Retry && a.Decision != Fallback {
 			return t.finish(&c, resp, a, now)
 		}
 		discard(resp)
-		c.pacer.release()
+		c.release()
 		if fellBack {
 			c.enter(fb) // at once: another target's hints and pacing are its own
 		} else if err := t.wait(c.ctx, a.Wait); err != nil {
@@ -168,6 +179,9 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
+
+	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
+	freed    bool // the last attempt's in-flight slot is given back
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -196,19 +210,36 @@ func (t *Transport) start(req *http.Request) (call, error) {
 }
 
 // fallback reports whether an attempt that got v, decided d, moves the call
-// to its next fallback target, and returns that target and the body of its
-// first attempt.
-func (t *Transport) fallback(c *call, v Verdict, d Decision) (route, io.ReadCloser, bool) {
+// to a fallback target, and returns that target, its pacing wait done (see
+// runnable), and the body of its first attempt. When no fallback can send in
+// time, the attempt's own decision stands: its answer is the best the call
+// has. An error is the context's, ended during a fallback's pacing wait.
+func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
 	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
-		return route{}, nil, false
+		return route{}, nil, false, nil
 	}
-	return t.nextTarget(c.orig, c.origBody, c.primary, &c.next, c.opts)
+	// The attempt's slot goes back before another target's wait, which may
+	// be for this key's slot (a fallback with the request's own policy), or
+	// for a key whose holders wait for this one. An answer returned after
+	// all does not hold a slot.
+	c.release()
+	return t.runnable(c, attempt, true)
 }
 
-// enter makes rt the call's target: its attempts go there from now on.
+// enter makes rt the call's target: its attempts go there from now on. Its
+// first attempt's pacing wait is done.
 func (c *call) enter(rt route) {
 	c.route = rt
 	c.body = replayBody{get: rt.get, replayable: true}
+	c.admitted, c.freed = true, false
+}
+
+// release gives back the in-flight slot of the call's last attempt, once.
+func (c *call) release() {
+	if !c.freed {
+		c.pacer.release()
+		c.freed = true
+	}
 }
 
 // verdict classifies an attempt's outcome and makes it fit to be shown: the
@@ -299,7 +330,7 @@ func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
 func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time.Time) (*http.Response, error) {
 	v := a.Verdict
 	if resp == nil {
-		c.pacer.release()
+		c.release()
 		r, why := c.stopped(a, now)
 		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
 	}
@@ -309,12 +340,13 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 		e.Stop, e.why = c.stopped(a, now)
 		if t.ReturnErrors {
 			discard(resp)
-			c.pacer.release()
+			c.release()
 			return nil, e
 		}
 		attachError(resp, e)
 	}
-	if c.pacer != nil && c.pacer.inflight != nil {
+	if c.pacer.holdsSlots() && !c.freed {
+		c.freed = true
 		resp.Body = onClose(resp.Body, nil, c.pacer)
 	}
 	return resp, nil
