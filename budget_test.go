@@ -118,7 +118,7 @@ func contains(ds []Decision, d Decision) bool {
 
 func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	t.Parallel()
-	b := newBudget(RetryBudget{})
+	b := newBudget(RetryBudget{}, 0)
 	for i := 0; i < 100; i++ { // 429s and hinted answers only
 		if !b.record(Verdict{Class: RateLimited}) || !b.record(Verdict{Class: Overloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
 			t.Fatal("429s and hinted answers must not spend the retry budget: pacing and hints handle them")

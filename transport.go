@@ -144,7 +144,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.pacer.release()
 		if fellBack {
 			c.enter(fb) // at once: another target's hints and pacing are its own
-		} else if err := t.wait(c.ctx, a.Wait); err != nil {
+		} else if err := t.awaitRetry(&c, a.Wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
@@ -168,6 +168,7 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
+	held  bool         // the retry decided waits for the budget (see RetryBudget)
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -243,6 +244,7 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 // retry's body.
 func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
 	c.earnBudget(v)
+	c.held = false
 	switch {
 	case v.Class == OK:
 		return Success, 0, nil
@@ -267,7 +269,10 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 		return PastDeadline, 0, nil
 	}
 	if !c.spendBudget(v) {
-		return BudgetExhausted, 0, nil
+		if !c.mayHold(v, now, wait) {
+			return BudgetExhausted, 0, nil
+		}
+		c.held = true // delayed, not refused: awaitRetry waits for its turn
 	}
 	if c.body.get == nil {
 		return Retry, wait, nil
@@ -293,6 +298,16 @@ func (c *call) earnBudget(v Verdict) {
 }
 
 func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
+
+// awaitRetry waits d before a retry, and then, if the budget did not pay
+// for it, until the budget lets it go.
+func (t *Transport) awaitRetry(c *call, d time.Duration) error {
+	if c.held {
+		c.held = false
+		return t.awaitBudget(c, d)
+	}
+	return t.wait(c.ctx, d)
+}
 
 // finish returns the last attempt's outcome to the caller.
 func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
