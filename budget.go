@@ -91,7 +91,7 @@ type budget struct {
 	probeBase                       time.Duration // the first wait between probes
 
 	mu      sync.Mutex // guards the fields below
-	balance float64    // retries left; below 0 while probes are owed for
+	balance float64    // retries left; down to −reserve/2 while probes are owed for
 	line    []*held    // retries waiting for the budget, oldest first
 	probes  int        // probes since the last success
 	probeAt time.Time  // no probe before this
@@ -225,10 +225,14 @@ func (b *budget) turn(h *held, now time.Time, r float64) (bool, time.Time) {
 	if now.Before(b.probeAt) {
 		return false, b.probeAt
 	}
+	gap := Exponential(b.probeBase, maxProbeGap, EqualJitter, b.probes+1, r)
+	if b.balance-1 < -b.reserve/2 {
+		return false, now.Add(gap) // the probes owe enough: wait for attempts to pay
+	}
 	b.remove(h)
 	b.probes++
-	b.probeAt = now.Add(Exponential(b.probeBase, maxProbeGap, EqualJitter, b.probes, r))
-	b.balance = max(-b.reserve, b.balance-1)
+	b.probeAt = now.Add(gap)
+	b.balance--
 	return true, now
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -158,4 +159,122 @@ func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	if got, want := len(srv.Requests()), 5+2; got != want || resp.StatusCode != 200 {
 		t.Errorf("%d attempts, last status %d; want %d and 200: the 500 after five final attempts must still be retried", got, resp.StatusCode, want)
 	}
+}
+
+// TestRetryBudgetLine: the line of retries the budget cannot pay for. One
+// at a time goes as a probe, the waits between probes doubling; probes
+// borrow at most half the reserve; a success lets two waiting retries go
+// and starts the probes over; a retry earned goes to the oldest in line.
+func TestRetryBudgetLine(t *testing.T) {
+	t.Parallel()
+	b := newBudget(RetryBudget{}, 500*time.Millisecond)
+	b.balance = 0
+	fail := Verdict{Class: ServerError}
+	if b.spend(fail) {
+		t.Fatal("an empty budget paid for a retry")
+	}
+	woken := map[*held]int{}
+	var line []*held
+	for i := 0; i < 8; i++ {
+		var h *held
+		h = b.hold(func() { woken[h]++ })
+		line = append(line, h)
+	}
+	t0 := time.Now()
+	now := t0
+	var probes []time.Duration
+	for i := 0; i < 8; i++ {
+		ok, _ := b.turn(line[len(line)-1], now, 0.5)
+		for _, h := range line[:len(line)-1] { // the others wait for the next probe
+			if ok2, _ := b.turn(h, now, 0.5); ok2 {
+				t.Fatalf("probe %d: two retries went at once", i)
+			}
+		}
+		if !ok {
+			if i != 5 {
+				t.Fatalf("probe %d refused, want 5 probes: they borrow half the reserve", i)
+			}
+			break
+		}
+		probes = append(probes, now.Sub(t0))
+		line = line[:len(line)-1]
+		_, now = b.turn(line[0], now, 0.5)
+	}
+	// Equal jitter with r = 0.5: 0.75 of 0.5 s, 1 s, 2 s, 4 s apart.
+	want := []time.Duration{0, 375 * time.Millisecond, 1125 * time.Millisecond, 2625 * time.Millisecond, 5625 * time.Millisecond}
+	if !slices.Equal(probes, want) {
+		t.Errorf("probes at %v, want %v", probes, want)
+	}
+	if b.spend(fail) || len(b.line) != 3 {
+		t.Fatalf("after 5 probes: %d in line, want 3 and no retry paid", len(b.line))
+	}
+
+	b.earn(Verdict{Class: OK}) // −5 + 0.6: no retry paid, but two go free
+	if woken[line[0]] != 1 || woken[line[1]] != 1 || woken[line[2]] != 0 || len(b.line) != 1 {
+		t.Errorf("a success woke %d, %d, %d (line %d), want the two oldest", woken[line[0]], woken[line[1]], woken[line[2]], len(b.line))
+	}
+	if ok, _ := b.turn(line[0], now, 0.5); !ok {
+		t.Error("a retry a success let go may not go")
+	}
+	if ok, _ := b.turn(line[2], now, 0.5); ok {
+		t.Error("the probes started over, but their credit is spent: the third must wait")
+	}
+	for i := 0; i < 60 && woken[line[2]] == 0; i++ { // attempts elsewhere earn 0.1 each
+		b.earn(fail)
+	}
+	if woken[line[2]] != 1 || len(b.line) != 0 || !line[2].paid {
+		t.Errorf("earned retries did not go to the one in line (woken %d, line %d)", woken[line[2]], len(b.line))
+	}
+	b.leave(line[2]) // it gave up after all: its retry goes back
+	if got := b.available(); got < 1 {
+		t.Errorf("balance %.2f after a paid retry was given back, want ≥ 1", got)
+	}
+}
+
+// TestRetryBudgetHeldRetryEnds: a retry waiting for the budget ends with
+// its context, and without a deadline after MaxDelay; either way it leaves
+// the line.
+func TestRetryBudgetHeldRetryEnds(t *testing.T) {
+	t.Parallel()
+	// Reserve 0.5: no retry is ever paid, and probes may borrow 0.25: none.
+	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, MaxDelay: 4 * time.Second, Limits: Limits{DisableLearning: true}}
+	t.Run("no deadline", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, ft := setup(t, pol)
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.OpenAI.Overloaded(0) })
+		start := ft.Now()
+		_, _, err := post(t, tr, srv.URL)
+		if !errorsIs(err, errBudgetWait) {
+			t.Fatalf("err = %v, want errBudgetWait", err)
+		}
+		if waited := ft.Now().Sub(start); waited < 4*time.Second || waited > 5*time.Second {
+			t.Errorf("gave up after %v, want MaxDelay (4 s) and the backoff", waited)
+		}
+		if got := len(srv.Requests()); got != 1 {
+			t.Errorf("%d attempts, want 1", got)
+		}
+		if b := tr.budgets.get(pol); len(b.line) != 0 {
+			t.Errorf("%d retries left in line", len(b.line))
+		}
+	})
+	t.Run("canceled", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, _ := setup(t, pol)
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.OpenAI.Overloaded(0) })
+		ctx, cancel := context.WithCancel(context.Background())
+		sleeps := 0
+		tr.sleep = func(ctx context.Context, d time.Duration) error {
+			if sleeps++; sleeps == 2 { // the backoff, then the wait for a turn
+				cancel()
+			}
+			return ctx.Err()
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		if _, err := tr.RoundTrip(req); !errorsIs(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if b := tr.budgets.get(pol); len(b.line) != 0 {
+			t.Errorf("%d retries left in line", len(b.line))
+		}
+	})
 }
