@@ -307,13 +307,13 @@ func (t *Transport) awaitBudget(c *call, d time.Duration) error {
 	}
 	for {
 		now := t.clock()
-		ok, next := c.budget.turn(h, now, t.random())
-		if ok {
-			return nil
-		}
 		if !now.Before(until) {
 			c.budget.leave(h)
 			return afterRetries(giveUp, c.tries, now.Sub(c.began))
+		}
+		ok, next := c.budget.turn(h, now, t.random())
+		if ok {
+			return nil
 		}
 		if next.After(until) {
 			next = until
