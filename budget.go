@@ -21,40 +21,40 @@ import (
 //     one.
 //
 // A retry the budget cannot pay for is delayed, not refused: it waits in
-// line, oldest first, while the request's deadline allows, for what comes
-// first of a retry earned by other attempts, a success (each success
-// releases two waiting retries: the line drains in doubling waves once the
-// service answers), or its turn to probe. One waiting retry at a time goes
-// as a probe, on credit against future earnings, with the wait between
-// probes doubling from the policy's BaseDelay to 30 s while they fail; a
-// success anywhere starts the probes over. While retries wait, no new
-// attempts of theirs reach the service, so in a total outage the load
-// stays near 1/(1−PerAttempt) attempts a request plus the reserve (1.22 for
-// 100 requests with the defaults), and in an outage of a few seconds the
-// waiting requests succeed once it ends. A retry whose deadline (or, with
-// no deadline, the policy's MaxDelay) comes before its turn could is returned at once
-// with [BudgetExhausted], as is one that a fallback target would take
-// instead (see [FallbackOnExhausted]).
+// line, oldest first, while the request's deadline allows, for the first of
+// a retry earned by other attempts, a success (each success lets two
+// waiting retries go, so the line drains in doubling waves once the service
+// answers), or its turn to probe. One waiting retry at a time goes as a
+// probe, on credit against future earnings (debts beyond Reserve are
+// forgiven), the wait between probes doubling from the policy's BaseDelay
+// to 30 s while they fail; a success starts them over. Waiting retries send
+// nothing, so in a total outage the service gets the callers' first
+// attempts, the budget's share and at most one probe every 22–30 s after
+// the first few seconds: with 16 callers and 30 s deadlines, 1.25 attempts
+// a request; in a 5 s outage the waiting requests succeed once it ends. A
+// retry is returned at once with [BudgetExhausted] when no probe is due
+// before its deadline (without one, before the policy's MaxDelay has
+// passed), or when a fallback target would take it instead (see
+// [FallbackOnExhausted]); one that waited and got no turn ends with the
+// context's error (without a deadline, an error after MaxDelay).
 //
 // Rate limits (429) and answers with a wait hint neither spend nor count:
 // the server has said when to come back, and pacing and the hint handle
 // them.
 //
 // Why this shape: Envoy's retry budget caps concurrent retries at a share of
-// active requests (with a floor, min_retry_concurrency) and gRPC's retry
-// throttling stops retries while a token count (failures −1, successes
-// +token_ratio) is below half its maximum; both refuse retries, and neither
-// sees time, so a burst of instant failures empties them at once and every
-// request fails until successes refill them — the issue of a 5 s outage that
-// failed 200 of 200 requests. Finagle adds a floor of retries per second
-// (minRetriesPerSec), which keeps load proportional to time, not to
-// requests. The AWS SDKs' adaptive mode delays rather than refuses (a
-// client-side rate limiter fed by throttling answers), which is what a
-// deadline-bound caller wants, but it limits the rate of all requests and
-// needs throttling answers to learn from. Here retries are counted per
-// request as in Finagle and gRPC, delayed rather than refused as in AWS's
-// adaptive mode, and the only retries made without budget are probes whose
-// spacing doubles, so the load bound does not grow with time.
+// active requests (budget_percent, with a floor, min_retry_concurrency), and
+// gRPC's retry throttling stops retries while a token count (failures −1,
+// successes +token_ratio, up to max_tokens) is below half its maximum; both
+// refuse, and neither sees time, so a burst of instant failures empties
+// them and every request fails until successes refill them, which the
+// refused requests never make. Finagle's budget (deposits that expire after
+// a ttl, plus minRetriesPerSec) refuses too. The AWS SDKs' adaptive mode
+// delays rather than refuses, with a client-side rate limiter cut on
+// throttling answers (CUBIC), but it paces every request and learns only
+// from throttling, which here is the pacer's job. This budget counts as
+// Finagle does, delays as AWS's adaptive mode does, and keeps a probe going
+// so that something notices when the service is back.
 //
 // The zero value uses the defaults. A RetryBudget is kept per policy and per
 // Transport.
@@ -91,7 +91,7 @@ type budget struct {
 	probeBase                       time.Duration // the first wait between probes
 
 	mu      sync.Mutex // guards the fields below
-	balance float64    // retries left; down to −reserve/2 while probes are owed for
+	balance float64    // retries left; down to −reserve while probes are owed for
 	line    []*held    // retries waiting for the budget, oldest first
 	probes  int        // probes since the last success
 	probeAt time.Time  // no probe before this
@@ -225,14 +225,10 @@ func (b *budget) turn(h *held, now time.Time, r float64) (bool, time.Time) {
 	if now.Before(b.probeAt) {
 		return false, b.probeAt
 	}
-	gap := Exponential(b.probeBase, maxProbeGap, EqualJitter, b.probes+1, r)
-	if b.balance-1 < -b.reserve/2 {
-		return false, now.Add(gap) // the probes owe enough: wait for attempts to pay
-	}
 	b.remove(h)
 	b.probes++
-	b.probeAt = now.Add(gap)
-	b.balance--
+	b.probeAt = now.Add(Exponential(b.probeBase, maxProbeGap, EqualJitter, b.probes, r))
+	b.balance = max(-b.reserve, b.balance-1) // older debts are forgiven: a bound in time
 	return true, now
 }
 

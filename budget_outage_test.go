@@ -110,6 +110,7 @@ func (c *simClock) advance() {
 type outageRun struct {
 	ok, attempts, attemptsDown int
 	decisions                  map[Decision]int
+	took                       time.Duration // virtual
 }
 
 func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Duration) outageRun {
@@ -117,7 +118,8 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 	tr, srv, _ := setup(t, pol)
 	clk := newSimClock()
 	tr.now, tr.sleep = clk.Now, clk.Sleep
-	end := clk.Now().Add(down)
+	t0 := clk.Now()
+	end := t0.Add(down)
 	var seq atomic.Int64
 	var mu sync.Mutex
 	run := outageRun{decisions: map[Decision]int{}}
@@ -157,7 +159,7 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 		})
 	}
 	wg.Wait()
-	run.ok = int(ok.Load())
+	run.ok, run.took = int(ok.Load()), clk.Now().Sub(t0)
 	return run
 }
 
@@ -182,27 +184,36 @@ func TestRetryBudgetShortOutage(t *testing.T) {
 }
 
 // TestRetryBudgetTotalOutage: the same model never answers. Retries that
-// wait do not send, so the load stays at the callers' first attempts, the
-// reserve, a tenth of the attempts and the probes, which borrow at most half
-// the reserve: at most 1.3 attempts a request whatever the deadline. While
-// the deadline allows a probe, retries wait rather than being refused (the
-// budget once refused all but its reserve at once).
+// wait send nothing, so the load is the callers' first attempts, the
+// budget's share (the reserve and a tenth of the attempts) and the probes,
+// at most one every 22.5 s (30 s, jittered) after the first few: at most
+// 1.3 attempts a request with deadlines up to 30 s. With longer deadlines
+// requests wait longer and the bound is in time. While the deadline allows
+// a probe, retries wait rather than being refused (the budget once refused
+// all but its reserve at once).
 func TestRetryBudgetTotalOutage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		deadline time.Duration
 		refused  int // the most retries refused at once
+		perReq   bool
 	}{
-		{5 * time.Second, 100}, // probes soon further apart than the deadline: refused at once, as before
-		{30 * time.Second, 16},
-		{time.Hour, 16},
+		{5 * time.Second, 100, true}, // probes soon further apart than the deadline: refused at once, as before
+		{30 * time.Second, 16, true},
+		{time.Hour, 16, false},
 	} {
 		t.Run(tc.deadline.String(), func(t *testing.T) {
 			t.Parallel()
 			r := runOutage(t, &Policy{}, 100, 16, -1, tc.deadline)
-			t.Logf("total outage, %v deadline: %.2f attempts a request, decisions %v", tc.deadline, float64(r.attempts)/100, r.decisions)
-			if r.ok != 0 || r.attempts > 130 {
-				t.Errorf("%d attempts for 100 requests (%d succeeded), want ≤ 130", r.attempts, r.ok)
+			t.Logf("total outage, %v deadline: %.2f attempts a request over %v, decisions %v", tc.deadline, float64(r.attempts)/100, r.took.Round(time.Second), r.decisions)
+			// Probes: 0, 0.375 s, 1.1 s, 2.6 s, 5.6 s, 11.6 s, 23.6 s, then every 22.5 s.
+			probes := 7 + int(r.took/(22500*time.Millisecond))
+			share := defaultReserve + defaultPerAttempt*float64(r.attempts)
+			if limit := 100 + int(share) + probes; r.ok != 0 || r.attempts > limit {
+				t.Errorf("%d attempts for 100 requests (%d succeeded), want ≤ %d: first attempts, the budget's share and the probes", r.attempts, r.ok, limit)
+			}
+			if tc.perReq && r.attempts > 130 {
+				t.Errorf("%d attempts for 100 requests, want ≤ 130", r.attempts)
 			}
 			if got := r.decisions[BudgetExhausted]; got > tc.refused {
 				t.Errorf("%d retries refused by the budget, want ≤ %d: while the deadline allows, they wait", got, tc.refused)

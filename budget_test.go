@@ -162,9 +162,10 @@ func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 }
 
 // TestRetryBudgetLine: the line of retries the budget cannot pay for. One
-// at a time goes as a probe, the waits between probes doubling; probes
-// borrow at most half the reserve; a success lets two waiting retries go
-// and starts the probes over; a retry earned goes to the oldest in line.
+// at a time goes as a probe, the waits between probes doubling up to 30 s;
+// probes borrow, older debts beyond the reserve forgiven; a success lets
+// two waiting retries go and starts the probes over; a retry earned goes to
+// the oldest in line, and back to the line if it is not used.
 func TestRetryBudgetLine(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{}, 500*time.Millisecond)
@@ -175,7 +176,7 @@ func TestRetryBudgetLine(t *testing.T) {
 	}
 	woken := map[*held]int{}
 	var line []*held
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 12; i++ {
 		var h *held
 		h = b.hold(func() { woken[h]++ })
 		line = append(line, h)
@@ -183,43 +184,47 @@ func TestRetryBudgetLine(t *testing.T) {
 	t0 := time.Now()
 	now := t0
 	var probes []time.Duration
-	for i := 0; i < 8; i++ {
-		ok, _ := b.turn(line[len(line)-1], now, 0.5)
+	for i := 0; i < 9; i++ {
+		if ok, _ := b.turn(line[len(line)-1], now, 0.5); !ok {
+			t.Fatalf("probe %d: no turn at %v", i, now.Sub(t0))
+		}
 		for _, h := range line[:len(line)-1] { // the others wait for the next probe
-			if ok2, _ := b.turn(h, now, 0.5); ok2 {
+			if ok, _ := b.turn(h, now, 0.5); ok {
 				t.Fatalf("probe %d: two retries went at once", i)
 			}
-		}
-		if !ok {
-			if i != 5 {
-				t.Fatalf("probe %d refused, want 5 probes: they borrow half the reserve", i)
-			}
-			break
 		}
 		probes = append(probes, now.Sub(t0))
 		line = line[:len(line)-1]
 		_, now = b.turn(line[0], now, 0.5)
 	}
-	// Equal jitter with r = 0.5: 0.75 of 0.5 s, 1 s, 2 s, 4 s apart.
-	want := []time.Duration{0, 375 * time.Millisecond, 1125 * time.Millisecond, 2625 * time.Millisecond, 5625 * time.Millisecond}
+	// Equal jitter with r = 0.5: 0.75 of 0.5 s, 1 s, 2 s, … up to 30 s.
+	want := []time.Duration{0, 375 * time.Millisecond, 1125 * time.Millisecond, 2625 * time.Millisecond, 5625 * time.Millisecond,
+		11625 * time.Millisecond, 23625 * time.Millisecond, 46125 * time.Millisecond, 68625 * time.Millisecond}
 	if !slices.Equal(probes, want) {
 		t.Errorf("probes at %v, want %v", probes, want)
 	}
-	if b.spend(fail) || len(b.line) != 3 {
-		t.Fatalf("after 5 probes: %d in line, want 3 and no retry paid", len(b.line))
+	if b.spend(fail) || len(b.line) != 3 || b.balance != -9 {
+		t.Fatalf("after 9 probes: %d in line, balance %.1f; want 3 and −9, and no retry paid", len(b.line), b.balance)
+	}
+	b.turn(line[len(line)-1], now, 0.5)
+	b.turn(line[len(line)-2], now.Add(time.Minute), 0.5)
+	if b.balance != -10 {
+		t.Errorf("balance %.1f after 11 probes, want −10: older debts are forgiven", b.balance)
 	}
 
-	b.earn(Verdict{Class: OK}) // −5 + 0.6: no retry paid, but two go free
+	line = append(line[:1], b.hold(func() {}), b.hold(func() {}))
+	for _, h := range line[1:] {
+		hh := h
+		hh.wake = func() { woken[hh]++ }
+	}
+	b.earn(Verdict{Class: OK}) // −10 + 0.6: no retry paid, but two go free
 	if woken[line[0]] != 1 || woken[line[1]] != 1 || woken[line[2]] != 0 || len(b.line) != 1 {
 		t.Errorf("a success woke %d, %d, %d (line %d), want the two oldest", woken[line[0]], woken[line[1]], woken[line[2]], len(b.line))
 	}
 	if ok, _ := b.turn(line[0], now, 0.5); !ok {
 		t.Error("a retry a success let go may not go")
 	}
-	if ok, _ := b.turn(line[2], now, 0.5); ok {
-		t.Error("the probes started over, but their credit is spent: the third must wait")
-	}
-	for i := 0; i < 60 && woken[line[2]] == 0; i++ { // attempts elsewhere earn 0.1 each
+	for i := 0; i < 200 && woken[line[2]] == 0; i++ { // attempts elsewhere earn 0.1 each
 		b.earn(fail)
 	}
 	if woken[line[2]] != 1 || len(b.line) != 0 || !line[2].paid {
@@ -233,47 +238,57 @@ func TestRetryBudgetLine(t *testing.T) {
 
 // TestRetryBudgetHeldRetryEnds: a retry waiting for the budget ends with
 // its context, and without a deadline after MaxDelay; either way it leaves
-// the line.
+// the line. Another caller's probe (made by the test) takes its turn.
 func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 	t.Parallel()
-	// Reserve 0.5: no retry is ever paid, and probes may borrow 0.25: none.
-	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, MaxDelay: 4 * time.Second, Limits: Limits{DisableLearning: true}}
-	t.Run("no deadline", func(t *testing.T) {
-		t.Parallel()
+	// Reserve 0.5: no retry is ever paid. The next probe is due in 2 s; the
+	// one after it 6 s later, past MaxDelay.
+	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, BaseDelay: time.Second, MaxDelay: 4 * time.Second, Limits: Limits{DisableLearning: true}}
+	start := func(t *testing.T, cancel func()) (*Transport, *llmretrytest.Server, *fakeTime, *budget) {
 		tr, srv, ft := setup(t, pol)
 		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.OpenAI.Overloaded(0) })
-		start := ft.Now()
+		b := tr.budgets.get(pol)
+		b.probes, b.probeAt = 3, ft.Now().Add(2*time.Second)
+		sleeps := 0
+		tr.sleep = func(ctx context.Context, d time.Duration) error {
+			if sleeps++; sleeps == 2 && cancel != nil { // the backoff, then the wait for a turn
+				cancel()
+			}
+			err := ft.Sleep(ctx, d)
+			if now := ft.Now(); !now.Before(b.probeAt) && b.probes == 3 {
+				b.turn(b.hold(func() {}), now, 0.5) // another caller's probe
+			}
+			return err
+		}
+		return tr, srv, ft, b
+	}
+	t.Run("no deadline", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, ft, b := start(t, nil)
+		t0 := ft.Now()
 		_, _, err := post(t, tr, srv.URL)
 		if !errorsIs(err, errBudgetWait) {
 			t.Fatalf("err = %v, want errBudgetWait", err)
 		}
-		if waited := ft.Now().Sub(start); waited < 4*time.Second || waited > 5*time.Second {
-			t.Errorf("gave up after %v, want MaxDelay (4 s) and the backoff", waited)
+		if waited := ft.Now().Sub(t0); waited != 4*time.Second {
+			t.Errorf("gave up after %v, want MaxDelay (4 s)", waited)
 		}
 		if got := len(srv.Requests()); got != 1 {
 			t.Errorf("%d attempts, want 1", got)
 		}
-		if b := tr.budgets.get(pol); len(b.line) != 0 {
+		if len(b.line) != 0 {
 			t.Errorf("%d retries left in line", len(b.line))
 		}
 	})
 	t.Run("canceled", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, pol)
-		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.OpenAI.Overloaded(0) })
 		ctx, cancel := context.WithCancel(context.Background())
-		sleeps := 0
-		tr.sleep = func(ctx context.Context, d time.Duration) error {
-			if sleeps++; sleeps == 2 { // the backoff, then the wait for a turn
-				cancel()
-			}
-			return ctx.Err()
-		}
+		tr, srv, _, b := start(t, cancel)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
 		if _, err := tr.RoundTrip(req); !errorsIs(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
-		if b := tr.budgets.get(pol); len(b.line) != 0 {
+		if len(b.line) != 0 {
 			t.Errorf("%d retries left in line", len(b.line))
 		}
 	})
