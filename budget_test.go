@@ -293,3 +293,31 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 		}
 	})
 }
+
+// TestRetryBudgetFallsBackInsteadOfWaiting: a retry the budget cannot pay
+// for is refused at once when a fallback target would take the refusal
+// (FallbackOnExhausted), rather than waiting for its turn on the target
+// that failed.
+func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
+	t.Parallel()
+	gob := llmretrytest.GPTGob
+	pol := GPTGob()
+	pol.Budget = RetryBudget{Reserve: 0.5} // no retry is ever paid
+	pol.Fallbacks = []Target{{Model: "gob-small"}}
+	pol.FallbackOn = FallbackOnExhausted
+	tr, srv, ft := setup(t, pol)
+	srv.EchoModel()
+	var at attempts
+	tr.OnAttempt = at.hook
+	srv.EnqueueModel("gob-large", gob.ServerError())
+	resp, _, err := postBody(t, tr, srv.URL, largeBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := at.trail(), "fallback@ success@gob-small"; got != want || resp.StatusCode != 200 {
+		t.Errorf("attempts: %s (status %d)\nwant:     %s", got, resp.StatusCode, want)
+	}
+	if w := ft.Waits(); len(w) != 0 {
+		t.Errorf("waited %v before falling back, want no wait", w)
+	}
+}

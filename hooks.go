@@ -19,7 +19,7 @@ type AttemptInfo struct {
 	Attempt  int           // 1 for the first attempt
 	Verdict  Verdict       // what the attempt's outcome means
 	Decision Decision      // what the Transport does next
-	Wait     time.Duration // the wait before the next attempt, when Decision is Retry
+	Wait     time.Duration // the wait before the next attempt, when Decision is Retry (the least: a retry the budget did not pay for then waits its turn; see RetryBudget)
 	Elapsed  time.Duration // how long the attempt took, pacing wait excluded
 }
 
