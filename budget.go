@@ -3,6 +3,8 @@ package llmretry
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -35,8 +37,9 @@ import (
 // retry is returned at once with [BudgetExhausted] when no probe is due
 // before its deadline (without one, before the policy's MaxDelay has
 // passed), or when a fallback target would take it instead (see
-// [FallbackOnExhausted]); one that waited and got no turn ends with the
-// context's error (without a deadline, an error after MaxDelay).
+// [FallbackOnExhausted]), and so is one that waited and got no turn before
+// then; the answer is kept in memory while its retry waits (an answer that
+// cannot be, such as a stream, is returned at once).
 //
 // Rate limits (429) and answers with a wait hint neither spend nor count:
 // the server has said when to come back, and pacing and the hint handle
@@ -258,23 +261,19 @@ func (b *budget) available() float64 {
 	return max(0, b.balance)
 }
 
-// errBudgetWait ends a retry that waited for the budget as long as MaxDelay
-// allows, in a request without a deadline.
-var errBudgetWait = errors.New("llmretry: retry budget spent: no turn to retry within MaxDelay")
-
-// holdUntil is when a retry that waits for the budget from now gives up,
-// and the error it then returns: the request's deadline, or without one
-// the longest backoff step (MaxDelay) from now, so that in a long outage,
-// once probes are further apart than that, such requests fail at once.
-func (c *call) holdUntil(now time.Time) (time.Time, error) {
+// holdUntil is when a retry that waits for the budget from now gives up:
+// the request's deadline, or without one the longest backoff step
+// (MaxDelay) from now, so that in a long outage, once probes are further
+// apart than that, such requests are answered at once.
+func (c *call) holdUntil(now time.Time) time.Time {
 	if d, ok := c.ctx.Deadline(); ok {
-		return d, context.DeadlineExceeded
+		return d
 	}
 	maxDelay := DefaultMaxDelay
 	if c.pol != nil && c.pol.MaxDelay > 0 {
 		maxDelay = c.pol.MaxDelay
 	}
-	return now.Add(maxDelay), errBudgetWait
+	return now.Add(maxDelay)
 }
 
 // mayHold reports whether a retry after v that the budget cannot pay for,
@@ -285,38 +284,87 @@ func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
 	if c.next < len(c.fallbacks) && c.primary.FallbackOn.shouldFallback(v, BudgetExhausted) {
 		return false
 	}
-	until, _ := c.holdUntil(now)
-	return c.budget.nextProbe(now.Add(wait)).Before(until)
+	return c.budget.nextProbe(now.Add(wait)).Before(c.holdUntil(now))
 }
 
-// awaitBudget waits d, then until the budget lets the call's retry go (see
-// RetryBudget). Past its deadline it returns the context's error; past
-// MaxWait without one, errBudgetWait.
-func (t *Transport) awaitBudget(c *call, d time.Duration) error {
+// awaitTurn waits before a retry the budget did not pay for (see
+// RetryBudget), with the attempt's answer resp kept in memory so that it
+// can still be returned. It returns the retry's body; or, when no turn came
+// in time, it sets a's decision to BudgetExhausted and returns nil, resp
+// being the answer. An answer that cannot be kept in memory (a stream, a
+// body longer than the classification peek) is returned at once. If the
+// request is canceled, it returns the context's error, resp discarded.
+func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next io.ReadCloser) (io.ReadCloser, error) {
+	c.held = false
+	start := t.clock()
+	ok, err := keepInMemory(resp), error(nil)
+	if ok {
+		ok, err = t.awaitBudget(c, a.Wait)
+	}
+	switch {
+	case err != nil:
+		closeBody(next)
+		discard(resp)
+		c.pacer.release()
+		return nil, err
+	case !ok:
+		closeBody(next)
+		a.Decision, a.Wait = BudgetExhausted, 0
+		return nil, nil
+	}
+	a.Wait = t.clock().Sub(start)
+	return next, nil
+}
+
+// keepInMemory makes resp, an answer kept while its retry waits, hold no
+// connection: it reports whether its body was read whole by the
+// classification peek (or there is no response), and if so lets the
+// connection go.
+func keepInMemory(resp *http.Response) bool {
+	if resp == nil {
+		return true
+	}
+	pb, ok := resp.Body.(*peekedBody)
+	if !ok || !pb.whole {
+		return false
+	}
+	pb.rest.Close()
+	pb.rest = http.NoBody
+	return true
+}
+
+// awaitBudget waits d, then until the budget lets the call's retry go. It
+// reports false when the retry gets no turn before holdUntil, and returns
+// the context's error if the request is canceled.
+func (t *Transport) awaitBudget(c *call, d time.Duration) (bool, error) {
 	ctx, wake := context.WithCancel(c.ctx)
 	defer wake()
-	until, giveUp := c.holdUntil(t.clock())
+	until := c.holdUntil(t.clock())
 	h := c.budget.hold(wake)
-	if err := t.wait(c.ctx, d); err != nil {
+	gaveUp := func() (bool, error) {
 		c.budget.leave(h)
-		return err
+		if err := c.ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return false, err
+		}
+		return false, nil // past the deadline, the answer is still the caller's
+	}
+	if err := t.wait(c.ctx, d); err != nil {
+		return gaveUp()
 	}
 	for {
 		now := t.clock()
 		if !now.Before(until) {
-			c.budget.leave(h)
-			return afterRetries(giveUp, c.tries, now.Sub(c.began))
+			return gaveUp()
 		}
 		ok, next := c.budget.turn(h, now, t.random())
 		if ok {
-			return nil
+			return true, nil
 		}
 		if next.After(until) {
 			next = until
 		}
 		if err := t.wait(ctx, next.Sub(now)); err != nil && c.ctx.Err() != nil {
-			c.budget.leave(h)
-			return c.ctx.Err()
+			return gaveUp()
 		}
 	}
 }

@@ -110,8 +110,12 @@ func (c *simClock) advance() {
 type outageRun struct {
 	ok, attempts, attemptsDown int
 	decisions                  map[Decision]int
+	refused                    int // requests the budget answered within a second
 	took                       time.Duration // virtual
 }
+
+// outageStartKey holds, in a request's context, when it began.
+type outageStartKey struct{}
 
 func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Duration) outageRun {
 	t.Helper()
@@ -139,6 +143,9 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 	tr.OnAttempt = func(a AttemptInfo) {
 		mu.Lock()
 		run.decisions[a.Decision]++
+		if start, _ := a.Context.Value(outageStartKey{}).(time.Time); a.Decision == BudgetExhausted && clk.Now().Sub(start) < time.Second {
+			run.refused++
+		}
 		mu.Unlock()
 	}
 	var next, ok atomic.Int64
@@ -146,7 +153,8 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 	for w := 0; w < workers; w++ {
 		clk.Go(&wg, func() {
 			for int(next.Add(1)) <= n {
-				ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(deadline))
+				ctx := context.WithValue(context.Background(), outageStartKey{}, clk.Now())
+				ctx, cancel := context.WithDeadline(ctx, clk.Now().Add(deadline))
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
 				if resp, err := tr.RoundTrip(req); err == nil {
 					if resp.StatusCode == 200 {
@@ -200,7 +208,7 @@ func TestRetryBudgetTotalOutage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		deadline time.Duration
-		refused  int // the most retries refused at once
+		refused  int // the most requests refused a retry at once
 		perReq   bool
 	}{
 		{5 * time.Second, 100, true}, // probes soon further apart than the deadline: refused at once, as before
@@ -210,7 +218,7 @@ func TestRetryBudgetTotalOutage(t *testing.T) {
 		t.Run(tc.deadline.String(), func(t *testing.T) {
 			t.Parallel()
 			r := runOutage(t, &Policy{}, 100, 16, -1, tc.deadline)
-			t.Logf("total outage, %v deadline: %.2f attempts a request over %v, decisions %v", tc.deadline, float64(r.attempts)/100, r.took.Round(time.Second), r.decisions)
+			t.Logf("total outage, %v deadline: %.2f attempts a request over %v, decisions %v, %d refused at once", tc.deadline, float64(r.attempts)/100, r.took.Round(time.Second), r.decisions, r.refused)
 			// Probes: 0, 0.375 s, 1.1 s, 2.6 s, 5.6 s, 11.6 s, 23.6 s, then every 22.5 s.
 			probes := 7 + int(r.took/(22500*time.Millisecond))
 			share := defaultReserve + defaultPerAttempt*float64(r.attempts)
@@ -220,8 +228,8 @@ func TestRetryBudgetTotalOutage(t *testing.T) {
 			if tc.perReq && r.attempts > 130 {
 				t.Errorf("%d attempts for 100 requests, want ≤ 130", r.attempts)
 			}
-			if got := r.decisions[BudgetExhausted]; got > tc.refused {
-				t.Errorf("%d retries refused by the budget, want ≤ %d: while the deadline allows, they wait", got, tc.refused)
+			if r.refused > tc.refused {
+				t.Errorf("%d requests refused a retry at once by the budget, want ≤ %d: while the deadline allows, they wait", r.refused, tc.refused)
 			}
 		})
 	}

@@ -237,8 +237,9 @@ func TestRetryBudgetLine(t *testing.T) {
 }
 
 // TestRetryBudgetHeldRetryEnds: a retry waiting for the budget ends with
-// its context, and without a deadline after MaxDelay; either way it leaves
-// the line. Another caller's probe (made by the test) takes its turn.
+// its context (its error returned), and without a deadline after MaxDelay
+// (the answer it kept returned, budget_exhausted); either way it leaves the
+// line. Another caller's probe (made by the test) takes its turn.
 func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 	t.Parallel()
 	// Reserve 0.5: no retry is ever paid. The next probe is due in 2 s; the
@@ -265,10 +266,15 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 	t.Run("no deadline", func(t *testing.T) {
 		t.Parallel()
 		tr, srv, ft, b := start(t, nil)
+		var decisions []Decision
+		tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
 		t0 := ft.Now()
-		_, _, err := post(t, tr, srv.URL)
-		if !errorsIs(err, errBudgetWait) {
-			t.Fatalf("err = %v, want errBudgetWait", err)
+		resp, body, err := post(t, tr, srv.URL)
+		if err != nil || resp.StatusCode != 503 || !strings.Contains(string(body), "service_unavailable") {
+			t.Fatalf("got %v, %v %s; want the 503 answer, whole", err, resp, body)
+		}
+		if !slices.Equal(decisions, []Decision{BudgetExhausted}) {
+			t.Errorf("decisions %v, want [budget_exhausted]", decisions)
 		}
 		if waited := ft.Now().Sub(t0); waited != 4*time.Second {
 			t.Errorf("gave up after %v, want MaxDelay (4 s)", waited)

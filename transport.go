@@ -132,9 +132,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
 		fb, first, fellBack := t.fallback(&c, v, a.Decision)
+		wait := a.Wait
 		if fellBack {
 			closeBody(next)
 			a.Decision, a.Wait, next = Fallback, 0, first
+		} else if c.held { // the budget did not pay: wait for a turn, the answer kept
+			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
+				return nil, err
+			}
+			wait = 0
 		}
 		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
 		if a.Decision != Retry && a.Decision != Fallback {
@@ -144,7 +150,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.pacer.release()
 		if fellBack {
 			c.enter(fb) // at once: another target's hints and pacing are its own
-		} else if err := t.awaitRetry(&c, a.Wait); err != nil {
+		} else if err := t.wait(c.ctx, wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
@@ -168,7 +174,7 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
-	held  bool         // the retry decided waits for the budget (see RetryBudget)
+	held  bool         // the retry decided waits for its turn (see RetryBudget and awaitTurn)
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -272,7 +278,7 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 		if !c.mayHold(v, now, wait) {
 			return BudgetExhausted, 0, nil
 		}
-		c.held = true // delayed, not refused: awaitRetry waits for its turn
+		c.held = true // delayed, not refused: awaitTurn waits for its turn
 	}
 	if c.body.get == nil {
 		return Retry, wait, nil
@@ -298,16 +304,6 @@ func (c *call) earnBudget(v Verdict) {
 }
 
 func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
-
-// awaitRetry waits d before a retry, and then, if the budget did not pay
-// for it, until the budget lets it go.
-func (t *Transport) awaitRetry(c *call, d time.Duration) error {
-	if c.held {
-		c.held = false
-		return t.awaitBudget(c, d)
-	}
-	return t.wait(c.ctx, d)
-}
 
 // finish returns the last attempt's outcome to the caller.
 func (t *Transport) finish(c *call, resp *http.Response, v Verdict, attempts int, now time.Time) (*http.Response, error) {
