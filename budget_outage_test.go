@@ -110,7 +110,7 @@ func (c *simClock) advance() {
 type outageRun struct {
 	ok, attempts, attemptsDown int
 	decisions                  map[Decision]int
-	refused                    int // requests the budget answered within a second
+	refused                    int           // requests the budget answered within a second
 	took                       time.Duration // virtual
 }
 
