@@ -321,7 +321,7 @@ func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next
 // classification peek (or there is no response), and if so lets the
 // connection go.
 func keepInMemory(resp *http.Response) bool {
-	if resp == nil {
+	if resp == nil || resp.Body == nil || resp.Body == http.NoBody {
 		return true
 	}
 	pb, ok := resp.Body.(*peekedBody)

@@ -327,3 +327,22 @@ func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
 		t.Errorf("waited %v before falling back, want no wait", w)
 	}
 }
+
+// TestRetryBudgetHoldsBodylessAnswers: a 503 with an empty body (as load
+// balancers send) waits for its turn like any other; only answers that
+// cannot be kept in memory are returned at once.
+func TestRetryBudgetHoldsBodylessAnswers(t *testing.T) {
+	t.Parallel()
+	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, Limits: Limits{DisableLearning: true}} // no retry is ever paid
+	tr, srv, _ := setup(t, pol)
+	srv.Enqueue(llmretrytest.Step{Status: 503})
+	var decisions []Decision
+	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	resp, _, err := post(t, tr, srv.URL)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("got %v, %v; want 200 after a probe", err, resp)
+	}
+	if !slices.Equal(decisions, []Decision{Retry, Success}) {
+		t.Errorf("decisions %v, want [retry success]", decisions)
+	}
+}
