@@ -26,45 +26,42 @@ import (
 // line, oldest first, while the request's deadline allows, for the first of
 // a retry earned by other attempts, a success (each success lets two
 // waiting retries go, so the line drains in doubling waves once the service
-// answers), or its turn to probe. One waiting retry at a time goes as a
-// probe, on credit against future earnings (debts beyond Reserve are
-// forgiven), the wait between probes doubling from the policy's BaseDelay
-// to 30 s while they fail; a success starts them over. Waiting retries send
+// answers), or its turn to probe. Waiting retries go as probes one by one,
+// on credit against future earnings (debts beyond Reserve are forgiven),
+// the wait between probes doubling from the policy's BaseDelay to 30 s
+// while they fail; a success starts them over. Waiting retries send
 // nothing, so in a total outage the service gets the callers' first
 // attempts, the budget's share and at most one probe every 22–30 s after
 // the first few seconds: with 16 callers and 30 s deadlines, 1.25 attempts
-// a request; in a 5 s outage the waiting requests succeed once it ends. A
-// retry is returned at once with [BudgetExhausted] when no probe is due
-// before its deadline (without one, before the policy's MaxDelay has
-// passed), or when a fallback target would take it instead (see
-// [FallbackOnExhausted]), and so is one that waited and got no turn before
-// then; the answer is kept in memory while its retry waits (an answer that
-// cannot be, such as a stream, is returned at once).
+// a request; in a 5 s outage the waiting requests succeed once it ends.
+//
+// A retry that gets no turn before the request's deadline (without one,
+// before the policy's MaxDelay has passed) is not made: the attempt's
+// answer is returned with [BudgetExhausted], at once when no probe is due
+// in time or when a fallback target would take it (see
+// [FallbackOnExhausted]), else when the wait ends. The answer is kept in
+// memory while its retry waits; one that cannot be (a stream, a body longer
+// than 64 KiB) is returned at once.
 //
 // Rate limits (429) and answers with a wait hint neither spend nor count:
 // the server has said when to come back, and pacing and the hint handle
 // them.
 //
-// Why this shape: Envoy's retry budget caps concurrent retries at a share of
-// active requests (budget_percent, with a floor, min_retry_concurrency), and
-// gRPC's retry throttling stops retries while a token count (failures −1,
-// successes +token_ratio, up to max_tokens) is below half its maximum; both
-// refuse, and neither sees time, so a burst of instant failures empties
-// them and every request fails until successes refill them, which the
-// refused requests never make. Finagle's budget (deposits that expire after
-// a ttl, plus minRetriesPerSec) refuses too. The AWS SDKs' adaptive mode
-// delays rather than refuses, with a client-side rate limiter cut on
-// throttling answers (CUBIC), but it paces every request and learns only
-// from throttling, which here is the pacer's job. This budget counts as
-// Finagle does, delays as AWS's adaptive mode does, and keeps a probe going
-// so that something notices when the service is back.
+// Why this shape: Envoy's budget (concurrent retries ≤ a share of active
+// requests), gRPC's throttling (no retries while a token count is below
+// half) and Finagle's (a share of requests plus a floor per second) refuse
+// retries, so a burst of instant failures empties them and every request
+// fails until successes refill them; AWS's adaptive mode delays instead,
+// but rate-limits every request from throttling answers, the pacer's job
+// here. This budget counts as Finagle's does, delays as AWS's does, and
+// keeps one probe going so that something notices when the service is back.
 //
 // The zero value uses the defaults. A RetryBudget is kept per policy and per
 // Transport.
 type RetryBudget struct {
-	// PerAttempt is the retries each attempt earns; 0 means 0.1. It bounds
-	// the attempts a request makes in a total outage to about
-	// 1/(1−PerAttempt).
+	// PerAttempt is the retries each attempt earns; 0 means 0.1. In a total
+	// outage requests make about 1/(1−PerAttempt) attempts each, probes
+	// aside.
 	PerAttempt float64
 	// PerSuccess is the retries each success earns besides; 0 means 0.5.
 	PerSuccess float64
