@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,7 +119,7 @@ func contains(ds []Decision, d Decision) bool {
 
 func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	t.Parallel()
-	b := newBudget(RetryBudget{})
+	b := newBudget(RetryBudget{}, 0)
 	for i := 0; i < 100; i++ { // 429s and hinted answers only
 		if !b.record(Verdict{Class: RateLimited}) || !b.record(Verdict{Class: Overloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
 			t.Fatal("429s and hinted answers must not spend the retry budget: pacing and hints handle them")
@@ -157,5 +158,191 @@ func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	}
 	if got, want := len(srv.Requests()), 5+2; got != want || resp.StatusCode != 200 {
 		t.Errorf("%d attempts, last status %d; want %d and 200: the 500 after five final attempts must still be retried", got, resp.StatusCode, want)
+	}
+}
+
+// TestRetryBudgetLine: the line of retries the budget cannot pay for. One
+// at a time goes as a probe, the waits between probes doubling up to 30 s;
+// probes borrow, older debts beyond the reserve forgiven; a success lets
+// two waiting retries go and starts the probes over; a retry earned goes to
+// the oldest in line, and back to the line if it is not used.
+func TestRetryBudgetLine(t *testing.T) {
+	t.Parallel()
+	b := newBudget(RetryBudget{}, 500*time.Millisecond)
+	b.balance = 0
+	fail := Verdict{Class: ServerError}
+	if b.spend(fail) {
+		t.Fatal("an empty budget paid for a retry")
+	}
+	woken := map[*held]int{}
+	var line []*held
+	for i := 0; i < 12; i++ {
+		var h *held
+		h = b.hold(func() { woken[h]++ })
+		line = append(line, h)
+	}
+	t0 := time.Now()
+	now := t0
+	var probes []time.Duration
+	for i := 0; i < 9; i++ {
+		if ok, _ := b.turn(line[len(line)-1], now, 0.5); !ok {
+			t.Fatalf("probe %d: no turn at %v", i, now.Sub(t0))
+		}
+		for _, h := range line[:len(line)-1] { // the others wait for the next probe
+			if ok, _ := b.turn(h, now, 0.5); ok {
+				t.Fatalf("probe %d: two retries went at once", i)
+			}
+		}
+		probes = append(probes, now.Sub(t0))
+		line = line[:len(line)-1]
+		_, now = b.turn(line[0], now, 0.5)
+	}
+	// Equal jitter with r = 0.5: 0.75 of 0.5 s, 1 s, 2 s, … up to 30 s.
+	want := []time.Duration{0, 375 * time.Millisecond, 1125 * time.Millisecond, 2625 * time.Millisecond, 5625 * time.Millisecond,
+		11625 * time.Millisecond, 23625 * time.Millisecond, 46125 * time.Millisecond, 68625 * time.Millisecond}
+	if !slices.Equal(probes, want) {
+		t.Errorf("probes at %v, want %v", probes, want)
+	}
+	if b.spend(fail) || len(b.line) != 3 || b.balance != -9 {
+		t.Fatalf("after 9 probes: %d in line, balance %.1f; want 3 and −9, and no retry paid", len(b.line), b.balance)
+	}
+	b.turn(line[len(line)-1], now, 0.5)
+	b.turn(line[len(line)-2], now.Add(time.Minute), 0.5)
+	if b.balance != -10 {
+		t.Errorf("balance %.1f after 11 probes, want −10: older debts are forgiven", b.balance)
+	}
+
+	line = append(line[:1], b.hold(func() {}), b.hold(func() {}))
+	for _, h := range line[1:] {
+		hh := h
+		hh.wake = func() { woken[hh]++ }
+	}
+	b.earn(Verdict{Class: OK}) // −10 + 0.6: no retry paid, but two go free
+	if woken[line[0]] != 1 || woken[line[1]] != 1 || woken[line[2]] != 0 || len(b.line) != 1 {
+		t.Errorf("a success woke %d, %d, %d (line %d), want the two oldest", woken[line[0]], woken[line[1]], woken[line[2]], len(b.line))
+	}
+	if ok, _ := b.turn(line[0], now, 0.5); !ok {
+		t.Error("a retry a success let go may not go")
+	}
+	for i := 0; i < 200 && woken[line[2]] == 0; i++ { // attempts elsewhere earn 0.1 each
+		b.earn(fail)
+	}
+	if woken[line[2]] != 1 || len(b.line) != 0 || !line[2].paid {
+		t.Errorf("earned retries did not go to the one in line (woken %d, line %d)", woken[line[2]], len(b.line))
+	}
+	b.leave(line[2]) // it gave up after all: its retry goes back
+	if got := b.available(); got < 1 {
+		t.Errorf("balance %.2f after a paid retry was given back, want ≥ 1", got)
+	}
+}
+
+// TestRetryBudgetHeldRetryEnds: a retry waiting for the budget ends with
+// its context (its error returned), and without a deadline after MaxDelay
+// (the answer it kept returned, budget_exhausted); either way it leaves the
+// line. Another caller's probe (made by the test) takes its turn.
+func TestRetryBudgetHeldRetryEnds(t *testing.T) {
+	t.Parallel()
+	// Reserve 0.5: no retry is ever paid. The next probe is due in 2 s; the
+	// one after it 6 s later, past MaxDelay.
+	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, BaseDelay: time.Second, MaxDelay: 4 * time.Second, Limits: Limits{DisableLearning: true}}
+	start := func(t *testing.T, cancel func()) (*Transport, *llmretrytest.Server, *fakeTime, *budget) {
+		tr, srv, ft := setup(t, pol)
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.OpenAI.Overloaded(0) })
+		b := tr.budgets.get(pol)
+		b.probes, b.probeAt = 3, ft.Now().Add(2*time.Second)
+		sleeps := 0
+		tr.sleep = func(ctx context.Context, d time.Duration) error {
+			if sleeps++; sleeps == 2 && cancel != nil { // the backoff, then the wait for a turn
+				cancel()
+			}
+			err := ft.Sleep(ctx, d)
+			if now := ft.Now(); !now.Before(b.probeAt) && b.probes == 3 {
+				b.turn(b.hold(func() {}), now, 0.5) // another caller's probe
+			}
+			return err
+		}
+		return tr, srv, ft, b
+	}
+	t.Run("no deadline", func(t *testing.T) {
+		t.Parallel()
+		tr, srv, ft, b := start(t, nil)
+		var decisions []Decision
+		tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+		t0 := ft.Now()
+		resp, body, err := post(t, tr, srv.URL)
+		if err != nil || resp.StatusCode != 503 || !strings.Contains(string(body), "service_unavailable") {
+			t.Fatalf("got %v, %v %s; want the 503 answer, whole", err, resp, body)
+		}
+		if !slices.Equal(decisions, []Decision{BudgetExhausted}) {
+			t.Errorf("decisions %v, want [budget_exhausted]", decisions)
+		}
+		if waited := ft.Now().Sub(t0); waited != 4*time.Second {
+			t.Errorf("gave up after %v, want MaxDelay (4 s)", waited)
+		}
+		if got := len(srv.Requests()); got != 1 {
+			t.Errorf("%d attempts, want 1", got)
+		}
+		if len(b.line) != 0 {
+			t.Errorf("%d retries left in line", len(b.line))
+		}
+	})
+	t.Run("canceled", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(context.Background())
+		tr, srv, _, b := start(t, cancel)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		if _, err := tr.RoundTrip(req); !errorsIs(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if len(b.line) != 0 {
+			t.Errorf("%d retries left in line", len(b.line))
+		}
+	})
+}
+
+// TestRetryBudgetFallsBackInsteadOfWaiting: a retry the budget cannot pay
+// for is refused at once when a fallback target would take the refusal
+// (FallbackOnExhausted), rather than waiting for its turn on the target
+// that failed.
+func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
+	t.Parallel()
+	gob := llmretrytest.GPTGob
+	pol := GPTGob()
+	pol.Budget = RetryBudget{Reserve: 0.5} // no retry is ever paid
+	pol.Fallbacks = []Target{{Model: "gob-small"}}
+	pol.FallbackOn = FallbackOnExhausted
+	tr, srv, ft := setup(t, pol)
+	srv.EchoModel()
+	var at attempts
+	tr.OnAttempt = at.hook
+	srv.EnqueueModel("gob-large", gob.ServerError())
+	resp, _, err := postBody(t, tr, srv.URL, largeBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := at.trail(), "fallback@ success@gob-small"; got != want || resp.StatusCode != 200 {
+		t.Errorf("attempts: %s (status %d)\nwant:     %s", got, resp.StatusCode, want)
+	}
+	if w := ft.Waits(); len(w) != 0 {
+		t.Errorf("waited %v before falling back, want no wait", w)
+	}
+}
+
+// TestRetryBudgetHoldsBodylessAnswers: a 503 with an empty body (as load
+// balancers send) waits for its turn like any other; only answers that
+// cannot be kept in memory are returned at once.
+func TestRetryBudgetHoldsBodylessAnswers(t *testing.T) {
+	t.Parallel()
+	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, Limits: Limits{DisableLearning: true}} // no retry is ever paid
+	tr, srv, _ := setup(t, pol)
+	srv.Enqueue(llmretrytest.Step{Status: 503})
+	var decisions []Decision
+	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	resp, _, err := post(t, tr, srv.URL)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("got %v, %v; want 200 after a probe", err, resp)
+	}
+	if !slices.Equal(decisions, []Decision{Retry, Success}) {
+		t.Errorf("decisions %v, want [retry success]", decisions)
 	}
 }

@@ -11,7 +11,7 @@ const (
 	HintTooLong                      // the server asked to wait longer than MaxWait: returned now
 	PastDeadline                     // the wait would end after the context's deadline: returned now
 	NotReplayable                    // the request body cannot be sent again: returned
-	BudgetExhausted                  // the retry budget is spent (a wide outage): returned
+	BudgetExhausted                  // the retry budget is spent and the deadline comes before a turn to retry (a wide outage): returned
 	ContextDone                      // the caller's context ended or its deadline passed
 	Fallback                         // the next attempt goes to the next fallback target, at once
 )

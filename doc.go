@@ -84,10 +84,12 @@
 // # Retry budget
 //
 // Each policy's [RetryBudget] (on by default) keeps retries to a share of the
-// traffic plus a reserve, as Finagle's and Envoy's budgets do, with successes
-// earning more: a client keeps its retries while most answers are good, and
-// sends about 1.1 attempts a request in a total outage. Rate limits and
-// answers with wait hints do not count.
+// traffic plus a reserve, as Finagle's budget does, with successes earning
+// more: a client keeps its retries while most answers are good. A retry the
+// budget cannot pay for waits, within the request's deadline, for a probe to
+// find the service back rather than failing: a short outage costs time, not
+// requests, and a total one gets about 1.1 to 1.3 attempts a request. Rate
+// limits and answers with wait hints do not count.
 //
 // # Fallback
 //

@@ -19,7 +19,7 @@ type AttemptInfo struct {
 	Attempt  int           // 1 for the first attempt
 	Verdict  Verdict       // what the attempt's outcome means
 	Decision Decision      // what the Transport does next
-	Wait     time.Duration // the wait before the next attempt, when Decision is Retry; the wait refused, when HintTooLong or PastDeadline
+	Wait     time.Duration // the wait before the next attempt, when Decision is Retry (for a retry that waited for its turn, see RetryBudget, the time it waited, OnAttempt being called after it); the wait refused, when HintTooLong or PastDeadline
 	Elapsed  time.Duration // how long the attempt took, pacing wait excluded
 }
 

@@ -58,8 +58,9 @@ type State struct {
 	Limit Limit
 	// Budget is the retries the policy's retry budget has left for the
 	// failures it pays for (see [RetryBudget]): when none is left, such
-	// failures are not retried. HasBudget is false when the policy's
-	// budget is disabled.
+	// failures wait for their turn to retry, or are not retried when the
+	// deadline comes first. HasBudget is false when the policy's budget is
+	// disabled.
 	Budget    float64
 	HasBudget bool
 }

@@ -27,7 +27,15 @@ func (f stopBase) RoundTrip(r *http.Request) (*http.Response, error) { return f(
 func TestStopReason(t *testing.T) {
 	t.Parallel()
 	oai := llmretrytest.OpenAI
-	budget := func() *Policy { p := Generic(); p.Budget = RetryBudget{Reserve: 0.5}; return p }
+	// A retry the budget cannot pay for waits for a probe, unless none
+	// is due before it would give up: here, no wait may pass MaxDelay.
+	budget := func() *Policy {
+		p := Generic()
+		p.Budget = RetryBudget{Reserve: 0.5}
+		p.MaxDelay = 50 * time.Millisecond
+		p.Backoff = func(int) time.Duration { return p.MaxDelay }
+		return p
+	}
 	fallback := func() *Policy {
 		p := Generic()
 		p.MaxRetries = 1
@@ -134,7 +142,15 @@ func TestStopReason(t *testing.T) {
 func TestStopReasonTransportError(t *testing.T) {
 	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
-	budget := func() *Policy { p := Generic(); p.Budget = RetryBudget{Reserve: 0.5}; return p }
+	// A retry the budget cannot pay for waits for a probe, unless none
+	// is due before it would give up: here, no wait may pass MaxDelay.
+	budget := func() *Policy {
+		p := Generic()
+		p.Budget = RetryBudget{Reserve: 0.5}
+		p.MaxDelay = 50 * time.Millisecond
+		p.Backoff = func(int) time.Duration { return p.MaxDelay }
+		return p
+	}
 	slow := func() *Policy { p := Generic(); p.BaseDelay, p.MaxDelay = 20*time.Second, 40*time.Second; return p } // backoff ≥ 10 s
 	maxRetries := func(n int) func() *Policy {
 		return func() *Policy { p := Generic(); p.MaxRetries = n; return p }

@@ -135,6 +135,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
 		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
+		wait := a.Wait
 		switch {
 		case ferr != nil: // the context ended while a fallback waited for its pacing
 			closeBody(next)
@@ -142,6 +143,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case fellBack:
 			closeBody(next)
 			a.Decision, a.Wait, next = Fallback, 0, first
+		case c.held: // the budget did not pay: wait for a turn, the answer kept
+			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
+				return nil, err
+			}
+			wait = 0
 		}
 		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
 		if ferr != nil {
@@ -155,7 +161,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.release()
 		if fellBack {
 			c.enter(fb) // at once: another target's hints and pacing are its own
-		} else if err := t.wait(c.ctx, a.Wait); err != nil {
+		} else if err := t.wait(c.ctx, wait); err != nil {
 			closeBody(next)
 			return nil, err
 		}
@@ -179,6 +185,7 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
+	held  bool         // the retry decided waits for its turn (see RetryBudget and awaitTurn)
 
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
@@ -274,6 +281,7 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 // wait refused, for HintTooLong and PastDeadline), and the retry's body.
 func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
 	c.earnBudget(v)
+	c.held = false
 	switch {
 	case v.Class == OK:
 		return Success, 0, nil
@@ -298,7 +306,10 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 		return PastDeadline, wait, nil
 	}
 	if !c.spendBudget(v) {
-		return BudgetExhausted, 0, nil
+		if !c.mayHold(v, now, wait) {
+			return BudgetExhausted, 0, nil
+		}
+		c.held = true // delayed, not refused: awaitTurn waits for its turn
 	}
 	if c.body.get == nil {
 		return Retry, wait, nil

@@ -18,6 +18,11 @@
 //     outage: what the retry budget keeps and what it stops.
 //   - latency: a server that never limits: what pacing adds to p50 and p99
 //     next to a bare http.Transport.
+//   - outage: one model refuses everything (instant 503/529) for 5 s, then
+//     answers: what succeeds, with 2 retries and a 30 s deadline.
+//   - total-outage: the same model never answers: attempts per request (not
+//     in the default list: llmretry's requests wait for their turn until
+//     their 30 s deadline, so it takes about 4 minutes).
 //   - quota: every answer 429 quota_exceeded; ideal is one attempt.
 //   - overload: 503 with Retry-After: 1 once per request; ideal is a retry
 //     exactly 1.0 s later.
@@ -46,7 +51,7 @@ func main() {
 	only := flag.String("only", "", "run only clients whose name contains this")
 	styleNames := flag.String("styles", "", "matrix rows: comma-separated style names (default all)")
 	unitNames := flag.String("units", "", "matrix rows: requests, tokens (default both)")
-	scenarios := flag.String("scenarios", "matrix,budget,latency,quota,overload", "scenarios to run")
+	scenarios := flag.String("scenarios", "matrix,budget,outage,latency,quota,overload", "scenarios to run")
 	svgPath := flag.String("svg", "", "write the picture of the -svg-cells to this file")
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
@@ -76,6 +81,12 @@ func main() {
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))
+	}
+	if listed(*scenarios, "outage") {
+		runOutage(cfg, selectClients(outageClients(), *only))
+	}
+	if listed(*scenarios, "total-outage") {
+		runTotalOutage(cfg, selectClients(outageClients(), *only))
 	}
 	if listed(*scenarios, "latency") && strings.Contains(learned.name, *only) {
 		runLatency(cfg)
