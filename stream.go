@@ -323,7 +323,8 @@ func failedStream(resp *http.Response) (*streamBody, bool) {
 var ErrFirstTokenTimeout = errors.New("llmretry: no first token in time")
 
 // wantsStream reports whether a request asks for a streamed answer: its Accept
-// header names text/event-stream, or its JSON body has "stream": true.
+// header names text/event-stream, or its JSON body has "stream": true (found
+// without buffering the body; see streamFlag).
 func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
 	for _, v := range req.Header["Accept"] {
 		if strings.Contains(strings.ToLower(v), "text/event-stream") {
@@ -333,14 +334,5 @@ func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody i
 	if get == nil {
 		return false
 	}
-	rc, err := get()
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
-	b, _ := io.ReadAll(io.LimitReader(rc, max(maxBody, DefaultMaxBodyBuffer)))
-	if !bytes.Contains(b, []byte(`"stream"`)) {
-		return false
-	}
-	return string(topLevel(b, "stream")) == "true"
+	return bodyStreams(get, max(maxBody, DefaultMaxBodyBuffer))
 }
