@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -140,8 +141,19 @@ func classifyError(err error) Verdict {
 	if !errors.As(err, &ue) {
 		err = &url.Error{Op: "Post", URL: "", Err: err}
 	}
+	if unresolvable(err) {
+		return v // the same name will not resolve a moment later
+	}
 	v.Retryable, _ = retryablehttp.DefaultRetryPolicy(context.Background(), nil, err)
 	return v
+}
+
+// unresolvable reports whether err says that the host's name does not exist
+// ("no such host"): a permanent failure. A resolver that timed out or failed
+// for the moment (IsTimeout, IsTemporary) is worth another try.
+func unresolvable(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound && !de.IsTimeout && !de.IsTemporary
 }
 
 // requestErrors are the messages of net/http's errors for a request that no
