@@ -299,9 +299,11 @@ func (p *Policy) streamVerdict(resp *http.Response, sb *streamBody, now time.Tim
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
 	if body.HasRetryAfter {
-		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
-	} else if d, ok := parseMessageHint(body.Message); ok {
-		v.RetryAfter, v.Hint = d, HintMessage
+		v.useHint(body.RetryAfter, true, HintBody)
+	}
+	if v.Hint == NoHint {
+		d, ok := parseMessageHint(body.Message)
+		v.useHint(d, ok, HintMessage)
 	}
 	return v
 }
