@@ -1,14 +1,20 @@
 package llmretry
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/llmretry/llmretry/internal/leakcheck"
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
@@ -133,6 +139,132 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.Class != Overloaded {
 			t.Fatalf("err = %v, want an Overloaded APIError", err)
+		}
+	})
+}
+
+// A second attack round on streams: hostile event streams, cancellation
+// during the first-event read, fallback after a stream error.
+func TestStreamAttackRound(t *testing.T) {
+	t.Parallel()
+	overloadedEvent := llmretrytest.Anthropic.AbortedStream(0).Body
+	t.Run("a gzip stream (decoded by net/http): error event, then silence", func(t *testing.T) {
+		t.Parallel()
+		leakcheck.Check(t)
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			if n.Add(1) == 1 {
+				zw.Write(overloadedEvent)
+				zw.Flush()
+				w.(http.Flusher).Flush()
+				<-r.Context().Done() // live and silent until the client goes
+				return
+			}
+			zw.Write([]byte(llmretrytest.MessageStream))
+			zw.Close()
+		}))
+		defer srv.Close()
+		base := &http.Transport{}
+		defer base.CloseIdleConnections()
+		tr := &Transport{Base: base, Policy: Anthropic(), sleep: (&fakeTime{}).Sleep}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
+		resp, body, err := roundTripWithin(t, tr, req, 10*time.Second)
+		if err != nil || string(body) != llmretrytest.MessageStream || n.Load() != 2 {
+			t.Fatalf("err %v, %d requests, body %q: want the retry's stream", err, n.Load(), body)
+		}
+		if !resp.Uncompressed {
+			t.Error("not decoded by net/http: the test does not test the decoded case")
+		}
+	})
+	t.Run("cancellation during the first-event read", func(t *testing.T) {
+		t.Parallel()
+		for _, pol := range []*Policy{{}, {AttemptTimeout: time.Minute, FirstTokenTimeout: time.Minute}} {
+			tr, srv, _ := setup(t, pol)
+			partial := llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+				Body: []byte("data: {\"choices\":[{\"delta\":"), Stall: time.Hour}
+			partial.StallAfter = len(partial.Body)
+			srv.Enqueue(partial)
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(streamReqBody))
+			var at attempts
+			tr.OnAttempt = at.hook
+			go func() {
+				for len(srv.Requests()) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				time.Sleep(10 * time.Millisecond) // most likely in the first-event read by now; either way the answer is the same
+				cancel()
+			}()
+			_, _, err := roundTripWithin(t, tr, req, 10*time.Second)
+			if !errors.Is(err, context.Canceled) || len(srv.Requests()) != 1 {
+				t.Errorf("%+v: err %v after %d requests; want context.Canceled after 1", pol, err, len(srv.Requests()))
+			}
+			if len(at.all) != 1 || at.all[0].Decision != ContextDone {
+				t.Errorf("%+v: attempts %q, want one, context done", pol, at.trail())
+			}
+		}
+	})
+	t.Run("every target's stream fails: the last reaches the caller whole, and ends", func(t *testing.T) {
+		t.Parallel()
+		pol := Anthropic()
+		pol.MaxRetries = -1
+		pol.Fallbacks = []Target{{Model: "claude-small"}, {Model: "claude-tiny"}}
+		tr, srv, _ := setup(t, pol)
+		var at attempts
+		tr.OnAttempt = at.hook
+		last := llmretrytest.Anthropic.AbortedStream(0)
+		srv.Enqueue(silentAfter(last), silentAfter(last), last)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
+		resp, body, err := roundTripWithin(t, tr, req, 10*time.Second)
+		if err != nil || resp.StatusCode != 200 || string(body) != string(last.Body) {
+			t.Fatalf("err %v, body %q; want the last target's error stream", err, body)
+		}
+		if got, want := at.trail(), "fallback@ fallback@claude-small retries_exhausted@claude-tiny"; got != want {
+			t.Errorf("attempts %q, want %q", got, want)
+		}
+	})
+	t.Run("an error event in 1-byte pieces, then silence, with MaxInFlight 1 and concurrent callers", func(t *testing.T) {
+		t.Parallel()
+		pol := Anthropic()
+		pol.Limits = Limits{MaxInFlight: 1, DisableLearning: true}
+		tr, srv, _ := setup(t, pol)
+		step := silentAfter(llmretrytest.Anthropic.AbortedStream(0))
+		step.Chunk = 1
+		srv.Enqueue(step, step, step)
+		var wg sync.WaitGroup
+		errs := make(chan error, 3)
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
+				resp, err := tr.RoundTrip(req)
+				if err == nil {
+					var b []byte
+					b, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err == nil && string(b) != llmretrytest.MessageStream {
+						err = fmt.Errorf("body %q", b)
+					}
+				}
+				errs <- err
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("callers still waiting after 10s") // the slot held by a silent stream
+		}
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
 		}
 	})
 }
