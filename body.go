@@ -176,15 +176,17 @@ func withBody(req *http.Request, body io.ReadCloser) *http.Request {
 	return &r
 }
 
-// maxDrain bounds how much of a discarded response body is read so that its
-// connection can be reused.
-const maxDrain = 4 << 10
-
-// discard drains (bounded) and closes a response that will not be returned.
+// discard closes a response that will not be returned, without reading
+// more of its body: a discarded body may be a live event stream that sends
+// nothing after its error event, or an error body the server stalls, and a
+// retry must never wait on it. Discarded responses are error answers, whose
+// body classification has read (up to 64 KiB; see peekBody), and streams
+// whose first event was an error. An error body read to its end leaves its
+// connection to be reused; any other is closed unread (HTTP/1 drops its
+// connection, HTTP/2 resets the stream).
 func discard(resp *http.Response) {
 	if resp == nil || resp.Body == nil {
 		return
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	resp.Body.Close()
 }

@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,31 +81,36 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	if rh := readRateHeaders(resp.Header, now); rh.any() {
 		v.rate = &rh
 	}
-	// Wait hints, in the order HintSource documents.
+	// Wait hints, in the order HintSource documents; a zero wait is none.
 	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
 	if v.Hint == NoHint && body.HasRetryAfter {
-		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
+		v.useHint(body.RetryAfter, true, HintBody)
 	}
 	if v.Hint == NoHint && body.Reset != "" {
-		if d, ok := parseReset(body.Reset, now); ok {
-			v.RetryAfter, v.Hint = d, HintBody
-		}
+		d, ok := parseReset(body.Reset, now)
+		v.useHint(d, ok, HintBody)
 	}
 	if v.Hint == NoHint && v.Class == RateLimited && v.rate != nil {
-		if d, ok := v.rate.resetHint(); ok {
-			v.RetryAfter, v.Hint = d, HintRateLimitReset
-		}
+		d, ok := v.rate.resetHint()
+		v.useHint(d, ok, HintRateLimitReset)
 	}
-	if v.Hint == NoHint {
-		for _, msg := range [2]string{body.Message, body.Raw} {
-			if d, ok := parseMessageHint(msg); ok {
-				v.RetryAfter, v.Hint = d, HintMessage
-				break
-			}
+	for _, msg := range [2]string{body.Message, body.Raw} {
+		if v.Hint == NoHint {
+			d, ok := parseMessageHint(msg)
+			v.useHint(d, ok, HintMessage)
 		}
 	}
 	refine(&v, &body)
 	return v.sanitize(requestSecrets(resp.Request))
+}
+
+// useHint makes d, parsed from src if ok, the verdict's wait hint. A zero
+// wait (Retry-After: 0, a reset already past) is not a hint: it says nothing
+// of when to retry (see HintSource).
+func (v *Verdict) useHint(d time.Duration, ok bool, src HintSource) {
+	if ok && d > 0 {
+		v.RetryAfter, v.Hint = d, src
+	}
 }
 
 // classifyError classifies a transport error. Cancellation is final; so are
@@ -140,8 +146,19 @@ func classifyError(err error) Verdict {
 	if !errors.As(err, &ue) {
 		err = &url.Error{Op: "Post", URL: "", Err: err}
 	}
+	if unresolvable(err) {
+		return v // the same name will not resolve a moment later
+	}
 	v.Retryable, _ = retryablehttp.DefaultRetryPolicy(context.Background(), nil, err)
 	return v
+}
+
+// unresolvable reports whether err says that the host's name does not exist
+// ("no such host"): a permanent failure. A resolver that timed out or failed
+// for the moment (IsTimeout, IsTemporary) is worth another try.
+func unresolvable(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound && !de.IsTimeout && !de.IsTemporary
 }
 
 // requestErrors are the messages of net/http's errors for a request that no

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -171,6 +172,12 @@ func TestClassifyError(t *testing.T) {
 		{&url.Error{Op: "Post", URL: "http://x", Err: &timeoutErr{}}, Timeout, true},
 		{errors.New("x509: certificate is not trusted"), Connection, false},
 		{canceledErr(), Canceled, false},
+		// A name that does not resolve is permanent; a resolver's passing failure is not (issue 21, item 14).
+		{dialErr(&net.DNSError{Err: "no such host", Name: "api.nowhere.invalid", IsNotFound: true}), Connection, false},
+		{&url.Error{Op: "Post", URL: "http://x", Err: dialErr(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true})}, Connection, false},
+		{dialErr(&net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}), Timeout, true},
+		{dialErr(&net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}), Connection, true},
+		{dialErr(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true, IsTemporary: true}), Connection, true},
 	}
 	for _, tt := range tests {
 		v := classifyError(tt.err)
@@ -186,3 +193,27 @@ func (timeoutErr) Error() string { return "i/o timeout" }
 func (timeoutErr) Timeout() bool { return true }
 
 func canceledErr() error { return fmt.Errorf("wrapped: %w", context.Canceled) }
+
+// dialErr is err as net/http's Transport returns a failed dial.
+func dialErr(err error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: err} }
+
+func TestRoundTripUnresolvableHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		dns   *net.DNSError
+		tries int
+	}{
+		{&net.DNSError{Err: "no such host", Name: "api.nowhere.invalid", IsNotFound: true}, 1},
+		{&net.DNSError{Err: "i/o timeout", Name: "api.nowhere.invalid", IsTimeout: true}, 3},
+	} {
+		tries := 0
+		tr := &Transport{Policy: &Policy{MaxRetries: 2}, sleep: (&fakeTime{}).Sleep,
+			Base: roundTripFunc(func(*http.Request) (*http.Response, error) { tries++; return nil, dialErr(tt.dns) })}
+		req, _ := http.NewRequest(http.MethodPost, "https://api.nowhere.invalid/v1/chat/completions", strings.NewReader(chatBody))
+		_, err := tr.RoundTrip(req)
+		var de *net.DNSError
+		if !errors.As(err, &de) || tries != tt.tries {
+			t.Errorf("%v: %d attempts, err %v; want %d and the DNS error", tt.dns, tries, err, tt.tries)
+		}
+	}
+}

@@ -45,7 +45,12 @@ const (
 //     OpenRouter quotes in error.metadata.raw: "retry after 20 seconds", "try
 //     again in 1.5s", "Please retry in 1.837906927s."
 //
-// Negative, unparsable and absurd (over a year) values are skipped as if absent.
+// Negative, unparsable and absurd (over a year) values are skipped as if
+// absent, and so are zero waits (Retry-After: 0, a date or reset already
+// past): they say nothing of when to retry. When no source gives a wait, the
+// Transport waits the policy's jittered backoff, and the Verdict (and so
+// AttemptInfo, APIError and the log) says NoHint with RetryAfter 0: what is
+// reported is what was done.
 type HintSource uint8
 
 const (
@@ -250,17 +255,18 @@ func parseMessageHint(msg string) (time.Duration, bool) {
 const maxMessageScan = 2048
 
 // headerHint returns the wait hint from the response headers that apply to
-// every retryable class: retry-after-ms, x-ms-retry-after-ms, then Retry-After.
+// every retryable class: retry-after-ms, x-ms-retry-after-ms, then Retry-After
+// (a zero wait is none).
 func headerHint(h http.Header, now time.Time) (time.Duration, HintSource) {
 	for _, k := range [...]string{hdrRetryAfterMS, hdrMSRetryAfterMS} {
 		if v := h[k]; len(v) > 0 && v[0] != "" {
-			if d, ok := parseMillis(v[0]); ok {
+			if d, ok := parseMillis(v[0]); ok && d > 0 {
 				return d, HintRetryAfterMS
 			}
 		}
 	}
 	if v := h[hdrRetryAfter]; len(v) > 0 && v[0] != "" {
-		if d, ok := parseRetryAfter(v[0], now); ok {
+		if d, ok := parseRetryAfter(v[0], now); ok && d > 0 {
 			return d, HintRetryAfter
 		}
 	}

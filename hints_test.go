@@ -1,10 +1,15 @@
 package llmretry
 
 import (
+	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
 )
 
 var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -142,5 +147,73 @@ func TestHeaderConstantsAreCanonical(t *testing.T) {
 		if c := http.CanonicalHeaderKey(k); c != k {
 			t.Errorf("%q is not canonical (%q): the direct map lookups in header() would miss it", k, c)
 		}
+	}
+}
+
+// A zero wait is not a hint (issue 21, item 15): Retry-After: 0 was reported
+// as Hint=retry-after, RetryAfter=0 while the Transport waited its backoff.
+// What the Verdict, AttemptInfo, the log and APIError say is what was done.
+func TestZeroHintIsNoHint(t *testing.T) {
+	t.Parallel()
+	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name     string
+		header   http.Header
+		body     string
+		wantHint HintSource
+		wantWait time.Duration // 0: the backoff's
+	}{
+		{"Retry-After: 0", http.Header{"Retry-After": {"0"}}, "", NoHint, 0},
+		{"Retry-After: 0.0", http.Header{"Retry-After": {"0.0"}}, "", NoHint, 0},
+		{"a date already past", http.Header{"Retry-After": {past}}, "", NoHint, 0},
+		{"retry-after-ms: 0", http.Header{"Retry-After-Ms": {"0"}}, "", NoHint, 0},
+		{"retry-after-ms: 0 gives way to Retry-After", http.Header{"Retry-After-Ms": {"0"}, "Retry-After": {"3"}}, "", HintRetryAfter, 3 * time.Second},
+		{"Retry-After: 0 gives way to the body", http.Header{"Retry-After": {"0"}},
+			`{"error":{"message":"slow down","type":"rate_limit_error","retry_after":2}}`, HintBody, 2 * time.Second},
+		{"a zero retry_after in the body", nil, `{"error":{"message":"slow down","retry_after":0}}`, NoHint, 0},
+		{"try again in 0s", nil, `{"error":{"message":"Rate limited. Please try again in 0s."}}`, NoHint, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, srv, ft := setup(t, &Policy{MaxRetries: 1})
+			var logs strings.Builder
+			tr.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			var at attempts
+			tr.OnAttempt = at.hook
+			body := tt.body
+			if body == "" {
+				body = `{"error":{"message":"slow down","type":"rate_limit_error"}}`
+			}
+			h := http.Header{"Content-Type": {"application/json"}}
+			for k, v := range tt.header {
+				h[k] = v
+			}
+			step := llmretrytest.Step{Status: 429, Header: h, Body: []byte(body)}
+			srv.Enqueue(step, step)
+			tr.ReturnErrors = true
+			_, _, err := post(t, tr, srv.URL)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || len(at.all) != 2 {
+				t.Fatalf("err %v after %d attempts: want an APIError after 2", err, len(at.all))
+			}
+			a := at.all[0]
+			want := tt.wantWait
+			if want == 0 {
+				want = (&Policy{}).backoff(1, 0.5) // what the backoff waits at r = 0.5
+			}
+			if a.Decision != Retry || a.Wait != want || a.Verdict.Hint != tt.wantHint || (tt.wantHint == NoHint) != (a.Verdict.RetryAfter == 0) {
+				t.Errorf("attempt 1: %s wait %v, hint %s %v; want retry after %v, hint %s", a.Decision, a.Wait, a.Verdict.Hint, a.Verdict.RetryAfter, want, tt.wantHint)
+			}
+			if w := ft.Waits(); len(w) != 1 || w[0] != want {
+				t.Errorf("waited %v, want [%v]", w, want)
+			}
+			if apiErr.RetryAfter != at.all[1].Verdict.RetryAfter || (tt.wantHint == NoHint && apiErr.RetryAfter != 0) {
+				t.Errorf("APIError.RetryAfter %v, the last verdict's %v", apiErr.RetryAfter, at.all[1].Verdict.RetryAfter)
+			}
+			if got := strings.Contains(logs.String(), "hint="); got != (tt.wantHint != NoHint) {
+				t.Errorf("the log says a hint: %v, want %v:\n%s", got, tt.wantHint != NoHint, logs.String())
+			}
+		})
 	}
 }

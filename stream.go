@@ -299,9 +299,11 @@ func (p *Policy) streamVerdict(resp *http.Response, sb *streamBody, now time.Tim
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
 	if body.HasRetryAfter {
-		v.RetryAfter, v.Hint = body.RetryAfter, HintBody
-	} else if d, ok := parseMessageHint(body.Message); ok {
-		v.RetryAfter, v.Hint = d, HintMessage
+		v.useHint(body.RetryAfter, true, HintBody)
+	}
+	if v.Hint == NoHint {
+		d, ok := parseMessageHint(body.Message)
+		v.useHint(d, ok, HintMessage)
 	}
 	return v
 }
@@ -323,7 +325,8 @@ func failedStream(resp *http.Response) (*streamBody, bool) {
 var ErrFirstTokenTimeout = errors.New("llmretry: no first token in time")
 
 // wantsStream reports whether a request asks for a streamed answer: its Accept
-// header names text/event-stream, or its JSON body has "stream": true.
+// header names text/event-stream, or its JSON body has "stream": true (found
+// without buffering the body; see streamFlag).
 func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
 	for _, v := range req.Header["Accept"] {
 		if strings.Contains(strings.ToLower(v), "text/event-stream") {
@@ -333,14 +336,5 @@ func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody i
 	if get == nil {
 		return false
 	}
-	rc, err := get()
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
-	b, _ := io.ReadAll(io.LimitReader(rc, max(maxBody, DefaultMaxBodyBuffer)))
-	if !bytes.Contains(b, []byte(`"stream"`)) {
-		return false
-	}
-	return string(topLevel(b, "stream")) == "true"
+	return bodyStreams(get, max(maxBody, DefaultMaxBodyBuffer))
 }

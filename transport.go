@@ -35,8 +35,9 @@ import (
 // When retries end, the last response is returned with a nil error and its
 // body intact, as an SDK expects; set ReturnErrors to get an [*APIError]
 // instead. The caller's request is never modified, its body is closed exactly
-// once, and discarded responses are drained (bounded) and closed so their
-// connections are reused.
+// once, and discarded responses are closed without waiting on their bodies
+// (an error body read whole to classify it leaves its connection to be
+// reused; a stream is never drained).
 //
 // A Transport is safe for simultaneous use by multiple goroutines. Its fields
 // must not be changed, and it must not be copied, once it has been used.

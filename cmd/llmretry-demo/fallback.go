@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -54,8 +53,6 @@ func fallbackRun(o options, name string, rt func() http.RoundTripper) fallbackSt
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.EchoModel()
-	rng := rand.New(rand.NewPCG(o.seed, 11))
-	var mu sync.Mutex // guards rng
 	overloaded := llmretrytest.GPTGob.Overloaded(0)
 	failedStream := llmretrytest.GPTGob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable",
 		Code: "horde_unavailable", Message: "the horde is busy. try another tier."}, 0)
@@ -63,9 +60,8 @@ func fallbackRun(o options, name string, rt func() http.RoundTripper) fallbackSt
 		if r.Model != busyModel {
 			return llmretrytest.Step{}
 		}
-		mu.Lock()
+		rng := faultRand(o.seed, r) // the same faults in every run
 		x, y := rng.Float64(), rng.Float64()
-		mu.Unlock()
 		switch {
 		case x >= o.pOverload:
 			return llmretrytest.Step{}

@@ -35,6 +35,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -131,9 +132,14 @@ type stats struct {
 	latencies         []time.Duration
 	// The out-of-quota key's requests, measured: how many the workload sent
 	// with it, how many of those failed, and how many attempts the server
-	// received with it (as many as requests: none was retried).
+	// received with it.
 	quotaRequests, quotaFailed, quotaAttempts int
-	wall                                      time.Duration
+	// Those attempts, by answer: refused for quota (the answer the key
+	// always gets once admitted), or refused by the server's rate limit
+	// (a 429 worth retrying); and how many of each the client retried.
+	quotaRefused, quotaRefusedRetried int
+	quotaLimited, quotaLimitedRetried int
+	wall                              time.Duration
 }
 
 // withMetrics runs f with an Observer that records metrics if o asks for
@@ -204,16 +210,45 @@ func runDemo(o options, obs *llmretry.Observer) error {
 }
 
 // quotaFooter says what happened to the out-of-quota key's requests, as
-// measured in the two runs.
+// measured in the two runs: the quota refusals and the rate-limit 429s that
+// the same key met are counted apart, each with how many were retried.
 func quotaFooter(key int, plain, retry stats) string {
-	retried := "did not retry them"
-	if extra := retry.quotaAttempts - retry.quotaRequests; extra > 0 {
-		retried = fmt.Sprintf("retried them %d times", extra)
-	}
-	return fmt.Sprintf("Key %d is out of quota: %d of its %d requests failed with the plain client, %d of %d with llmretry,\n"+
-		"which sent them %d times (%s). Other failures: %d plain, %d llmretry.\n",
+	return fmt.Sprintf("Key %d is out of quota: %d of its %d requests failed with the plain client, %d of %d with llmretry.\n"+
+		"%s\n%s\nOther failures: %d plain, %d llmretry.\n",
 		key, plain.quotaFailed, plain.quotaRequests, retry.quotaFailed, retry.quotaRequests,
-		retry.quotaAttempts, retried, plain.failed-plain.quotaFailed, retry.failed-retry.quotaFailed)
+		quotaSentence(plain), quotaSentence(retry), plain.failed-plain.quotaFailed, retry.failed-retry.quotaFailed)
+}
+
+// quotaSentence says how often s's run sent the out-of-quota key's requests
+// and what those attempts met.
+func quotaSentence(s stats) string {
+	msg := fmt.Sprintf("%s sent them %d times: %s for quota (%s)", s.name, s.quotaAttempts,
+		count(s.quotaRefused, "refusal", "refusals"), retried(s.quotaRefusedRetried, s.quotaRefused))
+	if s.quotaLimited > 0 {
+		msg += fmt.Sprintf(", %s from the key's rate limit (%s)",
+			count(s.quotaLimited, "429", "429s"), retried(s.quotaLimitedRetried, s.quotaLimited))
+	}
+	return msg + "."
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// retried says how many of n answers were retried.
+func retried(r, n int) string {
+	switch {
+	case r == 0:
+		return "none retried"
+	case r == n && n == 1:
+		return "retried"
+	case r == n:
+		return "all retried"
+	}
+	return fmt.Sprintf("%d retried", r)
 }
 
 // keyFor is the API key of request i: the workload spreads over o.keys keys,
@@ -225,17 +260,17 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.Limit(o.rate, o.burst, d)
-	rng := rand.New(rand.NewPCG(o.seed, 7))
-	var mu sync.Mutex // guards rng
+	var mu sync.Mutex         // guards refused
+	refused := map[int]bool{} // the Seq of each quota refusal
 	quotaKey := keyFor(o.keys-1, o)
 	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
 		if o.keys > 1 && r.Header.Get("Authorization") == quotaKey {
+			mu.Lock()
+			refused[r.Seq] = true
+			mu.Unlock()
 			return d.Quota()
 		}
-		mu.Lock()
-		x := rng.Float64()
-		mu.Unlock()
-		switch {
+		switch x := faultRand(o.seed, r).Float64(); {
 		case x < o.p503:
 			return d.Overloaded(0)
 		case x < o.p503+o.p500:
@@ -289,16 +324,42 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 		}
 	}
 	st.failed = o.n - st.ok
-	for _, r := range srv.Requests() {
+	log := srv.Requests()
+	last := map[[32]byte]int{} // each request's last attempt, by body
+	for _, r := range log {
+		last[r.BodyHash] = r.Seq
+	}
+	for _, r := range log {
 		st.attempts++
 		if r.Status == http.StatusTooManyRequests {
 			st.limited++
 		}
-		if o.keys > 1 && r.Header.Get("Authorization") == quotaKey {
-			st.quotaAttempts++
+		if o.keys <= 1 || r.Header.Get("Authorization") != quotaKey {
+			continue
+		}
+		st.quotaAttempts++
+		again := 0
+		if last[r.BodyHash] != r.Seq {
+			again = 1 // the same request came again
+		}
+		if refused[r.Seq] {
+			st.quotaRefused++
+			st.quotaRefusedRetried += again
+		} else {
+			st.quotaLimited++
+			st.quotaLimitedRetried += again
 		}
 	}
 	return st
+}
+
+// faultRand is the random source that picks request r's fault: a function
+// of the seed, the request's body (which holds its index) and its attempt
+// number, not of the order requests arrive in, so that every run with the
+// same seed injects the same faults into the same attempts. (Which attempts
+// the server's rate limit refuses still depends on timing.)
+func faultRand(seed uint64, r llmretrytest.Request) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^binary.LittleEndian.Uint64(r.BodyHash[:8]), uint64(r.Attempt)))
 }
 
 func send(c *http.Client, baseURL string, i int, o options) bool {

@@ -38,8 +38,10 @@ func TestDemoRuns(t *testing.T) {
 	var out bytes.Buffer
 	printTable(&out, plain, retry)
 	footer := quotaFooter(o.keys, plain, retry)
-	want := fmt.Sprintf("%d of its %d requests failed with the plain client, %d of %d with llmretry,\nwhich sent them %d times (did not retry them). Other failures: %d plain, %d llmretry.",
-		quota, quota, quota, quota, quota, plain.failed-quota, retry.failed-quota)
+	want := fmt.Sprintf("%d of its %d requests failed with the plain client, %d of %d with llmretry.\n"+
+		"plain sent them %d times: %d refusals for quota (none retried).\n"+
+		"llmretry sent them %d times: %d refusals for quota (none retried).\nOther failures: %d plain, %d llmretry.",
+		quota, quota, quota, quota, quota, quota, quota, quota, plain.failed-quota, retry.failed-quota)
 	if !strings.Contains(footer, want) {
 		t.Errorf("footer:\n%s\nwant it to say:\n%s", footer, want)
 	}
@@ -47,6 +49,74 @@ func TestDemoRuns(t *testing.T) {
 		if !strings.Contains(out.String(), row) {
 			t.Errorf("table lacks %q:\n%s", row, out.String())
 		}
+	}
+}
+
+// The footer's sentences are the run's own counts (issue 21, item 16): with
+// a burst small enough that the out-of-quota key meets the server's rate
+// limit, its attempts are quota refusals (never retried) plus rate-limit
+// 429s (retried by llmretry), counted apart, and the sentences say so.
+func TestDemoQuotaSentences(t *testing.T) {
+	o := options{n: 120, workers: 16, rate: 20, burst: 1, keys: 4, seed: 1, timeout: 30e9}
+	plain := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
+	retry := run(o, llmretrytest.GPTGob, "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.GPTGob)}
+	})
+	for _, s := range []stats{plain, retry} {
+		if s.quotaRefused+s.quotaLimited != s.quotaAttempts || s.quotaRefusedRetried > s.quotaRefused || s.quotaLimitedRetried > s.quotaLimited {
+			t.Errorf("%s: %+v: the attempts do not add up", s.name, s)
+		}
+		if s.quotaRefusedRetried != 0 {
+			t.Errorf("%s retried %d quota refusals", s.name, s.quotaRefusedRetried)
+		}
+	}
+	if plain.quotaLimitedRetried != 0 || plain.quotaRefused+plain.quotaLimited != plain.quotaRequests {
+		t.Errorf("plain: %+v: the plain client retries nothing", plain)
+	}
+	if retry.quotaRefused != retry.quotaRequests {
+		t.Errorf("llmretry: %d refusals for %d requests: every request ends refused for quota", retry.quotaRefused, retry.quotaRequests)
+	}
+	footer := quotaFooter(o.keys, plain, retry)
+	for _, s := range []stats{plain, retry} {
+		want := fmt.Sprintf("%s sent them %d times: %s for quota (none retried)", s.name, s.quotaAttempts, count(s.quotaRefused, "refusal", "refusals"))
+		if s.quotaLimited > 0 {
+			want += fmt.Sprintf(", %s from the key's rate limit (%s)", count(s.quotaLimited, "429", "429s"), retried(s.quotaLimitedRetried, s.quotaLimited))
+		}
+		if !strings.Contains(footer, want+".\n") {
+			t.Errorf("footer:\n%s\nwant it to say:\n%s", footer, want)
+		}
+	}
+	if plain.quotaLimited == 0 {
+		t.Log("the plain run met no rate limit on the quota key this time") // the load above makes it all but certain
+	}
+	for _, tt := range []struct {
+		r, n int
+		want string
+	}{{0, 3, "none retried"}, {1, 1, "retried"}, {3, 3, "all retried"}, {2, 3, "2 retried"}} {
+		if got := retried(tt.r, tt.n); got != tt.want {
+			t.Errorf("retried(%d, %d) = %q, want %q", tt.r, tt.n, got, tt.want)
+		}
+	}
+}
+
+// The faults are a function of the seed and the request, not of arrival
+// order: two runs with the same seed inject the same faults.
+func TestDemoFaultsReproducible(t *testing.T) {
+	r := llmretrytest.Request{BodyHash: [32]byte{1, 2, 3}, Attempt: 1}
+	if a, b := faultRand(1, r).Float64(), faultRand(1, r).Float64(); a != b {
+		t.Errorf("the same request drew %v then %v", a, b)
+	}
+	r2 := r
+	r2.Attempt = 2
+	if faultRand(1, r).Float64() == faultRand(1, r2).Float64() || faultRand(1, r).Float64() == faultRand(2, r).Float64() {
+		t.Error("another attempt or seed drew the same number")
+	}
+	// No rate limit to meet: the outcome is the faults' alone, the same twice.
+	o := options{n: 60, workers: 8, rate: 0, keys: 4, p503: 0.2, p500: 0.1, seed: 7, timeout: 30e9}
+	first := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
+	second := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
+	if first.ok != second.ok || first.failed != second.failed {
+		t.Errorf("same seed, different outcomes: %d ok then %d", first.ok, second.ok)
 	}
 }
 
