@@ -29,6 +29,9 @@ const configuredHeadroom = 0.99
 // MaxWait at most, and never past its deadline. A configured limit is
 // trusted: a 429 under it pauses the key as the server asks and is retried,
 // but does not lower the pace.
+//
+// No field may be negative (or NaN, or infinite): every RoundTrip under such
+// a policy fails, naming the field, rather than send unpaced.
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
 	// Requests are sent at 99% of the configured rates (and 97% of learned
@@ -42,7 +45,11 @@ type Limits struct {
 	// TokensPerMinute paces tokens, as estimated by Cost; 0 means none.
 	TokensPerMinute float64
 	// TokenBurst is the token bucket's size. If zero, ten seconds' worth of
-	// TokensPerMinute. A request that costs more waits for a full bucket.
+	// TokensPerMinute. A request that costs more than the bucket holds goes
+	// when it is full and is charged in full: the rest is a debt that later
+	// requests wait out, so TokensPerMinute holds whatever the requests'
+	// sizes, and the burst only bounds what goes at once after a quiet
+	// spell.
 	TokenBurst int
 
 	// MaxInFlight caps the requests on one key awaiting their response
