@@ -191,11 +191,11 @@ type buckets struct {
 const limiterIdle = 10 * time.Minute
 
 // idle reports whether b holds nothing at now: no pause, no reservation,
-// none of either for limiterIdle.
+// none of either for limiterIdle, and nobody queued.
 func (b *buckets) idle(now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle
+	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle && b.queue.l.Len() == 0
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)

@@ -43,7 +43,12 @@ type Options struct {
 	// instead, so the fleet can exceed the shared limit during the outage
 	// but no request is refused.
 	FailClosed bool
-	// Timeout bounds each Redis call; if zero, 250 ms.
+	// Timeout bounds each Redis call; if zero, 250 ms. It holds whatever
+	// the client's options (go-redis heeds a context's deadline only with
+	// ContextTimeoutEnabled): a call still running at the timeout is left
+	// to end on its own goroutine, and the request falls back as in an
+	// outage. A reservation such a call makes late is given back. While 8
+	// calls are left running, Redis counts as down.
 	Timeout time.Duration
 	// RetryAfter is how long to stay on the fallback after Redis failed
 	// before trying it again; if zero, 1 s.
