@@ -64,13 +64,10 @@ func TestTimeoutWhateverTheClient(t *testing.T) {
 	// Well under the 3 s the slow Redis holds a call, and the 10 s the
 	// client would wait for the silent one.
 	const bound = 1500 * time.Millisecond
-	tests := []struct {
-		name  string
-		setup func(t *testing.T) *redis.Client
-	}{
-		{"slow", func(t *testing.T) *redis.Client {
+	slow := func(heeds bool) func(t *testing.T) *redis.Client {
+		return func(t *testing.T) *redis.Client {
 			rs := startRedis(t)
-			rdb := redis.NewClient(&redis.Options{Addr: rs.addr(), ReadTimeout: 10 * time.Second})
+			rdb := redis.NewClient(&redis.Options{Addr: rs.addr(), ReadTimeout: 10 * time.Second, ContextTimeoutEnabled: heeds})
 			t.Cleanup(func() { rdb.Close() })
 			rdb.Ping(context.Background()) // connected, so the script finds it busy
 			busy := redis.NewClient(&redis.Options{Addr: rs.addr(), ReadTimeout: 10 * time.Second})
@@ -85,13 +82,25 @@ func TestTimeoutWhateverTheClient(t *testing.T) {
 			<-started
 			time.Sleep(50 * time.Millisecond) // the script is running
 			return rdb
-		}},
-		{"silent", func(t *testing.T) *redis.Client {
+		}
+	}
+	silent := func(heeds bool) func(t *testing.T) *redis.Client {
+		return func(t *testing.T) *redis.Client {
 			t.Cleanup(func() { goleak.VerifyNone(t) })
-			rdb := redis.NewClient(&redis.Options{Addr: silentRedis(t), ReadTimeout: 10 * time.Second, MaxRetries: -1})
+			rdb := redis.NewClient(&redis.Options{Addr: silentRedis(t), ReadTimeout: 10 * time.Second, MaxRetries: -1,
+				ContextTimeoutEnabled: heeds})
 			t.Cleanup(func() { rdb.Close() })
 			return rdb
-		}},
+		}
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) *redis.Client
+	}{
+		{"slow", slow(false)},
+		{"silent", silent(false)},
+		{"slow, client heeds deadlines", slow(true)},
+		{"silent, client heeds deadlines", silent(true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
