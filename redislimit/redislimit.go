@@ -191,6 +191,9 @@ const maxStuck = 8
 // server does not gather goroutines. A client that heeds deadlines
 // (heedsDeadlines) is called directly.
 func (l *Limiter) do(ctx context.Context, f func(context.Context) ([]any, error), late func([]any)) ([]any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	if l.heeds { // the call ends at the timeout by itself: no goroutine
 		defer cancel()
