@@ -1,6 +1,12 @@
 package llmretry
 
-import "strings"
+import (
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strings"
+)
 
 // hostRoutes routes host names to policies: exact names by map lookup, and
 // patterns with one "*" (standing for one DNS label or part of one) checked
@@ -19,14 +25,18 @@ type wildRoute struct {
 }
 
 // newHostRoutes splits m into exact names and patterns. Keys are matched
-// case-insensitively; nil policies are skipped.
+// case-insensitively and without a trailing dot; nil policies are skipped,
+// and so are keys that are not host names (see hostKey).
 func newHostRoutes(m map[string]*Policy) hostRoutes {
 	r := hostRoutes{exact: make(map[string]*Policy, len(m))}
 	for k, p := range m {
 		if p == nil {
 			continue
 		}
-		k = strings.ToLower(k)
+		k, err := hostKey(k)
+		if err != nil {
+			continue
+		}
 		if prefix, suffix, ok := strings.Cut(k, "*"); ok {
 			if !strings.Contains(suffix, "*") {
 				r.wild = append(r.wild, wildRoute{prefix, suffix, p})
@@ -69,4 +79,59 @@ func (r *hostRoutes) match(host string) (*Policy, bool) {
 		}
 	}
 	return nil, false
+}
+
+// hostKey normalizes a Hosts key to what a request's host is matched as:
+// lower case, without a trailing dot, an IPv6 address without brackets. A
+// key that could never match a host name — one with a scheme, a path, user
+// information or a port — is an error that names it: a key matches its host
+// on every port.
+func hostKey(k string) (string, error) {
+	bad := func(why string) error {
+		if i := strings.LastIndexByte(k, '@'); i >= 0 { // never quote a password
+			k = "…" + k[i:]
+		}
+		return fmt.Errorf("Transport.Hosts key %q %s; keys are host names, as in \"api.openai.com\" or \"*.openai.azure.com\"", k, why)
+	}
+	h := strings.TrimSuffix(strings.ToLower(k), ".")
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1]
+	}
+	switch {
+	case h == "":
+		return "", bad("is empty")
+	case strings.Contains(h, "://"):
+		return "", bad("has a scheme")
+	case strings.ContainsAny(h, "/?#"):
+		return "", bad("has a path")
+	case strings.Contains(h, "@"):
+		return "", bad("has user information")
+	case strings.ContainsAny(h, " \t\r\n"):
+		return "", bad("has white space")
+	case strings.Contains(h, ":") && net.ParseIP(h) == nil:
+		return "", bad("has a port (a key matches its host on every port)")
+	}
+	return h, nil
+}
+
+// checkHosts returns the first Hosts key that is not a host name, as an
+// error, or two keys that name the same host with different policies.
+func checkHosts(m map[string]*Policy) error {
+	keys := slices.Sorted(maps.Keys(m)) // the same error whatever the map order
+	seen := make(map[string]string, len(m))
+	for _, k := range keys {
+		p := m[k]
+		if p == nil {
+			continue
+		}
+		h, err := hostKey(k)
+		if err != nil {
+			return err
+		}
+		if other, ok := seen[h]; ok && m[other] != p {
+			return fmt.Errorf("Transport.Hosts keys %q and %q name the same host with different policies", other, k)
+		}
+		seen[h] = k
+	}
+	return nil
 }

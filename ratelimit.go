@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"math"
@@ -28,6 +29,9 @@ const configuredHeadroom = 0.99
 // MaxWait at most, and never past its deadline. A configured limit is
 // trusted: a 429 under it pauses the key as the server asks and is retried,
 // but does not lower the pace.
+//
+// No field may be negative (or NaN, or infinite): every RoundTrip under such
+// a policy fails, naming the field, rather than send unpaced.
 type Limits struct {
 	// RequestsPerMinute paces requests; 0 means no configured limit.
 	// Requests are sent at 99% of the configured rates (and 97% of learned
@@ -41,7 +45,11 @@ type Limits struct {
 	// TokensPerMinute paces tokens, as estimated by Cost; 0 means none.
 	TokensPerMinute float64
 	// TokenBurst is the token bucket's size. If zero, ten seconds' worth of
-	// TokensPerMinute. A request that costs more waits for a full bucket.
+	// TokensPerMinute. A request that costs more than the bucket holds goes
+	// when it is full and is charged in full: the rest is a debt that later
+	// requests wait out, so TokensPerMinute holds whatever the requests'
+	// sizes, and the burst only bounds what goes at once after a quiet
+	// spell.
 	TokenBurst int
 
 	// MaxInFlight caps the requests on one key awaiting their response
@@ -99,6 +107,26 @@ func (l *Limits) limit() Limit {
 	return lim
 }
 
+// check returns an error naming the first field of l that is negative or
+// not a finite number: a negative rate would silently mean no limit.
+func (l *Limits) check() error {
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{
+		{"RequestsPerMinute", l.RequestsPerMinute},
+		{"RequestBurst", float64(l.RequestBurst)},
+		{"TokensPerMinute", l.TokensPerMinute},
+		{"TokenBurst", float64(l.TokenBurst)},
+		{"MaxInFlight", float64(l.MaxInFlight)},
+	} {
+		if !(f.v >= 0) || math.IsInf(f.v, 1) { // NaN too
+			return fmt.Errorf("Limits.%s is %v; it must be a number ≥ 0 (0: none, or the default)", f.name, f.v)
+		}
+	}
+	return nil
+}
+
 // burstHeadroom keeps a request burst one token (or a tenth) below the
 // provider's, as a cushion for requests that reach it out of step.
 func burstHeadroom(b int) int {
@@ -151,10 +179,11 @@ func (m *MemoryLimiter) wait(ctx context.Context, d time.Duration) error {
 // buckets is the state of one key.
 type buckets struct {
 	mu     sync.Mutex // guards all fields
-	req    *rate.Limiter
-	tok    *rate.Limiter
+	req    bucket
+	tok    bucket
 	paused time.Time
-	busy   time.Time // when the last reservation is due: until then the key is in use
+	busy   time.Time // when the last waiter is due: until then the key is in use
+	queue  waitQueue // requests that could not go at once
 }
 
 // limiterIdle is how long a MemoryLimiter keeps a key's buckets after they
@@ -162,11 +191,11 @@ type buckets struct {
 const limiterIdle = 10 * time.Minute
 
 // idle reports whether b holds nothing at now: no pause, no reservation,
-// none of either for limiterIdle.
+// none of either for limiterIdle, and nobody queued.
 func (b *buckets) idle(now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle
+	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle && b.queue.l.Len() == 0
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
@@ -176,12 +205,13 @@ func (m *MemoryLimiter) get(key string) *buckets {
 		return b
 	}
 	now := m.clock()
-	return m.buckets.loadOrStore(key, func() *buckets {
-		return &buckets{req: rate.NewLimiter(rate.Inf, 1), tok: rate.NewLimiter(rate.Inf, 1)}
-	}, func(b *buckets) bool { return b.idle(now) }, now)
+	return m.buckets.loadOrStore(key, func() *buckets { return &buckets{} },
+		func(b *buckets) bool { return b.idle(now) }, now)
 }
 
-// Wait implements Limiter.
+// Wait implements Limiter. A request that cannot go at once joins the key's
+// queue; only the head of the queue takes its tokens, so that a waiter that
+// gives up, in any order, gives back exactly what it held.
 func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, tokens int) error {
 	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
 		// Nothing to pace: only a pause can hold the request, and a key
@@ -193,30 +223,44 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, token
 		return m.waitPause(ctx, b)
 	}
 	b := m.get(key)
+	now := m.clock()
+	e, err := b.join(now, limit, max(tokens, 1), maxDelay(ctx, now))
+	if e == nil {
+		return err
+	}
+	w := e.Value.(*waiter)
 	for {
+		select {
+		case <-w.turn:
+		case <-ctx.Done():
+			b.leave(e, m.clock(), false)
+			return ctx.Err()
+		}
 		now := m.clock()
-		maxDelay := time.Duration(math.MaxInt64)
-		if deadline, ok := ctx.Deadline(); ok {
-			maxDelay = deadline.Sub(now)
-		}
-		delay, took, cancel := b.reserve(now, limit, tokens, maxDelay)
-		if delay <= 0 {
-			return nil
-		}
-		if !took && delay > maxDelay {
-			return fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
-		}
-		if err := m.wait(ctx, delay); err != nil {
-			if cancel != nil {
-				cancel(m.clock())
-			}
+		delay, took, err := b.headTake(e, now, limit, maxDelay(ctx, now))
+		if err != nil {
 			return err
 		}
-		if !took {
-			continue // waited out a pause: now take a token
+		if delay > 0 {
+			if err := m.wait(ctx, delay); err != nil {
+				b.leave(e, m.clock(), took)
+				return err
+			}
 		}
-		return nil
+		if took {
+			b.leave(e, m.clock(), false)
+			return nil
+		}
+		// Waited out a pause at the head: now take the tokens.
 	}
+}
+
+// maxDelay is how long a wait may last from now within ctx's deadline.
+func maxDelay(ctx context.Context, now time.Time) time.Duration {
+	if deadline, ok := ctx.Deadline(); ok {
+		return deadline.Sub(now)
+	}
+	return time.Duration(math.MaxInt64)
 }
 
 // waitPause waits out b's pause, if any.
@@ -234,88 +278,72 @@ func (m *MemoryLimiter) waitPause(ctx context.Context, b *buckets) error {
 	return m.wait(ctx, d)
 }
 
-// reserve takes a request token and tokens from b's buckets at now, unless
-// the wait for them would exceed maxDelay: then it takes nothing, so that a
-// waiter that gives up leaves the queue as it was (cancelling a reservation
-// that later ones queued behind gives back nothing, and the bucket would
-// lose its capacity). It returns how long to wait, whether it took the
-// tokens, and a func that gives them back (nil when it took none or there
-// is nothing to give). A pause takes nothing and returns its end.
-func (b *buckets) reserve(now time.Time, limit Limit, tokens int, maxDelay time.Duration) (delay time.Duration, took bool, cancel func(time.Time)) {
+// join lets a request costing tokens go at once if the key is not paused,
+// nobody is queued and the buckets hold enough (taking them: the path of a
+// request under its limits, without allocation). Otherwise it queues the
+// request, unless the wait for everyone queued and for it would exceed
+// maxDelay: then it fails with ErrDeadline, having taken nothing.
+func (b *buckets) join(now time.Time, limit Limit, tokens int, maxDelay time.Duration) (*list.Element, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if now.Before(b.paused) {
-		return b.paused.Sub(now), false, nil
-	}
-	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
-		return 0, true, nil // nothing to pace: no reservation, no allocation
-	}
 	b.busy = maxTime(b.busy, now)
-	setLimit(&b.req, now, limit.RequestRate, limit.RequestBurst)
-	setLimit(&b.tok, now, limit.TokenRate, limit.TokenBurst)
-	req, tok := b.req, b.tok
-	n := min(max(tokens, 1), tok.Burst())
-	// Fast path, without allocation: both buckets have the tokens now. b.mu
-	// makes the check and the take one step.
-	if req.TokensAt(now) >= 1 && tok.TokensAt(now) >= float64(n) {
-		req.AllowN(now, 1)
-		tok.AllowN(now, n)
-		return 0, true, nil
+	b.req.set(now, limit.RequestRate, limit.RequestBurst)
+	b.tok.set(now, limit.TokenRate, limit.TokenBurst)
+	n := float64(tokens)
+	if b.queue.l.Len() == 0 && !now.Before(b.paused) &&
+		b.req.need(now, 0, 1) <= 0 && b.tok.need(now, 0, n) <= 0 {
+		b.req.take(now, 1)
+		b.tok.take(now, n)
+		return nil, nil
 	}
-	if d := max(shortfall(req, now, 1), shortfall(tok, now, n)); d > maxDelay {
-		return d, false, nil
+	d := max(b.paused.Sub(now), b.req.need(now, b.queue.reqs, 1), b.tok.need(now, b.queue.tokens, n))
+	if d > maxDelay {
+		return nil, fmt.Errorf("%w (needs %v)", ErrDeadline, d.Round(time.Millisecond))
 	}
-	r1 := req.ReserveN(now, 1)
-	r2 := tok.ReserveN(now, n)
-	delay = max(r1.DelayFrom(now), r2.DelayFrom(now))
+	b.busy = maxTime(b.busy, now.Add(d))
+	return b.queue.push(&waiter{turn: make(chan struct{}), cost: tokens}), nil
+}
+
+// headTake takes the tokens of e, the queue's head, and returns how long to
+// wait before it goes. During a pause it takes nothing and returns the time
+// left (took is false). If the wait would exceed maxDelay, e leaves the queue
+// and the error is ErrDeadline.
+func (b *buckets) headTake(e *list.Element, now time.Time, limit Limit, maxDelay time.Duration) (delay time.Duration, took bool, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := e.Value.(*waiter)
+	if now.Before(b.paused) {
+		delay = b.paused.Sub(now)
+	} else {
+		b.req.set(now, limit.RequestRate, limit.RequestBurst)
+		b.tok.set(now, limit.TokenRate, limit.TokenBurst)
+		delay = max(b.req.need(now, 0, 1), b.tok.need(now, 0, float64(w.cost)))
+		took = delay <= maxDelay
+	}
 	if delay > maxDelay {
-		r1.CancelAt(now) // the last reservations: all is given back
-		r2.CancelAt(now)
-		return delay, false, nil
+		b.queue.remove(e)
+		return delay, false, fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
+	}
+	if took {
+		b.req.take(now, 1)
+		b.tok.take(now, float64(w.cost))
+		b.queue.took(w)
 	}
 	b.busy = maxTime(b.busy, now.Add(delay))
-	return delay, true, func(at time.Time) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		r1.CancelAt(at)
-		r2.CancelAt(at)
-	}
+	return delay, took, nil
 }
 
-// shortfall is how long l needs at now to hold n tokens: the delay ReserveN
-// would give, without reserving.
-func shortfall(l *rate.Limiter, now time.Time, n int) time.Duration {
-	if l.Limit() == rate.Inf {
-		return 0
+// leave takes e out of the queue at now, and gives the next waiter its
+// turn. A head that took its tokens and gives up gives them back whole:
+// nobody took any after it.
+func (b *buckets) leave(e *list.Element, now time.Time, giveBack bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if w := e.Value.(*waiter); giveBack && w.took {
+		b.req.giveBack(now, 1)
+		b.tok.giveBack(now, float64(w.cost))
 	}
-	missing := float64(n) - l.TokensAt(now)
-	if missing <= 0 {
-		return 0
-	}
-	if s := missing / float64(l.Limit()); s < maxPlausibleHint.Seconds() {
-		return time.Duration(s * float64(time.Second))
-	}
-	return rate.InfDuration // a rate so slow (a hostile header's) that no wait ends
-}
-
-// setLimit applies a rate and burst to *l; r ≤ 0 means none. A bucket that
-// was unlimited starts full at its new limit.
-func setLimit(l **rate.Limiter, now time.Time, r rate.Limit, burst int) {
-	if r <= 0 || math.IsInf(float64(r), 1) {
-		r, burst = rate.Inf, 1
-	}
-	burst = max(burst, 1)
-	cur := *l
-	if cur.Limit() == rate.Inf && r != rate.Inf {
-		*l = rate.NewLimiter(r, burst)
-		return
-	}
-	if cur.Limit() != r {
-		cur.SetLimitAt(now, r)
-	}
-	if cur.Burst() != burst {
-		cur.SetBurstAt(now, burst)
-	}
+	b.queue.remove(e)
 }
 
 // Pause implements Limiter.
@@ -333,13 +361,8 @@ func (b *buckets) pause(now, until time.Time) {
 	b.paused = until
 	// Empty the buckets: they refill during the pause at their rate, so at
 	// most the refilled tokens go at once when it ends.
-	for _, l := range [...]*rate.Limiter{b.req, b.tok} {
-		if l.Limit() != rate.Inf {
-			if n := int(l.TokensAt(now)); n > 0 {
-				l.ReserveN(now, n)
-			}
-		}
-	}
+	b.req.empty(now)
+	b.tok.empty(now)
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -50,9 +50,12 @@ type Transport struct {
 	// policies and every other host gets [Generic].
 	Policy *Policy
 
-	// Hosts maps request host names (without port, lower case) to the
-	// policy for them. Each policy keeps its own pacing state. A key may
-	// hold one "*" standing for one DNS label or part of one, as in
+	// Hosts maps request host names to the policy for them. Each policy
+	// keeps its own pacing state. Keys match in any case and with or
+	// without a trailing dot, and a key matches its host on every port; a
+	// key with a port, a scheme or a path is not a host name, and every
+	// RoundTrip fails with an error naming it. A key may hold one "*"
+	// standing for one DNS label or part of one, as in
 	// "*.openai.azure.com"; exact names win over patterns, and longer
 	// patterns over shorter ones.
 	Hosts map[string]*Policy
@@ -91,7 +94,8 @@ type Transport struct {
 
 	once     sync.Once
 	builtins hostRoutes // built-in host routes, made once
-	userWild hostRoutes // the patterns in Hosts, made once
+	user     hostRoutes // Hosts, normalized, made once
+	hostsErr error      // why Hosts is invalid, found once
 	generic  *Policy    // the policy when none is configured
 
 	pacers  pacerSet                   // pacing state per policy and credential
@@ -204,6 +208,10 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	opts := optionsFrom(ctx)
 	c := call{route: route{req: req, pol: t.policyFor(req, opts)}, ctx: ctx, began: t.clock(), opts: opts, orig: req}
 	c.primary, c.fallbacks = c.pol, c.pol.fallbacks(opts)
+	if err := t.checkConfig(c.pol, c.fallbacks); err != nil {
+		closeBody(req.Body)
+		return call{}, err
+	}
 	retries := c.pol.maxRetries()
 	if opts.hasMaxRetries {
 		retries = opts.maxRetries
@@ -520,15 +528,9 @@ func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
 		return o.policy
 	}
 	host := req.URL.Hostname()
-	if p, ok := t.Hosts[host]; ok && p != nil {
-		return p
-	}
 	lower := strings.TrimSuffix(strings.ToLower(host), ".") // "API.openai.com." is api.openai.com
-	if p, ok := t.Hosts[lower]; ok && p != nil {
-		return p
-	}
 	t.once.Do(t.init)
-	if p, ok := t.userWild.match(lower); ok {
+	if p, ok := t.user.lookup(lower); ok {
 		return p
 	}
 	if t.Policy != nil {
@@ -548,7 +550,8 @@ func (t *Transport) base() http.RoundTripper {
 }
 
 func (t *Transport) init() {
-	t.userWild = newHostRoutes(t.Hosts)
+	t.user = newHostRoutes(t.Hosts)
+	t.hostsErr = checkHosts(t.Hosts)
 	if t.Policy == nil { // the built-in routes apply only without a Policy
 		t.generic = Generic()
 		t.builtins = newHostRoutes(DefaultHosts())

@@ -28,6 +28,38 @@ func (t *Transport) check(req *http.Request) error {
 	return nil
 }
 
+// checkConfig returns the error of a configuration no request can be sent
+// under: a Transport.Hosts key that is not a host name, or limits that are
+// negative, in pol or a fallback's policy. The Transport is a struct
+// literal, so every RoundTrip returns it, naming the key or field.
+func (t *Transport) checkConfig(pol *Policy, fallbacks []Target) error {
+	t.once.Do(t.init)
+	if t.hostsErr != nil {
+		return &requestError{msg: "llmretry", err: t.hostsErr}
+	}
+	if err := pol.checkLimits(); err != nil {
+		return err
+	}
+	for i := range fallbacks {
+		if err := fallbacks[i].Policy.checkLimits(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLimits returns the error of p's invalid Limits, naming p; nil for a
+// nil p.
+func (p *Policy) checkLimits() error {
+	if p == nil {
+		return nil
+	}
+	if err := p.Limits.check(); err != nil {
+		return &requestError{msg: "llmretry: Policy " + strconv.Quote(p.name()), err: err}
+	}
+	return nil
+}
+
 // invalidHeader returns the name of the first header field of h whose name
 // or value no HTTP request may carry, or "".
 func invalidHeader(h http.Header) string {

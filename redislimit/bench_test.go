@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/llmretry/llmretry"
+	"github.com/redis/go-redis/v9"
 )
 
 // BenchmarkLimiter measures one paced request's bookkeeping: in memory, and
@@ -30,6 +31,14 @@ func BenchmarkLimiter(b *testing.B) {
 		rs := startRedisB(b)
 		l := New(rs.clientB(b), Options{FailClosed: true})
 		run(b, l)
+	})
+	// A client that ends its calls at their deadline needs no goroutine a
+	// call to keep Options.Timeout.
+	b.Run("impl=redis-ctxtimeout", func(b *testing.B) {
+		rs := startRedisB(b)
+		rdb := redis.NewClient(&redis.Options{Addr: rs.addr(), MaxRetries: -1, ContextTimeoutEnabled: true})
+		b.Cleanup(func() { rdb.Close() })
+		run(b, New(rdb, Options{FailClosed: true}))
 	})
 }
 

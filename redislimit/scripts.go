@@ -4,10 +4,12 @@ import "github.com/redis/go-redis/v9"
 
 // Times are microseconds on the Redis server's clock (TIME), so every process
 // sees the same clock. Each bucket is kept as its "empty time" e: the bucket
-// holds min(burst, (t−e)/interval) tokens at time t. Taking n tokens at t
-// moves e to max(e, t−burst·interval) + n·interval, and they are ready at
-// the new e (or at once, if that is not after t). A pause empties the
-// buckets at the moment it was set and delays every start until its end.
+// holds min(burst, (t−e)/interval) tokens at time t (below zero, a debt).
+// Taking n tokens at t moves e to max(e, t−burst·interval) + n·interval:
+// a request is charged its whole cost. It is ready once the bucket holds n,
+// or is full if n is more than the burst (the rest is a debt the next
+// requests wait out), or at once, if that is not after t. A pause empties
+// the buckets at the moment it was set and delays every start until its end.
 
 // reserveScript reserves one request and n tokens.
 //
@@ -15,8 +17,9 @@ import "github.com/redis/go-redis/v9"
 //	ARGV: maxwait µs (-1: none), request interval µs (0: none), request
 //	burst, token interval µs (0: none), token burst, tokens
 //
-// It returns {1, delay, r, t} after reserving, or {0, delay} when the delay
-// would exceed maxwait, having reserved nothing.
+// It returns {1, delay, ready} after reserving (ready is when the request
+// goes, for cancelScript), or {0, delay} when the delay would exceed
+// maxwait, having reserved nothing.
 var reserveScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -39,8 +42,9 @@ end
 if ti > 0 then
   local base = math.max(te, start - tb * ti)
   if pa then base = math.max(base, pa) end
-  te = base + math.min(tn, tb) * ti
-  if te > ready then ready = te end
+  te = base + tn * ti
+  local tr = base + math.min(tn, tb) * ti
+  if tr > ready then ready = tr end
 end
 local delay = ready - now
 if maxwait >= 0 and delay > maxwait then
@@ -49,21 +53,31 @@ end
 local r, tt = string.format('%.0f', re), string.format('%.0f', te)
 if ri > 0 or ti > 0 then
   redis.call('HSET', KEYS[1], 'r', r, 't', tt)
-  redis.call('PEXPIRE', KEYS[1], math.ceil((delay + math.max(rb * ri, tb * ti)) / 1000) + 60000)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(re, te, ready) - now + math.max(rb * ri, tb * ti)) / 1000) + 60000)
 end
-return {1, string.format('%.0f', delay), r, tt}
+return {1, string.format('%.0f', delay), string.format('%.0f', ready)}
 `)
 
-// cancelScript gives back a reservation if nothing was reserved after it.
+// cancelScript gives back a reservation whose time has not come, whatever
+// was reserved after it: the buckets' debt shrinks by its cost. (Giving back
+// only the most recent reservation, the rest would stay taken: a hundred
+// waiters that give up in the order they came would stall the key, fleet
+// wide, for the time they held.) Reservations made after it keep their
+// times, so one that is made next may go beside the last of them.
 //
-//	KEYS[1] buckets hash   ARGV: r as reserved, request interval, t as reserved, token cost µs
+//	KEYS[1] buckets hash   ARGV: ready as reserved, request interval µs (0: none), token cost µs (0: none)
 var cancelScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tonumber(ARGV[1]) <= now then return 0 end
 local s = redis.call('HMGET', KEYS[1], 'r', 't')
-if s[1] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'r', string.format('%.0f', tonumber(ARGV[1]) - tonumber(ARGV[2])))
+local re, te = tonumber(s[1]), tonumber(s[2])
+local ri, tc = tonumber(ARGV[2]), tonumber(ARGV[3])
+if re and ri > 0 then
+  redis.call('HSET', KEYS[1], 'r', string.format('%.0f', re - ri))
 end
-if s[2] == ARGV[3] then
-  redis.call('HSET', KEYS[1], 't', string.format('%.0f', tonumber(ARGV[3]) - tonumber(ARGV[4])))
+if te and tc > 0 then
+  redis.call('HSET', KEYS[1], 't', string.format('%.0f', te - tc))
 end
 return 1
 `)
