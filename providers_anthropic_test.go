@@ -9,14 +9,14 @@ import (
 )
 
 func anthropicRow(doc string, status int, typ string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Anthropic, doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
+	return dRow(llmretrytest.Dialect("anthropic"), doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
 }
 
 // TestAnthropic covers the Claude API's "HTTP errors" list (platform.claude.com/docs/en/api/errors)
 // and anthropic-sdk-go's retry rule (internal/requestconfig: shouldRetry).
 func TestAnthropic(t *testing.T) {
 	t.Parallel()
-	a := llmretrytest.Anthropic
+	a := llmretrytest.Dialect("anthropic")
 	rows := []providerRow{
 		anthropicRow("400 - invalid_request_error: There was an issue with the format or content of your request.", 400, "invalid_request_error", InvalidRequest, false),
 		// "The API also returns a 400 when usage reaches an organization or workspace spend limit you set"

@@ -14,7 +14,7 @@ import (
 // x-ms-retry-after-ms, then Retry-After).
 func TestAzureOpenAI(t *testing.T) {
 	t.Parallel()
-	a := llmretrytest.AzureOpenAI
+	a := llmretrytest.Dialect("azure-openai")
 	rows := []providerRow{
 		// "…have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds."
 		{doc: "429 exceeded token rate limit, retry-after-ms", step: a.RateLimit(6), class: RateLimited, retried: true, wait: 6 * time.Second},

@@ -9,7 +9,7 @@ import (
 )
 
 func bedrockRow(doc string, status int, exception string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Bedrock, doc, llmretrytest.ErrorReply{Status: status, Code: exception}, class, retried)
+	return dRow(llmretrytest.Dialect("bedrock"), doc, llmretrytest.ErrorReply{Status: status, Code: exception}, class, retried)
 }
 
 // TestBedrock covers the InvokeModel and Converse "Errors" sections of the
@@ -17,7 +17,7 @@ func bedrockRow(doc string, status int, exception string, class Class, retried b
 // ResponseStream reference, and the AWS SDKs' standard retry mode.
 func TestBedrock(t *testing.T) {
 	t.Parallel()
-	b := llmretrytest.Bedrock
+	b := llmretrytest.Dialect("bedrock")
 	rows := []providerRow{
 		// "AccessDeniedException: The request is denied because you do not have sufficient permissions … HTTP Status Code: 403"
 		bedrockRow("AccessDeniedException 403", 403, "AccessDeniedException", Permission, false),

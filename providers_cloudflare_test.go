@@ -9,7 +9,7 @@ import (
 )
 
 func cfRow(doc string, status int, code string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Cloudflare, doc, llmretrytest.ErrorReply{Status: status, Code: code}, class, retried)
+	return dRow(llmretrytest.Dialect("cloudflare"), doc, llmretrytest.ErrorReply{Status: status, Code: code}, class, retried)
 }
 
 // TestCloudflareWorkersAI covers Workers AI's errors page
@@ -22,7 +22,7 @@ func cfRow(doc string, status int, code string, class Class, retried bool) provi
 // endpoints (/ai/v1/…) are not documented separately: the same codes apply.
 func TestCloudflareWorkersAI(t *testing.T) {
 	t.Parallel()
-	cf := llmretrytest.Cloudflare
+	cf := llmretrytest.Dialect("cloudflare")
 	rows := []providerRow{
 		// "No such model | 5007 | 400 | No such model ${model} or task"
 		cfRow("No such model ${model} or task", 400, "5007", NotFound, false),

@@ -9,7 +9,7 @@ import (
 )
 
 func cohereRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Cohere, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("cohere"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestCohere covers Cohere's errors page (docs.cohere.com/reference/errors:
@@ -23,7 +23,7 @@ func cohereRow(doc string, status int, class Class, retried bool) providerRow {
 // sent, backoff used where not.
 func TestCohere(t *testing.T) {
 	t.Parallel()
-	co := llmretrytest.Cohere
+	co := llmretrytest.Dialect("cohere")
 	rows := []providerRow{
 		// "400 - Bad Request: 400 responses are sent when the body of the request is not valid."
 		cohereRow("invalid request: list of documents must not be empty", 400, InvalidRequest, false),

@@ -9,7 +9,7 @@ import (
 // TestDeepSeek covers DeepSeek's "Error Codes" (api-docs.deepseek.com/quick_start/error_codes).
 func TestDeepSeek(t *testing.T) {
 	t.Parallel()
-	d := llmretrytest.DeepSeek
+	d := llmretrytest.Dialect("deepseek")
 	ds := func(doc string, status int, class Class, retried bool) providerRow {
 		return dRow(d, doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error", Code: "invalid_request_error"}, class, retried)
 	}

@@ -7,13 +7,13 @@ import (
 )
 
 func fireworksRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Fireworks, doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
+	return dRow(llmretrytest.Dialect("fireworks"), doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
 }
 
 // TestFireworks covers Fireworks AI's "Common error codes" (docs.fireworks.ai/guides/inference-error-codes).
 func TestFireworks(t *testing.T) {
 	t.Parallel()
-	f := llmretrytest.Fireworks
+	f := llmretrytest.Dialect("fireworks")
 	rows := []providerRow{
 		fireworksRow("400 Bad Request: Invalid input or malformed request.", 400, InvalidRequest, false),
 		fireworksRow("401 Unauthorized: Invalid API key or insufficient permissions.", 401, Auth, false),

@@ -8,7 +8,7 @@ import (
 )
 
 func geminiRow(doc string, status int, googleStatus string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Gemini, doc, llmretrytest.ErrorReply{Status: status, Type: googleStatus}, class, retried)
+	return dRow(llmretrytest.Dialect("gemini"), doc, llmretrytest.ErrorReply{Status: status, Type: googleStatus}, class, retried)
 }
 
 // geminiDaily is a real per-day quota answer: Google attaches a RetryInfo to
@@ -30,7 +30,7 @@ const geminiDaily = `{
 // its rate-limit answers, and go-genai's retry options (common.go: defaultRetry*).
 func TestGemini(t *testing.T) {
 	t.Parallel()
-	g := llmretrytest.Gemini
+	g := llmretrytest.Dialect("gemini")
 	perMinute := "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
 	rows := []providerRow{
 		// "| 400 | INVALID_ARGUMENT | The request body is malformed."

@@ -9,14 +9,14 @@ import (
 )
 
 func groqRow(doc string, status int, typ, code string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Groq, doc, llmretrytest.ErrorReply{Status: status, Type: typ, Code: code}, class, retried)
+	return dRow(llmretrytest.Dialect("groq"), doc, llmretrytest.ErrorReply{Status: status, Type: typ, Code: code}, class, retried)
 }
 
 // TestGroq covers GroqCloud's "API Error Codes and Responses" (console.groq.com/docs/errors)
 // and its rate-limit answers (console.groq.com/docs/rate-limits).
 func TestGroq(t *testing.T) {
 	t.Parallel()
-	g := llmretrytest.Groq
+	g := llmretrytest.Dialect("groq")
 	rows := []providerRow{
 		// "400 Bad Request: The server could not understand the request due to invalid syntax."
 		groqRow("400 Bad Request", 400, "invalid_request_error", "", InvalidRequest, false),

@@ -7,7 +7,7 @@ import (
 )
 
 func ollamaRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Ollama, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("ollama"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestOllama covers Ollama's "Errors" page (docs.ollama.com/api/errors):
@@ -17,7 +17,7 @@ func ollamaRow(doc string, status int, class Class, retried bool) providerRow {
 // has no type or code, so the status decides.
 func TestOllama(t *testing.T) {
 	t.Parallel()
-	o := llmretrytest.Ollama
+	o := llmretrytest.Dialect("ollama")
 	rows := []providerRow{
 		// "400: Bad Request (missing parameters, invalid JSON, etc.)"
 		ollamaRow("invalid character '}' looking for beginning of value", 400, InvalidRequest, false),

@@ -12,7 +12,7 @@ import (
 // and openai-go's retry rule (internal/requestconfig: shouldRetry, retryDelay).
 func TestOpenAI(t *testing.T) {
 	t.Parallel()
-	o := llmretrytest.OpenAI
+	o := llmretrytest.Dialect("openai")
 	rows := []providerRow{
 		// "401 - Invalid Authentication" / "401 - Incorrect API key provided"
 		dRow(o, "401 Incorrect API key provided", llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key",

@@ -9,13 +9,13 @@ import (
 )
 
 func openRouterRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.OpenRouter, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("openrouter"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestOpenRouter covers OpenRouter's "Error Codes" (openrouter.ai/docs/api-reference/errors).
 func TestOpenRouter(t *testing.T) {
 	t.Parallel()
-	o := llmretrytest.OpenRouter
+	o := llmretrytest.Dialect("openrouter")
 	rows := []providerRow{
 		openRouterRow("400: Bad Request (invalid or missing params, CORS)", 400, InvalidRequest, false),
 		openRouterRow("401: Invalid credentials (OAuth session expired, disabled/invalid API key)", 401, Auth, false),

@@ -7,14 +7,14 @@ import (
 )
 
 func togetherRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Together, doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
+	return dRow(llmretrytest.Dialect("together"), doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
 }
 
 // TestTogether covers Together AI's "Error codes" (docs.together.ai/docs/error-codes)
 // and "Rate limits" (docs.together.ai/docs/rate-limits).
 func TestTogether(t *testing.T) {
 	t.Parallel()
-	to := llmretrytest.Together
+	to := llmretrytest.Dialect("together")
 	rows := []providerRow{
 		togetherRow("400 - Invalid Request: Misconfigured request", 400, InvalidRequest, false),
 		togetherRow("401 - Authentication Error: Missing or Invalid API Key", 401, Auth, false),

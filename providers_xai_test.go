@@ -7,13 +7,13 @@ import (
 )
 
 func xaiRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.XAI, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("xai"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestXAI covers xAI's "Debugging Errors" status table (docs.x.ai/docs/key-information/debugging).
 func TestXAI(t *testing.T) {
 	t.Parallel()
-	x := llmretrytest.XAI
+	x := llmretrytest.Dialect("xai")
 	rows := []providerRow{
 		// "400 Bad Request: A POST method request body specified an invalid argument …"
 		xaiRow("400 Bad Request: invalid argument", 400, InvalidRequest, false),

@@ -13,7 +13,7 @@ import (
 
 func TestRetryableHTTPAdapters(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	tests := []struct {
 		name       string
 		script     []llmretrytest.Step
