@@ -80,7 +80,7 @@ func TestDialectShapes(t *testing.T) {
 	if b := Dialect("bedrock").RateLimit(3); b.Header.Get("Retry-After") != "" {
 		t.Error("bedrock: Bedrock sends no Retry-After")
 	}
-	// Every dialect has a distinct name that ParseDialect reads back.
+	// Every dialect has a distinct name.
 	seen := map[string]bool{}
 	for _, d := range Dialects() {
 		if seen[d.String()] {
