@@ -51,7 +51,7 @@ func TestDialectShapes(t *testing.T) {
 		}
 	}
 	// Cloudflare writes its numeric codes as numbers.
-	if got := string(Dialect("cloudflare").Quota().Body); got != `{"errors":[{"code":3036,"message":"You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."}],"messages":[],"result":null,"success":false}` {
+	if got := string(Dialect("cloudflare").QuotaExhausted().Body); got != `{"errors":[{"code":3036,"message":"You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."}],"messages":[],"result":null,"success":false}` {
 		t.Errorf("cloudflare quota: %s", got)
 	}
 	// Google's wait is in the body only: RetryInfo's retryDelay, no Retry-After.
@@ -93,7 +93,7 @@ func TestDialectShapes(t *testing.T) {
 	for _, d := range []Dialect{"nope", ""} {
 		for _, pair := range [][2]Step{
 			{d.RateLimit(3), Dialect("openai").RateLimit(3)},
-			{d.Quota(), Dialect("openai").Quota()},
+			{d.QuotaExhausted(), Dialect("openai").QuotaExhausted()},
 			{d.AbortedStream(1), Dialect("openai").AbortedStream(1)},
 		} {
 			if got, want := pair[0], pair[1]; got.Status != want.Status || string(got.Body) != string(want.Body) ||

@@ -14,7 +14,7 @@
 //     [Server.Respond] decides the rest. Without them every request gets a
 //     success: [Completion], [Stream], [Message] or [MessageStream].
 //   - Write an error as a provider does: a [Dialect], named by string,
-//     gives its canned answers (RateLimit, Quota, Overloaded, ServerError,
+//     gives its canned answers (RateLimit, QuotaExhausted, Overloaded, ServerError,
 //     AbortedStream) and writes any [ErrorReply] (Error, StreamError):
 //     llmretrytest.Dialect("anthropic").RateLimit(2). [Dialects] lists the
 //     known names.

@@ -88,7 +88,7 @@ func TestDialectFormats(t *testing.T) {
 		}
 	}
 	for _, d := range Dialects() {
-		for _, st := range []Step{d.RateLimit(3), d.Quota(), d.Overloaded(1), d.ServerError()} {
+		for _, st := range []Step{d.RateLimit(3), d.QuotaExhausted(), d.Overloaded(1), d.ServerError()} {
 			if !json.Valid(st.Body) || st.Status < 400 {
 				t.Errorf("%v: invalid step %d %s", d, st.Status, st.Body)
 			}
