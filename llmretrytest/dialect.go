@@ -110,8 +110,9 @@ func (d Dialect) RateLimit(retryAfter int) Step {
 // QuotaExhausted returns the dialect's answer for an exhausted quota
 // (billing, credits, or a daily or monthly allowance) as the provider
 // writes it, which a prompt retry does not cure; a few providers say it as
-// a rate limit with a long wait (Azure: Retry-After 86400). (Quota, the type, is one count of a limit the
-// Server enforces; a refusal by that limit is a rate-limit 429.)
+// a rate limit with a long wait (Azure: Retry-After 86400). Not to be
+// confused with [Quota], one count of a limit the Server enforces, whose
+// refusals are rate-limit 429s.
 func (d Dialect) QuotaExhausted() Step {
 	if f := d.format(); f.quota != nil {
 		if e := f.quota(); e != nil {
