@@ -56,7 +56,7 @@ func chaosFaults() (retryable, final []fault) {
 	final = []fault{
 		{name: "400", step: llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})},
 		{name: "401", step: llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key"})},
-		{name: "429 quota", step: llmretrytest.Dialect("openai").Quota()},
+		{name: "429 quota", step: llmretrytest.Dialect("openai").QuotaExhausted()},
 		{name: "429 Retry-After 3600", step: hinted("3600")},
 		{name: "200 truncated body", step: truncatedOK, readErr: true},
 	}

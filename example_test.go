@@ -91,7 +91,7 @@ func ExampleWithoutRetry() {
 func ExampleAPIError() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Dialect("openai").Quota()) // 429 insufficient_quota
+	srv.Enqueue(llmretrytest.Dialect("openai").QuotaExhausted()) // 429 insufficient_quota
 
 	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.OpenAI(), ReturnErrors: true}}
 	_, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
@@ -131,7 +131,7 @@ func ExampleParseError() {
 func ExampleTransport_onAttempt() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.Dialect("openai").Quota())
+	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.Dialect("openai").QuotaExhausted())
 
 	client := &http.Client{Transport: &llmretry.Transport{
 		Policy: llmretry.OpenAI(),

@@ -300,7 +300,7 @@ func TestNoCredentialLeaksOnTheWire(t *testing.T) {
 	steps := map[string][]llmretrytest.Step{
 		"auth, key echoed":   {llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: echo})},
 		"rate limit echoed":  {llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 429, Code: leakSecret, Message: echo})},
-		"quota":              {llmretrytest.Dialect("gptgob").Quota()},
+		"quota":              {llmretrytest.Dialect("gptgob").QuotaExhausted()},
 		"server errors":      {llmretrytest.Dialect("openai").ServerError(), llmretrytest.Dialect("openai").ServerError(), llmretrytest.Dialect("openai").ServerError()},
 		"overload":           {llmretrytest.Dialect("cencori").Overloaded(0), llmretrytest.Dialect("cencori").Overloaded(0), llmretrytest.Dialect("cencori").Overloaded(0)},
 		"resets":             {{Reset: true}, {Reset: true}, {Reset: true}},

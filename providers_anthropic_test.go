@@ -22,7 +22,7 @@ func TestAnthropic(t *testing.T) {
 		// "The API also returns a 400 when usage reaches an organization or workspace spend limit you set"
 		dRow(a, "400 spend limit you set", llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error",
 			Message: "You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC."}, QuotaExhausted, false),
-		{doc: "400 Your credit balance is too low to access the Anthropic API.", step: a.Quota(), class: QuotaExhausted},
+		{doc: "400 Your credit balance is too low to access the Anthropic API.", step: a.QuotaExhausted(), class: QuotaExhausted},
 		anthropicRow("401 - authentication_error: There's an issue with your API key", 401, "authentication_error", Auth, false),
 		anthropicRow("402 - billing_error: There's an issue with your billing or payment information.", 402, "billing_error", QuotaExhausted, false),
 		anthropicRow("403 - permission_error: Your API key does not have permission to use the specified resource.", 403, "permission_error", Permission, false),

@@ -43,7 +43,7 @@ func TestBedrock(t *testing.T) {
 		// "ValidationException: The input fails to satisfy the constraints specified by Amazon Bedrock. … HTTP Status Code: 400"
 		bedrockRow("ValidationException 400", 400, "ValidationException", InvalidRequest, false),
 		// "Too many tokens per day, please wait before trying again." — a daily quota: not back in seconds.
-		{doc: "ThrottlingException: Too many tokens per day", step: b.Quota(), class: QuotaExhausted},
+		{doc: "ThrottlingException: Too many tokens per day", step: b.QuotaExhausted(), class: QuotaExhausted},
 		// The same exception named in an AWS JSON __type instead of the header.
 		rawRow("__type com.amazon.coral.service#ThrottlingException", 400, nil,
 			`{"__type":"com.amazon.coral.service#ThrottlingException","message":"Rate exceeded"}`, RateLimited, true, 0),

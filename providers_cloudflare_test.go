@@ -56,7 +56,7 @@ func TestCloudflareWorkersAI(t *testing.T) {
 		// "Account limited | 3036 | 429 | You have used up your daily free allocation of 10,000 neurons.
 		// Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."
 		// The pricing page: "All limits reset daily at 00:00 UTC." Not retried, even with a short Retry-After.
-		{doc: "3036 Account limited (daily free allocation)", step: cf.Quota(), class: QuotaExhausted},
+		{doc: "3036 Account limited (daily free allocation)", step: cf.QuotaExhausted(), class: QuotaExhausted},
 		dRow(cf, "3036 with Retry-After: 1", llmretrytest.ErrorReply{Status: 429, Code: "3036", RetryAfter: 1,
 			Message: "You have used up your daily free allocation of 10,000 neurons."}, QuotaExhausted, false),
 		// "Out of capacity | 3040 | 429 | No more data centers to forward the request to"

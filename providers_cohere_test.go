@@ -43,7 +43,7 @@ func TestCohere(t *testing.T) {
 		cohereRow("trial token rate limit exceeded, limit is 100000 tokens per minute", 429, RateLimited, true),
 		// "Trial keys (and prod keys on newer Chat model variants) are limited to 1,000 API calls a month."
 		// (older page: "In addition, all endpoints are limited to 1,000 calls per month with a trial key.")
-		{doc: "429 trial key, 1000 API calls / month", step: co.Quota(), class: QuotaExhausted},
+		{doc: "429 trial key, 1000 API calls / month", step: co.QuotaExhausted(), class: QuotaExhausted},
 		cohereRow("You are using a Trial key, which is limited to 1,000 API calls a month.", 429, QuotaExhausted, false),
 		// 499: the request was cancelled by the caller; final.
 		cohereRow("request cancelled", 499, Canceled, false),

@@ -18,7 +18,7 @@ func TestFireworks(t *testing.T) {
 		fireworksRow("400 Bad Request: Invalid input or malformed request.", 400, InvalidRequest, false),
 		fireworksRow("401 Unauthorized: Invalid API key or insufficient permissions.", 401, Auth, false),
 		// "402 Payment Required: Account is not on a paid plan or has exceeded usage limits."
-		{doc: "402 Payment Required", step: f.Quota(), class: QuotaExhausted},
+		{doc: "402 Payment Required", step: f.QuotaExhausted(), class: QuotaExhausted},
 		fireworksRow("403 Forbidden: Authentication issues.", 403, Permission, false),
 		fireworksRow("404 Not Found: The API endpoint path doesn't exist, the model doesn't exist …", 404, NotFound, false),
 		fireworksRow("405 Method Not Allowed", 405, InvalidRequest, false),

@@ -55,7 +55,7 @@ func TestGemini(t *testing.T) {
 			RateLimited, true, 0),
 		// A …PerDay… quota is not back in 1.8 s, whatever RetryInfo says.
 		rawRow("429 QuotaFailure GenerateRequestsPerDay…, RetryInfo ignored", 429, nil, geminiDaily, QuotaExhausted, false, 0),
-		{doc: "429 per-day quota (dialect)", step: g.Quota(), class: QuotaExhausted},
+		{doc: "429 per-day quota (dialect)", step: g.QuotaExhausted(), class: QuotaExhausted},
 		// The free tier does not serve the model at all: "limit: 0".
 		dRow(g, "429 limit: 0", llmretrytest.ErrorReply{Status: 429, Type: "RESOURCE_EXHAUSTED", Quota: perMinute, RetryAfter: 20,
 			Message: "You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: " +

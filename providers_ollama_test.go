@@ -27,7 +27,7 @@ func TestOllama(t *testing.T) {
 		{doc: "429 Too Many Requests, Retry-After: 1", step: o.RateLimit(1), class: RateLimited, retried: true},
 		// The cloud's usage limits ("hourly and weekly"; the message's wording is
 		// not documented): a 429 naming a week with no wait is not retried.
-		{doc: "429 weekly usage limit", step: o.Quota(), class: QuotaExhausted},
+		{doc: "429 weekly usage limit", step: o.QuotaExhausted(), class: QuotaExhausted},
 		// "500: Internal Server Error"
 		ollamaRow("the model failed to generate a response", 500, ServerError, true),
 		// "502: Bad Gateway (e.g. when a cloud model cannot be reached)"

@@ -25,7 +25,7 @@ func TestOpenAI(t *testing.T) {
 		// "429 - Rate limit reached for requests"
 		{doc: "429 Rate limit reached for requests", step: o.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second},
 		// "429 - You exceeded your current quota, please check your plan and billing details"
-		{doc: "429 You exceeded your current quota", step: o.Quota(), class: QuotaExhausted},
+		{doc: "429 You exceeded your current quota", step: o.QuotaExhausted(), class: QuotaExhausted},
 		// "500 - The server had an error while processing your request"
 		{doc: "500 The server had an error while processing your request", step: o.ServerError(), class: ServerError, retried: true},
 		// "503 - The engine is currently overloaded, please try again later"

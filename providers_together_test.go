@@ -19,7 +19,7 @@ func TestTogether(t *testing.T) {
 		togetherRow("400 - Invalid Request: Misconfigured request", 400, InvalidRequest, false),
 		togetherRow("401 - Authentication Error: Missing or Invalid API Key", 401, Auth, false),
 		// "402 | Payment required | The account linked with the API key has reached it's spending limit/run out of credits"
-		{doc: "402 - Payment required", step: to.Quota(), class: QuotaExhausted},
+		{doc: "402 - Payment required", step: to.QuotaExhausted(), class: QuotaExhausted},
 		// "403 - Bad Request: Input token count + max_tokens parameter must be less than the context length of the model being queried."
 		togetherRow("403 - Bad Request: over the context length", 403, ContextLength, false),
 		togetherRow("404 - Not Found: Invalid Endpoint URL or model name", 404, NotFound, false),

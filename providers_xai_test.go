@@ -25,7 +25,7 @@ func TestXAI(t *testing.T) {
 		// "403 Forbidden: Your API key/team doesn't have permission to perform the action. Your API key/team is blocked."
 		xaiRow("403 Forbidden", 403, Permission, false),
 		// A 403 for a team out of credits or at its spending limit.
-		{doc: "403 used all available credits or reached its monthly spending limit", step: x.Quota(), class: QuotaExhausted},
+		{doc: "403 used all available credits or reached its monthly spending limit", step: x.QuotaExhausted(), class: QuotaExhausted},
 		// "404 Not Found: A model specified in a POST method request body is not found."
 		xaiRow("404 Not Found", 404, NotFound, false),
 		// "405 Method Not Allowed"

@@ -30,7 +30,7 @@ func TestRoundTripRetries(t *testing.T) {
 		{"429 rate_limit_exceeded with body retry_after is retried after the hint",
 			[]llmretrytest.Step{gob.RateLimit(12)}, 200, 2, []time.Duration{12 * time.Second}},
 		{"429 quota_exceeded is not retried",
-			[]llmretrytest.Step{gob.Quota()}, 429, 1, nil},
+			[]llmretrytest.Step{gob.QuotaExhausted()}, 429, 1, nil},
 		{"503 without hint is retried with backoff until exhausted",
 			[]llmretrytest.Step{gob.Error(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x"}),
 				gob.Error(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x"}),
@@ -174,7 +174,7 @@ func TestRoundTripClosesBodyOnce(t *testing.T) {
 	}{
 		{"success", nil, nil},
 		{"retried then success", []llmretrytest.Step{llmretrytest.Dialect("openai").ServerError()}, nil},
-		{"not retryable", []llmretrytest.Step{llmretrytest.Dialect("openai").Quota()}, nil},
+		{"not retryable", []llmretrytest.Step{llmretrytest.Dialect("openai").QuotaExhausted()}, nil},
 		{"retries exhausted", []llmretrytest.Step{{Reset: true}, {Reset: true}, {Reset: true}}, nil},
 		{"context already cancelled", nil, func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())

@@ -43,7 +43,7 @@ func TestOpenAIGo(t *testing.T) {
 	t.Run("quota error is not retried and reaches the SDK as *openai.Error", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		quota := llmretrytest.Dialect("openai").Quota()
+		quota := llmretrytest.Dialect("openai").QuotaExhausted()
 		srv.Enqueue(quota)
 		c := newClient(srv.URL, hc)
 		_, err := c.Chat.Completions.New(context.Background(), params)
@@ -104,7 +104,7 @@ func TestGoOpenAI(t *testing.T) {
 	t.Run("quota error is not retried and reaches the SDK as *openai.APIError", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, rec := setup(t)
-		srv.Enqueue(llmretrytest.Dialect("openai").Quota())
+		srv.Enqueue(llmretrytest.Dialect("openai").QuotaExhausted())
 		_, err := newClient(srv.URL, hc).CreateChatCompletion(context.Background(), req)
 		var apiErr *goopenai.APIError
 		if !errors.As(err, &apiErr) {
@@ -113,7 +113,7 @@ func TestGoOpenAI(t *testing.T) {
 		if apiErr.HTTPStatusCode != 429 || apiErr.Code != "insufficient_quota" || apiErr.Type != "insufficient_quota" {
 			t.Errorf("SDK error: %+v", apiErr)
 		}
-		if n := len(srv.Requests()); n != 1 || rec.last() != string(llmretrytest.Dialect("openai").Quota().Body) {
+		if n := len(srv.Requests()); n != 1 || rec.last() != string(llmretrytest.Dialect("openai").QuotaExhausted().Body) {
 			t.Errorf("%d requests (want 1); body the SDK read: %s", n, rec.last())
 		}
 	})
@@ -171,7 +171,7 @@ func TestAnthropicSDK(t *testing.T) {
 	t.Run("quota error is not retried and reaches the SDK as *anthropic.Error", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		quota := llmretrytest.Dialect("anthropic").Quota()
+		quota := llmretrytest.Dialect("anthropic").QuotaExhausted()
 		srv.Enqueue(quota)
 		c := newClient(srv.URL, hc)
 		_, err := c.Messages.New(context.Background(), params)

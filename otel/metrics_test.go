@@ -110,7 +110,7 @@ func TestMetricsScriptedRun(t *testing.T) {
 	const key = "sk-metrics-secret-0123456789"
 	// Request 1: 503 (backoff), 429 with a hint, then a success with
 	// rate-limit headers. Request 2: quota exhausted, not retried.
-	srv.Enqueue(llmretrytest.Dialect("openai").Overloaded(0), rateLimited(), withLimits(), llmretrytest.Dialect("openai").Quota())
+	srv.Enqueue(llmretrytest.Dialect("openai").Overloaded(0), rateLimited(), withLimits(), llmretrytest.Dialect("openai").QuotaExhausted())
 	ctx := context.Background()
 	if resp, err := r.post(t, ctx, srv.URL, key); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("request 1: %v, %v; want a 200", resp, err)

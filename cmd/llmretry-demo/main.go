@@ -271,7 +271,7 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 			mu.Lock()
 			refused[r.Seq] = true
 			mu.Unlock()
-			return d.Quota()
+			return d.QuotaExhausted()
 		}
 		switch x := faultRand(o.seed, r).Float64(); {
 		case x < o.p503:
