@@ -134,9 +134,9 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 		if down < 0 || clk.Now().Before(end) {
 			run.attemptsDown++
 			if seq.Add(1)%2 == 0 {
-				return llmretrytest.Anthropic.Overloaded(0)
+				return llmretrytest.Dialect("anthropic").Overloaded(0)
 			}
-			return llmretrytest.OpenAI.Overloaded(0)
+			return llmretrytest.Dialect("openai").Overloaded(0)
 		}
 		return llmretrytest.Step{}
 	})

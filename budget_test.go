@@ -22,7 +22,7 @@ func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 	down := true
 	srv.Respond(func(llmretrytest.Request) llmretrytest.Step {
 		if down {
-			return llmretrytest.OpenAI.Overloaded(0)
+			return llmretrytest.Dialect("openai").Overloaded(0)
 		}
 		return llmretrytest.Step{}
 	})
@@ -80,7 +80,7 @@ func TestRetryBudgetPartialFailure(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			if rng.IntN(100) < 30 {
-				return llmretrytest.OpenAI.Overloaded(0)
+				return llmretrytest.Dialect("openai").Overloaded(0)
 			}
 			return llmretrytest.Step{}
 		})
@@ -144,13 +144,13 @@ func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	pol := &Policy{Budget: RetryBudget{Reserve: 2, PerAttempt: 1e-9, PerSuccess: 1e-9}, Limits: Limits{DisableLearning: true}}
 	tr, srv, _ := setup(t, pol)
 	for i := 0; i < 5; i++ {
-		srv.Enqueue(llmretrytest.OpenAI.ServerError())
+		srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 		req, _ := http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 		if _, _, err := do(t, tr, req); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	resp, _, err := do(t, tr, req)
 	if err != nil {
@@ -247,7 +247,7 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, BaseDelay: time.Second, MaxDelay: 4 * time.Second, Limits: Limits{DisableLearning: true}}
 	start := func(t *testing.T, cancel func()) (*Transport, *llmretrytest.Server, *fakeTime, *budget) {
 		tr, srv, ft := setup(t, pol)
-		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.OpenAI.Overloaded(0) })
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.Dialect("openai").Overloaded(0) })
 		b := tr.budgets.get(pol)
 		b.probes, b.probeAt = 3, ft.Now().Add(2*time.Second)
 		sleeps := 0
@@ -306,7 +306,7 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 // that failed.
 func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	pol := GPTGob()
 	pol.Budget = RetryBudget{Reserve: 0.5} // no retry is ever paid
 	pol.Fallbacks = []Target{{Model: "gob-small"}}

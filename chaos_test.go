@@ -30,22 +30,22 @@ type fault struct {
 
 func chaosFaults() (retryable, final []fault) {
 	hinted := func(v string) llmretrytest.Step {
-		s := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
+		s := llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
 		s.Header.Set("Retry-After", v)
 		return s
 	}
-	withMs := llmretrytest.OpenAI.RateLimit(0)
+	withMs := llmretrytest.Dialect("openai").RateLimit(0)
 	withMs.Header.Set("Retry-After-Ms", "2")
-	cut := llmretrytest.OpenAI.Overloaded(0)
+	cut := llmretrytest.Dialect("openai").Overloaded(0)
 	cut.Cut, cut.CutAfter = true, 10
 	retryable = []fault{
 		{name: "reset before headers", step: llmretrytest.Step{Reset: true}, retryable: true, transportErr: true},
-		{name: "500", step: llmretrytest.OpenAI.ServerError(), retryable: true},
+		{name: "500", step: llmretrytest.Dialect("openai").ServerError(), retryable: true},
 		{name: "502 html", step: llmretrytest.Step{Status: 502, Body: []byte("<html>502 Bad Gateway</html>")}, retryable: true},
-		{name: "503", step: llmretrytest.OpenAI.Overloaded(0), retryable: true},
+		{name: "503", step: llmretrytest.Dialect("openai").Overloaded(0), retryable: true},
 		{name: "503 truncated body", step: cut, retryable: true, readErr: true},
 		{name: "429 retry-after-ms", step: withMs, retryable: true},
-		{name: "429 no hint", step: llmretrytest.OpenAI.RateLimit(0), retryable: true},
+		{name: "429 no hint", step: llmretrytest.Dialect("openai").RateLimit(0), retryable: true},
 		{name: "429 Retry-After negative", step: hinted("-5"), retryable: true},
 		{name: "429 Retry-After huge", step: hinted("99999999999"), retryable: true},
 		{name: "429 Retry-After unparsable", step: hinted("soon, probably"), retryable: true},
@@ -54,9 +54,9 @@ func chaosFaults() (retryable, final []fault) {
 	}
 	truncatedOK := llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion), Cut: true, CutAfter: 20}
 	final = []fault{
-		{name: "400", step: llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})},
-		{name: "401", step: llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key"})},
-		{name: "429 quota", step: llmretrytest.OpenAI.Quota()},
+		{name: "400", step: llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})},
+		{name: "401", step: llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key"})},
+		{name: "429 quota", step: llmretrytest.Dialect("openai").QuotaExhausted()},
 		{name: "429 Retry-After 3600", step: hinted("3600")},
 		{name: "200 truncated body", step: truncatedOK, readErr: true},
 	}

@@ -22,7 +22,7 @@ func ExampleTarget() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.EchoModel()
-	srv.EnqueueModel("gpt-4o", llmretrytest.OpenAI.Overloaded(5))
+	srv.EnqueueModel("gpt-4o", llmretrytest.Dialect("openai").Overloaded(5))
 
 	p := llmretry.OpenAI()
 	p.Fallbacks = []llmretry.Target{{Model: "gpt-4o-mini"}}
@@ -55,7 +55,7 @@ func ExampleTarget() {
 func ExampleWithFirstTokenTimeout() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.OpenAI.AbortedStream(0)) // data: {"error":{"type":"server_error",…}}
+	srv.Enqueue(llmretrytest.Dialect("openai").AbortedStream(0)) // data: {"error":{"type":"server_error",…}}
 
 	p := llmretry.OpenAI()
 	p.BaseDelay = 10 * time.Millisecond // quick retries for the example

@@ -71,7 +71,7 @@ func ExampleTransport_selfHosted() {
 func ExampleWithoutRetry() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 
 	client := &http.Client{Transport: &llmretry.Transport{}}
 	ctx := llmretry.WithoutRetry(context.Background())
@@ -91,7 +91,7 @@ func ExampleWithoutRetry() {
 func ExampleAPIError() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.OpenAI.Quota()) // 429 insufficient_quota
+	srv.Enqueue(llmretrytest.Dialect("openai").QuotaExhausted()) // 429 insufficient_quota
 
 	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.OpenAI(), ReturnErrors: true}}
 	_, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
@@ -108,7 +108,7 @@ func ExampleAPIError() {
 func ExampleParseError() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: "Request blocked due to security filters."}))
+	srv.Enqueue(llmretrytest.Dialect("cencori").Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: "Request blocked due to security filters."}))
 
 	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.Cencori()}}
 	resp, err := client.Post(srv.URL+"/api/ai/chat", "application/json", strings.NewReader(`{}`))
@@ -131,7 +131,7 @@ func ExampleParseError() {
 func ExampleTransport_onAttempt() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.OpenAI.Quota())
+	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.Dialect("openai").QuotaExhausted())
 
 	client := &http.Client{Transport: &llmretry.Transport{
 		Policy: llmretry.OpenAI(),
@@ -154,7 +154,7 @@ func ExampleTransport_onAttempt() {
 func ExampleLimits() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Limit(10, 2, llmretrytest.OpenAI) // the provider allows 10/s, burst 2
+	srv.SetLimit(llmretrytest.Style("openai").Spec(llmretrytest.Requests, 10, 2)) // the provider allows 10/s, burst 2
 
 	p := llmretry.Generic()
 	p.Limits = llmretry.Limits{RequestsPerMinute: 600, RequestBurst: 2}

@@ -513,7 +513,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 // stream.
 func TestFallbackOddTargets(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	t.Run("a target on the request's own key and in-flight slot", func(t *testing.T) {
 		t.Parallel()
 		pol := GPTGob()
@@ -590,8 +590,8 @@ func TestFallbackBodiesReplayed(t *testing.T) {
 	pol := GPTGob()
 	pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other", BaseURL: other.URL}}
 	tr.Policy = pol
-	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
-	srv.EnqueueModel("gob-small", llmretrytest.GPTGob.Overloaded(0))
+	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
+	srv.EnqueueModel("gob-small", llmretrytest.Dialect("gptgob").Overloaded(0))
 	body := strings.Replace(largeBody, "Hello", strings.Repeat("héllo ", 5000), 1)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", io.MultiReader(strings.NewReader(body)))
 	req.ContentLength = -1
@@ -682,7 +682,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 // every body is closed, and every in-flight slot is given back.
 func TestFallbackConcurrent(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	tr, srv, _ := setup(t, nil)
 	srv.EchoModel()
 	cc := &closeCounter{next: tr.Base}
@@ -757,7 +757,7 @@ func TestFallbackTargetLimiterFails(t *testing.T) {
 	tr.Policy = pol
 	var at attempts
 	tr.OnAttempt = at.hook
-	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
+	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
 	resp, _, err := postBody(t, tr, srv.URL, largeBody)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("err = %v", err)

@@ -47,7 +47,7 @@ func postBody(t *testing.T, tr http.RoundTripper, url, body string) (*http.Respo
 
 func TestFallbackModel(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	ratelimit := gob.RateLimit(30)
 	serverErr := gob.ServerError()
 	badRequest := gob.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_mining_depth"})
@@ -136,7 +136,7 @@ func TestFallbackModel(t *testing.T) {
 
 func TestFallbackStream(t *testing.T) {
 	t.Parallel()
-	gob, cen := llmretrytest.GPTGob, llmretrytest.Cencori
+	gob, cen := llmretrytest.Dialect("gptgob"), llmretrytest.Dialect("cencori")
 	body := `{"model":"gob-large","messages":[{"role":"user","content":"Hello"}],"stream":true}`
 	for _, tt := range []struct {
 		name string
@@ -185,7 +185,7 @@ func TestFallbackStream(t *testing.T) {
 
 func TestFallbackEndpoint(t *testing.T) {
 	t.Parallel()
-	cen := llmretrytest.Cencori
+	cen := llmretrytest.Dialect("cencori")
 	a := llmretrytest.Start(t)
 	b := llmretrytest.Start(t)
 	b.EchoModel()
@@ -274,7 +274,7 @@ func equalHeaders(a, b http.Header) bool {
 
 func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	for _, tt := range []struct {
 		name, body string
 		wantTrail  string
@@ -310,7 +310,7 @@ func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 
 func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	tests := []struct {
 		name      string
 		ctx       func(context.Context) context.Context
@@ -387,7 +387,7 @@ func TestFallbackRequestGetBody(t *testing.T) {
 	pol := GPTGob()
 	pol.Fallbacks = []Target{{Model: "gob-small-but-longer"}}
 	tr.Policy = pol
-	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
+	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
 	if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestFallbackRequestGetBody(t *testing.T) {
 
 func TestFallbackCancellation(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	t.Run("cancelled while the fallback answers", func(t *testing.T) {
 		t.Parallel()
 		pol := GPTGob()
@@ -465,7 +465,7 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	srv.EchoModel()
 	var at attempts
 	tr.OnAttempt = at.hook
-	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.RateLimit(30))
+	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").RateLimit(30))
 	for range 2 {
 		if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
 			t.Fatal(err)

@@ -129,7 +129,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 			}
 		}
 	}
-	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 	decisions = decisions[:0]
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil {
@@ -341,7 +341,7 @@ func TestAnswerAsAttemptTimeoutFires(t *testing.T) {
 // nothing of it is lost.
 func TestErrorAnswerReadWholeAsAttemptTimeoutFires(t *testing.T) {
 	t.Parallel()
-	answer := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})
+	answer := llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_value"})
 	var attempts atomic.Int32
 	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		attempts.Add(1)

@@ -298,15 +298,15 @@ func TestNoCredentialLeaksOnTheWire(t *testing.T) {
 	srv := llmretrytest.Start(t)
 	echo := "Incorrect API key provided: " + leakSecret + ". You can find your API key at https://example.com."
 	steps := map[string][]llmretrytest.Step{
-		"auth, key echoed":   {llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: echo})},
-		"rate limit echoed":  {llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Code: leakSecret, Message: echo})},
-		"quota":              {llmretrytest.GPTGob.Quota()},
-		"server errors":      {llmretrytest.OpenAI.ServerError(), llmretrytest.OpenAI.ServerError(), llmretrytest.OpenAI.ServerError()},
-		"overload":           {llmretrytest.Cencori.Overloaded(0), llmretrytest.Cencori.Overloaded(0), llmretrytest.Cencori.Overloaded(0)},
+		"auth, key echoed":   {llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: echo})},
+		"rate limit echoed":  {llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 429, Code: leakSecret, Message: echo})},
+		"quota":              {llmretrytest.Dialect("gptgob").QuotaExhausted()},
+		"server errors":      {llmretrytest.Dialect("openai").ServerError(), llmretrytest.Dialect("openai").ServerError(), llmretrytest.Dialect("openai").ServerError()},
+		"overload":           {llmretrytest.Dialect("cencori").Overloaded(0), llmretrytest.Dialect("cencori").Overloaded(0), llmretrytest.Dialect("cencori").Overloaded(0)},
 		"resets":             {{Reset: true}, {Reset: true}, {Reset: true}},
 		"slow headers":       {{Delay: time.Second}, {Delay: time.Second}, {Delay: time.Second}},
-		"content filter":     {llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: echo})},
-		"context length":     {llmretrytest.SambaNova.Error(llmretrytest.ErrorReply{Status: 400, Code: "context_length_exceeded", Message: echo})},
+		"content filter":     {llmretrytest.Dialect("cencori").Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: echo})},
+		"context length":     {llmretrytest.Dialect("sambanova").Error(llmretrytest.ErrorReply{Status: 400, Code: "context_length_exceeded", Message: echo})},
 		"connection refused": nil,
 	}
 	var entrances []entrance

@@ -30,7 +30,7 @@ func observeAt(p *pacer, resp *http.Response, now time.Time) Verdict {
 }
 
 func limited(h http.Header) *http.Response {
-	s := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
+	s := llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 429, Type: "requests", Code: "rate_limit_exceeded", Message: "Rate limit reached."})
 	for k, v := range h {
 		s.Header[k] = v
 	}
@@ -469,7 +469,7 @@ func TestPacingPauseHoldsOthers(t *testing.T) {
 	var first atomic.Int64
 	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
 		if first.CompareAndSwap(0, time.Now().UnixNano()) {
-			s := llmretrytest.OpenAI.RateLimit(0)
+			s := llmretrytest.Dialect("openai").RateLimit(0)
 			s.Header.Set("Retry-After-Ms", "300")
 			return s
 		}
@@ -547,7 +547,7 @@ func TestPacingNoProbeWait(t *testing.T) {
 func TestPacingDisableLearningKeepsPauses(t *testing.T) {
 	t.Parallel()
 	tr, srv, ft := setup(t, &Policy{Limits: Limits{DisableLearning: true}})
-	srv.Enqueue(llmretrytest.GPTGob.RateLimit(2))
+	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(2))
 	req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
 	if _, _, err := do(t, tr, req); err != nil {

@@ -83,7 +83,7 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 	})
 	var hookCtx []any
 	tr.OnAttempt = func(a AttemptInfo) { hookCtx = append(hookCtx, a.Context.Value(observedKey{})) }
-	srv.Enqueue(llmretrytest.OpenAI.ServerError(), llmretrytest.OpenAI.RateLimit(1))
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError(), llmretrytest.Dialect("openai").RateLimit(1))
 
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions?key=sk-query-secret", strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
@@ -201,7 +201,7 @@ func TestObserverPartialAndNil(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tr, srv, _ := setup(t, nil)
 			tr.Observer = o
-			srv.Enqueue(llmretrytest.OpenAI.ServerError())
+			srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 			resp, _, err := post(t, tr, srv.URL)
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("RoundTrip = %v, %v; want a 200 after a retry", resp, err)
@@ -216,7 +216,7 @@ func TestObserverNoCredential(t *testing.T) {
 	tr, srv, _ := setup(t, nil)
 	rec := &recorder{}
 	tr.Observer = rec.observer()
-	srv.Enqueue(llmretrytest.OpenAI.RateLimit(1), llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").RateLimit(1), llmretrytest.Dialect("openai").ServerError())
 	for _, h := range []string{"Authorization", "X-Api-Key"} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions?key="+secret, strings.NewReader(chatBody))
 		req.Header.Set(h, "Bearer "+secret)

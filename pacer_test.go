@@ -68,7 +68,7 @@ func TestPacingSharedCooldown(t *testing.T) {
 		step llmretrytest.Step
 		want time.Duration
 	}{
-		{"429 with retry_after", llmretrytest.GPTGob.RateLimit(2), 2 * time.Second},
+		{"429 with retry_after", llmretrytest.Dialect("gptgob").RateLimit(2), 2 * time.Second},
 		{"200 with X-RateLimit-Remaining-Requests: 0", llmretrytest.Step{Status: 200, Body: []byte(llmretrytest.Completion),
 			Header: http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Reset-Requests": {"3s"}}}, 200 * time.Millisecond}, // full in 2–3 s ("3s" is whole seconds), paced at the rate learned: one request back in 0.2 s
 		{"Cencori 429 with X-RateLimit-Remaining: 0", llmretrytest.Step{Status: 429, Body: []byte(`{"error":"x","code":"RATE_LIMIT_EXCEEDED","status":429}`),

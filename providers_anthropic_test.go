@@ -9,20 +9,20 @@ import (
 )
 
 func anthropicRow(doc string, status int, typ string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Anthropic, doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
+	return dRow(llmretrytest.Dialect("anthropic"), doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
 }
 
 // TestAnthropic covers the Claude API's "HTTP errors" list (platform.claude.com/docs/en/api/errors)
 // and anthropic-sdk-go's retry rule (internal/requestconfig: shouldRetry).
 func TestAnthropic(t *testing.T) {
 	t.Parallel()
-	a := llmretrytest.Anthropic
+	a := llmretrytest.Dialect("anthropic")
 	rows := []providerRow{
 		anthropicRow("400 - invalid_request_error: There was an issue with the format or content of your request.", 400, "invalid_request_error", InvalidRequest, false),
 		// "The API also returns a 400 when usage reaches an organization or workspace spend limit you set"
 		dRow(a, "400 spend limit you set", llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error",
 			Message: "You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC."}, QuotaExhausted, false),
-		{doc: "400 Your credit balance is too low to access the Anthropic API.", step: a.Quota(), class: QuotaExhausted},
+		{doc: "400 Your credit balance is too low to access the Anthropic API.", step: a.QuotaExhausted(), class: QuotaExhausted},
 		anthropicRow("401 - authentication_error: There's an issue with your API key", 401, "authentication_error", Auth, false),
 		anthropicRow("402 - billing_error: There's an issue with your billing or payment information.", 402, "billing_error", QuotaExhausted, false),
 		anthropicRow("403 - permission_error: Your API key does not have permission to use the specified resource.", 403, "permission_error", Permission, false),

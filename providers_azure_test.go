@@ -14,7 +14,7 @@ import (
 // x-ms-retry-after-ms, then Retry-After).
 func TestAzureOpenAI(t *testing.T) {
 	t.Parallel()
-	a := llmretrytest.AzureOpenAI
+	a := llmretrytest.Dialect("azure-openai")
 	rows := []providerRow{
 		// "…have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds."
 		{doc: "429 exceeded token rate limit, retry-after-ms", step: a.RateLimit(6), class: RateLimited, retried: true, wait: 6 * time.Second},
@@ -25,7 +25,7 @@ func TestAzureOpenAI(t *testing.T) {
 			`{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 7 seconds."}}`,
 			RateLimited, true, 7*time.Second),
 		// A day's quota: "Please retry after 86400 seconds." is past MaxWait: returned at once.
-		{doc: "429 retry after 86400 seconds", step: a.Quota(), class: RateLimited},
+		{doc: "429 retry after 86400 seconds", step: a.QuotaExhausted(), class: RateLimited},
 		// "The response was filtered due to the prompt triggering Azure OpenAI's content management policy."
 		dRow(a, "400 content_filter ResponsibleAIPolicyViolation", llmretrytest.ErrorReply{Status: 400, Code: "content_filter", Param: "prompt",
 			Message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry."}, ContentFiltered, false),

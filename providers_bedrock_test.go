@@ -9,7 +9,7 @@ import (
 )
 
 func bedrockRow(doc string, status int, exception string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Bedrock, doc, llmretrytest.ErrorReply{Status: status, Code: exception}, class, retried)
+	return dRow(llmretrytest.Dialect("bedrock"), doc, llmretrytest.ErrorReply{Status: status, Code: exception}, class, retried)
 }
 
 // TestBedrock covers the InvokeModel and Converse "Errors" sections of the
@@ -17,7 +17,7 @@ func bedrockRow(doc string, status int, exception string, class Class, retried b
 // ResponseStream reference, and the AWS SDKs' standard retry mode.
 func TestBedrock(t *testing.T) {
 	t.Parallel()
-	b := llmretrytest.Bedrock
+	b := llmretrytest.Dialect("bedrock")
 	rows := []providerRow{
 		// "AccessDeniedException: The request is denied because you do not have sufficient permissions … HTTP Status Code: 403"
 		bedrockRow("AccessDeniedException 403", 403, "AccessDeniedException", Permission, false),
@@ -43,7 +43,7 @@ func TestBedrock(t *testing.T) {
 		// "ValidationException: The input fails to satisfy the constraints specified by Amazon Bedrock. … HTTP Status Code: 400"
 		bedrockRow("ValidationException 400", 400, "ValidationException", InvalidRequest, false),
 		// "Too many tokens per day, please wait before trying again." — a daily quota: not back in seconds.
-		{doc: "ThrottlingException: Too many tokens per day", step: b.Quota(), class: QuotaExhausted},
+		{doc: "ThrottlingException: Too many tokens per day", step: b.QuotaExhausted(), class: QuotaExhausted},
 		// The same exception named in an AWS JSON __type instead of the header.
 		rawRow("__type com.amazon.coral.service#ThrottlingException", 400, nil,
 			`{"__type":"com.amazon.coral.service#ThrottlingException","message":"Rate exceeded"}`, RateLimited, true, 0),

@@ -10,7 +10,7 @@ import (
 
 func cencoriRow(status int, code string, class Class, retried bool) providerRow {
 	return providerRow{doc: code + " (" + strconv.Itoa(status) + ")", class: class, retried: retried,
-		step: llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: status, Code: code, Message: code})}
+		step: llmretrytest.Dialect("cencori").Error(llmretrytest.ErrorReply{Status: status, Code: code, Message: code})}
 }
 
 // TestCencori covers cencori.md's codes, status table and rate-limit headers.
@@ -26,13 +26,13 @@ func TestCencori(t *testing.T) {
 		cencoriRow(404, "NOT_FOUND", NotFound, false),
 		cencoriRow(500, "INTERNAL_ERROR", ServerError, true),
 		// "Retry-After: Seconds to wait before retrying"
-		{doc: "429 Retry-After", step: llmretrytest.Cencori.RateLimit(5), class: RateLimited, retried: true, wait: 5 * time.Second},
+		{doc: "429 Retry-After", step: llmretrytest.Dialect("cencori").RateLimit(5), class: RateLimited, retried: true, wait: 5 * time.Second},
 	}
 	runRows(t, Cencori, rows)
 
 	// "X-RateLimit-Reset: Unix timestamp when limit resets", without Retry-After.
 	tr, srv, ft := setup(t, Cencori())
-	step := llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
+	step := llmretrytest.Dialect("cencori").Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
 	step.Header.Set("X-RateLimit-Limit", "60")
 	step.Header.Set("X-RateLimit-Remaining", "0")
 	step.Header.Set("X-RateLimit-Reset", strconv.FormatInt(ft.Now().Unix()+7, 10))

@@ -11,7 +11,7 @@ import (
 
 func cerebrasRow(status int, class Class, retried bool) providerRow {
 	return providerRow{doc: strconv.Itoa(status) + " " + class.String(), class: class, retried: retried,
-		step: llmretrytest.Cerebras.Error(llmretrytest.ErrorReply{Status: status, Type: "error", Message: http.StatusText(status)})}
+		step: llmretrytest.Dialect("cerebras").Error(llmretrytest.ErrorReply{Status: status, Type: "error", Message: http.StatusText(status)})}
 }
 
 // TestCerebras covers cerebras.md's status table and its retry rule:
@@ -32,14 +32,14 @@ func TestCerebras(t *testing.T) {
 		cerebrasRow(502, ServerError, true),
 		cerebrasRow(503, Overloaded, true), // ServiceUnavailable
 		{doc: "N/A APIConnectionError", step: llmretrytest.Step{Reset: true}, class: Connection, retried: true},
-		{doc: "429 with Retry-After", step: llmretrytest.Cerebras.RateLimit(4), class: RateLimited, retried: true, wait: 4 * time.Second},
+		{doc: "429 with Retry-After", step: llmretrytest.Dialect("cerebras").RateLimit(4), class: RateLimited, retried: true, wait: 4 * time.Second},
 		// Its real 429 bodies name the limit (inference-docs.cerebras.ai/support/rate-limits: "Requests per minute/hour/day",
 		// "Tokens per minute/hour/day"):
 		// {"message":"Tokens per minute limit exceeded - too many tokens processed.","type":"too_many_requests_error","param":"quota","code":"token_quota_exceeded"}
-		dRow(llmretrytest.Cerebras, "429 token_quota_exceeded", llmretrytest.ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "token_quota_exceeded",
+		dRow(llmretrytest.Dialect("cerebras"), "429 token_quota_exceeded", llmretrytest.ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "token_quota_exceeded",
 			Param: "quota", Message: "Tokens per minute limit exceeded - too many tokens processed."}, RateLimited, true),
 		// A daily limit with no wait given is not back in seconds.
-		dRow(llmretrytest.Cerebras, "429 Requests per day limit exceeded", llmretrytest.ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
+		dRow(llmretrytest.Dialect("cerebras"), "429 Requests per day limit exceeded", llmretrytest.ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
 			Param: "quota", Message: "Requests per day limit exceeded - too many requests sent."}, QuotaExhausted, false),
 	}
 	runRows(t, Cerebras, rows)

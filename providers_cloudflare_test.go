@@ -9,7 +9,7 @@ import (
 )
 
 func cfRow(doc string, status int, code string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Cloudflare, doc, llmretrytest.ErrorReply{Status: status, Code: code}, class, retried)
+	return dRow(llmretrytest.Dialect("cloudflare"), doc, llmretrytest.ErrorReply{Status: status, Code: code}, class, retried)
 }
 
 // TestCloudflareWorkersAI covers Workers AI's errors page
@@ -22,7 +22,7 @@ func cfRow(doc string, status int, code string, class Class, retried bool) provi
 // endpoints (/ai/v1/…) are not documented separately: the same codes apply.
 func TestCloudflareWorkersAI(t *testing.T) {
 	t.Parallel()
-	cf := llmretrytest.Cloudflare
+	cf := llmretrytest.Dialect("cloudflare")
 	rows := []providerRow{
 		// "No such model | 5007 | 400 | No such model ${model} or task"
 		cfRow("No such model ${model} or task", 400, "5007", NotFound, false),
@@ -56,7 +56,7 @@ func TestCloudflareWorkersAI(t *testing.T) {
 		// "Account limited | 3036 | 429 | You have used up your daily free allocation of 10,000 neurons.
 		// Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."
 		// The pricing page: "All limits reset daily at 00:00 UTC." Not retried, even with a short Retry-After.
-		{doc: "3036 Account limited (daily free allocation)", step: cf.Quota(), class: QuotaExhausted},
+		{doc: "3036 Account limited (daily free allocation)", step: cf.QuotaExhausted(), class: QuotaExhausted},
 		dRow(cf, "3036 with Retry-After: 1", llmretrytest.ErrorReply{Status: 429, Code: "3036", RetryAfter: 1,
 			Message: "You have used up your daily free allocation of 10,000 neurons."}, QuotaExhausted, false),
 		// "Out of capacity | 3040 | 429 | No more data centers to forward the request to"

@@ -9,7 +9,7 @@ import (
 )
 
 func cohereRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Cohere, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("cohere"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestCohere covers Cohere's errors page (docs.cohere.com/reference/errors:
@@ -23,7 +23,7 @@ func cohereRow(doc string, status int, class Class, retried bool) providerRow {
 // sent, backoff used where not.
 func TestCohere(t *testing.T) {
 	t.Parallel()
-	co := llmretrytest.Cohere
+	co := llmretrytest.Dialect("cohere")
 	rows := []providerRow{
 		// "400 - Bad Request: 400 responses are sent when the body of the request is not valid."
 		cohereRow("invalid request: list of documents must not be empty", 400, InvalidRequest, false),
@@ -43,7 +43,7 @@ func TestCohere(t *testing.T) {
 		cohereRow("trial token rate limit exceeded, limit is 100000 tokens per minute", 429, RateLimited, true),
 		// "Trial keys (and prod keys on newer Chat model variants) are limited to 1,000 API calls a month."
 		// (older page: "In addition, all endpoints are limited to 1,000 calls per month with a trial key.")
-		{doc: "429 trial key, 1000 API calls / month", step: co.Quota(), class: QuotaExhausted},
+		{doc: "429 trial key, 1000 API calls / month", step: co.QuotaExhausted(), class: QuotaExhausted},
 		cohereRow("You are using a Trial key, which is limited to 1,000 API calls a month.", 429, QuotaExhausted, false),
 		// 499: the request was cancelled by the caller; final.
 		cohereRow("request cancelled", 499, Canceled, false),

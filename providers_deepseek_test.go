@@ -9,7 +9,7 @@ import (
 // TestDeepSeek covers DeepSeek's "Error Codes" (api-docs.deepseek.com/quick_start/error_codes).
 func TestDeepSeek(t *testing.T) {
 	t.Parallel()
-	d := llmretrytest.DeepSeek
+	d := llmretrytest.Dialect("deepseek")
 	ds := func(doc string, status int, class Class, retried bool) providerRow {
 		return dRow(d, doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error", Code: "invalid_request_error"}, class, retried)
 	}
@@ -19,7 +19,7 @@ func TestDeepSeek(t *testing.T) {
 		dRow(d, "401 - Authentication Fails: Authentication fails due to the wrong API key.", llmretrytest.ErrorReply{Status: 401, Type: "authentication_error",
 			Code: "invalid_request_error", Message: "Authentication Fails (no such user)"}, Auth, false),
 		// "402 - Insufficient Balance: You have run out of balance." — code "invalid_request_error" says nothing.
-		{doc: "402 - Insufficient Balance", step: d.Quota(), class: QuotaExhausted},
+		{doc: "402 - Insufficient Balance", step: d.QuotaExhausted(), class: QuotaExhausted},
 		ds("422 - Invalid Parameters: Your request contains invalid parameters.", 422, InvalidRequest, false),
 		{doc: "429 - Rate Limit Reached: You are sending requests too quickly.", step: d.RateLimit(1), class: RateLimited, retried: true},
 		// "500 - Server Error: … Please retry your request after a brief wait"

@@ -7,18 +7,18 @@ import (
 )
 
 func fireworksRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Fireworks, doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
+	return dRow(llmretrytest.Dialect("fireworks"), doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
 }
 
 // TestFireworks covers Fireworks AI's "Common error codes" (docs.fireworks.ai/guides/inference-error-codes).
 func TestFireworks(t *testing.T) {
 	t.Parallel()
-	f := llmretrytest.Fireworks
+	f := llmretrytest.Dialect("fireworks")
 	rows := []providerRow{
 		fireworksRow("400 Bad Request: Invalid input or malformed request.", 400, InvalidRequest, false),
 		fireworksRow("401 Unauthorized: Invalid API key or insufficient permissions.", 401, Auth, false),
 		// "402 Payment Required: Account is not on a paid plan or has exceeded usage limits."
-		{doc: "402 Payment Required", step: f.Quota(), class: QuotaExhausted},
+		{doc: "402 Payment Required", step: f.QuotaExhausted(), class: QuotaExhausted},
 		fireworksRow("403 Forbidden: Authentication issues.", 403, Permission, false),
 		fireworksRow("404 Not Found: The API endpoint path doesn't exist, the model doesn't exist …", 404, NotFound, false),
 		fireworksRow("405 Method Not Allowed", 405, InvalidRequest, false),

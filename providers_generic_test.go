@@ -159,7 +159,7 @@ func TestDialectsUnderPolicies(t *testing.T) {
 			retried bool
 		}{
 			{"rate limit", d.RateLimit(2), true},
-			{"quota", d.Quota(), d == llmretrytest.SambaNova},
+			{"quota", d.QuotaExhausted(), d == llmretrytest.Dialect("sambanova")},
 			{"overloaded", d.Overloaded(1), true},
 			{"server error", d.ServerError(), true},
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 func geminiRow(doc string, status int, googleStatus string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Gemini, doc, llmretrytest.ErrorReply{Status: status, Type: googleStatus}, class, retried)
+	return dRow(llmretrytest.Dialect("gemini"), doc, llmretrytest.ErrorReply{Status: status, Type: googleStatus}, class, retried)
 }
 
 // geminiDaily is a real per-day quota answer: Google attaches a RetryInfo to
@@ -30,7 +30,7 @@ const geminiDaily = `{
 // its rate-limit answers, and go-genai's retry options (common.go: defaultRetry*).
 func TestGemini(t *testing.T) {
 	t.Parallel()
-	g := llmretrytest.Gemini
+	g := llmretrytest.Dialect("gemini")
 	perMinute := "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
 	rows := []providerRow{
 		// "| 400 | INVALID_ARGUMENT | The request body is malformed."
@@ -55,7 +55,7 @@ func TestGemini(t *testing.T) {
 			RateLimited, true, 0),
 		// A …PerDay… quota is not back in 1.8 s, whatever RetryInfo says.
 		rawRow("429 QuotaFailure GenerateRequestsPerDay…, RetryInfo ignored", 429, nil, geminiDaily, QuotaExhausted, false, 0),
-		{doc: "429 per-day quota (dialect)", step: g.Quota(), class: QuotaExhausted},
+		{doc: "429 per-day quota (dialect)", step: g.QuotaExhausted(), class: QuotaExhausted},
 		// The free tier does not serve the model at all: "limit: 0".
 		dRow(g, "429 limit: 0", llmretrytest.ErrorReply{Status: 429, Type: "RESOURCE_EXHAUSTED", Quota: perMinute, RetryAfter: 20,
 			Message: "You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: " +

@@ -8,7 +8,7 @@ import (
 )
 
 func gobRow(doc string, status int, typ, code string, class Class, retried bool) providerRow {
-	return providerRow{doc: doc, step: llmretrytest.GPTGob.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: doc}),
+	return providerRow{doc: doc, step: llmretrytest.Dialect("gptgob").Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: doc}),
 		class: class, retried: retried, requestID: true}
 }
 
@@ -46,7 +46,7 @@ func TestGPTGob(t *testing.T) {
 		gobRow("goblin_distracted server_error", 500, "server_error", "goblin_distracted", ServerError, true),
 		gobRow("safety_filter_triggered invalid_request_error", 400, "invalid_request_error", "safety_filter_triggered", ContentFiltered, false),
 		// "gremlin_in_the_pipes | rate_limit_exceeded | RPM limit hit. Includes retry_after"
-		{doc: "gremlin_in_the_pipes rate_limit_exceeded retry_after 12", step: llmretrytest.GPTGob.RateLimit(12),
+		{doc: "gremlin_in_the_pipes rate_limit_exceeded retry_after 12", step: llmretrytest.Dialect("gptgob").RateLimit(12),
 			class: RateLimited, retried: true, wait: 12 * time.Second, requestID: true},
 	}
 	runRows(t, GPTGob, rows)

@@ -9,14 +9,14 @@ import (
 )
 
 func groqRow(doc string, status int, typ, code string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Groq, doc, llmretrytest.ErrorReply{Status: status, Type: typ, Code: code}, class, retried)
+	return dRow(llmretrytest.Dialect("groq"), doc, llmretrytest.ErrorReply{Status: status, Type: typ, Code: code}, class, retried)
 }
 
 // TestGroq covers GroqCloud's "API Error Codes and Responses" (console.groq.com/docs/errors)
 // and its rate-limit answers (console.groq.com/docs/rate-limits).
 func TestGroq(t *testing.T) {
 	t.Parallel()
-	g := llmretrytest.Groq
+	g := llmretrytest.Dialect("groq")
 	rows := []providerRow{
 		// "400 Bad Request: The server could not understand the request due to invalid syntax."
 		groqRow("400 Bad Request", 400, "invalid_request_error", "", InvalidRequest, false),
@@ -43,7 +43,7 @@ func TestGroq(t *testing.T) {
 		groqRow("502 Bad Gateway", 502, "", "", ServerError, true),
 		groqRow("503 Service Unavailable", 503, "internal_server_error", "service_unavailable", Overloaded, true),
 		// "Request too large for model … on tokens per minute (TPM): Limit 12000, Requested 28563, please reduce your message size"
-		{doc: "413 Request too large … (TPM)", step: g.Quota(), class: InvalidRequest},
+		{doc: "413 Request too large … (TPM)", step: g.QuotaExhausted(), class: InvalidRequest},
 		// The same, sent as a 429 rate_limit_exceeded: waiting will never fit it.
 		dRow(g, "429 rate_limit_exceeded, Requested > Limit", llmretrytest.ErrorReply{Status: 429, Type: "tokens", Code: "rate_limit_exceeded", RetryAfter: 7,
 			Message: "Rate limit reached for model `llama-3.1-8b-instant` in organization `org_01abc` service tier `on_demand` on tokens per minute (TPM): Limit 6000, Used 0, Requested 9000. Please try again in 7s."},

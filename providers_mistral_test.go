@@ -12,7 +12,7 @@ import (
 // {"object":"error","message":"Rate limit exceeded","type":"rate_limited","param":null,"code":"1300"}).
 func TestMistral(t *testing.T) {
 	t.Parallel()
-	m := llmretrytest.Mistral
+	m := llmretrytest.Dialect("mistral")
 	rows := []providerRow{
 		// 429 {"object":"error","message":"Rate limit exceeded","type":"rate_limited","param":null,"code":"1300"}
 		{doc: "429 rate_limited 1300", step: m.RateLimit(3), class: RateLimited, retried: true, wait: 3 * time.Second},

@@ -7,7 +7,7 @@ import (
 )
 
 func ollamaRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Ollama, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("ollama"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestOllama covers Ollama's "Errors" page (docs.ollama.com/api/errors):
@@ -17,7 +17,7 @@ func ollamaRow(doc string, status int, class Class, retried bool) providerRow {
 // has no type or code, so the status decides.
 func TestOllama(t *testing.T) {
 	t.Parallel()
-	o := llmretrytest.Ollama
+	o := llmretrytest.Dialect("ollama")
 	rows := []providerRow{
 		// "400: Bad Request (missing parameters, invalid JSON, etc.)"
 		ollamaRow("invalid character '}' looking for beginning of value", 400, InvalidRequest, false),
@@ -27,7 +27,7 @@ func TestOllama(t *testing.T) {
 		{doc: "429 Too Many Requests, Retry-After: 1", step: o.RateLimit(1), class: RateLimited, retried: true},
 		// The cloud's usage limits ("hourly and weekly"; the message's wording is
 		// not documented): a 429 naming a week with no wait is not retried.
-		{doc: "429 weekly usage limit", step: o.Quota(), class: QuotaExhausted},
+		{doc: "429 weekly usage limit", step: o.QuotaExhausted(), class: QuotaExhausted},
 		// "500: Internal Server Error"
 		ollamaRow("the model failed to generate a response", 500, ServerError, true),
 		// "502: Bad Gateway (e.g. when a cloud model cannot be reached)"

@@ -12,7 +12,7 @@ import (
 // and openai-go's retry rule (internal/requestconfig: shouldRetry, retryDelay).
 func TestOpenAI(t *testing.T) {
 	t.Parallel()
-	o := llmretrytest.OpenAI
+	o := llmretrytest.Dialect("openai")
 	rows := []providerRow{
 		// "401 - Invalid Authentication" / "401 - Incorrect API key provided"
 		dRow(o, "401 Incorrect API key provided", llmretrytest.ErrorReply{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key",
@@ -25,7 +25,7 @@ func TestOpenAI(t *testing.T) {
 		// "429 - Rate limit reached for requests"
 		{doc: "429 Rate limit reached for requests", step: o.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second},
 		// "429 - You exceeded your current quota, please check your plan and billing details"
-		{doc: "429 You exceeded your current quota", step: o.Quota(), class: QuotaExhausted},
+		{doc: "429 You exceeded your current quota", step: o.QuotaExhausted(), class: QuotaExhausted},
 		// "500 - The server had an error while processing your request"
 		{doc: "500 The server had an error while processing your request", step: o.ServerError(), class: ServerError, retried: true},
 		// "503 - The engine is currently overloaded, please try again later"

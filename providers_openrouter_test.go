@@ -9,18 +9,18 @@ import (
 )
 
 func openRouterRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.OpenRouter, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("openrouter"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestOpenRouter covers OpenRouter's "Error Codes" (openrouter.ai/docs/api-reference/errors).
 func TestOpenRouter(t *testing.T) {
 	t.Parallel()
-	o := llmretrytest.OpenRouter
+	o := llmretrytest.Dialect("openrouter")
 	rows := []providerRow{
 		openRouterRow("400: Bad Request (invalid or missing params, CORS)", 400, InvalidRequest, false),
 		openRouterRow("401: Invalid credentials (OAuth session expired, disabled/invalid API key)", 401, Auth, false),
 		// "402: Your account or API key has insufficient credits. Add more credits and retry the request."
-		{doc: "402: Your account or API key has insufficient credits.", step: o.Quota(), class: QuotaExhausted},
+		{doc: "402: Your account or API key has insufficient credits.", step: o.QuotaExhausted(), class: QuotaExhausted},
 		// "403: Your chosen model requires moderation and your input was flagged"
 		dRow(o, "403: Your chosen model requires moderation and your input was flagged", llmretrytest.ErrorReply{Status: 403, Code: "moderation",
 			Message: "openai/gpt-4o requires moderation on OpenAI. Your input was flagged for \"harassment\"."}, ContentFiltered, false),

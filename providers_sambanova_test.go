@@ -11,7 +11,7 @@ import (
 func sambaRow(status int, code, param string, class Class, retried bool) providerRow {
 	typ := "invalid_request_error"
 	return providerRow{doc: strconv.Itoa(status) + " " + code, class: class, retried: retried,
-		step: llmretrytest.SambaNova.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Param: param, Message: code})}
+		step: llmretrytest.Dialect("sambanova").Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Param: param, Message: code})}
 }
 
 // TestSambaNova covers every code in sambanova.md.
@@ -28,7 +28,7 @@ func TestSambaNova(t *testing.T) {
 		sambaRow(408, "request_timeout", "", Timeout, true),
 		// "insufficient_quota: Access to the SambaNova Cloud API may be rate limited depending on your subscription tier."
 		sambaRow(429, "insufficient_quota", "", RateLimited, true),
-		{doc: "429 insufficient_quota with Retry-After", step: llmretrytest.SambaNova.RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second},
+		{doc: "429 insufficient_quota with Retry-After", step: llmretrytest.Dialect("sambanova").RateLimit(2), class: RateLimited, retried: true, wait: 2 * time.Second},
 	}
 	runRows(t, SambaNova, rows)
 

@@ -13,7 +13,7 @@ func TestSolidRusT(t *testing.T) {
 	t.Parallel()
 	sr := func(status int, typ, code string, class Class, retried bool) providerRow {
 		return providerRow{doc: strconv.Itoa(status) + " " + typ + "/" + code, class: class, retried: retried,
-			step: llmretrytest.SolidRusT.Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: code})}
+			step: llmretrytest.Dialect("solidrust").Error(llmretrytest.ErrorReply{Status: status, Type: typ, Code: code, Message: code})}
 	}
 	rows := []providerRow{
 		sr(401, "authentication_error", "invalid_api_key", Auth, false),
@@ -23,7 +23,7 @@ func TestSolidRusT(t *testing.T) {
 		sr(500, "server_error", "internal_error", ServerError, true),
 		sr(503, "service_unavailable", "service_unavailable", Overloaded, true),
 		// "Rate limit exceeded. Please retry after 60 seconds." — the wait is only in the message.
-		{doc: "429 rate_limit_exceeded retry after 60 seconds", step: llmretrytest.SolidRusT.RateLimit(60),
+		{doc: "429 rate_limit_exceeded retry after 60 seconds", step: llmretrytest.Dialect("solidrust").RateLimit(60),
 			class: RateLimited, retried: true, wait: 60 * time.Second},
 	}
 	runRows(t, SolidRusT, rows)

@@ -7,7 +7,7 @@ import (
 )
 
 func tgiRow(doc string, status int, typ string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.TGI, doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
+	return dRow(llmretrytest.Dialect("tgi"), doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
 }
 
 // TestTGI covers Hugging Face Text Generation Inference's router errors and
@@ -22,7 +22,7 @@ func tgiRow(doc string, status int, typ string, class Class, retried bool) provi
 // message "Model is overloaded").
 func TestTGI(t *testing.T) {
 	t.Parallel()
-	g := llmretrytest.TGI
+	g := llmretrytest.Dialect("tgi")
 	rows := []providerRow{
 		// "Model is overloaded": the router's semaphore of --max-concurrent-requests is full.
 		{doc: "429 overloaded: Model is overloaded", step: g.RateLimit(0), class: Overloaded, retried: true},

@@ -7,19 +7,19 @@ import (
 )
 
 func togetherRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.Together, doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
+	return dRow(llmretrytest.Dialect("together"), doc, llmretrytest.ErrorReply{Status: status, Type: "invalid_request_error"}, class, retried)
 }
 
 // TestTogether covers Together AI's "Error codes" (docs.together.ai/docs/error-codes)
 // and "Rate limits" (docs.together.ai/docs/rate-limits).
 func TestTogether(t *testing.T) {
 	t.Parallel()
-	to := llmretrytest.Together
+	to := llmretrytest.Dialect("together")
 	rows := []providerRow{
 		togetherRow("400 - Invalid Request: Misconfigured request", 400, InvalidRequest, false),
 		togetherRow("401 - Authentication Error: Missing or Invalid API Key", 401, Auth, false),
 		// "402 | Payment required | The account linked with the API key has reached it's spending limit/run out of credits"
-		{doc: "402 - Payment required", step: to.Quota(), class: QuotaExhausted},
+		{doc: "402 - Payment required", step: to.QuotaExhausted(), class: QuotaExhausted},
 		// "403 - Bad Request: Input token count + max_tokens parameter must be less than the context length of the model being queried."
 		togetherRow("403 - Bad Request: over the context length", 403, ContextLength, false),
 		togetherRow("404 - Not Found: Invalid Endpoint URL or model name", 404, NotFound, false),

@@ -7,7 +7,7 @@ import (
 )
 
 func vllmRow(doc string, status int, typ string, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.VLLM, doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
+	return dRow(llmretrytest.Dialect("vllm"), doc, llmretrytest.ErrorReply{Status: status, Type: typ}, class, retried)
 }
 
 // TestVLLM covers vLLM's OpenAI-compatible server. Its documentation
@@ -20,7 +20,7 @@ func vllmRow(doc string, status int, typ string, class Class, retried bool) prov
 // which vLLM's docs tell users to call it with, retries.
 func TestVLLM(t *testing.T) {
 	t.Parallel()
-	v := llmretrytest.VLLM
+	v := llmretrytest.Dialect("vllm")
 	rows := []providerRow{
 		vllmRow("[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}]", 400, "BadRequestError", InvalidRequest, false),
 		// A prompt over the model's length: 400, not retried.

@@ -7,13 +7,13 @@ import (
 )
 
 func xaiRow(doc string, status int, class Class, retried bool) providerRow {
-	return dRow(llmretrytest.XAI, doc, llmretrytest.ErrorReply{Status: status}, class, retried)
+	return dRow(llmretrytest.Dialect("xai"), doc, llmretrytest.ErrorReply{Status: status}, class, retried)
 }
 
 // TestXAI covers xAI's "Debugging Errors" status table (docs.x.ai/docs/key-information/debugging).
 func TestXAI(t *testing.T) {
 	t.Parallel()
-	x := llmretrytest.XAI
+	x := llmretrytest.Dialect("xai")
 	rows := []providerRow{
 		// "400 Bad Request: A POST method request body specified an invalid argument …"
 		xaiRow("400 Bad Request: invalid argument", 400, InvalidRequest, false),
@@ -25,7 +25,7 @@ func TestXAI(t *testing.T) {
 		// "403 Forbidden: Your API key/team doesn't have permission to perform the action. Your API key/team is blocked."
 		xaiRow("403 Forbidden", 403, Permission, false),
 		// A 403 for a team out of credits or at its spending limit.
-		{doc: "403 used all available credits or reached its monthly spending limit", step: x.Quota(), class: QuotaExhausted},
+		{doc: "403 used all available credits or reached its monthly spending limit", step: x.QuotaExhausted(), class: QuotaExhausted},
 		// "404 Not Found: A model specified in a POST method request body is not found."
 		xaiRow("404 Not Found", 404, NotFound, false),
 		// "405 Method Not Allowed"

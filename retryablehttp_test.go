@@ -13,7 +13,7 @@ import (
 
 func TestRetryableHTTPAdapters(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	tests := []struct {
 		name       string
 		script     []llmretrytest.Step
@@ -22,7 +22,7 @@ func TestRetryableHTTPAdapters(t *testing.T) {
 	}{
 		{"rate limited then success", []llmretrytest.Step{{Status: 429, Header: http.Header{"Retry-After-Ms": {"5"}},
 			Body: []byte(`{"error":{"type":"rate_limit_exceeded","code":"too_many_tokens"}}`)}}, 200, 2},
-		{"quota is not retried", []llmretrytest.Step{gob.Quota()}, 429, 1},
+		{"quota is not retried", []llmretrytest.Step{gob.QuotaExhausted()}, 429, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ func (f stopBase) RoundTrip(r *http.Request) (*http.Response, error) { return f(
 // checks that APIError.Stop and Error() say why it stopped.
 func TestStopReason(t *testing.T) {
 	t.Parallel()
-	oai := llmretrytest.OpenAI
+	oai := llmretrytest.Dialect("openai")
 	// A retry the budget cannot pay for waits for a probe, unless none
 	// is due before it would give up: here, no wait may pass MaxDelay.
 	budget := func() *Policy {
@@ -202,7 +202,7 @@ func TestStopReasonTransportError(t *testing.T) {
 func TestParseErrorAttached(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, Generic())
-	srv.Enqueue(llmretrytest.OpenAI.RateLimit(120))
+	srv.Enqueue(llmretrytest.Dialect("openai").RateLimit(120))
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil {
 		t.Fatal(err)

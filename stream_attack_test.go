@@ -68,7 +68,7 @@ func roundTripWithin(t *testing.T, tr http.RoundTripper, req *http.Request, limi
 // the first stream. The guard is 10 s; the retry takes milliseconds.
 func TestStreamErrorEventThenSilence(t *testing.T) {
 	t.Parallel()
-	overloaded := silentAfter(llmretrytest.Anthropic.AbortedStream(0))
+	overloaded := silentAfter(llmretrytest.Dialect("anthropic").AbortedStream(0))
 	tests := []struct {
 		name      string
 		pol       func(*Policy)
@@ -147,7 +147,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 // during the first-event read, fallback after a stream error.
 func TestStreamAttackRound(t *testing.T) {
 	t.Parallel()
-	overloadedEvent := llmretrytest.Anthropic.AbortedStream(0).Body
+	overloadedEvent := llmretrytest.Dialect("anthropic").AbortedStream(0).Body
 	t.Run("a gzip stream (decoded by net/http): error event, then silence", func(t *testing.T) {
 		t.Parallel()
 		leakcheck.Check(t)
@@ -215,7 +215,7 @@ func TestStreamAttackRound(t *testing.T) {
 		tr, srv, _ := setup(t, pol)
 		var at attempts
 		tr.OnAttempt = at.hook
-		last := llmretrytest.Anthropic.AbortedStream(0)
+		last := llmretrytest.Dialect("anthropic").AbortedStream(0)
 		srv.Enqueue(silentAfter(last), silentAfter(last), last)
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 		resp, body, err := roundTripWithin(t, tr, req, 10*time.Second)
@@ -231,7 +231,7 @@ func TestStreamAttackRound(t *testing.T) {
 		pol := Anthropic()
 		pol.Limits = Limits{MaxInFlight: 1, DisableLearning: true}
 		tr, srv, _ := setup(t, pol)
-		step := silentAfter(llmretrytest.Anthropic.AbortedStream(0))
+		step := silentAfter(llmretrytest.Dialect("anthropic").AbortedStream(0))
 		step.Chunk = 1
 		srv.Enqueue(step, step, step)
 		var wg sync.WaitGroup

@@ -126,7 +126,7 @@ const streamReqBody = `{"model":"fake-model","messages":[{"role":"user","content
 
 func TestStreamFirstEvent(t *testing.T) {
 	t.Parallel()
-	gob, anth := llmretrytest.GPTGob, llmretrytest.Anthropic
+	gob, anth := llmretrytest.Dialect("gptgob"), llmretrytest.Dialect("anthropic")
 	overloadedGemini := llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
 		Body: []byte("data: [{\"error\":{\"code\":503,\"message\":\"The model is overloaded. Please try again later.\",\"status\":\"UNAVAILABLE\"}}]\n\n")}
 	withChunks := func(s llmretrytest.Step, n int) llmretrytest.Step { s.Chunk = n; return s }
@@ -201,7 +201,7 @@ func equalClasses(a, b []Class) bool {
 
 func TestStreamErrorRetriesEnd(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	step := gob.AbortedStream(0)
 	t.Run("the last error stream reaches the caller byte-for-byte", func(t *testing.T) {
 		t.Parallel()
@@ -395,7 +395,7 @@ func TestStreamAttacks(t *testing.T) {
 		t.Parallel()
 		tr, srv, _ := setup(t, GPTGob())
 		body := "data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", 2*maxFirstEvent) + "\"}}]}\n\n" +
-			string(llmretrytest.GPTGob.AbortedStream(0).Body)
+			string(llmretrytest.Dialect("gptgob").AbortedStream(0).Body)
 		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(body), Chunk: 1000})
 		resp, got, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
 		if err != nil || resp.StatusCode != 200 || string(got) != body || len(srv.Requests()) != 1 {
@@ -417,7 +417,7 @@ func TestStreamAttacks(t *testing.T) {
 	t.Run("an error event split across many tiny reads, after comments", func(t *testing.T) {
 		t.Parallel()
 		tr, srv, _ := setup(t, GPTGob())
-		step := llmretrytest.GPTGob.AbortedStream(0)
+		step := llmretrytest.Dialect("gptgob").AbortedStream(0)
 		step.Body = append([]byte(":\r\n:\r\n\r\n"), step.Body...)
 		step.Chunk = 1
 		srv.Enqueue(step, step)

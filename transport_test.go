@@ -18,7 +18,7 @@ import (
 
 func TestRoundTripRetries(t *testing.T) {
 	t.Parallel()
-	gob := llmretrytest.GPTGob
+	gob := llmretrytest.Dialect("gptgob")
 	tests := []struct {
 		name       string
 		script     []llmretrytest.Step
@@ -30,7 +30,7 @@ func TestRoundTripRetries(t *testing.T) {
 		{"429 rate_limit_exceeded with body retry_after is retried after the hint",
 			[]llmretrytest.Step{gob.RateLimit(12)}, 200, 2, []time.Duration{12 * time.Second}},
 		{"429 quota_exceeded is not retried",
-			[]llmretrytest.Step{gob.Quota()}, 429, 1, nil},
+			[]llmretrytest.Step{gob.QuotaExhausted()}, 429, 1, nil},
 		{"503 without hint is retried with backoff until exhausted",
 			[]llmretrytest.Step{gob.Error(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x"}),
 				gob.Error(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x"}),
@@ -39,7 +39,7 @@ func TestRoundTripRetries(t *testing.T) {
 		{"500 then success", []llmretrytest.Step{gob.ServerError()}, 200, 2, []time.Duration{375 * time.Millisecond}},
 		{"400 is not retried", []llmretrytest.Step{gob.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_mining_depth"})}, 400, 1, nil},
 		{"hint longer than MaxWait returns at once",
-			[]llmretrytest.Step{llmretrytest.OpenAI.RateLimit(3600)}, 429, 1, nil},
+			[]llmretrytest.Step{llmretrytest.Dialect("openai").RateLimit(3600)}, 429, 1, nil},
 		{"x-should-retry: false overrides a retryable class",
 			[]llmretrytest.Step{{Status: 503, Header: http.Header{"X-Should-Retry": {"false"}}}}, 503, 1, nil},
 		{"x-should-retry: true overrides a final class",
@@ -134,7 +134,7 @@ func TestRoundTripReplaysBodyByteForByte(t *testing.T) {
 			t.Parallel()
 			tr, srv, _ := setup(t, nil)
 			tr.MaxBodyBuffer = tt.maxBuffer
-			srv.Enqueue(llmretrytest.OpenAI.ServerError(), llmretrytest.Step{Reset: true})
+			srv.Enqueue(llmretrytest.Dialect("openai").ServerError(), llmretrytest.Step{Reset: true})
 			body := &countingBody{Reader: strings.NewReader(payload)}
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", body)
 			req.ContentLength = int64(len(payload))
@@ -173,8 +173,8 @@ func TestRoundTripClosesBodyOnce(t *testing.T) {
 		ctx    func() (context.Context, context.CancelFunc)
 	}{
 		{"success", nil, nil},
-		{"retried then success", []llmretrytest.Step{llmretrytest.OpenAI.ServerError()}, nil},
-		{"not retryable", []llmretrytest.Step{llmretrytest.OpenAI.Quota()}, nil},
+		{"retried then success", []llmretrytest.Step{llmretrytest.Dialect("openai").ServerError()}, nil},
+		{"not retryable", []llmretrytest.Step{llmretrytest.Dialect("openai").QuotaExhausted()}, nil},
 		{"retries exhausted", []llmretrytest.Step{{Reset: true}, {Reset: true}, {Reset: true}}, nil},
 		{"context already cancelled", nil, func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -214,7 +214,7 @@ func TestRoundTripClosesBodyOnce(t *testing.T) {
 func TestRoundTripDeadline(t *testing.T) {
 	t.Parallel()
 	tr, srv, ft := setup(t, nil)
-	srv.Enqueue(llmretrytest.GPTGob.RateLimit(12))
+	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(12))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
@@ -235,7 +235,7 @@ func TestRoundTripDeadline(t *testing.T) {
 func TestRoundTripCancelDuringWait(t *testing.T) {
 	t.Parallel()
 	srv := llmretrytest.Start(t)
-	srv.Enqueue(llmretrytest.GPTGob.RateLimit(30))
+	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(30))
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) {
 		if a.Decision == Retry {
@@ -269,7 +269,7 @@ func TestRoundTripRequestOverrides(t *testing.T) {
 	failing := func(n int) []llmretrytest.Step {
 		s := make([]llmretrytest.Step, n)
 		for i := range s {
-			s[i] = llmretrytest.OpenAI.ServerError()
+			s[i] = llmretrytest.Dialect("openai").ServerError()
 		}
 		return s
 	}
@@ -333,7 +333,7 @@ func TestRoundTripReusesConnections(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
 	big := llmretrytest.Step{Status: 503, Body: bytes.Repeat([]byte("e"), 3000)}
-	srv.Enqueue(big, llmretrytest.OpenAI.RateLimit(1))
+	srv.Enqueue(big, llmretrytest.Dialect("openai").RateLimit(1))
 	if _, _, err := post(t, tr, srv.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestRoundTripReturnErrors(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, GPTGob())
 	tr.ReturnErrors = true
-	srv.Enqueue(llmretrytest.GPTGob.RateLimit(1), llmretrytest.GPTGob.RateLimit(1), llmretrytest.GPTGob.RateLimit(2), llmretrytest.GPTGob.RateLimit(3))
+	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(1), llmretrytest.Dialect("gptgob").RateLimit(1), llmretrytest.Dialect("gptgob").RateLimit(2), llmretrytest.Dialect("gptgob").RateLimit(3))
 	client := &http.Client{Transport: tr}
 	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(chatBody))
 	if err == nil {
@@ -409,7 +409,7 @@ func TestCloseIdleConnectionsForwarded(t *testing.T) {
 func TestRoundTripDoesNotModifyRequest(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
-	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-x")
 	before := req.Header.Clone()
@@ -456,7 +456,7 @@ func TestRoundTripStalledErrorBody(t *testing.T) {
 func TestRoundTripGetBodyFails(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
-	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("cannot rewind") }
 	var decisions []Decision
@@ -465,7 +465,7 @@ func TestRoundTripGetBodyFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("err = %v, want the 500 answer", err)
 	}
-	if resp.StatusCode != 500 || !bytes.Equal(body, llmretrytest.OpenAI.ServerError().Body) || len(srv.Requests()) != 1 {
+	if resp.StatusCode != 500 || !bytes.Equal(body, llmretrytest.Dialect("openai").ServerError().Body) || len(srv.Requests()) != 1 {
 		t.Errorf("got %d %q after %d attempts, want the 500 and its body after 1", resp.StatusCode, body, len(srv.Requests()))
 	}
 	if len(decisions) != 1 || decisions[0] != NotReplayable {

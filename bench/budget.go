@@ -26,7 +26,7 @@ func flaky(share int) func(llmretrytest.Request) llmretrytest.Step {
 		h.Write(r.BodyHash[:])
 		binary.Write(h, binary.LittleEndian, int32(r.Attempt))
 		if int(h.Sum32()%100) < share {
-			return llmretrytest.OpenAI.Overloaded(0)
+			return llmretrytest.Dialect("openai").Overloaded(0)
 		}
 		return llmretrytest.Step{}
 	}

@@ -47,7 +47,7 @@ func (c cell) alignWindow() {
 	}
 }
 
-func (c cell) name() string { return c.style.Name + "/" + c.unit.String() }
+func (c cell) name() string { return string(c.style) + "/" + c.unit.String() }
 
 // tokenScenario sizes the tokens limit so that its optimum equals the
 // requests limit's: the n requests' total cost over n/rate seconds, with a
@@ -55,7 +55,7 @@ func (c cell) name() string { return c.style.Name + "/" + c.unit.String() }
 func tokenScenario(cfg config) (perSecond float64, burst int, mean float64) {
 	total := 0
 	for i := 0; i < cfg.n; i++ {
-		total += llmretrytest.RequestCost([]byte(body(i))).Total()
+		total += serverTokens([]byte(body(i)))
 	}
 	mean = float64(total) / float64(cfg.n)
 	return float64(total) / (float64(cfg.n) / cfg.rate), int(math.Round(mean * float64(cfg.burst))), mean
@@ -66,13 +66,13 @@ func cells(cfg config, styleNames, unitNames string) []cell {
 	tokRate, tokBurst, _ := tokenScenario(cfg)
 	totalTokens, maxCost := 0, 0
 	for i := 0; i < cfg.n; i++ {
-		c := llmretrytest.RequestCost([]byte(body(i))).Total()
+		c := serverTokens([]byte(body(i)))
 		totalTokens += c
 		maxCost = max(maxCost, c)
 	}
 	var out []cell
 	for _, st := range llmretrytest.Styles() {
-		if !listed(styleNames, st.Name) {
+		if !listed(styleNames, string(st)) {
 			continue
 		}
 		for _, u := range []llmretrytest.Unit{llmretrytest.Requests, llmretrytest.Tokens} {
@@ -200,7 +200,7 @@ func printMatrix(cfg config, cs []client, rows []matrixRow) {
 	}
 	fmt.Println()
 	for _, row := range rows {
-		fmt.Printf("| %s | %s | %.1f s |", row.cell.style.Name, row.cell.unit, row.cell.optimum().Seconds())
+		fmt.Printf("| %s | %s | %.1f s |", string(row.cell.style), row.cell.unit, row.cell.optimum().Seconds())
 		for _, r := range row.results {
 			fmt.Printf(" %s |", row.cell.entry(r))
 		}
@@ -242,4 +242,11 @@ func (c cell) entry(r result) string {
 	}
 	return fmt.Sprintf("%.2f×, %d failed, %d 429s, %d/%d%s%s", r.wall.Seconds()/c.optimum().Seconds(), r.failed,
 		r.status(429), peak, c.allowed, unit, mark)
+}
+
+// serverTokens is what the fake server counts a request against a Tokens
+// quota: its prompt and max_tokens, at least 1.
+func serverTokens(body []byte) int {
+	in, out := llmretrytest.RequestTokens(body)
+	return max(in+out, 1)
 }

@@ -26,9 +26,9 @@ func refusing(down, answer time.Duration) func(*llmretrytest.Server) {
 		s.Respond(func(llmretrytest.Request) llmretrytest.Step {
 			if down < 0 || time.Since(start) < down {
 				if n.Add(1)%2 == 0 {
-					return llmretrytest.Anthropic.Overloaded(0) // 529
+					return llmretrytest.Dialect("anthropic").Overloaded(0) // 529
 				}
-				return llmretrytest.OpenAI.Overloaded(0) // 503
+				return llmretrytest.Dialect("openai").Overloaded(0) // 503
 			}
 			return llmretrytest.Step{Delay: answer}
 		})

@@ -17,7 +17,7 @@ func runQuota(cfg config, cs []client) {
 	for _, c := range cs {
 		jobs = append(jobs, job{c: c, setup: func(s *llmretrytest.Server) {
 			s.Respond(func(llmretrytest.Request) llmretrytest.Step {
-				return llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 429, Type: "quota_exceeded", Code: "quota_exceeded",
+				return llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 429, Type: "quota_exceeded", Code: "quota_exceeded",
 					Message: "You exceeded your current quota, please check your plan and billing details."})
 			})
 		}})
@@ -39,7 +39,7 @@ func runOverload(cfg config, cs []client) {
 		jobs = append(jobs, job{c: c, setup: func(s *llmretrytest.Server) {
 			s.Respond(func(r llmretrytest.Request) llmretrytest.Step {
 				if r.Attempt == 1 {
-					return llmretrytest.OpenAI.Overloaded(1)
+					return llmretrytest.Dialect("openai").Overloaded(1)
 				}
 				return llmretrytest.Step{}
 			})

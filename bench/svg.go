@@ -58,7 +58,7 @@ func drawColumn(b *strings.Builder, x0 int, cfg config, cs []client, row matrixR
 	}
 	// The scale shows the limit clearly and herds up to 8 times it.
 	yMax := math.Max(3*limit, math.Min(float64(top), 8*limit))
-	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", x0, svgTop-6, html.EscapeString(row.cell.style.Name+" · "+row.cell.unit.String()+" limit"))
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", x0, svgTop-6, html.EscapeString(string(row.cell.style)+" · "+row.cell.unit.String()+" limit"))
 	barW := float64(svgColWidth) / float64(bins)
 	for k, c := range cs {
 		r := row.results[k]

@@ -44,7 +44,7 @@ type reference struct {
 }
 
 func references() []reference {
-	gob, cen, anth := llmretrytest.GPTGob, llmretrytest.Cencori, llmretrytest.Anthropic
+	gob, cen, anth := llmretrytest.Dialect("gptgob"), llmretrytest.Dialect("cencori"), llmretrytest.Dialect("anthropic")
 	return []reference{
 		{"gptgob horde_unavailable (503)", llmretry.GPTGob, func(bool, bool) llmretrytest.Step { return gob.Overloaded(1) }, true},
 		{"gptgob horde_unavailable as the first event", llmretry.GPTGob, func(stream, a bool) llmretrytest.Step {
@@ -169,7 +169,7 @@ func TestFallbackOpenAIGo(t *testing.T) {
 	t.Run("goblin_distracted after the first token reaches the SDK as it came", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, rec, tg := fallbackSetup(t, llmretry.GPTGob())
-		step := llmretrytest.GPTGob.AbortedStream(1)
+		step := llmretrytest.Dialect("gptgob").AbortedStream(1)
 		srv.EnqueueModel(busy, step)
 		c := newClient(srv.URL, hc)
 		stream := c.Chat.Completions.NewStreaming(context.Background(), params)
@@ -247,7 +247,7 @@ func TestFallbackGoOpenAI(t *testing.T) {
 	t.Run("goblin_distracted after the first token reaches the SDK as it came", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, rec, tg := fallbackSetup(t, llmretry.GPTGob())
-		step := llmretrytest.GPTGob.AbortedStream(1)
+		step := llmretrytest.Dialect("gptgob").AbortedStream(1)
 		srv.EnqueueModel(busy, step)
 		sreq := req
 		sreq.Stream = true
@@ -323,7 +323,7 @@ func TestFallbackAnthropicSDK(t *testing.T) {
 	t.Run("an error event after the first token reaches the SDK as it came", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, rec, tg := fallbackSetup(t, llmretry.GPTGob())
-		step := llmretrytest.Anthropic.AbortedStream(3) // message_start, content_block_start, a delta
+		step := llmretrytest.Dialect("anthropic").AbortedStream(3) // message_start, content_block_start, a delta
 		srv.EnqueueModel(busy, step)
 		c := newClient(srv.URL, hc)
 		stream := c.Messages.NewStreaming(context.Background(), params)

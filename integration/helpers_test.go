@@ -63,7 +63,7 @@ func setup(t *testing.T) (*llmretrytest.Server, *http.Client, *recorder) {
 
 // rateLimited is a 429 whose JSON body says retry_after 0.05 s.
 func rateLimited(d llmretrytest.Dialect) llmretrytest.Step {
-	if d == llmretrytest.Anthropic {
+	if d == llmretrytest.Dialect("anthropic") {
 		return llmretrytest.Step{Status: 429, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: []byte(`{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your rate limit.","retry_after":0.05}}`)}
 	}

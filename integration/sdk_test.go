@@ -30,7 +30,7 @@ func TestOpenAIGo(t *testing.T) {
 	t.Run("429 with retry_after, then success", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		srv.Enqueue(rateLimited(llmretrytest.OpenAI))
+		srv.Enqueue(rateLimited(llmretrytest.Dialect("openai")))
 		c := newClient(srv.URL, hc)
 		res, err := c.Chat.Completions.New(context.Background(), params)
 		if err != nil {
@@ -43,7 +43,7 @@ func TestOpenAIGo(t *testing.T) {
 	t.Run("quota error is not retried and reaches the SDK as *openai.Error", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		quota := llmretrytest.OpenAI.Quota()
+		quota := llmretrytest.Dialect("openai").QuotaExhausted()
 		srv.Enqueue(quota)
 		c := newClient(srv.URL, hc)
 		_, err := c.Chat.Completions.New(context.Background(), params)
@@ -92,7 +92,7 @@ func TestGoOpenAI(t *testing.T) {
 	t.Run("429 with retry_after, then success", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		srv.Enqueue(rateLimited(llmretrytest.OpenAI))
+		srv.Enqueue(rateLimited(llmretrytest.Dialect("openai")))
 		res, err := newClient(srv.URL, hc).CreateChatCompletion(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func TestGoOpenAI(t *testing.T) {
 	t.Run("quota error is not retried and reaches the SDK as *openai.APIError", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, rec := setup(t)
-		srv.Enqueue(llmretrytest.OpenAI.Quota())
+		srv.Enqueue(llmretrytest.Dialect("openai").QuotaExhausted())
 		_, err := newClient(srv.URL, hc).CreateChatCompletion(context.Background(), req)
 		var apiErr *goopenai.APIError
 		if !errors.As(err, &apiErr) {
@@ -113,7 +113,7 @@ func TestGoOpenAI(t *testing.T) {
 		if apiErr.HTTPStatusCode != 429 || apiErr.Code != "insufficient_quota" || apiErr.Type != "insufficient_quota" {
 			t.Errorf("SDK error: %+v", apiErr)
 		}
-		if n := len(srv.Requests()); n != 1 || rec.last() != string(llmretrytest.OpenAI.Quota().Body) {
+		if n := len(srv.Requests()); n != 1 || rec.last() != string(llmretrytest.Dialect("openai").QuotaExhausted().Body) {
 			t.Errorf("%d requests (want 1); body the SDK read: %s", n, rec.last())
 		}
 	})
@@ -158,7 +158,7 @@ func TestAnthropicSDK(t *testing.T) {
 	t.Run("429 with retry_after, then success", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		srv.Enqueue(rateLimited(llmretrytest.Anthropic))
+		srv.Enqueue(rateLimited(llmretrytest.Dialect("anthropic")))
 		c := newClient(srv.URL, hc)
 		msg, err := c.Messages.New(context.Background(), params)
 		if err != nil {
@@ -171,7 +171,7 @@ func TestAnthropicSDK(t *testing.T) {
 	t.Run("quota error is not retried and reaches the SDK as *anthropic.Error", func(t *testing.T) {
 		t.Parallel()
 		srv, hc, _ := setup(t)
-		quota := llmretrytest.Anthropic.Quota()
+		quota := llmretrytest.Dialect("anthropic").QuotaExhausted()
 		srv.Enqueue(quota)
 		c := newClient(srv.URL, hc)
 		_, err := c.Messages.New(context.Background(), params)

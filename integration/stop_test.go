@@ -49,8 +49,8 @@ func TestStopReasonUnderSDKs(t *testing.T) {
 		dialect llmretrytest.Dialect
 		call    func(context.Context, string, *http.Client) (*http.Response, error)
 	}{
-		{"openai-go", llmretrytest.OpenAI, openaiCall},
-		{"anthropic-sdk-go", llmretrytest.Anthropic, anthropicCall},
+		{"openai-go", llmretrytest.Dialect("openai"), openaiCall},
+		{"anthropic-sdk-go", llmretrytest.Dialect("anthropic"), anthropicCall},
 	}
 	const want = "not retried: server asked for 2m0s, over MaxWait 1m0s"
 	for _, tt := range tests {

@@ -9,82 +9,82 @@ import (
 	"time"
 )
 
-// Headers names the rate-limit headers a [LimitSpec] writes. Where one name
+// headerSet names the rate-limit headers a LimitSpec writes. Where one name
 // would serve two announced quotas, the first quota in the spec has it.
-type Headers uint8
+type headerSet uint8
 
 const (
-	// NoHeaders writes no rate-limit headers.
-	NoHeaders Headers = iota
-	// OpenAIHeaders writes x-ratelimit-limit-requests, -remaining-requests,
+	// noHeaders writes no rate-limit headers.
+	noHeaders headerSet = iota
+	// openAIHeaders writes x-ratelimit-limit-requests, -remaining-requests,
 	// -reset-requests and the same for -tokens (requests and tokens quotas
 	// only). OpenAI's reference: "x-ratelimit-reset-requests | 1s | The time
 	// until the rate limit (based on requests) resets to its initial state",
 	// "x-ratelimit-reset-tokens | 6m0s"; Groq writes the same names.
-	OpenAIHeaders
-	// XRateLimitHeaders writes X-RateLimit-Limit, -Remaining and -Reset for
+	openAIHeaders
+	// xRateLimitHeaders writes X-RateLimit-Limit, -Remaining and -Reset for
 	// the first announced quota, as GitHub ("x-ratelimit-reset | The time
 	// at which the current rate limit window resets in UTC epoch seconds")
 	// and Cencori ("X-RateLimit-Reset: Unix timestamp when limit resets") do.
 	// Those names count requests; a tokens quota is written with the unit
 	// named, X-RateLimit-Limit-Tokens and so on, as the APIs that limit
 	// tokens name it.
-	XRateLimitHeaders
-	// CerebrasHeaders writes x-ratelimit-limit-requests-day,
+	xRateLimitHeaders
+	// cerebrasHeaders writes x-ratelimit-limit-requests-day,
 	// x-ratelimit-remaining-tokens-minute, x-ratelimit-reset-tokens-minute…:
 	// unit and period in the name (-second, -minute, -hour, -day, from the
 	// quota's Per). Cerebras: "x-ratelimit-reset-requests-day | Time (in
 	// seconds) until your daily request limit resets", with values such as
 	// "33011.382867097855".
-	CerebrasHeaders
-	// AnthropicHeaders writes anthropic-ratelimit-requests-limit,
+	cerebrasHeaders
+	// anthropicHeaders writes anthropic-ratelimit-requests-limit,
 	// -remaining, -reset and the same for tokens, input-tokens and
 	// output-tokens. Anthropic: "anthropic-ratelimit-requests-reset | The
 	// time when the request rate limit will be fully replenished, provided
 	// in RFC 3339 format."
-	AnthropicHeaders
-	// IETFHeaders writes RateLimit-Limit, RateLimit-Remaining and
+	anthropicHeaders
+	// ietfHeaders writes RateLimit-Limit, RateLimit-Remaining and
 	// RateLimit-Reset (the IETF httpapi draft, GitLab) for the first
 	// announced quota.
-	IETFHeaders
+	ietfHeaders
 )
 
-// ResetFormat is how a reset time is written. A bucket resets when it is
+// resetFormat is how a reset time is written. A bucket resets when it is
 // full again, a window when it ends.
-type ResetFormat uint8
+type resetFormat uint8
 
 const (
-	// ResetDuration writes a Go duration rounded up to the millisecond:
+	// resetDuration writes a Go duration rounded up to the millisecond:
 	// "1.5s", "6m0s", "17ms" (OpenAI, Groq).
-	ResetDuration ResetFormat = iota
-	// ResetSeconds writes the seconds until the reset with a fraction:
+	resetDuration resetFormat = iota
+	// resetSeconds writes the seconds until the reset with a fraction:
 	// "11.382867097854614" (Cerebras).
-	ResetSeconds
-	// ResetDeltaSeconds writes whole seconds until the reset, rounded up
+	resetSeconds
+	// resetDeltaSeconds writes whole seconds until the reset, rounded up
 	// (the IETF draft's delta-seconds).
-	ResetDeltaSeconds
-	// ResetUnix writes the reset's Unix time in whole seconds, rounded up
+	resetDeltaSeconds
+	// resetUnix writes the reset's Unix time in whole seconds, rounded up
 	// (GitHub, Cencori).
-	ResetUnix
-	// ResetUnixMillis writes the reset's Unix time in milliseconds,
+	resetUnix
+	// resetUnixMillis writes the reset's Unix time in milliseconds,
 	// rounded up.
-	ResetUnixMillis
-	// ResetRFC3339 writes the reset as an RFC 3339 UTC timestamp in whole
+	resetUnixMillis
+	// resetRFC3339 writes the reset as an RFC 3339 UTC timestamp in whole
 	// seconds, rounded up: "2025-08-21T12:40:59Z" (Anthropic).
-	ResetRFC3339
+	resetRFC3339
 )
 
-// Hint is a set of wait hints a 429 carries.
-type Hint uint8
+// hintSet is a set of wait hints a 429 carries.
+type hintSet uint8
 
 const (
-	// RetryAfter sends Retry-After in whole seconds, rounded up (RFC 9110
+	// hintRetryAfter sends Retry-After in whole seconds, rounded up (RFC 9110
 	// delta-seconds; Anthropic: "retry-after | The number of seconds to
 	// wait until you can retry the request. Earlier retries will fail.").
-	RetryAfter Hint = 1 << iota
-	// RetryAfterMs sends retry-after-ms in milliseconds, rounded up, as
+	hintRetryAfter hintSet = 1 << iota
+	// hintRetryAfterMs sends retry-after-ms in milliseconds, rounded up, as
 	// OpenAI-compatible servers do for the OpenAI SDKs.
-	RetryAfterMs
+	hintRetryAfterMs
 )
 
 // headers writes the rate-limit headers for the quotas' state at now.
@@ -95,12 +95,12 @@ func (l *limits) headers(qs []quotaState, now time.Time) http.Header {
 			continue
 		}
 		limit, remaining, reset := l.names(q)
-		if limit == "" || h.Get(remaining) != "" || l.spec.Headers == XRateLimitHeaders && len(h) > 0 {
-			continue // XRateLimitHeaders: the first announced quota only
+		if limit == "" || h.Get(remaining) != "" || l.spec.headers == xRateLimitHeaders && len(h) > 0 {
+			continue // xRateLimitHeaders: the first announced quota only
 		}
 		h.Set(limit, strconv.Itoa(q.Limit))
 		h.Set(remaining, strconv.Itoa(qs[i].remaining(q)))
-		h.Set(reset, formatReset(l.spec.Reset, qs[i].reset(q, now), now))
+		h.Set(reset, formatReset(l.spec.reset, qs[i].reset(q, now), now))
 	}
 	return h
 }
@@ -108,26 +108,26 @@ func (l *limits) headers(qs []quotaState, now time.Time) http.Header {
 // names returns the limit, remaining and reset header names for q, or "".
 func (l *limits) names(q Quota) (limit, remaining, reset string) {
 	u := q.Unit.String()
-	switch l.spec.Headers {
-	case OpenAIHeaders:
+	switch l.spec.headers {
+	case openAIHeaders:
 		if q.Unit != Requests && q.Unit != Tokens {
 			return "", "", ""
 		}
 		return "X-Ratelimit-Limit-" + u, "X-Ratelimit-Remaining-" + u, "X-Ratelimit-Reset-" + u
-	case XRateLimitHeaders:
+	case xRateLimitHeaders:
 		if q.Unit != Requests {
 			return "X-Ratelimit-Limit-" + u, "X-Ratelimit-Remaining-" + u, "X-Ratelimit-Reset-" + u
 		}
 		return "X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"
-	case IETFHeaders:
+	case ietfHeaders:
 		return "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"
-	case CerebrasHeaders:
+	case cerebrasHeaders:
 		if q.Unit != Requests && q.Unit != Tokens {
 			return "", "", ""
 		}
 		p := u + "-" + periodName(q.Per)
 		return "X-Ratelimit-Limit-" + p, "X-Ratelimit-Remaining-" + p, "X-Ratelimit-Reset-" + p
-	case AnthropicHeaders:
+	case anthropicHeaders:
 		p := "Anthropic-Ratelimit-" + u
 		return p + "-Limit", p + "-Remaining", p + "-Reset"
 	}
@@ -148,18 +148,18 @@ func periodName(d time.Duration) string {
 }
 
 // formatReset writes the reset time at in format f, never earlier than at.
-func formatReset(f ResetFormat, at, now time.Time) string {
+func formatReset(f resetFormat, at, now time.Time) string {
 	d := max(at.Sub(now), 0)
 	switch f {
-	case ResetSeconds:
+	case resetSeconds:
 		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
-	case ResetDeltaSeconds:
+	case resetDeltaSeconds:
 		return strconv.FormatInt(int64(math.Ceil(d.Seconds())), 10)
-	case ResetUnix:
+	case resetUnix:
 		return strconv.FormatInt(ceilTime(at, time.Second).Unix(), 10)
-	case ResetUnixMillis:
+	case resetUnixMillis:
 		return strconv.FormatInt(ceilTime(at, time.Millisecond).UnixMilli(), 10)
-	case ResetRFC3339:
+	case resetRFC3339:
 		return ceilTime(at, time.Second).UTC().Format(time.RFC3339)
 	}
 	return seconds(d.Seconds()).String()
@@ -182,16 +182,16 @@ func (l *limits) refusal(wait time.Duration, tooLarge bool) Step {
 	case tooLarge:
 		step = d.Error(ErrorReply{Status: http.StatusTooManyRequests, Type: "tokens", Code: "rate_limit_exceeded",
 			Message: "Request too large for tokens per min (TPM): the request is larger than the limit."})
-	case l.spec.BodyHint:
+	case l.spec.bodyHint:
 		step = d.RateLimit(max(secs, 1))
 	default:
 		step = quietRateLimit(d)
 	}
 	step.Header.Del("Retry-After")
-	if wait > 0 && l.spec.Hints&RetryAfter != 0 {
+	if wait > 0 && l.spec.hints&hintRetryAfter != 0 {
 		step.Header.Set("Retry-After", strconv.Itoa(secs))
 	}
-	if wait > 0 && l.spec.Hints&RetryAfterMs != 0 {
+	if wait > 0 && l.spec.hints&hintRetryAfterMs != 0 {
 		step.Header.Set("Retry-After-Ms", strconv.FormatInt(int64(math.Ceil(float64(wait)/float64(time.Millisecond))), 10))
 	}
 	return step

@@ -7,75 +7,24 @@ import (
 	"strings"
 )
 
-// Dialect is the error format of one provider, as its published error
-// reference and its real answers show it. Each provider family's format is
-// in its own file, dialect_<family>.go.
-type Dialect uint8
-
-const (
-	// OpenAI is the nested OpenAI-compatible shape, also used by SambaNova
-	// and SolidRusT: {"error":{"message","type","param","code"}}.
-	OpenAI Dialect = iota
-	// GPTGob nests type, code, message, param and retry_after under "error"
-	// and sends X-Request-Id on every response.
-	GPTGob
-	// Cerebras writes message, type, param and code at the top level.
-	Cerebras
-	// SambaNova is OpenAI's shape with SambaNova's codes.
-	SambaNova
-	// Cencori writes {"error":"message","code":"CODE","status":N,"details":{}}
-	// and sends X-RateLimit-Limit/Remaining/Reset with its 429s.
-	Cencori
-	// SolidRusT is OpenAI's shape; its 429 states the wait only in the message.
-	SolidRusT
-	// Anthropic writes {"type":"error","error":{"type","message"}}; the
-	// server answers its Messages API (paths ending in /messages) in
-	// Anthropic's format.
-	Anthropic
-	// Gemini writes Google's {"error":{"code","message","status","details"}},
-	// with ErrorInfo, QuotaFailure and RetryInfo details.
-	Gemini
-	// AzureOpenAI writes {"error":{"code","message"}} with the status as a
-	// string code, and Retry-After plus retry-after-ms on its 429s.
-	AzureOpenAI
-	// Bedrock names the exception in x-amzn-ErrorType over a bare
-	// {"message":…} body, and gives no wait hint.
-	Bedrock
-	// Groq is OpenAI's shape with retry-after on its 429s.
-	Groq
-	// Mistral writes {"object":"error","message","type","param","code"}.
-	Mistral
-	// OpenRouter writes {"error":{"code":N,"message","metadata":{…}}}.
-	OpenRouter
-	// DeepSeek is OpenAI's shape, often with code "invalid_request_error".
-	DeepSeek
-	// XAI writes {"code":"<gRPC status text>","error":"message"}.
-	XAI
-	// Together is OpenAI's shape with Together's 429 types.
-	Together
-	// Fireworks is OpenAI's shape with "object":"error".
-	Fireworks
-	// Cloudflare is Cloudflare's API envelope, which Workers AI answers in:
-	// {"success":false,"errors":[{"code":N,"message"}],"messages":[],"result":null},
-	// with Workers AI's numeric codes (3036 the daily allocation, 3040 out of capacity).
-	Cloudflare
-	// Cohere writes {"message":…}; its trial keys' monthly limit is a 429.
-	Cohere
-	// VLLM is vLLM's OpenAI-compatible server: {"error":{"message","type",
-	// "param","code"}}, the type named after the status ("BadRequestError")
-	// and the code the status as a number.
-	VLLM
-	// TGI is Hugging Face Text Generation Inference:
-	// {"error":"message","error_type":"overloaded"}.
-	TGI
-	// Ollama writes {"error":"message"} and nothing else.
-	Ollama
-	numDialects
-)
+// Dialect names the error format of one provider, as its published error
+// reference and its real answers show it: llmretrytest.Dialect("gptgob").
+// [Dialects] lists the known names, which are the names of llmretry's
+// built-in policies: "openai", "gptgob", "cerebras", "sambanova",
+// "cencori", "solidrust", "anthropic", "gemini", "azure-openai", "bedrock",
+// "groq", "mistral", "openrouter", "deepseek", "xai", "together",
+// "fireworks", "cloudflare", "cohere", "vllm", "tgi", "ollama".
+//
+// An unknown dialect, "" included, answers in the generic OpenAI-compatible
+// shape, {"error":{"message","type","param","code"}} with a Retry-After
+// header, which is also what "openai" writes. The "anthropic" dialect's
+// success streams are Anthropic's (MessageStream).
+type Dialect string
 
 // format is how one dialect writes errors. body returns the JSON body of e
 // and may set headers; the canned answers return nil where the dialect has
-// nothing of its own, and the OpenAI-style answer is used.
+// nothing of its own, and the OpenAI-style answer is used. Each provider
+// family's format is in its own file, dialect_<family>.go.
 type format struct {
 	name        string
 	body        func(e ErrorReply, h http.Header) any
@@ -85,45 +34,31 @@ type format struct {
 	serverError func() *ErrorReply
 }
 
-var formats = [numDialects]*format{
-	OpenAI: &openAIFormat, GPTGob: &gptGobFormat, Cerebras: &cerebrasFormat, SambaNova: &sambaNovaFormat,
-	Cencori: &cencoriFormat, SolidRusT: &solidRusTFormat, Anthropic: &anthropicFormat, Gemini: &geminiFormat,
-	AzureOpenAI: &azureFormat, Bedrock: &bedrockFormat, Groq: &groqFormat, Mistral: &mistralFormat,
-	OpenRouter: &openRouterFormat, DeepSeek: &deepSeekFormat, XAI: &xaiFormat, Together: &togetherFormat,
-	Fireworks: &fireworksFormat, Cloudflare: &cloudflareFormat, Cohere: &cohereFormat, VLLM: &vllmFormat, TGI: &tgiFormat,
-	Ollama: &ollamaFormat,
+// formats are the known dialects, in the order Dialects lists them.
+var formats = []*format{
+	&openAIFormat, &gptGobFormat, &cerebrasFormat, &sambaNovaFormat, &cencoriFormat, &solidRusTFormat,
+	&anthropicFormat, &geminiFormat, &azureFormat, &bedrockFormat, &groqFormat, &mistralFormat,
+	&openRouterFormat, &deepSeekFormat, &xaiFormat, &togetherFormat, &fireworksFormat, &cloudflareFormat,
+	&cohereFormat, &vllmFormat, &tgiFormat, &ollamaFormat,
 }
 
 func (d Dialect) format() *format {
-	if d < numDialects {
-		return formats[d]
+	for _, f := range formats {
+		if f.name == string(d) {
+			return f
+		}
 	}
 	return &openAIFormat
 }
 
 // String returns the dialect's name, e.g. "gptgob".
-func (d Dialect) String() string {
-	if d < numDialects {
-		return formats[d].name
-	}
-	return "dialect(" + strconv.Itoa(int(d)) + ")"
-}
+func (d Dialect) String() string { return string(d) }
 
-// ParseDialect returns the dialect named s, as String writes it.
-func ParseDialect(s string) (Dialect, bool) {
-	for i, f := range formats {
-		if f.name == s {
-			return Dialect(i), true
-		}
-	}
-	return 0, false
-}
-
-// Dialects lists every dialect.
+// Dialects lists the known dialects.
 func Dialects() []Dialect {
-	ds := make([]Dialect, numDialects)
-	for i := range ds {
-		ds[i] = Dialect(i)
+	ds := make([]Dialect, len(formats))
+	for i, f := range formats {
+		ds[i] = Dialect(f.name)
 	}
 	return ds
 }
@@ -172,9 +107,13 @@ func (d Dialect) RateLimit(retryAfter int) Step {
 		Message: "Rate limit reached for requests. Please try again in " + strconv.Itoa(retryAfter) + "s.", RetryAfter: retryAfter})
 }
 
-// Quota returns the dialect's answer for an exhausted quota (billing, credits,
-// or a daily limit), which must not be retried.
-func (d Dialect) Quota() Step {
+// QuotaExhausted returns the dialect's answer for an exhausted quota
+// (billing, credits, or a daily or monthly allowance) as the provider
+// writes it, which a prompt retry does not cure; a few providers say it as
+// a rate limit with a long wait (Azure: Retry-After 86400). Not to be
+// confused with [Quota], one count of a limit the Server enforces, whose
+// refusals are rate-limit 429s.
+func (d Dialect) QuotaExhausted() Step {
 	if f := d.format(); f.quota != nil {
 		if e := f.quota(); e != nil {
 			return d.Error(*e)
@@ -206,15 +145,15 @@ func (d Dialect) ServerError() Step {
 
 // StreamError returns a Step that answers 200 with an event stream which
 // fails: the first after events of the success stream (Stream, or for the
-// Anthropic dialect MessageStream), then e as an error event in d's format,
+// "anthropic" dialect MessageStream), then e as an error event in d's format,
 // then the end of the stream. after = 0 fails before the first token.
 //
 // The error event is the dialect's error body as an event's data
-// (data: {"error":{…}}), and for Anthropic an "error" event
+// (data: {"error":{…}}), and for "anthropic" an "error" event
 // (event: error, data: {"type":"error","error":{…}}).
 func (d Dialect) StreamError(e ErrorReply, after int) Step {
-	success := Stream
-	if d == Anthropic {
+	success, anthropic := Stream, d.format() == &anthropicFormat
+	if anthropic {
 		success = MessageStream
 	}
 	var b []byte
@@ -227,7 +166,7 @@ func (d Dialect) StreamError(e ErrorReply, after int) Step {
 		b, rest = append(b, rest[:j+2]...), rest[j+2:]
 	}
 	body := d.Error(e).Body
-	if d == Anthropic {
+	if anthropic {
 		b = append(b, "event: error\n"...)
 	}
 	b = append(b, "data: "...)
@@ -241,12 +180,12 @@ func (d Dialect) StreamError(e ErrorReply, after int) Step {
 // mid-stream. Retry."), for Anthropic an overloaded_error, for others a
 // server_error.
 func (d Dialect) AbortedStream(after int) Step {
-	switch d {
-	case GPTGob:
+	switch d.format() {
+	case &gptGobFormat:
 		return d.StreamError(ErrorReply{Status: 500, Type: "server_error", Code: "goblin_distracted", Message: "the goblin got distracted. retry."}, after)
-	case Anthropic:
+	case &anthropicFormat:
 		return d.StreamError(ErrorReply{Status: 529, Type: "overloaded_error", Message: "Overloaded"}, after)
-	case Cencori:
+	case &cencoriFormat:
 		return d.StreamError(ErrorReply{Status: 503, Code: "PROVIDER_ERROR", Message: "The AI provider is unavailable."}, after)
 	}
 	return d.StreamError(ErrorReply{Status: 500, Type: "server_error", Code: "internal_error", Message: "The server had an error while processing your request."}, after)

@@ -15,22 +15,22 @@ func TestDialectShapes(t *testing.T) {
 		body   string
 		header string // a header the dialect must set, "Name: value"
 	}{
-		{Gemini, `{"error":{"code":429,"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"},"reason":"c"}],"message":"m","status":"t"}}`, ""},
-		{Anthropic, `{"error":{"details":{"error_code":"c"},"message":"m","type":"t"},"type":"error"}`, ""},
-		{AzureOpenAI, `{"error":{"code":"c","message":"m","type":"t"}}`, "Apim-Request-Id: 5f1b2c3d-0000-4444-8888-abcdef012345"},
-		{Bedrock, `{"message":"m"}`, "X-Amzn-Errortype: c:http://internal.amazon.com/coral/com.amazon.bedrock/"},
-		{Mistral, `{"code":"c","message":"m","object":"error","param":null,"type":"t"}`, ""},
-		{XAI, `{"code":"c","error":"m"}`, ""},
-		{DeepSeek, `{"error":{"code":"c","message":"m","type":"t"}}`, ""},
-		{Groq, `{"error":{"code":"c","message":"m","type":"t"}}`, "X-Request-Id: req_01jabcdefghjkmnpqrstvwxyz0"},
-		{Fireworks, `{"error":{"code":"c","message":"m","object":"error","type":"t"}}`, ""},
-		{Together, `{"error":{"code":"c","message":"m","type":"t"}}`, ""},
-		{OpenRouter, `{"error":{"code":429,"message":"m","metadata":{"provider_name":"c","raw":"t"}},"user_id":"user_2abc"}`, ""},
-		{Cloudflare, `{"errors":[{"code":"c","message":"m"}],"messages":[],"result":null,"success":false}`, "Cf-Ray: 8f0c1d2e3a4b5c6d-AMS"},
-		{Cohere, `{"message":"m"}`, ""},
-		{VLLM, `{"error":{"code":429,"message":"m","param":null,"type":"t"}}`, ""},
-		{TGI, `{"error":"m","error_type":"t"}`, ""},
-		{Ollama, `{"error":"m"}`, ""},
+		{Dialect("gemini"), `{"error":{"code":429,"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"},"reason":"c"}],"message":"m","status":"t"}}`, ""},
+		{Dialect("anthropic"), `{"error":{"details":{"error_code":"c"},"message":"m","type":"t"},"type":"error"}`, ""},
+		{Dialect("azure-openai"), `{"error":{"code":"c","message":"m","type":"t"}}`, "Apim-Request-Id: 5f1b2c3d-0000-4444-8888-abcdef012345"},
+		{Dialect("bedrock"), `{"message":"m"}`, "X-Amzn-Errortype: c:http://internal.amazon.com/coral/com.amazon.bedrock/"},
+		{Dialect("mistral"), `{"code":"c","message":"m","object":"error","param":null,"type":"t"}`, ""},
+		{Dialect("xai"), `{"code":"c","error":"m"}`, ""},
+		{Dialect("deepseek"), `{"error":{"code":"c","message":"m","type":"t"}}`, ""},
+		{Dialect("groq"), `{"error":{"code":"c","message":"m","type":"t"}}`, "X-Request-Id: req_01jabcdefghjkmnpqrstvwxyz0"},
+		{Dialect("fireworks"), `{"error":{"code":"c","message":"m","object":"error","type":"t"}}`, ""},
+		{Dialect("together"), `{"error":{"code":"c","message":"m","type":"t"}}`, ""},
+		{Dialect("openrouter"), `{"error":{"code":429,"message":"m","metadata":{"provider_name":"c","raw":"t"}},"user_id":"user_2abc"}`, ""},
+		{Dialect("cloudflare"), `{"errors":[{"code":"c","message":"m"}],"messages":[],"result":null,"success":false}`, "Cf-Ray: 8f0c1d2e3a4b5c6d-AMS"},
+		{Dialect("cohere"), `{"message":"m"}`, ""},
+		{Dialect("vllm"), `{"error":{"code":429,"message":"m","param":null,"type":"t"}}`, ""},
+		{Dialect("tgi"), `{"error":"m","error_type":"t"}`, ""},
+		{Dialect("ollama"), `{"error":"m"}`, ""},
 	}
 	for _, tt := range tests {
 		st := tt.d.Error(e)
@@ -51,11 +51,11 @@ func TestDialectShapes(t *testing.T) {
 		}
 	}
 	// Cloudflare writes its numeric codes as numbers.
-	if got := string(Cloudflare.Quota().Body); got != `{"errors":[{"code":3036,"message":"You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."}],"messages":[],"result":null,"success":false}` {
+	if got := string(Dialect("cloudflare").QuotaExhausted().Body); got != `{"errors":[{"code":3036,"message":"You have used up your daily free allocation of 10,000 neurons. Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."}],"messages":[],"result":null,"success":false}` {
 		t.Errorf("cloudflare quota: %s", got)
 	}
 	// Google's wait is in the body only: RetryInfo's retryDelay, no Retry-After.
-	g := Gemini.RateLimit(3)
+	g := Dialect("gemini").RateLimit(3)
 	if g.Header.Get("Retry-After") != "" {
 		t.Error("gemini: Google sends no Retry-After")
 	}
@@ -77,10 +77,10 @@ func TestDialectShapes(t *testing.T) {
 		t.Errorf("gemini: no RetryInfo retryDelay 3s in %s", g.Body)
 	}
 	// Bedrock gives no wait hint at all.
-	if b := Bedrock.RateLimit(3); b.Header.Get("Retry-After") != "" {
+	if b := Dialect("bedrock").RateLimit(3); b.Header.Get("Retry-After") != "" {
 		t.Error("bedrock: Bedrock sends no Retry-After")
 	}
-	// Every dialect has a distinct name that ParseDialect reads back.
+	// Every dialect has a distinct name.
 	seen := map[string]bool{}
 	for _, d := range Dialects() {
 		if seen[d.String()] {
@@ -88,10 +88,18 @@ func TestDialectShapes(t *testing.T) {
 		}
 		seen[d.String()] = true
 	}
-	if _, ok := ParseDialect("nope"); ok {
-		t.Error("ParseDialect accepted an unknown name")
-	}
-	if got := Dialect(200).String(); got != "dialect(200)" {
-		t.Errorf("unknown dialect String = %q", got)
+	// An unknown dialect, and the zero Dialect, answer in the generic
+	// OpenAI-compatible shape, as "openai" does.
+	for _, d := range []Dialect{"nope", ""} {
+		for _, pair := range [][2]Step{
+			{d.RateLimit(3), Dialect("openai").RateLimit(3)},
+			{d.QuotaExhausted(), Dialect("openai").QuotaExhausted()},
+			{d.AbortedStream(1), Dialect("openai").AbortedStream(1)},
+		} {
+			if got, want := pair[0], pair[1]; got.Status != want.Status || string(got.Body) != string(want.Body) ||
+				got.Header.Get("Retry-After") != want.Header.Get("Retry-After") {
+				t.Errorf("Dialect(%q): %d %s, want openai's %d %s", d, got.Status, got.Body, want.Status, want.Body)
+			}
+		}
 	}
 }

@@ -14,7 +14,7 @@ const (
 	// Requests counts each request as 1.
 	Requests Unit = iota
 	// Tokens counts a request's prompt plus its max_tokens, as providers
-	// reserve them before generating (see [RequestCost]).
+	// reserve them before generating (see [RequestTokens]).
 	Tokens
 	// InputTokens counts a request's prompt only (Anthropic's ITPM).
 	InputTokens
@@ -72,64 +72,46 @@ func (q Quota) Rate() float64 {
 	return float64(q.Limit) / q.Per.Seconds()
 }
 
-// LimitSpec is the rate limit a Server enforces on each credential (the
-// Authorization or X-Api-Key value), and how it announces it. A request is
-// admitted only if every quota has room for its cost, and then takes from
-// every quota; a refused request takes nothing and gets a 429.
+// LimitSpec is a rate limit a Server enforces on each credential (the
+// Authorization or X-Api-Key value), as a provider does per API key: one or
+// more quotas, the shape of its 429 body, and how it is announced. A request
+// is admitted only if every quota has room for its cost (1 request, or its
+// tokens: see [RequestTokens]), and then takes from every quota; a refused
+// request takes nothing and gets a 429.
 //
-// The zero value of each announcement field is the quietest: no rate-limit
-// headers, no wait hint, an OpenAI-shaped 429 body without a wait in it.
-// [Styles] lists the combinations real providers use.
+// Get one from a [Style], which sets how the limit is announced (rate-limit
+// headers, reset format, wait hints) as a real provider does, then change
+// Quotas, Dialect or Clock if needed. A LimitSpec written as a literal
+// announces nothing: no rate-limit headers, no wait hint, a 429 body
+// without a wait in it.
 type LimitSpec struct {
 	Quotas []Quota
 
-	// Headers names the rate-limit headers written for announced quotas;
-	// NoHeaders writes none.
-	Headers Headers
-	// Reset is how reset times are written.
-	Reset ResetFormat
-	// Only429 writes the rate-limit headers on 429 answers only, as
-	// Cencori does; otherwise every answer carries them, as OpenAI's do.
-	Only429 bool
-	// Hints are the wait hints a 429 carries, set to the exact wait until
-	// the request would be admitted: RetryAfter rounded up to whole
-	// seconds, RetryAfterMs rounded up to milliseconds. 0 sends none.
-	Hints Hint
-	// Dialect shapes the 429's body. BodyHint also writes the wait where
-	// the dialect's body carries one (GPT-Gob's retry_after, OpenAI's and
-	// SolidRusT's "try again in 1s" messages); otherwise the body names no
-	// wait.
-	Dialect  Dialect
-	BodyHint bool
+	// Dialect shapes the 429's body. A Style sets the dialect of the
+	// provider it imitates.
+	Dialect Dialect
 
 	// Clock is the server's clock; nil means time.Now. Tests that drive a
 	// client with a fake clock can drive the server with the same one.
 	Clock func() time.Time
+
+	// The announcement, set by a Style.
+	headers headerSet   // the rate-limit headers written for announced quotas
+	reset   resetFormat // how reset times are written
+	only429 bool        // rate-limit headers on 429s only (Cencori), not on every answer (OpenAI)
+	// hints are the wait hints a 429 carries, set to the exact wait until
+	// the request would be admitted, rounded up.
+	hints hintSet
+	// bodyHint also writes the wait where the dialect's body carries one
+	// (GPT-Gob's retry_after, OpenAI's and SolidRusT's "try again in 1s"
+	// messages); otherwise the body names no wait.
+	bodyHint bool
 }
 
-// Limit makes the server enforce a rate limit, as providers do per API key:
-// a token bucket of burst requests refilled at perSecond for each credential
-// (the Authorization or X-Api-Key value), answering the dialect's 429 when
-// empty. Every answer carries OpenAI-style headers
-// (X-RateLimit-Limit-Requests, -Remaining-Requests, -Reset-Requests as the
-// time until the bucket is full); a 429 also carries Retry-After (whole
-// seconds, rounded up), Retry-After-Ms and the dialect's own wait. perSecond
-// ≤ 0 removes the limit. Scripted steps bypass the limit. It is
-// SetLimit with the "openai" style of [Styles] and the dialect's body hint.
-func (s *Server) Limit(perSecond float64, burst int, d Dialect) {
-	if perSecond <= 0 {
-		s.SetLimit(LimitSpec{})
-		return
-	}
-	s.SetLimit(LimitSpec{
-		Quotas:  []Quota{Bucket(Requests, perSecond, burst)},
-		Headers: OpenAIHeaders, Reset: ResetDuration,
-		Hints: RetryAfter | RetryAfterMs, Dialect: d, BodyHint: true,
-	})
-}
-
-// SetLimit makes the server enforce spec from now on, with fresh quotas; a
-// spec without quotas removes the limit. Scripted steps bypass the limit.
+// SetLimit makes the server enforce spec from now on, with fresh quotas
+// and counts; a spec without quotas removes the limit. Steps from Enqueue
+// and EnqueueModel bypass the limit; answers from Respond's function and the
+// default success answer are subject to it.
 func (s *Server) SetLimit(spec LimitSpec) {
 	var l *limits
 	if len(spec.Quotas) > 0 {
@@ -142,7 +124,7 @@ func (s *Server) SetLimit(spec LimitSpec) {
 }
 
 // LimitCounts returns how many requests the limit has admitted and refused
-// (with a 429) since the last SetLimit or Limit.
+// (with a 429) since the last SetLimit.
 func (s *Server) LimitCounts() (admitted, refused int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -191,7 +173,7 @@ func (l *limits) admit(h http.Header, body []byte) (http.Header, *Step) {
 		}
 		l.keys[cred] = qs
 	}
-	cost := RequestCost(body)
+	cost := requestCost(body)
 	var wait time.Duration
 	refused, tooLarge := false, false
 	for i, q := range l.spec.Quotas {
@@ -211,7 +193,7 @@ func (l *limits) admit(h http.Header, body []byte) (http.Header, *Step) {
 			qs[i].take(q, cost.of(q.Unit))
 		}
 		l.admitted++
-		if l.spec.Only429 {
+		if l.spec.only429 {
 			return nil, nil
 		}
 		return l.headers(qs, now), nil

@@ -56,8 +56,8 @@ func send(t *testing.T, s *Server, cred, body string) *http.Response {
 
 func TestBucketIsExact(t *testing.T) {
 	t.Parallel()
-	s, c := limited(t, LimitSpec{Quotas: []Quota{Bucket(Requests, 4, 2)}, Headers: OpenAIHeaders,
-		Hints: RetryAfter | RetryAfterMs})
+	s, c := limited(t, LimitSpec{Quotas: []Quota{Bucket(Requests, 4, 2)}, headers: openAIHeaders,
+		hints: hintRetryAfter | hintRetryAfterMs})
 	for i, want := range []struct {
 		advance   time.Duration
 		status    int
@@ -90,8 +90,8 @@ func TestBucketIsExact(t *testing.T) {
 
 func TestWindowIsExact(t *testing.T) {
 	t.Parallel()
-	s, c := limited(t, LimitSpec{Quotas: []Quota{Window(Requests, 3, time.Second)}, Headers: XRateLimitHeaders,
-		Reset: ResetUnixMillis, Hints: RetryAfterMs})
+	s, c := limited(t, LimitSpec{Quotas: []Quota{Window(Requests, 3, time.Second)}, headers: xRateLimitHeaders,
+		reset: resetUnixMillis, hints: hintRetryAfterMs})
 	c.add(400 * time.Millisecond) // 0.6 s left in the window
 	end := strconv.FormatInt(base.Add(time.Second).UnixMilli(), 10)
 	for i := 0; i < 3; i++ {
@@ -145,10 +145,10 @@ func chat(prompt string, maxTokens int) string {
 func TestTokenQuotaCountsPromptAndMaxTokens(t *testing.T) {
 	t.Parallel()
 	// 100 tokens/s, bucket of 100. "abcdefgh" is 2 tokens, the message 4 more.
-	s, c := limited(t, LimitSpec{Quotas: []Quota{Bucket(Tokens, 100, 100)}, Headers: OpenAIHeaders, Hints: RetryAfterMs})
+	s, c := limited(t, LimitSpec{Quotas: []Quota{Bucket(Tokens, 100, 100)}, headers: openAIHeaders, hints: hintRetryAfterMs})
 	body := chat("abcdefgh", 54) // 60 tokens
-	if got := RequestCost([]byte(body)); got != (Cost{Input: 6, Output: 54}) {
-		t.Fatalf("RequestCost = %+v, want {6 54}", got)
+	if in, out := RequestTokens([]byte(body)); in != 6 || out != 54 {
+		t.Fatalf("RequestTokens = %d, %d, want 6, 54", in, out)
 	}
 	resp := send(t, s, "k", body)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Ratelimit-Remaining-Tokens") != "40" || resp.Header.Get("X-Ratelimit-Reset-Tokens") != "600ms" {
@@ -172,25 +172,25 @@ func TestTokenQuotaCountsPromptAndMaxTokens(t *testing.T) {
 	}
 }
 
-func TestRequestCost(t *testing.T) {
+func TestRequestTokens(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		body string
-		want Cost
+		want cost
 	}{
-		{``, Cost{Input: 1}},
-		{`not json at all`, Cost{Input: 4}},
-		{chat("", 0), Cost{Input: 4}},
-		{chat("abcd", 10), Cost{Input: 5, Output: 10}},
-		{`{"messages":[{"content":"a"},{"content":"b"}],"max_completion_tokens":7}`, Cost{Input: 10, Output: 7}},
+		{``, cost{in: 1}},
+		{`not json at all`, cost{in: 4}},
+		{chat("", 0), cost{in: 4}},
+		{chat("abcd", 10), cost{in: 5, out: 10}},
+		{`{"messages":[{"content":"a"},{"content":"b"}],"max_completion_tokens":7}`, cost{in: 10, out: 7}},
 		{`{"system":"abcdefgh","messages":[{"content":[{"type":"text","text":"abcd"},{"type":"image_url"}]}],"max_tokens":3}`,
-			Cost{Input: 2 + 4 + 1 + 765, Output: 3}},
+			cost{in: 2 + 4 + 1 + 765, out: 3}},
 	} {
-		if got := RequestCost([]byte(tc.body)); got != tc.want {
-			t.Errorf("RequestCost(%s) = %+v, want %+v", tc.body, got, tc.want)
+		if in, out := RequestTokens([]byte(tc.body)); in != tc.want.in || out != tc.want.out {
+			t.Errorf("RequestTokens(%s) = %d, %d, want %d, %d", tc.body, in, out, tc.want.in, tc.want.out)
 		}
 	}
-	if got := (Cost{}).Total(); got != 1 {
+	if got := (cost{}).total(); got != 1 {
 		t.Errorf("Total of nothing = %d, want 1", got)
 	}
 }
@@ -200,24 +200,24 @@ func TestResetFormats(t *testing.T) {
 	now := base.Add(250 * time.Millisecond)
 	at := now.Add(1500*time.Millisecond + 300*time.Microsecond) // 19:00:01.750300
 	for _, tc := range []struct {
-		f    ResetFormat
+		f    resetFormat
 		want string
 	}{
-		{ResetDuration, "1.501s"},
-		{ResetSeconds, "1.5003"},
-		{ResetDeltaSeconds, "2"},
-		{ResetUnix, strconv.FormatInt(base.Unix()+2, 10)},
-		{ResetUnixMillis, strconv.FormatInt(base.UnixMilli()+1751, 10)},
-		{ResetRFC3339, "2026-12-01T19:00:02Z"},
+		{resetDuration, "1.501s"},
+		{resetSeconds, "1.5003"},
+		{resetDeltaSeconds, "2"},
+		{resetUnix, strconv.FormatInt(base.Unix()+2, 10)},
+		{resetUnixMillis, strconv.FormatInt(base.UnixMilli()+1751, 10)},
+		{resetRFC3339, "2026-12-01T19:00:02Z"},
 	} {
 		if got := formatReset(tc.f, at, now); got != tc.want {
 			t.Errorf("format %d: %q, want %q", tc.f, got, tc.want)
 		}
 	}
-	if got := formatReset(ResetDuration, now.Add(6*time.Minute), now); got != "6m0s" {
+	if got := formatReset(resetDuration, now.Add(6*time.Minute), now); got != "6m0s" {
 		t.Errorf("6 minutes: %q, want OpenAI's 6m0s", got)
 	}
-	if got := formatReset(ResetUnix, base, now); got != strconv.FormatInt(base.Unix(), 10) {
+	if got := formatReset(resetUnix, base, now); got != strconv.FormatInt(base.Unix(), 10) {
 		t.Errorf("a whole second stays: %q", got)
 	}
 }
@@ -227,22 +227,22 @@ func TestHeaderNames(t *testing.T) {
 	quotas := []Quota{Bucket(Requests, 10, 10), Window(Requests, 14400, 24*time.Hour), Window(Tokens, 60000, time.Minute),
 		Bucket(InputTokens, 1000, 1000), {Unit: OutputTokens, Limit: 5, Per: time.Second, Silent: true}}
 	for _, tc := range []struct {
-		h    Headers
+		h    headerSet
 		want []string
 	}{
-		{NoHeaders, nil},
-		{OpenAIHeaders, []string{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests",
+		{noHeaders, nil},
+		{openAIHeaders, []string{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests",
 			"X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"}},
-		{XRateLimitHeaders, []string{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"}},
-		{IETFHeaders, []string{"Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"}},
-		{CerebrasHeaders, []string{"X-Ratelimit-Limit-Requests-Second", "X-Ratelimit-Remaining-Requests-Second", "X-Ratelimit-Reset-Requests-Second",
+		{xRateLimitHeaders, []string{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"}},
+		{ietfHeaders, []string{"Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset"}},
+		{cerebrasHeaders, []string{"X-Ratelimit-Limit-Requests-Second", "X-Ratelimit-Remaining-Requests-Second", "X-Ratelimit-Reset-Requests-Second",
 			"X-Ratelimit-Limit-Requests-Day", "X-Ratelimit-Remaining-Requests-Day", "X-Ratelimit-Reset-Requests-Day",
 			"X-Ratelimit-Limit-Tokens-Minute", "X-Ratelimit-Remaining-Tokens-Minute", "X-Ratelimit-Reset-Tokens-Minute"}},
-		{AnthropicHeaders, []string{"Anthropic-Ratelimit-Requests-Limit", "Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Requests-Reset",
+		{anthropicHeaders, []string{"Anthropic-Ratelimit-Requests-Limit", "Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Requests-Reset",
 			"Anthropic-Ratelimit-Tokens-Limit", "Anthropic-Ratelimit-Tokens-Remaining", "Anthropic-Ratelimit-Tokens-Reset",
 			"Anthropic-Ratelimit-Input-Tokens-Limit", "Anthropic-Ratelimit-Input-Tokens-Remaining", "Anthropic-Ratelimit-Input-Tokens-Reset"}},
 	} {
-		l := &limits{spec: LimitSpec{Quotas: quotas, Headers: tc.h}}
+		l := &limits{spec: LimitSpec{Quotas: quotas, headers: tc.h}}
 		qs := make([]quotaState, len(quotas))
 		for i, q := range quotas {
 			qs[i].advance(q, base)
@@ -258,7 +258,7 @@ func TestHeaderNames(t *testing.T) {
 			}
 		}
 		// The first quota wins a shared name.
-		if tc.h == OpenAIHeaders && h.Get("X-Ratelimit-Limit-Requests") != "10" {
+		if tc.h == openAIHeaders && h.Get("X-Ratelimit-Limit-Requests") != "10" {
 			t.Errorf("the first requests quota must be announced: %v", h)
 		}
 	}
@@ -266,8 +266,8 @@ func TestHeaderNames(t *testing.T) {
 
 func TestOnly429(t *testing.T) {
 	t.Parallel()
-	s, _ := limited(t, LimitSpec{Quotas: []Quota{Window(Requests, 1, time.Minute)}, Headers: XRateLimitHeaders,
-		Reset: ResetUnix, Only429: true, Hints: RetryAfter, Dialect: Cencori})
+	s, _ := limited(t, LimitSpec{Quotas: []Quota{Window(Requests, 1, time.Minute)}, headers: xRateLimitHeaders,
+		reset: resetUnix, only429: true, hints: hintRetryAfter, Dialect: "cencori"})
 	if resp := send(t, s, "k", `{}`); resp.StatusCode != 200 || resp.Header.Get("X-Ratelimit-Limit") != "" {
 		t.Errorf("admitted answer: %d %v, want 200 without rate-limit headers", resp.StatusCode, resp.Header)
 	}
@@ -291,14 +291,14 @@ func TestHintsAreOnlyWhereAsked(t *testing.T) {
 		if quiet.Status != 429 {
 			t.Errorf("%v: status %d", d, quiet.Status)
 		}
-		hinted := (&limits{spec: LimitSpec{Dialect: d, Hints: RetryAfter | RetryAfterMs, BodyHint: true}}).refusal(1500*time.Millisecond, false)
+		hinted := (&limits{spec: LimitSpec{Dialect: d, hints: hintRetryAfter | hintRetryAfterMs, bodyHint: true}}).refusal(1500*time.Millisecond, false)
 		if hinted.Header.Get("Retry-After") != "2" || hinted.Header.Get("Retry-After-Ms") != "1500" {
 			t.Errorf("%v: hints %v, want Retry-After 2 (rounded up) and Retry-After-Ms 1500", d, hinted.Header)
 		}
-		if (d == OpenAI || d == GPTGob || d == SolidRusT) && !waitInBody.Match(hinted.Body) {
+		if (d == "openai" || d == "gptgob" || d == "solidrust") && !waitInBody.Match(hinted.Body) {
 			t.Errorf("%v: the body hint must name the wait: %s", d, hinted.Body)
 		}
-		if d == GPTGob && !strings.Contains(string(hinted.Body), `"retry_after":2`) {
+		if d == "gptgob" && !strings.Contains(string(hinted.Body), `"retry_after":2`) {
 			t.Errorf("GPT-Gob's body hint missing: %s", hinted.Body)
 		}
 	}
@@ -308,23 +308,20 @@ func TestStyles(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
 	for _, st := range Styles() {
-		if seen[st.Name] || st.Source == "" {
-			t.Errorf("style %q: duplicate or without a source", st.Name)
+		if seen[string(st)] || st.Source() == "" {
+			t.Errorf("style %q: duplicate or without a source", st)
 		}
-		seen[st.Name] = true
-		if got, ok := StyleNamed(st.Name); !ok || got.Name != st.Name {
-			t.Errorf("StyleNamed(%q) = %v, %v", st.Name, got.Name, ok)
-		}
+		seen[string(st)] = true
 		for _, u := range []Unit{Requests, Tokens} {
 			spec := st.Spec(u, 100, 10)
 			binding := spec.Quotas[0]
 			if binding.Unit != u || binding.Rate() != 100 {
-				t.Errorf("%s/%v: binding quota %+v, want %v at 100/s", st.Name, u, binding, u)
+				t.Errorf("%s/%v: binding quota %+v, want %v at 100/s", st, u, binding, u)
 			}
 			// The binding quota is the tightest of its unit.
 			for _, q := range spec.Quotas[1:] {
 				if q.Unit == u && q.Rate() < binding.Rate() && q.Per < time.Hour {
-					t.Errorf("%s/%v: %+v binds before the binding quota", st.Name, u, q)
+					t.Errorf("%s/%v: %+v binds before the binding quota", st, u, q)
 				}
 			}
 		}
@@ -338,16 +335,12 @@ func TestStyles(t *testing.T) {
 }
 
 func spec(t *testing.T, name string) LimitSpec {
-	st, ok := StyleNamed(name)
-	if !ok {
-		t.Fatalf("no style %q", name)
-	}
-	return st.Spec(Requests, 100, 10)
+	return Style(name).Spec(Requests, 100, 10)
 }
 
 func TestCerebrasStyle(t *testing.T) {
 	t.Parallel()
-	st, _ := StyleNamed("cerebras")
+	st := Style("cerebras")
 	sp := st.Spec(Requests, 1, 1)
 	c := &fakeClock{t: base.Add(13*time.Hour + 500*time.Millisecond)}
 	sp.Clock = c.now
@@ -368,7 +361,7 @@ func TestCerebrasStyle(t *testing.T) {
 
 func TestAnthropicStyle(t *testing.T) {
 	t.Parallel()
-	st, _ := StyleNamed("anthropic")
+	st := Style("anthropic")
 	sp := st.Spec(Requests, 2, 1)
 	c := &fakeClock{t: base.Add(100 * time.Millisecond)}
 	sp.Clock = c.now
@@ -395,5 +388,23 @@ func TestSetLimitWithoutQuotasRemovesTheLimit(t *testing.T) {
 	}
 	if a, r := s.LimitCounts(); a != 0 || r != 0 {
 		t.Errorf("counts without a limit: %d %d", a, r)
+	}
+}
+
+func TestUnknownStylePanics(t *testing.T) {
+	t.Parallel()
+	for _, f := range []func(){
+		func() { Style("nope").Spec(Requests, 1, 1) },
+		func() { Style("").Spec(Requests, 0, 1) }, // even when it would remove the limit
+		func() { _ = Style("Anthropic").Source() },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(string), "unknown Style") {
+					t.Errorf("recovered %v, want a panic naming the unknown style", r)
+				}
+			}()
+			f()
+		}()
 	}
 }

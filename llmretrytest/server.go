@@ -1,23 +1,3 @@
-// Package llmretrytest is a fake LLM provider for tests: an httptest server
-// that answers chat completions, plays scripted errors in each provider's
-// format, enforces a server-side rate limit if asked, and logs every request
-// it receives.
-//
-//	srv := llmretrytest.NewServer()
-//	defer srv.Close()
-//	srv.Enqueue(llmretrytest.GPTGob.RateLimit(1)) // first request: 429, then success
-//	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", body)
-//
-// A limit ([Server.SetLimit]) is exact: token buckets or fixed windows of
-// requests or tokens per credential on the server's clock, announced the
-// way a real provider does ([Styles]: OpenAI's, Groq's, GitHub's,
-// Cencori's, Cerebras's or Anthropic's headers, Retry-After only,
-// retry-after-ms only, or a bare 429):
-//
-//	st, _ := llmretrytest.StyleNamed("retry-after")
-//	srv.SetLimit(st.Spec(llmretrytest.Requests, 100, 10)) // 100/s, burst 10
-//
-// A Server is safe for simultaneous use by multiple goroutines.
 package llmretrytest
 
 import (
@@ -71,7 +51,7 @@ type Request struct {
 	Header   http.Header
 	BodyHash [32]byte // SHA-256 of the body as received
 	BodyLen  int
-	Tokens   int    // what the request costs against a tokens limit (RequestCost's total)
+	Tokens   int    // what the request costs against a Tokens quota: RequestTokens' in+out, at least 1
 	Key      string // the KeyHeader value
 	Model    string // the JSON body's top-level "model", if any
 	Attempt  int    // 1 for the first request with this key and body
@@ -203,7 +183,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Header:   r.Header.Clone(),
 		BodyHash: sha256.Sum256(body),
 		BodyLen:  len(body),
-		Tokens:   RequestCost(body).Total(),
+		Tokens:   requestCost(body).total(),
 		Key:      r.Header.Get(KeyHeader),
 		Model:    modelOf(body),
 	}

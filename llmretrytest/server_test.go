@@ -27,7 +27,7 @@ func post(t *testing.T, s *Server, body string) (*http.Response, []byte, error) 
 func TestScriptThenDefault(t *testing.T) {
 	t.Parallel()
 	s := Start(t)
-	s.Enqueue(GPTGob.RateLimit(12), Step{Status: 418, Body: []byte("teapot")})
+	s.Enqueue(Dialect("gptgob").RateLimit(12), Step{Status: 418, Body: []byte("teapot")})
 	resp, b, _ := post(t, s, `{"a":1}`)
 	if resp.StatusCode != 429 || !strings.Contains(string(b), `"retry_after":12`) || resp.Header.Get("X-Request-Id") == "" {
 		t.Errorf("first: %d %s, want GPT-Gob's 429 with retry_after and X-Request-Id", resp.StatusCode, b)
@@ -77,10 +77,10 @@ func TestDialectFormats(t *testing.T) {
 		d    Dialect
 		want string
 	}{
-		{OpenAI, `{"error":{"code":"decimal_above_max_value","message":"m","param":"top_p","type":"invalid_request_error"}}`},
-		{Cerebras, `{"code":"decimal_above_max_value","message":"m","param":"top_p","type":"invalid_request_error"}`},
-		{Cencori, `{"code":"decimal_above_max_value","details":{},"error":"m","status":400}`},
-		{GPTGob, `{"error":{"code":"decimal_above_max_value","message":"m","param":"top_p","type":"invalid_request_error"}}`},
+		{Dialect("openai"), `{"error":{"code":"decimal_above_max_value","message":"m","param":"top_p","type":"invalid_request_error"}}`},
+		{Dialect("cerebras"), `{"code":"decimal_above_max_value","message":"m","param":"top_p","type":"invalid_request_error"}`},
+		{Dialect("cencori"), `{"code":"decimal_above_max_value","details":{},"error":"m","status":400}`},
+		{Dialect("gptgob"), `{"error":{"code":"decimal_above_max_value","message":"m","param":"top_p","type":"invalid_request_error"}}`},
 	}
 	for _, tt := range tests {
 		if got := string(tt.d.Error(e).Body); got != tt.want {
@@ -88,13 +88,13 @@ func TestDialectFormats(t *testing.T) {
 		}
 	}
 	for _, d := range Dialects() {
-		for _, st := range []Step{d.RateLimit(3), d.Quota(), d.Overloaded(1), d.ServerError()} {
+		for _, st := range []Step{d.RateLimit(3), d.QuotaExhausted(), d.Overloaded(1), d.ServerError()} {
 			if !json.Valid(st.Body) || st.Status < 400 {
 				t.Errorf("%v: invalid step %d %s", d, st.Status, st.Body)
 			}
 		}
-		if got, ok := ParseDialect(d.String()); !ok || got != d {
-			t.Errorf("ParseDialect(%q) = %v, %v", d.String(), got, ok)
+		if d.format().name != string(d) {
+			t.Errorf("Dialect(%q) has no format of its own", d)
 		}
 	}
 }
@@ -102,7 +102,7 @@ func TestDialectFormats(t *testing.T) {
 func TestLimit(t *testing.T) {
 	t.Parallel()
 	s := Start(t)
-	s.Limit(1, 2, OpenAI) // 1/s, burst 2
+	s.SetLimit(Style("openai").Spec(Requests, 1, 2)) // 1/s, burst 2
 	var statuses []int
 	for i := 0; i < 3; i++ {
 		resp, _, err := post(t, s, `{}`)
@@ -147,7 +147,7 @@ func TestKeyGroupsAttempts(t *testing.T) {
 func TestModelScriptsAndEcho(t *testing.T) {
 	t.Parallel()
 	s := Start(t)
-	s.EnqueueModel("big", GPTGob.Overloaded(0))
+	s.EnqueueModel("big", Dialect("gptgob").Overloaded(0))
 	resp, b, _ := post(t, s, `{"model":"big"}`)
 	if resp.StatusCode != 503 || !strings.Contains(string(b), "horde_unavailable") {
 		t.Errorf("big: %d %s, want its scripted 503", resp.StatusCode, b)
@@ -174,13 +174,13 @@ func TestStreamError(t *testing.T) {
 		step Step
 		want string
 	}{
-		{"GPT-Gob before the first token", GPTGob.AbortedStream(0),
+		{"GPT-Gob before the first token", Dialect("gptgob").AbortedStream(0),
 			`data: {"error":{"code":"goblin_distracted","message":"the goblin got distracted. retry.","param":null,"type":"server_error"}}` + "\n\n"},
-		{"GPT-Gob after one chunk", GPTGob.AbortedStream(1), Stream[:strings.Index(Stream, "\n\n")+2] +
+		{"GPT-Gob after one chunk", Dialect("gptgob").AbortedStream(1), Stream[:strings.Index(Stream, "\n\n")+2] +
 			`data: {"error":{"code":"goblin_distracted","message":"the goblin got distracted. retry.","param":null,"type":"server_error"}}` + "\n\n"},
-		{"Anthropic", Anthropic.AbortedStream(0),
+		{"Anthropic", Dialect("anthropic").AbortedStream(0),
 			"event: error\ndata: {\"error\":{\"message\":\"Overloaded\",\"type\":\"overloaded_error\"},\"type\":\"error\"}\n\n"},
-		{"Cencori", Cencori.AbortedStream(0),
+		{"Cencori", Dialect("cencori").AbortedStream(0),
 			`data: {"code":"PROVIDER_ERROR","details":{},"error":"The AI provider is unavailable.","status":503}` + "\n\n"},
 	} {
 		if got := string(tt.step.Body); got != tt.want || tt.step.Status != 200 || tt.step.Header.Get("Content-Type") != "text/event-stream" {

@@ -36,7 +36,7 @@ func Example() {
 	// A fake provider that limits the rate once, asking to wait 10 ms.
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	limited := llmretrytest.OpenAI.RateLimit(0)
+	limited := llmretrytest.Dialect("openai").RateLimit(0)
 	limited.Header.Set("Retry-After-Ms", "10")
 	srv.Enqueue(limited)
 
@@ -85,7 +85,7 @@ func ExampleNewObserver_prometheus() {
 	// A fake provider that is overloaded once, then answers.
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.OpenAI.Overloaded(0))
+	srv.Enqueue(llmretrytest.Dialect("openai").Overloaded(0))
 	resp, err := (&http.Client{Transport: tr}).Post(srv.URL+"/v1/chat/completions", "application/json",
 		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"Hi"}]}`))
 	if err != nil {

@@ -17,7 +17,7 @@ func TestFallbackMetricsAndSpans(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, &llmretry.Policy{Name: "test", Fallbacks: []llmretry.Target{{Model: "small-model"}}})
 	srv := llmretrytest.Start(t)
-	srv.EnqueueModel("fake-model", llmretrytest.OpenAI.Overloaded(0))
+	srv.EnqueueModel("fake-model", llmretrytest.Dialect("openai").Overloaded(0))
 	if resp, err := r.post(t, context.Background(), srv.URL, "sk-fallback"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("request: %v, %v; want the fallback's 200", resp, err)
 	}

@@ -31,14 +31,14 @@ func TestNoCredentialInTelemetry(t *testing.T) {
 
 	r := newRig(t, &llmretry.Policy{Name: "test", AttemptTimeout: 50 * time.Millisecond, Budget: llmretry.RetryBudget{Disabled: true}})
 	srv := llmretrytest.Start(t)
-	echo := llmretrytest.OpenAI.Error(llmretrytest.ErrorReply{Status: 401, Type: "bad_key_" + secret, Code: secret, Message: "Incorrect API key provided: " + secret})
+	echo := llmretrytest.Dialect("openai").Error(llmretrytest.ErrorReply{Status: 401, Type: "bad_key_" + secret, Code: secret, Message: "Incorrect API key provided: " + secret})
 	echo.Header.Set("X-Request-Id", "req-"+secret)
 	limited := rateLimited()
 	limited.Header.Set("X-Request-Id", secret)
 	for _, header := range []string{"Authorization", "X-Api-Key", "X-Goog-Api-Key", "Api-Key"} {
 		for _, script := range [][]llmretrytest.Step{
 			{echo},
-			{limited, llmretrytest.OpenAI.ServerError(), withLimits()},
+			{limited, llmretrytest.Dialect("openai").ServerError(), withLimits()},
 			{{Reset: true}, {Reset: true}, {Reset: true}},
 			{{Delay: time.Second}, {Delay: time.Second}, {Delay: time.Second}},
 			{{Cut: true, CutAfter: 10}},
@@ -148,7 +148,7 @@ func TestDefaultsAndNoops(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := llmretrytest.Start(t)
-			srv.Enqueue(llmretrytest.OpenAI.ServerError())
+			srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 			tr := &llmretry.Transport{Base: &http.Transport{}, Observer: llmretryotel.NewObserver(c),
 				Policy: &llmretry.Policy{Backoff: func(int) time.Duration { return time.Millisecond }}}
 			defer tr.CloseIdleConnections()

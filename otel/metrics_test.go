@@ -87,7 +87,7 @@ func keys(ms map[string]metricdata.Metrics) []string {
 
 // rateLimited is a 429 with a 5 ms wait hint in Retry-After-Ms.
 func rateLimited() llmretrytest.Step {
-	s := llmretrytest.OpenAI.RateLimit(0)
+	s := llmretrytest.Dialect("openai").RateLimit(0)
 	s.Header.Set("Retry-After-Ms", "5")
 	return s
 }
@@ -110,7 +110,7 @@ func TestMetricsScriptedRun(t *testing.T) {
 	const key = "sk-metrics-secret-0123456789"
 	// Request 1: 503 (backoff), 429 with a hint, then a success with
 	// rate-limit headers. Request 2: quota exhausted, not retried.
-	srv.Enqueue(llmretrytest.OpenAI.Overloaded(0), rateLimited(), withLimits(), llmretrytest.OpenAI.Quota())
+	srv.Enqueue(llmretrytest.Dialect("openai").Overloaded(0), rateLimited(), withLimits(), llmretrytest.Dialect("openai").QuotaExhausted())
 	ctx := context.Background()
 	if resp, err := r.post(t, ctx, srv.URL, key); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("request 1: %v, %v; want a 200", resp, err)

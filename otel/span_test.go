@@ -32,7 +32,7 @@ func TestSpansOnePerAttempt(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	srv := llmretrytest.Start(t)
-	srv.Enqueue(llmretrytest.OpenAI.Overloaded(0), rateLimited())
+	srv.Enqueue(llmretrytest.Dialect("openai").Overloaded(0), rateLimited())
 
 	ctx, parent := r.tp.Tracer("caller").Start(context.Background(), "caller")
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -106,7 +106,7 @@ func TestSpansPropagate(t *testing.T) {
 		TracerProvider: rec.tp,
 		Propagators:    propagation.TraceContext{},
 	})
-	srv.Enqueue(llmretrytest.OpenAI.ServerError())
+	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
 	resp, err := rec.tr.RoundTrip(req)
 	if err != nil {

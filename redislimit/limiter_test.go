@@ -43,7 +43,7 @@ func (r fleetRun) rate(burst int) float64 {
 
 func (f fleet) run(tb testing.TB, rs *redisServer, maxRetries int) fleetRun {
 	srv := llmretrytest.Start(tb)
-	srv.Limit(f.perSecond, f.burst, llmretrytest.OpenAI)
+	srv.SetLimit(llmretrytest.Style("openai").Spec(llmretrytest.Requests, f.perSecond, f.burst))
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()

@@ -53,8 +53,8 @@ func fallbackRun(o options, name string, rt func() http.RoundTripper) fallbackSt
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.EchoModel()
-	overloaded := llmretrytest.GPTGob.Overloaded(0)
-	failedStream := llmretrytest.GPTGob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable",
+	overloaded := llmretrytest.Dialect("gptgob").Overloaded(0)
+	failedStream := llmretrytest.Dialect("gptgob").StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable",
 		Code: "horde_unavailable", Message: "the horde is busy. try another tier."}, 0)
 	srv.Respond(func(r llmretrytest.Request) llmretrytest.Step {
 		if r.Model != busyModel {

@@ -43,6 +43,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -181,7 +182,7 @@ func withMetrics(o options, f func(*llmretry.Observer) error) error {
 }
 
 func runDemo(o options, obs *llmretry.Observer) error {
-	d, ok := llmretrytest.ParseDialect(o.provider)
+	d, ok := llmretrytest.Dialect(o.provider), slices.Contains(llmretrytest.Dialects(), llmretrytest.Dialect(o.provider))
 	if !ok {
 		return fmt.Errorf("unknown -provider %q; one of %s", o.provider, dialectList())
 	}
@@ -259,7 +260,9 @@ func keyFor(i int, o options) string { return fmt.Sprintf("Bearer sk-demo-%d", i
 func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTripper) stats {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Limit(o.rate, o.burst, d)
+	spec := llmretrytest.Style("openai").Spec(llmretrytest.Requests, o.rate, o.burst)
+	spec.Dialect = d
+	srv.SetLimit(spec)
 	var mu sync.Mutex         // guards refused
 	refused := map[int]bool{} // the Seq of each quota refusal
 	quotaKey := keyFor(o.keys-1, o)
@@ -268,7 +271,7 @@ func run(o options, d llmretrytest.Dialect, name string, rt func() http.RoundTri
 			mu.Lock()
 			refused[r.Seq] = true
 			mu.Unlock()
-			return d.Quota()
+			return d.QuotaExhausted()
 		}
 		switch x := faultRand(o.seed, r).Float64(); {
 		case x < o.p503:

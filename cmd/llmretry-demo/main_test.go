@@ -18,9 +18,9 @@ func TestDemoRuns(t *testing.T) {
 	// without a retry. (A rate-limit 429 on that key is rightly retried: new
 	// keys are no longer probed one request at a time.)
 	o := options{n: 80, workers: 8, rate: 200, burst: 50, keys: 4, p503: 0.05, p500: 0.03, p429: 0, seed: 1, timeout: 30e9}
-	plain := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
-	retry := run(o, llmretrytest.GPTGob, "llmretry", func() http.RoundTripper {
-		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.GPTGob)}
+	plain := run(o, llmretrytest.Dialect("gptgob"), "plain", func() http.RoundTripper { return &http.Transport{} })
+	retry := run(o, llmretrytest.Dialect("gptgob"), "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.Dialect("gptgob"))}
 	})
 	quota := o.n / o.keys // every fourth request uses the key that is out of quota
 	if plain.ok+plain.failed != o.n || retry.ok+retry.failed != o.n {
@@ -58,9 +58,9 @@ func TestDemoRuns(t *testing.T) {
 // 429s (retried by llmretry), counted apart, and the sentences say so.
 func TestDemoQuotaSentences(t *testing.T) {
 	o := options{n: 120, workers: 16, rate: 20, burst: 1, keys: 4, seed: 1, timeout: 30e9}
-	plain := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
-	retry := run(o, llmretrytest.GPTGob, "llmretry", func() http.RoundTripper {
-		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.GPTGob)}
+	plain := run(o, llmretrytest.Dialect("gptgob"), "plain", func() http.RoundTripper { return &http.Transport{} })
+	retry := run(o, llmretrytest.Dialect("gptgob"), "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.Dialect("gptgob"))}
 	})
 	for _, s := range []stats{plain, retry} {
 		if s.quotaRefused+s.quotaLimited != s.quotaAttempts || s.quotaRefusedRetried > s.quotaRefused || s.quotaLimitedRetried > s.quotaLimited {
@@ -113,8 +113,8 @@ func TestDemoFaultsReproducible(t *testing.T) {
 	}
 	// No rate limit to meet: the outcome is the faults' alone, the same twice.
 	o := options{n: 60, workers: 8, rate: 0, keys: 4, p503: 0.2, p500: 0.1, seed: 7, timeout: 30e9}
-	first := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
-	second := run(o, llmretrytest.GPTGob, "plain", func() http.RoundTripper { return &http.Transport{} })
+	first := run(o, llmretrytest.Dialect("gptgob"), "plain", func() http.RoundTripper { return &http.Transport{} })
+	second := run(o, llmretrytest.Dialect("gptgob"), "plain", func() http.RoundTripper { return &http.Transport{} })
 	if first.ok != second.ok || first.failed != second.failed {
 		t.Errorf("same seed, different outcomes: %d ok then %d", first.ok, second.ok)
 	}
@@ -140,8 +140,8 @@ func TestDemoMetrics(t *testing.T) {
 	if err := m.serve("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	st := run(o, llmretrytest.GPTGob, "llmretry", func() http.RoundTripper {
-		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.GPTGob), Observer: m.observer}
+	st := run(o, llmretrytest.Dialect("gptgob"), "llmretry", func() http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: policyFor(llmretrytest.Dialect("gptgob")), Observer: m.observer}
 	})
 	var printed bytes.Buffer
 	m.print(&printed)
