@@ -310,10 +310,11 @@ func ensureSlash(p string) string {
 }
 
 // stripHeaders removes from h every field named like a secret's, and every
-// field a value of which holds one of s.
+// field whose name or a value of which holds one of s (a token may hold a
+// key's first bytes, "X-Sk-Live+Abc").
 func stripHeaders(h http.Header, s secrets) {
 	for k, vs := range h {
-		if isSecretName(k) || slices.ContainsFunc(vs, s.holds) {
+		if isSecretName(k) || s.holds(k) || slices.ContainsFunc(vs, s.holds) {
 			delete(h, k)
 		}
 	}

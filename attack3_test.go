@@ -1,0 +1,118 @@
+package llmretry
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// wireOf writes r as net/http would put it on the wire (trailers too), ASCII
+// lower-cased, and once more decoded as a server reads escapes.
+func wireOf(t *testing.T, r *http.Request) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.Write(&b); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	w := strings.ToLower(b.String())
+	if d, err := url.PathUnescape(strings.ReplaceAll(w, "%%", "")); err == nil {
+		w += "\n" + strings.ToLower(d)
+	}
+	return w
+}
+
+// TestAttack3FallbackCredentialPlacements puts the first endpoint's secret
+// where the authors' tests do not, and reads what the fallback would send.
+func TestAttack3FallbackCredentialPlacements(t *testing.T) {
+	const secret = "sk-live+Abc/Def=0123456789"
+	lower := strings.ToLower(secret)
+	body := `{"model":"a","messages":[]}`
+	cases := []struct {
+		name string
+		mk   func() *http.Request
+		fb   Target
+	}{
+		{"trailer declared in odd casing", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(body))
+			r.ContentLength = -1
+			r.Trailer = http.Header{"aUtHoRiZaTiOn": {"Bearer " + secret}}
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"cookie crumbs, one echoed elsewhere", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(body))
+			r.Header.Set("Cookie", "theme=dk; sid="+secret+"; lang=en")
+			r.Header.Set("X-Debug", "sid="+secret)
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"query escapes the header's secret in lower-case hex", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat?trace=sk-live%2babc%2fdef%3d0123456789&x=1", strings.NewReader(body))
+			r.Header.Set("X-Api-Key", secret)
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"query escapes every byte", func() *http.Request {
+			var e strings.Builder
+			for i := 0; i < len(secret); i++ {
+				e.WriteString("%" + strings.ToUpper(string("0123456789abcdef"[secret[i]>>4])+string("0123456789abcdef"[secret[i]&15])))
+			}
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat?ref="+e.String(), strings.NewReader(body))
+			r.Header.Set("Authorization", "Bearer "+secret)
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"IPv6 literal hosts, BaseURL with a fragment", func() *http.Request {
+			r, _ := http.NewRequest("POST", "http://[::1]:8080/v1/chat?api_key="+url.QueryEscape(secret), strings.NewReader(body))
+			return r
+		}, Target{BaseURL: "http://[fe80::1]:9090/openai#frag?key=x", StripPrefix: "/v1"}},
+		{"RawPath that disagrees with Path", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(body))
+			r.URL.RawPath = "/v1/" + url.PathEscape(secret)
+			r.Header.Set("Authorization", "Bearer "+secret)
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"Basic password echoed in a Referer", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(body))
+			r.SetBasicAuth("user", secret)
+			r.Header.Set("Referer", "https://a.example/?p="+url.QueryEscape(secret))
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"secret in a header name's value, JSON-escaped", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(body))
+			r.Header.Set("X-Api-Key", secret)
+			r.Header.Set("X-Meta", `{"k":"`+strings.ReplaceAll(secret, "/", `\/`)+`"}`)
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1", Model: "b"}},
+		{"secret as a query parameter's name", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat?"+url.QueryEscape(secret)+"&x=1", strings.NewReader(body))
+			r.Header.Set("Api-Key", secret)
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+		{"secret as a header's name", func() *http.Request {
+			r, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(body))
+			r.Header.Set("Api-Key", secret)
+			r.Header["X-Sk-Live+Abc"] = []string{"1"} // a token may hold "+": the secret's first 11 bytes
+			return r
+		}, Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := tc.mk()
+			b, _ := io.ReadAll(req.Body)
+			get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+			r, fget, err := fallbackRequest(req, get, 0, &tc.fb)
+			if err != nil {
+				t.Skipf("skipped target: %v", err)
+			}
+			rc, _ := fget()
+			r.Body = rc
+			w := wireOf(t, r)
+			plain := strings.NewReplacer("+", "", "/", "", "=", "").Replace(lower)
+			for _, s := range []string{lower, url.QueryEscape(lower), url.PathEscape(lower), plain, "sk-live"} {
+				if strings.Contains(w, strings.ToLower(s)) {
+					t.Errorf("fallback request holds %q:\n%s", s, w)
+				}
+			}
+		})
+	}
+}
