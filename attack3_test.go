@@ -116,3 +116,37 @@ func TestAttack3FallbackCredentialPlacements(t *testing.T) {
 		})
 	}
 }
+
+// TestAttack3LongWindowIdentifiers: a 429 that names a per-minute limit is
+// not read as a daily quota because a model, a fine-tune or an organization
+// named in it holds a unit word ("hermes-daily-7b"); the windows written
+// with separators still count.
+func TestAttack3LongWindowIdentifiers(t *testing.T) {
+	for _, tt := range []struct {
+		msg  string
+		want bool
+	}{
+		{"You have reached the rate limit specific to this model acme/hermes-daily-7b. The maximum rate limit for this model is 6.0 queries and 180000 tokens per minute.", false},
+		{"Rate limit reached for ft:gpt-4o-mini-2024-07-18:acme:weekly-digest:AbC123 on tokens per min (TPM)", false},
+		{"Rate limit reached for model `day-trader-7b` on requests per minute", false},
+		{"Rate limit reached for meta-llama/Llama-3-8b-monthly-report in org_01 (requests per minute)", false},
+		// Still windows.
+		{"limit:1000/day", true},
+		{"the-24-hour-window is full", true},
+		{"the 30-day quota is exhausted", true},
+		{"requests_per_day exceeded", true},
+		{"Rate limit reached for model `llama-3-8b` on requests per day (RPD)", true},
+		{"limit 1000 tpd for gemma-7b", true},
+	} {
+		var buf [maxMessage]byte
+		if got := longWindow(lowerInto(buf[:0], tt.msg)); got != tt.want {
+			t.Errorf("longWindow(%q) = %v, want %v", tt.msg, got, tt.want)
+		}
+	}
+	// And through Classify: the per-minute 429 without a hint is retried.
+	resp := &http.Response{StatusCode: 429, ContentLength: -1, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"error":{"type":"rate_limit_exceeded","message":"You have reached the rate limit specific to this model acme/hermes-daily-7b. The maximum rate limit for this model is 6.0 queries and 180000 tokens per minute."}}`))}
+	if v := Generic().Classify(resp, nil); v.Class != RateLimited || !v.Retryable {
+		t.Errorf("per-minute 429 naming hermes-daily-7b: %v retryable=%v, want rate_limited, retried", v.Class, v.Retryable)
+	}
+}
