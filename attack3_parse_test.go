@@ -74,3 +74,37 @@ func TestAttack3ParseErrorStop(t *testing.T) {
 	cp.Body = io.NopCloser(strings.NewReader(string(body)))
 	check("copy", ParseError(&cp, nil))
 }
+
+// TestAttack3ParseErrorStreamWithoutRequest: a Base that answers without
+// setting Response.Request (a test double, a hand-made RoundTripper) and a
+// 200 stream whose first event is an error: the final answer still carries
+// the Transport's APIError for ParseError, as an error status does.
+func TestAttack3ParseErrorStreamWithoutRequest(t *testing.T) {
+	leakcheck.Check(t)
+	for _, status := range []int{200, 503} {
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Body != nil {
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+			}
+			body := `data: {"error":{"type":"server_error","message":"boom"}}` + "\n\n"
+			ct := "text/event-stream"
+			if status != 200 {
+				body, ct = `{"error":{"type":"server_error","message":"boom"}}`, "application/json"
+			}
+			return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {ct}}, ContentLength: -1,
+				Body: io.NopCloser(strings.NewReader(body))}, nil
+		})
+		tr := &Transport{Base: base, Policy: &Policy{Name: "p", MaxRetries: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}
+		req, _ := http.NewRequest("POST", "https://a.example/v1/chat", strings.NewReader(`{"model":"m","stream":true}`))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := ParseError(resp, nil)
+		resp.Body.Close()
+		if e == nil || e.Stop != StopRetriesExhausted || e.Attempts != 2 {
+			t.Errorf("status %d: ParseError = %v, want the Transport's APIError, retries exhausted after 2 attempts", status, e)
+		}
+	}
+}

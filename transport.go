@@ -253,6 +253,9 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 	}
 	v := c.pol.classify(resp, err, now)
 	if sb, ok := failedStream(resp); ok {
+		if resp.Request == nil {
+			resp.Request = r // an error answer, as above: ParseError finds the APIError attached to it there
+		}
 		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
 	}
 	if v.Err == nil {
