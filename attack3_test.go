@@ -150,3 +150,48 @@ func TestAttack3LongWindowIdentifiers(t *testing.T) {
 		t.Errorf("per-minute 429 naming hermes-daily-7b: %v retryable=%v, want rate_limited, retried", v.Class, v.Retryable)
 	}
 }
+
+// TestAttack3SigV4SignedHeadersAreNotSecrets: the header names an AWS SigV4
+// Authorization lists in SignedHeaders are not credentials: a fallback keeps
+// the request's Content-Type, and an error that names the header is not
+// redacted.
+func TestAttack3SigV4SignedHeadersAreNotSecrets(t *testing.T) {
+	req, _ := http.NewRequest("POST", "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke", strings.NewReader(`{"model":"m"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Amz-Date", "20260101T000000Z")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024")
+	b, _ := io.ReadAll(req.Body)
+	get := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	fb := &Target{BaseURL: "https://b.example"}
+	r, _, err := fallbackRequest(req, get, 0, fb)
+	if err != nil {
+		t.Fatalf("fallback skipped: %v", err)
+	}
+	if r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("fallback request lost its Content-Type: %v", r.Header)
+	}
+	if r.Header.Get("Authorization") != "" {
+		t.Errorf("fallback request kept the signature")
+	}
+	msg := "missing header content-type or x-amz-date"
+	if got := requestSecrets(req).redact(msg); got != msg {
+		t.Errorf("redact(%q) = %q", msg, got)
+	}
+	if requestSecrets(req).redact("AKIAIOSFODNN7EXAMPLE fe5f80f77d5fa3be") != "[redacted] [redacted]" {
+		t.Errorf("SigV4's credential and signature are no longer secrets")
+	}
+
+	// Digest: its uri is the request's path, which a fallback must not take
+	// for a credential (a path that holds one skips the target).
+	req, _ = http.NewRequest("POST", "https://a.example/v1/chat/completions", strings.NewReader(`{"model":"m"}`))
+	req.Header.Set("Authorization", `Digest username="averylonguser", realm="llm-gateway-realm", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/v1/chat/completions", qop=auth, nc=00000001, cnonce="0a4f113b", response="6629fae49393a05397450978507c4ef1", algorithm=SHA-256`)
+	b, _ = io.ReadAll(req.Body)
+	r, fget, err := fallbackRequest(req, get, 0, &Target{BaseURL: "https://b.example/v1", StripPrefix: "/v1"})
+	if err != nil {
+		t.Fatalf("Digest request: fallback skipped: %v", err)
+	}
+	r.Body, _ = fget()
+	if w := wireOf(t, r); strings.Contains(w, "6629fae49393a053") || strings.Contains(w, "averylonguser") {
+		t.Errorf("Digest credentials reached the fallback:\n%s", w)
+	}
+}
