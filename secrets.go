@@ -95,25 +95,24 @@ func isSecretName(name string) bool {
 // addHeaderValue adds the secrets of a credential header's value: its words
 // (the credential after an auth scheme, "Bearer sk-…"), the values of its
 // key=value lists (Cookie, Digest, AWS SigV4) with and without their keys (a
-// key may itself hold "="), and the decoded user and password of Basic. A
-// bare word after a key=value pair is the rest of a list value, such as the
-// header names of SignedHeaders=content-type;host: not a secret.
+// key may itself hold "="), and the decoded user and password of Basic;
+// not the values of listParam's parameters (the bare words after one are
+// the rest of its list: SignedHeaders=content-type;host).
 func (s *secrets) addHeaderValue(v string) {
 	if v = strings.TrimSpace(v); !strings.ContainsAny(v, " \t") {
 		s.add(v) // one word: all of it is the credential, "," and ";" too
 	}
 	words := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
-	pairs := false // a key=value list has begun: a bare word after it continues a value
+	inList := false // the words since a listParam continue its value
 	for i, w := range words {
 		_, val, ok := strings.Cut(w, "=")
-		if !ok && pairs {
+		if ok {
+			inList = listParam(w)
+		}
+		if inList {
 			continue // SigV4's SignedHeaders=content-type;host;x-amz-date names headers, not secrets
 		}
 		if ok {
-			pairs = true
-			if listParam(w) {
-				continue
-			}
 			s.add(strings.Trim(val, `"`))
 		}
 		s.add(w)
