@@ -130,6 +130,11 @@ func TestAttack3LongWindowIdentifiers(t *testing.T) {
 		{"Rate limit reached for ft:gpt-4o-mini-2024-07-18:acme:weekly-digest:AbC123 on tokens per min (TPM)", false},
 		{"Rate limit reached for model `day-trader-7b` on requests per minute", false},
 		{"Rate limit reached for meta-llama/Llama-3-8b-monthly-report in org_01 (requests per minute)", false},
+		{"Rate limit reached for model superdays on requests per minute", false},
+		{"Rate limit reached for model paperweekly on requests per minute", false},
+		{"Quota exceeded for metric GenerateContentInputTokensPerModelPerDay-FreeTier", true},
+		{"quota id GenerateRequestsPerDayPerProjectPerModel", true},
+		{"tokensperday", true},
 		// Still windows.
 		{"limit:1000/day", true},
 		{"the-24-hour-window is full", true},

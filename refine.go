@@ -111,7 +111,7 @@ func containsAny(s []byte, subs [][]byte) bool {
 // model, a fine-tune, an organization) is not a window, though it may hold
 // a unit: see identifier.
 func longWindow(msg []byte) bool {
-	if containsAny(msg, gluedWindows) {
+	if gluedWindow(msg) {
 		return true
 	}
 	for rest := msg; ; {
@@ -139,6 +139,25 @@ func longWindow(msg []byte) bool {
 			}
 		}
 	}
+}
+
+// gluedWindow reports whether msg holds a window glued into a quota id,
+// "…PerDayPerProject…" or "…PerModelPerDay-FreeTier": the unit ends a word or
+// another "Per…" follows it, so "superdays-7b" is not one.
+func gluedWindow(msg []byte) bool {
+	for _, g := range gluedWindows {
+		for rest := msg; ; {
+			i := bytes.Index(rest, g)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(g):]
+			if len(rest) == 0 || !('a' <= rest[0] && rest[0] <= 'z') || bytes.HasPrefix(rest, []byte("per")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nextToken splits the first run of non-space bytes off s.
