@@ -105,3 +105,60 @@ func TestAttack3FallbackConcurrentCancel(t *testing.T) {
 		b.Close()
 	}
 }
+
+// TestAttack3FallbackRedirectKeepsKeys: an endpoint target that answers a
+// redirect must not get the first endpoint's key by it. http.Client follows
+// a redirect with the caller's request, whose headers it copies; across
+// hosts it drops Authorization and Cookie, but not X-Api-Key, Api-Key or
+// X-Goog-Api-Key.
+func TestAttack3FallbackRedirectKeepsKeys(t *testing.T) {
+	leakcheck.Check(t)
+	const key = "sk-ant-first-endpoint-0123456789"
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(529)
+		io.WriteString(w, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
+	}))
+	defer a.Close()
+	var mu sync.Mutex
+	var seen []string
+	var b *httptest.Server
+	b = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		for k, vs := range r.Header {
+			seen = append(seen, k+": "+strings.Join(vs, ","))
+		}
+		seen = append(seen, r.URL.String())
+		mu.Unlock()
+		if r.URL.Path != "/next" {
+			for _, code := range []int{307} {
+				w.Header().Set("Location", b.URL+"/next")
+				w.WriteHeader(code)
+				return
+			}
+		}
+		io.WriteString(w, `{}`)
+	}))
+	defer b.Close()
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	pol := &Policy{Name: "p", Fallbacks: []Target{{BaseURL: b.URL, Header: http.Header{"X-Api-Key": {"backup-key-0123456789"}}}}}
+	client := &http.Client{Transport: &Transport{Base: base, Policy: pol}}
+	for _, h := range []string{"X-Api-Key", "Api-Key", "X-Goog-Api-Key", "Ocp-Apim-Subscription-Key"} {
+		req, _ := http.NewRequest("POST", a.URL+"/v1/messages?key="+key, strings.NewReader(`{"model":"m"}`))
+		req.Header.Set(h, key)
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range seen {
+		if strings.Contains(strings.ToLower(s), key[:16]) {
+			t.Errorf("the fallback endpoint got the first endpoint's key: %s", s)
+		}
+	}
+}

@@ -58,6 +58,9 @@ type Target struct {
 	// whose value holds one of those credentials (a Referer with the key in
 	// its query). A request whose path holds its credential skips this
 	// target. Give the endpoint its own credentials in Header or BaseURL.
+	// A redirect (3xx) that the endpoint answers reaches the caller without
+	// its Location header: an http.Client would follow it with the caller's
+	// request, copying headers that hold the first endpoint's key.
 	BaseURL     string
 	StripPrefix string
 

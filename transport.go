@@ -348,6 +348,14 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 		}
 		attachError(resp, e)
 	}
+	if c.away && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// http.Client would follow it with the caller's request, copying
+		// the headers that hold the first endpoint's key (all but
+		// Authorization and Cookie across hosts) and a Referer with its
+		// query: to another endpoint's Location, or a host it names.
+		// Without a Location, the client returns the answer as it is.
+		resp.Header.Del("Location")
+	}
 	if c.pacer.holdsSlots() && !c.freed {
 		c.freed = true
 		resp.Body = onClose(resp.Body, nil, c.pacer)
