@@ -135,6 +135,8 @@ func TestAttack3LongWindowIdentifiers(t *testing.T) {
 		{"Quota exceeded for metric GenerateContentInputTokensPerModelPerDay-FreeTier", true},
 		{"quota id GenerateRequestsPerDayPerProjectPerModel", true},
 		{"tokensperday", true},
+		{"Rate limit exceeded, see https://ai.example.dev/docs/rate-limits#daily-limits for details.", false},
+		{"Rate limit exceeded: 1000 requests per day, see https://ai.example.dev/docs/rate-limits", true},
 		// Still windows.
 		{"limit:1000/day", true},
 		{"the-24-hour-window is full", true},

@@ -172,12 +172,15 @@ func nextToken(s []byte) (tok, rest []byte) {
 	return s, nil
 }
 
-// identifier reports whether a token is a name rather than words: three or
-// more words joined without spaces, one of which mixes letters and digits,
-// as model and fine-tune names do ("hermes-daily-7b",
+// identifier reports whether a token is a name rather than words: a URL, or
+// three or more words joined without spaces, one of which mixes letters and
+// digits, as model and fine-tune names do ("hermes-daily-7b",
 // "ft:gpt-4o-mini:acme:weekly-digest:abc123"). "requests_per_day",
 // "1000/day" and "30-day" are words.
 func identifier(tok []byte) bool {
+	if bytes.Contains(tok, []byte("://")) {
+		return true // a link to the docs ("…/rate-limits#daily-limits") is not the limit hit
+	}
 	n, mixed := 0, false
 	for rest := tok; ; n++ {
 		var w []byte
