@@ -58,6 +58,9 @@ type Target struct {
 	// whose value holds one of those credentials (a Referer with the key in
 	// its query). A request whose path holds its credential skips this
 	// target. Give the endpoint its own credentials in Header or BaseURL.
+	// A redirect (3xx) that the endpoint answers reaches the caller without
+	// its Location header: an http.Client would follow it with the caller's
+	// request, copying headers that hold the first endpoint's key.
 	BaseURL     string
 	StripPrefix string
 
@@ -310,10 +313,11 @@ func ensureSlash(p string) string {
 }
 
 // stripHeaders removes from h every field named like a secret's, and every
-// field a value of which holds one of s.
+// field whose name or a value of which holds one of s (a token may hold a
+// key's first bytes, "X-Sk-Live+Abc").
 func stripHeaders(h http.Header, s secrets) {
 	for k, vs := range h {
-		if isSecretName(k) || slices.ContainsFunc(vs, s.holds) {
+		if isSecretName(k) || s.holds(k) || slices.ContainsFunc(vs, s.holds) {
 			delete(h, k)
 		}
 	}

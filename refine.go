@@ -107,22 +107,89 @@ func containsAny(s []byte, subs [][]byte) bool {
 // "a week", "24 hours", "requests_per_day", Google's "…PerDay…" quota ids.
 // msg is lower case. Units are matched as whole words, so "today" and
 // "Monday" are not windows; an hour is not long (the next one may be a
-// minute away), unless it is "24 hours".
+// minute away), unless it is "24 hours". A name the message quotes (a
+// model, a fine-tune, an organization) is not a window, though it may hold
+// a unit: see identifier.
 func longWindow(msg []byte) bool {
-	if containsAny(msg, gluedWindows) {
+	if gluedWindow(msg) {
 		return true
 	}
-	var prev []byte
 	for rest := msg; ; {
-		var w []byte
-		if w, rest = nextWord(rest); w == nil {
+		var tok []byte
+		if tok, rest = nextToken(rest); tok == nil {
 			return false
 		}
-		if longUnit(w) || (string(prev) == "24" && hourUnit(w)) {
-			return true
+		if identifier(tok) {
+			continue
 		}
-		prev = w
+		var prev []byte
+		for words := tok; ; {
+			var w []byte
+			if w, words = nextWord(words); w == nil {
+				break
+			}
+			if longUnit(w) || (string(prev) == "24" && hourUnit(w)) {
+				return true
+			}
+			prev = w
+		}
+		if string(bytes.TrimRight(tok, ",.;:!?)]}>\"'`")) == "24" {
+			if w, _ := nextWord(rest); hourUnit(w) {
+				return true // "24 hours", across the space
+			}
+		}
 	}
+}
+
+// gluedWindow reports whether msg holds a window glued into a quota id,
+// "…PerDayPerProject…" or "…PerModelPerDay-FreeTier": the unit ends a word or
+// another "Per…" follows it, so "superdays-7b" is not one.
+func gluedWindow(msg []byte) bool {
+	for _, g := range gluedWindows {
+		for rest := msg; ; {
+			i := bytes.Index(rest, g)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(g):]
+			if len(rest) == 0 || !('a' <= rest[0] && rest[0] <= 'z') || bytes.HasPrefix(rest, []byte("per")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nextToken splits the first run of non-space bytes off s.
+func nextToken(s []byte) (tok, rest []byte) {
+	s = bytes.TrimLeft(s, " \t\r\n")
+	if len(s) == 0 {
+		return nil, nil
+	}
+	if i := bytes.IndexAny(s, " \t\r\n"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, nil
+}
+
+// identifier reports whether a token is a name rather than words: a URL, or
+// three or more words joined without spaces, one of which mixes letters and
+// digits, as model and fine-tune names do ("hermes-daily-7b",
+// "ft:gpt-4o-mini:acme:weekly-digest:abc123"). "requests_per_day",
+// "1000/day" and "30-day" are words.
+func identifier(tok []byte) bool {
+	if bytes.Contains(tok, []byte("://")) {
+		return true // a link to the docs ("…/rate-limits#daily-limits") is not the limit hit
+	}
+	n, mixed := 0, false
+	for rest := tok; ; n++ {
+		var w []byte
+		if w, rest = nextWord(rest); w == nil {
+			break
+		}
+		mixed = mixed || (bytes.ContainsAny(w, "0123456789") && bytes.IndexFunc(w, func(r rune) bool { return 'a' <= r && r <= 'z' }) >= 0)
+	}
+	return n >= 3 && mixed
 }
 
 // nextWord returns the first run of ASCII letters and digits in s, and what

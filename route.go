@@ -11,6 +11,7 @@ import (
 // one of its policy's fallbacks. Each has its own policy, pacer and budget.
 type route struct {
 	name string        // the Target's name; "" for the request's own target
+	away bool          // the target is another endpoint (Target.BaseURL)
 	req  *http.Request // the request of its attempts (headers, URL); bodies are set per attempt
 	get  func() (io.ReadCloser, error)
 
@@ -74,7 +75,7 @@ func (t *Transport) nextTarget(req *http.Request, get func() (io.ReadCloser, err
 				continue
 			}
 		}
-		rt := route{name: fb.name(), req: r, pol: t.fallbackPolicy(pol, i, r)}
+		rt := route{name: fb.name(), away: fb.BaseURL != "", req: r, pol: t.fallbackPolicy(pol, i, r)}
 		t.setup(&rt, fget, o)
 		return rt, first, true
 	}

@@ -95,17 +95,27 @@ func isSecretName(name string) bool {
 // addHeaderValue adds the secrets of a credential header's value: its words
 // (the credential after an auth scheme, "Bearer sk-…"), the values of its
 // key=value lists (Cookie, Digest, AWS SigV4) with and without their keys (a
-// key may itself hold "="), and the decoded user and password of Basic.
+// key may itself hold "="), and the decoded user and password of Basic;
+// not the values of listParam's parameters (the bare words after one are
+// the rest of its list: SignedHeaders=content-type;host).
 func (s *secrets) addHeaderValue(v string) {
 	if v = strings.TrimSpace(v); !strings.ContainsAny(v, " \t") {
 		s.add(v) // one word: all of it is the credential, "," and ";" too
 	}
 	words := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
+	inList := false // the words since a listParam continue its value
 	for i, w := range words {
-		s.add(w)
-		if _, val, ok := strings.Cut(w, "="); ok {
+		_, val, ok := strings.Cut(w, "=")
+		if ok {
+			inList = listParam(w)
+		}
+		if inList {
+			continue // SigV4's SignedHeaders=content-type;host;x-amz-date names headers, not secrets
+		}
+		if ok {
 			s.add(strings.Trim(val, `"`))
 		}
+		s.add(w)
 		if i == 1 && strings.EqualFold(words[0], "Basic") {
 			b, err := base64.StdEncoding.DecodeString(w)
 			if err != nil {
@@ -139,6 +149,19 @@ func (s *secrets) addQuery(raw string) {
 			s.add(v)
 		}
 	}
+}
+
+// listParam reports whether a key=value word of an Authorization value is
+// one of the parameters that describe the request rather than prove who
+// sends it: SigV4's SignedHeaders, Digest's uri, realm, algorithm and qop.
+// Their values are the request's own header names and path, not secrets.
+func listParam(w string) bool {
+	key, _, _ := strings.Cut(w, "=")
+	switch strings.ToLower(key) {
+	case "signedheaders", "uri", "realm", "algorithm", "qop":
+		return true
+	}
+	return false
 }
 
 // nextParam splits the first parameter off a raw query, at the first of

@@ -269,6 +269,9 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 	}
 	v := c.pol.classify(resp, err, now)
 	if sb, ok := failedStream(resp); ok {
+		if resp.Request == nil {
+			resp.Request = r // an error answer, as above: ParseError finds the APIError attached to it there
+		}
 		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
 	}
 	if v.Err == nil {
@@ -364,6 +367,14 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 			return nil, e
 		}
 		attachError(resp, e)
+	}
+	if c.away && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// http.Client would follow it with the caller's request, copying
+		// the headers that hold the first endpoint's key (all but
+		// Authorization and Cookie across hosts) and a Referer with its
+		// query: to another endpoint's Location, or a host it names.
+		// Without a Location, the client returns the answer as it is.
+		resp.Header.Del("Location")
 	}
 	if c.pacer.holdsSlots() && !c.freed {
 		c.freed = true
