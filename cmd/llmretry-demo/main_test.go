@@ -73,8 +73,11 @@ func TestDemoQuotaSentences(t *testing.T) {
 	if plain.quotaLimitedRetried != 0 || plain.quotaRefused+plain.quotaLimited != plain.quotaRequests {
 		t.Errorf("plain: %+v: the plain client retries nothing", plain)
 	}
-	if retry.quotaRefused != retry.quotaRequests {
-		t.Errorf("llmretry: %d refusals for %d requests: every request ends refused for quota", retry.quotaRefused, retry.quotaRequests)
+	// A request ends refused for quota unless the key's rate limit refused
+	// it until its retries ran out (rare, on a loaded machine): each such
+	// request met at least one 429 from the rate limit.
+	if retry.quotaRefused > retry.quotaRequests || retry.quotaRequests-retry.quotaRefused > retry.quotaLimited {
+		t.Errorf("llmretry: %d refusals for %d requests, %d rate-limit 429s: a request ended neither refused for quota nor rate-limited", retry.quotaRefused, retry.quotaRequests, retry.quotaLimited)
 	}
 	footer := quotaFooter(o.keys, plain, retry)
 	for _, s := range []stats{plain, retry} {
