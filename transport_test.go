@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -310,15 +311,24 @@ func TestRoundTripRequestOverrides(t *testing.T) {
 
 func TestRoundTripAttemptTimeoutDoesNotCutTheBody(t *testing.T) {
 	t.Parallel()
+	const timeout = time.Second
+	gotHeaders := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		w.Write([]byte("first "))
 		w.(http.Flusher).Flush()
-		time.Sleep(100 * time.Millisecond) // longer than the attempt timeout
+		<-gotHeaders                    // the attempt has its headers in time...
+		time.Sleep(timeout + timeout/2) // ...and its body goes on past the attempt timeout
 		w.Write([]byte("second"))
 	}))
 	defer srv.Close()
-	tr := &Transport{Base: &http.Transport{}, Policy: &Policy{AttemptTimeout: 30 * time.Millisecond}}
+	var once sync.Once
+	base := stopBase(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		once.Do(func() { close(gotHeaders) })
+		return resp, err
+	})
+	tr := &Transport{Base: base, Policy: &Policy{AttemptTimeout: timeout}}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 	_, body, err := do(t, tr, req)
 	if err != nil {
