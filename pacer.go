@@ -32,13 +32,19 @@ type pacer struct {
 
 	lrn atomic.Pointer[learning] // nil until a limit has shown itself
 
+	// phase is this pacer's offset within a pace interval, drawn once: the
+	// end of every pause on the key is shifted by phase intervals, so that
+	// processes sharing a key, which cannot talk, do not all resume at the
+	// whole second a shared hint names (see pause).
+	phase float64
+
 	mu       sync.Mutex     // guards admitted
 	admitted admittedWindow // answers other than 429 over the last second
 }
 
 func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
 	p := &pacer{key: key, pol: pol, limiter: pol.Limits.Limiter, config: pol.Limits.limit(),
-		learn: !pol.Limits.DisableLearning, clock: clock, sleep: sleep}
+		learn: !pol.Limits.DisableLearning, clock: clock, sleep: sleep, phase: randFloat()}
 	if p.limiter == nil {
 		p.limiter = mem
 	}

@@ -57,5 +57,5 @@ func ExampleStyleNamed() {
 	fmt.Println(strings.Join(names, " "))
 	// Output:
 	// 10 100ms true true
-	// openai groq retry-after retry-after-ms bare github cencori unix-ms rfc3339 cerebras anthropic
+	// openai groq retry-after retry-after-ms bare github cencori unix-ms rfc3339 cerebras anthropic inexact window-over-bucket
 }

@@ -113,6 +113,20 @@ var styles = []Style{
 			}
 			return LimitSpec{Quotas: qs, Headers: AnthropicHeaders, Reset: ResetRFC3339, Hints: RetryAfter, Dialect: Anthropic}
 		}},
+	{Name: "inexact", Source: "token bucket behind a gateway whose announcements only approximate it: 429s alone carry " +
+		"Retry-After (whole seconds, rounded up), X-RateLimit-Limit (the rate per second), X-RateLimit-Remaining: 0, " +
+		"X-RateLimit-Reset at the next whole Unix second and a body retry_after; 200s carry no rate-limit headers",
+		spec: func(u Unit, r float64, b int) LimitSpec {
+			return LimitSpec{Quotas: []Quota{Bucket(u, r, b)}, Announced: []Quota{secondWindow(u, r)}, Headers: XRateLimitHeaders,
+				Reset: ResetUnix, Only429: true, Hints: RetryAfter, Dialect: GPTGob, BodyHint: true}
+		}},
+	{Name: "window-over-bucket", Source: "token bucket behind a gateway that announces a fixed window: every answer carries " +
+		"X-RateLimit-Limit/-Remaining/-Reset of a one-second window at the bucket's rate (reset in Unix seconds), counted by " +
+		"the gateway, while the bucket refuses; 429s carry Retry-After in whole seconds",
+		spec: func(u Unit, r float64, b int) LimitSpec {
+			return LimitSpec{Quotas: []Quota{Bucket(u, r, b)}, Announced: []Quota{secondWindow(u, r)}, Headers: XRateLimitHeaders,
+				Reset: ResetUnix, Hints: RetryAfter, Dialect: OpenAI}
+		}},
 }
 
 // Styles lists the ways of announcing a limit that real APIs use.
