@@ -29,6 +29,7 @@ type pacer struct {
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
 	sentCost    atomic.Uint64 // their costs, as paced, summed: the last ticket's costSum
 	pausedUntil atomic.Int64  // Unix nanoseconds: the end of the latest pause set here
+	waitedAt    atomic.Int64  // Unix nanoseconds: when a request last waited for a learned pace
 
 	lrn atomic.Pointer[learning] // nil until a limit has shown itself
 
@@ -44,7 +45,7 @@ type pacer struct {
 
 func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
 	p := &pacer{key: key, pol: pol, limiter: pol.Limits.Limiter, config: pol.Limits.limit(),
-		learn: !pol.Limits.DisableLearning, clock: clock, sleep: sleep, phase: randFloat()}
+		learn: !pol.Limits.DisableLearning, clock: clock, sleep: sleep}
 	if p.limiter == nil {
 		p.limiter = mem
 	}
@@ -119,6 +120,9 @@ func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 		err := p.limiter.Wait(deadlineCtx{ctx, step}, p.key, lim, tokens)
 		switch {
 		case err == nil:
+			if t := p.clock(); t.Sub(now) >= paceWaitMin {
+				p.waitedAt.Store(t.UnixNano()) // held by the pace: the estimate may probe (estimate.grow)
+			}
 			return nil
 		case !errors.Is(err, ErrDeadline) || ctx.Err() != nil:
 			p.release()
@@ -134,6 +138,10 @@ func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 		lim, src = p.limit(now)
 	}
 }
+
+// paceWaitMin is the least wait for a learned pace that shows the key is
+// held by it, not by its demand.
+const paceWaitMin = 200 * time.Microsecond
 
 // guessStep is how long a waiter under the estimate waits before it looks
 // at the rate again.
@@ -253,12 +261,20 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			p.learning().read(hdr, now)
 		}
 		if l := p.lrn.Load(); l != nil {
-			l.readWindows(hdr, tk, now)
+			ans := answerOther
+			switch {
+			case limited:
+				ans = answerRefused
+			case v.Status > 0 && v.Status < 400:
+				ans = answerOK
+			}
+			l.readWindows(hdr, tk, ans, now)
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)
 		} else if l := p.lrn.Load(); l != nil && v.Class == OK {
-			l.accepted(now) // not an error answer: an overloaded server must not speed the pace up
+			// Not an error answer: an overloaded server must not speed the pace up.
+			l.accepted(now, now.UnixNano()-p.waitedAt.Load() < int64(paceBoundFor))
 		}
 	}
 	if !limited && hdr == nil {
@@ -278,7 +294,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		p.pause(ctx, now, d)
 	}
 	if hdr != nil {
-		if d, ok := hdr.exhaustedWait(paced); ok {
+		win := [2]bool{true, true}
+		if l := p.lrn.Load(); l != nil && p.learn {
+			win = l.windowsTrusted(now)
+		}
+		if d, ok := hdr.exhaustedWait(paced, win); ok {
 			p.pause(ctx, now, d)
 		}
 	}
@@ -293,7 +313,7 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
 	if unexplained && hdr != nil {
 		req, tok := p.learning().trusted(now)
-		unexplained = !hdr.explains(req, tok, tk.cost)
+		unexplained = !hdr.explains(req, tok, p.learning().windowsTrusted(now), tk.cost)
 	}
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
@@ -331,7 +351,7 @@ func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
 	if d <= 0 || d > p.pol.maxWait() {
 		return
 	}
-	until := now.Add(d)
+	until := now.Add(d + p.offset(now))
 	for {
 		cur := p.pausedUntil.Load()
 		if cur >= until.UnixNano() || p.pausedUntil.CompareAndSwap(cur, until.UnixNano()) {
@@ -340,6 +360,29 @@ func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
 	}
 	p.limiter.Pause(ctx, p.key, until)
 }
+
+// offset is how much later than the server's time this pacer ends a pause:
+// its phase of the pace interval in force at now. Hints name whole seconds,
+// and every process sharing a key reads the same one: resuming at phase ×
+// interval, each at its own, the fleet's first requests after the pause go
+// an interval apart on average instead of together (each pacer releases
+// the rest at its pace). Only a fast pace gets one (an interval of
+// maxPauseOffset at most): under a slow one, the few processes that resume
+// together send one request each, and the pause stays as the server said.
+func (p *pacer) offset(now time.Time) time.Duration {
+	lim, _ := p.limit(now)
+	if lim.RequestRate <= 0 || p.phase <= 0 {
+		return 0
+	}
+	interval := time.Duration(float64(time.Second) / float64(lim.RequestRate))
+	if interval > maxPauseOffset {
+		return 0
+	}
+	return time.Duration(p.phase * float64(interval))
+}
+
+// maxPauseOffset is the longest pace interval a pause is offset within.
+const maxPauseOffset = 50 * time.Millisecond
 
 // idle reports whether the pacer has been unused for pacerIdle at now and
 // holds nothing, so that it may be forgotten.

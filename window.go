@@ -37,6 +37,9 @@ type windowState struct {
 	guessed  bool  // length is a guess, not yet seen
 	seen     int64 // when the current window was first read
 	gran     int64 // the resolution of its end
+	readAt   int64 // when a window was last read: the model lapses learnedTTL after
+	okRead   bool  // the last reading came with a success
+	distrust int64 // Unix nanoseconds: until then, window claims are ignored (outvoted)
 }
 
 // windowLengths are the lengths a window is guessed to have before two of
@@ -67,14 +70,15 @@ func (w *windowState) answered(cost int64) {
 // read learns from a window's reading at now (Unix nanoseconds), on an
 // answer already counted by answered: its limit (0 if not sent), what
 // remained, its end, and the end's resolution (a second, for whole Unix
-// seconds: it may be that much late).
-func (w *windowState) read(limit, remaining, end, gran, now int64) {
+// seconds: it may be that much late); ok if the answer was a success.
+func (w *windowState) read(limit, remaining, end, gran, now int64, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
-	if end <= now {
+	if end <= now || now < w.distrust {
 		return
 	}
+	w.readAt, w.okRead = now, ok
 	if limit > 0 {
 		w.limit = limit
 	}
@@ -102,8 +106,58 @@ func (w *windowState) read(limit, remaining, end, gran, now int64) {
 	}
 }
 
+// unread learns from a success at now that carried no window: if the
+// window was claimed by successes' headers, a server that stopped sending
+// them no longer stands by it (one hostile 200 announcing a window of 1 held
+// a key at 1 request/s for minutes). A window read from 429s alone
+// (Cencori's) stands until it lapses.
+func (w *windowState) unread(now int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.okRead && w.end != 0 {
+		w.forget()
+	}
+}
+
+// refusedEarly learns from a 429 at now whose headers claim the window
+// spent: if our own sends counted in a window we saw begin took less than
+// half its allowance, the claim does not describe what refuses (a gateway's
+// window over a bucket, or a fleet's other processes taking the rest).
+// What the server accepts is the better measure then: the window is
+// forgotten and its claims are ignored for learnedTTL, and the 429 is left
+// to the estimate. It reports whether it outvoted the claim.
+func (w *windowState) refusedEarly(now int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	if !w.counting || w.limit <= 0 || w.sent*2 >= w.limit {
+		return false
+	}
+	w.forget()
+	w.distrust = now + int64(learnedTTL)
+	return true
+}
+
+// trusted reports whether window claims are heeded at now.
+func (w *windowState) trusted(now int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return now >= w.distrust
+}
+
+// forget drops the window model, keeping what is in flight and the distrust.
+// Caller holds w.mu.
+func (w *windowState) forget() {
+	w.limit, w.end, w.lastEnd, w.length, w.least, w.sent = 0, 0, 0, 0, 0, 0
+	w.counting, w.guessed, w.seen, w.gran, w.readAt, w.okRead = false, false, 0, 0, 0, false
+}
+
 // roll moves to the window under way at now. Caller holds w.mu.
 func (w *windowState) roll(now int64) {
+	if w.readAt != 0 && now-w.readAt > int64(learnedTTL) {
+		w.forget() // a window carried forward unread lapses, as learned limits do
+		return
+	}
 	if w.end == 0 || now < w.end {
 		return
 	}
