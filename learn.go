@@ -133,6 +133,9 @@ func (l *learning) readWindows(h *rateHeaders, tk ticket, ans answer, now time.T
 		if tk.counted {
 			w.answered(unitCost(u, tk))
 		}
+		if ans == answerOK {
+			w.succeeded(now.UnixNano())
+		}
 		var best *rateDim
 		for i := 0; h != nil && i < h.n; i++ {
 			d := &h.dims[i]

@@ -33,6 +33,7 @@ type windowState struct {
 	least    int64 // the least remaining read in the current window
 	inflight int64 // what the attempts counted by take and not yet answered cost
 	sent     int64 // what was sent in the current window, if counting
+	okIn     int64 // successes answered in the current window
 	counting bool  // the current window was seen to begin: sent is all it took from us
 	guessed  bool  // length is a guess, not yet seen
 	seen     int64 // when the current window was first read
@@ -93,14 +94,14 @@ func (w *windowState) read(limit, remaining, end, gran, now int64, ok bool) {
 				w.length, w.guessed = d, false
 			}
 		}
-		w.end, w.least, w.counting, w.seen, w.gran = end, remaining, false, now, gran
+		w.end, w.least, w.counting, w.seen, w.gran, w.okIn = end, remaining, false, now, gran, 0
 	case end > w.end+tolerance || end < w.end-tolerance && w.guessed:
 		// The server's window ends elsewhere than the one we count in:
 		// ours was wrong. Trust the server, and forget a guessed length.
 		if w.guessed {
 			w.length, w.guessed = 0, false
 		}
-		w.end, w.least, w.counting, w.seen = end, remaining, false, now
+		w.end, w.least, w.counting, w.seen, w.okIn = end, remaining, false, now, 0
 	case end >= w.end-tolerance:
 		w.end, w.least = max(w.end, end), min(w.least, remaining)
 	}
@@ -119,10 +120,20 @@ func (w *windowState) unread(now int64) {
 	}
 }
 
+// succeeded counts a success answered at now in the window under way.
+func (w *windowState) succeeded(now int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	w.okIn++
+}
+
 // refusedEarly learns from a 429 at now whose headers claim the window
-// spent: if our own sends counted in a window we saw begin took less than
-// half its allowance, the claim does not describe what refuses (a gateway's
-// window over a bucket, or a fleet's other processes taking the rest).
+// spent: if the server accepted less than half its allowance from us in a
+// window we saw begin, the claim does not describe what refuses (a
+// gateway's window over a bucket, or a fleet's other processes taking the
+// rest). Successes count, not sends: a herd released at the window's start
+// is sent whole and mostly refused.
 // What the server accepts is the better measure then: the window is
 // forgotten and its claims are ignored for learnedTTL, and the 429 is left
 // to the estimate. It reports whether it outvoted the claim.
@@ -130,7 +141,7 @@ func (w *windowState) refusedEarly(now int64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
-	if !w.counting || w.limit <= 0 || w.sent*2 >= w.limit {
+	if !w.counting || w.limit <= 0 || w.okIn*2 >= w.limit {
 		return false
 	}
 	w.forget()
@@ -148,7 +159,7 @@ func (w *windowState) trusted(now int64) bool {
 // forget drops the window model, keeping what is in flight and the distrust.
 // Caller holds w.mu.
 func (w *windowState) forget() {
-	w.limit, w.end, w.lastEnd, w.length, w.least, w.sent = 0, 0, 0, 0, 0, 0
+	w.limit, w.end, w.lastEnd, w.length, w.least, w.sent, w.okIn = 0, 0, 0, 0, 0, 0, 0
 	w.counting, w.guessed, w.seen, w.gran, w.readAt, w.okRead = false, false, 0, 0, 0, false
 }
 
@@ -174,7 +185,7 @@ func (w *windowState) roll(now int64) {
 	}
 	n := (now-w.end)/w.length + 1
 	w.end += n * w.length
-	w.least, w.sent, w.counting = w.limit, 0, true
+	w.least, w.sent, w.counting, w.okIn = w.limit, 0, true, 0
 }
 
 // take counts cost units sent at now (Unix nanoseconds). It returns the
