@@ -28,7 +28,36 @@ type learning struct {
 	tok learnedLimit
 	est estimate
 	win [2]windowState // requests, tokens
+
+	born   time.Time // the first reading of headers
+	shared time.Time // until then, the headers' request bucket is outvoted (outvoteBucket)
 }
+
+// outvoteBucket weighs the request bucket the headers claim against what
+// the server accepted from the key over the last second (accepted), on a
+// 429 the claim would explain. Accepting less than half the claimed rate
+// while refused, the key shares the bucket the headers describe with
+// clients it cannot see (replicas on one API key: each reads the whole
+// bucket's rate, and together they send it several times over). The claim
+// is then outvoted for learnedTTL: the 429 is left to the estimate, which
+// measures the key's own share, and the headers no longer switch it off.
+func (l *learning) outvoteBucket(now time.Time, accepted float64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.shared) {
+		return true
+	}
+	r, _ := l.req.at(now)
+	if r <= 0 || l.born.IsZero() || now.Sub(l.born) < learnedSlot || accepted >= sharedShare*float64(r) {
+		return false
+	}
+	l.shared = now.Add(learnedTTL)
+	return true
+}
+
+// sharedShare is the share of a bucket's claimed rate below which a key
+// refused by it is taken to share it (outvoteBucket).
+const sharedShare = 0.5
 
 // limit is the learned pace at now: headers' limits, and the estimate capping
 // the request rate (est reports that it does).
@@ -68,7 +97,7 @@ func (l *learning) trusted(now time.Time) (req, tok bool) {
 	defer l.mu.Unlock()
 	r, _ := l.req.at(now)
 	t, _ := l.tok.at(now)
-	return r > 0 && !l.req.mode.coarse, t > 0 && !l.tok.mode.coarse
+	return r > 0 && !l.req.mode.coarse && !now.Before(l.shared), t > 0 && !l.tok.mode.coarse
 }
 
 // pacesTokens reports whether requests need a cost at now: tokens are paced
@@ -99,13 +128,16 @@ func (l *learning) read(h *rateHeaders, now time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.born.IsZero() {
+		l.born = now
+	}
 	if req.ok {
 		l.req.add(req, now)
 	}
 	if tok.ok {
 		l.tok.add(tok, now)
 	}
-	if req.upper && !req.coarse || tok.upper && !tok.coarse {
+	if (req.upper && !req.coarse || tok.upper && !tok.coarse) && !now.Before(l.shared) {
 		// A bucket's rate, read from the headers, is better than any
 		// estimate: a 429 below it is explained by them.
 		l.est.base = 0

@@ -310,14 +310,18 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // limit with little left that paces the key: a window's, which pauses it
 // until the window ends, or a bucket's whose rate is learned.
 func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time) {
-	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
-	if unexplained && hdr != nil {
-		req, tok := p.learning().trusted(now)
-		unexplained = !hdr.explains(req, tok, p.learning().windowsTrusted(now), tk.cost)
-	}
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
 	p.mu.Unlock()
+	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
+	if unexplained && hdr != nil {
+		l := p.learning()
+		req, tok := l.trusted(now)
+		if req && l.outvoteBucket(now, accepted) {
+			req = false
+		}
+		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
+	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()))
 }
 
@@ -325,6 +329,24 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 func (p *pacer) paced(now time.Time) bool {
 	lim, _ := p.limit(now)
 	return lim.RequestRate > 0 || lim.TokenRate > 0
+}
+
+// hintWait is how long a request refused with v (resp) waits before its
+// retry, given the wait its hint set. Under a pace the key estimated from
+// the server's own answers, a Retry-After in whole seconds is a claim
+// rounded up by up to a second: the retry waits what the server surely
+// meant, a second less, and then its turn at the pace, as the requests the
+// hint paused do (see observe). A gateway rounding a 10 ms wait up to
+// "1" otherwise holds every refused request a second, the run's tail
+// among them.
+func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now time.Time) time.Duration {
+	if p == nil || resp == nil || v.Hint != HintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
+		return wait
+	}
+	if _, src := p.limit(now); src != estimated {
+		return wait
+	}
+	return wait - time.Second
 }
 
 // coarseRetryAfter reports whether h's Retry-After is in whole seconds
