@@ -141,13 +141,19 @@ func (w *windowState) refusedEarly(now int64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
-	if !w.counting || w.limit <= 0 || w.okIn*2 >= w.limit {
+	if !w.counting || w.limit <= 0 || w.okIn*2 >= w.limit || w.length > int64(maxOutvotedWindow) {
 		return false
 	}
 	w.forget()
 	w.distrust = now + int64(learnedTTL)
 	return true
 }
+
+// maxOutvotedWindow is the longest window refusedEarly outvotes: a gateway
+// approximating a bucket announces short windows, while a day's quota that
+// other clients spent is what it says, and its end pauses nothing anyway
+// (it is beyond MaxWait).
+const maxOutvotedWindow = 10 * time.Second
 
 // trusted reports whether window claims are heeded at now.
 func (w *windowState) trusted(now int64) bool {
