@@ -294,3 +294,25 @@ func TestPacingSharedBucketOutvoted(t *testing.T) {
 		t.Errorf("after another 200 with the headers: paced from %v, want the estimate", src)
 	}
 }
+
+// TestPacingFirstWindowClaimOutvoted: the first 429s of a run, from a
+// gateway claiming a one-second window of 100 spent when the server had
+// accepted 17, paused the key until the whole second (up to a second lost,
+// then a herd at it). A claim that the last second's successes contradict
+// is outvoted at first sight: no pause beyond the pace, the estimate paces.
+func TestPacingFirstWindowClaimOutvoted(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(Generic())
+	start := testNow.Add(10 * time.Millisecond)
+	for i := 0; i < 17; i++ {
+		observeAt(p, ok200(nil), start.Add(time.Duration(i)*time.Millisecond))
+	}
+	at := start.Add(20 * time.Millisecond)
+	observeAt(p, inexactRefusal(at), at)
+	if d := time.Duration(p.pausedUntil.Load() - at.UnixNano()); d > 100*time.Millisecond {
+		t.Errorf("paused %v after the first 429, want no pause to the claimed window's end", d)
+	}
+	if _, src := p.limit(at); src != estimated {
+		t.Errorf("paced from %v, want the estimate", src)
+	}
+}

@@ -159,7 +159,10 @@ const (
 // without the claim after a success that made it, or a 429 long before the
 // allowance our own sends counted, outvotes it (windowState.unread,
 // windowState.refusedEarly).
-func (l *learning) readWindows(h *rateHeaders, tk ticket, ans answer, now time.Time) {
+//
+// recent is how many answers other than 429 the key got over the last
+// second (read for a 429 only).
+func (l *learning) readWindows(h *rateHeaders, tk ticket, ans answer, recent float64, now time.Time) {
 	for u := range l.win {
 		w := &l.win[u]
 		if tk.counted {
@@ -184,12 +187,12 @@ func (l *learning) readWindows(h *rateHeaders, tk ticket, ans answer, now time.T
 			}
 			continue
 		}
-		if ans == answerRefused && best.remaining == 0 && w.refusedEarly(now.UnixNano()) {
-			continue
-		}
 		limit := int64(0)
 		if best.hasLimit {
 			limit = best.limit
+		}
+		if ans == answerRefused && best.remaining == 0 && w.refusedEarly(now.UnixNano(), limit, now.Add(best.reset).UnixNano(), int64(recent)) {
+			continue
 		}
 		w.read(limit, best.remaining, now.Add(best.reset).UnixNano(), int64(best.gran), now.UnixNano(), ans == answerOK)
 	}

@@ -261,14 +261,17 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			p.learning().read(hdr, now)
 		}
 		if l := p.lrn.Load(); l != nil {
-			ans := answerOther
+			ans, recent := answerOther, 0.0
 			switch {
 			case limited:
 				ans = answerRefused
+				p.mu.Lock()
+				recent = p.admitted.rate(now)
+				p.mu.Unlock()
 			case v.Status > 0 && v.Status < 400:
 				ans = answerOK
 			}
-			l.readWindows(hdr, tk, ans, now)
+			l.readWindows(hdr, tk, ans, recent, now)
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)

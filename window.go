@@ -133,21 +133,37 @@ func (w *windowState) succeeded(now int64) {
 // window we saw begin, the claim does not describe what refuses (a
 // gateway's window over a bucket, or a fleet's other processes taking the
 // rest). Successes count, not sends: a herd released at the window's start
-// is sent whole and mostly refused.
-// What the server accepts is the better measure then: the window is
-// forgotten and its claims are ignored for learnedTTL, and the 429 is left
-// to the estimate. It reports whether it outvoted the claim.
-func (w *windowState) refusedEarly(now int64) bool {
+// is sent whole and mostly refused. A window first seen on this 429 is
+// judged by the claim's own limit (claimed) against the successes of the
+// last second (recent), if it ends within a second and a half (a short
+// window: the last second is most of it). What the server accepts is the
+// better measure then: the window is forgotten and its claims are ignored
+// for learnedTTL, and the 429 is left to the estimate. It reports whether
+// it outvoted the claim.
+func (w *windowState) refusedEarly(now, claimed, end, recent int64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
-	if !w.counting || w.limit <= 0 || w.okIn*2 >= w.limit || w.length > int64(maxOutvotedWindow) {
+	switch {
+	case w.counting:
+		if w.limit <= 0 || w.okIn*2 >= w.limit || w.length > int64(maxOutvotedWindow) {
+			return false
+		}
+	case w.end == 0:
+		if claimed <= 0 || recent*2 >= claimed || end-now > int64(firstSightWindow) {
+			return false
+		}
+	default:
 		return false
 	}
 	w.forget()
 	w.distrust = now + int64(learnedTTL)
 	return true
 }
+
+// firstSightWindow is how far off the end of a window first seen on a 429
+// may be for refusedEarly to judge it by the last second's successes.
+const firstSightWindow = 1500 * time.Millisecond
 
 // maxOutvotedWindow is the longest window refusedEarly outvotes: a gateway
 // approximating a bucket announces short windows, while a day's quota that
