@@ -227,7 +227,7 @@ func TestPacingPauseDesynchronizes(t *testing.T) {
 }
 
 // TestPacingCoarseHintShortenedUnderEstimate: a request refused with a
-// Retry-After in whole seconds, on a key paced by the estimate, waits a
+// Retry-After in whole seconds, on a key paced by a measured estimate, waits a
 // second less than the hint and then its turn at the pace, as the requests
 // the hint paused do (a gateway rounding 10 ms up to "1" held every refused
 // request, the run's tail among them, a whole second). Without an estimate
@@ -251,8 +251,19 @@ func TestPacingCoarseHintShortenedUnderEstimate(t *testing.T) {
 			p, _ := testPacer(tt.pol)
 			resp := limited(http.Header{"Retry-After": {tt.hint}})
 			v := Generic().classify(resp, nil, testNow)
+			// A first 429 is a guess: its hint is waited whole.
 			p.observe(bg(), resp, v, p.send(bg(), testNow, 1, false), testNow)
-			if got := p.hintWait(resp, v, v.RetryAfter, testNow); got != tt.want {
+			if got := p.hintWait(resp, v, v.RetryAfter, testNow); got != v.RetryAfter {
+				t.Errorf("after one 429: retry waits %v, want the whole %v", got, v.RetryAfter)
+			}
+			// Answers, then a second 429 a second later: a measured estimate.
+			at := testNow
+			for i := 0; i < 20; i++ {
+				at = at.Add(50 * time.Millisecond)
+				observeAt(p, ok200(nil), at)
+			}
+			p.observe(bg(), resp, v, p.send(bg(), at, 1, false), at)
+			if got := p.hintWait(resp, v, v.RetryAfter, at); got != tt.want {
 				t.Errorf("retry waits %v after Retry-After: %s, want %v", got, tt.hint, tt.want)
 			}
 		})

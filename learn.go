@@ -90,6 +90,14 @@ func (l *learning) accepted(now time.Time, bound bool) {
 	l.mu.Unlock()
 }
 
+// measured reports whether the estimate in force at now rests on a rate
+// measured between 429s (past its slow start).
+func (l *learning) measured(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.est.measured && l.est.rate(now) > 0
+}
+
 // trusted reports whether headers gave a request rate, and a token rate,
 // that hold at now and rest on resets fine enough to explain a 429.
 func (l *learning) trusted(now time.Time) (req, tok bool) {

@@ -336,7 +336,7 @@ func (p *pacer) paced(now time.Time) bool {
 
 // hintWait is how long a request refused with v (resp) waits before its
 // retry, given the wait its hint set. Under a pace the key estimated from
-// the server's own answers, a Retry-After in whole seconds is a claim
+// the server's own answers (measured between 429s, not a first guess), a Retry-After in whole seconds is a claim
 // rounded up by up to a second: the retry waits what the server surely
 // meant, a second less, and then its turn at the pace, as the requests the
 // hint paused do (see observe). A gateway rounding a 10 ms wait up to
@@ -344,6 +344,9 @@ func (p *pacer) paced(now time.Time) bool {
 // among them.
 func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now time.Time) time.Duration {
 	if p == nil || resp == nil || v.Hint != HintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
+		return wait
+	}
+	if l := p.lrn.Load(); l == nil || !p.learn || !l.measured(now) {
 		return wait
 	}
 	if _, src := p.limit(now); src != estimated {
