@@ -24,6 +24,7 @@ type pacerSet struct {
 	mem      MemoryLimiter // the buckets of policies without a Limiter
 	clock    func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
+	rand     func() float64 // each pacer's phase
 	m        lazyMap[pacerID, pacer]
 }
 
@@ -85,7 +86,7 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	}
 	s.initOnce.Do(func() {
 		s.seed = maphash.MakeSeed()
-		s.clock, s.sleep = t.clock, t.wait
+		s.clock, s.sleep, s.rand = t.clock, t.wait, t.random
 		s.mem.now, s.mem.sleep = t.now, t.sleep
 	})
 	cred := credential(req.Header)
@@ -103,7 +104,11 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 		return p
 	}
 	now := s.clock()
-	return s.m.loadOrStore(id, func() *pacer { return newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.clock, s.sleep) },
+	return s.m.loadOrStore(id, func() *pacer {
+		p := newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.clock, s.sleep)
+		p.phase = s.rand()
+		return p
+	},
 		func(p *pacer) bool { return p.idle(now) }, now)
 }
 

@@ -28,7 +28,36 @@ type learning struct {
 	tok learnedLimit
 	est estimate
 	win [2]windowState // requests, tokens
+
+	born   time.Time // the first reading of headers
+	shared time.Time // until then, the headers' request bucket is outvoted (outvoteBucket)
 }
+
+// outvoteBucket weighs the request bucket the headers claim against what
+// the server accepted from the key over the last second (accepted), on a
+// 429 the claim would explain. Accepting less than half the claimed rate
+// while refused, the key shares the bucket the headers describe with
+// clients it cannot see (replicas on one API key: each reads the whole
+// bucket's rate, and together they send it several times over). The claim
+// is then outvoted for learnedTTL: the 429 is left to the estimate, which
+// measures the key's own share, and the headers no longer switch it off.
+func (l *learning) outvoteBucket(now time.Time, accepted float64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.shared) {
+		return true
+	}
+	r, _ := l.req.at(now)
+	if r <= 0 || l.born.IsZero() || now.Sub(l.born) < learnedSlot || accepted >= sharedShare*float64(r) {
+		return false
+	}
+	l.shared = now.Add(learnedTTL)
+	return true
+}
+
+// sharedShare is the share of a bucket's claimed rate below which a key
+// refused by it is taken to share it (outvoteBucket).
+const sharedShare = 0.5
 
 // limit is the learned pace at now: headers' limits, and the estimate capping
 // the request rate (est reports that it does).
@@ -52,11 +81,21 @@ func (l *learning) limit(now time.Time) (lim Limit, est bool) {
 	return lim, est
 }
 
-// accepted lets the estimate grow for an answer the server accepted at now.
-func (l *learning) accepted(now time.Time) {
+// accepted lets the estimate grow for an answer the server accepted at now;
+// bound: the key's requests have been waiting for the pace (it, not their
+// demand, sets their rate).
+func (l *learning) accepted(now time.Time, bound bool) {
 	l.mu.Lock()
-	l.est.grow(now)
+	l.est.grow(now, bound)
 	l.mu.Unlock()
+}
+
+// measured reports whether the estimate in force at now rests on a rate
+// measured between 429s (past its slow start).
+func (l *learning) measured(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.est.measured && l.est.rate(now) > 0
 }
 
 // trusted reports whether headers gave a request rate, and a token rate,
@@ -66,7 +105,7 @@ func (l *learning) trusted(now time.Time) (req, tok bool) {
 	defer l.mu.Unlock()
 	r, _ := l.req.at(now)
 	t, _ := l.tok.at(now)
-	return r > 0 && !l.req.mode.coarse, t > 0 && !l.tok.mode.coarse
+	return r > 0 && !l.req.mode.coarse && !now.Before(l.shared), t > 0 && !l.tok.mode.coarse
 }
 
 // pacesTokens reports whether requests need a cost at now: tokens are paced
@@ -97,31 +136,51 @@ func (l *learning) read(h *rateHeaders, now time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.born.IsZero() {
+		l.born = now
+	}
 	if req.ok {
 		l.req.add(req, now)
 	}
 	if tok.ok {
 		l.tok.add(tok, now)
 	}
-	if req.upper && !req.coarse || tok.upper && !tok.coarse {
+	if (req.upper && !req.coarse || tok.upper && !tok.coarse) && !now.Before(l.shared) {
 		// A bucket's rate, read from the headers, is better than any
 		// estimate: a 429 below it is explained by them.
 		l.est.base = 0
 	}
 }
 
+// answer is what kind of answer an attempt got, for the window model.
+type answer uint8
+
+const (
+	answerOther   answer = iota
+	answerOK             // a success: the server took the attempt
+	answerRefused        // a 429
+)
+
 // readWindows learns from the answer to the attempt tk: it is no longer in
-// flight, and h's windows (if h is not nil) say what is left.
-func (l *learning) readWindows(h *rateHeaders, tk ticket, now time.Time) {
+// flight, and h's windows (if h is not nil) say what is left. A window's
+// headers are a claim, weighed against what the server does: a success
+// without the claim after a success that made it, or a 429 long before the
+// allowance our own sends counted, outvotes it (windowState.unread,
+// windowState.refusedEarly).
+//
+// recent is how many answers other than 429 the key got over the last
+// second (read for a 429 only).
+func (l *learning) readWindows(h *rateHeaders, tk ticket, ans answer, recent float64, now time.Time) {
 	for u := range l.win {
+		w := &l.win[u]
 		if tk.counted {
-			l.win[u].answered(unitCost(u, tk))
+			w.answered(unitCost(u, tk))
 		}
-		if h == nil {
-			continue
+		if ans == answerOK {
+			w.succeeded(now.UnixNano())
 		}
 		var best *rateDim
-		for i := 0; i < h.n; i++ {
+		for i := 0; h != nil && i < h.n; i++ {
 			d := &h.dims[i]
 			if d.bucket || !d.hasRemain || !d.hasReset || d.reset <= 0 || int(d.unit) != u {
 				continue
@@ -131,14 +190,26 @@ func (l *learning) readWindows(h *rateHeaders, tk ticket, now time.Time) {
 			}
 		}
 		if best == nil {
+			if ans == answerOK {
+				w.unread(now.UnixNano())
+			}
 			continue
 		}
 		limit := int64(0)
 		if best.hasLimit {
 			limit = best.limit
 		}
-		l.win[u].read(limit, best.remaining, now.Add(best.reset).UnixNano(), int64(best.gran), now.UnixNano())
+		if ans == answerRefused && best.remaining == 0 && w.refusedEarly(now.UnixNano(), limit, now.Add(best.reset).UnixNano(), int64(recent)) {
+			continue
+		}
+		w.read(limit, best.remaining, now.Add(best.reset).UnixNano(), int64(best.gran), now.UnixNano(), ans == answerOK)
 	}
+}
+
+// windowsTrusted reports, per unit (requests, tokens), whether the key
+// trusts window claims at now: not since one was outvoted.
+func (l *learning) windowsTrusted(now time.Time) [2]bool {
+	return [2]bool{l.win[unitRequests].trusted(now.UnixNano()), l.win[unitTokens].trusted(now.UnixNano())}
 }
 
 // unitCost is what the attempt tk costs in unit u: 1 request, or its tokens.
@@ -356,7 +427,11 @@ const (
 	maxEstimate         = 1e6                    // requests/s: the most an estimate grows to
 	estimateTokenBurst  = 4                      // the tokens estimate's burst: this many requests' worth
 	ceilingShare        = 0.99                   // up to this share of the rate measured
-	ceilingHold         = 10 * time.Second       // and no further for this long after the cut
+	ceilingHold         = 10 * time.Second       // and no further for this long after the cut, unless probing
+	probeHold           = 500 * time.Millisecond // a key held by its pace probes this long after a cut without another
+	probeAccel          = 2.0                    // its growth, relative a second, rises this much a second
+	probeMax            = 2.0                    // up to this (e² ≈ 7.4× a second)
+	paceBoundFor        = 250 * time.Millisecond // a key is held by its pace if a request waited for it this recently
 	paceBound           = 0.9                    // if the attempts measured went at this share of the pace at least
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
 	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
@@ -384,11 +459,12 @@ type mark struct {
 
 // estimate is the request rate inferred from 429s.
 type estimate struct {
-	base     float64 // requests/s at the last cut; 0 when off
-	cutAt    time.Time
-	measured bool    // past the slow start: grow slowly
-	peak     float64 // the most the server was seen to accept in a second since the estimate began
-	ceiling  float64 // the pace grows no further than this for ceilingHold after a cut; 0: no ceiling
+	base        float64 // requests/s at the last cut; 0 when off
+	cutAt       time.Time
+	measured    bool      // past the slow start: grow slowly
+	peak        float64   // the most the server was seen to accept in a second since the estimate began
+	ceiling     float64   // the pace grows no further than this for ceilingHold after a cut; 0: no ceiling
+	lastRefusal time.Time // the latest unexplained 429: probing starts probeHold after it
 
 	refusedN    uint64  // 429s seen
 	refusedCost uint64  // their costs
@@ -413,13 +489,32 @@ func (e *estimate) rate(now time.Time) float64 {
 // answers take long, it waits. In a slow start, each answer adds what
 // doubles the rate every slowDoubling; after, what adds probeGrowth a
 // second, up to the ceiling while it holds.
-func (e *estimate) grow(now time.Time) {
+//
+// Then it probes, as TCP CUBIC does around the window of its last loss: a
+// key held by its pace (bound) for probeHold after a cut without another
+// stops trusting the ceiling and grows faster the longer no 429 comes
+// (any unexplained 429 stops the probe where it is, cut or not), by
+// probeAccel more each second, up to probeMax (e^probeMax a second). A
+// server whose other clients left is found within about 2 s (issue 20: one
+// process of four stayed at its share for 15 s with the server idle); a
+// server still full answers the overshoot with 429s, and the cut goes back
+// to the rate measured between them, the delivery rate (as BBR's
+// bandwidth estimate, not a blind halving). Uncoordinated processes each
+// probe and each measure their own share, so a fleet converges on the
+// server's rate without talking. A key not held by its pace (its demand is
+// lower) keeps the slow growth: it has shown nothing about the server.
+func (e *estimate) grow(now time.Time, bound bool) {
 	defer func() { e.tok = e.base * e.tokPerReq }()
+	since := now.Sub(e.cutAt)
+	quiet := now.Sub(e.lastRefusal) // a 429 ends a probe where it is (as a loss ends TCP's)
 	switch {
 	case e.base <= 0:
 	case !e.measured:
 		e.base = min(e.base+math.Ln2/slowDoubling.Seconds(), maxEstimate)
-	case e.ceiling > 0 && now.Sub(e.cutAt) < ceilingHold:
+	case bound && quiet >= probeHold:
+		step := min(probeGrowth+probeAccel*(quiet-probeHold).Seconds(), probeMax)
+		e.base = min(e.base+step, maxEstimate) // per answer: step a second, relative
+	case e.ceiling > 0 && since < ceilingHold:
 		if e.base < e.ceiling {
 			e.base = min(e.base+probeGrowth, e.ceiling)
 		}
@@ -476,6 +571,7 @@ func (e *estimate) mark(tk ticket) {
 func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time) {
 	cur := e.rate(now)
 	e.peak = max(e.peak, accepted)
+	e.lastRefusal = now
 	interval := cutInterval
 	if e.measured {
 		interval = measuredCutInterval

@@ -29,8 +29,15 @@ type pacer struct {
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
 	sentCost    atomic.Uint64 // their costs, as paced, summed: the last ticket's costSum
 	pausedUntil atomic.Int64  // Unix nanoseconds: the end of the latest pause set here
+	waitedAt    atomic.Int64  // Unix nanoseconds: when a request last waited for a learned pace
 
 	lrn atomic.Pointer[learning] // nil until a limit has shown itself
+
+	// phase is this pacer's offset within a pace interval, drawn once: the
+	// end of every pause on the key is shifted by phase intervals, so that
+	// processes sharing a key, which cannot talk, do not all resume at the
+	// whole second a shared hint names (see pause).
+	phase float64
 
 	mu       sync.Mutex     // guards admitted
 	admitted admittedWindow // answers other than 429 over the last second
@@ -127,6 +134,9 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		err := p.limiter.Wait(deadlineCtx{ctx, step}, p.key, lim, tokens)
 		switch {
 		case err == nil:
+			if t := p.clock(); t.Sub(now) >= paceWaitMin {
+				p.waitedAt.Store(t.UnixNano()) // held by the pace: the estimate may probe (estimate.grow)
+			}
 			return nil
 		case !errors.Is(err, ErrDeadline) || ctx.Err() != nil:
 			p.release()
@@ -142,6 +152,10 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		lim, src = p.limit(now)
 	}
 }
+
+// paceWaitMin is the least wait for a learned pace that shows the key is
+// held by it, not by its demand.
+const paceWaitMin = 200 * time.Microsecond
 
 // guessStep is how long a waiter under the estimate waits before it looks
 // at the rate again.
@@ -261,12 +275,23 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			p.learning().read(hdr, now)
 		}
 		if l := p.lrn.Load(); l != nil {
-			l.readWindows(hdr, tk, now)
+			ans, recent := answerOther, 0.0
+			switch {
+			case limited:
+				ans = answerRefused
+				p.mu.Lock()
+				recent = p.admitted.rate(now)
+				p.mu.Unlock()
+			case v.Status > 0 && v.Status < 400:
+				ans = answerOK
+			}
+			l.readWindows(hdr, tk, ans, recent, now)
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)
 		} else if l := p.lrn.Load(); l != nil && v.Class == OK {
-			l.accepted(now) // not an error answer: an overloaded server must not speed the pace up
+			// Not an error answer: an overloaded server must not speed the pace up.
+			l.accepted(now, now.UnixNano()-p.waitedAt.Load() < int64(paceBoundFor))
 		}
 	}
 	if !limited && hdr == nil {
@@ -286,7 +311,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		p.pause(ctx, now, d)
 	}
 	if hdr != nil {
-		if d, ok := hdr.exhaustedWait(paced); ok {
+		win := [2]bool{true, true}
+		if l := p.lrn.Load(); l != nil && p.learn {
+			win = l.windowsTrusted(now)
+		}
+		if d, ok := hdr.exhaustedWait(paced, win); ok {
 			p.pause(ctx, now, d)
 		}
 	}
@@ -298,14 +327,18 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // limit with little left that paces the key: a window's, which pauses it
 // until the window ends, or a bucket's whose rate is learned.
 func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time) {
-	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
-	if unexplained && hdr != nil {
-		req, tok := p.learning().trusted(now)
-		unexplained = !hdr.explains(req, tok, tk.cost)
-	}
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
 	p.mu.Unlock()
+	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
+	if unexplained && hdr != nil {
+		l := p.learning()
+		req, tok := l.trusted(now)
+		if req && l.outvoteBucket(now, accepted) {
+			req = false
+		}
+		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
+	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()))
 }
 
@@ -313,6 +346,27 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 func (p *pacer) paced(now time.Time) bool {
 	lim, _ := p.limit(now)
 	return lim.RequestRate > 0 || lim.TokenRate > 0
+}
+
+// hintWait is how long a request refused with v (resp) waits before its
+// retry, given the wait its hint set. Under a pace the key estimated from
+// the server's own answers (measured between 429s, not a first guess), a Retry-After in whole seconds is a claim
+// rounded up by up to a second: the retry waits what the server surely
+// meant, a second less, and then its turn at the pace, as the requests the
+// hint paused do (see observe). A gateway rounding a 10 ms wait up to
+// "1" otherwise holds every refused request a second, the run's tail
+// among them.
+func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now time.Time) time.Duration {
+	if p == nil || resp == nil || v.Hint != HintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
+		return wait
+	}
+	if l := p.lrn.Load(); l == nil || !p.learn || !l.measured(now) {
+		return wait
+	}
+	if _, src := p.limit(now); src != estimated {
+		return wait
+	}
+	return wait - time.Second
 }
 
 // coarseRetryAfter reports whether h's Retry-After is in whole seconds
@@ -339,7 +393,7 @@ func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
 	if d <= 0 || d > p.pol.maxWait() {
 		return
 	}
-	until := now.Add(d)
+	until := now.Add(d + p.offset(now))
 	for {
 		cur := p.pausedUntil.Load()
 		if cur >= until.UnixNano() || p.pausedUntil.CompareAndSwap(cur, until.UnixNano()) {
@@ -348,6 +402,29 @@ func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
 	}
 	p.limiter.Pause(ctx, p.key, until)
 }
+
+// offset is how much later than the server's time this pacer ends a pause:
+// its phase of the pace interval in force at now. Hints name whole seconds,
+// and every process sharing a key reads the same one: resuming at phase ×
+// interval, each at its own, the fleet's first requests after the pause go
+// an interval apart on average instead of together (each pacer releases
+// the rest at its pace). Only a fast pace gets one (an interval of
+// maxPauseOffset at most): under a slow one, the few processes that resume
+// together send one request each, and the pause stays as the server said.
+func (p *pacer) offset(now time.Time) time.Duration {
+	lim, _ := p.limit(now)
+	if lim.RequestRate <= 0 || p.phase <= 0 {
+		return 0
+	}
+	interval := time.Duration(float64(time.Second) / float64(lim.RequestRate))
+	if interval > maxPauseOffset {
+		return 0
+	}
+	return time.Duration(p.phase * float64(interval))
+}
+
+// maxPauseOffset is the longest pace interval a pause is offset within.
+const maxPauseOffset = 50 * time.Millisecond
 
 // idle reports whether the pacer has been unused for pacerIdle at now and
 // holds nothing, so that it may be forgotten.

@@ -448,12 +448,15 @@ func (r *rateHeaders) exhausted() (time.Duration, bool) {
 // seconds, for Anthropic) counts for what it surely means, a resolution
 // less: the pace releases the waiters after it one by one. A window's
 // reset is where its allowance comes back, and is kept whole.
-func (r *rateHeaders) exhaustedWait(paced bool) (time.Duration, bool) {
+//
+// win says, per unit (requests, tokens), whether the key heeds windows'
+// claims: an outvoted window's reset pauses nothing.
+func (r *rateHeaders) exhaustedWait(paced bool, win [2]bool) (time.Duration, bool) {
 	var until time.Duration
 	found := false
 	for i := 0; i < r.n; i++ {
 		d := &r.dims[i]
-		if !d.hasRemain || d.remaining != 0 || !d.hasReset {
+		if !d.hasRemain || d.remaining != 0 || !d.hasReset || !d.heeded(win) {
 			continue
 		}
 		w := d.reset
@@ -473,13 +476,14 @@ func (r *rateHeaders) exhaustedWait(paced bool) (time.Duration, bool) {
 // explains reports whether the headers of a 429 for a request costing cost
 // tokens account for it: a limit with little left (a tenth of it at most,
 // or less than the cost) that paces the key, either a window (which pauses
-// the key until it ends) or a bucket whose rate is learned for its unit
-// (req, tok: a rate is learned for requests, tokens).
-func (r *rateHeaders) explains(req, tok bool, cost int) bool {
+// the key until it ends) whose claims the key heeds (win, per unit), or a
+// bucket whose rate is learned for its unit (req, tok: a rate is learned
+// for requests, tokens).
+func (r *rateHeaders) explains(req, tok bool, win [2]bool, cost int) bool {
 	for i := 0; i < r.n; i++ {
 		d := &r.dims[i]
 		short := !d.ample() || d.unit == unitTokens && d.remaining < int64(cost)
-		if !d.hasRemain || !short || !d.hasReset {
+		if !d.hasRemain || !short || !d.hasReset || !d.heeded(win) {
 			continue
 		}
 		switch {
@@ -490,6 +494,12 @@ func (r *rateHeaders) explains(req, tok bool, cost int) bool {
 		}
 	}
 	return false
+}
+
+// heeded reports whether d's claim counts, given which units' window
+// claims the key heeds (win): a bucket's, and other units', always.
+func (d *rateDim) heeded(win [2]bool) bool {
+	return d.bucket || int(d.unit) >= len(win) || win[d.unit]
 }
 
 // ample reports whether the dimension has more than a tenth of its limit

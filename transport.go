@@ -139,6 +139,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
+		if a.Decision == Retry {
+			a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
+		}
 		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
 		wait := a.Wait
 		switch {

@@ -33,10 +33,14 @@ type windowState struct {
 	least    int64 // the least remaining read in the current window
 	inflight int64 // what the attempts counted by take and not yet answered cost
 	sent     int64 // what was sent in the current window, if counting
+	okIn     int64 // successes answered in the current window
 	counting bool  // the current window was seen to begin: sent is all it took from us
 	guessed  bool  // length is a guess, not yet seen
 	seen     int64 // when the current window was first read
 	gran     int64 // the resolution of its end
+	readAt   int64 // when a window was last read: the model lapses learnedTTL after
+	okRead   bool  // the last reading came with a success
+	distrust int64 // Unix nanoseconds: until then, window claims are ignored (outvoted)
 }
 
 // windowLengths are the lengths a window is guessed to have before two of
@@ -67,14 +71,15 @@ func (w *windowState) answered(cost int64) {
 // read learns from a window's reading at now (Unix nanoseconds), on an
 // answer already counted by answered: its limit (0 if not sent), what
 // remained, its end, and the end's resolution (a second, for whole Unix
-// seconds: it may be that much late).
-func (w *windowState) read(limit, remaining, end, gran, now int64) {
+// seconds: it may be that much late); ok if the answer was a success.
+func (w *windowState) read(limit, remaining, end, gran, now int64, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
-	if end <= now {
+	if end <= now || now < w.distrust {
 		return
 	}
+	w.readAt, w.okRead = now, ok
 	if limit > 0 {
 		w.limit = limit
 	}
@@ -89,21 +94,103 @@ func (w *windowState) read(limit, remaining, end, gran, now int64) {
 				w.length, w.guessed = d, false
 			}
 		}
-		w.end, w.least, w.counting, w.seen, w.gran = end, remaining, false, now, gran
+		w.end, w.least, w.counting, w.seen, w.gran, w.okIn = end, remaining, false, now, gran, 0
 	case end > w.end+tolerance || end < w.end-tolerance && w.guessed:
 		// The server's window ends elsewhere than the one we count in:
 		// ours was wrong. Trust the server, and forget a guessed length.
 		if w.guessed {
 			w.length, w.guessed = 0, false
 		}
-		w.end, w.least, w.counting, w.seen = end, remaining, false, now
+		w.end, w.least, w.counting, w.seen, w.okIn = end, remaining, false, now, 0
 	case end >= w.end-tolerance:
 		w.end, w.least = max(w.end, end), min(w.least, remaining)
 	}
 }
 
+// unread learns from a success at now that carried no window: if the
+// window was claimed by successes' headers, a server that stopped sending
+// them no longer stands by it (one hostile 200 announcing a window of 1 held
+// a key at 1 request/s for minutes). A window read from 429s alone
+// (Cencori's) stands until it lapses.
+func (w *windowState) unread(now int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.okRead && w.end != 0 {
+		w.forget()
+	}
+}
+
+// succeeded counts a success answered at now in the window under way.
+func (w *windowState) succeeded(now int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	w.okIn++
+}
+
+// refusedEarly learns from a 429 at now whose headers claim the window
+// spent: if the server accepted less than half its allowance from us in a
+// window we saw begin, the claim does not describe what refuses (a
+// gateway's window over a bucket, or a fleet's other processes taking the
+// rest). Successes count, not sends: a herd released at the window's start
+// is sent whole and mostly refused. A window first seen on this 429 is
+// judged by the claim's own limit (claimed) against the successes of the
+// last second (recent), if it ends within a second and a half (a short
+// window: the last second is most of it). What the server accepts is the
+// better measure then: the window is forgotten and its claims are ignored
+// for learnedTTL, and the 429 is left to the estimate. It reports whether
+// it outvoted the claim.
+func (w *windowState) refusedEarly(now, claimed, end, recent int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	switch {
+	case w.counting:
+		if w.limit <= 0 || w.okIn*2 >= w.limit || w.length > int64(maxOutvotedWindow) {
+			return false
+		}
+	case w.end == 0:
+		if claimed <= 0 || recent*2 >= claimed || end-now > int64(firstSightWindow) {
+			return false
+		}
+	default:
+		return false
+	}
+	w.forget()
+	w.distrust = now + int64(learnedTTL)
+	return true
+}
+
+// firstSightWindow is how far off the end of a window first seen on a 429
+// may be for refusedEarly to judge it by the last second's successes.
+const firstSightWindow = 1500 * time.Millisecond
+
+// maxOutvotedWindow is the longest window refusedEarly outvotes: a gateway
+// approximating a bucket announces short windows, while a day's quota that
+// other clients spent is what it says, and its end pauses nothing anyway
+// (it is beyond MaxWait).
+const maxOutvotedWindow = 10 * time.Second
+
+// trusted reports whether window claims are heeded at now.
+func (w *windowState) trusted(now int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return now >= w.distrust
+}
+
+// forget drops the window model, keeping what is in flight and the distrust.
+// Caller holds w.mu.
+func (w *windowState) forget() {
+	w.limit, w.end, w.lastEnd, w.length, w.least, w.sent, w.okIn = 0, 0, 0, 0, 0, 0, 0
+	w.counting, w.guessed, w.seen, w.gran, w.readAt, w.okRead = false, false, 0, 0, 0, false
+}
+
 // roll moves to the window under way at now. Caller holds w.mu.
 func (w *windowState) roll(now int64) {
+	if w.readAt != 0 && now-w.readAt > int64(learnedTTL) {
+		w.forget() // a window carried forward unread lapses, as learned limits do
+		return
+	}
 	if w.end == 0 || now < w.end {
 		return
 	}
@@ -120,7 +207,7 @@ func (w *windowState) roll(now int64) {
 	}
 	n := (now-w.end)/w.length + 1
 	w.end += n * w.length
-	w.least, w.sent, w.counting = w.limit, 0, true
+	w.least, w.sent, w.counting, w.okIn = w.limit, 0, true, 0
 }
 
 // take counts cost units sent at now (Unix nanoseconds). It returns the

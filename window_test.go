@@ -69,7 +69,7 @@ func TestPacingWindowLeastRemaining(t *testing.T) {
 	}
 	for _, r := range []int64{95, 99, 90, 97} { // four answered, out of order
 		w.answered(1)
-		w.read(100, r, end, 0, now)
+		w.read(100, r, end, 0, now, true)
 	}
 	// Six in flight, 90 left at the latest count: 84 may go.
 	for i := 0; i < 83; i++ {

@@ -45,6 +45,9 @@ func httpClient(rt func(cfg config, lim limits) http.RoundTripper, ctxf func(con
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/chat/completions", strings.NewReader(body(i)))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer sk-bench")
+			if cfg.proc != "" {
+				req.Header.Set(processHeader, cfg.proc)
+			}
 			resp, err := c.Do(req)
 			if err != nil {
 				return false
@@ -100,8 +103,12 @@ var (
 	}, nil)}
 
 	openaiClient = client{"openai-go", false, func(cfg config, _ limits, baseURL string) func(context.Context, int) bool {
-		c := openai.NewClient(option.WithBaseURL(baseURL+"/v1/"), option.WithAPIKey("sk-bench"),
-			option.WithMaxRetries(cfg.retries), option.WithHTTPClient(&http.Client{Transport: newBase()}))
+		opts := []option.RequestOption{option.WithBaseURL(baseURL + "/v1/"), option.WithAPIKey("sk-bench"),
+			option.WithMaxRetries(cfg.retries), option.WithHTTPClient(&http.Client{Transport: newBase()})}
+		if cfg.proc != "" {
+			opts = append(opts, option.WithHeader(processHeader, cfg.proc))
+		}
+		c := openai.NewClient(opts...)
 		return func(ctx context.Context, i int) bool {
 			_, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 				Model:     "fake-model",

@@ -26,6 +26,12 @@
 //   - quota: every answer 429 quota_exceeded; ideal is one attempt.
 //   - overload: 503 with Retry-After: 1 once per request; ideal is a retry
 //     exactly 1.0 s later.
+//   - fleet (not run by default): -procs real OS processes (the bench
+//     re-executing itself) share one key on one server, N and W split
+//     between them; rows: -styles (default openai, retry-after, bare,
+//     inexact, window-over-bucket) × -procs (default 1,4,8).
+//   - leave (not run by default): 4 processes, three of which leave early:
+//     how much of the freed capacity the one left takes within 2 s.
 //
 // -only keeps the clients whose name contains it, -styles and -units the
 // matrix's rows (e.g. -styles bare,github -units tokens).
@@ -55,7 +61,16 @@ func main() {
 	svgPath := flag.String("svg", "", "write the picture of the -svg-cells to this file")
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
+	procs := flag.String("procs", "1,4,8", "fleet: process counts")
+	worker := flag.String("worker", "", "internal: run as a fleet's worker process with this spec")
 	flag.Parse()
+	if *worker != "" {
+		if err := runWorker(*worker); err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if listed(*scenarios, "matrix") {
 		cs := selectClients(peers, *only)
@@ -78,6 +93,13 @@ func main() {
 				os.Exit(1)
 			}
 		}
+	}
+	fleetClients := selectClients(peers, *only)
+	if strings.Contains(","+*scenarios+",", ",fleet,") {
+		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false)
+	}
+	if strings.Contains(","+*scenarios+",", ",leave,") {
+		runFleet(cfg, fleetClients, *styleNames, nil, true)
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))

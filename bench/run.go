@@ -22,6 +22,7 @@ type config struct {
 	parallel                   int           // matrix rows run at once
 	timeline                   time.Duration // -timeline: trace llmretry's pacing per interval of this width
 	trace                      *pacingTrace  // set per job by runAll when timeline > 0
+	proc                       string        // a fleet's worker process: sent as processHeader
 }
 
 // result is one client's run of one scenario.
@@ -120,7 +121,11 @@ func (r result) status(s int) int {
 // peak is the most requests the server received in any window of width w,
 // leaving out windows that begin within w of the first request: the first
 // burst of a run comes before the client could know anything.
-func (r result) peak(w time.Duration) int {
+func (r result) peak(w time.Duration) int { return r.peakAfter(w, w) }
+
+// peakAfter is the most requests the server received in any window of
+// width w beginning skip or more after the first request.
+func (r result) peakAfter(w, skip time.Duration) int {
 	if len(r.log) == 0 {
 		return 0
 	}
@@ -131,7 +136,7 @@ func (r result) peak(w time.Duration) int {
 	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
 	first, best, j := ts[0], 0, 0
 	for i, t := range ts {
-		if t.Sub(first) < w {
+		if t.Sub(first) < skip {
 			continue
 		}
 		if j < i {

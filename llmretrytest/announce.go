@@ -87,10 +87,16 @@ const (
 	hintRetryAfterMs
 )
 
-// headers writes the rate-limit headers for the quotas' state at now.
-func (l *limits) headers(qs []quotaState, now time.Time) http.Header {
+// headers writes the rate-limit headers for the quotas' state at now, on a
+// 429 if refused. With Announced quotas, they are written instead of the
+// enforced ones, and a 429 says none is left in them.
+func (l *limits) headers(qs []quotaState, now time.Time, refused bool) http.Header {
 	h := http.Header{}
-	for i, q := range l.spec.Quotas {
+	quotas := l.spec.Quotas
+	if len(l.spec.Announced) > 0 {
+		quotas, qs = l.spec.Announced, qs[len(l.spec.Quotas):]
+	}
+	for i, q := range quotas {
 		if q.Silent {
 			continue
 		}
@@ -98,8 +104,12 @@ func (l *limits) headers(qs []quotaState, now time.Time) http.Header {
 		if limit == "" || h.Get(remaining) != "" || l.spec.headers == xRateLimitHeaders && len(h) > 0 {
 			continue // xRateLimitHeaders: the first announced quota only
 		}
+		left := qs[i].remaining(q)
+		if refused && len(l.spec.Announced) > 0 {
+			left = 0
+		}
 		h.Set(limit, strconv.Itoa(q.Limit))
-		h.Set(remaining, strconv.Itoa(qs[i].remaining(q)))
+		h.Set(remaining, strconv.Itoa(left))
 		h.Set(reset, formatReset(l.spec.reset, qs[i].reset(q, now), now))
 	}
 	return h

@@ -91,7 +91,7 @@ func ExampleStyle() {
 	fmt.Println(llmretrytest.Styles())
 	// Output:
 	// requests 10 100ms anthropic
-	// [openai groq retry-after retry-after-ms bare github cencori unix-ms rfc3339 cerebras anthropic]
+	// [openai groq retry-after retry-after-ms bare github cencori unix-ms rfc3339 cerebras anthropic inexact window-over-bucket]
 }
 
 // A limit on tokens counts each request's prompt and max_tokens, as

@@ -86,6 +86,12 @@ func (q Quota) Rate() float64 {
 // without a wait in it.
 type LimitSpec struct {
 	Quotas []Quota
+	// Announced, when set, are the quotas the rate-limit headers describe
+	// instead of Quotas, as a gateway in front of the real limiter
+	// approximates it: counted like Quotas (what was admitted takes from
+	// them) but never refusing, and a 429 announces nothing left in them.
+	// Nil announces Quotas as they are.
+	Announced []Quota
 
 	// Dialect shapes the 429's body. A Style sets the dialect of the
 	// provider it imitates.
@@ -116,6 +122,7 @@ func (s *Server) SetLimit(spec LimitSpec) {
 	var l *limits
 	if len(spec.Quotas) > 0 {
 		spec.Quotas = append([]Quota(nil), spec.Quotas...)
+		spec.Announced = append([]Quota(nil), spec.Announced...)
 		l = &limits{spec: spec, keys: map[string][]quotaState{}}
 	}
 	s.mu.Lock()
@@ -167,11 +174,15 @@ func (l *limits) admit(h http.Header, body []byte) (http.Header, *Step) {
 	}
 	qs := l.keys[cred]
 	if qs == nil {
-		qs = make([]quotaState, len(l.spec.Quotas))
-		for i, q := range l.spec.Quotas {
+		qs = make([]quotaState, len(l.spec.Quotas)+len(l.spec.Announced))
+		for i, q := range append(l.spec.Quotas[:len(l.spec.Quotas):len(l.spec.Quotas)], l.spec.Announced...) {
 			qs[i] = quotaState{tokens: float64(q.Limit), last: now}
 		}
 		l.keys[cred] = qs
+	}
+	shown := qs[len(l.spec.Quotas):] // the Announced quotas' states
+	for i, q := range l.spec.Announced {
+		shown[i].advance(q, now)
 	}
 	cost := requestCost(body)
 	var wait time.Duration
@@ -192,18 +203,21 @@ func (l *limits) admit(h http.Header, body []byte) (http.Header, *Step) {
 		for i, q := range l.spec.Quotas {
 			qs[i].take(q, cost.of(q.Unit))
 		}
+		for i, q := range l.spec.Announced {
+			shown[i].take(q, cost.of(q.Unit))
+		}
 		l.admitted++
 		if l.spec.only429 {
 			return nil, nil
 		}
-		return l.headers(qs, now), nil
+		return l.headers(qs, now, false), nil
 	}
 	l.refused++
 	if tooLarge {
 		wait = 0 // never admitted: there is no wait to advise
 	}
 	step := l.refusal(wait, tooLarge)
-	for k, v := range l.headers(qs, now) {
+	for k, v := range l.headers(qs, now, true) {
 		step.Header[k] = v
 	}
 	return nil, &step

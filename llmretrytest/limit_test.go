@@ -1,6 +1,7 @@
 package llmretrytest
 
 import (
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -248,7 +249,7 @@ func TestHeaderNames(t *testing.T) {
 			qs[i].advance(q, base)
 			qs[i].tokens = float64(q.Limit)
 		}
-		h := l.headers(qs, base)
+		h := l.headers(qs, base, false)
 		if len(h) != len(tc.want) {
 			t.Errorf("headers %d: got %v, want %v", tc.h, h, tc.want)
 		}
@@ -406,5 +407,57 @@ func TestUnknownStylePanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// The inexact styles enforce a bucket and announce a one-second window: a
+// 429 says none is left until the next whole second, whatever the bucket
+// says, and window-over-bucket's 200s count the window, not the bucket.
+func TestInexactStyles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		style            string
+		okLimit          string // X-RateLimit-Limit on a 200
+		okRemain         string // and its Remaining after 10 admitted
+		retryAfter, body string // on the 429
+	}{
+		{"inexact", "", "", "1", `"retry_after":1`},
+		{"window-over-bucket", "100", "90", "1", ""},
+	} {
+		t.Run(tc.style, func(t *testing.T) {
+			t.Parallel()
+			sp := Style(tc.style).Spec(Requests, 100, 10)
+			c := &fakeClock{t: base.Add(300 * time.Millisecond)}
+			sp.Clock = c.now
+			s := Start(t)
+			s.SetLimit(sp)
+			var resp *http.Response
+			for i := 0; i < 10; i++ {
+				resp = send(t, s, "k", `{}`)
+			}
+			if resp.StatusCode != 200 || resp.Header.Get("X-Ratelimit-Limit") != tc.okLimit || resp.Header.Get("X-Ratelimit-Remaining") != tc.okRemain {
+				t.Errorf("10th: %d %v", resp.StatusCode, resp.Header)
+			}
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/chat/completions", strings.NewReader(`{}`))
+			req.Header.Set("Authorization", "Bearer k")
+			resp, err := s.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			h := resp.Header
+			// The bucket is empty for 10 ms; the header says the window is
+			// spent until 19:00:01, the Retry-After rounds 10 ms up to 1 s.
+			if resp.StatusCode != 429 || h.Get("Retry-After") != tc.retryAfter || h.Get("X-Ratelimit-Limit") != "100" ||
+				h.Get("X-Ratelimit-Remaining") != "0" || h.Get("X-Ratelimit-Reset") != strconv.FormatInt(base.Unix()+1, 10) ||
+				!strings.Contains(string(b), tc.body) {
+				t.Errorf("11th: %d %v %s", resp.StatusCode, h, b)
+			}
+			c.add(10 * time.Millisecond)
+			if resp := send(t, s, "k", `{}`); resp.StatusCode != 200 {
+				t.Errorf("after 10 ms: %d, want the bucket's refill admitted", resp.StatusCode)
+			}
+		})
 	}
 }

@@ -139,11 +139,25 @@ var styles = []style{
 			}
 			return LimitSpec{Quotas: qs, headers: anthropicHeaders, reset: resetRFC3339, hints: hintRetryAfter, Dialect: "anthropic"}
 		}},
+	{name: "inexact", source: "token bucket behind a gateway whose announcements only approximate it: 429s alone carry " +
+		"Retry-After (whole seconds, rounded up), X-RateLimit-Limit (the rate per second), X-RateLimit-Remaining: 0, " +
+		"X-RateLimit-Reset at the next whole Unix second and a body retry_after; 200s carry no rate-limit headers",
+		spec: func(u Unit, r float64, b int) LimitSpec {
+			return LimitSpec{Quotas: []Quota{Bucket(u, r, b)}, Announced: []Quota{secondWindow(u, r)}, headers: xRateLimitHeaders,
+				reset: resetUnix, only429: true, hints: hintRetryAfter, Dialect: "gptgob", bodyHint: true}
+		}},
+	{name: "window-over-bucket", source: "token bucket behind a gateway that announces a fixed window: every answer carries " +
+		"X-RateLimit-Limit/-Remaining/-Reset of a one-second window at the bucket's rate (reset in Unix seconds), counted by " +
+		"the gateway, while the bucket refuses; 429s carry Retry-After in whole seconds",
+		spec: func(u Unit, r float64, b int) LimitSpec {
+			return LimitSpec{Quotas: []Quota{Bucket(u, r, b)}, Announced: []Quota{secondWindow(u, r)}, headers: xRateLimitHeaders,
+				reset: resetUnix, hints: hintRetryAfter, Dialect: "openai"}
+		}},
 }
 
 // Styles lists the known styles, in this order: "openai", "groq",
 // "retry-after", "retry-after-ms", "bare", "github", "cencori", "unix-ms",
-// "rfc3339", "cerebras", "anthropic".
+// "rfc3339", "cerebras", "anthropic", "inexact", "window-over-bucket".
 func Styles() []Style {
 	sts := make([]Style, len(styles))
 	for i, st := range styles {

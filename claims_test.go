@@ -1,0 +1,329 @@
+package llmretry
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Announcements are claims, successes are facts: tests of what a key learns
+// from servers whose headers only approximate what they enforce, and from
+// fleets of processes that share a key without talking (issue 20; issue 21,
+// item 10). Every test runs on the fake clock.
+
+// simClient is one process of a simulated fleet: its own pacer and clock,
+// sending one request at a time (each answered 1 ms after it is sent).
+type simClient struct {
+	p       *pacer
+	ft      *fakeTime
+	pending bool      // acquired, waiting for its send time to come up
+	sendAt  time.Time // when it sends
+	stopAt  time.Time // it leaves at this time (zero: never)
+	demand  time.Duration
+	sent    []time.Time
+	ok      []time.Time
+	refused int
+}
+
+// fleetRun runs clients against srv until end: the earliest pending send
+// goes first, so that the server sees the fleet's sends in time order.
+// refusal makes a refusal's response at its time.
+func fleetRun(cs []*simClient, srv *simBucket, end time.Time, refusal func(now time.Time) *http.Response) {
+	fleetRunHeaders(cs, srv, end, refusal, nil)
+}
+
+// fleetRunHeaders is fleetRun with okHeaders (if not nil) making a
+// success's headers at its time.
+func fleetRunHeaders(cs []*simClient, srv *simBucket, end time.Time, refusal func(now time.Time) *http.Response, okHeaders func(now time.Time) http.Header) {
+	for {
+		var next *simClient
+		for _, c := range cs {
+			if !c.stopAt.IsZero() && !c.ft.Now().Before(c.stopAt) {
+				continue
+			}
+			if !c.pending {
+				if err := c.p.acquire(bg(), 1, c.ft.Now()); err != nil {
+					panic(err)
+				}
+				c.pending, c.sendAt = true, c.ft.Now()
+			}
+			if next == nil || c.sendAt.Before(next.sendAt) {
+				next = c
+			}
+		}
+		if next == nil || !next.sendAt.Before(end) {
+			return
+		}
+		c, now := next, next.sendAt
+		c.pending = false
+		tk := c.p.send(bg(), now, 1, false)
+		c.sent = append(c.sent, now)
+		resp := ok200(nil)
+		if srv.admit(now) {
+			if okHeaders != nil {
+				resp = ok200(okHeaders(now))
+			}
+			c.ok = append(c.ok, now)
+		} else {
+			resp = refusal(now)
+			c.refused++
+		}
+		c.ft.Sleep(bg(), time.Millisecond)
+		at := c.ft.Now()
+		c.p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+		if c.demand > 0 {
+			if d := now.Add(c.demand).Sub(c.ft.Now()); d > 0 {
+				c.ft.Sleep(bg(), d)
+			}
+		}
+	}
+}
+
+// newSimClient is a zero-config process whose clock starts at start.
+func newSimClient(start time.Time, phase float64) *simClient {
+	p, ft := testPacer(Generic())
+	ft.now = start
+	p.lastUsed.Store(start.UnixNano())
+	p.phase = phase
+	return &simClient{p: p, ft: ft}
+}
+
+func countIn(ts []time.Time, from, to time.Time) int {
+	n := 0
+	for _, t := range ts {
+		if !t.Before(from) && t.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// inexactRefusal is the 429 of issue 20's gateway over a 100/s bucket:
+// Retry-After in whole seconds, X-RateLimit-Limit: 100, Remaining: 0, a
+// reset at the next whole Unix second, whatever the bucket holds.
+func inexactRefusal(now time.Time) *http.Response {
+	return limited(http.Header{"Retry-After": {"1"}, "X-Ratelimit-Limit": {"100"}, "X-Ratelimit-Remaining": {"0"},
+		"X-Ratelimit-Reset": {strconv.FormatInt(now.Truncate(time.Second).Unix()+1, 10)}})
+}
+
+// TestPacingHostileWindowLapses (issue 21, item 10): one 200 announcing a
+// window of 1 with nothing left, and no rate-limit header on any answer
+// after it, held the key at 1 request/s for minutes (the window model
+// carried the guessed 1 s window of 1 forward for ever). Successes without
+// the claim outvote it: a caller asking for 20/s gets them within seconds.
+func TestPacingHostileWindowLapses(t *testing.T) {
+	t.Parallel()
+	c := newSimClient(testNow.Add(200*time.Millisecond), 0)
+	now := c.ft.Now()
+	observeAt(c.p, ok200(http.Header{"X-Ratelimit-Limit": {"1"}, "X-Ratelimit-Remaining": {"0"},
+		"X-Ratelimit-Reset": {strconv.FormatInt(now.Add(1500*time.Millisecond).Unix(), 10)}}), now)
+	c.demand = 50 * time.Millisecond // 20/s
+	srv := &simBucket{rate: 1000, burst: 1000}
+	end := now.Add(30 * time.Second)
+	fleetRun([]*simClient{c}, srv, end, inexactRefusal)
+	if n := countIn(c.sent, now.Add(5*time.Second), end); n < 25*15 {
+		t.Errorf("%d sent in the 25 s after the first 5, want ≥ %d (15/s of the 20/s asked): the hostile window never lapsed", n, 25*15)
+	}
+}
+
+// TestPacingWholeSecondClaimOutvoted (issue 20, item 1): a 100/s bucket of
+// 10 behind a gateway whose 429s claim a window of 100 that resets at the
+// next whole second. The claim "explained" each 429: the key paused until
+// the whole second, then sent the window's 100 at once into a bucket of 10
+// (9.4× the optimum in the bench). What the server accepts wins: the key
+// settles near 100/s with few 429s, and no herd at the whole seconds.
+func TestPacingWholeSecondClaimOutvoted(t *testing.T) {
+	t.Parallel()
+	c := newSimClient(testNow.Add(300*time.Millisecond), 0)
+	start := c.ft.Now()
+	srv := &simBucket{rate: 100, burst: 10}
+	end := start.Add(10 * time.Second)
+	fleetRun([]*simClient{c}, srv, end, inexactRefusal)
+	if n := countIn(c.ok, start.Add(2*time.Second), end); n < 8*85 {
+		t.Errorf("%d accepted in seconds 2–10, want ≥ %d (85/s of the server's 100/s)", n, 8*85)
+	}
+	if c.refused > len(c.sent)/10 {
+		t.Errorf("%d 429s of %d sent, want ≤ 10%%", c.refused, len(c.sent))
+	}
+	if p := peakIn(c.sent, 20*time.Millisecond, start.Add(time.Second)); p > 2*(10+1) {
+		t.Errorf("%d sent in one 20 ms after the first second, want ≤ 2 × (burst + 1)", p)
+	}
+}
+
+// peakIn is the most of ts in any window of width w beginning at from or later.
+func peakIn(ts []time.Time, w time.Duration, from time.Time) int {
+	best := 0
+	for i, t := range ts {
+		if t.Before(from) {
+			continue
+		}
+		best = max(best, countIn(ts[i:], t, t.Add(w)))
+	}
+	return best
+}
+
+// TestPacingGrowsBackWhenCompetitorsLeave (issue 20, item 2): four
+// processes share a key on a 100/s bucket with bare 429s; after 10 s three
+// leave. The one left grew 5% a second under a ceiling held 10 s, and
+// stayed near its old share for tens of seconds with the server idle. It
+// must reach 90% of the freed capacity within 2 s.
+func TestPacingGrowsBackWhenCompetitorsLeave(t *testing.T) {
+	t.Parallel()
+	start := testNow.Add(100 * time.Millisecond)
+	var cs []*simClient
+	for i := 0; i < 4; i++ {
+		cs = append(cs, newSimClient(start, float64(i)/4))
+	}
+	leave := start.Add(10 * time.Second)
+	for _, c := range cs[1:] {
+		c.stopAt = leave
+	}
+	srv := &simBucket{rate: 100, burst: 10}
+	end := leave.Add(4 * time.Second)
+	fleetRun(cs, srv, end, func(time.Time) *http.Response { return limited(nil) })
+	total := 0
+	for _, c := range cs {
+		total += countIn(c.ok, start.Add(5*time.Second), leave)
+	}
+	if total < 5*85 {
+		t.Errorf("the fleet had %d accepted in seconds 5–10, want ≥ %d: 85%% of the server's rate", total, 5*85)
+	}
+	share := float64(countIn(cs[0].ok, leave.Add(-2*time.Second), leave)) / 2
+	freed := 97 - share // the most a lone process takes is the server's rate less headroom
+	got := float64(countIn(cs[0].ok, leave.Add(2*time.Second), leave.Add(3*time.Second)))
+	if got < share+0.9*freed {
+		t.Errorf("alone, second 2–3: %.0f accepted/s, want ≥ %.1f (its share %.1f/s + 90%% of the %.1f/s freed)", got, share+0.9*freed, share, freed)
+	}
+}
+
+// TestPacingPauseDesynchronizes (issue 20): processes that cannot talk, each
+// paced at 50/s, get the same 429 at the same moment, with a reset at the
+// next whole second. Each must release its waiters at its own offset within
+// the pace interval, not all at the whole second (a herd across the fleet).
+func TestPacingPauseDesynchronizes(t *testing.T) {
+	t.Parallel()
+	pol := Generic()
+	pol.Limits = Limits{RequestsPerMinute: 3000, RequestBurst: 1}
+	at := testNow.Add(400 * time.Millisecond)
+	var firsts []time.Time
+	for _, phase := range []float64{0.1, 0.9} {
+		p, ft := testPacer(pol)
+		ft.now = at
+		p.phase = phase
+		resp := limited(http.Header{"X-Ratelimit-Limit": {"100"}, "X-Ratelimit-Remaining": {"0"},
+			"X-Ratelimit-Reset": {strconv.FormatInt(testNow.Unix()+1, 10)}})
+		p.observe(bg(), resp, pol.classify(resp, nil, at), p.send(bg(), at, 1, false), at)
+		if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+			t.Fatal(err)
+		}
+		firsts = append(firsts, ft.Now())
+	}
+	interval := time.Second / 50
+	if d := firsts[1].Sub(firsts[0]); math.Abs(float64(d)) < 0.5*float64(interval) {
+		t.Errorf("first releases after the reset %v apart, want ≥ half the %v pace interval: each process offsets itself", d, interval)
+	}
+}
+
+// TestPacingCoarseHintShortenedUnderEstimate: a request refused with a
+// Retry-After in whole seconds, on a key paced by a measured estimate, waits a
+// second less than the hint and then its turn at the pace, as the requests
+// the hint paused do (a gateway rounding 10 ms up to "1" held every refused
+// request, the run's tail among them, a whole second). Without an estimate
+// (a configured pace, no pace) the hint is waited whole.
+func TestPacingCoarseHintShortenedUnderEstimate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		pol  *Policy
+		hint string
+		want time.Duration
+	}{
+		{"estimate, whole seconds", Generic(), "2", time.Second},
+		{"estimate, a fraction", Generic(), "1.5", 1500 * time.Millisecond},
+		{"configured pace", &Policy{Limits: Limits{RequestsPerMinute: 6000}}, "2", 2 * time.Second},
+		{"no learning", &Policy{Limits: Limits{DisableLearning: true}}, "2", 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, _ := testPacer(tt.pol)
+			resp := limited(http.Header{"Retry-After": {tt.hint}})
+			v := Generic().classify(resp, nil, testNow)
+			// A first 429 is a guess: its hint is waited whole.
+			p.observe(bg(), resp, v, p.send(bg(), testNow, 1, false), testNow)
+			if got := p.hintWait(resp, v, v.RetryAfter, testNow); got != v.RetryAfter {
+				t.Errorf("after one 429: retry waits %v, want the whole %v", got, v.RetryAfter)
+			}
+			// Answers, then a second 429 a second later: a measured estimate.
+			at := testNow
+			for i := 0; i < 20; i++ {
+				at = at.Add(50 * time.Millisecond)
+				observeAt(p, ok200(nil), at)
+			}
+			p.observe(bg(), resp, v, p.send(bg(), at, 1, false), at)
+			if got := p.hintWait(resp, v, v.RetryAfter, at); got != tt.want {
+				t.Errorf("retry waits %v after Retry-After: %s, want %v", got, tt.hint, tt.want)
+			}
+		})
+	}
+}
+
+// TestPacingSharedBucketOutvoted (issue 20, item 2): processes on one key
+// read OpenAI's headers, which describe the whole 100/s bucket; each paced
+// itself at it, together several times over, and their 429s were
+// "explained" by the headers, so nothing slowed them (in the bench, 4
+// processes: 1,230 429s and 32 failed). A key that the server accepted 20
+// a second from over the last second, refused by a bucket claiming 100/s,
+// shares it: the 429 goes to the estimate, which paces at the key's share.
+func TestPacingSharedBucketOutvoted(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(Generic())
+	hdr := func(remaining int) http.Header {
+		return http.Header{"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {strconv.Itoa(remaining)},
+			"X-Ratelimit-Reset-Requests": {"100ms"}} // 10 used, full again in 0.1 s: 100/s
+	}
+	now := ft.Now()
+	for i := 0; i < 40; i++ { // 2 s at 20 accepted a second
+		now = now.Add(50 * time.Millisecond)
+		observeAt(p, ok200(hdr(0)), now)
+	}
+	if lim, src := p.limit(now); src != learned || lim.RequestRate < 90 {
+		t.Fatalf("before the 429: %v/s from %v, want the headers' 100/s", lim.RequestRate, src)
+	}
+
+	observeAt(p, limited(hdr(0)), now.Add(time.Millisecond))
+
+	lim, src := p.limit(now.Add(2 * time.Millisecond))
+	if src != estimated || lim.RequestRate > 30 {
+		t.Errorf("after the 429: %v/s from %v, want the estimate at about the 20/s accepted", lim.RequestRate, src)
+	}
+	// Later answers with the claim do not switch the estimate off.
+	observeAt(p, ok200(hdr(3)), now.Add(60*time.Millisecond))
+	if _, src := p.limit(now.Add(61 * time.Millisecond)); src != estimated {
+		t.Errorf("after another 200 with the headers: paced from %v, want the estimate", src)
+	}
+}
+
+// TestPacingFirstWindowClaimOutvoted: the first 429s of a run, from a
+// gateway claiming a one-second window of 100 spent when the server had
+// accepted 17, paused the key until the whole second (up to a second lost,
+// then a herd at it). A claim that the last second's successes contradict
+// is outvoted at first sight: no pause beyond the pace, the estimate paces.
+func TestPacingFirstWindowClaimOutvoted(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(Generic())
+	start := testNow.Add(10 * time.Millisecond)
+	for i := 0; i < 17; i++ {
+		observeAt(p, ok200(nil), start.Add(time.Duration(i)*time.Millisecond))
+	}
+	at := start.Add(20 * time.Millisecond)
+	observeAt(p, inexactRefusal(at), at)
+	if d := time.Duration(p.pausedUntil.Load() - at.UnixNano()); d > 100*time.Millisecond {
+		t.Errorf("paused %v after the first 429, want no pause to the claimed window's end", d)
+	}
+	if _, src := p.limit(at); src != estimated {
+		t.Errorf("paced from %v, want the estimate", src)
+	}
+}
