@@ -113,6 +113,12 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	lim, src := p.limit(now)
 	if src == configured {
 		if err := p.limiter.Wait(ctx, p.key, lim, tokens); err != nil {
+			if lim.RequestRate <= 0 && lim.TokenRate <= 0 && errors.Is(err, ErrDeadline) && ctx.Err() == nil {
+				// No rate: only a pause another process shared (a Limiter
+				// in Redis) held it, and a pause never fails a request
+				// for its deadline, as the loop above does for this one's.
+				return nil
+			}
 			p.release()
 			return err
 		}

@@ -1,6 +1,8 @@
 package llmretry
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -228,5 +230,37 @@ func TestCredentialLookup(t *testing.T) {
 		if got := credential(tt.h); got != tt.want {
 			t.Errorf("credential(%v) = %q, want %q", tt.h, got, tt.want)
 		}
+	}
+}
+
+// pausedLimiter is a shared Limiter (as redislimit is) holding a pause that
+// another process asked for: its Wait fails for a deadline the pause
+// outlasts.
+type pausedLimiter struct{ waits atomic.Int32 }
+
+func (l *pausedLimiter) Wait(ctx context.Context, _ string, _ Limit, _ int) error {
+	l.waits.Add(1)
+	if _, ok := ctx.Deadline(); ok {
+		return fmt.Errorf("%w: needs 4s", ErrDeadline)
+	}
+	return nil
+}
+func (*pausedLimiter) Pause(context.Context, string, time.Time) error { return nil }
+
+// A pause shared through a Limiter, on a key with no configured rate, is
+// treated as the key's own pause is: a request whose deadline it outlasts
+// goes (and gets the server's answer) rather than failing with ErrDeadline.
+func TestPacingSharedPauseNeverFailsForDeadline(t *testing.T) {
+	t.Parallel()
+	lim := &pausedLimiter{}
+	tr, srv, _ := setup(t, &Policy{Limits: Limits{Limiter: lim}})
+	ctx, cancel := context.WithTimeout(bg(), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	if _, _, err := do(t, tr, req); err != nil {
+		t.Fatalf("err = %v, want the request sent", err)
+	}
+	if lim.waits.Load() == 0 || len(srv.Requests()) != 1 {
+		t.Errorf("limiter waits %d, requests %d: want the shared limiter asked, then the request sent", lim.waits.Load(), len(srv.Requests()))
 	}
 }
