@@ -128,7 +128,7 @@ func counts(v Verdict) bool {
 		return false
 	}
 	switch v.Class {
-	case ServerError, Overloaded, ModelOverloaded, Timeout, Connection:
+	case ClassServerError, ClassOverloaded, ClassModelOverloaded, ClassTimeout, ClassConnection:
 		return true
 	}
 	return false
@@ -150,7 +150,7 @@ func (b *budget) earn(v Verdict) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	e, free := b.perAttempt, 0
-	if v.Class == OK {
+	if v.Class == ClassOK {
 		e += b.perSuccess
 		free = releasePerSuccess
 		b.probes, b.probeAt = 0, time.Time{}

@@ -121,13 +121,13 @@ func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{}, 0)
 	for i := 0; i < 100; i++ { // 429s and hinted answers only
-		if !b.record(Verdict{Class: RateLimited}) || !b.record(Verdict{Class: Overloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
+		if !b.record(Verdict{Class: ClassRateLimited}) || !b.record(Verdict{Class: ClassOverloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
 			t.Fatal("429s and hinted answers must not spend the retry budget: pacing and hints handle them")
 		}
 	}
 	paid := 0
 	for i := 0; i < 20; i++ {
-		if b.record(Verdict{Class: ServerError}) {
+		if b.record(Verdict{Class: ClassServerError}) {
 			paid++
 		}
 	}
@@ -170,7 +170,7 @@ func TestRetryBudgetLine(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{}, 500*time.Millisecond)
 	b.balance = 0
-	fail := Verdict{Class: ServerError}
+	fail := Verdict{Class: ClassServerError}
 	if b.spend(fail) {
 		t.Fatal("an empty budget paid for a retry")
 	}
@@ -217,7 +217,7 @@ func TestRetryBudgetLine(t *testing.T) {
 		hh := h
 		hh.wake = func() { woken[hh]++ }
 	}
-	b.earn(Verdict{Class: OK}) // −10 + 0.6: no retry paid, but two go free
+	b.earn(Verdict{Class: ClassOK}) // −10 + 0.6: no retry paid, but two go free
 	if woken[line[0]] != 1 || woken[line[1]] != 1 || woken[line[2]] != 0 || len(b.line) != 1 {
 		t.Errorf("a success woke %d, %d, %d (line %d), want the two oldest", woken[line[0]], woken[line[1]], woken[line[2]], len(b.line))
 	}

@@ -90,7 +90,7 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 		d, ok := parseReset(body.Reset, now)
 		v.useHint(d, ok, HintBody)
 	}
-	if v.Hint == NoHint && v.Class == RateLimited && v.rate != nil {
+	if v.Hint == NoHint && v.Class == ClassRateLimited && v.rate != nil {
 		d, ok := v.rate.resetHint()
 		v.useHint(d, ok, HintRateLimitReset)
 	}
@@ -127,18 +127,18 @@ func classifyError(err error) Verdict {
 	var re *requestError
 	switch {
 	case errors.Is(err, errAttemptTimeout):
-		v.Class, v.Retryable = Timeout, true
+		v.Class, v.Retryable = ClassTimeout, true
 		return v
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		v.Class = Canceled
+		v.Class = ClassCanceled
 		return v
 	case errors.As(err, &re), isRequestError(err):
-		v.Class = InvalidRequest
+		v.Class = ClassInvalidRequest
 		return v
 	}
-	v.Class = Connection
+	v.Class = ClassConnection
 	if isTimeout(err) {
-		v.Class = Timeout
+		v.Class = ClassTimeout
 	}
 	// DefaultRetryPolicy recognises permanent errors only inside a *url.Error,
 	// which http.Client adds and a RoundTripper does not; wrap as the Client would.
@@ -230,11 +230,11 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 // vagueFor reports whether a generic code's class says less than status.
 func vagueFor(c Class, status int) bool {
 	switch c {
-	case InvalidRequest:
+	case ClassInvalidRequest:
 		return true
-	case ServerError:
+	case ClassServerError:
 		sc := statusClass(status)
-		return sc == Overloaded || sc == Timeout
+		return sc == ClassOverloaded || sc == ClassTimeout
 	}
 	return false
 }

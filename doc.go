@@ -62,7 +62,7 @@
 //
 //	p := llmretry.OpenAI()
 //	p.MaxRetries = 4
-//	p.Codes["gateway_busy"] = llmretry.Rule{Class: llmretry.Overloaded} // a code your proxy adds
+//	p.Codes["gateway_busy"] = llmretry.Rule{Class: llmretry.ClassOverloaded} // a code your proxy adds
 //	client := &http.Client{Transport: &llmretry.Transport{
 //		Hosts: map[string]*llmretry.Policy{"llm-proxy.internal.example": p},
 //	}}

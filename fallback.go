@@ -129,9 +129,9 @@ func (f FallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 		return false
 	}
 	switch {
-	case (v.Class == Overloaded || v.Class == ModelOverloaded) && f.has(FallbackOnOverload):
+	case (v.Class == ClassOverloaded || v.Class == ClassModelOverloaded) && f.has(FallbackOnOverload):
 		return true
-	case v.Class == RateLimited && f.has(FallbackOnRateLimit):
+	case v.Class == ClassRateLimited && f.has(FallbackOnRateLimit):
 		return true
 	}
 	return d != Retry && f.has(FallbackOnExhausted)

@@ -496,11 +496,11 @@ func TestAPIErrorNamesTarget(t *testing.T) {
 		e    APIError
 		want string
 	}{
-		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", StatusCode: 503, Class: ModelOverloaded, Code: "horde_unavailable"},
+		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", StatusCode: 503, Class: ClassModelOverloaded, Code: "horde_unavailable"},
 			"llmretry: gptgob/gob-small: 503 model_overloaded (horde_unavailable)"},
-		{APIError{Provider: "backup-policy", Target: "backup", StatusCode: 500, Class: ServerError},
+		{APIError{Provider: "backup-policy", Target: "backup", StatusCode: 500, Class: ClassServerError},
 			"llmretry: backup-policy (backup): 500 server_error"},
-		{APIError{Provider: "gptgob", StatusCode: 500, Class: ServerError}, "llmretry: gptgob: 500 server_error"},
+		{APIError{Provider: "gptgob", StatusCode: 500, Class: ClassServerError}, "llmretry: gptgob: 500 server_error"},
 	} {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)

@@ -55,7 +55,7 @@ func TestHostileProviderBodies(t *testing.T) {
 			for _, status := range []int{400, 402, 413, 429, 503, 529} {
 				resp := &http.Response{StatusCode: status, Header: h, ContentLength: -1, Body: io.NopCloser(strings.NewReader(tc.body))}
 				v := p.classify(resp, nil, testNow)
-				if v.Class == OK {
+				if v.Class == ClassOK {
 					t.Errorf("%s/%s/%d: class ok for an error", tc.name, p.Name, status)
 				}
 				if len(v.Message) > maxMessage || len(v.Code) > maxErrorBody || (tc.header != nil && len(v.Code) > maxField) {

@@ -188,7 +188,7 @@ func TestBodyReadErrorIsNotRetried(t *testing.T) {
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading request body") {
 		t.Errorf("err = %v, want the body's read error, said to be one", err)
 	}
-	if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != InvalidRequest {
+	if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != ClassInvalidRequest {
 		t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
 	}
 }
@@ -429,7 +429,7 @@ func TestCompressedErrorBodyIsClassified(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(verdicts) != 1 || verdicts[0].Class != QuotaExhausted || verdicts[0].Code != "insufficient_quota" {
+			if len(verdicts) != 1 || verdicts[0].Class != ClassQuotaExhausted || verdicts[0].Code != "insufficient_quota" {
 				t.Errorf("verdicts = %+v, want one quota_exhausted attempt", verdicts)
 			}
 			if resp.StatusCode != 429 || !bytes.Equal(body, tt.body) {

@@ -250,7 +250,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			hdr = &read
 		}
 	}
-	limited := v.Class == RateLimited
+	limited := v.Class == ClassRateLimited
 	if v.Status > 0 && !limited {
 		p.mu.Lock()
 		p.admitted.add(now)
@@ -265,7 +265,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)
-		} else if l := p.lrn.Load(); l != nil && v.Class == OK {
+		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
 			l.accepted(now) // not an error answer: an overloaded server must not speed the pace up
 		}
 	}

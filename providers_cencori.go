@@ -9,15 +9,15 @@ func Cencori() *Policy {
 	return &Policy{
 		Name: "cencori",
 		Codes: map[string]Rule{
-			"invalid_api_key":      {Class: Auth},
-			"security_violation":   {Class: ContentFiltered},
-			"rate_limit_exceeded":  {Class: RateLimited},
-			"insufficient_credits": {Class: QuotaExhausted},
-			"provider_error":       {Class: Overloaded},
+			"invalid_api_key":      {Class: ClassAuth},
+			"security_violation":   {Class: ClassContentFiltered},
+			"rate_limit_exceeded":  {Class: ClassRateLimited},
+			"insufficient_credits": {Class: ClassQuotaExhausted},
+			"provider_error":       {Class: ClassOverloaded},
 		},
 		Statuses: map[int]Rule{
-			403: {Class: Permission},
-			503: {Class: Overloaded},
+			403: {Class: ClassPermission},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

@@ -14,13 +14,13 @@ func Cohere() *Policy {
 		// The errors page's sections, spelled out (only 499 differs from
 		// the generic rules).
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			401: {Class: Auth},
-			402: {Class: QuotaExhausted},
-			404: {Class: NotFound},
-			429: {Class: RateLimited},
-			499: {Class: Canceled},
-			500: {Class: ServerError},
+			400: {Class: ClassInvalidRequest},
+			401: {Class: ClassAuth},
+			402: {Class: ClassQuotaExhausted},
+			404: {Class: ClassNotFound},
+			429: {Class: ClassRateLimited},
+			499: {Class: ClassCanceled},
+			500: {Class: ClassServerError},
 		},
 	}
 }

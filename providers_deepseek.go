@@ -8,13 +8,13 @@ func DeepSeek() *Policy {
 	return &Policy{
 		Name: "deepseek",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			401: {Class: Auth},
-			402: {Class: QuotaExhausted},
-			422: {Class: InvalidRequest},
-			429: {Class: RateLimited},
-			500: {Class: ServerError},
-			503: {Class: Overloaded},
+			400: {Class: ClassInvalidRequest},
+			401: {Class: ClassAuth},
+			402: {Class: ClassQuotaExhausted},
+			422: {Class: ClassInvalidRequest},
+			429: {Class: ClassRateLimited},
+			500: {Class: ClassServerError},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

@@ -8,16 +8,16 @@ func Fireworks() *Policy {
 	return &Policy{
 		Name: "fireworks",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			401: {Class: Auth},
-			402: {Class: QuotaExhausted},
-			403: {Class: Permission},
-			404: {Class: NotFound},
-			405: {Class: InvalidRequest},
-			408: {Class: Timeout},
-			412: {Class: Permission},
-			413: {Class: InvalidRequest},
-			429: {Class: RateLimited},
+			400: {Class: ClassInvalidRequest},
+			401: {Class: ClassAuth},
+			402: {Class: ClassQuotaExhausted},
+			403: {Class: ClassPermission},
+			404: {Class: ClassNotFound},
+			405: {Class: ClassInvalidRequest},
+			408: {Class: ClassTimeout},
+			412: {Class: ClassPermission},
+			413: {Class: ClassInvalidRequest},
+			429: {Class: ClassRateLimited},
 		},
 	}
 }

@@ -10,20 +10,20 @@ func Groq() *Policy {
 	return &Policy{
 		Name: "groq",
 		Codes: map[string]Rule{
-			"rate_limit_exceeded": {Class: RateLimited},
-			"capacity_exceeded":   {Class: Overloaded},
-			"invalid_api_key":     {Class: Auth},
-			"model_not_found":     {Class: NotFound},
+			"rate_limit_exceeded": {Class: ClassRateLimited},
+			"capacity_exceeded":   {Class: ClassOverloaded},
+			"invalid_api_key":     {Class: ClassAuth},
+			"model_not_found":     {Class: ClassNotFound},
 		},
 		Statuses: map[int]Rule{
-			409: {Class: Conflict, Retry: RetryAlways},
-			413: {Class: InvalidRequest},
-			422: {Class: InvalidRequest},
-			424: {Class: InvalidRequest},
-			498: {Class: Overloaded},
-			499: {Class: Canceled},
-			502: {Class: ServerError},
-			503: {Class: Overloaded},
+			409: {Class: ClassConflict, Retry: RetryAlways},
+			413: {Class: ClassInvalidRequest},
+			422: {Class: ClassInvalidRequest},
+			424: {Class: ClassInvalidRequest},
+			498: {Class: ClassOverloaded},
+			499: {Class: ClassCanceled},
+			502: {Class: ClassServerError},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

@@ -9,16 +9,16 @@ func Mistral() *Policy {
 	return &Policy{
 		Name: "mistral",
 		Codes: map[string]Rule{
-			"rate_limited":                   {Class: RateLimited},
-			"1300":                           {Class: RateLimited},
-			"service_tier_capacity_exceeded": {Class: ModelOverloaded},
-			"invalid_request_message_error":  {Class: InvalidRequest},
+			"rate_limited":                   {Class: ClassRateLimited},
+			"1300":                           {Class: ClassRateLimited},
+			"service_tier_capacity_exceeded": {Class: ClassModelOverloaded},
+			"invalid_request_message_error":  {Class: ClassInvalidRequest},
 		},
 		Statuses: map[int]Rule{
-			401: {Class: Auth},
-			422: {Class: InvalidRequest},
-			429: {Class: RateLimited},
-			503: {Class: Overloaded},
+			401: {Class: ClassAuth},
+			422: {Class: ClassInvalidRequest},
+			429: {Class: ClassRateLimited},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

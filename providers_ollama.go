@@ -21,12 +21,12 @@ func Ollama() *Policy {
 	return &Policy{
 		Name: "ollama",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			404: {Class: NotFound},
-			429: {Class: RateLimited},
-			500: {Class: ServerError},
-			502: {Class: ServerError},
-			503: {Class: Overloaded},
+			400: {Class: ClassInvalidRequest},
+			404: {Class: ClassNotFound},
+			429: {Class: ClassRateLimited},
+			500: {Class: ClassServerError},
+			502: {Class: ClassServerError},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

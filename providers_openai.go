@@ -10,19 +10,19 @@ func OpenAI() *Policy {
 	return &Policy{
 		Name: "openai",
 		Codes: map[string]Rule{
-			"invalid_api_key":                      {Class: Auth},
-			"invalid_organization":                 {Class: Auth},
-			"unsupported_country_region_territory": {Class: Permission},
-			"model_not_found":                      {Class: NotFound},
-			"context_length_exceeded":              {Class: ContextLength},
-			"content_policy_violation":             {Class: ContentFiltered},
-			"rate_limit_exceeded":                  {Class: RateLimited},
-			"insufficient_quota":                   {Class: QuotaExhausted},
-			"billing_hard_limit_reached":           {Class: QuotaExhausted},
+			"invalid_api_key":                      {Class: ClassAuth},
+			"invalid_organization":                 {Class: ClassAuth},
+			"unsupported_country_region_territory": {Class: ClassPermission},
+			"model_not_found":                      {Class: ClassNotFound},
+			"context_length_exceeded":              {Class: ClassContextLength},
+			"content_policy_violation":             {Class: ClassContentFiltered},
+			"rate_limit_exceeded":                  {Class: ClassRateLimited},
+			"insufficient_quota":                   {Class: ClassQuotaExhausted},
+			"billing_hard_limit_reached":           {Class: ClassQuotaExhausted},
 		},
 		Statuses: map[int]Rule{
-			409: {Class: Conflict, Retry: RetryAlways}, // openai-go retries 409
-			503: {Class: Overloaded},
+			409: {Class: ClassConflict, Retry: RetryAlways}, // openai-go retries 409
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

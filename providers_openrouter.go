@@ -12,14 +12,14 @@ func OpenRouter() *Policy {
 	return &Policy{
 		Name: "openrouter",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			401: {Class: Auth},
-			402: {Class: QuotaExhausted},
-			403: {Class: ContentFiltered},
-			408: {Class: Timeout},
-			429: {Class: RateLimited},
-			502: {Class: ModelOverloaded},
-			503: {Class: ModelOverloaded},
+			400: {Class: ClassInvalidRequest},
+			401: {Class: ClassAuth},
+			402: {Class: ClassQuotaExhausted},
+			403: {Class: ClassContentFiltered},
+			408: {Class: ClassTimeout},
+			429: {Class: ClassRateLimited},
+			502: {Class: ClassModelOverloaded},
+			503: {Class: ClassModelOverloaded},
 		},
 	}
 }

@@ -8,16 +8,16 @@ func SambaNova() *Policy {
 	return &Policy{
 		Name: "sambanova",
 		Codes: map[string]Rule{
-			"context_length_exceeded": {Class: ContextLength},
-			"invalid_type":            {Class: InvalidRequest},
-			"decimal_above_max_value": {Class: InvalidRequest},
-			"decimal_below_min_value": {Class: InvalidRequest},
-			"integer_above_max_value": {Class: InvalidRequest},
-			"integer_below_min_value": {Class: InvalidRequest},
-			"model_not_found":         {Class: NotFound},
-			"invalid_authentication":  {Class: Auth},
-			"request_timeout":         {Class: Timeout},
-			"insufficient_quota":      {Class: RateLimited},
+			"context_length_exceeded": {Class: ClassContextLength},
+			"invalid_type":            {Class: ClassInvalidRequest},
+			"decimal_above_max_value": {Class: ClassInvalidRequest},
+			"decimal_below_min_value": {Class: ClassInvalidRequest},
+			"integer_above_max_value": {Class: ClassInvalidRequest},
+			"integer_below_min_value": {Class: ClassInvalidRequest},
+			"model_not_found":         {Class: ClassNotFound},
+			"invalid_authentication":  {Class: ClassAuth},
+			"request_timeout":         {Class: ClassTimeout},
+			"insufficient_quota":      {Class: ClassRateLimited},
 		},
 	}
 }

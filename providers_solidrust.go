@@ -13,15 +13,15 @@ func SolidRusT() *Policy {
 		BaseDelay:  time.Second,
 		MaxWait:    90 * time.Second,
 		Codes: map[string]Rule{
-			"authentication_error":  {Class: Auth},
-			"invalid_api_key":       {Class: Auth},
-			"rate_limit_error":      {Class: RateLimited},
-			"rate_limit_exceeded":   {Class: RateLimited},
-			"invalid_request_error": {Class: InvalidRequest},
-			"invalid_parameter":     {Class: InvalidRequest},
+			"authentication_error":  {Class: ClassAuth},
+			"invalid_api_key":       {Class: ClassAuth},
+			"rate_limit_error":      {Class: ClassRateLimited},
+			"rate_limit_exceeded":   {Class: ClassRateLimited},
+			"invalid_request_error": {Class: ClassInvalidRequest},
+			"invalid_parameter":     {Class: ClassInvalidRequest},
 		},
 		Statuses: map[int]Rule{
-			503: {Class: Overloaded},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

@@ -169,7 +169,7 @@ func TestPolicyCloneIsIndependent(t *testing.T) {
 	t.Parallel()
 	p := GPTGob()
 	c := p.Clone()
-	c.Codes["gremlin_in_the_pipes"] = Rule{Class: RateLimited, Retry: RetryNever}
+	c.Codes["gremlin_in_the_pipes"] = Rule{Class: ClassRateLimited, Retry: RetryNever}
 	c.MaxRetries = 9
 	if p.Codes["gremlin_in_the_pipes"].Retry != RetryDefault || p.MaxRetries != 2 {
 		t.Error("changing a clone changed the original")

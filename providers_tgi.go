@@ -23,12 +23,12 @@ func TGI() *Policy {
 	return &Policy{
 		Name: "tgi",
 		Codes: map[string]Rule{
-			"overloaded":            {Class: Overloaded},
-			"validation":            {Class: InvalidRequest},
-			"template_error":        {Class: InvalidRequest},
-			"tool_error":            {Class: InvalidRequest},
-			"generation":            {Class: ServerError, Retry: RetryNever},
-			"incomplete_generation": {Class: ServerError},
+			"overloaded":            {Class: ClassOverloaded},
+			"validation":            {Class: ClassInvalidRequest},
+			"template_error":        {Class: ClassInvalidRequest},
+			"tool_error":            {Class: ClassInvalidRequest},
+			"generation":            {Class: ClassServerError, Retry: RetryNever},
+			"incomplete_generation": {Class: ClassServerError},
 		},
 	}
 }

@@ -19,9 +19,9 @@ func VLLM() *Policy {
 	return &Policy{
 		Name: "vllm",
 		Codes: map[string]Rule{
-			"badrequesterror":     {Class: InvalidRequest},
-			"notfounderror":       {Class: NotFound},
-			"internalservererror": {Class: ServerError},
+			"badrequesterror":     {Class: ClassInvalidRequest},
+			"notfounderror":       {Class: ClassNotFound},
+			"internalservererror": {Class: ClassServerError},
 		},
 	}
 }

@@ -9,14 +9,14 @@ func XAI() *Policy {
 	return &Policy{
 		Name: "xai",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			401: {Class: Auth},
-			403: {Class: Permission},
-			404: {Class: NotFound},
-			405: {Class: InvalidRequest},
-			415: {Class: InvalidRequest},
-			422: {Class: InvalidRequest},
-			429: {Class: RateLimited},
+			400: {Class: ClassInvalidRequest},
+			401: {Class: ClassAuth},
+			403: {Class: ClassPermission},
+			404: {Class: ClassNotFound},
+			405: {Class: ClassInvalidRequest},
+			415: {Class: ClassInvalidRequest},
+			422: {Class: ClassInvalidRequest},
+			429: {Class: ClassRateLimited},
 		},
 	}
 }

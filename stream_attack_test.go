@@ -137,7 +137,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 		_, _, err := roundTripWithin(t, tr, req, 10*time.Second)
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.Class != Overloaded {
+		if !errors.As(err, &apiErr) || apiErr.Class != ClassOverloaded {
 			t.Fatalf("err = %v, want an Overloaded APIError", err)
 		}
 	})

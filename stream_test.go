@@ -144,24 +144,24 @@ func TestStreamFirstEvent(t *testing.T) {
 		want     []Class
 	}{
 		{"goblin_distracted before the first token is retried (gptgob.md: Generation aborted mid-stream. Retry.)", "/v1/chat/completions",
-			[]llmretrytest.Step{gob.AbortedStream(0)}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+			[]llmretrytest.Step{gob.AbortedStream(0)}, 2, llmretrytest.Stream, []Class{ClassServerError, ClassOK}},
 		{"the same in 1-byte pieces", "/v1/chat/completions",
-			[]llmretrytest.Step{withChunks(gob.AbortedStream(0), 1)}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+			[]llmretrytest.Step{withChunks(gob.AbortedStream(0), 1)}, 2, llmretrytest.Stream, []Class{ClassServerError, ClassOK}},
 		{"after keep-alive comments", "/v1/chat/completions",
-			[]llmretrytest.Step{withComments(gob.AbortedStream(0))}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+			[]llmretrytest.Step{withComments(gob.AbortedStream(0))}, 2, llmretrytest.Stream, []Class{ClassServerError, ClassOK}},
 		{"goblin_distracted after the first token passes through untouched", "/v1/chat/completions",
-			[]llmretrytest.Step{gob.AbortedStream(1)}, 1, string(gob.AbortedStream(1).Body), []Class{OK}},
+			[]llmretrytest.Step{gob.AbortedStream(1)}, 1, string(gob.AbortedStream(1).Body), []Class{ClassOK}},
 		{"Anthropic overloaded_error event is retried", "/v1/messages",
-			[]llmretrytest.Step{anth.AbortedStream(0)}, 2, llmretrytest.MessageStream, []Class{Overloaded, OK}},
+			[]llmretrytest.Step{anth.AbortedStream(0)}, 2, llmretrytest.MessageStream, []Class{ClassOverloaded, ClassOK}},
 		{"Anthropic error after message_start and a delta passes", "/v1/messages",
-			[]llmretrytest.Step{anth.AbortedStream(3)}, 1, string(anth.AbortedStream(3).Body), []Class{OK}},
+			[]llmretrytest.Step{anth.AbortedStream(3)}, 1, string(anth.AbortedStream(3).Body), []Class{ClassOK}},
 		{"Gemini [{error}] event is retried", "/v1/chat/completions",
-			[]llmretrytest.Step{overloadedGemini}, 2, llmretrytest.Stream, []Class{Overloaded, OK}},
+			[]llmretrytest.Step{overloadedGemini}, 2, llmretrytest.Stream, []Class{ClassOverloaded, ClassOK}},
 		{"a final error event is returned as it came", "/v1/chat/completions",
-			[]llmretrytest.Step{contextLength}, 1, string(contextLength.Body), []Class{ContextLength}},
+			[]llmretrytest.Step{contextLength}, 1, string(contextLength.Body), []Class{ClassContextLength}},
 		{"a normal stream in 1-byte pieces is byte-identical", "/v1/chat/completions",
 			[]llmretrytest.Step{withChunks(llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: []byte(llmretrytest.Stream)}, 1)},
-			1, llmretrytest.Stream, []Class{OK}},
+			1, llmretrytest.Stream, []Class{ClassOK}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,7 +219,7 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 		srv.Enqueue(step, step, step)
 		_, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ServerError || apiErr.Attempts != 3 {
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ClassServerError || apiErr.Attempts != 3 {
 			t.Fatalf("err = %#v", err)
 		}
 	})
@@ -294,7 +294,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 			if len(at.all) < 2 {
 				t.Fatalf("%d attempts: want a retry", len(at.all))
 			}
-			if a := at.all[0]; a.Verdict.Class != Timeout || !errors.Is(a.Verdict.Err, tt.cause) || a.Decision != Retry {
+			if a := at.all[0]; a.Verdict.Class != ClassTimeout || !errors.Is(a.Verdict.Err, tt.cause) || a.Decision != Retry {
 				t.Errorf("first attempt: %s %v → %s; want a timeout by %v, retried", a.Verdict.Class, a.Verdict.Err, a.Decision, tt.cause)
 			}
 		})

@@ -276,8 +276,8 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 	}
 	if berr := c.watch.failed(); berr != nil {
 		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
-	} else if v.Class != Canceled && invalidHeader(r.Header) != "" {
-		v.Class, v.Retryable = InvalidRequest, false
+	} else if v.Class != ClassCanceled && invalidHeader(r.Header) != "" {
+		v.Class, v.Retryable = ClassInvalidRequest, false
 	}
 	v.Err = redactErr(v.Err, requestSecrets(r))
 	return v
@@ -292,9 +292,9 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 	c.earnBudget(v)
 	c.held = false
 	switch {
-	case v.Class == OK:
+	case v.Class == ClassOK:
 		return Success, 0, nil
-	case v.Class == Canceled || c.ctx.Err() != nil:
+	case v.Class == ClassCanceled || c.ctx.Err() != nil:
 		return ContextDone, 0, nil
 	case !v.Retryable:
 		return NotRetryable, 0, nil
@@ -338,7 +338,7 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 // failures worth retrying count: an answer that no retry can change says
 // nothing of the service's health.
 func (c *call) earnBudget(v Verdict) {
-	if v.Class == OK || v.Retryable {
+	if v.Class == ClassOK || v.Retryable {
 		c.budget.earn(v)
 	}
 }
@@ -354,7 +354,7 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 		r, why := c.stopped(a, now)
 		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
 	}
-	if resp.StatusCode >= 400 || v.Class != OK {
+	if resp.StatusCode >= 400 || v.Class != ClassOK {
 		e := newAPIError(c.pol, v, a.Attempt)
 		e.Target = c.name
 		e.Stop, e.why = c.stopped(a, now)

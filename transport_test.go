@@ -377,7 +377,7 @@ func TestRoundTripReturnErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("err = %v, want an *APIError", err)
 	}
-	want := APIError{Provider: "gptgob", StatusCode: 429, Class: RateLimited, Retryable: true, Type: "rate_limit_exceeded",
+	want := APIError{Provider: "gptgob", StatusCode: 429, Class: ClassRateLimited, Retryable: true, Type: "rate_limit_exceeded",
 		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Attempts: 3, Stop: StopRetriesExhausted}
 	got := *apiErr
 	got.RequestID = ""
