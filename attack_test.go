@@ -72,7 +72,7 @@ func TestContentLengthLiesAreRequestErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("err = %v, want it to say %q", err, tt.wantText)
 			}
-			if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != ClassInvalidRequest {
+			if len(decisions) != 1 || decisions[0] != DecisionNotRetryable || classes[0] != ClassInvalidRequest {
 				t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
 			}
 		})
@@ -180,7 +180,7 @@ func TestHTTP2RequestErrors(t *testing.T) {
 			if strings.Contains(err.Error(), leakSecret[8:16]) {
 				t.Errorf("err = %v: leaks the key", err)
 			}
-			if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != ClassInvalidRequest {
+			if len(decisions) != 1 || decisions[0] != DecisionNotRetryable || classes[0] != ClassInvalidRequest {
 				t.Errorf("err = %v: decisions %v classes %v, want one not_retryable invalid_request attempt", err, decisions, classes)
 			}
 		})

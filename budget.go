@@ -37,7 +37,7 @@ import (
 //
 // A retry that gets no turn before the request's deadline (without one,
 // before the policy's MaxDelay has passed) is not made: the attempt's
-// answer is returned with [BudgetExhausted], at once when no probe is due
+// answer is returned with [DecisionBudgetExhausted], at once when no probe is due
 // in time or when a fallback target would take it (see
 // [FallbackOnExhausted]), else when the wait ends. The answer is kept in
 // memory while its retry waits; one that cannot be (a stream, a body longer
@@ -278,7 +278,7 @@ func (c *call) holdUntil(now time.Time) time.Time {
 // probe comes before it would give up, and no fallback target would take
 // the refusal instead.
 func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
-	if c.next < len(c.fallbacks) && c.primary.FallbackOn.shouldFallback(v, BudgetExhausted) {
+	if c.next < len(c.fallbacks) && c.primary.FallbackOn.shouldFallback(v, DecisionBudgetExhausted) {
 		return false
 	}
 	return c.budget.nextProbe(now.Add(wait)).Before(c.holdUntil(now))
@@ -306,7 +306,7 @@ func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next
 		return nil, err
 	case !ok:
 		closeBody(next)
-		a.Decision, a.Wait = BudgetExhausted, 0
+		a.Decision, a.Wait = DecisionBudgetExhausted, 0
 		return nil, nil
 	}
 	a.Wait = t.clock().Sub(start)

@@ -143,7 +143,7 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 	tr.OnAttempt = func(a AttemptInfo) {
 		mu.Lock()
 		run.decisions[a.Decision]++
-		if start, _ := a.Context.Value(outageStartKey{}).(time.Time); a.Decision == BudgetExhausted && clk.Now().Sub(start) < time.Second {
+		if start, _ := a.Context.Value(outageStartKey{}).(time.Time); a.Decision == DecisionBudgetExhausted && clk.Now().Sub(start) < time.Second {
 			run.refused++
 		}
 		mu.Unlock()

@@ -52,7 +52,7 @@ func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 		t.Errorf("%d attempts for %d requests in a total outage, want ≤ %d (≤ 1.2 a request)", attempts, n, limit)
 	}
 	t.Logf("total outage: %.3f attempts a request", float64(attempts)/float64(n))
-	if !contains(decisions, BudgetExhausted) {
+	if !contains(decisions, DecisionBudgetExhausted) {
 		t.Error("no attempt was reported as budget_exhausted")
 	}
 
@@ -85,7 +85,7 @@ func TestRetryBudgetPartialFailure(t *testing.T) {
 			return llmretrytest.Step{}
 		})
 		tr.OnAttempt = func(a AttemptInfo) {
-			if a.Decision == BudgetExhausted {
+			if a.Decision == DecisionBudgetExhausted {
 				stopped++
 			}
 		}
@@ -273,7 +273,7 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 		if err != nil || resp.StatusCode != 503 || !strings.Contains(string(body), "service_unavailable") {
 			t.Fatalf("got %v, %v %s; want the 503 answer, whole", err, resp, body)
 		}
-		if !slices.Equal(decisions, []Decision{BudgetExhausted}) {
+		if !slices.Equal(decisions, []Decision{DecisionBudgetExhausted}) {
 			t.Errorf("decisions %v, want [budget_exhausted]", decisions)
 		}
 		if waited := ft.Now().Sub(t0); waited != 4*time.Second {
@@ -342,7 +342,7 @@ func TestRetryBudgetHoldsBodylessAnswers(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("got %v, %v; want 200 after a probe", err, resp)
 	}
-	if !slices.Equal(decisions, []Decision{Retry, Success}) {
+	if !slices.Equal(decisions, []Decision{DecisionRetry, DecisionSuccess}) {
 		t.Errorf("decisions %v, want [retry success]", decisions)
 	}
 }

@@ -157,7 +157,7 @@ func runChaos(t *testing.T, label string, pol *Policy, retryable, final []fault)
 	defer base.CloseIdleConnections()
 	pol.MaxRetries, pol.BaseDelay, pol.MaxDelay, pol.AttemptTimeout = maxRetries, time.Millisecond, 4*time.Millisecond, chaosAttemptTimeout
 	tr := &Transport{Base: base, Policy: pol, OnAttempt: func(a AttemptInfo) {
-		if a.Decision == BudgetExhausted {
+		if a.Decision == DecisionBudgetExhausted {
 			*a.Context.Value(budgetStopKey{}).(*int) = a.Attempt
 		}
 	}}

@@ -67,20 +67,20 @@ func (c Class) retryable() bool {
 	return false
 }
 
-// Override overrides a class's retryability in a [Rule].
-type Override uint8
+// Retry is a [Rule]'s say on retrying: as the class says, always or never.
+type Retry uint8
 
 const (
-	RetryDefault Override = iota // as the class says
-	RetryAlways                  // retry even if the class is not retryable
-	RetryNever                   // do not retry even if the class is retryable
+	RetryDefault Retry = iota // as the class says
+	RetryAlways               // retry even if the class is not retryable
+	RetryNever                // do not retry even if the class is retryable
 )
 
 // A Rule says what a status or an error code means for one provider: its class,
 // and whether it is retried if not as the class says.
 type Rule struct {
 	Class Class
-	Retry Override
+	Retry Retry
 }
 
 // retryable applies the rule's override to its class.

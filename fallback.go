@@ -125,7 +125,7 @@ func (f FallbackTrigger) has(x FallbackTrigger) bool {
 // and decided as d, moves the request to its next target.
 func (f FallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 	switch d {
-	case Success, NotRetryable, NotReplayable, ContextDone:
+	case DecisionSuccess, DecisionNotRetryable, DecisionNotReplayable, DecisionContextDone:
 		return false
 	}
 	switch {
@@ -134,7 +134,7 @@ func (f FallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 	case v.Class == ClassRateLimited && f.has(FallbackOnRateLimit):
 		return true
 	}
-	return d != Retry && f.has(FallbackOnExhausted)
+	return d != DecisionRetry && f.has(FallbackOnExhausted)
 }
 
 // errSkipTarget says that a request cannot be sent to a fallback target.

@@ -419,7 +419,7 @@ func TestFallbackCancellation(t *testing.T) {
 		srv.EnqueueModel("gob-small", llmretrytest.Step{Delay: time.Minute})
 		ctx, cancel := context.WithCancel(context.Background())
 		tr.OnAttempt = func(a AttemptInfo) {
-			if a.Decision == Fallback {
+			if a.Decision == DecisionFallback {
 				time.AfterFunc(20*time.Millisecond, cancel)
 			}
 		}

@@ -108,7 +108,7 @@ func FuzzClassify(f *testing.F) {
 			tr := &Transport{}
 			c := call{route: route{pol: p, retries: 5}, ctx: context.Background(), body: replayBody{replayable: true}}
 			d, wait, _ := tr.decide(&c, v, 1, testNow)
-			if d == Retry && (wait < 0 || wait > max(p.maxWait(), DefaultMaxDelay)) {
+			if d == DecisionRetry && (wait < 0 || wait > max(p.maxWait(), DefaultMaxDelay)) {
 				t.Fatalf("%s: retry after %v, outside [0, MaxWait %v]", p.name(), wait, p.maxWait())
 			}
 		}

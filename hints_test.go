@@ -202,7 +202,7 @@ func TestZeroHintIsNoHint(t *testing.T) {
 			if want == 0 {
 				want = (&Policy{}).backoff(1, 0.5) // what the backoff waits at r = 0.5
 			}
-			if a.Decision != Retry || a.Wait != want || a.Verdict.Hint != tt.wantHint || (tt.wantHint == NoHint) != (a.Verdict.RetryAfter == 0) {
+			if a.Decision != DecisionRetry || a.Wait != want || a.Verdict.Hint != tt.wantHint || (tt.wantHint == NoHint) != (a.Verdict.RetryAfter == 0) {
 				t.Errorf("attempt 1: %s wait %v, hint %s %v; want retry after %v, hint %s", a.Decision, a.Wait, a.Verdict.Hint, a.Verdict.RetryAfter, want, tt.wantHint)
 			}
 			if w := ft.Waits(); len(w) != 1 || w[0] != want {

@@ -45,9 +45,9 @@ func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, 
 func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 	level := slog.LevelWarn
 	switch a.Decision {
-	case Success:
+	case DecisionSuccess:
 		level = slog.LevelDebug
-	case Retry, Fallback:
+	case DecisionRetry, DecisionFallback:
 		level = slog.LevelInfo
 	}
 	if !l.Enabled(ctx, level) {
@@ -79,7 +79,7 @@ func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 	if v.Hint != NoHint {
 		attrs = append(attrs, slog.Duration("retry_after", v.RetryAfter), slog.String("hint", v.Hint.String()))
 	}
-	if a.Decision == Retry || a.Wait > 0 {
+	if a.Decision == DecisionRetry || a.Wait > 0 {
 		attrs = append(attrs, slog.Duration("wait", a.Wait))
 	}
 	if v.Err != nil {

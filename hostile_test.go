@@ -123,7 +123,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 				t.Fatalf("bad request %d: want an error", j)
 			}
 			for _, d := range decisions {
-				if d == Retry {
+				if d == DecisionRetry {
 					t.Fatalf("bad request %d was retried: %v", j, decisions)
 				}
 			}
@@ -135,7 +135,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || len(decisions) != 2 || decisions[0] != Retry {
+	if resp.StatusCode != 200 || len(decisions) != 2 || decisions[0] != DecisionRetry {
 		t.Errorf("after 20 bad requests, a 500 got %d with decisions %v, want a retry and 200", resp.StatusCode, decisions)
 	}
 }
@@ -188,7 +188,7 @@ func TestBodyReadErrorIsNotRetried(t *testing.T) {
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading request body") {
 		t.Errorf("err = %v, want the body's read error, said to be one", err)
 	}
-	if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != ClassInvalidRequest {
+	if len(decisions) != 1 || decisions[0] != DecisionNotRetryable || classes[0] != ClassInvalidRequest {
 		t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
 	}
 }

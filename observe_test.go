@@ -107,7 +107,7 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 				n, rec.starts[i], rec.baseCtx[i], hookCtx[i], rec.ends[i].Context.Value(observedKey{}))
 		}
 	}
-	wantDecisions := []Decision{Retry, Retry, Success}
+	wantDecisions := []Decision{DecisionRetry, DecisionRetry, DecisionSuccess}
 	for i, a := range rec.ends {
 		if a.Decision != wantDecisions[i] || a.Attempt != i+1 {
 			t.Errorf("AttemptEnd %d: attempt %d, %v; want attempt %d, %v", i, a.Attempt, a.Decision, i+1, wantDecisions[i])

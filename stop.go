@@ -40,19 +40,19 @@ func (s StopReason) String() string {
 // stopReason is the reason a final decision d gives.
 func stopReason(d Decision) StopReason {
 	switch d {
-	case NotRetryable:
+	case DecisionNotRetryable:
 		return StopNotRetryable
-	case RetriesExhausted:
+	case DecisionRetriesExhausted:
 		return StopRetriesExhausted
-	case HintTooLong:
+	case DecisionHintTooLong:
 		return StopHintTooLong
-	case PastDeadline:
+	case DecisionPastDeadline:
 		return StopPastDeadline
-	case BudgetExhausted:
+	case DecisionBudgetExhausted:
 		return StopBudgetExhausted
-	case ContextDone:
+	case DecisionContextDone:
 		return StopContextDone
-	case NotReplayable:
+	case DecisionNotReplayable:
 		return StopNotReplayable
 	}
 	return StopNone
@@ -62,14 +62,14 @@ func stopReason(d Decision) StopReason {
 func (c *call) stopped(a AttemptInfo, now time.Time) (StopReason, stop) {
 	reason, s := stopReason(a.Decision), stop{}
 	switch a.Decision {
-	case HintTooLong:
+	case DecisionHintTooLong:
 		s.wait, s.limit = a.Wait, c.pol.maxWait()
-	case PastDeadline:
+	case DecisionPastDeadline:
 		s.wait = a.Wait
 		if deadline, ok := c.ctx.Deadline(); ok {
 			s.limit = max(deadline.Sub(now), 0)
 		}
-	case ContextDone:
+	case DecisionContextDone:
 		s.ctxErr = c.ctx.Err()
 	}
 	if len(c.fallbacks) > 0 && c.next >= len(c.fallbacks) && c.body.replayable && c.primary.FallbackOn.shouldFallback(a.Verdict, a.Decision) {

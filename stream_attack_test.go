@@ -202,7 +202,7 @@ func TestStreamAttackRound(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || len(srv.Requests()) != 1 {
 				t.Errorf("%+v: err %v after %d requests; want context.Canceled after 1", pol, err, len(srv.Requests()))
 			}
-			if len(at.all) != 1 || at.all[0].Decision != ContextDone {
+			if len(at.all) != 1 || at.all[0].Decision != DecisionContextDone {
 				t.Errorf("%+v: attempts %q, want one, context done", pol, at.trail())
 			}
 		}

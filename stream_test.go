@@ -294,7 +294,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 			if len(at.all) < 2 {
 				t.Fatalf("%d attempts: want a retry", len(at.all))
 			}
-			if a := at.all[0]; a.Verdict.Class != ClassTimeout || !errors.Is(a.Verdict.Err, tt.cause) || a.Decision != Retry {
+			if a := at.all[0]; a.Verdict.Class != ClassTimeout || !errors.Is(a.Verdict.Err, tt.cause) || a.Decision != DecisionRetry {
 				t.Errorf("first attempt: %s %v → %s; want a timeout by %v, retried", a.Verdict.Class, a.Verdict.Err, a.Decision, tt.cause)
 			}
 		})

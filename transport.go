@@ -144,10 +144,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case ferr != nil: // the context ended while a fallback waited for its pacing
 			closeBody(next)
-			a.Decision, a.Wait, next = ContextDone, 0, nil
+			a.Decision, a.Wait, next = DecisionContextDone, 0, nil
 		case fellBack:
 			closeBody(next)
-			a.Decision, a.Wait, next = Fallback, 0, first
+			a.Decision, a.Wait, next = DecisionFallback, 0, first
 		case c.held: // the budget did not pay: wait for a turn, the answer kept
 			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
 				return nil, err
@@ -159,7 +159,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			discard(resp)
 			return nil, ferr
 		}
-		if a.Decision != Retry && a.Decision != Fallback {
+		if a.Decision != DecisionRetry && a.Decision != DecisionFallback {
 			return t.finish(&c, resp, a, now)
 		}
 		discard(resp)
@@ -293,44 +293,44 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 	c.held = false
 	switch {
 	case v.Class == ClassOK:
-		return Success, 0, nil
+		return DecisionSuccess, 0, nil
 	case v.Class == ClassCanceled || c.ctx.Err() != nil:
-		return ContextDone, 0, nil
+		return DecisionContextDone, 0, nil
 	case !v.Retryable:
-		return NotRetryable, 0, nil
+		return DecisionNotRetryable, 0, nil
 	case attempt > c.retries:
-		return RetriesExhausted, 0, nil
+		return DecisionRetriesExhausted, 0, nil
 	case !c.body.replayable:
-		return NotReplayable, 0, nil
+		return DecisionNotReplayable, 0, nil
 	}
 	var wait time.Duration
 	if v.Hint != NoHint && v.RetryAfter > 0 {
 		if wait = v.RetryAfter; wait > c.pol.maxWait() {
-			return HintTooLong, wait, nil
+			return DecisionHintTooLong, wait, nil
 		}
 	} else {
 		wait = c.pol.backoff(attempt, t.random())
 	}
 	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return PastDeadline, wait, nil
+		return DecisionPastDeadline, wait, nil
 	}
 	if !c.spendBudget(v) {
 		if !c.mayHold(v, now, wait) {
-			return BudgetExhausted, 0, nil
+			return DecisionBudgetExhausted, 0, nil
 		}
 		c.held = true // delayed, not refused: awaitTurn waits for its turn
 	}
 	if c.body.get == nil {
-		return Retry, wait, nil
+		return DecisionRetry, wait, nil
 	}
 	next, err := c.body.get()
 	if err != nil {
-		return NotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
+		return DecisionNotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
 	}
 	if next == nil {
 		next = http.NoBody
 	}
-	return Retry, wait, next
+	return DecisionRetry, wait, next
 }
 
 // earnBudget credits the retry budget for an attempt, and spendBudget pays

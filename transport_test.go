@@ -227,7 +227,7 @@ func TestRoundTripDeadline(t *testing.T) {
 	if resp.StatusCode != 429 || len(ft.Waits()) != 0 {
 		t.Errorf("got %d after waits %v; want the 429 at once: the 12 s hint passes the 5 s deadline", resp.StatusCode, ft.Waits())
 	}
-	if len(decisions) != 1 || decisions[0] != PastDeadline {
+	if len(decisions) != 1 || decisions[0] != DecisionPastDeadline {
 		t.Errorf("decisions = %v, want [past_deadline]", decisions)
 	}
 }
@@ -238,7 +238,7 @@ func TestRoundTripCancelDuringWait(t *testing.T) {
 	srv.Enqueue(llmretrytest.GPTGob.RateLimit(30))
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) {
-		if a.Decision == Retry {
+		if a.Decision == DecisionRetry {
 			cancel() // the caller gives up while the Transport waits 30 s
 		}
 	}}
@@ -468,7 +468,7 @@ func TestRoundTripGetBodyFails(t *testing.T) {
 	if resp.StatusCode != 500 || !bytes.Equal(body, llmretrytest.OpenAI.ServerError().Body) || len(srv.Requests()) != 1 {
 		t.Errorf("got %d %q after %d attempts, want the 500 and its body after 1", resp.StatusCode, body, len(srv.Requests()))
 	}
-	if len(decisions) != 1 || decisions[0] != NotReplayable {
+	if len(decisions) != 1 || decisions[0] != DecisionNotReplayable {
 		t.Errorf("decisions = %v, want [not_replayable]", decisions)
 	}
 }

@@ -154,7 +154,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 	}
 
 	host := serverAddress(r)
-	final := a.Decision != llmretry.Retry && a.Decision != llmretry.Fallback
+	final := a.Decision != llmretry.DecisionRetry && a.Decision != llmretry.DecisionFallback
 	if i.attempts.Enabled(ctx) || final && i.requestAttempts.Enabled(ctx) {
 		o := i.cache.attempt.get(attemptKey{a.Policy, host, a.Target, v.Class, a.Decision}, func() []attribute.KeyValue {
 			kvs := []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String()),
@@ -169,7 +169,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 			i.requestAttempts.Record(ctx, int64(a.Attempt), o.rec...)
 		}
 	}
-	if a.Decision == llmretry.Fallback && i.fallbacks.Enabled(ctx) {
+	if a.Decision == llmretry.DecisionFallback && i.fallbacks.Enabled(ctx) {
 		o := i.cache.fallback.get(attemptKey{policy: a.Policy, target: a.Target, class: v.Class}, func() []attribute.KeyValue {
 			kvs := []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String())}
 			if a.Target != "" {
@@ -179,7 +179,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 		})
 		i.fallbacks.Add(ctx, 1, o.add...)
 	}
-	if a.Decision == llmretry.Retry {
+	if a.Decision == llmretry.DecisionRetry {
 		kind := waitKind(v)
 		if i.retries.Enabled(ctx) {
 			o := i.cache.retry.get(retryKey{a.Policy, host, v.Class, kind}, func() []attribute.KeyValue {

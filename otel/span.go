@@ -70,7 +70,7 @@ func (o *observer) endSpan(a *attempt, info llmretry.AttemptInfo, resp *http.Res
 	if v.Hint != llmretry.NoHint {
 		kvs = append(kvs, HintKey.String(v.Hint.String()), RetryAfterKey.Float64(v.RetryAfter.Seconds()))
 	}
-	if info.Decision == llmretry.Retry {
+	if info.Decision == llmretry.DecisionRetry {
 		kvs = append(kvs, WaitKey.Float64(info.Wait.Seconds()), WaitKindKey.String(waitKind(v)))
 	}
 	for _, f := range [...]struct {
