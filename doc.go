@@ -29,7 +29,7 @@
 // When retries end, the last response is returned with a nil error and its
 // body intact: SDKs parse their own errors. Set [Transport].ReturnErrors to get
 // an [*APIError] instead, or build one from a response with [ParseError].
-// Either way the APIError says why retrying stopped ([APIError].Stop: a
+// Either way the APIError says why retrying stopped ([APIError].Decision: a
 // permanent answer, retries exhausted, a wait over MaxWait or past the
 // deadline, the retry budget, …), and so does its message; under an SDK,
 // ParseError of the response that the SDK's error keeps gives it.

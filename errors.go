@@ -24,11 +24,11 @@ var errAttemptTimeout = errors.New("llmretry: attempt timed out")
 // http.Client when [Transport].ReturnErrors is set, or build one from a
 // response with [ParseError]. It never holds credential values.
 //
-// Retryable and Stop answer two questions: Retryable, whether the answer
-// is transient (the same request may succeed later); Stop, why the
+// Retryable and Decision answer two questions: Retryable, whether the answer
+// is transient (the same request may succeed later); Decision, why the
 // Transport did not retry it (again). A 429 whose Retry-After is over
-// MaxWait is Retryable, with Stop [StopHintTooLong]: the Transport chose not
-// to wait that long, and the caller may.
+// MaxWait is Retryable, with Decision [DecisionHintTooLong]: the Transport
+// chose not to wait that long, and the caller may.
 type APIError struct {
 	Provider   string // the policy's name, e.g. "gptgob"
 	Target     string // the fallback target that gave the answer (its Target name); "" for the request's own
@@ -54,11 +54,14 @@ type APIError struct {
 	// unknown (ParseError of a response that no Transport returned).
 	Attempts int
 
-	// Stop says why the Transport stopped and returned this answer;
-	// StopNone when unknown. Error() says it in words.
-	Stop StopReason
+	// Decision is the decision that ended the call with this answer: why
+	// the Transport stopped, which Error() says in words. It is never
+	// DecisionSuccess or DecisionRetry on an APIError from a Transport;
+	// DecisionSuccess, the zero value, means unknown: the APIError did not
+	// come from a Transport ([ParseError] of another client's response).
+	Decision Decision
 
-	why stop // the figures behind Stop, for Error()
+	why stop // the figures behind Decision, for Error()
 }
 
 // Error describes the failure and why it was not retried in one line, e.g.
@@ -108,7 +111,7 @@ func (e *APIError) Error() string {
 //
 // A final error response that a [Transport] returned (without ReturnErrors,
 // as under an SDK) carries the Transport's own APIError: ParseError returns a
-// copy of it, whatever p, with Attempts and Stop (why the Transport stopped).
+// copy of it, whatever p, with Attempts and Decision (why the Transport stopped).
 // This is how to learn why retrying stopped from an SDK's error, through the
 // response it keeps, e.g. with openai-go:
 //
@@ -255,17 +258,17 @@ func (e *retriedError) Timeout() bool { return isTimeout(e.err) }
 // s), keeping a top-level *url.Error one. The error of a single attempt that
 // was not retried because it could not be (a permanent error, a context that
 // ended, MaxRetries 0) is returned as it is.
-func afterRetries(err error, attempts int, elapsed time.Duration, r StopReason, s *stop) error {
+func afterRetries(err error, attempts int, elapsed time.Duration, r Decision, s *stop) error {
 	if err == nil {
 		return err
 	}
 	var why string
 	switch r {
-	case StopNone, StopNotRetryable, StopContextDone: // the error says it
+	case DecisionSuccess, DecisionNotRetryable, DecisionContextDone: // the error says it
 	default:
 		why = s.text(r)
 	}
-	if attempts <= 1 && (why == "" || r == StopRetriesExhausted) {
+	if attempts <= 1 && (why == "" || r == DecisionRetriesExhausted) {
 		return err
 	}
 	if ue, ok := err.(*url.Error); ok {

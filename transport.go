@@ -357,7 +357,7 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 	if resp.StatusCode >= 400 || v.Class != ClassOK {
 		e := newAPIError(c.pol, v, a.Attempt)
 		e.Target = c.name
-		e.Stop, e.why = c.stopped(a, now)
+		e.Decision, e.why = c.stopped(a, now)
 		if t.ReturnErrors {
 			discard(resp)
 			c.release()

@@ -378,7 +378,7 @@ func TestRoundTripReturnErrors(t *testing.T) {
 		t.Fatalf("err = %v, want an *APIError", err)
 	}
 	want := APIError{Provider: "gptgob", StatusCode: 429, Class: ClassRateLimited, Retryable: true, Type: "rate_limit_exceeded",
-		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Attempts: 3, Stop: StopRetriesExhausted}
+		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Attempts: 3, Decision: DecisionRetriesExhausted}
 	got := *apiErr
 	got.RequestID = ""
 	if got != want {
