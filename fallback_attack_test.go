@@ -741,7 +741,7 @@ func TestFallbackConcurrent(t *testing.T) {
 // failingLimiter is a Limiter whose Wait always fails.
 type failingLimiter struct{}
 
-func (failingLimiter) Wait(context.Context, string, Limit, int) error {
+func (failingLimiter) Wait(context.Context, string, Pace, int) error {
 	return errors.New("limiter down")
 }
 func (failingLimiter) Pause(context.Context, string, time.Time) error { return nil }

@@ -55,7 +55,7 @@ type State struct {
 	Key string
 	// Limit is the pace in force for Key: configured or learned from the
 	// provider's rate-limit headers, after any adaptive slow-down.
-	Limit Limit
+	Limit Pace
 	// Budget is the retries the policy's retry budget has left for the
 	// failures it pays for (see [RetryBudget]): when none is left, such
 	// failures wait for their turn to retry, or are not retried when the

@@ -18,7 +18,7 @@ type pacer struct {
 	key     string
 	pol     *Policy
 	limiter Limiter
-	config  Limit // the configured limits, with headroom
+	config  Pace // the configured limits, with headroom
 	learn   bool
 	clock   func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
@@ -186,7 +186,7 @@ const (
 
 // limit is the pace in force at now: configured dimensions win over learned
 // ones, and src says which kind of knowledge it rests on.
-func (p *pacer) limit(now time.Time) (lim Limit, src limitSource) {
+func (p *pacer) limit(now time.Time) (lim Pace, src limitSource) {
 	lim = p.config
 	l := p.lrn.Load()
 	if !p.learn || l == nil {

@@ -217,7 +217,7 @@ type pacingTrace struct {
 
 type tracedLimit struct {
 	at  time.Time
-	lim llmretry.Limit
+	lim llmretry.Pace
 }
 
 type tracedWait struct {

@@ -14,7 +14,7 @@ import (
 //
 //	go test -run '^$' -bench Limiter -benchmem -count 10 . | benchstat -col /impl -
 func BenchmarkLimiter(b *testing.B) {
-	lim := llmretry.Limit{RequestRate: 1e9, RequestBurst: 1 << 30, TokenRate: 1e12, TokenBurst: 1 << 30}
+	lim := llmretry.Pace{RequestRate: 1e9, RequestBurst: 1 << 30, TokenRate: 1e12, TokenBurst: 1 << 30}
 	ctx := context.Background()
 	run := func(b *testing.B, l llmretry.Limiter) {
 		b.ReportAllocs()
