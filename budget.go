@@ -116,7 +116,7 @@ func newBudget(c RetryBudget, probeBase time.Duration) *budget {
 		b.reserve = defaultReserve
 	}
 	if b.probeBase <= 0 {
-		b.probeBase = DefaultBaseDelay
+		b.probeBase = defaultBaseDelay
 	}
 	b.balance = b.reserve
 	return b
@@ -266,7 +266,7 @@ func (c *call) holdUntil(now time.Time) time.Time {
 	if d, ok := c.ctx.Deadline(); ok {
 		return d
 	}
-	maxDelay := DefaultMaxDelay
+	maxDelay := defaultMaxDelay
 	if c.pol != nil && c.pol.MaxDelay > 0 {
 		maxDelay = c.pol.MaxDelay
 	}

@@ -174,7 +174,7 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 		return nil, nil, errSkipTarget
 	}
 	if maxBody <= 0 {
-		maxBody = DefaultMaxBodyBuffer
+		maxBody = defaultMaxBodyBuffer
 	}
 	b, err := io.ReadAll(io.LimitReader(rc, maxBody+1))
 	rc.Close()

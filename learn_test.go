@@ -141,7 +141,7 @@ func TestPacingAbsurdHeadersRecover(t *testing.T) {
 		}
 	}
 	for _, w := range ft.Waits() {
-		if w > DefaultMaxWait {
+		if w > defaultMaxWait {
 			t.Errorf("waited %v: a learned limit never holds a request beyond MaxWait", w)
 		}
 	}

@@ -7,10 +7,10 @@ import (
 
 // Defaults of a [Policy] whose fields are zero.
 const (
-	DefaultMaxRetries = 2                      // 3 attempts, like the providers' own SDKs
-	DefaultBaseDelay  = 500 * time.Millisecond // first backoff step
-	DefaultMaxDelay   = 8 * time.Second        // longest backoff step
-	DefaultMaxWait    = 60 * time.Second       // longest server wait hint that is honored
+	defaultMaxRetries = 2                      // 3 attempts, like the providers' own SDKs
+	defaultBaseDelay  = 500 * time.Millisecond // first backoff step
+	defaultMaxDelay   = 8 * time.Second        // longest backoff step
+	defaultMaxWait    = 60 * time.Second       // longest server wait hint that is honored
 )
 
 // Policy is everything provider-specific: what codes mean, how often and how
@@ -27,12 +27,12 @@ type Policy struct {
 	Name string
 
 	// MaxRetries is how many times a failed attempt is retried.
-	// If zero, DefaultMaxRetries (2) is used; a negative value disables retries.
+	// Zero means the default, 2 (3 attempts, as the providers' own SDKs make);
+	// a negative value means no retries.
 	MaxRetries int
 
 	// BaseDelay and MaxDelay shape the exponential backoff used when the
-	// server gives no wait hint. If zero, DefaultBaseDelay (0.5 s) and
-	// DefaultMaxDelay (8 s) are used.
+	// server gives no wait hint. Zero means the defaults: 0.5 s and 8 s.
 	BaseDelay, MaxDelay time.Duration
 
 	// Jitter randomises the backoff; the zero value is EqualJitter.
@@ -43,7 +43,7 @@ type Policy struct {
 
 	// MaxWait is the longest server wait hint (Retry-After and the like)
 	// that is honored. A longer hint makes the Transport return the response
-	// at once instead of sleeping. If zero, DefaultMaxWait (60 s) is used.
+	// at once instead of sleeping. Zero means the default, 60 s.
 	MaxWait time.Duration
 
 	// AttemptTimeout bounds how long one attempt may wait for the response
@@ -123,7 +123,7 @@ func (p *Policy) name() string {
 func (p *Policy) maxRetries() int {
 	switch {
 	case p == nil || p.MaxRetries == 0:
-		return DefaultMaxRetries
+		return defaultMaxRetries
 	case p.MaxRetries < 0:
 		return 0
 	}
@@ -132,7 +132,7 @@ func (p *Policy) maxRetries() int {
 
 func (p *Policy) maxWait() time.Duration {
 	if p == nil || p.MaxWait <= 0 {
-		return DefaultMaxWait
+		return defaultMaxWait
 	}
 	return p.MaxWait
 }
@@ -164,7 +164,7 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 	if p != nil && p.Backoff != nil {
 		return p.Backoff(retry)
 	}
-	base, maxDelay, j := DefaultBaseDelay, DefaultMaxDelay, EqualJitter
+	base, maxDelay, j := defaultBaseDelay, defaultMaxDelay, EqualJitter
 	if p != nil {
 		j = p.Jitter
 		if p.BaseDelay > 0 {

@@ -40,5 +40,5 @@ func TestAzureOpenAI(t *testing.T) {
 		dRow(a, "504 retried", llmretrytest.ErrorReply{Status: 504, Message: "Gateway timeout."}, ClassTimeout, true),
 	}
 	runRows(t, AzureOpenAI, rows)
-	sdkDefaults(t, AzureOpenAI(), 4, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, AzureOpenAI(), 4, defaultBaseDelay, defaultMaxDelay)
 }

@@ -53,5 +53,5 @@ func TestBedrock(t *testing.T) {
 	}
 	runRows(t, Bedrock, rows)
 	// AWS SDKs' standard retry mode: 3 attempts, backoff capped at 20 s.
-	sdkDefaults(t, Bedrock(), 3, DefaultBaseDelay, 20*time.Second)
+	sdkDefaults(t, Bedrock(), 3, defaultBaseDelay, 20*time.Second)
 }

@@ -80,5 +80,5 @@ func TestCloudflareWorkersAI(t *testing.T) {
 		cfRow("401 Authentication error (Cloudflare API code 10000)", 401, "10000", ClassAuth, false),
 	}
 	runRows(t, CloudflareWorkersAI, rows)
-	sdkDefaults(t, CloudflareWorkersAI(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, CloudflareWorkersAI(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -56,5 +56,5 @@ func TestCohere(t *testing.T) {
 			`{"message":"You are using a Trial key, which is limited to 1000 API calls / month."}`, ClassRateLimited, false, 0),
 	}
 	runRows(t, Cohere, rows)
-	sdkDefaults(t, Cohere(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, Cohere(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -58,5 +58,5 @@ func TestGroq(t *testing.T) {
 			ClassRateLimited, false, 0),
 	}
 	runRows(t, Groq, rows)
-	sdkDefaults(t, Groq(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, Groq(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -39,5 +39,5 @@ func TestOllama(t *testing.T) {
 		rawRow("401 unauthorized, signin_url", 401, nil, `{"error":"unauthorized","signin_url":"https://ollama.com/connect?name=host&key=k"}`, ClassAuth, false, 0),
 	}
 	runRows(t, Ollama, rows)
-	sdkDefaults(t, Ollama(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, Ollama(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -205,7 +205,7 @@ func (r providerRow) withWait(d time.Duration) providerRow { r.wait = d; return 
 // sdkDefaults checks a policy's attempts and backoff against its SDK's.
 func sdkDefaults(t *testing.T, p *Policy, attempts int, base, maxDelay time.Duration) {
 	t.Helper()
-	gotBase, gotMax := DefaultBaseDelay, DefaultMaxDelay
+	gotBase, gotMax := defaultBaseDelay, defaultMaxDelay
 	if p.BaseDelay > 0 {
 		gotBase = p.BaseDelay
 	}

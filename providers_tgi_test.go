@@ -47,5 +47,5 @@ func TestTGI(t *testing.T) {
 			Message: "Request failed during generation: Server error: CUDA out of memory."}, 0), class: ClassServerError},
 	}
 	runRows(t, TGI, rows)
-	sdkDefaults(t, TGI(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, TGI(), 3, defaultBaseDelay, defaultMaxDelay)
 }

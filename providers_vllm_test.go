@@ -42,5 +42,5 @@ func TestVLLM(t *testing.T) {
 		{doc: "429 from a gateway, Retry-After: 1", step: v.RateLimit(1), class: ClassRateLimited, retried: true},
 	}
 	runRows(t, VLLM, rows)
-	sdkDefaults(t, VLLM(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	sdkDefaults(t, VLLM(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -59,8 +59,8 @@ func TestBackoffAdapterHonorsHints(t *testing.T) {
 		t.Errorf("wait = %v, want the body's 12s", got)
 	}
 	resp = response(429, http.Header{"Retry-After": {"3600"}}, ``)
-	if got := b(0, 0, 0, resp); got != DefaultMaxWait {
-		t.Errorf("wait = %v, want it capped at MaxWait %v", got, DefaultMaxWait)
+	if got := b(0, 0, 0, resp); got != defaultMaxWait {
+		t.Errorf("wait = %v, want it capped at MaxWait %v", got, defaultMaxWait)
 	}
 	// GPT-Gob: 1 s base; the second retry's step is 2 s, equal jitter keeps it in [1s, 2s].
 	if got := b(0, 0, 1, nil); got < time.Second || got > 2*time.Second {

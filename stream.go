@@ -336,5 +336,5 @@ func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody i
 	if get == nil {
 		return false
 	}
-	return bodyStreams(get, max(maxBody, DefaultMaxBodyBuffer))
+	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
 }

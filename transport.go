@@ -62,8 +62,8 @@ type Transport struct {
 
 	// MaxBodyBuffer is how many bytes of a request body without GetBody are
 	// buffered so that it can be replayed. A longer body is sent once and
-	// not retried. If zero, DefaultMaxBodyBuffer (8 MiB) is used; a negative
-	// value disables buffering. Bodies with GetBody (bytes.Reader,
+	// not retried. Zero means the default, 8 MiB; a negative value means no
+	// buffering. Bodies with GetBody (bytes.Reader,
 	// strings.Reader, bytes.Buffer, and most SDKs) are never buffered.
 	MaxBodyBuffer int64
 
@@ -560,7 +560,7 @@ func (t *Transport) init() {
 
 func (t *Transport) maxBodyBuffer() int64 {
 	if t.MaxBodyBuffer == 0 {
-		return DefaultMaxBodyBuffer
+		return defaultMaxBodyBuffer
 	}
 	return t.MaxBodyBuffer
 }
