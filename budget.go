@@ -227,7 +227,7 @@ func (b *budget) turn(h *held, now time.Time, r float64) (bool, time.Time) {
 	}
 	b.remove(h)
 	b.probes++
-	b.probeAt = now.Add(Exponential(b.probeBase, maxProbeGap, EqualJitter, b.probes, r))
+	b.probeAt = now.Add(exponential(b.probeBase, maxProbeGap, b.probes, r))
 	b.balance = max(-b.reserve, b.balance-1) // older debts are forgiven: a bound in time
 	return true, now
 }

@@ -35,11 +35,14 @@ type Policy struct {
 	// server gives no wait hint. Zero means the defaults: 0.5 s and 8 s.
 	BaseDelay, MaxDelay time.Duration
 
-	// Jitter randomises the backoff; the zero value is EqualJitter.
-	Jitter Jitter
-
-	// Backoff, if non-nil, replaces the exponential backoff entirely.
-	Backoff BackoffFunc
+	// Backoff returns how long to wait before retry number retry (1 for the
+	// first retry) when the server gave no wait hint. It must be safe for
+	// concurrent use. Nil means the default: exponential from BaseDelay,
+	// doubling up to MaxDelay, with equal jitter (uniformly between half and
+	// all of each step, so that clients that failed together do not retry
+	// together, and never less than half, so that retries do not pile onto a
+	// rate limit).
+	Backoff func(retry int) time.Duration
 
 	// MaxWait is the longest server wait hint (Retry-After and the like)
 	// that is honored. A longer hint makes the Transport return the response
@@ -164,9 +167,8 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 	if p != nil && p.Backoff != nil {
 		return p.Backoff(retry)
 	}
-	base, maxDelay, j := defaultBaseDelay, defaultMaxDelay, EqualJitter
+	base, maxDelay := defaultBaseDelay, defaultMaxDelay
 	if p != nil {
-		j = p.Jitter
 		if p.BaseDelay > 0 {
 			base = p.BaseDelay
 		}
@@ -174,5 +176,5 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 			maxDelay = p.MaxDelay
 		}
 	}
-	return Exponential(base, maxDelay, j, retry, r)
+	return exponential(base, maxDelay, retry, r)
 }
