@@ -121,7 +121,7 @@ func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{}, 0)
 	for i := 0; i < 100; i++ { // 429s and hinted answers only
-		if !b.record(Verdict{Class: ClassRateLimited}) || !b.record(Verdict{Class: ClassOverloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
+		if !b.record(Verdict{Class: ClassRateLimited}) || !b.record(Verdict{Class: ClassOverloaded, Hint: hintRetryAfter, RetryAfter: time.Second}) {
 			t.Fatal("429s and hinted answers must not spend the retry budget: pacing and hints handle them")
 		}
 	}

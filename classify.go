@@ -31,8 +31,33 @@ type Verdict struct {
 	Message   string // the body's message, at most 1 KiB, credentials redacted
 	RequestID string // X-Request-Id or similar, for support tickets
 
-	RetryAfter time.Duration // the server's wait hint; 0 when none (see HintSource for precedence)
-	Hint       HintSource    // where RetryAfter came from
+	RetryAfter time.Duration // the server's wait hint; 0 when none
+
+	// Hint says where RetryAfter came from: "" when there is no hint. The
+	// Transport looks for one in this order, and the first valid one wins:
+	//
+	//  1. "retry-after-ms": the retry-after-ms header (OpenAI, Anthropic,
+	//     Azure), then Azure's x-ms-retry-after-ms: milliseconds.
+	//  2. "retry-after": the Retry-After header: delta-seconds (fractions
+	//     accepted) or an HTTP-date.
+	//  3. "body": the JSON error body: a "retry_after" field (seconds or a
+	//     duration string); Google's RetryInfo detail (retryDelay
+	//     "1.837906927s"); the X-RateLimit-Reset that OpenRouter copies into
+	//     error.metadata.headers.
+	//  4. "reset": for rate-limited answers only, the rate-limit headers: the
+	//     reset of the limit with nothing (or under a tenth) left, else
+	//     X-RateLimit-Reset or RateLimit-Reset, else the earliest per-unit
+	//     reset; a limit with ample left says nothing of the 429.
+	//  5. "message": a phrase in the error message, or in the upstream error
+	//     that OpenRouter quotes in error.metadata.raw: "retry after 20
+	//     seconds", "try again in 1.5s", "Please retry in 1.837906927s."
+	//
+	// Negative, unparsable and absurd (over a year) values are skipped as if
+	// absent, and so are zero waits (Retry-After: 0, a date or reset already
+	// past): they say nothing of when to retry. With no hint, the Transport
+	// waits the policy's backoff, and Hint is "" with RetryAfter 0: what is
+	// reported is what was done.
+	Hint string
 
 	Err error // the transport error, for attempts that got no response
 
@@ -81,23 +106,23 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	if rh := readRateHeaders(resp.Header, now); rh.any() {
 		v.rate = &rh
 	}
-	// Wait hints, in the order HintSource documents; a zero wait is none.
+	// Wait hints, in the order Verdict.Hint documents; a zero wait is none.
 	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
-	if v.Hint == NoHint && body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, HintBody)
+	if v.Hint == noHint && body.HasRetryAfter {
+		v.useHint(body.RetryAfter, true, hintBody)
 	}
-	if v.Hint == NoHint && body.Reset != "" {
+	if v.Hint == noHint && body.Reset != "" {
 		d, ok := parseReset(body.Reset, now)
-		v.useHint(d, ok, HintBody)
+		v.useHint(d, ok, hintBody)
 	}
-	if v.Hint == NoHint && v.Class == ClassRateLimited && v.rate != nil {
+	if v.Hint == noHint && v.Class == ClassRateLimited && v.rate != nil {
 		d, ok := v.rate.resetHint()
-		v.useHint(d, ok, HintRateLimitReset)
+		v.useHint(d, ok, hintReset)
 	}
 	for _, msg := range [2]string{body.Message, body.Raw} {
-		if v.Hint == NoHint {
+		if v.Hint == noHint {
 			d, ok := parseMessageHint(msg)
-			v.useHint(d, ok, HintMessage)
+			v.useHint(d, ok, hintMessage)
 		}
 	}
 	refine(&v, &body)
@@ -106,8 +131,8 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 
 // useHint makes d, parsed from src if ok, the verdict's wait hint. A zero
 // wait (Retry-After: 0, a reset already past) is not a hint: it says nothing
-// of when to retry (see HintSource).
-func (v *Verdict) useHint(d time.Duration, ok bool, src HintSource) {
+// of when to retry (see Verdict.Hint).
+func (v *Verdict) useHint(d time.Duration, ok bool, src string) {
 	if ok && d > 0 {
 		v.RetryAfter, v.Hint = d, src
 	}

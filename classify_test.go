@@ -95,30 +95,30 @@ func TestClassify(t *testing.T) {
 		wantClass  Class
 		wantRetry  bool
 		wantWait   time.Duration
-		wantSource HintSource
+		wantSource string
 	}{
-		{"200", nil, 200, nil, `{"error":"ignored"}`, ClassOK, false, 0, NoHint},
-		{"429 rate_limit_exceeded", nil, 429, nil, `{"error":{"code":"rate_limit_exceeded"}}`, ClassRateLimited, true, 0, NoHint},
-		{"429 quota_exceeded", nil, 429, nil, `{"error":{"type":"quota_exceeded"}}`, ClassQuotaExhausted, false, 0, NoHint},
-		{"429 insufficient_quota generic", nil, 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassQuotaExhausted, false, 0, NoHint},
-		{"429 insufficient_quota SambaNova", SambaNova(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassRateLimited, true, 0, NoHint},
-		{"code case-insensitive", Cencori(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, ClassQuotaExhausted, false, 0, NoHint},
-		{"code before type", GPTGob(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ClassModelOverloaded, true, 0, NoHint},
-		{"unknown code falls to status", nil, 503, nil, `{"error":{"code":"weird"}}`, ClassOverloaded, true, 0, NoHint},
-		{"numeric code falls to status", nil, 500, nil, `{"error":{"code":500}}`, ClassServerError, true, 0, NoHint},
-		{"garbage body", nil, 502, nil, `<html>`, ClassServerError, true, 0, NoHint},
-		{"501 is permanent", nil, 501, nil, ``, ClassInvalidRequest, false, 0, NoHint},
-		{"Retry-After over body", nil, 429, http.Header{"Retry-After": {"3"}}, `{"retry_after":9}`, ClassRateLimited, true, 3 * time.Second, HintRetryAfter},
-		{"bad Retry-After falls to body", nil, 429, http.Header{"Retry-After": {"-1"}}, `{"retry_after":9}`, ClassRateLimited, true, 9 * time.Second, HintBody},
-		{"reset only for rate limits", nil, 503, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, ClassOverloaded, true, 0, NoHint},
-		{"reset for 429", nil, 429, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, ClassRateLimited, true, 20 * time.Second, HintRateLimitReset},
-		{"message last", nil, 429, nil, `{"error":{"message":"Please retry after 60 seconds."}}`, ClassRateLimited, true, time.Minute, HintMessage},
-		{"x-should-retry false", nil, 500, http.Header{"X-Should-Retry": {"false"}}, ``, ClassServerError, false, 0, NoHint},
-		{"x-should-retry true", nil, 400, http.Header{"X-Should-Retry": {"True"}}, ``, ClassInvalidRequest, true, 0, NoHint},
-		{"x-should-retry garbage ignored", nil, 400, http.Header{"X-Should-Retry": {"maybe"}}, ``, ClassInvalidRequest, false, 0, NoHint},
+		{"200", nil, 200, nil, `{"error":"ignored"}`, ClassOK, false, 0, noHint},
+		{"429 rate_limit_exceeded", nil, 429, nil, `{"error":{"code":"rate_limit_exceeded"}}`, ClassRateLimited, true, 0, noHint},
+		{"429 quota_exceeded", nil, 429, nil, `{"error":{"type":"quota_exceeded"}}`, ClassQuotaExhausted, false, 0, noHint},
+		{"429 insufficient_quota generic", nil, 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassQuotaExhausted, false, 0, noHint},
+		{"429 insufficient_quota SambaNova", SambaNova(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassRateLimited, true, 0, noHint},
+		{"code case-insensitive", Cencori(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, ClassQuotaExhausted, false, 0, noHint},
+		{"code before type", GPTGob(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ClassModelOverloaded, true, 0, noHint},
+		{"unknown code falls to status", nil, 503, nil, `{"error":{"code":"weird"}}`, ClassOverloaded, true, 0, noHint},
+		{"numeric code falls to status", nil, 500, nil, `{"error":{"code":500}}`, ClassServerError, true, 0, noHint},
+		{"garbage body", nil, 502, nil, `<html>`, ClassServerError, true, 0, noHint},
+		{"501 is permanent", nil, 501, nil, ``, ClassInvalidRequest, false, 0, noHint},
+		{"Retry-After over body", nil, 429, http.Header{"Retry-After": {"3"}}, `{"retry_after":9}`, ClassRateLimited, true, 3 * time.Second, hintRetryAfter},
+		{"bad Retry-After falls to body", nil, 429, http.Header{"Retry-After": {"-1"}}, `{"retry_after":9}`, ClassRateLimited, true, 9 * time.Second, hintBody},
+		{"reset only for rate limits", nil, 503, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, ClassOverloaded, true, 0, noHint},
+		{"reset for 429", nil, 429, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, ClassRateLimited, true, 20 * time.Second, hintReset},
+		{"message last", nil, 429, nil, `{"error":{"message":"Please retry after 60 seconds."}}`, ClassRateLimited, true, time.Minute, hintMessage},
+		{"x-should-retry false", nil, 500, http.Header{"X-Should-Retry": {"false"}}, ``, ClassServerError, false, 0, noHint},
+		{"x-should-retry true", nil, 400, http.Header{"X-Should-Retry": {"True"}}, ``, ClassInvalidRequest, true, 0, noHint},
+		{"x-should-retry garbage ignored", nil, 400, http.Header{"X-Should-Retry": {"maybe"}}, ``, ClassInvalidRequest, false, 0, noHint},
 		{"rule override", &Policy{Codes: map[string]Rule{"conflict_error": {Class: ClassConflict, Retry: RetryAlways}}}, 409, nil,
-			`{"error":{"type":"conflict_error"}}`, ClassConflict, true, 0, NoHint},
-		{"status override", &Policy{Statuses: map[int]Rule{500: {Class: ClassServerError, Retry: RetryNever}}}, 500, nil, ``, ClassServerError, false, 0, NoHint},
+			`{"error":{"type":"conflict_error"}}`, ClassConflict, true, 0, noHint},
+		{"status override", &Policy{Statuses: map[int]Rule{500: {Class: ClassServerError, Retry: RetryNever}}}, 500, nil, ``, ClassServerError, false, 0, noHint},
 	}
 	for _, tt := range tests {
 		v := tt.policy.classify(response(tt.status, tt.header, tt.body), nil, testNow)

@@ -36,7 +36,7 @@
 //
 // # Wait hints
 //
-// The first valid hint wins, in the order that [HintSource] lists: the
+// The first valid hint wins, in the order that [Verdict].Hint lists: the
 // retry-after-ms headers, Retry-After, the error body (retry_after, Google's
 // RetryInfo, OpenRouter's metadata), the rate-limit reset headers, and last a
 // phrase in the error message ("Please retry after 60 seconds.").

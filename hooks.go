@@ -76,8 +76,8 @@ func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 	if v.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", v.RequestID))
 	}
-	if v.Hint != NoHint {
-		attrs = append(attrs, slog.Duration("retry_after", v.RetryAfter), slog.String("hint", v.Hint.String()))
+	if v.Hint != noHint {
+		attrs = append(attrs, slog.Duration("retry_after", v.RetryAfter), slog.String("hint", v.Hint))
 	}
 	if a.Decision == DecisionRetry || a.Wait > 0 {
 		attrs = append(attrs, slog.Duration("wait", a.Wait))

@@ -33,7 +33,7 @@ func refine(v *Verdict, b *errorBody) {
 		// Google's QuotaFailure names a …PerDay… quota; its RetryInfo comes
 		// with it but only ends the minute, not the day.
 		v.Class, v.Retryable = ClassQuotaExhausted, false
-	case v.Class == ClassRateLimited && v.Hint == NoHint && longWindow(msg):
+	case v.Class == ClassRateLimited && v.Hint == noHint && longWindow(msg):
 		// "Too many tokens per day, please wait before trying again." (Bedrock),
 		// "Requests per day limit exceeded" (Cerebras), "…limited to 1000 API
 		// calls / month" (Cohere's trial keys): with no wait given, the next

@@ -304,7 +304,7 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 		return DecisionNotReplayable, 0, nil
 	}
 	var wait time.Duration
-	if v.Hint != NoHint && v.RetryAfter > 0 {
+	if v.Hint != noHint && v.RetryAfter > 0 {
 		if wait = v.RetryAfter; wait > c.pol.maxWait() {
 			return DecisionHintTooLong, wait, nil
 		}

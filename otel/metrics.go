@@ -230,7 +230,7 @@ func (i *instruments) recordWait(ctx context.Context, policy, kind, errType stri
 
 // waitKind says what set the wait before a retry, as the Transport decides.
 func waitKind(v llmretry.Verdict) string {
-	if v.Hint != llmretry.NoHint && v.RetryAfter > 0 {
+	if v.Hint != "" && v.RetryAfter > 0 {
 		return WaitHint
 	}
 	return WaitBackoff
