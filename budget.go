@@ -39,7 +39,7 @@ import (
 // before the policy's MaxDelay has passed) is not made: the attempt's
 // answer is returned with [DecisionBudgetExhausted], at once when no probe is due
 // in time or when a fallback target would take it (see
-// [FallbackOnExhausted]), else when the wait ends. The answer is kept in
+// [fallbackOnExhausted]), else when the wait ends. The answer is kept in
 // memory while its retry waits; one that cannot be (a stream, a body longer
 // than 64 KiB) is returned at once.
 //
@@ -278,7 +278,7 @@ func (c *call) holdUntil(now time.Time) time.Time {
 // probe comes before it would give up, and no fallback target would take
 // the refusal instead.
 func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
-	if c.next < len(c.fallbacks) && c.primary.FallbackOn.shouldFallback(v, DecisionBudgetExhausted) {
+	if c.next < len(c.fallbacks) && c.primary.fallbackOn().shouldFallback(v, DecisionBudgetExhausted) {
 		return false
 	}
 	return c.budget.nextProbe(now.Add(wait)).Before(c.holdUntil(now))

@@ -310,7 +310,7 @@ func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
 	pol := GPTGob()
 	pol.Budget = RetryBudget{Reserve: 0.5} // no retry is ever paid
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
-	pol.FallbackOn = FallbackOnExhausted
+	pol.FallbackOnExhausted = true
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts

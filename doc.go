@@ -97,8 +97,8 @@
 // ([Target].Model: the top-level "model" of the JSON body is rewritten, every
 // other byte kept), or another endpoint ([Target].BaseURL, with its own
 // credentials in Header; the first endpoint's never follow) — tried in order
-// when the request's own target is overloaded, and as [FallbackTrigger] opts
-// in, rate limited or out of retries. Each target has its own policy, pacing,
+// when the request's own target is overloaded, and as [Policy].FallbackOnRateLimit
+// and FallbackOnExhausted opt in, rate limited or out of retries. Each target has its own policy, pacing,
 // budget and hints. The caller gets the answer of the target that answered;
 // its "model" field says which model, and [AttemptInfo].Target and
 // [APIError].Target which target.

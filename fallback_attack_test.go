@@ -450,7 +450,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
 			pb, pc := perMinute("b", 1), perMinute("c", 60) // c: a second's wait
 			pol := Generic()
-			pol.FallbackOn = FallbackOnOverload | FallbackOnRateLimit
+			pol.FallbackOnRateLimit = true
 			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
 			tr.Policy = pol
 			for _, u := range []struct {
@@ -536,7 +536,7 @@ func TestFallbackOddTargets(t *testing.T) {
 		tr, srv, _ := setup(t, nil)
 		srv.EchoModel()
 		pol := GPTGob()
-		pol.FallbackOn = FallbackOnOverload | FallbackOnExhausted
+		pol.FallbackOnExhausted = true
 		pol.Fallbacks = []Target{{Name: "dead", BaseURL: deadURL(t)}, {Model: "gob-small"}, {Name: "bad", BaseURL: "::not a url"}}
 		tr.Policy = pol
 		var at attempts
@@ -642,7 +642,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 					pols[n].Limits = Limits{RequestsPerMinute: 1, RequestBurst: 1}
 				}
 			}
-			pols["a"].FallbackOn = FallbackOnOverload | FallbackOnRateLimit
+			pols["a"].FallbackOnRateLimit = true
 			pols["a"].Fallbacks = []Target{{Name: "b", BaseURL: taps["b"].URL, Policy: pols["b"]}, {Name: "c", BaseURL: taps["c"].URL, Policy: pols["c"]}}
 			tr.Policy = pols["a"]
 			for n, tp := range taps {
@@ -691,7 +691,7 @@ func TestFallbackConcurrent(t *testing.T) {
 	small.Limits = Limits{MaxInFlight: 1, RequestsPerMinute: 6000, RequestBurst: 2}
 	pol := GPTGob()
 	pol.Limits.MaxInFlight = 2
-	pol.FallbackOn = FallbackOnOverload | FallbackOnRateLimit | FallbackOnExhausted
+	pol.FallbackOnRateLimit, pol.FallbackOnExhausted = true, true
 	pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}, {Model: "gob-tiny", Policy: pol}}
 	tr.Policy = pol
 	var n atomic.Int32
@@ -824,7 +824,7 @@ func TestFallbackOnRateLimitQueuedForSlot(t *testing.T) {
 	t.Parallel()
 	pol := GPTGob()
 	pol.Limits.MaxInFlight = 1
-	pol.FallbackOn = FallbackOnRateLimit
+	pol.FallbackOnRateLimit = true
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()

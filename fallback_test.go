@@ -53,7 +53,7 @@ func TestFallbackModel(t *testing.T) {
 	badRequest := gob.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_mining_depth"})
 	tests := []struct {
 		name      string
-		on        FallbackTrigger
+		on        fallbackTrigger
 		models    map[string][]llmretrytest.Step
 		wantTrail string
 		wantModel string // the model that answered, as the answer names it
@@ -74,22 +74,22 @@ func TestFallbackModel(t *testing.T) {
 		{"a rate limit waits on the same model by default", 0,
 			map[string][]llmretrytest.Step{"gob-large": {ratelimit}},
 			"retry@ success@", "gob-large", []time.Duration{30 * time.Second}},
-		{"FallbackOnRateLimit falls back instead of waiting", FallbackOnRateLimit,
+		{"FallbackOnRateLimit falls back instead of waiting", fallbackOnRateLimit,
 			map[string][]llmretrytest.Step{"gob-large": {ratelimit}},
 			"fallback@ success@gob-small", "gob-small", nil},
-		{"FallbackOnRateLimit alone does not fall back on overload", FallbackOnRateLimit,
+		{"FallbackOnRateLimit keeps the overload fallback", fallbackOnRateLimit,
 			map[string][]llmretrytest.Step{"gob-large": {gob.Overloaded(1)}},
-			"retry@ success@", "gob-large", []time.Duration{time.Second}},
+			"fallback@ success@gob-small", "gob-small", nil},
 		{"a server error is retried, not a reason to fall back", 0,
 			map[string][]llmretrytest.Step{"gob-large": {serverErr, serverErr, serverErr}},
 			"retry@ retry@ retries_exhausted@", "", []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond}},
-		{"FallbackOnExhausted falls back when retries end", FallbackOnExhausted,
+		{"FallbackOnExhausted falls back when retries end", fallbackOnExhausted,
 			map[string][]llmretrytest.Step{"gob-large": {serverErr, serverErr, serverErr}},
 			"retry@ retry@ fallback@ success@gob-small", "gob-small", []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond}},
-		{"FallbackOnExhausted alone retries an overload first", FallbackOnExhausted,
-			map[string][]llmretrytest.Step{"gob-large": {gob.Overloaded(0), gob.Overloaded(0), gob.Overloaded(0)}},
-			"retry@ retry@ fallback@ success@gob-small", "gob-small", []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond}},
-		{"a final error does not fall back", FallbackOnOverload | FallbackOnRateLimit | FallbackOnExhausted,
+		{"FallbackOnExhausted keeps the overload fallback", fallbackOnExhausted,
+			map[string][]llmretrytest.Step{"gob-large": {gob.Overloaded(0)}},
+			"fallback@ success@gob-small", "gob-small", nil},
+		{"a final error does not fall back", fallbackOnRateLimit | fallbackOnExhausted,
 			map[string][]llmretrytest.Step{"gob-large": {badRequest}},
 			"not_retryable@", "", nil},
 	}
@@ -98,7 +98,8 @@ func TestFallbackModel(t *testing.T) {
 			t.Parallel()
 			pol := GPTGob()
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
-			pol.FallbackOn = tt.on
+			pol.FallbackOnRateLimit = tt.on.has(fallbackOnRateLimit)
+			pol.FallbackOnExhausted = tt.on.has(fallbackOnExhausted)
 			tr, srv, ft := setup(t, pol)
 			srv.EchoModel()
 			var at attempts
@@ -460,7 +461,7 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	// fall back still waits out the pause.
 	pol := GPTGob()
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
-	pol.FallbackOn = FallbackOnRateLimit
+	pol.FallbackOnRateLimit = true
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts

@@ -88,7 +88,8 @@ type Policy struct {
 	Limits Limits
 
 	// Fallbacks are the targets tried, in order, when this policy's target
-	// fails as FallbackOn says: other models on the same API, or other
+	// is overloaded (or fails as FallbackOnRateLimit and FallbackOnExhausted
+	// say): other models on the same API, or other
 	// endpoints. A request goes to each target at most once, in order; the
 	// last target it reaches is retried as its own policy says. Fallbacks
 	// need a request body that can be sent again (see Transport.MaxBodyBuffer);
@@ -96,9 +97,22 @@ type Policy struct {
 	// Fallbacks of a fallback's own policy are not followed.
 	Fallbacks []Target
 
-	// FallbackOn says which outcomes move a request to its next fallback.
-	// If zero, FallbackOnOverload: an overloaded model or provider.
-	FallbackOn FallbackTrigger
+	// An overloaded answer (ClassOverloaded or ClassModelOverloaded, e.g.
+	// GPT-Gob's 503 horde_unavailable, Anthropic's 529) always moves a
+	// request to its next fallback at once, without waiting. These add
+	// other outcomes; setting one never turns the overload fallback off.
+	//
+	// FallbackOnRateLimit falls back at once after a rate-limited answer,
+	// instead of waiting out its hint on the same target. A request whose
+	// target the server has paused (after another request's 429) goes to
+	// the next target at once too, without an attempt; so does one that the
+	// target's configured Limits cannot let go before its deadline.
+	// Requests that cannot fall back still wait out the pause.
+	//
+	// FallbackOnExhausted falls back when a target's retries end on a
+	// retryable failure (retries exhausted, the retry budget spent, a wait
+	// hint over MaxWait or past the deadline), whatever its class.
+	FallbackOnRateLimit, FallbackOnExhausted bool
 }
 
 // Clone returns a deep copy of p that can be changed without affecting p.

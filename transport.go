@@ -108,7 +108,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 // RoundTrip implements http.RoundTripper.
 //
 // A request goes first to its own target, then, if its policy has Fallbacks
-// and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
+// and an attempt fails as the Policy says (an overload; a rate limit or the end of retries if set), to each fallback in turn,
 // each with its own policy, pacing, budget and retries. A fallback whose
 // pacing cannot let the request go before its deadline (or fails) is passed
 // over for the next; when none can, the attempt's own decision stands, as
@@ -231,7 +231,7 @@ func (t *Transport) start(req *http.Request) (call, error) {
 // time, the attempt's own decision stands: its answer is the best the call
 // has. An error is the context's, ended during a fallback's pacing wait.
 func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
-	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
+	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.fallbackOn().shouldFallback(v, d) {
 		return route{}, nil, false, nil
 	}
 	// The attempt's slot goes back before another target's wait, which may

@@ -36,7 +36,7 @@ func runReal(o options, obs *llmretry.Observer) error {
 	if o.fallbackModel != "" {
 		pol = llmretry.Generic()
 		pol.Fallbacks = []llmretry.Target{{Model: o.fallbackModel}}
-		pol.FallbackOn = llmretry.FallbackOnOverload | llmretry.FallbackOnRateLimit
+		pol.FallbackOnRateLimit = true
 	}
 	tr := &llmretry.Transport{
 		Policy:       pol,
