@@ -52,9 +52,9 @@ func TestContentLengthLiesAreRequestErrors(t *testing.T) {
 			var decisions []Decision
 			var classes []Class
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
-				OnAttempt: func(a AttemptInfo) {
+				Observer: onAttempt(func(a AttemptInfo) {
 					decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
-				}}
+				})}
 			var body io.Reader = strings.NewReader(chatBody)
 			if !tt.getBody {
 				body = &failingReader{n: len(chatBody), err: io.EOF} // no GetBody: buffered
@@ -167,9 +167,9 @@ func TestHTTP2RequestErrors(t *testing.T) {
 			var decisions []Decision
 			var classes []Class
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
-				OnAttempt: func(a AttemptInfo) {
+				Observer: onAttempt(func(a AttemptInfo) {
 					decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
-				}}
+				})}
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1", strings.NewReader(chatBody))
 			tt.mod(req)
 			resp, err := tr.RoundTrip(req)

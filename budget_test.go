@@ -27,7 +27,7 @@ func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 		return llmretrytest.Step{}
 	})
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	send := func() int {
 		before := len(srv.Requests())
 		if _, _, err := post(t, tr, srv.URL); err != nil {
@@ -84,11 +84,11 @@ func TestRetryBudgetPartialFailure(t *testing.T) {
 			}
 			return llmretrytest.Step{}
 		})
-		tr.OnAttempt = func(a AttemptInfo) {
+		tr.Observer = onAttempt(func(a AttemptInfo) {
 			if a.Decision == DecisionBudgetExhausted {
 				stopped++
 			}
-		}
+		})
 		for i := 0; i < 300; i++ {
 			resp, _, err := post(t, tr, srv.URL)
 			if err != nil {
@@ -267,7 +267,7 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 		t.Parallel()
 		tr, srv, ft, b := start(t, nil)
 		var decisions []Decision
-		tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+		tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 		t0 := ft.Now()
 		resp, body, err := post(t, tr, srv.URL)
 		if err != nil || resp.StatusCode != 503 || !strings.Contains(string(body), "service_unavailable") {
@@ -314,7 +314,7 @@ func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	srv.EnqueueModel("gob-large", gob.ServerError())
 	resp, _, err := postBody(t, tr, srv.URL, largeBody)
 	if err != nil {
@@ -337,7 +337,7 @@ func TestRetryBudgetHoldsBodylessAnswers(t *testing.T) {
 	tr, srv, _ := setup(t, pol)
 	srv.Enqueue(llmretrytest.Step{Status: 503})
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("got %v, %v; want 200 after a probe", err, resp)

@@ -144,12 +144,13 @@
 //
 // # Observability
 //
-// [Transport].OnAttempt is called after every attempt with an [AttemptInfo];
-// [Transport].Logger logs attempts with log/slog.
-// [Transport].Observer is told more, for instrumentation: when each attempt
-// starts, how long pacing held it, the pacing and retry-budget state; the otel
-// module (github.com/llmretry/llmretry/otel) makes one that records
-// OpenTelemetry metrics and spans.
+// [Transport].Logger logs one line per attempt with log/slog.
+// [Transport].Observer is for metrics, tracing and tests: it is told when each
+// attempt starts, what it got ([AttemptInfo], with the pacing and
+// retry-budget state), and how long pacing held it; the otel module
+// (github.com/llmretry/llmretry/otel) makes one that records OpenTelemetry
+// metrics and spans. The outcome of a call is its response, or an [*APIError]
+// ([Transport].ReturnErrors, or [ParseError] of the response).
 //
 // # go-retryablehttp
 //

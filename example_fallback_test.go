@@ -28,9 +28,9 @@ func ExampleTarget() {
 	p.Fallbacks = []llmretry.Target{{Model: "gpt-4o-mini"}}
 	client := &http.Client{Transport: &llmretry.Transport{
 		Policy: p,
-		OnAttempt: func(a llmretry.AttemptInfo) {
+		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {
 			fmt.Printf("attempt %d (target %q): %s → %s\n", a.Attempt, a.Target, a.Verdict.Class, a.Decision)
-		},
+		}},
 	}}
 
 	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
@@ -60,7 +60,9 @@ func ExampleWithFirstTokenTimeout() {
 	p := llmretry.OpenAI()
 	p.BaseDelay = 10 * time.Millisecond // quick retries for the example
 	client := &http.Client{Transport: &llmretry.Transport{Policy: p,
-		OnAttempt: func(a llmretry.AttemptInfo) { fmt.Println(a.Verdict.Class, a.Verdict.Code, a.Decision) }}}
+		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {
+			fmt.Println(a.Verdict.Class, a.Verdict.Code, a.Decision)
+		}}}}
 	ctx := llmretry.WithFirstTokenTimeout(context.Background(), 10*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"Hi"}],"stream":true}`))

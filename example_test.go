@@ -126,18 +126,18 @@ func ExampleParseError() {
 	// true
 }
 
-// OnAttempt sees every attempt: its class, the server's hint and what the
-// Transport does next. It never sees a credential.
-func ExampleTransport_onAttempt() {
+// An Observer's AttemptEnd sees every attempt: its class, the server's hint
+// and what the Transport does next. It never sees a credential.
+func ExampleObserver() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.OpenAI.Quota())
 
 	client := &http.Client{Transport: &llmretry.Transport{
 		Policy: llmretry.OpenAI(),
-		OnAttempt: func(a llmretry.AttemptInfo) {
-			fmt.Println(a.Attempt, a.Verdict.Status, a.Verdict.Class, a.Verdict.Hint, a.Decision)
-		},
+		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {
+			fmt.Printf("%d %d %s hint=%q %s\n", a.Attempt, a.Verdict.Status, a.Verdict.Class, a.Verdict.Hint, a.Decision)
+		}},
 	}}
 	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
 	if err != nil {
@@ -145,8 +145,8 @@ func ExampleTransport_onAttempt() {
 	}
 	resp.Body.Close()
 	// Output:
-	// 1 503 overloaded retry-after-ms retry
-	// 2 429 quota_exhausted none not_retryable
+	// 1 503 overloaded hint="retry-after-ms" retry
+	// 2 429 quota_exhausted hint="" not_retryable
 }
 
 // Limits pace requests client-side so that they do not earn 429s: here 600

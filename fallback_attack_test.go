@@ -372,7 +372,7 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
 			tr.Policy = pol
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			for _, u := range []struct {
 				name string
 				url  string
@@ -480,7 +480,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 				defer cancel()
 			}
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			tr.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() } // every wait is cut short
 			tr.pacers.mem.sleep = tr.sleep
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -540,7 +540,7 @@ func TestFallbackOddTargets(t *testing.T) {
 		pol.Fallbacks = []Target{{Name: "dead", BaseURL: deadURL(t)}, {Model: "gob-small"}, {Name: "bad", BaseURL: "::not a url"}}
 		tr.Policy = pol
 		var at attempts
-		tr.OnAttempt = at.hook
+		tr.Observer = onAttempt(at.hook)
 		srv.EnqueueModel("gob-large", gob.Overloaded(0))
 		resp, body, err := postBody(t, tr, srv.URL, largeBody)
 		if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "gob-small") {
@@ -659,7 +659,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 				tp.n.Store(0)
 			}
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			ctx, cancel := timeoutCtx(30 * time.Second) // past the pauses, short of the 1m0.6s a used key needs
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, taps["a"].URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -756,7 +756,7 @@ func TestFallbackTargetLimiterFails(t *testing.T) {
 	pol.Fallbacks = []Target{{Model: "gob-small", Policy: broken}, {Model: "gob-tiny"}}
 	tr.Policy = pol
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
 	resp, _, err := postBody(t, tr, srv.URL, largeBody)
 	if err != nil || resp.StatusCode != 200 {
@@ -829,7 +829,7 @@ func TestFallbackOnRateLimitQueuedForSlot(t *testing.T) {
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	held, err := tr.RoundTrip(fbRequest(t, srv.URL, largeBody))
 	if err != nil {
 		t.Fatal(err)

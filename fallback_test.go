@@ -16,7 +16,7 @@ import (
 
 const largeBody = `{"model":"gob-large","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}`
 
-// attempts records OnAttempt calls.
+// attempts records the attempts an Observer is told of.
 type attempts struct {
 	mu  sync.Mutex // guards all
 	all []AttemptInfo
@@ -103,7 +103,7 @@ func TestFallbackModel(t *testing.T) {
 			tr, srv, ft := setup(t, pol)
 			srv.EchoModel()
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			for m, steps := range tt.models {
 				srv.EnqueueModel(m, steps...)
 			}
@@ -155,7 +155,7 @@ func TestFallbackStream(t *testing.T) {
 			tr, srv, _ := setup(t, tt.pol)
 			srv.EchoModel()
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.EnqueueModel("gob-large", tt.step)
 			resp, got, err := postBody(t, tr, srv.URL, body)
 			if err != nil {
@@ -202,7 +202,7 @@ func TestFallbackEndpoint(t *testing.T) {
 		Header:      http.Header{"Authorization": {"Bearer sk-backup-secret-0002"}, "X-Tenant": nil},
 	}}
 	var at attempts
-	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, OnAttempt: at.hook, ReturnErrors: true}
+	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, Observer: onAttempt(at.hook), ReturnErrors: true}
 
 	a.Enqueue(cen.Overloaded(0))
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/chat/completions?key=sk-query-secret-0003&API_KEY=sk-query-secret-0003&api-version=2", strings.NewReader(largeBody))
@@ -294,7 +294,7 @@ func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other-host", BaseURL: other.URL}}
 			tr.Policy = pol
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.Enqueue(gob.Overloaded(0))
 			if _, _, err := postBody(t, tr, srv.URL, tt.body); err != nil {
 				t.Fatal(err)
@@ -336,7 +336,7 @@ func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 			srv.EchoModel()
 			tr.MaxBodyBuffer = tt.maxBuffer
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.EnqueueModel("gob-large", gob.Overloaded(0))
 			var body io.Reader = strings.NewReader(largeBody)
 			if tt.body != nil {
@@ -419,11 +419,11 @@ func TestFallbackCancellation(t *testing.T) {
 		srv.EnqueueModel("gob-large", gob.Overloaded(0))
 		srv.EnqueueModel("gob-small", llmretrytest.Step{Delay: time.Minute})
 		ctx, cancel := context.WithCancel(context.Background())
-		tr.OnAttempt = func(a AttemptInfo) {
+		tr.Observer = onAttempt(func(a AttemptInfo) {
 			if a.Decision == DecisionFallback {
 				time.AfterFunc(20*time.Millisecond, cancel)
 			}
-		}
+		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
 		_, err := tr.RoundTrip(req)
 		if !errors.Is(err, context.Canceled) {
@@ -465,7 +465,7 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.RateLimit(30))
 	for range 2 {
 		if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {

@@ -180,7 +180,7 @@ func TestZeroHintIsNoHint(t *testing.T) {
 			var logs strings.Builder
 			tr.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			body := tt.body
 			if body == "" {
 				body = `{"error":{"message":"slow down","type":"rate_limit_error"}}`

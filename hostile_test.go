@@ -66,7 +66,7 @@ func TestRoundTripInvalidRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			attempts := 0
-			tr := &Transport{Base: &http.Transport{}, OnAttempt: func(AttemptInfo) { attempts++ }}
+			tr := &Transport{Base: &http.Transport{}, Observer: onAttempt(func(AttemptInfo) { attempts++ })}
 			body := &countingBody{Reader: strings.NewReader(chatBody)}
 			req := tt.req(body)
 			resp, err := tr.RoundTrip(req)
@@ -95,7 +95,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	bad := []func() *http.Request{
 		func() *http.Request {
 			r, _ := http.NewRequest("POST", "http:///v1", strings.NewReader(chatBody))
@@ -173,9 +173,9 @@ func TestBodyReadErrorIsNotRetried(t *testing.T) {
 	var decisions []Decision
 	var classes []Class
 	tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return time.Millisecond }},
-		OnAttempt: func(a AttemptInfo) {
+		Observer: onAttempt(func(a AttemptInfo) {
 			decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
-		}}
+		})}
 	newBody := func() io.ReadCloser { return io.NopCloser(&failingReader{n: 100 << 10, err: boom}) }
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, newBody())
 	req.ContentLength = 200 << 10
@@ -422,7 +422,7 @@ func TestCompressedErrorBodyIsClassified(t *testing.T) {
 			defer base.CloseIdleConnections()
 			var verdicts []Verdict
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
-				OnAttempt: func(a AttemptInfo) { verdicts = append(verdicts, a.Verdict) }}
+				Observer: onAttempt(func(a AttemptInfo) { verdicts = append(verdicts, a.Verdict) })}
 			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 			req.Header.Set("Accept-Encoding", "gzip, deflate")
 			resp, body, err := do(t, tr, req)

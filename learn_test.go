@@ -477,7 +477,7 @@ func TestPacingPauseHoldsOthers(t *testing.T) {
 	})
 	tr := &Transport{Base: &http.Transport{}}
 	var wg sync.WaitGroup
-	tr.OnAttempt = func(a AttemptInfo) {
+	tr.Observer = onAttempt(func(a AttemptInfo) {
 		if a.Attempt == 1 && a.Verdict.Status == 429 {
 			for i := 0; i < 8; i++ {
 				wg.Add(1)
@@ -489,7 +489,7 @@ func TestPacingPauseHoldsOthers(t *testing.T) {
 				}()
 			}
 		}
-	}
+	})
 	if _, _, err := post(t, tr, srv.URL); err != nil {
 		t.Fatal(err)
 	}

@@ -176,11 +176,11 @@ func TestDialectsUnderPolicies(t *testing.T) {
 					tr, srv, _ := setup(t, p())
 					srv.Enqueue(c.step)
 					var first Verdict
-					tr.OnAttempt = func(a AttemptInfo) {
+					tr.Observer = onAttempt(func(a AttemptInfo) {
 						if a.Attempt == 1 {
 							first = a.Verdict
 						}
-					}
+					})
 					if _, _, err := post(t, tr, srv.URL); err != nil {
 						t.Fatal(err)
 					}

@@ -29,11 +29,11 @@ func runRows(t *testing.T, p func() *Policy, rows []providerRow) {
 			tr, srv, ft := setup(t, p())
 			srv.Enqueue(row.step)
 			var first AttemptInfo
-			tr.OnAttempt = func(a AttemptInfo) {
+			tr.Observer = onAttempt(func(a AttemptInfo) {
 				if a.Attempt == 1 {
 					first = a
 				}
-			}
+			})
 			resp, _, err := post(t, tr, srv.URL)
 			if err != nil {
 				t.Fatal(err)

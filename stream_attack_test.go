@@ -103,7 +103,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 			}
 			tr, srv, _ := setup(t, pol)
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.Enqueue(overloaded)
 			ctx, cancel := context.Background(), context.CancelFunc(func() {})
 			if tt.ctx != nil {
@@ -190,7 +190,7 @@ func TestStreamAttackRound(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(streamReqBody))
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			go func() {
 				for len(srv.Requests()) == 0 {
 					time.Sleep(time.Millisecond)
@@ -214,7 +214,7 @@ func TestStreamAttackRound(t *testing.T) {
 		pol.Fallbacks = []Target{{Model: "claude-small"}, {Model: "claude-tiny"}}
 		tr, srv, _ := setup(t, pol)
 		var at attempts
-		tr.OnAttempt = at.hook
+		tr.Observer = onAttempt(at.hook)
 		last := llmretrytest.Anthropic.AbortedStream(0)
 		srv.Enqueue(silentAfter(last), silentAfter(last), last)
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))

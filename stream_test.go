@@ -168,7 +168,7 @@ func TestStreamFirstEvent(t *testing.T) {
 			t.Parallel()
 			tr, srv, _ := setup(t, GPTGob())
 			var got []Class
-			tr.OnAttempt = func(a AttemptInfo) { got = append(got, a.Verdict.Class) }
+			tr.Observer = onAttempt(func(a AttemptInfo) { got = append(got, a.Verdict.Class) })
 			srv.Enqueue(tt.script...)
 			resp, body, err := streamPost(t, tr, srv.URL, tt.path)
 			if err != nil {
@@ -277,7 +277,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 			}
 			tr, srv, _ := setup(t, pol)
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.Enqueue(tt.step)
 			ctx := context.Background()
 			if tt.ctx != nil {

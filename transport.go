@@ -73,11 +73,6 @@ type Transport struct {
 	// it off under SDKs, which parse error bodies themselves.
 	ReturnErrors bool
 
-	// OnAttempt, if non-nil, is called after every attempt with what it got
-	// and what the Transport does next. It is called on the request's
-	// goroutine and must not retain the response.
-	OnAttempt func(AttemptInfo)
-
 	// Logger, if non-nil, logs attempts: successes at Debug, retries at Info,
 	// final failures at Warn. Credentials are never logged.
 	Logger *slog.Logger

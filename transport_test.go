@@ -219,7 +219,7 @@ func TestRoundTripDeadline(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	resp, _, err := do(t, tr, req)
 	if err != nil {
 		t.Fatal(err)
@@ -237,11 +237,11 @@ func TestRoundTripCancelDuringWait(t *testing.T) {
 	srv := llmretrytest.Start(t)
 	srv.Enqueue(llmretrytest.GPTGob.RateLimit(30))
 	ctx, cancel := context.WithCancel(context.Background())
-	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) {
+	tr := &Transport{Base: &http.Transport{}, Observer: onAttempt(func(a AttemptInfo) {
 		if a.Decision == DecisionRetry {
 			cancel() // the caller gives up while the Transport waits 30 s
 		}
-	}}
+	})}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	done := make(chan error, 1)
 	go func() {
@@ -352,7 +352,7 @@ func TestRoundTripPermanentTransportErrorsAreNotRetried(t *testing.T) {
 	tls.StartTLS()
 	defer tls.Close()
 	var attempts int
-	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) { attempts++ }}
+	tr := &Transport{Base: &http.Transport{}, Observer: onAttempt(func(a AttemptInfo) { attempts++ })}
 	req, _ := http.NewRequest(http.MethodGet, tls.URL, nil) // the certificate is not trusted
 	if _, err := tr.RoundTrip(req); err == nil {
 		t.Fatal("want a certificate error")
@@ -460,7 +460,7 @@ func TestRoundTripGetBodyFails(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("cannot rewind") }
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	resp, body, err := do(t, tr, req)
 	if err != nil {
 		t.Fatalf("err = %v, want the 500 answer", err)

@@ -231,9 +231,9 @@ func (t *pacingTrace) observer() *llmretry.Observer {
 		return nil
 	}
 	return &llmretry.Observer{
-		AttemptEnd: func(_ llmretry.AttemptInfo, _ *http.Response, s llmretry.State) {
+		AttemptEnd: func(s llmretry.AttemptInfo, _ *http.Response) {
 			t.mu.Lock()
-			t.limits = append(t.limits, tracedLimit{time.Now(), s.Limit})
+			t.limits = append(t.limits, tracedLimit{time.Now(), s.Pace})
 			t.mu.Unlock()
 		},
 		Paced: func(_ context.Context, w llmretry.PacingWait) {

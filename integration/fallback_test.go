@@ -84,7 +84,7 @@ func fallbackSetup(t *testing.T, pol *llmretry.Policy) (*llmretrytest.Server, *h
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	tg := &targets{}
-	rec := &recorder{next: &llmretry.Transport{Base: base, Policy: pol, OnAttempt: tg.hook}}
+	rec := &recorder{next: &llmretry.Transport{Base: base, Policy: pol, Observer: &llmretry.Observer{AttemptEnd: tg.hook}}}
 	return srv, &http.Client{Transport: rec}, rec, tg
 }
 
@@ -94,7 +94,7 @@ type targets struct {
 	log []string
 }
 
-func (t *targets) hook(a llmretry.AttemptInfo) {
+func (t *targets) hook(a llmretry.AttemptInfo, _ *http.Response) {
 	t.mu.Lock()
 	t.log = append(t.log, a.Decision.String()+"@"+a.Target)
 	t.mu.Unlock()

@@ -132,7 +132,7 @@ type caches struct {
 }
 
 // recordAttempt records an attempt's metrics. r is the attempt's request.
-func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s llmretry.State) {
+func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request) {
 	ctx, v := a.Context, a.Verdict
 	if i.duration.Enabled(ctx) {
 		scheme, host := "", ""
@@ -190,18 +190,18 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 		}
 		i.recordWait(ctx, a.Policy, kind, "", a.Wait.Seconds())
 	}
-	if s.Key != "" && (i.requestRate.Enabled(ctx) || i.tokenRate.Enabled(ctx)) {
-		o := i.cache.limit.get(limitKey{a.Policy, s.Key}, func() []attribute.KeyValue {
-			return []attribute.KeyValue{PolicyKey.String(a.Policy), PacingKeyKey.String(s.Key)}
+	if a.Key != "" && (i.requestRate.Enabled(ctx) || i.tokenRate.Enabled(ctx)) {
+		o := i.cache.limit.get(limitKey{a.Policy, a.Key}, func() []attribute.KeyValue {
+			return []attribute.KeyValue{PolicyKey.String(a.Policy), PacingKeyKey.String(a.Key)}
 		})
-		i.requestRate.Record(ctx, rate(float64(s.Limit.RequestRate)), o.rec...)
-		i.tokenRate.Record(ctx, rate(float64(s.Limit.TokenRate)), o.rec...)
+		i.requestRate.Record(ctx, rate(float64(a.Pace.RequestRate)), o.rec...)
+		i.tokenRate.Record(ctx, rate(float64(a.Pace.TokenRate)), o.rec...)
 	}
-	if s.HasBudget && i.budget.Enabled(ctx) {
+	if a.HasBudget && i.budget.Enabled(ctx) {
 		o := i.cache.budget.get(a.Policy, func() []attribute.KeyValue {
 			return []attribute.KeyValue{PolicyKey.String(a.Policy)}
 		})
-		i.budget.Record(ctx, s.Budget, o.rec...)
+		i.budget.Record(ctx, a.Budget, o.rec...)
 	}
 }
 
