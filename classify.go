@@ -12,9 +12,10 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Verdict is what one attempt's outcome means: its class, whether to retry,
-// how long the server asked to wait, and the facts of its error body.
-// It is returned by value; the zero Verdict is a success.
+// Verdict is what one attempt got, and what that means: its class, whether
+// it is worth retrying, how long the server asked to wait, and the facts of
+// its error body. [AttemptInfo] carries one per attempt; an [APIError]
+// carries the last attempt's. The zero Verdict is a success.
 //
 // The fields that the server or the network wrote (Type, Code, Param,
 // Message, RequestID, Err) hold no credential of the request, and the
@@ -22,7 +23,11 @@ import (
 // to 256.
 type Verdict struct {
 	Class     Class
-	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
+	// Retryable reports whether the outcome is transient: the same request
+	// may succeed later (after RetryAfter, if set), by class, rule or
+	// X-Should-Retry. On an APIError, its Decision says whether the
+	// Transport retried it.
+	Retryable bool
 
 	Status    int    // HTTP status; 0 for transport errors; 200 for a stream whose first event is an error
 	Type      string // error type from the body, e.g. "rate_limit_exceeded"; Google's error.status ("RESOURCE_EXHAUSTED")

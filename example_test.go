@@ -98,7 +98,7 @@ func ExampleAPIError() {
 
 	var apiErr *llmretry.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.Class, apiErr.Code, apiErr.Retryable, apiErr.Decision)
+		fmt.Println(apiErr.Status, apiErr.Class, apiErr.Code, apiErr.Retryable, apiErr.Decision)
 	}
 	// Output: 429 quota_exhausted insufficient_quota false not_retryable
 }

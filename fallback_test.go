@@ -255,7 +255,7 @@ func TestFallbackEndpoint(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer sk-primary-secret-0001")
 		_, err := tr.RoundTrip(req)
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.Target != "backup" || apiErr.StatusCode != 401 || strings.Contains(err.Error(), "sk-backup") {
+		if !errors.As(err, &apiErr) || apiErr.Target != "backup" || apiErr.Status != 401 || strings.Contains(err.Error(), "sk-backup") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -497,11 +497,11 @@ func TestAPIErrorNamesTarget(t *testing.T) {
 		e    APIError
 		want string
 	}{
-		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", StatusCode: 503, Class: ClassModelOverloaded, Code: "horde_unavailable"},
+		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", Verdict: Verdict{Status: 503, Class: ClassModelOverloaded, Code: "horde_unavailable"}},
 			"llmretry: gptgob/gob-small: 503 model_overloaded (horde_unavailable)"},
-		{APIError{Provider: "backup-policy", Target: "backup", StatusCode: 500, Class: ClassServerError},
+		{APIError{Provider: "backup-policy", Target: "backup", Verdict: Verdict{Status: 500, Class: ClassServerError}},
 			"llmretry: backup-policy (backup): 500 server_error"},
-		{APIError{Provider: "gptgob", StatusCode: 500, Class: ClassServerError}, "llmretry: gptgob: 500 server_error"},
+		{APIError{Provider: "gptgob", Verdict: Verdict{Status: 500, Class: ClassServerError}}, "llmretry: gptgob: 500 server_error"},
 	} {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)

@@ -219,7 +219,7 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 		srv.Enqueue(step, step, step)
 		_, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ClassServerError || apiErr.Attempts != 3 {
+		if !errors.As(err, &apiErr) || apiErr.Status != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ClassServerError || apiErr.Attempts != 3 {
 			t.Fatalf("err = %#v", err)
 		}
 	})

@@ -377,8 +377,8 @@ func TestRoundTripReturnErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("err = %v, want an *APIError", err)
 	}
-	want := APIError{Provider: "gptgob", StatusCode: 429, Class: ClassRateLimited, Retryable: true, Type: "rate_limit_exceeded",
-		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Attempts: 3, Decision: DecisionRetriesExhausted}
+	want := APIError{Provider: "gptgob", Verdict: Verdict{Status: 429, Class: ClassRateLimited, Retryable: true, Type: "rate_limit_exceeded",
+		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Hint: hintBody}, Attempts: 3, Decision: DecisionRetriesExhausted}
 	got := *apiErr
 	got.RequestID = ""
 	if got != want {
