@@ -137,7 +137,7 @@ func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 }
 
 // TestRetryBudgetFinalAttemptsSpendNothing: an attempt after which no retry
-// can follow (WithoutRetry, retries exhausted) earns for the budget but does
+// can follow (WithMaxRetries(ctx, 0), retries exhausted) earns for the budget but does
 // not pay for a retry it never makes, so it cannot starve a later request.
 func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	t.Parallel()
@@ -145,7 +145,7 @@ func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	tr, srv, _ := setup(t, pol)
 	for i := 0; i < 5; i++ {
 		srv.Enqueue(llmretrytest.OpenAI.ServerError())
-		req, _ := http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		req, _ := http.NewRequestWithContext(sendOnce(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 		if _, _, err := do(t, tr, req); err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ import (
 // strings are bounded: Message to 1 KiB, RequestID to 128 bytes, the others
 // to 256.
 type Verdict struct {
-	Class     Class
+	Class Class
 	// Retryable reports whether the outcome is transient: the same request
 	// may succeed later (after RetryAfter, if set), by class, rule or
 	// X-Should-Retry. On an APIError, its Decision says whether the

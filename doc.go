@@ -115,7 +115,7 @@
 //
 // # Per-request control
 //
-// [WithMaxRetries], [WithoutRetry], [WithoutFallback], [WithAttemptTimeout],
+// [WithMaxRetries], [WithoutFallback], [WithAttemptTimeout],
 // [WithFirstTokenTimeout] and [WithPolicy] return contexts that change how one
 // request is treated.
 //

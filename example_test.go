@@ -68,13 +68,13 @@ func ExampleTransport_selfHosted() {
 }
 
 // Per-request overrides travel in the request's context.
-func ExampleWithoutRetry() {
+func ExampleWithMaxRetries() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.OpenAI.ServerError())
 
 	client := &http.Client{Transport: &llmretry.Transport{}}
-	ctx := llmretry.WithoutRetry(context.Background())
+	ctx := llmretry.WithMaxRetries(context.Background(), 0) // 0: no retry
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{}`))
 	resp, err := client.Do(req)
 	if err != nil {

@@ -319,7 +319,7 @@ func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 		body      func() io.Reader // nil: a strings.Reader (GetBody set)
 		wantTrail string
 	}{
-		{"WithoutRetry sends once: no fallback", WithoutRetry, 0, nil, "retries_exhausted@"},
+		{"WithoutFallback(WithMaxRetries(0)) sends once", sendOnce, 0, nil, "retries_exhausted@"},
 		{"WithoutFallback retries the same model", WithoutFallback, 0, nil, "retry@ success@"},
 		{"WithMaxRetries(0) still falls back", func(c context.Context) context.Context { return WithMaxRetries(c, 0) }, 0, nil, "fallback@ success@gob-small"},
 		{"a body without GetBody is buffered and falls back", nil, 0,

@@ -110,3 +110,6 @@ func errorsIs(err, target error) bool { return errors.Is(err, target) }
 func onAttempt(f func(AttemptInfo)) *Observer {
 	return &Observer{AttemptEnd: func(a AttemptInfo, _ *http.Response) { f(a) }}
 }
+
+// sendOnce makes a request go once: no retry, no fallback.
+func sendOnce(ctx context.Context) context.Context { return WithoutFallback(WithMaxRetries(ctx, 0)) }

@@ -479,7 +479,7 @@ func TestRetriedErrorSaysAttempts(t *testing.T) {
 
 	// One attempt: the error as it came.
 	tr.Base = roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, syscall.ECONNREFUSED })
-	req, _ = http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, "http://127.0.0.1:1/v1", nil)
+	req, _ = http.NewRequestWithContext(sendOnce(context.Background()), http.MethodPost, "http://127.0.0.1:1/v1", nil)
 	if _, err = tr.RoundTrip(req); err != syscall.ECONNREFUSED {
 		t.Errorf("one attempt: err = %v, want the Base's error itself", err)
 	}

@@ -548,7 +548,7 @@ func TestPacingDisableLearningKeepsPauses(t *testing.T) {
 	t.Parallel()
 	tr, srv, ft := setup(t, &Policy{Limits: Limits{DisableLearning: true}})
 	srv.Enqueue(llmretrytest.GPTGob.RateLimit(2))
-	req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	req, _ := http.NewRequestWithContext(sendOnce(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
 	if _, _, err := do(t, tr, req); err != nil {
 		t.Fatal(err)

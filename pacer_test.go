@@ -80,7 +80,7 @@ func TestPacingSharedCooldown(t *testing.T) {
 			tr, srv, ft := setup(t, GPTGob())
 			srv.Enqueue(tt.step)
 			// The first caller does not retry; the second must still wait out the cooldown.
-			req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+			req, _ := http.NewRequestWithContext(sendOnce(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 			req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // the key post uses
 			if _, _, err := do(t, tr, req); err != nil {
 				t.Fatal(err)

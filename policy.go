@@ -32,7 +32,9 @@ type Policy struct {
 	MaxRetries int
 
 	// BaseDelay and MaxDelay shape the exponential backoff used when the
-	// server gives no wait hint. Zero means the defaults: 0.5 s and 8 s.
+	// server gives no wait hint. Zero means the defaults: 0.5 s and 8 s; a
+	// negative value means no backoff: retries go at once.
+	// Ignored when Backoff is set.
 	BaseDelay, MaxDelay time.Duration
 
 	// Backoff returns how long to wait before retry number retry (1 for the
@@ -46,7 +48,9 @@ type Policy struct {
 
 	// MaxWait is the longest server wait hint (Retry-After and the like)
 	// that is honored. A longer hint makes the Transport return the response
-	// at once instead of sleeping. Zero means the default, 60 s.
+	// at once instead of sleeping. Zero means the default, 60 s; a negative
+	// value means none: an answer with a wait hint is returned at once, and
+	// the server's rate-limit headers never hold other requests.
 	MaxWait time.Duration
 
 	// AttemptTimeout bounds how long one attempt may wait for the response
@@ -93,7 +97,7 @@ type Policy struct {
 	// endpoints. A request goes to each target at most once, in order; the
 	// last target it reaches is retried as its own policy says. Fallbacks
 	// need a request body that can be sent again (see Transport.MaxBodyBuffer);
-	// a request made with [WithoutRetry] or [WithoutFallback] uses none.
+	// a request made with [WithoutFallback] uses none.
 	// Fallbacks of a fallback's own policy are not followed.
 	Fallbacks []Target
 
@@ -148,8 +152,11 @@ func (p *Policy) maxRetries() int {
 }
 
 func (p *Policy) maxWait() time.Duration {
-	if p == nil || p.MaxWait <= 0 {
+	switch {
+	case p == nil || p.MaxWait == 0:
 		return defaultMaxWait
+	case p.MaxWait < 0:
+		return 0
 	}
 	return p.MaxWait
 }
@@ -183,10 +190,10 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 	}
 	base, maxDelay := defaultBaseDelay, defaultMaxDelay
 	if p != nil {
-		if p.BaseDelay > 0 {
-			base = p.BaseDelay
+		if p.BaseDelay != 0 {
+			base = p.BaseDelay // negative: no backoff
 		}
-		if p.MaxDelay > 0 {
+		if p.MaxDelay != 0 {
 			maxDelay = p.MaxDelay
 		}
 	}

@@ -64,7 +64,7 @@ func (e *APIError) writeStop(b *strings.Builder) {
 	} else {
 		b.WriteString(": not retried: ")
 		if e.Decision == DecisionRetriesExhausted {
-			b.WriteString("no retry allowed (MaxRetries, WithMaxRetries or WithoutRetry)")
+			b.WriteString("no retry allowed (MaxRetries or WithMaxRetries)")
 			return
 		}
 	}

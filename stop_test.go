@@ -62,7 +62,7 @@ func TestStopReason(t *testing.T) {
 		{name: "retries exhausted", pol: maxRetries, steps: []llmretrytest.Step{oai.ServerError(), oai.ServerError(), oai.ServerError()},
 			stop: DecisionRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
 		{name: "no retry allowed", pol: noRetries, steps: []llmretrytest.Step{oai.ServerError()},
-			stop: DecisionRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries, WithMaxRetries or WithoutRetry\)`},
+			stop: DecisionRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries or WithMaxRetries\)`},
 		{name: "wait over MaxWait", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(120)},
 			stop: DecisionHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
 		{name: "wait past the deadline", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,

@@ -279,7 +279,7 @@ func TestRoundTripRequestOverrides(t *testing.T) {
 		script    []llmretrytest.Step
 		wantTries int
 	}{
-		{"WithoutRetry", WithoutRetry, failing(5), 1},
+		{"WithoutFallback(WithMaxRetries(0))", sendOnce, failing(5), 1},
 		{"WithMaxRetries(4)", func(c context.Context) context.Context { return WithMaxRetries(c, 4) }, failing(10), 5},
 		{"WithPolicy no retries", func(c context.Context) context.Context { return WithPolicy(c, &Policy{MaxRetries: -1}) }, failing(5), 1},
 		// Every attempt stalls far past the bound: each is cut off and retried,
