@@ -307,7 +307,7 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
 	t.Parallel()
 	gob := llmretrytest.GPTGob
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Budget = RetryBudget{Reserve: 0.5} // no retry is ever paid
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
 	pol.FallbackOnExhausted = true

@@ -101,9 +101,9 @@ func TestClassify(t *testing.T) {
 		{"429 rate_limit_exceeded", nil, 429, nil, `{"error":{"code":"rate_limit_exceeded"}}`, ClassRateLimited, true, 0, noHint},
 		{"429 quota_exceeded", nil, 429, nil, `{"error":{"type":"quota_exceeded"}}`, ClassQuotaExhausted, false, 0, noHint},
 		{"429 insufficient_quota generic", nil, 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassQuotaExhausted, false, 0, noHint},
-		{"429 insufficient_quota SambaNova", SambaNova(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassRateLimited, true, 0, noHint},
-		{"code case-insensitive", Cencori(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, ClassQuotaExhausted, false, 0, noHint},
-		{"code before type", GPTGob(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ClassModelOverloaded, true, 0, noHint},
+		{"429 insufficient_quota SambaNova", sambaNovaPolicy(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassRateLimited, true, 0, noHint},
+		{"code case-insensitive", cencoriPolicy(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, ClassQuotaExhausted, false, 0, noHint},
+		{"code before type", gptGobPolicy(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ClassModelOverloaded, true, 0, noHint},
 		{"unknown code falls to status", nil, 503, nil, `{"error":{"code":"weird"}}`, ClassOverloaded, true, 0, noHint},
 		{"numeric code falls to status", nil, 500, nil, `{"error":{"code":500}}`, ClassServerError, true, 0, noHint},
 		{"garbage body", nil, 502, nil, `<html>`, ClassServerError, true, 0, noHint},
@@ -144,8 +144,8 @@ func TestClassifyKeepsBody(t *testing.T) {
 	}
 
 	resp = response(500, nil, string(payload))
-	Generic().Classify(resp, nil)
-	Generic().Classify(resp, nil) // twice: must not lose or repeat bytes
+	genericPolicy().Classify(resp, nil)
+	genericPolicy().Classify(resp, nil) // twice: must not lose or repeat bytes
 	if got, _ := io.ReadAll(resp.Body); !bytes.Equal(got, payload) {
 		t.Errorf("read %d bytes, want the %d sent", len(got), len(payload))
 	}

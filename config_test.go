@@ -37,7 +37,7 @@ func TestHostsKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			gob := GPTGob()
+			gob := gptGobPolicy()
 			var called bool
 			tr := &Transport{Hosts: map[string]*Policy{tt.key: gob},
 				Base: roundTripFunc(func(*http.Request) (*http.Response, error) {
@@ -73,7 +73,7 @@ func TestHostsKeys(t *testing.T) {
 
 func TestHostsKeysSameHost(t *testing.T) {
 	t.Parallel()
-	tr := &Transport{Hosts: map[string]*Policy{"gob.example": GPTGob(), "GOB.example.": Generic()},
+	tr := &Transport{Hosts: map[string]*Policy{"gob.example": gptGobPolicy(), "GOB.example.": genericPolicy()},
 		Base: roundTripFunc(func(*http.Request) (*http.Response, error) { t.Error("sent"); return nil, context.Canceled })}
 	req, _ := http.NewRequest(http.MethodGet, "http://gob.example/v1", nil)
 	_, err := tr.RoundTrip(req)
@@ -102,7 +102,7 @@ func TestLimitsRejectedWhenNegative(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := Generic()
+			pol := genericPolicy()
 			pol.Name = "mine"
 			pol.Limits = tt.limits
 			base := roundTripFunc(func(*http.Request) (*http.Response, error) {

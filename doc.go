@@ -9,12 +9,39 @@
 //
 //	oc := openai.NewClient(option.WithHTTPClient(client), option.WithMaxRetries(0))
 //
-// Requests to api.openai.com then follow the [OpenAI] policy (as openai-go
-// would retry them, and paced per API key), api.anthropic.com the [Anthropic]
-// one, and so on. The repository's README and docs/ directory cover each
-// concern at length: pacing, providers, fallback and streams, a fleet on
-// Redis, observability, testing with package llmretrytest, errors, and the
-// benchmark.
+// Requests to api.openai.com then follow the "openai" policy (as openai-go
+// would retry them, and paced per API key), api.anthropic.com the
+// "anthropic" one, and so on. The repository's README and docs/ directory
+// cover each concern at length: pacing, providers, fallback and streams, a
+// fleet on Redis, observability, testing with package llmretrytest, errors,
+// and the benchmark.
+//
+// # Vocabulary
+//
+// Configuration: a [Transport] (one per process, the RoundTripper) applies a
+// [Policy] (what a provider's answers mean and how to retry them; built-in
+// ones from [Provider] by name, routed by host with Transport.Hosts or
+// [DefaultHosts]). A Policy maps statuses and error codes to a [Rule]: a
+// [Class] and a [Retry] override. Its [Limits] pace requests per minute, as
+// providers publish them; a [Limiter] enforces a [Pace], the same per
+// second ([MemoryLimiter] in process, the redislimit module for a fleet).
+// [RetryBudget] bounds retries in an outage; a [Target] is a fallback.
+//
+// Outcomes: a [Verdict] is what one attempt got (class, status, error code,
+// wait hint); a [Decision] is what the Transport did next. An [APIError] is
+// what the caller gets when the Transport stops on an error: the last
+// attempt's Verdict, plus where and why it stopped (its Decision).
+//
+// Hooks: [Transport].Logger to log, one line per attempt; [Transport].Observer
+// for metrics, tracing and tests ([AttemptInfo] after each attempt,
+// [PacingWait] after each pacing wait; the otel module builds one); the
+// response, or its APIError ([Transport].ReturnErrors, or [ParseError] of
+// the response under an SDK), for the outcome of a call.
+//
+// What 0 means: in a configuration field, 0 means the default stated in the
+// field's comment, and a negative value means none or off (Policy.MaxRetries
+// -1: no retries; Transport.MaxBodyBuffer -1: no buffering). A function's
+// argument means what it says: [WithMaxRetries](ctx, 0) means no retries.
 //
 // # What it does with each request
 //
@@ -47,20 +74,20 @@
 //
 // # Providers
 //
-// [Generic] suits any OpenAI-compatible API and recognises the formats of the
-// others, as a proxy passes them on. [OpenAI], [AzureOpenAI], [Anthropic],
-// [Gemini], [Bedrock], [Groq], [Mistral], [OpenRouter], [DeepSeek], [XAI],
-// [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT],
-// [GPTGob] (a fictional provider with unusual error formats, not routed by
-// default), [CloudflareWorkersAI] and [Cohere] follow those providers'
-// published error references and official SDKs; [DefaultHosts] routes their
-// well-known hosts. [VLLM], [TGI] (also behind Hugging Face Inference
-// Endpoints) and [Ollama] are for the servers you run yourself, which have no
-// well-known host. Route other hosts (or patterns such as "*.example.com") to
+// [Provider]("generic") suits any OpenAI-compatible API and recognises the
+// formats of the others, as a proxy passes them on. "openai",
+// "azure-openai", "anthropic", "gemini", "bedrock", "groq", "mistral",
+// "openrouter", "deepseek", "xai", "together", "fireworks", "cerebras",
+// "sambanova", "cencori", "solidrust", "gptgob" (a fictional provider with
+// unusual error formats, not routed by default), "cloudflare" and "cohere"
+// follow those providers' published error references and official SDKs;
+// [DefaultHosts] routes their well-known hosts. "vllm", "tgi" (also behind
+// Hugging Face Inference Endpoints) and "ollama" are for the servers you run
+// yourself, which have no well-known host. Route other hosts (or patterns such as "*.example.com") to
 // policies with [Transport].Hosts; derive a policy from a built-in one by
 // changing its fields:
 //
-//	p := llmretry.OpenAI()
+//	p := llmretry.Provider("openai")
 //	p.MaxRetries = 4
 //	p.Codes["gateway_busy"] = llmretry.Rule{Class: llmretry.ClassOverloaded} // a code your proxy adds
 //	client := &http.Client{Transport: &llmretry.Transport{

@@ -91,7 +91,7 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// ParseError classifies resp with policy p (nil means [Generic]) and returns
+// ParseError classifies resp with policy p (nil means [Provider]("generic")) and returns
 // it as an *APIError, or nil if resp is not an error response (status < 400).
 // It does not consume the body: the caller can still read all of it.
 // The credentials of resp.Request (headers, URL userinfo and query) are

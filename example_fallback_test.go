@@ -24,7 +24,7 @@ func ExampleTarget() {
 	srv.EchoModel()
 	srv.EnqueueModel("gpt-4o", llmretrytest.OpenAI.Overloaded(5))
 
-	p := llmretry.OpenAI()
+	p := llmretry.Provider("openai")
 	p.Fallbacks = []llmretry.Target{{Model: "gpt-4o-mini"}}
 	client := &http.Client{Transport: &llmretry.Transport{
 		Policy: p,
@@ -57,7 +57,7 @@ func ExampleWithFirstTokenTimeout() {
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.OpenAI.AbortedStream(0)) // data: {"error":{"type":"server_error",…}}
 
-	p := llmretry.OpenAI()
+	p := llmretry.Provider("openai")
 	p.BaseDelay = 10 * time.Millisecond // quick retries for the example
 	client := &http.Client{Transport: &llmretry.Transport{Policy: p,
 		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {

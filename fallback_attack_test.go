@@ -190,7 +190,7 @@ func TestFallbackNeverForwardsCredentials(t *testing.T) {
 			host := strings.TrimPrefix(primary.URL, "http://")
 			for _, in := range fallbackEntrances(host) {
 				fb := startTap(t, 200, llmretrytest.Completion)
-				pol := Generic()
+				pol := genericPolicy()
 				pol.Fallbacks = []Target{tg.fb(fb.URL)}
 				tr.Policy = pol
 				req, _ := http.NewRequest(http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -367,7 +367,7 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 			primary := startTap(t, 503, overloadedBody)
 			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
 			pb, pc := limited("b"), limited("c")
-			pol := Generic()
+			pol := genericPolicy()
 			pol.Limits.MaxInFlight = tt.maxInFlight
 			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
 			tr.Policy = pol
@@ -449,7 +449,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 			primary := startTap(t, 503, overloadedBody)
 			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
 			pb, pc := perMinute("b", 1), perMinute("c", 60) // c: a second's wait
-			pol := Generic()
+			pol := genericPolicy()
 			pol.FallbackOnRateLimit = true
 			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
 			tr.Policy = pol
@@ -516,7 +516,7 @@ func TestFallbackOddTargets(t *testing.T) {
 	gob := llmretrytest.GPTGob
 	t.Run("a target on the request's own key and in-flight slot", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Limits.MaxInFlight = 1
 		pol.Fallbacks = []Target{{Model: "gob-small", Policy: pol}} // the same policy, host and credential: the same key
 		tr, srv, _ := setup(t, pol)
@@ -535,7 +535,7 @@ func TestFallbackOddTargets(t *testing.T) {
 		t.Parallel()
 		tr, srv, _ := setup(t, nil)
 		srv.EchoModel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.FallbackOnExhausted = true
 		pol.Fallbacks = []Target{{Name: "dead", BaseURL: deadURL(t)}, {Model: "gob-small"}, {Name: "bad", BaseURL: "::not a url"}}
 		tr.Policy = pol
@@ -552,8 +552,8 @@ func TestFallbackOddTargets(t *testing.T) {
 	})
 	t.Run("every target paced: the primary's stream, byte for byte", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
-		small := GPTGob()
+		pol := gptGobPolicy()
+		small := gptGobPolicy()
 		small.Limits = Limits{RequestsPerMinute: 1, RequestBurst: 1}
 		pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}}
 		tr, srv, _ := setup(t, pol)
@@ -587,7 +587,7 @@ func TestFallbackBodiesReplayed(t *testing.T) {
 	srv.EchoModel()
 	other := llmretrytest.Start(t)
 	other.EchoModel()
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other", BaseURL: other.URL}}
 	tr.Policy = pol
 	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
@@ -687,9 +687,9 @@ func TestFallbackConcurrent(t *testing.T) {
 	srv.EchoModel()
 	cc := &closeCounter{next: tr.Base}
 	tr.Base = cc
-	small := GPTGob()
+	small := gptGobPolicy()
 	small.Limits = Limits{MaxInFlight: 1, RequestsPerMinute: 6000, RequestBurst: 2}
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Limits.MaxInFlight = 2
 	pol.FallbackOnRateLimit, pol.FallbackOnExhausted = true, true
 	pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}, {Model: "gob-tiny", Policy: pol}}
@@ -750,9 +750,9 @@ func TestFallbackTargetLimiterFails(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
 	srv.EchoModel()
-	broken := GPTGob()
+	broken := gptGobPolicy()
 	broken.Limits = Limits{RequestsPerMinute: 60, Limiter: failingLimiter{}}
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small", Policy: broken}, {Model: "gob-tiny"}}
 	tr.Policy = pol
 	var at attempts
@@ -822,7 +822,7 @@ func FuzzFallbackQuery(f *testing.F) {
 // the fallback once it gets the slot, instead of waiting it out.
 func TestFallbackOnRateLimitQueuedForSlot(t *testing.T) {
 	t.Parallel()
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Limits.MaxInFlight = 1
 	pol.FallbackOnRateLimit = true
 	pol.Fallbacks = []Target{{Model: "gob-small"}}

@@ -96,7 +96,7 @@ func TestFallbackModel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
 			pol.FallbackOnRateLimit = tt.on.has(fallbackOnRateLimit)
 			pol.FallbackOnExhausted = tt.on.has(fallbackOnExhausted)
@@ -144,10 +144,10 @@ func TestFallbackStream(t *testing.T) {
 		pol  *Policy
 		step llmretrytest.Step
 	}{
-		{"GPT-Gob 503 horde_unavailable before the stream", GPTGob(), gob.Overloaded(0)},
-		{"GPT-Gob horde_unavailable as the first event", GPTGob(),
+		{"GPT-Gob 503 horde_unavailable before the stream", gptGobPolicy(), gob.Overloaded(0)},
+		{"GPT-Gob horde_unavailable as the first event", gptGobPolicy(),
 			gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier."}, 0)},
-		{"Cencori PROVIDER_ERROR as the first event (cencori.md: try a different model/provider)", Cencori(), cen.AbortedStream(0)},
+		{"Cencori PROVIDER_ERROR as the first event (cencori.md: try a different model/provider)", cencoriPolicy(), cen.AbortedStream(0)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -171,7 +171,7 @@ func TestFallbackStream(t *testing.T) {
 	}
 	t.Run("an error after the first token is not a reason to fall back", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Fallbacks = []Target{{Model: "gob-small"}}
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
@@ -193,7 +193,7 @@ func TestFallbackEndpoint(t *testing.T) {
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	ft := &fakeTime{now: time.Now()}
-	pol := Cencori()
+	pol := cencoriPolicy()
 	pol.Fallbacks = []Target{{
 		Name:        "backup",
 		BaseURL:     b.URL + "/openai/v1",
@@ -290,7 +290,7 @@ func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 			tr, srv, _ := setup(t, nil)
 			srv.EchoModel()
 			other := llmretrytest.Start(t)
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other-host", BaseURL: other.URL}}
 			tr.Policy = pol
 			var at attempts
@@ -330,7 +330,7 @@ func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			pol.Fallbacks = []Target{{Model: "gob-small"}}
 			tr, srv, _ := setup(t, pol)
 			srv.EchoModel()
@@ -385,7 +385,7 @@ func TestFallbackRequestGetBody(t *testing.T) {
 	srv.EchoModel()
 	rec := &recordingBase{next: tr.Base}
 	tr.Base = rec
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small-but-longer"}}
 	tr.Policy = pol
 	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
@@ -412,7 +412,7 @@ func TestFallbackCancellation(t *testing.T) {
 	gob := llmretrytest.GPTGob
 	t.Run("cancelled while the fallback answers", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
@@ -435,7 +435,7 @@ func TestFallbackCancellation(t *testing.T) {
 	})
 	t.Run("cancelled before the fallback", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Fallbacks = []Target{{Model: "gob-small"}}
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
@@ -459,7 +459,7 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	// once too, without an attempt on the paused target (FallbackOnRateLimit:
 	// a 429 goes elsewhere instead of waiting out its hint); one that cannot
 	// fall back still waits out the pause.
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
 	pol.FallbackOnRateLimit = true
 	tr, srv, ft := setup(t, pol)

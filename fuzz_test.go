@@ -160,7 +160,7 @@ func FuzzRateHeaders(f *testing.F) {
 		if d, ok := r.resetHint(); ok {
 			checkHint(t, "resetHint", d, true)
 		}
-		p, ft := testPacer(Generic())
+		p, ft := testPacer(genericPolicy())
 		p.observe(bg(), &http.Response{StatusCode: 200, Header: h}, Verdict{Status: 200}, p.send(bg(), testNow, 1, false), testNow)
 		lim, _ := p.limit(testNow)
 		for _, x := range []rate.Limit{lim.RequestRate, lim.TokenRate} {

@@ -82,7 +82,7 @@ func TestHostileProviderBodies(t *testing.T) {
 		{`{"error":{"code":429,"metadata":{"headers":{"X-RateLimit-Reset":"soon"}}}}`, noHint},
 	} {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{}, ContentLength: -1, Body: io.NopCloser(strings.NewReader(tc.body))}
-		if v := Generic().classify(resp, nil, testNow); v.Hint != tc.hint {
+		if v := genericPolicy().classify(resp, nil, testNow); v.Hint != tc.hint {
 			t.Errorf("%.60s…: hint %v, want %v", tc.body, v.Hint, tc.hint)
 		}
 	}

@@ -18,9 +18,8 @@ const (
 // Zero fields mean the default given in each field's comment, so
 // &Policy{Name: "mine"} is a generic policy.
 //
-// The built-in policies ([Generic], [GPTGob], [Cerebras], …) return a new
-// Policy on every call; change its fields freely before handing it to a
-// [Transport]. A Policy must not be changed once a Transport uses it.
+// [Provider] returns a new copy of a built-in policy on every call; change
+// its fields freely before handing it to a [Transport]. A Policy must not be changed once a Transport uses it.
 // Its methods are safe for simultaneous use by multiple goroutines.
 type Policy struct {
 	// Name identifies the policy in logs, hooks, errors and pacing keys.

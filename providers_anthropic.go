@@ -1,6 +1,6 @@
 package llmretry
 
-// Anthropic returns the policy for the Claude API (api.anthropic.com),
+// anthropicPolicy returns the policy for the Claude API (api.anthropic.com),
 // following anthropic-sdk-go: 408, 409, 429 and every status ≥ 500 (529
 // overloaded_error included) are retried, 2 retries, backoff from 0.5 s to
 // 8 s, retry-after-ms then Retry-After honored, X-Should-Retry obeyed.
@@ -10,7 +10,7 @@ package llmretry
 // error.details.error_code is enforced_spend_limit_reached is the monthly
 // spend cap, not retried; so is a 400 for a spend limit you set ("You have
 // reached your specified API usage limits") or a low credit balance.
-func Anthropic() *Policy {
+func anthropicPolicy() *Policy {
 	return &Policy{
 		Name: "anthropic",
 		Codes: map[string]Rule{

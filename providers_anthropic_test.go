@@ -46,7 +46,7 @@ func TestAnthropic(t *testing.T) {
 		rawRow("x-should-retry: false", 429, http.Header{"X-Should-Retry": {"false"}},
 			`{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`, ClassRateLimited, false, 0),
 	}
-	runRows(t, Anthropic, rows)
+	runRows(t, anthropicPolicy, rows)
 	// anthropic-sdk-go: "MaxRetries: 2"; "maxDelay := 8 * time.Second"; "0.5 * float64(time.Second) * math.Pow(2, …)".
-	sdkDefaults(t, Anthropic(), 3, 500*time.Millisecond, 8*time.Second)
+	sdkDefaults(t, anthropicPolicy(), 3, 500*time.Millisecond, 8*time.Second)
 }

@@ -1,13 +1,13 @@
 package llmretry
 
-// AzureOpenAI returns the policy for Azure OpenAI (*.openai.azure.com and
+// azureOpenAIPolicy returns the policy for Azure OpenAI (*.openai.azure.com and
 // *.cognitiveservices.azure.com), following the Azure SDKs' retry policy:
 // 408, 429, 500, 502, 503 and 504 are retried, 3 retries, with the wait read
 // from retry-after-ms, x-ms-retry-after-ms, then Retry-After (its 429s also
 // say "Please retry after N seconds."). content_filter (400, innererror
 // ResponsibleAIPolicyViolation) is a content filter, never retried;
 // DeploymentNotFound (404) is not retried.
-func AzureOpenAI() *Policy {
+func azureOpenAIPolicy() *Policy {
 	return &Policy{
 		Name:       "azure-openai",
 		MaxRetries: 3,

@@ -39,6 +39,6 @@ func TestAzureOpenAI(t *testing.T) {
 		dRow(a, "503 retried", llmretrytest.ErrorReply{Status: 503, Message: "Service unavailable."}, ClassOverloaded, true),
 		dRow(a, "504 retried", llmretrytest.ErrorReply{Status: 504, Message: "Gateway timeout."}, ClassTimeout, true),
 	}
-	runRows(t, AzureOpenAI, rows)
-	sdkDefaults(t, AzureOpenAI(), 4, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, azureOpenAIPolicy, rows)
+	sdkDefaults(t, azureOpenAIPolicy(), 4, defaultBaseDelay, defaultMaxDelay)
 }

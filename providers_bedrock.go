@@ -2,7 +2,7 @@ package llmretry
 
 import "time"
 
-// Bedrock returns the policy for Amazon Bedrock Runtime
+// bedrockPolicy returns the policy for Amazon Bedrock Runtime
 // (bedrock-runtime.REGION.amazonaws.com), which names the error in the
 // x-amzn-ErrorType header over a bare {"message":…} body. Following the AWS
 // SDKs' standard retry mode: 3 attempts, backoff capped at 20 s; throttling
@@ -13,7 +13,7 @@ import "time"
 // ValidationException, AccessDeniedException, ResourceNotFoundException and
 // ServiceQuotaExceededException are not. Bedrock gives no wait hint; "Too
 // many tokens per day" is an exhausted daily quota, not retried.
-func Bedrock() *Policy {
+func bedrockPolicy() *Policy {
 	return &Policy{
 		Name:     "bedrock",
 		MaxDelay: 20 * time.Second,

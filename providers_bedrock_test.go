@@ -51,7 +51,7 @@ func TestBedrock(t *testing.T) {
 		rawRow("UnrecognizedClientException 403", 403, http.Header{"X-Amzn-Errortype": {"UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.coral.service/"}},
 			`{"message":"The security token included in the request is invalid."}`, ClassAuth, false, 0),
 	}
-	runRows(t, Bedrock, rows)
+	runRows(t, bedrockPolicy, rows)
 	// AWS SDKs' standard retry mode: 3 attempts, backoff capped at 20 s.
-	sdkDefaults(t, Bedrock(), 3, defaultBaseDelay, 20*time.Second)
+	sdkDefaults(t, bedrockPolicy(), 3, defaultBaseDelay, 20*time.Second)
 }

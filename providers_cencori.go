@@ -1,11 +1,11 @@
 package llmretry
 
-// Cencori returns the policy for Cencori, whose errors are flat:
+// cencoriPolicy returns the policy for Cencori, whose errors are flat:
 // {"error":"…","code":"…","status":N,"details":{}}. INSUFFICIENT_CREDITS (403)
 // is an exhausted quota and SECURITY_VIOLATION (403) a content filter, neither
 // retried; RATE_LIMIT_EXCEEDED (429) and PROVIDER_ERROR (503) are retried,
 // honoring Retry-After and X-RateLimit-Reset (a Unix timestamp).
-func Cencori() *Policy {
+func cencoriPolicy() *Policy {
 	return &Policy{
 		Name: "cencori",
 		Codes: map[string]Rule{

@@ -28,10 +28,10 @@ func TestCencori(t *testing.T) {
 		// "Retry-After: Seconds to wait before retrying"
 		{doc: "429 Retry-After", step: llmretrytest.Cencori.RateLimit(5), class: ClassRateLimited, retried: true, wait: 5 * time.Second},
 	}
-	runRows(t, Cencori, rows)
+	runRows(t, cencoriPolicy, rows)
 
 	// "X-RateLimit-Reset: Unix timestamp when limit resets", without Retry-After.
-	tr, srv, ft := setup(t, Cencori())
+	tr, srv, ft := setup(t, cencoriPolicy())
 	step := llmretrytest.Cencori.Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
 	step.Header.Set("X-RateLimit-Limit", "60")
 	step.Header.Set("X-RateLimit-Remaining", "0")

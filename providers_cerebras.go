@@ -2,14 +2,14 @@ package llmretry
 
 import "time"
 
-// Cerebras returns the policy for the Cerebras Inference API, following its
+// cerebrasPolicy returns the policy for the Cerebras Inference API, following its
 // SDK: connection errors, 408, 429 and every status ≥ 500 are retried,
 // 2 retries, and an attempt times out after 60 s. 402 is payment required
 // (QuotaExhausted), not retried. Its 429 bodies name the exhausted limit
 // (too_many_requests_error with request_quota_exceeded or
 // token_quota_exceeded); "Requests per day limit exceeded" without a wait
 // hint is an exhausted daily quota, not retried.
-func Cerebras() *Policy {
+func cerebrasPolicy() *Policy {
 	return &Policy{
 		Name:           "cerebras",
 		MaxRetries:     2,

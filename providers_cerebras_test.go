@@ -42,9 +42,9 @@ func TestCerebras(t *testing.T) {
 		dRow(llmretrytest.Cerebras, "429 Requests per day limit exceeded", llmretrytest.ErrorReply{Status: 429, Type: "too_many_requests_error", Code: "request_quota_exceeded",
 			Param: "quota", Message: "Requests per day limit exceeded - too many requests sent."}, ClassQuotaExhausted, false),
 	}
-	runRows(t, Cerebras, rows)
+	runRows(t, cerebrasPolicy, rows)
 	// "By default, certain errors are automatically retried 2 times"; "Requests time out after 1 minute by default".
-	if p := Cerebras(); p.maxRetries() != 2 || p.AttemptTimeout != time.Minute {
+	if p := cerebrasPolicy(); p.maxRetries() != 2 || p.AttemptTimeout != time.Minute {
 		t.Errorf("Cerebras: %d retries, attempt timeout %v; want 2 and 1m", p.maxRetries(), p.AttemptTimeout)
 	}
 }

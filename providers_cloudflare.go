@@ -1,6 +1,6 @@
 package llmretry
 
-// CloudflareWorkersAI returns the policy for Cloudflare Workers AI through
+// cloudflareWorkersAIPolicy returns the policy for Cloudflare Workers AI through
 // Cloudflare's API (api.cloudflare.com/client/v4/accounts/{id}/ai/run/…),
 // whose errors come in Cloudflare's envelope,
 // {"success":false,"errors":[{"code":3036,"message":…}]}, with the numeric
@@ -18,7 +18,7 @@ package llmretry
 // AI's codes, so Cloudflare's other APIs, if called through the same
 // Transport, keep the generic rules. AI Gateway (gateway.ai.cloudflare.com)
 // answers in the format of the provider behind it and stays generic.
-func CloudflareWorkersAI() *Policy {
+func cloudflareWorkersAIPolicy() *Policy {
 	return &Policy{
 		Name: "cloudflare",
 		Codes: map[string]Rule{

@@ -79,6 +79,6 @@ func TestCloudflareWorkersAI(t *testing.T) {
 		{doc: "500 (not listed)", step: cf.ServerError(), class: ClassServerError, retried: true},
 		cfRow("401 Authentication error (Cloudflare API code 10000)", 401, "10000", ClassAuth, false),
 	}
-	runRows(t, CloudflareWorkersAI, rows)
-	sdkDefaults(t, CloudflareWorkersAI(), 3, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, cloudflareWorkersAIPolicy, rows)
+	sdkDefaults(t, cloudflareWorkersAIPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -55,6 +55,6 @@ func TestCohere(t *testing.T) {
 		rawRow("429 monthly, Retry-After past MaxWait", 429, http.Header{"Retry-After": {"86400"}},
 			`{"message":"You are using a Trial key, which is limited to 1000 API calls / month."}`, ClassRateLimited, false, 0),
 	}
-	runRows(t, Cohere, rows)
-	sdkDefaults(t, Cohere(), 3, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, coherePolicy, rows)
+	sdkDefaults(t, coherePolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -1,10 +1,10 @@
 package llmretry
 
-// DeepSeek returns the policy for the DeepSeek API (api.deepseek.com). Its
+// deepSeekPolicy returns the policy for the DeepSeek API (api.deepseek.com). Its
 // bodies often say only "invalid_request_error", so the status decides:
 // 402 Insufficient Balance is not retried; 429 Rate Limit Reached, 500
 // Server Error and 503 Server Overloaded are.
-func DeepSeek() *Policy {
+func deepSeekPolicy() *Policy {
 	return &Policy{
 		Name: "deepseek",
 		Statuses: map[int]Rule{

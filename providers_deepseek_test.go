@@ -27,5 +27,5 @@ func TestDeepSeek(t *testing.T) {
 		// "503 - Server Overloaded: The server is overloaded due to high traffic. … Please retry your request after a brief wait."
 		{doc: "503 - Server Overloaded", step: d.Overloaded(0), class: ClassOverloaded, retried: true},
 	}
-	runRows(t, DeepSeek, rows)
+	runRows(t, deepSeekPolicy, rows)
 }

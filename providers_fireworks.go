@@ -1,10 +1,10 @@
 package llmretry
 
-// Fireworks returns the policy for Fireworks AI (api.fireworks.ai). 408 and
+// fireworksPolicy returns the policy for Fireworks AI (api.fireworks.ai). 408 and
 // 429 (rate limited, or a deployment's capacity exceeded) are retried, as are
 // server errors; 402 (not on a paid plan or over usage limits) and 412
 // (account suspended, or a LoRA that failed to load) are not.
-func Fireworks() *Policy {
+func fireworksPolicy() *Policy {
 	return &Policy{
 		Name: "fireworks",
 		Statuses: map[int]Rule{

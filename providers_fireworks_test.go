@@ -33,5 +33,5 @@ func TestFireworks(t *testing.T) {
 		{doc: "500 Internal Server Error", step: f.ServerError(), class: ClassServerError, retried: true},
 		{doc: "503 Service Unavailable", step: f.Overloaded(0), class: ClassOverloaded, retried: true},
 	}
-	runRows(t, Fireworks, rows)
+	runRows(t, fireworksPolicy, rows)
 }

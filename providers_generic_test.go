@@ -109,7 +109,7 @@ func TestGenericKnowsProviderFormats(t *testing.T) {
 				h = http.Header{}
 			}
 			resp := &http.Response{StatusCode: tc.status, Header: h, ContentLength: -1, Body: io.NopCloser(bytes.NewReader([]byte(tc.body)))}
-			v := Generic().classify(resp, nil, testNow)
+			v := genericPolicy().classify(resp, nil, testNow)
 			if v.Class != tc.class || v.Retryable != tc.retryable {
 				t.Errorf("class %v retryable %v; want %v %v (type %q code %q)", v.Class, v.Retryable, tc.class, tc.retryable, v.Type, v.Code)
 			}
@@ -151,7 +151,7 @@ func TestDialectsUnderPolicies(t *testing.T) {
 	for _, d := range llmretrytest.Dialects() {
 		own := byName[d.String()]
 		if own == nil {
-			own = Generic
+			own = genericPolicy
 		}
 		cases := []struct {
 			what    string
@@ -168,7 +168,7 @@ func TestDialectsUnderPolicies(t *testing.T) {
 			t.Run(d.String()+"/"+c.what, func(t *testing.T) {
 				t.Parallel()
 				var classes [2]Class
-				policies := []func() *Policy{own, Generic}
+				policies := []func() *Policy{own, genericPolicy}
 				if ownMeaning[d.String()+"/"+c.what] {
 					policies = policies[:1]
 				}

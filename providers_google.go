@@ -2,7 +2,7 @@ package llmretry
 
 import "time"
 
-// Gemini returns the policy for Google's Gemini API
+// geminiPolicy returns the policy for Google's Gemini API
 // (generativelanguage.googleapis.com) and Vertex AI
 // (aiplatform.googleapis.com, REGION-aiplatform.googleapis.com), following
 // go-genai's retry options: 408, 429, 500, 502, 503 and 504 are retried,
@@ -13,7 +13,7 @@ import "time"
 // RetryInfo's retryDelay. A QuotaFailure (or ErrorInfo metadata quota_limit)
 // on a …PerDay… quota, or a quota whose limit is 0 (a model the free tier
 // does not serve), is not retried, whatever RetryInfo says.
-func Gemini() *Policy {
+func geminiPolicy() *Policy {
 	return &Policy{
 		Name:       "gemini",
 		MaxRetries: 4,

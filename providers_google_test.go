@@ -86,7 +86,7 @@ func TestGemini(t *testing.T) {
 		geminiRow("408 retried by go-genai", 408, "DEADLINE_EXCEEDED", ClassTimeout, true),
 		geminiRow("502 retried by go-genai", 502, "UNAVAILABLE", ClassOverloaded, true),
 	}
-	runRows(t, Gemini, rows)
+	runRows(t, geminiPolicy, rows)
 	// go-genai: "defaultRetryAttempts = 5 // Including the initial call.", "defaultRetryInitialDelay = 1.0", "defaultRetryMaxDelay = 60.0".
-	sdkDefaults(t, Gemini(), 5, time.Second, 60*time.Second)
+	sdkDefaults(t, geminiPolicy(), 5, time.Second, 60*time.Second)
 }

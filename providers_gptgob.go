@@ -2,13 +2,13 @@ package llmretry
 
 import "time"
 
-// GPTGob returns the policy for GPT-Gob. Its SDK makes 3 attempts with a 1 s
+// gptGobPolicy returns the policy for GPT-Gob. Its SDK makes 3 attempts with a 1 s
 // base delay and honors the body's retry_after. 429 rate_limit_exceeded
 // (gremlin_in_the_pipes for requests/min, too_many_tokens for tokens/min) is
 // retried, 429 quota_exceeded (no_treasure_in_hoard) is not; 502, 503 and 504
 // are retried; horde_unavailable is the overload of one model tier
 // (ModelOverloaded: another model may answer now).
-func GPTGob() *Policy {
+func gptGobPolicy() *Policy {
 	return &Policy{
 		Name:       "gptgob",
 		MaxRetries: 2,

@@ -49,10 +49,10 @@ func TestGPTGob(t *testing.T) {
 		{doc: "gremlin_in_the_pipes rate_limit_exceeded retry_after 12", step: llmretrytest.GPTGob.RateLimit(12),
 			class: ClassRateLimited, retried: true, wait: 12 * time.Second, requestID: true},
 	}
-	runRows(t, GPTGob, rows)
+	runRows(t, gptGobPolicy, rows)
 
 	// "The official SDKs do this automatically with sensible defaults (max_attempts=3, base delay 1s)."
-	if p := GPTGob(); p.maxRetries()+1 != 3 || p.BaseDelay != time.Second {
+	if p := gptGobPolicy(); p.maxRetries()+1 != 3 || p.BaseDelay != time.Second {
 		t.Errorf("GPTGob: %d attempts, base %v; want 3 attempts, base 1s", p.maxRetries()+1, p.BaseDelay)
 	}
 }

@@ -1,12 +1,12 @@
 package llmretry
 
-// Groq returns the policy for GroqCloud (api.groq.com), whose errors are
+// groqPolicy returns the policy for GroqCloud (api.groq.com), whose errors are
 // OpenAI-shaped and whose 429s carry retry-after. Following its SDK, 408,
 // 409, 429 and every status ≥ 500 are retried, 2 retries. 498 (flex tier
 // capacity_exceeded) is retried; 413 and a "Request too large … on tokens
 // per minute (TPM): Limit N, Requested M" are not; neither are 422, 424
 // (failed dependency, e.g. a remote MCP server's auth) and 499 (cancelled).
-func Groq() *Policy {
+func groqPolicy() *Policy {
 	return &Policy{
 		Name: "groq",
 		Codes: map[string]Rule{

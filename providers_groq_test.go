@@ -57,6 +57,6 @@ func TestGroq(t *testing.T) {
 			`{"error":{"message":"Rate limit reached for model `+"`llama-3.3-70b-versatile`"+` in organization `+"`org_01abc`"+` service tier `+"`on_demand`"+` on tokens per day (TPD): Limit 100000, Used 99870, Requested 500. Please try again in 7m12.5s.","type":"tokens","code":"rate_limit_exceeded"}}`,
 			ClassRateLimited, false, 0),
 	}
-	runRows(t, Groq, rows)
-	sdkDefaults(t, Groq(), 3, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, groqPolicy, rows)
+	sdkDefaults(t, groqPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

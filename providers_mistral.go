@@ -1,11 +1,11 @@
 package llmretry
 
-// Mistral returns the policy for La Plateforme (api.mistral.ai), whose
+// mistralPolicy returns the policy for La Plateforme (api.mistral.ai), whose
 // errors are flat: {"object":"error","message","type","param","code"}. Its
 // SDKs retry 429, 500, 502, 503 and 504. 429 rate_limited (code "1300") is
 // retried; "Service tier capacity exceeded for this model." is the model at
 // capacity (ModelOverloaded, retried), whatever its type says.
-func Mistral() *Policy {
+func mistralPolicy() *Policy {
 	return &Policy{
 		Name: "mistral",
 		Codes: map[string]Rule{

@@ -34,5 +34,5 @@ func TestMistral(t *testing.T) {
 		rawRow("429 monthly limit", 429, nil, `{"object":"error","message":"You have exceeded your monthly token limit.","type":"rate_limited","param":null,"code":"1300"}`,
 			ClassQuotaExhausted, false, 0),
 	}
-	runRows(t, Mistral, rows)
+	runRows(t, mistralPolicy, rows)
 }

@@ -38,6 +38,6 @@ func TestOllama(t *testing.T) {
 		// 401 for a remote server that wants a signed-in client: {"error":"unauthorized","signin_url":"…"}.
 		rawRow("401 unauthorized, signin_url", 401, nil, `{"error":"unauthorized","signin_url":"https://ollama.com/connect?name=host&key=k"}`, ClassAuth, false, 0),
 	}
-	runRows(t, Ollama, rows)
-	sdkDefaults(t, Ollama(), 3, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, ollamaPolicy, rows)
+	sdkDefaults(t, ollamaPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

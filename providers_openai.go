@@ -1,12 +1,12 @@
 package llmretry
 
-// OpenAI returns the policy for the OpenAI API (api.openai.com), following
+// openAIPolicy returns the policy for the OpenAI API (api.openai.com), following
 // openai-go: 408, 409, 429 and every status ≥ 500 are retried, 2 retries,
 // backoff from 0.5 s to 8 s, retry-after-ms then Retry-After honored, and
 // X-Should-Retry obeyed. 429 insufficient_quota ("You exceeded your current
 // quota") is not retried; neither is a "Request too large … Limit N,
 // Requested M" that no wait can fit.
-func OpenAI() *Policy {
+func openAIPolicy() *Policy {
 	return &Policy{
 		Name: "openai",
 		Codes: map[string]Rule{

@@ -49,7 +49,7 @@ func TestOpenAI(t *testing.T) {
 		rawRow("x-should-retry: false", 500, http.Header{"X-Should-Retry": {"false"}},
 			`{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`, ClassServerError, false, 0),
 	}
-	runRows(t, OpenAI, rows)
+	runRows(t, openAIPolicy, rows)
 	// openai-go: "MaxRetries: 2"; "backoff := 0.5 * float64(time.Second) * math.Pow(2, …)"; "DefaultMaxServerDelay = 8 * time.Second".
-	sdkDefaults(t, OpenAI(), 3, 500*time.Millisecond, 8*time.Second)
+	sdkDefaults(t, openAIPolicy(), 3, 500*time.Millisecond, 8*time.Second)
 }

@@ -39,13 +39,13 @@ func TestOpenRouter(t *testing.T) {
 			`{"error":{"message":"Provider returned error","code":429,"metadata":{"raw":"{\"error\":{\"message\":\"Rate limit reached. Please try again in 3s.\"}}","provider_name":"Groq"}}}`,
 			ClassRateLimited, true, 3*time.Second),
 	}
-	runRows(t, OpenRouter, rows)
+	runRows(t, openRouterPolicy, rows)
 
 	// Its own limits: "Rate limit exceeded: free-models-per-min." with the reset
 	// (Unix ms) in error.metadata.headers.X-RateLimit-Reset.
 	t.Run("metadata.headers X-RateLimit-Reset", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, ft := setup(t, OpenRouter())
+		tr, srv, ft := setup(t, openRouterPolicy())
 		reset := ft.Now().Add(4 * time.Second).UnixMilli()
 		srv.Enqueue(rawRow("", 429, nil, `{"error":{"message":"Rate limit exceeded: free-models-per-min. ","code":429,"metadata":{"headers":{"X-RateLimit-Limit":"20","X-RateLimit-Remaining":"0","X-RateLimit-Reset":"`+
 			strconv.FormatInt(reset, 10)+`"},"provider_name":null}},"user_id":"user_2abc"}`, ClassRateLimited, true, 0).step)
@@ -60,7 +60,7 @@ func TestOpenRouter(t *testing.T) {
 	// "free-models-per-day": the reset is at midnight, past MaxWait: returned at once.
 	t.Run("free-models-per-day", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, OpenRouter())
+		tr, srv, _ := setup(t, openRouterPolicy())
 		reset := time.Now().Add(9 * time.Hour).UnixMilli()
 		srv.Enqueue(rawRow("", 429, nil, `{"error":{"message":"Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day","code":429,"metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0","X-RateLimit-Reset":"`+
 			strconv.FormatInt(reset, 10)+`"},"provider_name":null}}}`, ClassRateLimited, false, 0).step)

@@ -1,10 +1,10 @@
 package llmretry
 
-// SambaNova returns the policy for SambaNova Cloud. 408 request_timeout is
+// sambaNovaPolicy returns the policy for SambaNova Cloud. 408 request_timeout is
 // retried; 429 insufficient_quota is documented as rate limiting by
 // subscription tier, so it is retried with backoff (elsewhere the same code
 // means an exhausted billing quota).
-func SambaNova() *Policy {
+func sambaNovaPolicy() *Policy {
 	return &Policy{
 		Name: "sambanova",
 		Codes: map[string]Rule{

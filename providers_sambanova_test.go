@@ -30,12 +30,12 @@ func TestSambaNova(t *testing.T) {
 		sambaRow(429, "insufficient_quota", "", ClassRateLimited, true),
 		{doc: "429 insufficient_quota with Retry-After", step: llmretrytest.SambaNova.RateLimit(2), class: ClassRateLimited, retried: true, wait: 2 * time.Second},
 	}
-	runRows(t, SambaNova, rows)
+	runRows(t, sambaNovaPolicy, rows)
 
 	// "the property (if applicable) causing the error": param reaches the APIError.
 	srv := llmretrytest.Start(t)
 	srv.Enqueue(sambaRow(400, "decimal_above_max_value", "top_p", ClassInvalidRequest, false).step)
-	tr := &Transport{Policy: SambaNova(), ReturnErrors: true}
+	tr := &Transport{Policy: sambaNovaPolicy(), ReturnErrors: true}
 	_, _, err := post(t, tr, srv.URL)
 	if e, ok := err.(*APIError); !ok || e.Param != "top_p" || e.Class != ClassInvalidRequest {
 		t.Errorf("err = %#v, want an InvalidRequest APIError with Param top_p", err)

@@ -2,11 +2,11 @@ package llmretry
 
 import "time"
 
-// SolidRusT returns the policy for the SolidRusT AI API (OpenAI-style nested
+// solidRusTPolicy returns the policy for the SolidRusT AI API (OpenAI-style nested
 // errors). Its 429 states the wait only in the message ("Please retry after
 // 60 seconds."), so MaxWait is 90 s to honor it; following its documented
 // retry strategy, a request is tried up to 5 times with a 1 s base delay.
-func SolidRusT() *Policy {
+func solidRusTPolicy() *Policy {
 	return &Policy{
 		Name:       "solidrust",
 		MaxRetries: 4,

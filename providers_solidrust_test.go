@@ -26,5 +26,5 @@ func TestSolidRusT(t *testing.T) {
 		{doc: "429 rate_limit_exceeded retry after 60 seconds", step: llmretrytest.SolidRusT.RateLimit(60),
 			class: ClassRateLimited, retried: true, wait: 60 * time.Second},
 	}
-	runRows(t, SolidRusT, rows)
+	runRows(t, solidRusTPolicy, rows)
 }

@@ -46,6 +46,6 @@ func TestTGI(t *testing.T) {
 		{doc: "stream: first event generation error", step: g.StreamError(llmretrytest.ErrorReply{Status: 424, Type: "generation",
 			Message: "Request failed during generation: Server error: CUDA out of memory."}, 0), class: ClassServerError},
 	}
-	runRows(t, TGI, rows)
-	sdkDefaults(t, TGI(), 3, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, tgiPolicy, rows)
+	sdkDefaults(t, tgiPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -1,12 +1,12 @@
 package llmretry
 
-// Together returns the policy for Together AI (api.together.xyz,
+// togetherPolicy returns the policy for Together AI (api.together.xyz,
 // api.together.ai). 429 (dynamic_request_limited, dynamic_token_limited) is
 // retried, honoring its x-ratelimit-reset; 503 Engine Overloaded, 504 and
 // 524 timeouts, 520 and 529 server errors are retried; 402 (spending limit
 // or credits) and 403 (prompt plus max_tokens over the context length) are
 // not.
-func Together() *Policy {
+func togetherPolicy() *Policy {
 	return &Policy{
 		Name: "together",
 		Codes: map[string]Rule{

@@ -34,5 +34,5 @@ func TestTogether(t *testing.T) {
 		togetherRow("524 - Timeout: Cloudflare … the server took too long to respond.", 524, ClassTimeout, true),
 		togetherRow("529 - Server Error: Please try again after a wait.", 529, ClassServerError, true),
 	}
-	runRows(t, Together, rows)
+	runRows(t, togetherPolicy, rows)
 }

@@ -41,6 +41,6 @@ func TestVLLM(t *testing.T) {
 		// A gateway's 429 in front of it: retried after its hint.
 		{doc: "429 from a gateway, Retry-After: 1", step: v.RateLimit(1), class: ClassRateLimited, retried: true},
 	}
-	runRows(t, VLLM, rows)
-	sdkDefaults(t, VLLM(), 3, defaultBaseDelay, defaultMaxDelay)
+	runRows(t, vllmPolicy, rows)
+	sdkDefaults(t, vllmPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -1,11 +1,11 @@
 package llmretry
 
-// XAI returns the policy for the xAI API (api.x.ai), whose errors are
+// xAIPolicy returns the policy for the xAI API (api.x.ai), whose errors are
 // {"code":"<gRPC status text>","error":"<message>"}. 429 is retried; 400
 // "Incorrect API key provided" is an auth failure, and a 403 for credits
 // used up or a spending limit reached is an exhausted quota, neither
 // retried.
-func XAI() *Policy {
+func xAIPolicy() *Policy {
 	return &Policy{
 		Name: "xai",
 		Statuses: map[int]Rule{

@@ -39,5 +39,5 @@ func TestXAI(t *testing.T) {
 		{doc: "500", step: x.ServerError(), class: ClassServerError, retried: true},
 		{doc: "503", step: x.Overloaded(0), class: ClassOverloaded, retried: true},
 	}
-	runRows(t, XAI, rows)
+	runRows(t, xAIPolicy, rows)
 }

@@ -30,20 +30,20 @@ func TestStopReason(t *testing.T) {
 	// A retry the budget cannot pay for waits for a probe, unless none
 	// is due before it would give up: here, no wait may pass MaxDelay.
 	budget := func() *Policy {
-		p := Generic()
+		p := genericPolicy()
 		p.Budget = RetryBudget{Reserve: 0.5}
 		p.MaxDelay = 50 * time.Millisecond
 		p.Backoff = func(int) time.Duration { return p.MaxDelay }
 		return p
 	}
 	fallback := func() *Policy {
-		p := Generic()
+		p := genericPolicy()
 		p.MaxRetries = 1
 		p.Fallbacks = []Target{{Model: "other-model"}}
 		return p
 	}
-	maxRetries := func() *Policy { p := Generic(); p.MaxRetries = 2; return p }
-	noRetries := func() *Policy { p := Generic(); p.MaxRetries = -1; return p }
+	maxRetries := func() *Policy { p := genericPolicy(); p.MaxRetries = 2; return p }
+	noRetries := func() *Policy { p := genericPolicy(); p.MaxRetries = -1; return p }
 	tests := []struct {
 		name     string
 		pol      func() *Policy
@@ -55,23 +55,23 @@ func TestStopReason(t *testing.T) {
 		attempts int
 		text     string // a regexp that Error() matches at its end
 	}{
-		{name: "permanent", pol: Generic, steps: []llmretrytest.Step{oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
+		{name: "permanent", pol: genericPolicy, steps: []llmretrytest.Step{oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
 			stop: DecisionNotRetryable, attempts: 1, text: `: bad \[request \w+\]: not retried: the answer is permanent`},
-		{name: "permanent after a retry", pol: Generic, steps: []llmretrytest.Step{oai.ServerError(), oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
+		{name: "permanent after a retry", pol: genericPolicy, steps: []llmretrytest.Step{oai.ServerError(), oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
 			stop: DecisionNotRetryable, attempts: 2, text: `: bad \[request \w+\]: stopped after 2 attempts: the answer is permanent`},
 		{name: "retries exhausted", pol: maxRetries, steps: []llmretrytest.Step{oai.ServerError(), oai.ServerError(), oai.ServerError()},
 			stop: DecisionRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
 		{name: "no retry allowed", pol: noRetries, steps: []llmretrytest.Step{oai.ServerError()},
 			stop: DecisionRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries or WithMaxRetries\)`},
-		{name: "wait over MaxWait", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(120)},
+		{name: "wait over MaxWait", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(120)},
 			stop: DecisionHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
-		{name: "wait past the deadline", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
+		{name: "wait past the deadline", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
 			stop: DecisionPastDeadline, attempts: 1, text: `429 rate_limited.*: not retried: a wait of 30s would pass the deadline, [0-9.]+m?s away`},
 		{name: "retry budget", pol: budget, steps: []llmretrytest.Step{oai.ServerError()},
 			stop: DecisionBudgetExhausted, attempts: 1, text: `500 server_error.*: not retried: retry budget exhausted`},
-		{name: "cancelled", pol: Generic, steps: []llmretrytest.Step{oai.ServerError()}, cancel: true,
+		{name: "cancelled", pol: genericPolicy, steps: []llmretrytest.Step{oai.ServerError()}, cancel: true,
 			stop: DecisionContextDone, attempts: 1, text: `500 server_error.*: not retried: context canceled`},
-		{name: "body not replayable", pol: Generic, steps: []llmretrytest.Step{oai.ServerError()}, oneShot: true,
+		{name: "body not replayable", pol: genericPolicy, steps: []llmretrytest.Step{oai.ServerError()}, oneShot: true,
 			stop: DecisionNotReplayable, attempts: 1, text: `500 server_error.*: not retried: the request body cannot be sent again`},
 		{name: "fallbacks exhausted", pol: fallback, steps: []llmretrytest.Step{oai.Overloaded(0), oai.Overloaded(0), oai.Overloaded(0)},
 			stop: DecisionFallbacksExhausted, attempts: 3, text: `^llmretry: generic/other-model: 503 overloaded.*: stopped after 3 attempts: no fallback left; the last target: retries exhausted`},
@@ -145,15 +145,19 @@ func TestStopReasonTransportError(t *testing.T) {
 	// A retry the budget cannot pay for waits for a probe, unless none
 	// is due before it would give up: here, no wait may pass MaxDelay.
 	budget := func() *Policy {
-		p := Generic()
+		p := genericPolicy()
 		p.Budget = RetryBudget{Reserve: 0.5}
 		p.MaxDelay = 50 * time.Millisecond
 		p.Backoff = func(int) time.Duration { return p.MaxDelay }
 		return p
 	}
-	slow := func() *Policy { p := Generic(); p.BaseDelay, p.MaxDelay = 20*time.Second, 40*time.Second; return p } // backoff ≥ 10 s
+	slow := func() *Policy {
+		p := genericPolicy()
+		p.BaseDelay, p.MaxDelay = 20*time.Second, 40*time.Second
+		return p
+	} // backoff ≥ 10 s
 	maxRetries := func(n int) func() *Policy {
-		return func() *Policy { p := Generic(); p.MaxRetries = n; return p }
+		return func() *Policy { p := genericPolicy(); p.MaxRetries = n; return p }
 	}
 	tests := []struct {
 		name    string
@@ -201,7 +205,7 @@ func TestStopReasonTransportError(t *testing.T) {
 // for a later response to a request made with the first one's context.
 func TestParseErrorAttached(t *testing.T) {
 	t.Parallel()
-	tr, srv, _ := setup(t, Generic())
+	tr, srv, _ := setup(t, genericPolicy())
 	srv.Enqueue(llmretrytest.OpenAI.RateLimit(120))
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil {

@@ -97,7 +97,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := Anthropic()
+			pol := anthropicPolicy()
 			if tt.pol != nil {
 				tt.pol(pol)
 			}
@@ -129,7 +129,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 	}
 	t.Run("ReturnErrors closes the last one unread", func(t *testing.T) {
 		t.Parallel()
-		pol := Anthropic()
+		pol := anthropicPolicy()
 		pol.MaxRetries = -1
 		tr, srv, _ := setup(t, pol)
 		tr.ReturnErrors = true
@@ -169,7 +169,7 @@ func TestStreamAttackRound(t *testing.T) {
 		defer srv.Close()
 		base := &http.Transport{}
 		defer base.CloseIdleConnections()
-		tr := &Transport{Base: base, Policy: Anthropic(), sleep: (&fakeTime{}).Sleep}
+		tr := &Transport{Base: base, Policy: anthropicPolicy(), sleep: (&fakeTime{}).Sleep}
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 		resp, body, err := roundTripWithin(t, tr, req, 10*time.Second)
 		if err != nil || string(body) != llmretrytest.MessageStream || n.Load() != 2 {
@@ -209,7 +209,7 @@ func TestStreamAttackRound(t *testing.T) {
 	})
 	t.Run("every target's stream fails: the last reaches the caller whole, and ends", func(t *testing.T) {
 		t.Parallel()
-		pol := Anthropic()
+		pol := anthropicPolicy()
 		pol.MaxRetries = -1
 		pol.Fallbacks = []Target{{Model: "claude-small"}, {Model: "claude-tiny"}}
 		tr, srv, _ := setup(t, pol)
@@ -228,7 +228,7 @@ func TestStreamAttackRound(t *testing.T) {
 	})
 	t.Run("an error event in 1-byte pieces, then silence, with MaxInFlight 1 and concurrent callers", func(t *testing.T) {
 		t.Parallel()
-		pol := Anthropic()
+		pol := anthropicPolicy()
 		pol.Limits = Limits{MaxInFlight: 1, DisableLearning: true}
 		tr, srv, _ := setup(t, pol)
 		step := silentAfter(llmretrytest.Anthropic.AbortedStream(0))

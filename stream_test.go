@@ -166,7 +166,7 @@ func TestStreamFirstEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tr, srv, _ := setup(t, GPTGob())
+			tr, srv, _ := setup(t, gptGobPolicy())
 			var got []Class
 			tr.Observer = onAttempt(func(a AttemptInfo) { got = append(got, a.Verdict.Class) })
 			srv.Enqueue(tt.script...)
@@ -205,7 +205,7 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 	step := gob.AbortedStream(0)
 	t.Run("the last error stream reaches the caller byte-for-byte", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		srv.Enqueue(step, step, step)
 		resp, body, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
 		if err != nil || resp.StatusCode != 200 || string(body) != string(step.Body) || len(srv.Requests()) != 3 {
@@ -214,7 +214,7 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 	})
 	t.Run("ReturnErrors gives an APIError with the event's code", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		tr.ReturnErrors = true
 		srv.Enqueue(step, step, step)
 		_, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
@@ -225,7 +225,7 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 	})
 	t.Run("the event's retry_after is honored", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, ft := setup(t, GPTGob())
+		tr, srv, ft := setup(t, gptGobPolicy())
 		srv.Enqueue(gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x", RetryAfter: 3}, 0))
 		if _, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions"); err != nil {
 			t.Fatal(err)
@@ -271,7 +271,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			if tt.pol != nil {
 				tt.pol(pol)
 			}
@@ -379,7 +379,7 @@ func FuzzPeekStream(f *testing.F) {
 			t.Fatalf("read %d bytes", len(sb.prefix))
 		}
 		if sb.failed {
-			GPTGob().streamVerdict(resp, sb, time.Now())
+			gptGobPolicy().streamVerdict(resp, sb, time.Now())
 		}
 		got, _ := io.ReadAll(resp.Body)
 		if !bytes.Equal(got, body) {
@@ -393,7 +393,7 @@ func TestStreamAttacks(t *testing.T) {
 	sse := http.Header{"Content-Type": {"text/event-stream"}}
 	t.Run("a first event longer than the bound passes untouched", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		body := "data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", 2*maxFirstEvent) + "\"}}]}\n\n" +
 			string(llmretrytest.GPTGob.AbortedStream(0).Body)
 		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(body), Chunk: 1000})
@@ -404,7 +404,7 @@ func TestStreamAttacks(t *testing.T) {
 	})
 	t.Run("headers then nothing, no bound but the context's", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(llmretrytest.Stream), Stall: time.Minute})
 		ctx, cancel := timeoutCtx(100 * time.Millisecond)
 		defer cancel()
@@ -416,7 +416,7 @@ func TestStreamAttacks(t *testing.T) {
 	})
 	t.Run("an error event split across many tiny reads, after comments", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		step := llmretrytest.GPTGob.AbortedStream(0)
 		step.Body = append([]byte(":\r\n:\r\n\r\n"), step.Body...)
 		step.Chunk = 1

@@ -20,7 +20,7 @@ import (
 //
 // The zero value is ready to use: it wraps http.DefaultTransport, routes the
 // hosts of the built-in providers to their policies and every other host to
-// [Generic]. Put it under any http.Client or SDK:
+// the "generic" policy ([Provider]). Put it under any http.Client or SDK:
 //
 //	client := &http.Client{Transport: &llmretry.Transport{}}
 //
@@ -47,7 +47,7 @@ type Transport struct {
 
 	// Policy applies to requests whose host is not in Hosts.
 	// If nil, the built-in provider hosts (see [DefaultHosts]) get their own
-	// policies and every other host gets [Generic].
+	// policies and every other host gets the "generic" policy.
 	Policy *Policy
 
 	// Hosts maps request host names to the policy for them. Each policy
@@ -548,7 +548,7 @@ func (t *Transport) init() {
 	t.user = newHostRoutes(t.Hosts)
 	t.hostsErr = checkHosts(t.Hosts)
 	if t.Policy == nil { // the built-in routes apply only without a Policy
-		t.generic = Generic()
+		t.generic = genericPolicy()
 		t.builtins = newHostRoutes(DefaultHosts())
 	}
 }

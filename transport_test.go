@@ -364,7 +364,7 @@ func TestRoundTripPermanentTransportErrorsAreNotRetried(t *testing.T) {
 
 func TestRoundTripReturnErrors(t *testing.T) {
 	t.Parallel()
-	tr, srv, _ := setup(t, GPTGob())
+	tr, srv, _ := setup(t, gptGobPolicy())
 	tr.ReturnErrors = true
 	srv.Enqueue(llmretrytest.GPTGob.RateLimit(1), llmretrytest.GPTGob.RateLimit(1), llmretrytest.GPTGob.RateLimit(2), llmretrytest.GPTGob.RateLimit(3))
 	client := &http.Client{Transport: tr}

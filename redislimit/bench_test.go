@@ -53,7 +53,7 @@ func BenchmarkSharedLimit(b *testing.B) {
 	f := fleetOf4
 	var rate, limited, failed float64
 	for i := 0; i < b.N; i++ {
-		r := f.run(b, rs, llmretry.Generic().MaxRetries)
+		r := f.run(b, rs, llmretry.Provider("generic").MaxRetries)
 		rate += r.rate(f.burst) / f.perSecond
 		limited += float64(r.limited)
 		failed += float64(r.failed)

@@ -48,7 +48,7 @@ func (f fleet) run(tb testing.TB, rs *redisServer, maxRetries int) fleetRun {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := 0; c < f.clients; c++ {
-		pol := llmretry.Generic()
+		pol := llmretry.Provider("generic")
 		pol.MaxRetries = maxRetries
 		// A generous timeout: this is a test of sharing, and a call held
 		// past the default 250 ms on a loaded machine would fall back to

@@ -4,7 +4,7 @@
 // depend on Redis.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	p := llmretry.GPTGob()
+//	p := llmretry.Provider("gptgob")
 //	p.Limits = llmretry.Limits{RequestsPerMinute: 500, Limiter: redislimit.New(rdb, redislimit.Options{})}
 //	client := &http.Client{Transport: &llmretry.Transport{Policy: p}}
 //

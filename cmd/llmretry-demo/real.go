@@ -34,7 +34,7 @@ func runReal(o options, obs *llmretry.Observer) error {
 	}
 	var pol *llmretry.Policy // nil: routed by host
 	if o.fallbackModel != "" {
-		pol = llmretry.Generic()
+		pol = llmretry.Provider("generic")
 		pol.Fallbacks = []llmretry.Target{{Model: o.fallbackModel}}
 		pol.FallbackOnRateLimit = true
 	}
