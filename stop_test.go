@@ -23,7 +23,7 @@ func (f stopBase) RoundTrip(r *http.Request) (*http.Response, error) { return f(
 // TestStopReason runs every way a Transport stops retrying with an answer in
 // hand, with ReturnErrors on (the *APIError returned) and off (the response
 // returned, its APIError read back with ParseError, as under an SDK), and
-// checks that APIError.Stop and Error() say why it stopped.
+// checks that APIError.Decision and Error() say why it stopped.
 func TestStopReason(t *testing.T) {
 	t.Parallel()
 	oai := llmretrytest.OpenAI
