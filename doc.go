@@ -63,11 +63,9 @@
 //
 // # Wait hints
 //
-// The first valid hint wins, in the order that [Verdict].Hint lists: the
-// retry-after-ms headers, Retry-After, the error body (retry_after, Google's
-// RetryInfo, OpenRouter's metadata), the rate-limit reset headers, and last a
-// phrase in the error message ("Please retry after 60 seconds.").
-// Negative, unparsable and absurd (over a year) values are ignored. A hint
+// The server's wait hint is read from headers, the error body or its
+// message; the first valid one wins, in the order that [Verdict].Hint
+// lists. A hint
 // longer than the policy's MaxWait, or a wait that would end after the
 // context's deadline, makes the Transport return the response at once rather
 // than sleep. The X-Should-Retry: true|false header overrides the class.

@@ -21,12 +21,12 @@ type AttemptInfo struct {
 	Attempt  int           // 1 for the first attempt
 	Verdict  Verdict       // what the attempt's outcome means
 	Decision Decision      // what the Transport does next
-	Wait     time.Duration // the wait before the next attempt, when Decision is Retry (for a retry that waited for its turn, see RetryBudget, the time it waited, AttemptEnd being called after it); the wait refused, when HintTooLong or PastDeadline
+	Wait     time.Duration // the wait before the next attempt, when Decision is DecisionRetry (for a retry that waited for its turn, see RetryBudget, the time it waited, AttemptEnd being called after it); the wait refused, when DecisionHintTooLong or DecisionPastDeadline
 	Elapsed  time.Duration // how long the attempt took, pacing wait excluded
 
-	// The state after the attempt, given to Observer.AttemptEnd only (the
-	// Logger does not log it).
-
+	// Key, Pace, Budget and HasBudget are the state after the attempt,
+	// given to Observer.AttemptEnd only (the Logger does not log them).
+	//
 	// Key is the request's pacing key, as a [Limiter] sees it: it names
 	// the policy and holds a truncated SHA-256 of the credential, never
 	// the credential; "" when the request is not paced.
