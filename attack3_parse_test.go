@@ -58,11 +58,11 @@ func TestAttack3ParseErrorStop(t *testing.T) {
 	}
 	e := ParseError(resp, nil)
 	check("attached", e)
-	if e.Stop != StopFallbacksExhausted || e.Attempts < 2 {
-		t.Errorf("Stop %v after %d attempts, want fallbacks_exhausted after 2 or more: %v", e.Stop, e.Attempts, e)
+	if e.Decision != DecisionFallbacksExhausted || e.Attempts < 2 {
+		t.Errorf("Stop %v after %d attempts, want fallbacks_exhausted after 2 or more: %v", e.Decision, e.Attempts, e)
 	}
 	// A second ParseError gives an equal, separate copy.
-	e2 := ParseError(resp, Generic())
+	e2 := ParseError(resp, genericPolicy())
 	e2.Message = "changed"
 	if ParseError(resp, nil).Message == "changed" {
 		t.Error("ParseError returns the attached APIError itself, not a copy")
@@ -103,7 +103,7 @@ func TestAttack3ParseErrorStreamWithoutRequest(t *testing.T) {
 		}
 		e := ParseError(resp, nil)
 		resp.Body.Close()
-		if e == nil || e.Stop != StopRetriesExhausted || e.Attempts != 2 {
+		if e == nil || e.Decision != DecisionRetriesExhausted || e.Attempts != 2 {
 			t.Errorf("status %d: ParseError = %v, want the Transport's APIError, retries exhausted after 2 attempts", status, e)
 		}
 	}

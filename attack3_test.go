@@ -153,7 +153,7 @@ func TestAttack3LongWindowIdentifiers(t *testing.T) {
 	// And through Classify: the per-minute 429 without a hint is retried.
 	resp := &http.Response{StatusCode: 429, ContentLength: -1, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: io.NopCloser(strings.NewReader(`{"error":{"type":"rate_limit_exceeded","message":"You have reached the rate limit specific to this model acme/hermes-daily-7b. The maximum rate limit for this model is 6.0 queries and 180000 tokens per minute."}}`))}
-	if v := Generic().Classify(resp, nil); v.Class != RateLimited || !v.Retryable {
+	if v := genericPolicy().Classify(resp, nil); v.Class != ClassRateLimited || !v.Retryable {
 		t.Errorf("per-minute 429 naming hermes-daily-7b: %v retryable=%v, want rate_limited, retried", v.Class, v.Retryable)
 	}
 }

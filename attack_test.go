@@ -52,9 +52,9 @@ func TestContentLengthLiesAreRequestErrors(t *testing.T) {
 			var decisions []Decision
 			var classes []Class
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
-				OnAttempt: func(a AttemptInfo) {
+				Observer: onAttempt(func(a AttemptInfo) {
 					decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
-				}}
+				})}
 			var body io.Reader = strings.NewReader(chatBody)
 			if !tt.getBody {
 				body = &failingReader{n: len(chatBody), err: io.EOF} // no GetBody: buffered
@@ -72,7 +72,7 @@ func TestContentLengthLiesAreRequestErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("err = %v, want it to say %q", err, tt.wantText)
 			}
-			if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != InvalidRequest {
+			if len(decisions) != 1 || decisions[0] != DecisionNotRetryable || classes[0] != ClassInvalidRequest {
 				t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
 			}
 		})
@@ -167,9 +167,9 @@ func TestHTTP2RequestErrors(t *testing.T) {
 			var decisions []Decision
 			var classes []Class
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
-				OnAttempt: func(a AttemptInfo) {
+				Observer: onAttempt(func(a AttemptInfo) {
 					decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
-				}}
+				})}
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1", strings.NewReader(chatBody))
 			tt.mod(req)
 			resp, err := tr.RoundTrip(req)
@@ -180,7 +180,7 @@ func TestHTTP2RequestErrors(t *testing.T) {
 			if strings.Contains(err.Error(), leakSecret[8:16]) {
 				t.Errorf("err = %v: leaks the key", err)
 			}
-			if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != InvalidRequest {
+			if len(decisions) != 1 || decisions[0] != DecisionNotRetryable || classes[0] != ClassInvalidRequest {
 				t.Errorf("err = %v: decisions %v classes %v, want one not_retryable invalid_request attempt", err, decisions, classes)
 			}
 		})

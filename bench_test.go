@@ -72,7 +72,7 @@ func BenchmarkPacer(b *testing.B) {
 	})
 	b.Run("impl=MemoryLimiter", func(b *testing.B) {
 		var m MemoryLimiter
-		lim := Limit{RequestRate: r, RequestBurst: burst, TokenRate: r, TokenBurst: burst}
+		lim := Pace{RequestRate: r, RequestBurst: burst, TokenRate: r, TokenBurst: burst}
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {

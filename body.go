@@ -10,9 +10,9 @@ import (
 	"sync"
 )
 
-// DefaultMaxBodyBuffer is how much of a request body without GetBody the
+// defaultMaxBodyBuffer is how much of a request body without GetBody the
 // Transport buffers to be able to replay it.
-const DefaultMaxBodyBuffer = 8 << 20
+const defaultMaxBodyBuffer = 8 << 20
 
 // replayBody is how a request's body is sent on each attempt.
 type replayBody struct {

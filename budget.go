@@ -37,9 +37,9 @@ import (
 //
 // A retry that gets no turn before the request's deadline (without one,
 // before the policy's MaxDelay has passed) is not made: the attempt's
-// answer is returned with [BudgetExhausted], at once when no probe is due
+// answer is returned with [DecisionBudgetExhausted], at once when no probe is due
 // in time or when a fallback target would take it (see
-// [FallbackOnExhausted]), else when the wait ends. The answer is kept in
+// [fallbackOnExhausted]), else when the wait ends. The answer is kept in
 // memory while its retry waits; one that cannot be (a stream, a body longer
 // than 64 KiB) is returned at once.
 //
@@ -116,7 +116,7 @@ func newBudget(c RetryBudget, probeBase time.Duration) *budget {
 		b.reserve = defaultReserve
 	}
 	if b.probeBase <= 0 {
-		b.probeBase = DefaultBaseDelay
+		b.probeBase = defaultBaseDelay
 	}
 	b.balance = b.reserve
 	return b
@@ -124,11 +124,11 @@ func newBudget(c RetryBudget, probeBase time.Duration) *budget {
 
 // counts reports whether an attempt is a failure whose retry the budget pays.
 func counts(v Verdict) bool {
-	if v.Hint != NoHint && v.RetryAfter > 0 {
+	if v.Hint != noHint && v.RetryAfter > 0 {
 		return false
 	}
 	switch v.Class {
-	case ServerError, Overloaded, ModelOverloaded, Timeout, Connection:
+	case ClassServerError, ClassOverloaded, ClassModelOverloaded, ClassTimeout, ClassConnection:
 		return true
 	}
 	return false
@@ -150,7 +150,7 @@ func (b *budget) earn(v Verdict) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	e, free := b.perAttempt, 0
-	if v.Class == OK {
+	if v.Class == ClassOK {
 		e += b.perSuccess
 		free = releasePerSuccess
 		b.probes, b.probeAt = 0, time.Time{}
@@ -227,7 +227,7 @@ func (b *budget) turn(h *held, now time.Time, r float64) (bool, time.Time) {
 	}
 	b.remove(h)
 	b.probes++
-	b.probeAt = now.Add(Exponential(b.probeBase, maxProbeGap, EqualJitter, b.probes, r))
+	b.probeAt = now.Add(exponential(b.probeBase, maxProbeGap, b.probes, r))
 	b.balance = max(-b.reserve, b.balance-1) // older debts are forgiven: a bound in time
 	return true, now
 }
@@ -266,7 +266,7 @@ func (c *call) holdUntil(now time.Time) time.Time {
 	if d, ok := c.ctx.Deadline(); ok {
 		return d
 	}
-	maxDelay := DefaultMaxDelay
+	maxDelay := defaultMaxDelay
 	if c.pol != nil && c.pol.MaxDelay > 0 {
 		maxDelay = c.pol.MaxDelay
 	}
@@ -278,7 +278,7 @@ func (c *call) holdUntil(now time.Time) time.Time {
 // probe comes before it would give up, and no fallback target would take
 // the refusal instead.
 func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
-	if c.next < len(c.fallbacks) && c.primary.FallbackOn.shouldFallback(v, BudgetExhausted) {
+	if c.next < len(c.fallbacks) && c.primary.fallbackOn().shouldFallback(v, DecisionBudgetExhausted) {
 		return false
 	}
 	return c.budget.nextProbe(now.Add(wait)).Before(c.holdUntil(now))
@@ -306,7 +306,7 @@ func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next
 		return nil, err
 	case !ok:
 		closeBody(next)
-		a.Decision, a.Wait = BudgetExhausted, 0
+		a.Decision, a.Wait = DecisionBudgetExhausted, 0
 		return nil, nil
 	}
 	a.Wait = t.clock().Sub(start)

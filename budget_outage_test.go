@@ -140,14 +140,14 @@ func runOutage(t *testing.T, pol *Policy, n, workers int, down, deadline time.Du
 		}
 		return llmretrytest.Step{}
 	})
-	tr.OnAttempt = func(a AttemptInfo) {
+	tr.Observer = onAttempt(func(a AttemptInfo) {
 		mu.Lock()
 		run.decisions[a.Decision]++
-		if start, _ := a.Context.Value(outageStartKey{}).(time.Time); a.Decision == BudgetExhausted && clk.Now().Sub(start) < time.Second {
+		if start, _ := a.Context.Value(outageStartKey{}).(time.Time); a.Decision == DecisionBudgetExhausted && clk.Now().Sub(start) < time.Second {
 			run.refused++
 		}
 		mu.Unlock()
-	}
+	})
 	var next, ok atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {

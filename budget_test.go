@@ -27,7 +27,7 @@ func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 		return llmretrytest.Step{}
 	})
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	send := func() int {
 		before := len(srv.Requests())
 		if _, _, err := post(t, tr, srv.URL); err != nil {
@@ -52,7 +52,7 @@ func TestRetryBudgetStopsRetriesInOutage(t *testing.T) {
 		t.Errorf("%d attempts for %d requests in a total outage, want ≤ %d (≤ 1.2 a request)", attempts, n, limit)
 	}
 	t.Logf("total outage: %.3f attempts a request", float64(attempts)/float64(n))
-	if !contains(decisions, BudgetExhausted) {
+	if !contains(decisions, DecisionBudgetExhausted) {
 		t.Error("no attempt was reported as budget_exhausted")
 	}
 
@@ -84,11 +84,11 @@ func TestRetryBudgetPartialFailure(t *testing.T) {
 			}
 			return llmretrytest.Step{}
 		})
-		tr.OnAttempt = func(a AttemptInfo) {
-			if a.Decision == BudgetExhausted {
+		tr.Observer = onAttempt(func(a AttemptInfo) {
+			if a.Decision == DecisionBudgetExhausted {
 				stopped++
 			}
-		}
+		})
 		for i := 0; i < 300; i++ {
 			resp, _, err := post(t, tr, srv.URL)
 			if err != nil {
@@ -121,13 +121,13 @@ func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{}, 0)
 	for i := 0; i < 100; i++ { // 429s and hinted answers only
-		if !b.record(Verdict{Class: RateLimited}) || !b.record(Verdict{Class: Overloaded, Hint: HintRetryAfter, RetryAfter: time.Second}) {
+		if !b.record(Verdict{Class: ClassRateLimited}) || !b.record(Verdict{Class: ClassOverloaded, Hint: hintRetryAfter, RetryAfter: time.Second}) {
 			t.Fatal("429s and hinted answers must not spend the retry budget: pacing and hints handle them")
 		}
 	}
 	paid := 0
 	for i := 0; i < 20; i++ {
-		if b.record(Verdict{Class: ServerError}) {
+		if b.record(Verdict{Class: ClassServerError}) {
 			paid++
 		}
 	}
@@ -137,7 +137,7 @@ func TestRetryBudgetIgnoresHintedAnswers(t *testing.T) {
 }
 
 // TestRetryBudgetFinalAttemptsSpendNothing: an attempt after which no retry
-// can follow (WithoutRetry, retries exhausted) earns for the budget but does
+// can follow (WithMaxRetries(ctx, 0), retries exhausted) earns for the budget but does
 // not pay for a retry it never makes, so it cannot starve a later request.
 func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	t.Parallel()
@@ -145,7 +145,7 @@ func TestRetryBudgetFinalAttemptsSpendNothing(t *testing.T) {
 	tr, srv, _ := setup(t, pol)
 	for i := 0; i < 5; i++ {
 		srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
-		req, _ := http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+		req, _ := http.NewRequestWithContext(sendOnce(context.Background()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 		if _, _, err := do(t, tr, req); err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestRetryBudgetLine(t *testing.T) {
 	t.Parallel()
 	b := newBudget(RetryBudget{}, 500*time.Millisecond)
 	b.balance = 0
-	fail := Verdict{Class: ServerError}
+	fail := Verdict{Class: ClassServerError}
 	if b.spend(fail) {
 		t.Fatal("an empty budget paid for a retry")
 	}
@@ -217,7 +217,7 @@ func TestRetryBudgetLine(t *testing.T) {
 		hh := h
 		hh.wake = func() { woken[hh]++ }
 	}
-	b.earn(Verdict{Class: OK}) // −10 + 0.6: no retry paid, but two go free
+	b.earn(Verdict{Class: ClassOK}) // −10 + 0.6: no retry paid, but two go free
 	if woken[line[0]] != 1 || woken[line[1]] != 1 || woken[line[2]] != 0 || len(b.line) != 1 {
 		t.Errorf("a success woke %d, %d, %d (line %d), want the two oldest", woken[line[0]], woken[line[1]], woken[line[2]], len(b.line))
 	}
@@ -267,13 +267,13 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 		t.Parallel()
 		tr, srv, ft, b := start(t, nil)
 		var decisions []Decision
-		tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+		tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 		t0 := ft.Now()
 		resp, body, err := post(t, tr, srv.URL)
 		if err != nil || resp.StatusCode != 503 || !strings.Contains(string(body), "service_unavailable") {
 			t.Fatalf("got %v, %v %s; want the 503 answer, whole", err, resp, body)
 		}
-		if !slices.Equal(decisions, []Decision{BudgetExhausted}) {
+		if !slices.Equal(decisions, []Decision{DecisionBudgetExhausted}) {
 			t.Errorf("decisions %v, want [budget_exhausted]", decisions)
 		}
 		if waited := ft.Now().Sub(t0); waited != 4*time.Second {
@@ -307,14 +307,14 @@ func TestRetryBudgetHeldRetryEnds(t *testing.T) {
 func TestRetryBudgetFallsBackInsteadOfWaiting(t *testing.T) {
 	t.Parallel()
 	gob := llmretrytest.Dialect("gptgob")
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Budget = RetryBudget{Reserve: 0.5} // no retry is ever paid
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
-	pol.FallbackOn = FallbackOnExhausted
+	pol.FallbackOnExhausted = true
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	srv.EnqueueModel("gob-large", gob.ServerError())
 	resp, _, err := postBody(t, tr, srv.URL, largeBody)
 	if err != nil {
@@ -337,12 +337,12 @@ func TestRetryBudgetHoldsBodylessAnswers(t *testing.T) {
 	tr, srv, _ := setup(t, pol)
 	srv.Enqueue(llmretrytest.Step{Status: 503})
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("got %v, %v; want 200 after a probe", err, resp)
 	}
-	if !slices.Equal(decisions, []Decision{Retry, Success}) {
+	if !slices.Equal(decisions, []Decision{DecisionRetry, DecisionSuccess}) {
 		t.Errorf("decisions %v, want [retry success]", decisions)
 	}
 }

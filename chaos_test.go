@@ -156,11 +156,11 @@ func runChaos(t *testing.T, label string, pol *Policy, retryable, final []fault)
 	base := &http.Transport{MaxIdleConnsPerHost: workers}
 	defer base.CloseIdleConnections()
 	pol.MaxRetries, pol.BaseDelay, pol.MaxDelay, pol.AttemptTimeout = maxRetries, time.Millisecond, 4*time.Millisecond, chaosAttemptTimeout
-	tr := &Transport{Base: base, Policy: pol, OnAttempt: func(a AttemptInfo) {
-		if a.Decision == BudgetExhausted {
+	tr := &Transport{Base: base, Policy: pol, Observer: onAttempt(func(a AttemptInfo) {
+		if a.Decision == DecisionBudgetExhausted {
 			*a.Context.Value(budgetStopKey{}).(*int) = a.Attempt
 		}
-	}}
+	})}
 
 	// stop is the attempt whose answer the caller gets: retryable faults
 	// within the limit are retried, the answer after them is returned.

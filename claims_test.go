@@ -72,7 +72,7 @@ func fleetRunHeaders(cs []*simClient, srv *simBucket, end time.Time, refusal fun
 		}
 		c.ft.Sleep(bg(), time.Millisecond)
 		at := c.ft.Now()
-		c.p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+		c.p.observe(bg(), resp, genericPolicy().classify(resp, nil, at), tk, at)
 		if c.demand > 0 {
 			if d := now.Add(c.demand).Sub(c.ft.Now()); d > 0 {
 				c.ft.Sleep(bg(), d)
@@ -83,7 +83,7 @@ func fleetRunHeaders(cs []*simClient, srv *simBucket, end time.Time, refusal fun
 
 // newSimClient is a zero-config process whose clock starts at start.
 func newSimClient(start time.Time, phase float64) *simClient {
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	ft.now = start
 	p.lastUsed.Store(start.UnixNano())
 	p.phase = phase
@@ -204,7 +204,7 @@ func TestPacingGrowsBackWhenCompetitorsLeave(t *testing.T) {
 // the pace interval, not all at the whole second (a herd across the fleet).
 func TestPacingPauseDesynchronizes(t *testing.T) {
 	t.Parallel()
-	pol := Generic()
+	pol := genericPolicy()
 	pol.Limits = Limits{RequestsPerMinute: 3000, RequestBurst: 1}
 	at := testNow.Add(400 * time.Millisecond)
 	var firsts []time.Time
@@ -240,8 +240,8 @@ func TestPacingCoarseHintShortenedUnderEstimate(t *testing.T) {
 		hint string
 		want time.Duration
 	}{
-		{"estimate, whole seconds", Generic(), "2", time.Second},
-		{"estimate, a fraction", Generic(), "1.5", 1500 * time.Millisecond},
+		{"estimate, whole seconds", genericPolicy(), "2", time.Second},
+		{"estimate, a fraction", genericPolicy(), "1.5", 1500 * time.Millisecond},
 		{"configured pace", &Policy{Limits: Limits{RequestsPerMinute: 6000}}, "2", 2 * time.Second},
 		{"no learning", &Policy{Limits: Limits{DisableLearning: true}}, "2", 2 * time.Second},
 	}
@@ -250,7 +250,7 @@ func TestPacingCoarseHintShortenedUnderEstimate(t *testing.T) {
 			t.Parallel()
 			p, _ := testPacer(tt.pol)
 			resp := limited(http.Header{"Retry-After": {tt.hint}})
-			v := Generic().classify(resp, nil, testNow)
+			v := genericPolicy().classify(resp, nil, testNow)
 			// A first 429 is a guess: its hint is waited whole.
 			p.observe(bg(), resp, v, p.send(bg(), testNow, 1, false), testNow)
 			if got := p.hintWait(resp, v, v.RetryAfter, testNow); got != v.RetryAfter {
@@ -279,7 +279,7 @@ func TestPacingCoarseHintShortenedUnderEstimate(t *testing.T) {
 // shares it: the 429 goes to the estimate, which paces at the key's share.
 func TestPacingSharedBucketOutvoted(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	hdr := func(remaining int) http.Header {
 		return http.Header{"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {strconv.Itoa(remaining)},
 			"X-Ratelimit-Reset-Requests": {"100ms"}} // 10 used, full again in 0.1 s: 100/s
@@ -313,7 +313,7 @@ func TestPacingSharedBucketOutvoted(t *testing.T) {
 // is outvoted at first sight: no pause beyond the pace, the estimate paces.
 func TestPacingFirstWindowClaimOutvoted(t *testing.T) {
 	t.Parallel()
-	p, _ := testPacer(Generic())
+	p, _ := testPacer(genericPolicy())
 	start := testNow.Add(10 * time.Millisecond)
 	for i := 0; i < 17; i++ {
 		observeAt(p, ok200(nil), start.Add(time.Duration(i)*time.Millisecond))

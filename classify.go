@@ -12,17 +12,22 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Verdict is what one attempt's outcome means: its class, whether to retry,
-// how long the server asked to wait, and the facts of its error body.
-// It is returned by value; the zero Verdict is a success.
+// Verdict is what one attempt got, and what that means: its class, whether
+// it is worth retrying, how long the server asked to wait, and the facts of
+// its error body. [AttemptInfo] carries one per attempt; an [APIError]
+// carries the last attempt's. The zero Verdict is a success.
 //
 // The fields that the server or the network wrote (Type, Code, Param,
 // Message, RequestID, Err) hold no credential of the request, and the
 // strings are bounded: Message to 1 KiB, RequestID to 128 bytes, the others
 // to 256.
 type Verdict struct {
-	Class     Class
-	Retryable bool // worth another attempt, by class, rule or X-Should-Retry
+	Class Class
+	// Retryable reports whether the outcome is transient: the same request
+	// may succeed later (after RetryAfter, if set), by class, rule or
+	// X-Should-Retry. On an APIError, its Decision says whether the
+	// Transport retried it.
+	Retryable bool
 
 	Status    int    // HTTP status; 0 for transport errors; 200 for a stream whose first event is an error
 	Type      string // error type from the body, e.g. "rate_limit_exceeded"; Google's error.status ("RESOURCE_EXHAUSTED")
@@ -31,8 +36,33 @@ type Verdict struct {
 	Message   string // the body's message, at most 1 KiB, credentials redacted
 	RequestID string // X-Request-Id or similar, for support tickets
 
-	RetryAfter time.Duration // the server's wait hint; 0 when none (see HintSource for precedence)
-	Hint       HintSource    // where RetryAfter came from
+	RetryAfter time.Duration // the server's wait hint; 0 when none
+
+	// Hint says where RetryAfter came from: "" when there is no hint. The
+	// Transport looks for one in this order, and the first valid one wins:
+	//
+	//  1. "retry-after-ms": the retry-after-ms header (OpenAI, Anthropic,
+	//     Azure), then Azure's x-ms-retry-after-ms: milliseconds.
+	//  2. "retry-after": the Retry-After header: delta-seconds (fractions
+	//     accepted) or an HTTP-date.
+	//  3. "body": the JSON error body: a "retry_after" field (seconds or a
+	//     duration string); Google's RetryInfo detail (retryDelay
+	//     "1.837906927s"); the X-RateLimit-Reset that OpenRouter copies into
+	//     error.metadata.headers.
+	//  4. "reset": for rate-limited answers only, the rate-limit headers: the
+	//     reset of the limit with nothing (or under a tenth) left, else
+	//     X-RateLimit-Reset or RateLimit-Reset, else the earliest per-unit
+	//     reset; a limit with ample left says nothing of the 429.
+	//  5. "message": a phrase in the error message, or in the upstream error
+	//     that OpenRouter quotes in error.metadata.raw: "retry after 20
+	//     seconds", "try again in 1.5s", "Please retry in 1.837906927s."
+	//
+	// Negative, unparsable and absurd (over a year) values are skipped as if
+	// absent, and so are zero waits (Retry-After: 0, a date or reset already
+	// past): they say nothing of when to retry. With no hint, the Transport
+	// waits the policy's backoff, and Hint is "" with RetryAfter 0: what is
+	// reported is what was done.
+	Hint string
 
 	Err error // the transport error, for attempts that got no response
 
@@ -81,23 +111,23 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	if rh := readRateHeaders(resp.Header, now); rh.any() {
 		v.rate = &rh
 	}
-	// Wait hints, in the order HintSource documents; a zero wait is none.
+	// Wait hints, in the order Verdict.Hint documents; a zero wait is none.
 	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
-	if v.Hint == NoHint && body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, HintBody)
+	if v.Hint == noHint && body.HasRetryAfter {
+		v.useHint(body.RetryAfter, true, hintBody)
 	}
-	if v.Hint == NoHint && body.Reset != "" {
+	if v.Hint == noHint && body.Reset != "" {
 		d, ok := parseReset(body.Reset, now)
-		v.useHint(d, ok, HintBody)
+		v.useHint(d, ok, hintBody)
 	}
-	if v.Hint == NoHint && v.Class == RateLimited && v.rate != nil {
+	if v.Hint == noHint && v.Class == ClassRateLimited && v.rate != nil {
 		d, ok := v.rate.resetHint()
-		v.useHint(d, ok, HintRateLimitReset)
+		v.useHint(d, ok, hintReset)
 	}
 	for _, msg := range [2]string{body.Message, body.Raw} {
-		if v.Hint == NoHint {
+		if v.Hint == noHint {
 			d, ok := parseMessageHint(msg)
-			v.useHint(d, ok, HintMessage)
+			v.useHint(d, ok, hintMessage)
 		}
 	}
 	refine(&v, &body)
@@ -106,8 +136,8 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 
 // useHint makes d, parsed from src if ok, the verdict's wait hint. A zero
 // wait (Retry-After: 0, a reset already past) is not a hint: it says nothing
-// of when to retry (see HintSource).
-func (v *Verdict) useHint(d time.Duration, ok bool, src HintSource) {
+// of when to retry (see Verdict.Hint).
+func (v *Verdict) useHint(d time.Duration, ok bool, src string) {
 	if ok && d > 0 {
 		v.RetryAfter, v.Hint = d, src
 	}
@@ -127,18 +157,18 @@ func classifyError(err error) Verdict {
 	var re *requestError
 	switch {
 	case errors.Is(err, errAttemptTimeout):
-		v.Class, v.Retryable = Timeout, true
+		v.Class, v.Retryable = ClassTimeout, true
 		return v
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		v.Class = Canceled
+		v.Class = ClassCanceled
 		return v
 	case errors.As(err, &re), isRequestError(err):
-		v.Class = InvalidRequest
+		v.Class = ClassInvalidRequest
 		return v
 	}
-	v.Class = Connection
+	v.Class = ClassConnection
 	if isTimeout(err) {
-		v.Class = Timeout
+		v.Class = ClassTimeout
 	}
 	// DefaultRetryPolicy recognises permanent errors only inside a *url.Error,
 	// which http.Client adds and a RoundTripper does not; wrap as the Client would.
@@ -230,11 +260,11 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 // vagueFor reports whether a generic code's class says less than status.
 func vagueFor(c Class, status int) bool {
 	switch c {
-	case InvalidRequest:
+	case ClassInvalidRequest:
 		return true
-	case ServerError:
+	case ClassServerError:
 		sc := statusClass(status)
-		return sc == Overloaded || sc == Timeout
+		return sc == ClassOverloaded || sc == ClassTimeout
 	}
 	return false
 }

@@ -80,7 +80,7 @@ var benchResponses = []struct {
 func BenchmarkClassify(b *testing.B) {
 	for _, tc := range benchResponses {
 		b.Run("resp="+tc.name, func(b *testing.B) {
-			p := Generic()
+			p := genericPolicy()
 			body := []byte(tc.body)
 			r := bytes.NewReader(body)
 			resp := &http.Response{StatusCode: tc.status, Header: tc.header, ContentLength: int64(len(body))}

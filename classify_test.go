@@ -95,30 +95,30 @@ func TestClassify(t *testing.T) {
 		wantClass  Class
 		wantRetry  bool
 		wantWait   time.Duration
-		wantSource HintSource
+		wantSource string
 	}{
-		{"200", nil, 200, nil, `{"error":"ignored"}`, OK, false, 0, NoHint},
-		{"429 rate_limit_exceeded", nil, 429, nil, `{"error":{"code":"rate_limit_exceeded"}}`, RateLimited, true, 0, NoHint},
-		{"429 quota_exceeded", nil, 429, nil, `{"error":{"type":"quota_exceeded"}}`, QuotaExhausted, false, 0, NoHint},
-		{"429 insufficient_quota generic", nil, 429, nil, `{"error":{"code":"insufficient_quota"}}`, QuotaExhausted, false, 0, NoHint},
-		{"429 insufficient_quota SambaNova", SambaNova(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, RateLimited, true, 0, NoHint},
-		{"code case-insensitive", Cencori(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, QuotaExhausted, false, 0, NoHint},
-		{"code before type", GPTGob(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ModelOverloaded, true, 0, NoHint},
-		{"unknown code falls to status", nil, 503, nil, `{"error":{"code":"weird"}}`, Overloaded, true, 0, NoHint},
-		{"numeric code falls to status", nil, 500, nil, `{"error":{"code":500}}`, ServerError, true, 0, NoHint},
-		{"garbage body", nil, 502, nil, `<html>`, ServerError, true, 0, NoHint},
-		{"501 is permanent", nil, 501, nil, ``, InvalidRequest, false, 0, NoHint},
-		{"Retry-After over body", nil, 429, http.Header{"Retry-After": {"3"}}, `{"retry_after":9}`, RateLimited, true, 3 * time.Second, HintRetryAfter},
-		{"bad Retry-After falls to body", nil, 429, http.Header{"Retry-After": {"-1"}}, `{"retry_after":9}`, RateLimited, true, 9 * time.Second, HintBody},
-		{"reset only for rate limits", nil, 503, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, Overloaded, true, 0, NoHint},
-		{"reset for 429", nil, 429, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, RateLimited, true, 20 * time.Second, HintRateLimitReset},
-		{"message last", nil, 429, nil, `{"error":{"message":"Please retry after 60 seconds."}}`, RateLimited, true, time.Minute, HintMessage},
-		{"x-should-retry false", nil, 500, http.Header{"X-Should-Retry": {"false"}}, ``, ServerError, false, 0, NoHint},
-		{"x-should-retry true", nil, 400, http.Header{"X-Should-Retry": {"True"}}, ``, InvalidRequest, true, 0, NoHint},
-		{"x-should-retry garbage ignored", nil, 400, http.Header{"X-Should-Retry": {"maybe"}}, ``, InvalidRequest, false, 0, NoHint},
-		{"rule override", &Policy{Codes: map[string]Rule{"conflict_error": {Class: Conflict, Retry: RetryAlways}}}, 409, nil,
-			`{"error":{"type":"conflict_error"}}`, Conflict, true, 0, NoHint},
-		{"status override", &Policy{Statuses: map[int]Rule{500: {Class: ServerError, Retry: RetryNever}}}, 500, nil, ``, ServerError, false, 0, NoHint},
+		{"200", nil, 200, nil, `{"error":"ignored"}`, ClassOK, false, 0, noHint},
+		{"429 rate_limit_exceeded", nil, 429, nil, `{"error":{"code":"rate_limit_exceeded"}}`, ClassRateLimited, true, 0, noHint},
+		{"429 quota_exceeded", nil, 429, nil, `{"error":{"type":"quota_exceeded"}}`, ClassQuotaExhausted, false, 0, noHint},
+		{"429 insufficient_quota generic", nil, 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassQuotaExhausted, false, 0, noHint},
+		{"429 insufficient_quota SambaNova", sambaNovaPolicy(), 429, nil, `{"error":{"code":"insufficient_quota"}}`, ClassRateLimited, true, 0, noHint},
+		{"code case-insensitive", cencoriPolicy(), 403, nil, `{"error":"x","code":"INSUFFICIENT_CREDITS","status":403}`, ClassQuotaExhausted, false, 0, noHint},
+		{"code before type", gptGobPolicy(), 503, nil, `{"error":{"type":"service_unavailable","code":"horde_unavailable"}}`, ClassModelOverloaded, true, 0, noHint},
+		{"unknown code falls to status", nil, 503, nil, `{"error":{"code":"weird"}}`, ClassOverloaded, true, 0, noHint},
+		{"numeric code falls to status", nil, 500, nil, `{"error":{"code":500}}`, ClassServerError, true, 0, noHint},
+		{"garbage body", nil, 502, nil, `<html>`, ClassServerError, true, 0, noHint},
+		{"501 is permanent", nil, 501, nil, ``, ClassInvalidRequest, false, 0, noHint},
+		{"Retry-After over body", nil, 429, http.Header{"Retry-After": {"3"}}, `{"retry_after":9}`, ClassRateLimited, true, 3 * time.Second, hintRetryAfter},
+		{"bad Retry-After falls to body", nil, 429, http.Header{"Retry-After": {"-1"}}, `{"retry_after":9}`, ClassRateLimited, true, 9 * time.Second, hintBody},
+		{"reset only for rate limits", nil, 503, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, ClassOverloaded, true, 0, noHint},
+		{"reset for 429", nil, 429, http.Header{"X-Ratelimit-Reset": {"20"}}, ``, ClassRateLimited, true, 20 * time.Second, hintReset},
+		{"message last", nil, 429, nil, `{"error":{"message":"Please retry after 60 seconds."}}`, ClassRateLimited, true, time.Minute, hintMessage},
+		{"x-should-retry false", nil, 500, http.Header{"X-Should-Retry": {"false"}}, ``, ClassServerError, false, 0, noHint},
+		{"x-should-retry true", nil, 400, http.Header{"X-Should-Retry": {"True"}}, ``, ClassInvalidRequest, true, 0, noHint},
+		{"x-should-retry garbage ignored", nil, 400, http.Header{"X-Should-Retry": {"maybe"}}, ``, ClassInvalidRequest, false, 0, noHint},
+		{"rule override", &Policy{Codes: map[string]Rule{"conflict_error": {Class: ClassConflict, Retry: RetryAlways}}}, 409, nil,
+			`{"error":{"type":"conflict_error"}}`, ClassConflict, true, 0, noHint},
+		{"status override", &Policy{Statuses: map[int]Rule{500: {Class: ClassServerError, Retry: RetryNever}}}, 500, nil, ``, ClassServerError, false, 0, noHint},
 	}
 	for _, tt := range tests {
 		v := tt.policy.classify(response(tt.status, tt.header, tt.body), nil, testNow)
@@ -144,8 +144,8 @@ func TestClassifyKeepsBody(t *testing.T) {
 	}
 
 	resp = response(500, nil, string(payload))
-	Generic().Classify(resp, nil)
-	Generic().Classify(resp, nil) // twice: must not lose or repeat bytes
+	genericPolicy().Classify(resp, nil)
+	genericPolicy().Classify(resp, nil) // twice: must not lose or repeat bytes
 	if got, _ := io.ReadAll(resp.Body); !bytes.Equal(got, payload) {
 		t.Errorf("read %d bytes, want the %d sent", len(got), len(payload))
 	}
@@ -162,22 +162,22 @@ func TestClassifyError(t *testing.T) {
 		wantClass Class
 		wantRetry bool
 	}{
-		{errors.New("read: connection reset by peer"), Connection, true},
-		{&attemptTimeoutError{timeout: time.Second, err: errors.New("x")}, Timeout, true},
-		{errors.New("unsupported protocol scheme \"ftp\""), InvalidRequest, false},
-		{errors.New("http: no Host in request URL"), InvalidRequest, false},
-		{fmt.Errorf("net/http: invalid method %q", "GET /"), InvalidRequest, false},
-		{errors.New("net/http: invalid header field name \"a b\""), InvalidRequest, false},
-		{&requestError{msg: "llmretry: reading request body", err: errors.New("disk on fire")}, InvalidRequest, false},
-		{&url.Error{Op: "Post", URL: "http://x", Err: &timeoutErr{}}, Timeout, true},
-		{errors.New("x509: certificate is not trusted"), Connection, false},
-		{canceledErr(), Canceled, false},
+		{errors.New("read: connection reset by peer"), ClassConnection, true},
+		{&attemptTimeoutError{timeout: time.Second, err: errors.New("x")}, ClassTimeout, true},
+		{errors.New("unsupported protocol scheme \"ftp\""), ClassInvalidRequest, false},
+		{errors.New("http: no Host in request URL"), ClassInvalidRequest, false},
+		{fmt.Errorf("net/http: invalid method %q", "GET /"), ClassInvalidRequest, false},
+		{errors.New("net/http: invalid header field name \"a b\""), ClassInvalidRequest, false},
+		{&requestError{msg: "llmretry: reading request body", err: errors.New("disk on fire")}, ClassInvalidRequest, false},
+		{&url.Error{Op: "Post", URL: "http://x", Err: &timeoutErr{}}, ClassTimeout, true},
+		{errors.New("x509: certificate is not trusted"), ClassConnection, false},
+		{canceledErr(), ClassCanceled, false},
 		// A name that does not resolve is permanent; a resolver's passing failure is not (issue 21, item 14).
-		{dialErr(&net.DNSError{Err: "no such host", Name: "api.nowhere.invalid", IsNotFound: true}), Connection, false},
-		{&url.Error{Op: "Post", URL: "http://x", Err: dialErr(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true})}, Connection, false},
-		{dialErr(&net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}), Timeout, true},
-		{dialErr(&net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}), Connection, true},
-		{dialErr(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true, IsTemporary: true}), Connection, true},
+		{dialErr(&net.DNSError{Err: "no such host", Name: "api.nowhere.invalid", IsNotFound: true}), ClassConnection, false},
+		{&url.Error{Op: "Post", URL: "http://x", Err: dialErr(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true})}, ClassConnection, false},
+		{dialErr(&net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}), ClassTimeout, true},
+		{dialErr(&net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}), ClassConnection, true},
+		{dialErr(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true, IsTemporary: true}), ClassConnection, true},
 	}
 	for _, tt := range tests {
 		v := classifyError(tt.err)

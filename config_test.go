@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
 )
 
 // Hosts keys are matched in any case and without a trailing dot; a key that
@@ -34,7 +37,7 @@ func TestHostsKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
-			gob := GPTGob()
+			gob := gptGobPolicy()
 			var called bool
 			tr := &Transport{Hosts: map[string]*Policy{tt.key: gob},
 				Base: roundTripFunc(func(*http.Request) (*http.Response, error) {
@@ -70,7 +73,7 @@ func TestHostsKeys(t *testing.T) {
 
 func TestHostsKeysSameHost(t *testing.T) {
 	t.Parallel()
-	tr := &Transport{Hosts: map[string]*Policy{"gob.example": GPTGob(), "GOB.example.": Generic()},
+	tr := &Transport{Hosts: map[string]*Policy{"gob.example": gptGobPolicy(), "GOB.example.": genericPolicy()},
 		Base: roundTripFunc(func(*http.Request) (*http.Response, error) { t.Error("sent"); return nil, context.Canceled })}
 	req, _ := http.NewRequest(http.MethodGet, "http://gob.example/v1", nil)
 	_, err := tr.RoundTrip(req)
@@ -99,7 +102,7 @@ func TestLimitsRejectedWhenNegative(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := Generic()
+			pol := genericPolicy()
 			pol.Name = "mine"
 			pol.Limits = tt.limits
 			base := roundTripFunc(func(*http.Request) (*http.Response, error) {
@@ -116,6 +119,60 @@ func TestLimitsRejectedWhenNegative(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.field) || !strings.Contains(err.Error(), `Policy "mine"`) {
 					t.Errorf("%s: err = %v, want one naming %q and the policy", name, err, tt.field)
 				}
+			}
+		})
+	}
+}
+
+// TestZeroAndNegative checks the rule for a config field: 0 means the
+// default, a negative value means none; and that a function argument means
+// what it says (WithMaxRetries(ctx, 0): no retry).
+func TestZeroAndNegative(t *testing.T) {
+	t.Parallel()
+	oa := llmretrytest.Dialect("openai")
+	tests := []struct {
+		name      string
+		pol       *Policy
+		ctx       func(context.Context) context.Context
+		script    []llmretrytest.Step
+		wantTrail string
+		wantWaits []time.Duration
+	}{
+		{"MaxRetries 0: the default, 2", &Policy{}, nil,
+			[]llmretrytest.Step{oa.ServerError(), oa.ServerError(), oa.ServerError()}, "retry@ retry@ retries_exhausted@", []time.Duration{375 * time.Millisecond, 750 * time.Millisecond}},
+		{"MaxRetries -1: no retry", &Policy{MaxRetries: -1}, nil,
+			[]llmretrytest.Step{oa.ServerError()}, "retries_exhausted@", nil},
+		{"WithMaxRetries(ctx, 0): no retry", &Policy{}, func(c context.Context) context.Context { return WithMaxRetries(c, 0) },
+			[]llmretrytest.Step{oa.ServerError()}, "retries_exhausted@", nil},
+		{"MaxWait 0: the default, 60 s", &Policy{}, nil,
+			[]llmretrytest.Step{oa.RateLimit(59)}, "retry@ success@", []time.Duration{59 * time.Second}},
+		{"MaxWait -1: no hint is waited for", &Policy{MaxWait: -1}, nil,
+			[]llmretrytest.Step{oa.RateLimit(1)}, "hint_too_long@", nil},
+		{"BaseDelay 0: the default backoff", &Policy{}, nil,
+			[]llmretrytest.Step{oa.ServerError()}, "retry@ success@", []time.Duration{375 * time.Millisecond}},
+		{"BaseDelay -1: no backoff", &Policy{BaseDelay: -1}, nil,
+			[]llmretrytest.Step{oa.ServerError()}, "retry@ success@", []time.Duration{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, srv, ft := setup(t, tt.pol)
+			var at attempts
+			tr.Observer = onAttempt(at.hook)
+			srv.Enqueue(tt.script...)
+			ctx := context.Background()
+			if tt.ctx != nil {
+				ctx = tt.ctx(ctx)
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
+			if _, _, err := do(t, tr, req); err != nil {
+				t.Fatal(err)
+			}
+			if got := at.trail(); got != tt.wantTrail {
+				t.Errorf("attempts: %s, want %s", got, tt.wantTrail)
+			}
+			if got := ft.Waits(); !equalDurations(got, tt.wantWaits) {
+				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 		})
 	}

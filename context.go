@@ -33,19 +33,13 @@ func withOptions(ctx context.Context, f func(*requestOptions)) context.Context {
 
 // WithMaxRetries returns a context that makes the [Transport] retry a request
 // made with it at most n times on each of its targets, whatever its policies
-// say. n ≤ 0 means no retry; fallbacks still apply (see [WithoutRetry]).
+// say. n ≤ 0 means no retry; fallbacks still apply (see [WithoutFallback]:
+// WithoutFallback(WithMaxRetries(ctx, 0)) sends a request once).
 func WithMaxRetries(ctx context.Context, n int) context.Context {
 	if n < 0 {
 		n = 0
 	}
 	return withOptions(ctx, func(o *requestOptions) { o.maxRetries, o.hasMaxRetries = n, true })
-}
-
-// WithoutRetry returns a context that makes the [Transport] send a request made
-// with it once: no retry, and no fallback to another target. Pacing still
-// applies.
-func WithoutRetry(ctx context.Context) context.Context {
-	return withOptions(ctx, func(o *requestOptions) { o.maxRetries, o.hasMaxRetries, o.noFallback = 0, true, true })
 }
 
 // WithoutFallback returns a context that makes the [Transport] send a request

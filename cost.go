@@ -43,7 +43,7 @@ func (p *pacer) estimate(req *http.Request, body replayBody, maxBody int64) int 
 	var b []byte
 	if body.get != nil {
 		if rc, err := body.get(); err == nil {
-			b, _ = io.ReadAll(io.LimitReader(rc, max(maxBody, DefaultMaxBodyBuffer)))
+			b, _ = io.ReadAll(io.LimitReader(rc, max(maxBody, defaultMaxBodyBuffer)))
 			rc.Close()
 		}
 	}

@@ -83,7 +83,7 @@ func TestPacingStateBounded(t *testing.T) {
 // get pacing states of their own, as header keys do.
 func TestPacingKeysByQueryCredential(t *testing.T) {
 	tr := &Transport{}
-	pol := Gemini()
+	pol := geminiPolicy()
 	get := func(url string) *pacer {
 		req, _ := http.NewRequest(http.MethodPost, url, nil)
 		return tr.pacers.get(tr, pol, req)

@@ -9,12 +9,39 @@
 //
 //	oc := openai.NewClient(option.WithHTTPClient(client), option.WithMaxRetries(0))
 //
-// Requests to api.openai.com then follow the [OpenAI] policy (as openai-go
-// would retry them, and paced per API key), api.anthropic.com the [Anthropic]
-// one, and so on. The repository's README and docs/ directory cover each
-// concern at length: pacing, providers, fallback and streams, a fleet on
-// Redis, observability, testing with package llmretrytest, errors, and the
-// benchmark.
+// Requests to api.openai.com then follow the "openai" policy (as openai-go
+// would retry them, and paced per API key), api.anthropic.com the
+// "anthropic" one, and so on. The repository's README and docs/ directory
+// cover each concern at length: pacing, providers, fallback and streams, a
+// fleet on Redis, observability, testing with package llmretrytest, errors,
+// and the benchmark.
+//
+// # Vocabulary
+//
+// Configuration: a [Transport] (one per process, the RoundTripper) applies a
+// [Policy] (what a provider's answers mean and how to retry them; built-in
+// ones from [Provider] by name, routed by host with Transport.Hosts or
+// [DefaultHosts]). A Policy maps statuses and error codes to a [Rule]: a
+// [Class] and a [Retry] override. Its [Limits] pace requests per minute, as
+// providers publish them; a [Limiter] enforces a [Pace], the same per
+// second ([MemoryLimiter] in process, the redislimit module for a fleet).
+// [RetryBudget] bounds retries in an outage; a [Target] is a fallback.
+//
+// Outcomes: a [Verdict] is what one attempt got (class, status, error code,
+// wait hint); a [Decision] is what the Transport did next. An [APIError] is
+// what the caller gets when the Transport stops on an error: the last
+// attempt's Verdict, plus where and why it stopped (its Decision).
+//
+// Hooks: [Transport].Logger to log, one line per attempt; [Transport].Observer
+// for metrics, tracing and tests ([AttemptInfo] after each attempt,
+// [PacingWait] after each pacing wait; the otel module builds one); the
+// response, or its APIError ([Transport].ReturnErrors, or [ParseError] of
+// the response under an SDK), for the outcome of a call.
+//
+// What 0 means: in a configuration field, 0 means the default stated in the
+// field's comment, and a negative value means none or off (Policy.MaxRetries
+// -1: no retries; Transport.MaxBodyBuffer -1: no buffering). A function's
+// argument means what it says: [WithMaxRetries](ctx, 0) means no retries.
 //
 // # What it does with each request
 //
@@ -29,40 +56,38 @@
 // When retries end, the last response is returned with a nil error and its
 // body intact: SDKs parse their own errors. Set [Transport].ReturnErrors to get
 // an [*APIError] instead, or build one from a response with [ParseError].
-// Either way the APIError says why retrying stopped ([APIError].Stop: a
+// Either way the APIError says why retrying stopped ([APIError].Decision: a
 // permanent answer, retries exhausted, a wait over MaxWait or past the
 // deadline, the retry budget, …), and so does its message; under an SDK,
 // ParseError of the response that the SDK's error keeps gives it.
 //
 // # Wait hints
 //
-// The first valid hint wins, in the order that [HintSource] lists: the
-// retry-after-ms headers, Retry-After, the error body (retry_after, Google's
-// RetryInfo, OpenRouter's metadata), the rate-limit reset headers, and last a
-// phrase in the error message ("Please retry after 60 seconds.").
-// Negative, unparsable and absurd (over a year) values are ignored. A hint
+// The server's wait hint is read from headers, the error body or its
+// message; the first valid one wins, in the order that [Verdict].Hint
+// lists. A hint
 // longer than the policy's MaxWait, or a wait that would end after the
 // context's deadline, makes the Transport return the response at once rather
 // than sleep. The X-Should-Retry: true|false header overrides the class.
 //
 // # Providers
 //
-// [Generic] suits any OpenAI-compatible API and recognises the formats of the
-// others, as a proxy passes them on. [OpenAI], [AzureOpenAI], [Anthropic],
-// [Gemini], [Bedrock], [Groq], [Mistral], [OpenRouter], [DeepSeek], [XAI],
-// [Together], [Fireworks], [Cerebras], [SambaNova], [Cencori], [SolidRusT],
-// [GPTGob] (a fictional provider with unusual error formats, not routed by
-// default), [CloudflareWorkersAI] and [Cohere] follow those providers'
-// published error references and official SDKs; [DefaultHosts] routes their
-// well-known hosts. [VLLM], [TGI] (also behind Hugging Face Inference
-// Endpoints) and [Ollama] are for the servers you run yourself, which have no
-// well-known host. Route other hosts (or patterns such as "*.example.com") to
+// [Provider]("generic") suits any OpenAI-compatible API and recognises the
+// formats of the others, as a proxy passes them on. "openai",
+// "azure-openai", "anthropic", "gemini", "bedrock", "groq", "mistral",
+// "openrouter", "deepseek", "xai", "together", "fireworks", "cerebras",
+// "sambanova", "cencori", "solidrust", "gptgob" (a fictional provider with
+// unusual error formats, not routed by default), "cloudflare" and "cohere"
+// follow those providers' published error references and official SDKs;
+// [DefaultHosts] routes their well-known hosts. "vllm", "tgi" (also behind
+// Hugging Face Inference Endpoints) and "ollama" are for the servers you run
+// yourself, which have no well-known host. Route other hosts (or patterns such as "*.example.com") to
 // policies with [Transport].Hosts; derive a policy from a built-in one by
 // changing its fields:
 //
-//	p := llmretry.OpenAI()
+//	p := llmretry.Provider("openai")
 //	p.MaxRetries = 4
-//	p.Codes["gateway_busy"] = llmretry.Rule{Class: llmretry.Overloaded} // a code your proxy adds
+//	p.Codes["gateway_busy"] = llmretry.Rule{Class: llmretry.ClassOverloaded} // a code your proxy adds
 //	client := &http.Client{Transport: &llmretry.Transport{
 //		Hosts: map[string]*llmretry.Policy{"llm-proxy.internal.example": p},
 //	}}
@@ -97,8 +122,8 @@
 // ([Target].Model: the top-level "model" of the JSON body is rewritten, every
 // other byte kept), or another endpoint ([Target].BaseURL, with its own
 // credentials in Header; the first endpoint's never follow) — tried in order
-// when the request's own target is overloaded, and as [FallbackTrigger] opts
-// in, rate limited or out of retries. Each target has its own policy, pacing,
+// when the request's own target is overloaded, and as [Policy].FallbackOnRateLimit
+// and FallbackOnExhausted opt in, rate limited or out of retries. Each target has its own policy, pacing,
 // budget and hints. The caller gets the answer of the target that answered;
 // its "model" field says which model, and [AttemptInfo].Target and
 // [APIError].Target which target.
@@ -115,7 +140,7 @@
 //
 // # Per-request control
 //
-// [WithMaxRetries], [WithoutRetry], [WithoutFallback], [WithAttemptTimeout],
+// [WithMaxRetries], [WithoutFallback], [WithAttemptTimeout],
 // [WithFirstTokenTimeout] and [WithPolicy] return contexts that change how one
 // request is treated.
 //
@@ -144,12 +169,13 @@
 //
 // # Observability
 //
-// [Transport].OnAttempt is called after every attempt with an [AttemptInfo];
-// [Transport].Logger logs attempts with log/slog.
-// [Transport].Observer is told more, for instrumentation: when each attempt
-// starts, how long pacing held it, the pacing and retry-budget state; the otel
-// module (github.com/llmretry/llmretry/otel) makes one that records
-// OpenTelemetry metrics and spans.
+// [Transport].Logger logs one line per attempt with log/slog.
+// [Transport].Observer is for metrics, tracing and tests: it is told when each
+// attempt starts, what it got ([AttemptInfo], with the pacing and
+// retry-budget state), and how long pacing held it; the otel module
+// (github.com/llmretry/llmretry/otel) makes one that records OpenTelemetry
+// metrics and spans. The outcome of a call is its response, or an [*APIError]
+// ([Transport].ReturnErrors, or [ParseError] of the response).
 //
 // # go-retryablehttp
 //

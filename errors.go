@@ -19,46 +19,37 @@ var ErrDeadline = errors.New("llmretry: pacing wait would pass the context deadl
 // attempt timeout, as opposed to the caller's own context.
 var errAttemptTimeout = errors.New("llmretry: attempt timed out")
 
-// APIError is an error response from an LLM API, with the facts that a caller
-// acts on. Use errors.As to get one from an error returned through an
-// http.Client when [Transport].ReturnErrors is set, or build one from a
-// response with [ParseError]. It never holds credential values.
+// APIError is what the caller gets when a [Transport] stops on an error
+// response: the last attempt's [Verdict] (what that attempt got: Class,
+// Status, Code, Message, RetryAfter, …), and where and why the Transport
+// stopped (Provider, Target, Attempts, Decision). Use errors.As to get one
+// from an error returned through an http.Client when [Transport].ReturnErrors
+// is set, or from a response with [ParseError] (under an SDK). It never holds
+// credential values.
 //
-// Retryable and Stop answer two questions: Retryable, whether the answer
-// is transient (the same request may succeed later); Stop, why the
-// Transport did not retry it (again). A 429 whose Retry-After is over
-// MaxWait is Retryable, with Stop [StopHintTooLong]: the Transport chose not
-// to wait that long, and the caller may.
+// Retryable and Decision answer two questions: Retryable, whether the answer
+// is transient (the same request may succeed later); Decision, whether and
+// why the Transport did not retry it (again). A 429 whose Retry-After is
+// over MaxWait is Retryable, with Decision [DecisionHintTooLong]: the
+// Transport chose not to wait that long, and the caller may.
 type APIError struct {
-	Provider   string // the policy's name, e.g. "gptgob"
-	Target     string // the fallback target that gave the answer (its Target name); "" for the request's own
-	StatusCode int
-	Class      Class
+	Verdict // the last attempt's; Message at most 1 KiB
 
-	// Retryable reports whether the answer is transient: a rate limit, an
-	// overload, a server error, which the same request may get past later
-	// (after RetryAfter, if set). It does not say whether the Transport
-	// retried it; Stop does.
-	Retryable bool
-
-	Type      string // error type from the body
-	Code      string // error code from the body
-	Param     string // parameter at fault, if named
-	Message   string // the body's message (at most 1 KiB)
-	RequestID string // X-Request-Id or similar
-
-	// RetryAfter is the server's wait hint on the last answer, 0 if none.
-	RetryAfter time.Duration
+	Provider string // the policy's name, e.g. "gptgob"
+	Target   string // the fallback target that gave the answer (its Target name); "" for the request's own
 
 	// Attempts is how many attempts were made, on every target; 0 when
 	// unknown (ParseError of a response that no Transport returned).
 	Attempts int
 
-	// Stop says why the Transport stopped and returned this answer;
-	// StopNone when unknown. Error() says it in words.
-	Stop StopReason
+	// Decision is the decision that ended the call with this answer: why
+	// the Transport stopped, which Error() says in words. It is never
+	// DecisionSuccess or DecisionRetry on an APIError from a Transport;
+	// DecisionSuccess, the zero value, means unknown: the APIError did not
+	// come from a Transport ([ParseError] of another client's response).
+	Decision Decision
 
-	why stop // the figures behind Stop, for Error()
+	why stop // the figures behind Decision, for Error()
 }
 
 // Error describes the failure and why it was not retried in one line, e.g.
@@ -73,7 +64,7 @@ func (e *APIError) Error() string {
 		b.WriteByte(')')
 	}
 	b.WriteString(": ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
+	b.WriteString(strconv.Itoa(e.Status))
 	b.WriteByte(' ')
 	b.WriteString(e.Class.String())
 	if e.Type != "" || e.Code != "" {
@@ -100,7 +91,7 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// ParseError classifies resp with policy p (nil means [Generic]) and returns
+// ParseError classifies resp with policy p (nil means [Provider]("generic")) and returns
 // it as an *APIError, or nil if resp is not an error response (status < 400).
 // It does not consume the body: the caller can still read all of it.
 // The credentials of resp.Request (headers, URL userinfo and query) are
@@ -108,7 +99,7 @@ func (e *APIError) Error() string {
 //
 // A final error response that a [Transport] returned (without ReturnErrors,
 // as under an SDK) carries the Transport's own APIError: ParseError returns a
-// copy of it, whatever p, with Attempts and Stop (why the Transport stopped).
+// copy of it, whatever p, with Attempts and Decision (why the Transport stopped).
 // This is how to learn why retrying stopped from an SDK's error, through the
 // response it keeps, e.g. with openai-go:
 //
@@ -163,19 +154,8 @@ func attachedError(resp *http.Response) *APIError {
 }
 
 func newAPIError(p *Policy, v Verdict, attempts int) *APIError {
-	return &APIError{
-		Provider:   p.name(),
-		StatusCode: v.Status,
-		Class:      v.Class,
-		Retryable:  v.Retryable,
-		Type:       v.Type,
-		Code:       v.Code,
-		Param:      v.Param,
-		Message:    v.Message,
-		RequestID:  v.RequestID,
-		RetryAfter: v.RetryAfter,
-		Attempts:   attempts,
-	}
+	v.rate = nil // read by the Transport; not kept with the error
+	return &APIError{Verdict: v, Provider: p.name(), Attempts: attempts}
 }
 
 // requestError is a failure of the request itself, the caller's and not the
@@ -255,17 +235,17 @@ func (e *retriedError) Timeout() bool { return isTimeout(e.err) }
 // s), keeping a top-level *url.Error one. The error of a single attempt that
 // was not retried because it could not be (a permanent error, a context that
 // ended, MaxRetries 0) is returned as it is.
-func afterRetries(err error, attempts int, elapsed time.Duration, r StopReason, s *stop) error {
+func afterRetries(err error, attempts int, elapsed time.Duration, r Decision, s *stop) error {
 	if err == nil {
 		return err
 	}
 	var why string
 	switch r {
-	case StopNone, StopNotRetryable, StopContextDone: // the error says it
+	case DecisionSuccess, DecisionNotRetryable, DecisionContextDone: // the error says it
 	default:
 		why = s.text(r)
 	}
-	if attempts <= 1 && (why == "" || r == StopRetriesExhausted) {
+	if attempts <= 1 && (why == "" || r == DecisionRetriesExhausted) {
 		return err
 	}
 	if ue, ok := err.(*url.Error); ok {

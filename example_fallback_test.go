@@ -24,13 +24,13 @@ func ExampleTarget() {
 	srv.EchoModel()
 	srv.EnqueueModel("gpt-4o", llmretrytest.Dialect("openai").Overloaded(5))
 
-	p := llmretry.OpenAI()
+	p := llmretry.Provider("openai")
 	p.Fallbacks = []llmretry.Target{{Model: "gpt-4o-mini"}}
 	client := &http.Client{Transport: &llmretry.Transport{
 		Policy: p,
-		OnAttempt: func(a llmretry.AttemptInfo) {
+		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {
 			fmt.Printf("attempt %d (target %q): %s → %s\n", a.Attempt, a.Target, a.Verdict.Class, a.Decision)
-		},
+		}},
 	}}
 
 	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
@@ -57,10 +57,12 @@ func ExampleWithFirstTokenTimeout() {
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.Dialect("openai").AbortedStream(0)) // data: {"error":{"type":"server_error",…}}
 
-	p := llmretry.OpenAI()
+	p := llmretry.Provider("openai")
 	p.BaseDelay = 10 * time.Millisecond // quick retries for the example
 	client := &http.Client{Transport: &llmretry.Transport{Policy: p,
-		OnAttempt: func(a llmretry.AttemptInfo) { fmt.Println(a.Verdict.Class, a.Verdict.Code, a.Decision) }}}
+		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {
+			fmt.Println(a.Verdict.Class, a.Verdict.Code, a.Decision)
+		}}}}
 	ctx := llmretry.WithFirstTokenTimeout(context.Background(), 10*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"Hi"}],"stream":true}`))

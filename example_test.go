@@ -39,13 +39,13 @@ func Example() {
 // well-known hosts need no route; a proxy or a provider without a well-known
 // host gets one.
 func ExampleTransport_hosts() {
-	openai := llmretry.OpenAI()
+	openai := llmretry.Provider("openai")
 	openai.MaxRetries = 4 // derive from a built-in policy and change what you need
 
 	client := &http.Client{Transport: &llmretry.Transport{
 		Hosts: map[string]*llmretry.Policy{
 			"llm-proxy.internal.example": openai, // an OpenAI-compatible proxy
-			"api.cencori.example":        llmretry.Cencori(),
+			"api.cencori.example":        llmretry.Provider("cencori"),
 		},
 	}}
 	_ = client
@@ -57,9 +57,9 @@ func ExampleTransport_hosts() {
 // each by its host name, beside the built-in routes of the hosted APIs.
 func ExampleTransport_selfHosted() {
 	tr := &llmretry.Transport{Hosts: map[string]*llmretry.Policy{
-		"localhost":     llmretry.Ollama(), // http://localhost:11434, any port
-		"gpu1.internal": llmretry.VLLM(),
-		"tgi.internal":  llmretry.TGI(),
+		"localhost":     llmretry.Provider("ollama"), // http://localhost:11434, any port
+		"gpu1.internal": llmretry.Provider("vllm"),
+		"tgi.internal":  llmretry.Provider("tgi"),
 	}}
 	client := &http.Client{Transport: tr}
 	_ = client
@@ -68,13 +68,13 @@ func ExampleTransport_selfHosted() {
 }
 
 // Per-request overrides travel in the request's context.
-func ExampleWithoutRetry() {
+func ExampleWithMaxRetries() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.Dialect("openai").ServerError())
 
 	client := &http.Client{Transport: &llmretry.Transport{}}
-	ctx := llmretry.WithoutRetry(context.Background())
+	ctx := llmretry.WithMaxRetries(context.Background(), 0) // 0: no retry
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(`{}`))
 	resp, err := client.Do(req)
 	if err != nil {
@@ -93,12 +93,12 @@ func ExampleAPIError() {
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.Dialect("openai").QuotaExhausted()) // 429 insufficient_quota
 
-	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.OpenAI(), ReturnErrors: true}}
+	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.Provider("openai"), ReturnErrors: true}}
 	_, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
 
 	var apiErr *llmretry.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.Class, apiErr.Code, apiErr.Retryable, apiErr.Stop)
+		fmt.Println(apiErr.Status, apiErr.Class, apiErr.Code, apiErr.Retryable, apiErr.Decision)
 	}
 	// Output: 429 quota_exhausted insufficient_quota false not_retryable
 }
@@ -110,13 +110,13 @@ func ExampleParseError() {
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.Dialect("cencori").Error(llmretrytest.ErrorReply{Status: 403, Code: "SECURITY_VIOLATION", Message: "Request blocked due to security filters."}))
 
-	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.Cencori()}}
+	client := &http.Client{Transport: &llmretry.Transport{Policy: llmretry.Provider("cencori")}}
 	resp, err := client.Post(srv.URL+"/api/ai/chat", "application/json", strings.NewReader(`{}`))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if e := llmretry.ParseError(resp, llmretry.Cencori()); e != nil {
+	if e := llmretry.ParseError(resp, llmretry.Provider("cencori")); e != nil {
 		fmt.Println(e.Class, e.Message)
 	}
 	body, _ := io.ReadAll(resp.Body) // still all there
@@ -126,18 +126,18 @@ func ExampleParseError() {
 	// true
 }
 
-// OnAttempt sees every attempt: its class, the server's hint and what the
-// Transport does next. It never sees a credential.
-func ExampleTransport_onAttempt() {
+// An Observer's AttemptEnd sees every attempt: its class, the server's hint
+// and what the Transport does next. It never sees a credential.
+func ExampleObserver() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	srv.Enqueue(llmretrytest.Step{Status: 503, Header: http.Header{"Retry-After-Ms": {"10"}}}, llmretrytest.Dialect("openai").QuotaExhausted())
 
 	client := &http.Client{Transport: &llmretry.Transport{
-		Policy: llmretry.OpenAI(),
-		OnAttempt: func(a llmretry.AttemptInfo) {
-			fmt.Println(a.Attempt, a.Verdict.Status, a.Verdict.Class, a.Verdict.Hint, a.Decision)
-		},
+		Policy: llmretry.Provider("openai"),
+		Observer: &llmretry.Observer{AttemptEnd: func(a llmretry.AttemptInfo, _ *http.Response) {
+			fmt.Printf("%d %d %s hint=%q %s\n", a.Attempt, a.Verdict.Status, a.Verdict.Class, a.Verdict.Hint, a.Decision)
+		}},
 	}}
 	resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{}`))
 	if err != nil {
@@ -145,8 +145,8 @@ func ExampleTransport_onAttempt() {
 	}
 	resp.Body.Close()
 	// Output:
-	// 1 503 overloaded retry-after-ms retry
-	// 2 429 quota_exhausted none not_retryable
+	// 1 503 overloaded hint="retry-after-ms" retry
+	// 2 429 quota_exhausted hint="" not_retryable
 }
 
 // Limits pace requests client-side so that they do not earn 429s: here 600
@@ -156,7 +156,7 @@ func ExampleLimits() {
 	defer srv.Close()
 	srv.SetLimit(llmretrytest.Style("openai").Spec(llmretrytest.Requests, 10, 2)) // the provider allows 10/s, burst 2
 
-	p := llmretry.Generic()
+	p := llmretry.Provider("generic")
 	p.Limits = llmretry.Limits{RequestsPerMinute: 600, RequestBurst: 2}
 	client := &http.Client{Transport: &llmretry.Transport{Policy: p}}
 	for i := 0; i < 6; i++ {
@@ -184,7 +184,7 @@ func ExampleLimits() {
 func ExamplePolicy_Classify() {
 	classify := func(status int, header http.Header, body string) {
 		resp := &http.Response{StatusCode: status, Header: header, ContentLength: -1, Body: io.NopCloser(strings.NewReader(body))}
-		v := llmretry.Gemini().Classify(resp, nil)
+		v := llmretry.Provider("gemini").Classify(resp, nil)
 		fmt.Println(v.Class, v.Retryable, v.RetryAfter, v.Hint)
 	}
 	classify(429, http.Header{}, `{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
@@ -195,7 +195,7 @@ func ExamplePolicy_Classify() {
 	// Bedrock names the error in a header over a bare message.
 	resp := &http.Response{StatusCode: 429, ContentLength: -1, Header: http.Header{"X-Amzn-Errortype": {"ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
 		Body: io.NopCloser(strings.NewReader(`{"message":"Too many requests, please wait before trying again."}`))}
-	v := llmretry.Bedrock().Classify(resp, nil)
+	v := llmretry.Provider("bedrock").Classify(resp, nil)
 	fmt.Println(v.Class, v.Retryable, v.Code)
 	// Output:
 	// rate_limited true 1.837906927s body

@@ -93,51 +93,58 @@ func (f *Target) name() string {
 	return "fallback"
 }
 
-// FallbackTrigger is a set of outcomes that send a request to its next
-// fallback [Target]. Combine them with |. The zero value means
-// FallbackOnOverload; any other value means exactly the outcomes it holds.
-type FallbackTrigger uint8
+// fallbackTrigger is a set of outcomes that send a request to its next
+// fallback [Target]: fallbackOnOverload always, and the others as the
+// Policy's FallbackOnRateLimit and FallbackOnExhausted say.
+type fallbackTrigger uint8
 
 const (
-	// FallbackOnOverload falls back at once, without waiting, after an
+	// fallbackOnOverload falls back at once, without waiting, after an
 	// Overloaded or ModelOverloaded answer (e.g. GPT-Gob's 503
 	// horde_unavailable, Cencori's 503 PROVIDER_ERROR, Anthropic's 529).
-	FallbackOnOverload FallbackTrigger = 1 << iota
-	// FallbackOnRateLimit falls back at once after a RateLimited answer,
+	fallbackOnOverload fallbackTrigger = 1 << iota
+	// fallbackOnRateLimit falls back at once after a RateLimited answer,
 	// instead of waiting out its hint on the same target. A request whose
 	// target the server has paused (after another request's 429) goes to the
 	// next target at once too, without an attempt; so does one that the
 	// target's configured Limits cannot let go before its deadline. Requests
 	// that cannot fall back still wait out the pause.
-	FallbackOnRateLimit
-	// FallbackOnExhausted falls back when a target's retries end on a
+	fallbackOnRateLimit
+	// fallbackOnExhausted falls back when a target's retries end on a
 	// retryable failure (RetriesExhausted, BudgetExhausted, HintTooLong or
-	// PastDeadline), whatever its class. Without FallbackOnOverload, this
-	// retries an overload on the same target first.
-	FallbackOnExhausted
+	// PastDeadline), whatever its class.
+	fallbackOnExhausted
 )
 
-func (f FallbackTrigger) has(x FallbackTrigger) bool {
-	if f == 0 {
-		f = FallbackOnOverload
+func (f fallbackTrigger) has(x fallbackTrigger) bool { return f&x != 0 }
+
+// fallbackOn is the set of outcomes that move a request of p to its next
+// fallback target.
+func (p *Policy) fallbackOn() fallbackTrigger {
+	f := fallbackOnOverload
+	if p.FallbackOnRateLimit {
+		f |= fallbackOnRateLimit
 	}
-	return f&x != 0
+	if p.FallbackOnExhausted {
+		f |= fallbackOnExhausted
+	}
+	return f
 }
 
 // shouldFallback reports whether the outcome of an attempt, classified as v
 // and decided as d, moves the request to its next target.
-func (f FallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
+func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 	switch d {
-	case Success, NotRetryable, NotReplayable, ContextDone:
+	case DecisionSuccess, DecisionNotRetryable, DecisionNotReplayable, DecisionContextDone:
 		return false
 	}
 	switch {
-	case (v.Class == Overloaded || v.Class == ModelOverloaded) && f.has(FallbackOnOverload):
+	case (v.Class == ClassOverloaded || v.Class == ClassModelOverloaded) && f.has(fallbackOnOverload):
 		return true
-	case v.Class == RateLimited && f.has(FallbackOnRateLimit):
+	case v.Class == ClassRateLimited && f.has(fallbackOnRateLimit):
 		return true
 	}
-	return d != Retry && f.has(FallbackOnExhausted)
+	return d != DecisionRetry && f.has(fallbackOnExhausted)
 }
 
 // errSkipTarget says that a request cannot be sent to a fallback target.
@@ -177,7 +184,7 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 		return nil, nil, errSkipTarget
 	}
 	if maxBody <= 0 {
-		maxBody = DefaultMaxBodyBuffer
+		maxBody = defaultMaxBodyBuffer
 	}
 	b, err := io.ReadAll(io.LimitReader(rc, maxBody+1))
 	rc.Close()
@@ -345,6 +352,6 @@ func (t *Transport) fallbackPolicy(pol *Policy, i int, r *http.Request) *Policy 
 	}
 	d := base.Clone()
 	d.Name = base.name() + "/" + fb.name()
-	d.Fallbacks, d.FallbackOn = nil, 0
+	d.Fallbacks, d.FallbackOnRateLimit, d.FallbackOnExhausted = nil, false, false
 	return t.derived.loadOrStore(id, func() *Policy { return d }, nil, time.Time{}) // a policy per fallback: never stale
 }

@@ -190,7 +190,7 @@ func TestFallbackNeverForwardsCredentials(t *testing.T) {
 			host := strings.TrimPrefix(primary.URL, "http://")
 			for _, in := range fallbackEntrances(host) {
 				fb := startTap(t, 200, llmretrytest.Completion)
-				pol := Generic()
+				pol := genericPolicy()
 				pol.Fallbacks = []Target{tg.fb(fb.URL)}
 				tr.Policy = pol
 				req, _ := http.NewRequest(http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -367,12 +367,12 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 			primary := startTap(t, 503, overloadedBody)
 			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
 			pb, pc := limited("b"), limited("c")
-			pol := Generic()
+			pol := genericPolicy()
 			pol.Limits.MaxInFlight = tt.maxInFlight
 			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
 			tr.Policy = pol
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			for _, u := range []struct {
 				name string
 				url  string
@@ -449,8 +449,8 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 			primary := startTap(t, 503, overloadedBody)
 			b, c := startTap(t, 200, llmretrytest.Completion), startTap(t, 200, llmretrytest.Completion)
 			pb, pc := perMinute("b", 1), perMinute("c", 60) // c: a second's wait
-			pol := Generic()
-			pol.FallbackOn = FallbackOnOverload | FallbackOnRateLimit
+			pol := genericPolicy()
+			pol.FallbackOnRateLimit = true
 			pol.Fallbacks = []Target{{Name: "b", BaseURL: b.URL, Policy: pb}, {Name: "c", BaseURL: c.URL, Policy: pc}}
 			tr.Policy = pol
 			for _, u := range []struct {
@@ -480,7 +480,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 				defer cancel()
 			}
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			tr.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() } // every wait is cut short
 			tr.pacers.mem.sleep = tr.sleep
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -516,7 +516,7 @@ func TestFallbackOddTargets(t *testing.T) {
 	gob := llmretrytest.Dialect("gptgob")
 	t.Run("a target on the request's own key and in-flight slot", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Limits.MaxInFlight = 1
 		pol.Fallbacks = []Target{{Model: "gob-small", Policy: pol}} // the same policy, host and credential: the same key
 		tr, srv, _ := setup(t, pol)
@@ -535,12 +535,12 @@ func TestFallbackOddTargets(t *testing.T) {
 		t.Parallel()
 		tr, srv, _ := setup(t, nil)
 		srv.EchoModel()
-		pol := GPTGob()
-		pol.FallbackOn = FallbackOnOverload | FallbackOnExhausted
+		pol := gptGobPolicy()
+		pol.FallbackOnExhausted = true
 		pol.Fallbacks = []Target{{Name: "dead", BaseURL: deadURL(t)}, {Model: "gob-small"}, {Name: "bad", BaseURL: "::not a url"}}
 		tr.Policy = pol
 		var at attempts
-		tr.OnAttempt = at.hook
+		tr.Observer = onAttempt(at.hook)
 		srv.EnqueueModel("gob-large", gob.Overloaded(0))
 		resp, body, err := postBody(t, tr, srv.URL, largeBody)
 		if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "gob-small") {
@@ -552,8 +552,8 @@ func TestFallbackOddTargets(t *testing.T) {
 	})
 	t.Run("every target paced: the primary's stream, byte for byte", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
-		small := GPTGob()
+		pol := gptGobPolicy()
+		small := gptGobPolicy()
 		small.Limits = Limits{RequestsPerMinute: 1, RequestBurst: 1}
 		pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}}
 		tr, srv, _ := setup(t, pol)
@@ -587,7 +587,7 @@ func TestFallbackBodiesReplayed(t *testing.T) {
 	srv.EchoModel()
 	other := llmretrytest.Start(t)
 	other.EchoModel()
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other", BaseURL: other.URL}}
 	tr.Policy = pol
 	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
@@ -642,7 +642,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 					pols[n].Limits = Limits{RequestsPerMinute: 1, RequestBurst: 1}
 				}
 			}
-			pols["a"].FallbackOn = FallbackOnOverload | FallbackOnRateLimit
+			pols["a"].FallbackOnRateLimit = true
 			pols["a"].Fallbacks = []Target{{Name: "b", BaseURL: taps["b"].URL, Policy: pols["b"]}, {Name: "c", BaseURL: taps["c"].URL, Policy: pols["c"]}}
 			tr.Policy = pols["a"]
 			for n, tp := range taps {
@@ -659,7 +659,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 				tp.n.Store(0)
 			}
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			ctx, cancel := timeoutCtx(30 * time.Second) // past the pauses, short of the 1m0.6s a used key needs
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, taps["a"].URL+"/v1/chat/completions", strings.NewReader(chatBody))
@@ -687,11 +687,11 @@ func TestFallbackConcurrent(t *testing.T) {
 	srv.EchoModel()
 	cc := &closeCounter{next: tr.Base}
 	tr.Base = cc
-	small := GPTGob()
+	small := gptGobPolicy()
 	small.Limits = Limits{MaxInFlight: 1, RequestsPerMinute: 6000, RequestBurst: 2}
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Limits.MaxInFlight = 2
-	pol.FallbackOn = FallbackOnOverload | FallbackOnRateLimit | FallbackOnExhausted
+	pol.FallbackOnRateLimit, pol.FallbackOnExhausted = true, true
 	pol.Fallbacks = []Target{{Model: "gob-small", Policy: small}, {Model: "gob-tiny", Policy: pol}}
 	tr.Policy = pol
 	var n atomic.Int32
@@ -741,7 +741,7 @@ func TestFallbackConcurrent(t *testing.T) {
 // failingLimiter is a Limiter whose Wait always fails.
 type failingLimiter struct{}
 
-func (failingLimiter) Wait(context.Context, string, Limit, int) error {
+func (failingLimiter) Wait(context.Context, string, Pace, int) error {
 	return errors.New("limiter down")
 }
 func (failingLimiter) Pause(context.Context, string, time.Time) error { return nil }
@@ -750,13 +750,13 @@ func TestFallbackTargetLimiterFails(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
 	srv.EchoModel()
-	broken := GPTGob()
+	broken := gptGobPolicy()
 	broken.Limits = Limits{RequestsPerMinute: 60, Limiter: failingLimiter{}}
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small", Policy: broken}, {Model: "gob-tiny"}}
 	tr.Policy = pol
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
 	resp, _, err := postBody(t, tr, srv.URL, largeBody)
 	if err != nil || resp.StatusCode != 200 {
@@ -822,14 +822,14 @@ func FuzzFallbackQuery(f *testing.F) {
 // the fallback once it gets the slot, instead of waiting it out.
 func TestFallbackOnRateLimitQueuedForSlot(t *testing.T) {
 	t.Parallel()
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Limits.MaxInFlight = 1
-	pol.FallbackOn = FallbackOnRateLimit
+	pol.FallbackOnRateLimit = true
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	held, err := tr.RoundTrip(fbRequest(t, srv.URL, largeBody))
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 const largeBody = `{"model":"gob-large","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}`
 
-// attempts records OnAttempt calls.
+// attempts records the attempts an Observer is told of.
 type attempts struct {
 	mu  sync.Mutex // guards all
 	all []AttemptInfo
@@ -53,7 +53,7 @@ func TestFallbackModel(t *testing.T) {
 	badRequest := gob.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Code: "invalid_mining_depth"})
 	tests := []struct {
 		name      string
-		on        FallbackTrigger
+		on        fallbackTrigger
 		models    map[string][]llmretrytest.Step
 		wantTrail string
 		wantModel string // the model that answered, as the answer names it
@@ -74,35 +74,36 @@ func TestFallbackModel(t *testing.T) {
 		{"a rate limit waits on the same model by default", 0,
 			map[string][]llmretrytest.Step{"gob-large": {ratelimit}},
 			"retry@ success@", "gob-large", []time.Duration{30 * time.Second}},
-		{"FallbackOnRateLimit falls back instead of waiting", FallbackOnRateLimit,
+		{"FallbackOnRateLimit falls back instead of waiting", fallbackOnRateLimit,
 			map[string][]llmretrytest.Step{"gob-large": {ratelimit}},
 			"fallback@ success@gob-small", "gob-small", nil},
-		{"FallbackOnRateLimit alone does not fall back on overload", FallbackOnRateLimit,
+		{"FallbackOnRateLimit keeps the overload fallback", fallbackOnRateLimit,
 			map[string][]llmretrytest.Step{"gob-large": {gob.Overloaded(1)}},
-			"retry@ success@", "gob-large", []time.Duration{time.Second}},
+			"fallback@ success@gob-small", "gob-small", nil},
 		{"a server error is retried, not a reason to fall back", 0,
 			map[string][]llmretrytest.Step{"gob-large": {serverErr, serverErr, serverErr}},
 			"retry@ retry@ retries_exhausted@", "", []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond}},
-		{"FallbackOnExhausted falls back when retries end", FallbackOnExhausted,
+		{"FallbackOnExhausted falls back when retries end", fallbackOnExhausted,
 			map[string][]llmretrytest.Step{"gob-large": {serverErr, serverErr, serverErr}},
 			"retry@ retry@ fallback@ success@gob-small", "gob-small", []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond}},
-		{"FallbackOnExhausted alone retries an overload first", FallbackOnExhausted,
-			map[string][]llmretrytest.Step{"gob-large": {gob.Overloaded(0), gob.Overloaded(0), gob.Overloaded(0)}},
-			"retry@ retry@ fallback@ success@gob-small", "gob-small", []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond}},
-		{"a final error does not fall back", FallbackOnOverload | FallbackOnRateLimit | FallbackOnExhausted,
+		{"FallbackOnExhausted keeps the overload fallback", fallbackOnExhausted,
+			map[string][]llmretrytest.Step{"gob-large": {gob.Overloaded(0)}},
+			"fallback@ success@gob-small", "gob-small", nil},
+		{"a final error does not fall back", fallbackOnRateLimit | fallbackOnExhausted,
 			map[string][]llmretrytest.Step{"gob-large": {badRequest}},
 			"not_retryable@", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
-			pol.FallbackOn = tt.on
+			pol.FallbackOnRateLimit = tt.on.has(fallbackOnRateLimit)
+			pol.FallbackOnExhausted = tt.on.has(fallbackOnExhausted)
 			tr, srv, ft := setup(t, pol)
 			srv.EchoModel()
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			for m, steps := range tt.models {
 				srv.EnqueueModel(m, steps...)
 			}
@@ -143,10 +144,10 @@ func TestFallbackStream(t *testing.T) {
 		pol  *Policy
 		step llmretrytest.Step
 	}{
-		{"GPT-Gob 503 horde_unavailable before the stream", GPTGob(), gob.Overloaded(0)},
-		{"GPT-Gob horde_unavailable as the first event", GPTGob(),
+		{"GPT-Gob 503 horde_unavailable before the stream", gptGobPolicy(), gob.Overloaded(0)},
+		{"GPT-Gob horde_unavailable as the first event", gptGobPolicy(),
 			gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier."}, 0)},
-		{"Cencori PROVIDER_ERROR as the first event (cencori.md: try a different model/provider)", Cencori(), cen.AbortedStream(0)},
+		{"Cencori PROVIDER_ERROR as the first event (cencori.md: try a different model/provider)", cencoriPolicy(), cen.AbortedStream(0)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -154,7 +155,7 @@ func TestFallbackStream(t *testing.T) {
 			tr, srv, _ := setup(t, tt.pol)
 			srv.EchoModel()
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.EnqueueModel("gob-large", tt.step)
 			resp, got, err := postBody(t, tr, srv.URL, body)
 			if err != nil {
@@ -170,7 +171,7 @@ func TestFallbackStream(t *testing.T) {
 	}
 	t.Run("an error after the first token is not a reason to fall back", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Fallbacks = []Target{{Model: "gob-small"}}
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
@@ -192,7 +193,7 @@ func TestFallbackEndpoint(t *testing.T) {
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	ft := &fakeTime{now: time.Now()}
-	pol := Cencori()
+	pol := cencoriPolicy()
 	pol.Fallbacks = []Target{{
 		Name:        "backup",
 		BaseURL:     b.URL + "/openai/v1",
@@ -201,7 +202,7 @@ func TestFallbackEndpoint(t *testing.T) {
 		Header:      http.Header{"Authorization": {"Bearer sk-backup-secret-0002"}, "X-Tenant": nil},
 	}}
 	var at attempts
-	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, OnAttempt: at.hook, ReturnErrors: true}
+	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, Observer: onAttempt(at.hook), ReturnErrors: true}
 
 	a.Enqueue(cen.Overloaded(0))
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/chat/completions?key=sk-query-secret-0003&API_KEY=sk-query-secret-0003&api-version=2", strings.NewReader(largeBody))
@@ -254,7 +255,7 @@ func TestFallbackEndpoint(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer sk-primary-secret-0001")
 		_, err := tr.RoundTrip(req)
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.Target != "backup" || apiErr.StatusCode != 401 || strings.Contains(err.Error(), "sk-backup") {
+		if !errors.As(err, &apiErr) || apiErr.Target != "backup" || apiErr.Status != 401 || strings.Contains(err.Error(), "sk-backup") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -289,11 +290,11 @@ func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
 			tr, srv, _ := setup(t, nil)
 			srv.EchoModel()
 			other := llmretrytest.Start(t)
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			pol.Fallbacks = []Target{{Model: "gob-small"}, {Name: "other-host", BaseURL: other.URL}}
 			tr.Policy = pol
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.Enqueue(gob.Overloaded(0))
 			if _, _, err := postBody(t, tr, srv.URL, tt.body); err != nil {
 				t.Fatal(err)
@@ -318,7 +319,7 @@ func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 		body      func() io.Reader // nil: a strings.Reader (GetBody set)
 		wantTrail string
 	}{
-		{"WithoutRetry sends once: no fallback", WithoutRetry, 0, nil, "retries_exhausted@"},
+		{"WithoutFallback(WithMaxRetries(0)) sends once", sendOnce, 0, nil, "retries_exhausted@"},
 		{"WithoutFallback retries the same model", WithoutFallback, 0, nil, "retry@ success@"},
 		{"WithMaxRetries(0) still falls back", func(c context.Context) context.Context { return WithMaxRetries(c, 0) }, 0, nil, "fallback@ success@gob-small"},
 		{"a body without GetBody is buffered and falls back", nil, 0,
@@ -329,13 +330,13 @@ func TestFallbackRequestOptionsAndBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			pol.Fallbacks = []Target{{Model: "gob-small"}}
 			tr, srv, _ := setup(t, pol)
 			srv.EchoModel()
 			tr.MaxBodyBuffer = tt.maxBuffer
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.EnqueueModel("gob-large", gob.Overloaded(0))
 			var body io.Reader = strings.NewReader(largeBody)
 			if tt.body != nil {
@@ -384,7 +385,7 @@ func TestFallbackRequestGetBody(t *testing.T) {
 	srv.EchoModel()
 	rec := &recordingBase{next: tr.Base}
 	tr.Base = rec
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small-but-longer"}}
 	tr.Policy = pol
 	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
@@ -411,18 +412,18 @@ func TestFallbackCancellation(t *testing.T) {
 	gob := llmretrytest.Dialect("gptgob")
 	t.Run("cancelled while the fallback answers", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Fallbacks = []Target{{Model: "gob-small"}, {Model: "gob-tiny"}}
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
 		srv.EnqueueModel("gob-large", gob.Overloaded(0))
 		srv.EnqueueModel("gob-small", llmretrytest.Step{Delay: time.Minute})
 		ctx, cancel := context.WithCancel(context.Background())
-		tr.OnAttempt = func(a AttemptInfo) {
-			if a.Decision == Fallback {
+		tr.Observer = onAttempt(func(a AttemptInfo) {
+			if a.Decision == DecisionFallback {
 				time.AfterFunc(20*time.Millisecond, cancel)
 			}
-		}
+		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
 		_, err := tr.RoundTrip(req)
 		if !errors.Is(err, context.Canceled) {
@@ -434,7 +435,7 @@ func TestFallbackCancellation(t *testing.T) {
 	})
 	t.Run("cancelled before the fallback", func(t *testing.T) {
 		t.Parallel()
-		pol := GPTGob()
+		pol := gptGobPolicy()
 		pol.Fallbacks = []Target{{Model: "gob-small"}}
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
@@ -458,13 +459,13 @@ func TestFallbackPacingPerTarget(t *testing.T) {
 	// once too, without an attempt on the paused target (FallbackOnRateLimit:
 	// a 429 goes elsewhere instead of waiting out its hint); one that cannot
 	// fall back still waits out the pause.
-	pol := GPTGob()
+	pol := gptGobPolicy()
 	pol.Fallbacks = []Target{{Model: "gob-small"}}
-	pol.FallbackOn = FallbackOnRateLimit
+	pol.FallbackOnRateLimit = true
 	tr, srv, ft := setup(t, pol)
 	srv.EchoModel()
 	var at attempts
-	tr.OnAttempt = at.hook
+	tr.Observer = onAttempt(at.hook)
 	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").RateLimit(30))
 	for range 2 {
 		if _, _, err := postBody(t, tr, srv.URL, largeBody); err != nil {
@@ -496,11 +497,11 @@ func TestAPIErrorNamesTarget(t *testing.T) {
 		e    APIError
 		want string
 	}{
-		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", StatusCode: 503, Class: ModelOverloaded, Code: "horde_unavailable"},
+		{APIError{Provider: "gptgob/gob-small", Target: "gob-small", Verdict: Verdict{Status: 503, Class: ClassModelOverloaded, Code: "horde_unavailable"}},
 			"llmretry: gptgob/gob-small: 503 model_overloaded (horde_unavailable)"},
-		{APIError{Provider: "backup-policy", Target: "backup", StatusCode: 500, Class: ServerError},
+		{APIError{Provider: "backup-policy", Target: "backup", Verdict: Verdict{Status: 500, Class: ClassServerError}},
 			"llmretry: backup-policy (backup): 500 server_error"},
-		{APIError{Provider: "gptgob", StatusCode: 500, Class: ServerError}, "llmretry: gptgob: 500 server_error"},
+		{APIError{Provider: "gptgob", Verdict: Verdict{Status: 500, Class: ClassServerError}}, "llmretry: gptgob: 500 server_error"},
 	} {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)

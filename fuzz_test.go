@@ -108,7 +108,7 @@ func FuzzClassify(f *testing.F) {
 			tr := &Transport{}
 			c := call{route: route{pol: p, retries: 5}, ctx: context.Background(), body: replayBody{replayable: true}}
 			d, wait, _ := tr.decide(&c, v, 1, testNow)
-			if d == Retry && (wait < 0 || wait > max(p.maxWait(), DefaultMaxDelay)) {
+			if d == DecisionRetry && (wait < 0 || wait > max(p.maxWait(), defaultMaxDelay)) {
 				t.Fatalf("%s: retry after %v, outside [0, MaxWait %v]", p.name(), wait, p.maxWait())
 			}
 		}
@@ -160,7 +160,7 @@ func FuzzRateHeaders(f *testing.F) {
 		if d, ok := r.resetHint(); ok {
 			checkHint(t, "resetHint", d, true)
 		}
-		p, ft := testPacer(Generic())
+		p, ft := testPacer(genericPolicy())
 		p.observe(bg(), &http.Response{StatusCode: 200, Header: h}, Verdict{Status: 200}, p.send(bg(), testNow, 1, false), testNow)
 		lim, _ := p.limit(testNow)
 		for _, x := range []rate.Limit{lim.RequestRate, lim.TokenRate} {
@@ -177,7 +177,7 @@ func FuzzRateHeaders(f *testing.F) {
 		for _, w := range ft.Waits() {
 			total += w
 		}
-		if total > 3*(DefaultMaxWait+time.Second) {
+		if total > 3*(defaultMaxWait+time.Second) {
 			t.Fatalf("waited %v for 3 requests: a learned pace holds each for MaxWait at most", total)
 		}
 	})

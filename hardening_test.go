@@ -55,7 +55,7 @@ func TestMemoryBoundedOnHostileBodies(t *testing.T) {
 			defer base.CloseIdleConnections()
 			attempts := 0
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return time.Millisecond }},
-				OnAttempt: func(AttemptInfo) { attempts++ }}
+				Observer: onAttempt(func(AttemptInfo) { attempts++ })}
 			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 
 			var before, after runtime.MemStats

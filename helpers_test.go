@@ -105,3 +105,11 @@ func timeoutCtx(d time.Duration) (context.Context, context.CancelFunc) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// onAttempt is an Observer that calls f after every attempt.
+func onAttempt(f func(AttemptInfo)) *Observer {
+	return &Observer{AttemptEnd: func(a AttemptInfo, _ *http.Response) { f(a) }}
+}
+
+// sendOnce makes a request go once: no retry, no fallback.
+func sendOnce(ctx context.Context) context.Context { return WithoutFallback(WithMaxRetries(ctx, 0)) }

@@ -25,52 +25,16 @@ const (
 	hdrShouldRetry    = "X-Should-Retry"
 )
 
-// HintSource names where a [Verdict]'s RetryAfter came from. This list is
-// the one place that states the precedence in which the Transport looks for a
-// hint: the first valid one wins.
-//
-//  1. HintRetryAfterMS: the retry-after-ms header (OpenAI, Anthropic, Azure),
-//     then Azure's x-ms-retry-after-ms: milliseconds.
-//  2. HintRetryAfter: the Retry-After header: delta-seconds (fractions
-//     accepted) or an HTTP-date.
-//  3. HintBody: the JSON error body: a "retry_after" field (seconds or a
-//     duration string); Google's RetryInfo detail (retryDelay "1.837906927s");
-//     the X-RateLimit-Reset that OpenRouter copies into error.metadata.headers.
-//  4. HintRateLimitReset: for RateLimited answers only, the rate-limit
-//     headers (read once, in ratehdr.go, for the pacer too): the reset of the
-//     limit with nothing (or under a tenth) left, else X-RateLimit-Reset or
-//     RateLimit-Reset, else the earliest per-unit reset; a limit with ample
-//     left says nothing of the 429.
-//  5. HintMessage: a phrase in the error message, or in the upstream error that
-//     OpenRouter quotes in error.metadata.raw: "retry after 20 seconds", "try
-//     again in 1.5s", "Please retry in 1.837906927s."
-//
-// Negative, unparsable and absurd (over a year) values are skipped as if
-// absent, and so are zero waits (Retry-After: 0, a date or reset already
-// past): they say nothing of when to retry. When no source gives a wait, the
-// Transport waits the policy's jittered backoff, and the Verdict (and so
-// AttemptInfo, APIError and the log) says NoHint with RetryAfter 0: what is
-// reported is what was done.
-type HintSource uint8
-
+// Where a [Verdict]'s RetryAfter came from: the values of Verdict.Hint,
+// in the order of precedence documented there.
 const (
-	NoHint             HintSource = iota
-	HintRetryAfterMS              // retry-after-ms or x-ms-retry-after-ms: milliseconds
-	HintRetryAfter                // Retry-After: delta-seconds or HTTP-date
-	HintBody                      // the error body: retry_after, Google RetryInfo, OpenRouter's metadata.headers
-	HintRateLimitReset            // the rate-limit headers' reset of the exhausted limit; only for RateLimited
-	HintMessage                   // a wait phrase in the error message (or OpenRouter's metadata.raw)
+	noHint           = ""               // no hint: RetryAfter is 0
+	hintRetryAfterMS = "retry-after-ms" // retry-after-ms or x-ms-retry-after-ms: milliseconds
+	hintRetryAfter   = "retry-after"    // Retry-After: delta-seconds or HTTP-date
+	hintBody         = "body"           // the error body: retry_after, Google RetryInfo, OpenRouter's metadata.headers
+	hintReset        = "reset"          // the rate-limit headers' reset of the exhausted limit; only for rate limits
+	hintMessage      = "message"        // a wait phrase in the error message (or OpenRouter's metadata.raw)
 )
-
-var hintNames = [...]string{"none", "retry-after-ms", "retry-after", "body", "ratelimit-reset", "message"}
-
-// String returns a short name of the source, e.g. "retry-after".
-func (h HintSource) String() string {
-	if int(h) < len(hintNames) {
-		return hintNames[h]
-	}
-	return "unknown"
-}
 
 // plausible accepts a hint if it is a real, non-negative wait that is not absurd.
 func plausible(d time.Duration) (time.Duration, bool) {
@@ -257,18 +221,18 @@ const maxMessageScan = 2048
 // headerHint returns the wait hint from the response headers that apply to
 // every retryable class: retry-after-ms, x-ms-retry-after-ms, then Retry-After
 // (a zero wait is none).
-func headerHint(h http.Header, now time.Time) (time.Duration, HintSource) {
+func headerHint(h http.Header, now time.Time) (time.Duration, string) {
 	for _, k := range [...]string{hdrRetryAfterMS, hdrMSRetryAfterMS} {
 		if v := h[k]; len(v) > 0 && v[0] != "" {
 			if d, ok := parseMillis(v[0]); ok && d > 0 {
-				return d, HintRetryAfterMS
+				return d, hintRetryAfterMS
 			}
 		}
 	}
 	if v := h[hdrRetryAfter]; len(v) > 0 && v[0] != "" {
 		if d, ok := parseRetryAfter(v[0], now); ok && d > 0 {
-			return d, HintRetryAfter
+			return d, hintRetryAfter
 		}
 	}
-	return 0, NoHint
+	return 0, noHint
 }

@@ -160,18 +160,18 @@ func TestZeroHintIsNoHint(t *testing.T) {
 		name     string
 		header   http.Header
 		body     string
-		wantHint HintSource
+		wantHint string
 		wantWait time.Duration // 0: the backoff's
 	}{
-		{"Retry-After: 0", http.Header{"Retry-After": {"0"}}, "", NoHint, 0},
-		{"Retry-After: 0.0", http.Header{"Retry-After": {"0.0"}}, "", NoHint, 0},
-		{"a date already past", http.Header{"Retry-After": {past}}, "", NoHint, 0},
-		{"retry-after-ms: 0", http.Header{"Retry-After-Ms": {"0"}}, "", NoHint, 0},
-		{"retry-after-ms: 0 gives way to Retry-After", http.Header{"Retry-After-Ms": {"0"}, "Retry-After": {"3"}}, "", HintRetryAfter, 3 * time.Second},
+		{"Retry-After: 0", http.Header{"Retry-After": {"0"}}, "", noHint, 0},
+		{"Retry-After: 0.0", http.Header{"Retry-After": {"0.0"}}, "", noHint, 0},
+		{"a date already past", http.Header{"Retry-After": {past}}, "", noHint, 0},
+		{"retry-after-ms: 0", http.Header{"Retry-After-Ms": {"0"}}, "", noHint, 0},
+		{"retry-after-ms: 0 gives way to Retry-After", http.Header{"Retry-After-Ms": {"0"}, "Retry-After": {"3"}}, "", hintRetryAfter, 3 * time.Second},
 		{"Retry-After: 0 gives way to the body", http.Header{"Retry-After": {"0"}},
-			`{"error":{"message":"slow down","type":"rate_limit_error","retry_after":2}}`, HintBody, 2 * time.Second},
-		{"a zero retry_after in the body", nil, `{"error":{"message":"slow down","retry_after":0}}`, NoHint, 0},
-		{"try again in 0s", nil, `{"error":{"message":"Rate limited. Please try again in 0s."}}`, NoHint, 0},
+			`{"error":{"message":"slow down","type":"rate_limit_error","retry_after":2}}`, hintBody, 2 * time.Second},
+		{"a zero retry_after in the body", nil, `{"error":{"message":"slow down","retry_after":0}}`, noHint, 0},
+		{"try again in 0s", nil, `{"error":{"message":"Rate limited. Please try again in 0s."}}`, noHint, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestZeroHintIsNoHint(t *testing.T) {
 			var logs strings.Builder
 			tr.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			body := tt.body
 			if body == "" {
 				body = `{"error":{"message":"slow down","type":"rate_limit_error"}}`
@@ -202,17 +202,17 @@ func TestZeroHintIsNoHint(t *testing.T) {
 			if want == 0 {
 				want = (&Policy{}).backoff(1, 0.5) // what the backoff waits at r = 0.5
 			}
-			if a.Decision != Retry || a.Wait != want || a.Verdict.Hint != tt.wantHint || (tt.wantHint == NoHint) != (a.Verdict.RetryAfter == 0) {
+			if a.Decision != DecisionRetry || a.Wait != want || a.Verdict.Hint != tt.wantHint || (tt.wantHint == noHint) != (a.Verdict.RetryAfter == 0) {
 				t.Errorf("attempt 1: %s wait %v, hint %s %v; want retry after %v, hint %s", a.Decision, a.Wait, a.Verdict.Hint, a.Verdict.RetryAfter, want, tt.wantHint)
 			}
 			if w := ft.Waits(); len(w) != 1 || w[0] != want {
 				t.Errorf("waited %v, want [%v]", w, want)
 			}
-			if apiErr.RetryAfter != at.all[1].Verdict.RetryAfter || (tt.wantHint == NoHint && apiErr.RetryAfter != 0) {
+			if apiErr.RetryAfter != at.all[1].Verdict.RetryAfter || (tt.wantHint == noHint && apiErr.RetryAfter != 0) {
 				t.Errorf("APIError.RetryAfter %v, the last verdict's %v", apiErr.RetryAfter, at.all[1].Verdict.RetryAfter)
 			}
-			if got := strings.Contains(logs.String(), "hint="); got != (tt.wantHint != NoHint) {
-				t.Errorf("the log says a hint: %v, want %v:\n%s", got, tt.wantHint != NoHint, logs.String())
+			if got := strings.Contains(logs.String(), "hint="); got != (tt.wantHint != noHint) {
+				t.Errorf("the log says a hint: %v, want %v:\n%s", got, tt.wantHint != noHint, logs.String())
 			}
 		})
 	}

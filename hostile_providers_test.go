@@ -55,13 +55,13 @@ func TestHostileProviderBodies(t *testing.T) {
 			for _, status := range []int{400, 402, 413, 429, 503, 529} {
 				resp := &http.Response{StatusCode: status, Header: h, ContentLength: -1, Body: io.NopCloser(strings.NewReader(tc.body))}
 				v := p.classify(resp, nil, testNow)
-				if v.Class == OK {
+				if v.Class == ClassOK {
 					t.Errorf("%s/%s/%d: class ok for an error", tc.name, p.Name, status)
 				}
 				if len(v.Message) > maxMessage || len(v.Code) > maxErrorBody || (tc.header != nil && len(v.Code) > maxField) {
 					t.Errorf("%s/%s: unbounded field: message %d, code %d bytes", tc.name, p.Name, len(v.Message), len(v.Code))
 				}
-				if v.RetryAfter < 0 || v.RetryAfter > maxPlausibleHint || (v.Hint == NoHint && v.RetryAfter != 0) {
+				if v.RetryAfter < 0 || v.RetryAfter > maxPlausibleHint || (v.Hint == noHint && v.RetryAfter != 0) {
 					t.Errorf("%s/%s: hint %v %v", tc.name, p.Name, v.Hint, v.RetryAfter)
 				}
 				if got, _ := io.ReadAll(resp.Body); !bytes.Equal(got, []byte(tc.body)) {
@@ -73,16 +73,16 @@ func TestHostileProviderBodies(t *testing.T) {
 	// Specific verdicts: garbage waits are ignored, not trusted.
 	for _, tc := range []struct {
 		body string
-		hint HintSource
+		hint string
 	}{
-		{`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"99999999999s"}]}}`, NoHint},
-		{`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-3s"}]}}`, NoHint},
-		{`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1e3s"}]}}`, NoHint},
-		{manyDetails, HintBody},
-		{`{"error":{"code":429,"metadata":{"headers":{"X-RateLimit-Reset":"soon"}}}}`, NoHint},
+		{`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"99999999999s"}]}}`, noHint},
+		{`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-3s"}]}}`, noHint},
+		{`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1e3s"}]}}`, noHint},
+		{manyDetails, hintBody},
+		{`{"error":{"code":429,"metadata":{"headers":{"X-RateLimit-Reset":"soon"}}}}`, noHint},
 	} {
 		resp := &http.Response{StatusCode: 429, Header: http.Header{}, ContentLength: -1, Body: io.NopCloser(strings.NewReader(tc.body))}
-		if v := Generic().classify(resp, nil, testNow); v.Hint != tc.hint {
+		if v := genericPolicy().classify(resp, nil, testNow); v.Hint != tc.hint {
 			t.Errorf("%.60s…: hint %v, want %v", tc.body, v.Hint, tc.hint)
 		}
 	}

@@ -66,7 +66,7 @@ func TestRoundTripInvalidRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			attempts := 0
-			tr := &Transport{Base: &http.Transport{}, OnAttempt: func(AttemptInfo) { attempts++ }}
+			tr := &Transport{Base: &http.Transport{}, Observer: onAttempt(func(AttemptInfo) { attempts++ })}
 			body := &countingBody{Reader: strings.NewReader(chatBody)}
 			req := tt.req(body)
 			resp, err := tr.RoundTrip(req)
@@ -95,7 +95,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, nil)
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	bad := []func() *http.Request{
 		func() *http.Request {
 			r, _ := http.NewRequest("POST", "http:///v1", strings.NewReader(chatBody))
@@ -123,7 +123,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 				t.Fatalf("bad request %d: want an error", j)
 			}
 			for _, d := range decisions {
-				if d == Retry {
+				if d == DecisionRetry {
 					t.Fatalf("bad request %d was retried: %v", j, decisions)
 				}
 			}
@@ -135,7 +135,7 @@ func TestRequestErrorsSpendNoBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || len(decisions) != 2 || decisions[0] != Retry {
+	if resp.StatusCode != 200 || len(decisions) != 2 || decisions[0] != DecisionRetry {
 		t.Errorf("after 20 bad requests, a 500 got %d with decisions %v, want a retry and 200", resp.StatusCode, decisions)
 	}
 }
@@ -173,9 +173,9 @@ func TestBodyReadErrorIsNotRetried(t *testing.T) {
 	var decisions []Decision
 	var classes []Class
 	tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return time.Millisecond }},
-		OnAttempt: func(a AttemptInfo) {
+		Observer: onAttempt(func(a AttemptInfo) {
 			decisions, classes = append(decisions, a.Decision), append(classes, a.Verdict.Class)
-		}}
+		})}
 	newBody := func() io.ReadCloser { return io.NopCloser(&failingReader{n: 100 << 10, err: boom}) }
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, newBody())
 	req.ContentLength = 200 << 10
@@ -188,7 +188,7 @@ func TestBodyReadErrorIsNotRetried(t *testing.T) {
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading request body") {
 		t.Errorf("err = %v, want the body's read error, said to be one", err)
 	}
-	if len(decisions) != 1 || decisions[0] != NotRetryable || classes[0] != InvalidRequest {
+	if len(decisions) != 1 || decisions[0] != DecisionNotRetryable || classes[0] != ClassInvalidRequest {
 		t.Errorf("decisions %v classes %v, want one not_retryable invalid_request attempt", decisions, classes)
 	}
 }
@@ -422,14 +422,14 @@ func TestCompressedErrorBodyIsClassified(t *testing.T) {
 			defer base.CloseIdleConnections()
 			var verdicts []Verdict
 			tr := &Transport{Base: base, Policy: &Policy{Backoff: func(int) time.Duration { return 0 }},
-				OnAttempt: func(a AttemptInfo) { verdicts = append(verdicts, a.Verdict) }}
+				Observer: onAttempt(func(a AttemptInfo) { verdicts = append(verdicts, a.Verdict) })}
 			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 			req.Header.Set("Accept-Encoding", "gzip, deflate")
 			resp, body, err := do(t, tr, req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(verdicts) != 1 || verdicts[0].Class != QuotaExhausted || verdicts[0].Code != "insufficient_quota" {
+			if len(verdicts) != 1 || verdicts[0].Class != ClassQuotaExhausted || verdicts[0].Code != "insufficient_quota" {
 				t.Errorf("verdicts = %+v, want one quota_exhausted attempt", verdicts)
 			}
 			if resp.StatusCode != 429 || !bytes.Equal(body, tt.body) {
@@ -479,7 +479,7 @@ func TestRetriedErrorSaysAttempts(t *testing.T) {
 
 	// One attempt: the error as it came.
 	tr.Base = roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, syscall.ECONNREFUSED })
-	req, _ = http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, "http://127.0.0.1:1/v1", nil)
+	req, _ = http.NewRequestWithContext(sendOnce(context.Background()), http.MethodPost, "http://127.0.0.1:1/v1", nil)
 	if _, err = tr.RoundTrip(req); err != syscall.ECONNREFUSED {
 		t.Errorf("one attempt: err = %v, want the Base's error itself", err)
 	}

@@ -25,7 +25,8 @@ type wildRoute struct {
 }
 
 // newHostRoutes splits m into exact names and patterns. Keys are matched
-// case-insensitively and without a trailing dot; nil policies are skipped,
+// case-insensitively and without a trailing dot; nil policies are skipped
+// (checkHosts reports them),
 // and so are keys that are not host names (see hostKey).
 func newHostRoutes(m map[string]*Policy) hostRoutes {
 	r := hostRoutes{exact: make(map[string]*Policy, len(m))}
@@ -122,7 +123,7 @@ func checkHosts(m map[string]*Policy) error {
 	for _, k := range keys {
 		p := m[k]
 		if p == nil {
-			continue
+			return fmt.Errorf("Transport.Hosts[%q] is a nil *Policy (an unknown name given to Provider?)", k)
 		}
 		h, err := hostKey(k)
 		if err != nil {

@@ -103,7 +103,7 @@ func echoBase(status int, field, text string) http.RoundTripper {
 
 // exits gathers every place a secret could leave through: errors and their
 // messages, APIError fields, ParseError and Classify, slog at Debug and
-// OnAttempt.
+// Observer.AttemptEnd.
 type exits struct {
 	mu   sync.Mutex
 	logs bytes.Buffer
@@ -128,10 +128,10 @@ func (x *exits) transport(base http.RoundTripper, returnErrors bool) *Transport 
 		Policy:       &Policy{Backoff: func(int) time.Duration { return 0 }, AttemptTimeout: 5 * time.Second},
 		ReturnErrors: returnErrors,
 		Logger:       slog.New(slog.NewJSONHandler(x, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		OnAttempt: func(a AttemptInfo) {
+		Observer: onAttempt(func(a AttemptInfo) {
 			a.Context = nil // the caller's own
 			x.add("hook %+v %v", a, a.Verdict.Err)
-		},
+		}),
 	}
 }
 
@@ -228,7 +228,7 @@ func (x *exits) leaked(sent string) string {
 // error) in every form (as sent, decoded, encoded, upper-cased, cut short),
 // at every
 // offset around the field's cut, and checks every way out: the error and
-// its message, APIError, ParseError, Classify, slog at Debug and OnAttempt.
+// its message, APIError, ParseError, Classify, slog at Debug and Observer.AttemptEnd.
 func TestNoCredentialLeaks(t *testing.T) {
 	t.Parallel()
 	entrances := leakEntrances()

@@ -61,7 +61,7 @@ const sharedShare = 0.5
 
 // limit is the learned pace at now: headers' limits, and the estimate capping
 // the request rate (est reports that it does).
-func (l *learning) limit(now time.Time) (lim Limit, est bool) {
+func (l *learning) limit(now time.Time) (lim Pace, est bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim.RequestRate, lim.RequestBurst = l.req.at(now)

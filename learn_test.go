@@ -24,7 +24,7 @@ func ok200(h http.Header) *http.Response { return &http.Response{StatusCode: 200
 
 // observeAt classifies resp with the generic policy and lets p learn from it.
 func observeAt(p *pacer, resp *http.Response, now time.Time) Verdict {
-	v := Generic().classify(resp, nil, now)
+	v := genericPolicy().classify(resp, nil, now)
 	p.observe(bg(), resp, v, p.send(bg(), now, 1, false), now)
 	return v
 }
@@ -73,7 +73,7 @@ func TestPacingLearnsFromHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, _ := testPacer(Generic())
+			p, _ := testPacer(genericPolicy())
 			observeAt(p, ok200(tt.h), testNow)
 			lim, src := p.limit(testNow)
 			if want := tt.reqs * learnedHeadroom; !near(lim.RequestRate, want) || (tt.reqs > 0 && lim.RequestBurst != tt.burst) {
@@ -141,7 +141,7 @@ func TestPacingAbsurdHeadersRecover(t *testing.T) {
 		}
 	}
 	for _, w := range ft.Waits() {
-		if w > DefaultMaxWait {
+		if w > defaultMaxWait {
 			t.Errorf("waited %v: a learned limit never holds a request beyond MaxWait", w)
 		}
 	}
@@ -167,7 +167,7 @@ func mustRequest(url string) *http.Request {
 // with ErrDeadline.
 func TestPacingGuessNeverFails(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	// An estimate: a 429 without hint after one accepted request.
 	observeAt(p, ok200(nil), testNow)
 	observeAt(p, limited(nil), testNow)
@@ -193,7 +193,7 @@ func TestPacingGuessNeverFails(t *testing.T) {
 // empty window (which once meant the 1/s floor).
 func TestPacingFirstCutFromAccepted(t *testing.T) {
 	t.Parallel()
-	p, _ := testPacer(Generic())
+	p, _ := testPacer(genericPolicy())
 	for i := 0; i < 10; i++ { // a first wave: 10 accepted within 5 ms
 		observeAt(p, ok200(nil), testNow.Add(time.Duration(i)*500*time.Microsecond))
 	}
@@ -250,7 +250,7 @@ func simulate(p *pacer, ft *fakeTime, srv func(time.Time) bool, n int, refused f
 		}
 		ft.Sleep(bg(), time.Millisecond)
 		at := ft.Now()
-		p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+		p.observe(bg(), resp, genericPolicy().classify(resp, nil, at), tk, at)
 	}
 	return accepted, limited429
 }
@@ -261,7 +261,7 @@ func simulate(p *pacer, ft *fakeTime, srv func(time.Time) bool, n int, refused f
 // settles at it, with few 429s, and does not fall below it.
 func TestPacingEstimateConverges(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	srv := &simBucket{rate: 100, burst: 10}
 	accepted, refused := simulate(p, ft, srv.admit, 3000, nil)
 	if len(accepted) < 2000 {
@@ -307,7 +307,7 @@ func simulateCosts(p *pacer, ft *fakeTime, srv *simBucket, n int, cost func(int)
 		}
 		ft.Sleep(bg(), time.Millisecond)
 		at := ft.Now()
-		p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+		p.observe(bg(), resp, genericPolicy().classify(resp, nil, at), tk, at)
 	}
 	return refused, accepted
 }
@@ -324,7 +324,7 @@ type sentCost struct {
 // rate with few 429s.
 func TestPacingEstimateTokens(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	srv := &simBucket{rate: 10000, burst: 1000}
 	refused, accepted := simulateCosts(p, ft, srv, 6000, func(i int) int { return 10 + (i*97)%291 })
 	// The accepted among the second half of the requests.
@@ -374,7 +374,7 @@ func TestPacingEstimateMeasure(t *testing.T) {
 // once meant the 1/s floor, and a 64/s cap after slow start).
 func TestPacingEstimateStartsFromFirstBurst(t *testing.T) {
 	t.Parallel()
-	p, _ := testPacer(Generic())
+	p, _ := testPacer(genericPolicy())
 	now := testNow
 	observeAt(p, limited(nil), now) // nothing accepted yet
 	for i := 0; i < 10; i++ {
@@ -403,7 +403,7 @@ func TestPacingEstimateStartsFromFirstBurst(t *testing.T) {
 // requests whatever the rate does not drive the estimate down without end.
 func TestPacingEstimateRandomShedding(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	n := 0
 	accepted, _ := simulate(p, ft, func(time.Time) bool { n++; return n%20 != 0 }, 5000, nil)
 	tail := accepted[len(accepted)-500:]
@@ -431,7 +431,7 @@ func TestPacingConfiguredNoEstimate(t *testing.T) {
 // (they once all went in the same instant).
 func TestPacingReleasesAfterPauseAtPace(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	for i := 0; i < 10; i++ {
 		observeAt(p, ok200(nil), testNow)
 	}
@@ -479,7 +479,7 @@ func TestPacingPauseHoldsOthers(t *testing.T) {
 	})
 	tr := &Transport{Base: &http.Transport{}}
 	var wg sync.WaitGroup
-	tr.OnAttempt = func(a AttemptInfo) {
+	tr.Observer = onAttempt(func(a AttemptInfo) {
 		if a.Attempt == 1 && a.Verdict.Status == 429 {
 			for i := 0; i < 8; i++ {
 				wg.Add(1)
@@ -491,7 +491,7 @@ func TestPacingPauseHoldsOthers(t *testing.T) {
 				}()
 			}
 		}
-	}
+	})
 	if _, _, err := post(t, tr, srv.URL); err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestPacingDisableLearningKeepsPauses(t *testing.T) {
 	t.Parallel()
 	tr, srv, ft := setup(t, &Policy{Limits: Limits{DisableLearning: true}})
 	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(2))
-	req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+	req, _ := http.NewRequestWithContext(sendOnce(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
 	if _, _, err := do(t, tr, req); err != nil {
 		t.Fatal(err)
@@ -595,7 +595,7 @@ func TestPacerNilIsSafe(t *testing.T) {
 // TestPacingObserveAllocatesNothing: a 2xx without rate headers costs no
 // allocation in the pacer.
 func TestPacingObserveAllocatesNothing(t *testing.T) {
-	p, _ := testPacer(Generic())
+	p, _ := testPacer(genericPolicy())
 	resp := ok200(http.Header{"Content-Type": {"application/json"}})
 	v := Verdict{Status: 200}
 	if n := testing.AllocsPerRun(100, func() {
@@ -611,7 +611,7 @@ func TestPacingObserveAllocatesNothing(t *testing.T) {
 // once went at 1 token each, 429 after 429).
 func TestPacingCostOnRetry(t *testing.T) {
 	t.Parallel()
-	p, _ := testPacer(Generic())
+	p, _ := testPacer(genericPolicy())
 	req := mustRequest("http://x")
 	get := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(chatBody)), nil }
 	rt := route{pacer: p, req: req, get: get}

@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// An Observer is told what a [Transport] does with each request, beyond what
-// [Transport].OnAttempt carries: when an attempt starts (so that a span can
-// cover it), how long pacing held the request, and the pacing and retry
-// budget state after each attempt. It is meant for instrumentation; the
-// otel module (github.com/llmretry/llmretry/otel) builds one that records
-// OpenTelemetry metrics and spans.
+// An Observer is told what a [Transport] does with each request: when an
+// attempt starts (so that a span can cover it), what each attempt got and
+// what the Transport does next, with the pacing and retry budget state after
+// it, and how long pacing held the request. It is the hook for metrics,
+// tracing and tests; the otel module (github.com/llmretry/llmretry/otel)
+// builds one that records OpenTelemetry metrics and spans.
 //
 // Each non-nil field is called on the request's goroutine, possibly by many
 // goroutines at once. A nil field, and a nil Observer, cost nothing.
@@ -25,18 +25,18 @@ type Observer struct {
 	// with r.WithContext or r.Clone (e.g. with a span in its context, and
 	// trace headers set on the clone). It must not modify r, which may be
 	// the caller's request, nor read its body. The returned request's
-	// context is the attempt's: Base gets it, and so do OnAttempt,
-	// AttemptEnd and the Logger, as AttemptInfo.Context.
+	// context is the attempt's: Base gets it, and so do AttemptEnd and
+	// the Logger, as AttemptInfo.Context.
 	AttemptStart func(r *http.Request, attempt int) *http.Request
 
-	// AttemptEnd is called after every attempt, when OnAttempt is, with
-	// the attempt's response (nil after a transport error) and the state
-	// of the request's pacing key and retry budget. It may replace
-	// resp.Body with a wrapper that forwards every call (e.g. to end a
-	// span when the body is closed: the caller closes a returned
-	// response, the Transport a discarded one), but must not read the
-	// body or keep resp.
-	AttemptEnd func(a AttemptInfo, resp *http.Response, s State)
+	// AttemptEnd is called after every attempt with what it got, what
+	// the Transport does next and the state of the request's pacing key
+	// and retry budget, and the attempt's response (nil after a transport
+	// error). It may replace resp.Body with a wrapper that forwards every
+	// call (e.g. to end a span when the body is closed: the caller closes
+	// a returned response, the Transport a discarded one), but must not
+	// read the body or keep resp.
+	AttemptEnd func(a AttemptInfo, resp *http.Response)
 
 	// Paced is called after each wait for client-side pacing (which may
 	// have taken no time), and when such a wait ended the request: then
@@ -46,29 +46,10 @@ type Observer struct {
 	Paced func(ctx context.Context, w PacingWait)
 }
 
-// State is the pacing and retry-budget state of a request after an
-// attempt, for [Observer].AttemptEnd.
-type State struct {
-	// Key is the request's pacing key, as a [Limiter] sees it: it names
-	// the policy and holds a truncated SHA-256 of the credential, never
-	// the credential; "" when the request is not paced.
-	Key string
-	// Limit is the pace in force for Key: configured or learned from the
-	// provider's rate-limit headers, after any adaptive slow-down.
-	Limit Limit
-	// Budget is the retries the policy's retry budget has left for the
-	// failures it pays for (see [RetryBudget]): when none is left, such
-	// failures wait for their turn to retry, or are not retried when the
-	// deadline comes first. HasBudget is false when the policy's budget is
-	// disabled.
-	Budget    float64
-	HasBudget bool
-}
-
 // PacingWait is one wait for client-side pacing, for [Observer].Paced.
 type PacingWait struct {
 	Policy  string        // the policy's name
-	Key     string        // the pacing key, as in [State]
+	Key     string        // the pacing key, as in [AttemptInfo]
 	Attempt int           // the attempt that waited, 1 for the first
 	Wait    time.Duration // how long the request was held
 	Err     error         // non-nil if the wait ended the request
@@ -138,13 +119,12 @@ func (t *Transport) attemptStart(r *http.Request, attempt int) *http.Request {
 
 // attemptEnd gives the Observer an attempt's outcome and the state after it.
 func (t *Transport) attemptEnd(a AttemptInfo, resp *http.Response, p *pacer, b *budget, now time.Time) {
-	var s State
 	if p != nil {
-		s.Key = p.key
-		s.Limit, _ = p.limit(now)
+		a.Key = p.key
+		a.Pace, _ = p.limit(now)
 	}
 	if b != nil {
-		s.Budget, s.HasBudget = b.available(), true
+		a.Budget, a.HasBudget = b.available(), true
 	}
-	t.Observer.AttemptEnd(a, resp, s)
+	t.Observer.AttemptEnd(a, resp)
 }

@@ -21,7 +21,7 @@ type recorder struct {
 	mu      sync.Mutex // guards the fields below
 	starts  []int
 	ends    []AttemptInfo
-	states  []State
+	states  []AttemptInfo // the same, for the pacing and budget state
 	paced   []PacingWait
 	closed  int
 	baseCtx []any // the observedKey value each attempt's context had in Base
@@ -35,10 +35,10 @@ func (rec *recorder) observer() *Observer {
 			rec.mu.Unlock()
 			return r.WithContext(context.WithValue(r.Context(), observedKey{}, attempt))
 		},
-		AttemptEnd: func(a AttemptInfo, resp *http.Response, s State) {
+		AttemptEnd: func(a AttemptInfo, resp *http.Response) {
 			rec.mu.Lock()
 			rec.ends = append(rec.ends, a)
-			rec.states = append(rec.states, s)
+			rec.states = append(rec.states, a)
 			rec.mu.Unlock()
 			if resp != nil {
 				resp.Body = &observedBody{ReadCloser: resp.Body, rec: rec}
@@ -81,8 +81,6 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 		rec.mu.Unlock()
 		return inner.RoundTrip(r)
 	})
-	var hookCtx []any
-	tr.OnAttempt = func(a AttemptInfo) { hookCtx = append(hookCtx, a.Context.Value(observedKey{})) }
 	srv.Enqueue(llmretrytest.Dialect("openai").ServerError(), llmretrytest.Dialect("openai").RateLimit(1))
 
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions?key=sk-query-secret", strings.NewReader(chatBody))
@@ -102,12 +100,12 @@ func TestObserverSeesEveryAttempt(t *testing.T) {
 	}
 	for i := range rec.starts {
 		n := i + 1
-		if rec.starts[i] != n || rec.baseCtx[i] != n || hookCtx[i] != n || rec.ends[i].Context.Value(observedKey{}) != n {
-			t.Errorf("attempt %d: start %d, Base saw %v, OnAttempt saw %v, AttemptEnd saw %v; want the attempt's own context everywhere",
-				n, rec.starts[i], rec.baseCtx[i], hookCtx[i], rec.ends[i].Context.Value(observedKey{}))
+		if rec.starts[i] != n || rec.baseCtx[i] != n || rec.ends[i].Context.Value(observedKey{}) != n {
+			t.Errorf("attempt %d: start %d, Base saw %v, AttemptEnd saw %v; want the attempt's own context everywhere",
+				n, rec.starts[i], rec.baseCtx[i], rec.ends[i].Context.Value(observedKey{}))
 		}
 	}
-	wantDecisions := []Decision{Retry, Retry, Success}
+	wantDecisions := []Decision{DecisionRetry, DecisionRetry, DecisionSuccess}
 	for i, a := range rec.ends {
 		if a.Decision != wantDecisions[i] || a.Attempt != i+1 {
 			t.Errorf("AttemptEnd %d: attempt %d, %v; want attempt %d, %v", i, a.Attempt, a.Decision, i+1, wantDecisions[i])
@@ -159,7 +157,7 @@ func TestObserverLearnedLimit(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if len(rec.states) != 1 || rec.states[0].Limit.RequestRate <= 0 {
+	if len(rec.states) != 1 || rec.states[0].Pace.RequestRate <= 0 {
 		t.Fatalf("states = %+v, want the request rate learned from the headers", rec.states)
 	}
 }
@@ -196,7 +194,7 @@ func TestObserverPartialAndNil(t *testing.T) {
 	for name, o := range map[string]*Observer{
 		"empty":             {},
 		"start returns nil": {AttemptStart: func(*http.Request, int) *http.Request { return nil }},
-		"end only":          {AttemptEnd: func(AttemptInfo, *http.Response, State) {}},
+		"end only":          {AttemptEnd: func(AttemptInfo, *http.Response) {}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tr, srv, _ := setup(t, nil)

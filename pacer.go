@@ -18,7 +18,7 @@ type pacer struct {
 	key     string
 	pol     *Policy
 	limiter Limiter
-	config  Limit // the configured limits, with headroom
+	config  Pace // the configured limits, with headroom
 	learn   bool
 	clock   func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
@@ -206,7 +206,7 @@ const (
 
 // limit is the pace in force at now: configured dimensions win over learned
 // ones, and src says which kind of knowledge it rests on.
-func (p *pacer) limit(now time.Time) (lim Limit, src limitSource) {
+func (p *pacer) limit(now time.Time) (lim Pace, src limitSource) {
 	lim = p.config
 	l := p.lrn.Load()
 	if !p.learn || l == nil {
@@ -270,7 +270,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			hdr = &read
 		}
 	}
-	limited := v.Class == RateLimited
+	limited := v.Class == ClassRateLimited
 	if v.Status > 0 && !limited {
 		p.mu.Lock()
 		p.admitted.add(now)
@@ -295,7 +295,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 		if limited {
 			p.learnRefusal(v, hdr, tk, now)
-		} else if l := p.lrn.Load(); l != nil && v.Class == OK {
+		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
 			l.accepted(now, now.UnixNano()-p.waitedAt.Load() < int64(paceBoundFor))
 		}
@@ -309,9 +309,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 	// surely meant: a second less. The refused request itself waits for
 	// the whole hint (see Transport).
 	paced := p.paced(now)
-	if limited && v.Hint != NoHint && v.RetryAfter > 0 {
+	if limited && v.Hint != noHint && v.RetryAfter > 0 {
 		d := v.RetryAfter
-		if paced && v.Hint == HintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
+		if paced && v.Hint == hintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
 			d -= time.Second
 		}
 		p.pause(ctx, now, d)
@@ -363,7 +363,7 @@ func (p *pacer) paced(now time.Time) bool {
 // "1" otherwise holds every refused request a second, the run's tail
 // among them.
 func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now time.Time) time.Duration {
-	if p == nil || resp == nil || v.Hint != HintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
+	if p == nil || resp == nil || v.Hint != hintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
 		return wait
 	}
 	if l := p.lrn.Load(); l == nil || !p.learn || !l.measured(now) {

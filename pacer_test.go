@@ -51,12 +51,12 @@ func TestPacingKeysAreSeparate(t *testing.T) {
 
 func TestPacingKeyHidesCredential(t *testing.T) {
 	t.Parallel()
-	k := pacingKey(GPTGob(), "api.example.com", "Bearer sk-very-secret-value")
+	k := pacingKey(gptGobPolicy(), "api.example.com", "Bearer sk-very-secret-value")
 	if strings.Contains(k, "secret") || !strings.HasPrefix(k, "gptgob:api.example.com:") {
 		t.Errorf("pacing key %q must name the policy and host and hide the credential", k)
 	}
-	if k != pacingKey(GPTGob(), "api.example.com", "Bearer sk-very-secret-value") || k == pacingKey(GPTGob(), "api.example.com", "Bearer other") ||
-		k == pacingKey(GPTGob(), "other.example.com", "Bearer sk-very-secret-value") {
+	if k != pacingKey(gptGobPolicy(), "api.example.com", "Bearer sk-very-secret-value") || k == pacingKey(gptGobPolicy(), "api.example.com", "Bearer other") ||
+		k == pacingKey(gptGobPolicy(), "other.example.com", "Bearer sk-very-secret-value") {
 		t.Error("pacing keys must be stable per host and credential and differ between them")
 	}
 }
@@ -79,10 +79,10 @@ func TestPacingSharedCooldown(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tr, srv, ft := setup(t, GPTGob())
+			tr, srv, ft := setup(t, gptGobPolicy())
 			srv.Enqueue(tt.step)
 			// The first caller does not retry; the second must still wait out the cooldown.
-			req, _ := http.NewRequestWithContext(WithoutRetry(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
+			req, _ := http.NewRequestWithContext(sendOnce(bg()), http.MethodPost, srv.URL, strings.NewReader(chatBody))
 			req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // the key post uses
 			if _, _, err := do(t, tr, req); err != nil {
 				t.Fatal(err)
@@ -238,7 +238,7 @@ func TestCredentialLookup(t *testing.T) {
 // outlasts.
 type pausedLimiter struct{ waits atomic.Int32 }
 
-func (l *pausedLimiter) Wait(ctx context.Context, _ string, _ Limit, _ int) error {
+func (l *pausedLimiter) Wait(ctx context.Context, _ string, _ Pace, _ int) error {
 	l.waits.Add(1)
 	if _, ok := ctx.Deadline(); ok {
 		return fmt.Errorf("%w: needs 4s", ErrDeadline)

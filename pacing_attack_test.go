@@ -21,7 +21,7 @@ func TestPacingHostileSlowRateHoldsNoLonger(t *testing.T) {
 		slept = append(slept, d)
 		return ft.Sleep(ctx, d)
 	}}
-	p := newPacer(Generic(), "k", mem, ft.Now, mem.sleep)
+	p := newPacer(genericPolicy(), "k", mem, ft.Now, mem.sleep)
 	// A hostile/buggy token bucket: refills over a year (plausible ≤ 366 d).
 	h := http.Header{"X-Ratelimit-Limit-Tokens": {"20000"}, "X-Ratelimit-Remaining-Tokens": {"19999"}, "X-Ratelimit-Reset-Tokens": {"31536000"}}
 	observeAt(p, ok200(h), testNow)
@@ -52,7 +52,7 @@ func TestPacingWindowGuessCorrected(t *testing.T) {
 
 func windowGuessRun(t *testing.T, offset time.Duration) {
 	t.Helper()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	const limit = 5
 	// Server: windows of 1 s starting at start+k s, start = testNow+0.5 s.
 	start := testNow.Add(offset)
@@ -79,7 +79,7 @@ func windowGuessRun(t *testing.T, offset time.Duration) {
 		tk := p.send(bg(), now, 1, false)
 		resp := serve(now)
 		ans := now.Add(20 * time.Millisecond)
-		v := Generic().classify(resp, nil, ans)
+		v := genericPolicy().classify(resp, nil, ans)
 		p.observe(bg(), resp, v, tk, ans)
 		if resp.StatusCode == 429 {
 			refused++
@@ -100,7 +100,7 @@ func windowGuessRun(t *testing.T, offset time.Duration) {
 // server that allows 10/s is paced near 10/s.
 func TestPacingStalePeakForgotten(t *testing.T) {
 	t.Parallel()
-	p, _ := testPacer(Generic())
+	p, _ := testPacer(genericPolicy())
 	now := testNow
 	refuse := func(at time.Time) { observeAt(p, limited(nil), at) }
 	accept := func(at time.Time) { observeAt(p, ok200(nil), at) }
@@ -140,7 +140,7 @@ func TestPacingStalePeakForgotten(t *testing.T) {
 func TestPacingErrorsDoNotGrowEstimate(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{500, 503, 529} {
-		p, _ := testPacer(Generic())
+		p, _ := testPacer(genericPolicy())
 		for i := 0; i < 10; i++ {
 			observeAt(p, ok200(nil), testNow)
 		}
@@ -174,7 +174,7 @@ func zSendOne(p *pacer, ft *fakeTime, srv func(time.Time) bool) bool {
 	}
 	ft.Sleep(bg(), time.Millisecond)
 	at := ft.Now()
-	p.observe(bg(), resp, Generic().classify(resp, nil, at), tk, at)
+	p.observe(bg(), resp, genericPolicy().classify(resp, nil, at), tk, at)
 	return ok
 }
 
@@ -187,7 +187,7 @@ func zSendOne(p *pacer, ft *fakeTime, srv func(time.Time) bool) bool {
 // returns, the key gets ~50/s of a 100/s server for 10 s.
 func TestPacingCeilingNotFromDemand(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	srv := &simBucket{rate: 100, burst: 10}
 	simulate(p, ft, srv.admit, 3000, nil)
 	// Demand-limited: 30/s for 3 s, well under the server's limit.
@@ -232,7 +232,7 @@ func TestPacingCeilingNotFromDemand(t *testing.T) {
 func TestPacingOneTokenRequestsKeepTokenMeasure(t *testing.T) {
 	t.Parallel()
 	for _, every := range []int{0, 10} {
-		p, ft := testPacer(Generic())
+		p, ft := testPacer(genericPolicy())
 		srv := &simBucket{rate: 10000, burst: 1000}
 		refused, _ := simulateCosts(p, ft, srv, 6000, func(i int) int {
 			if every > 0 && i%every == 0 {

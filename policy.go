@@ -7,10 +7,10 @@ import (
 
 // Defaults of a [Policy] whose fields are zero.
 const (
-	DefaultMaxRetries = 2                      // 3 attempts, like the providers' own SDKs
-	DefaultBaseDelay  = 500 * time.Millisecond // first backoff step
-	DefaultMaxDelay   = 8 * time.Second        // longest backoff step
-	DefaultMaxWait    = 60 * time.Second       // longest server wait hint that is honored
+	defaultMaxRetries = 2                      // 3 attempts, like the providers' own SDKs
+	defaultBaseDelay  = 500 * time.Millisecond // first backoff step
+	defaultMaxDelay   = 8 * time.Second        // longest backoff step
+	defaultMaxWait    = 60 * time.Second       // longest server wait hint that is honored
 )
 
 // Policy is everything provider-specific: what codes mean, how often and how
@@ -18,32 +18,38 @@ const (
 // Zero fields mean the default given in each field's comment, so
 // &Policy{Name: "mine"} is a generic policy.
 //
-// The built-in policies ([Generic], [GPTGob], [Cerebras], …) return a new
-// Policy on every call; change its fields freely before handing it to a
-// [Transport]. A Policy must not be changed once a Transport uses it.
+// [Provider] returns a new copy of a built-in policy on every call; change
+// its fields freely before handing it to a [Transport]. A Policy must not be changed once a Transport uses it.
 // Its methods are safe for simultaneous use by multiple goroutines.
 type Policy struct {
 	// Name identifies the policy in logs, hooks, errors and pacing keys.
 	Name string
 
 	// MaxRetries is how many times a failed attempt is retried.
-	// If zero, DefaultMaxRetries (2) is used; a negative value disables retries.
+	// Zero means the default, 2 (3 attempts, as the providers' own SDKs make);
+	// a negative value means no retries.
 	MaxRetries int
 
 	// BaseDelay and MaxDelay shape the exponential backoff used when the
-	// server gives no wait hint. If zero, DefaultBaseDelay (0.5 s) and
-	// DefaultMaxDelay (8 s) are used.
+	// server gives no wait hint. Zero means the defaults: 0.5 s and 8 s; a
+	// negative value means no backoff: retries go at once.
+	// Ignored when Backoff is set.
 	BaseDelay, MaxDelay time.Duration
 
-	// Jitter randomises the backoff; the zero value is EqualJitter.
-	Jitter Jitter
-
-	// Backoff, if non-nil, replaces the exponential backoff entirely.
-	Backoff BackoffFunc
+	// Backoff returns how long to wait before retry number retry (1 for the
+	// first retry) when the server gave no wait hint. It must be safe for
+	// concurrent use. Nil means the default: exponential from BaseDelay,
+	// doubling up to MaxDelay, with equal jitter (uniformly between half and
+	// all of each step, so that clients that failed together do not retry
+	// together, and never less than half, so that retries do not pile onto a
+	// rate limit).
+	Backoff func(retry int) time.Duration
 
 	// MaxWait is the longest server wait hint (Retry-After and the like)
 	// that is honored. A longer hint makes the Transport return the response
-	// at once instead of sleeping. If zero, DefaultMaxWait (60 s) is used.
+	// at once instead of sleeping. Zero means the default, 60 s; a negative
+	// value means none: an answer with a wait hint is returned at once, and
+	// the server's rate-limit headers never hold other requests.
 	MaxWait time.Duration
 
 	// AttemptTimeout bounds how long one attempt may wait for the response
@@ -85,17 +91,31 @@ type Policy struct {
 	Limits Limits
 
 	// Fallbacks are the targets tried, in order, when this policy's target
-	// fails as FallbackOn says: other models on the same API, or other
+	// is overloaded (or fails as FallbackOnRateLimit and FallbackOnExhausted
+	// say): other models on the same API, or other
 	// endpoints. A request goes to each target at most once, in order; the
 	// last target it reaches is retried as its own policy says. Fallbacks
 	// need a request body that can be sent again (see Transport.MaxBodyBuffer);
-	// a request made with [WithoutRetry] or [WithoutFallback] uses none.
+	// a request made with [WithoutFallback] uses none.
 	// Fallbacks of a fallback's own policy are not followed.
 	Fallbacks []Target
 
-	// FallbackOn says which outcomes move a request to its next fallback.
-	// If zero, FallbackOnOverload: an overloaded model or provider.
-	FallbackOn FallbackTrigger
+	// An overloaded answer (ClassOverloaded or ClassModelOverloaded, e.g.
+	// GPT-Gob's 503 horde_unavailable, Anthropic's 529) always moves a
+	// request to its next fallback at once, without waiting. These add
+	// other outcomes; setting one never turns the overload fallback off.
+	//
+	// FallbackOnRateLimit falls back at once after a rate-limited answer,
+	// instead of waiting out its hint on the same target. A request whose
+	// target the server has paused (after another request's 429) goes to
+	// the next target at once too, without an attempt; so does one that the
+	// target's configured Limits cannot let go before its deadline.
+	// Requests that cannot fall back still wait out the pause.
+	//
+	// FallbackOnExhausted falls back when a target's retries end on a
+	// retryable failure (retries exhausted, the retry budget spent, a wait
+	// hint over MaxWait or past the deadline), whatever its class.
+	FallbackOnRateLimit, FallbackOnExhausted bool
 }
 
 // Clone returns a deep copy of p that can be changed without affecting p.
@@ -123,7 +143,7 @@ func (p *Policy) name() string {
 func (p *Policy) maxRetries() int {
 	switch {
 	case p == nil || p.MaxRetries == 0:
-		return DefaultMaxRetries
+		return defaultMaxRetries
 	case p.MaxRetries < 0:
 		return 0
 	}
@@ -131,8 +151,11 @@ func (p *Policy) maxRetries() int {
 }
 
 func (p *Policy) maxWait() time.Duration {
-	if p == nil || p.MaxWait <= 0 {
-		return DefaultMaxWait
+	switch {
+	case p == nil || p.MaxWait == 0:
+		return defaultMaxWait
+	case p.MaxWait < 0:
+		return 0
 	}
 	return p.MaxWait
 }
@@ -164,15 +187,14 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 	if p != nil && p.Backoff != nil {
 		return p.Backoff(retry)
 	}
-	base, maxDelay, j := DefaultBaseDelay, DefaultMaxDelay, EqualJitter
+	base, maxDelay := defaultBaseDelay, defaultMaxDelay
 	if p != nil {
-		j = p.Jitter
-		if p.BaseDelay > 0 {
-			base = p.BaseDelay
+		if p.BaseDelay != 0 {
+			base = p.BaseDelay // negative: no backoff
 		}
-		if p.MaxDelay > 0 {
+		if p.MaxDelay != 0 {
 			maxDelay = p.MaxDelay
 		}
 	}
-	return Exponential(base, maxDelay, j, retry, r)
+	return exponential(base, maxDelay, retry, r)
 }

@@ -1,6 +1,6 @@
 package llmretry
 
-// Anthropic returns the policy for the Claude API (api.anthropic.com),
+// anthropicPolicy returns the policy for the Claude API (api.anthropic.com),
 // following anthropic-sdk-go: 408, 409, 429 and every status ≥ 500 (529
 // overloaded_error included) are retried, 2 retries, backoff from 0.5 s to
 // 8 s, retry-after-ms then Retry-After honored, X-Should-Retry obeyed.
@@ -10,25 +10,25 @@ package llmretry
 // error.details.error_code is enforced_spend_limit_reached is the monthly
 // spend cap, not retried; so is a 400 for a spend limit you set ("You have
 // reached your specified API usage limits") or a low credit balance.
-func Anthropic() *Policy {
+func anthropicPolicy() *Policy {
 	return &Policy{
 		Name: "anthropic",
 		Codes: map[string]Rule{
-			"authentication_error":         {Class: Auth},
-			"billing_error":                {Class: QuotaExhausted},
-			"permission_error":             {Class: Permission},
-			"not_found_error":              {Class: NotFound},
-			"conflict_error":               {Class: Conflict, Retry: RetryAlways}, // the SDK retries 409
-			"request_too_large":            {Class: InvalidRequest},
-			"rate_limit_error":             {Class: RateLimited},
-			"enforced_spend_limit_reached": {Class: QuotaExhausted},
-			"api_error":                    {Class: ServerError},
-			"timeout_error":                {Class: Timeout},
-			"overloaded_error":             {Class: Overloaded},
+			"authentication_error":         {Class: ClassAuth},
+			"billing_error":                {Class: ClassQuotaExhausted},
+			"permission_error":             {Class: ClassPermission},
+			"not_found_error":              {Class: ClassNotFound},
+			"conflict_error":               {Class: ClassConflict, Retry: RetryAlways}, // the SDK retries 409
+			"request_too_large":            {Class: ClassInvalidRequest},
+			"rate_limit_error":             {Class: ClassRateLimited},
+			"enforced_spend_limit_reached": {Class: ClassQuotaExhausted},
+			"api_error":                    {Class: ClassServerError},
+			"timeout_error":                {Class: ClassTimeout},
+			"overloaded_error":             {Class: ClassOverloaded},
 		},
 		Statuses: map[int]Rule{
-			409: {Class: Conflict, Retry: RetryAlways},
-			529: {Class: Overloaded},
+			409: {Class: ClassConflict, Retry: RetryAlways},
+			529: {Class: ClassOverloaded},
 		},
 	}
 }

@@ -2,7 +2,7 @@ package llmretry
 
 import "time"
 
-// Bedrock returns the policy for Amazon Bedrock Runtime
+// bedrockPolicy returns the policy for Amazon Bedrock Runtime
 // (bedrock-runtime.REGION.amazonaws.com), which names the error in the
 // x-amzn-ErrorType header over a bare {"message":…} body. Following the AWS
 // SDKs' standard retry mode: 3 attempts, backoff capped at 20 s; throttling
@@ -13,28 +13,28 @@ import "time"
 // ValidationException, AccessDeniedException, ResourceNotFoundException and
 // ServiceQuotaExceededException are not. Bedrock gives no wait hint; "Too
 // many tokens per day" is an exhausted daily quota, not retried.
-func Bedrock() *Policy {
+func bedrockPolicy() *Policy {
 	return &Policy{
 		Name:     "bedrock",
 		MaxDelay: 20 * time.Second,
 		Codes: map[string]Rule{
-			"throttlingexception":           {Class: RateLimited},
-			"serviceunavailableexception":   {Class: Overloaded},
-			"modelnotreadyexception":        {Class: ModelOverloaded},
-			"modeltimeoutexception":         {Class: Timeout},
-			"internalserverexception":       {Class: ServerError},
-			"modelstreamerrorexception":     {Class: ServerError},
-			"modelerrorexception":           {Class: ServerError, Retry: RetryNever}, // 424: not retried by the SDKs
-			"validationexception":           {Class: InvalidRequest},
-			"accessdeniedexception":         {Class: Permission},
-			"resourcenotfoundexception":     {Class: NotFound},
-			"servicequotaexceededexception": {Class: QuotaExhausted},
-			"conflictexception":             {Class: Conflict},
-			"unrecognizedclientexception":   {Class: Auth},
-			"expiredtokenexception":         {Class: Auth},
+			"throttlingexception":           {Class: ClassRateLimited},
+			"serviceunavailableexception":   {Class: ClassOverloaded},
+			"modelnotreadyexception":        {Class: ClassModelOverloaded},
+			"modeltimeoutexception":         {Class: ClassTimeout},
+			"internalserverexception":       {Class: ClassServerError},
+			"modelstreamerrorexception":     {Class: ClassServerError},
+			"modelerrorexception":           {Class: ClassServerError, Retry: RetryNever}, // 424: not retried by the SDKs
+			"validationexception":           {Class: ClassInvalidRequest},
+			"accessdeniedexception":         {Class: ClassPermission},
+			"resourcenotfoundexception":     {Class: ClassNotFound},
+			"servicequotaexceededexception": {Class: ClassQuotaExhausted},
+			"conflictexception":             {Class: ClassConflict},
+			"unrecognizedclientexception":   {Class: ClassAuth},
+			"expiredtokenexception":         {Class: ClassAuth},
 		},
 		Statuses: map[int]Rule{
-			424: {Class: ServerError, Retry: RetryNever},
+			424: {Class: ClassServerError, Retry: RetryNever},
 		},
 	}
 }

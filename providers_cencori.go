@@ -1,23 +1,23 @@
 package llmretry
 
-// Cencori returns the policy for Cencori, whose errors are flat:
+// cencoriPolicy returns the policy for Cencori, whose errors are flat:
 // {"error":"…","code":"…","status":N,"details":{}}. INSUFFICIENT_CREDITS (403)
 // is an exhausted quota and SECURITY_VIOLATION (403) a content filter, neither
 // retried; RATE_LIMIT_EXCEEDED (429) and PROVIDER_ERROR (503) are retried,
 // honoring Retry-After and X-RateLimit-Reset (a Unix timestamp).
-func Cencori() *Policy {
+func cencoriPolicy() *Policy {
 	return &Policy{
 		Name: "cencori",
 		Codes: map[string]Rule{
-			"invalid_api_key":      {Class: Auth},
-			"security_violation":   {Class: ContentFiltered},
-			"rate_limit_exceeded":  {Class: RateLimited},
-			"insufficient_credits": {Class: QuotaExhausted},
-			"provider_error":       {Class: Overloaded},
+			"invalid_api_key":      {Class: ClassAuth},
+			"security_violation":   {Class: ClassContentFiltered},
+			"rate_limit_exceeded":  {Class: ClassRateLimited},
+			"insufficient_credits": {Class: ClassQuotaExhausted},
+			"provider_error":       {Class: ClassOverloaded},
 		},
 		Statuses: map[int]Rule{
-			403: {Class: Permission},
-			503: {Class: Overloaded},
+			403: {Class: ClassPermission},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

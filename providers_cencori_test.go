@@ -17,21 +17,21 @@ func cencoriRow(status int, code string, class Class, retried bool) providerRow 
 func TestCencori(t *testing.T) {
 	t.Parallel()
 	rows := []providerRow{
-		cencoriRow(401, "INVALID_API_KEY", Auth, false),
-		cencoriRow(403, "SECURITY_VIOLATION", ContentFiltered, false),
-		cencoriRow(429, "RATE_LIMIT_EXCEEDED", RateLimited, true),
-		cencoriRow(403, "INSUFFICIENT_CREDITS", QuotaExhausted, false),
-		cencoriRow(503, "PROVIDER_ERROR", Overloaded, true),
-		cencoriRow(400, "BAD_REQUEST", InvalidRequest, false),
-		cencoriRow(404, "NOT_FOUND", NotFound, false),
-		cencoriRow(500, "INTERNAL_ERROR", ServerError, true),
+		cencoriRow(401, "INVALID_API_KEY", ClassAuth, false),
+		cencoriRow(403, "SECURITY_VIOLATION", ClassContentFiltered, false),
+		cencoriRow(429, "RATE_LIMIT_EXCEEDED", ClassRateLimited, true),
+		cencoriRow(403, "INSUFFICIENT_CREDITS", ClassQuotaExhausted, false),
+		cencoriRow(503, "PROVIDER_ERROR", ClassOverloaded, true),
+		cencoriRow(400, "BAD_REQUEST", ClassInvalidRequest, false),
+		cencoriRow(404, "NOT_FOUND", ClassNotFound, false),
+		cencoriRow(500, "INTERNAL_ERROR", ClassServerError, true),
 		// "Retry-After: Seconds to wait before retrying"
-		{doc: "429 Retry-After", step: llmretrytest.Dialect("cencori").RateLimit(5), class: RateLimited, retried: true, wait: 5 * time.Second},
+		{doc: "429 Retry-After", step: llmretrytest.Dialect("cencori").RateLimit(5), class: ClassRateLimited, retried: true, wait: 5 * time.Second},
 	}
-	runRows(t, Cencori, rows)
+	runRows(t, cencoriPolicy, rows)
 
 	// "X-RateLimit-Reset: Unix timestamp when limit resets", without Retry-After.
-	tr, srv, ft := setup(t, Cencori())
+	tr, srv, ft := setup(t, cencoriPolicy())
 	step := llmretrytest.Dialect("cencori").Error(llmretrytest.ErrorReply{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "Too many requests"})
 	step.Header.Set("X-RateLimit-Limit", "60")
 	step.Header.Set("X-RateLimit-Remaining", "0")

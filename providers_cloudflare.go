@@ -1,6 +1,6 @@
 package llmretry
 
-// CloudflareWorkersAI returns the policy for Cloudflare Workers AI through
+// cloudflareWorkersAIPolicy returns the policy for Cloudflare Workers AI through
 // Cloudflare's API (api.cloudflare.com/client/v4/accounts/{id}/ai/run/…),
 // whose errors come in Cloudflare's envelope,
 // {"success":false,"errors":[{"code":3036,"message":…}]}, with the numeric
@@ -18,26 +18,26 @@ package llmretry
 // AI's codes, so Cloudflare's other APIs, if called through the same
 // Transport, keep the generic rules. AI Gateway (gateway.ai.cloudflare.com)
 // answers in the format of the provider behind it and stays generic.
-func CloudflareWorkersAI() *Policy {
+func cloudflareWorkersAIPolicy() *Policy {
 	return &Policy{
 		Name: "cloudflare",
 		Codes: map[string]Rule{
-			"5007": {Class: NotFound},       // No such model
-			"3042": {Class: NotFound},       // Invalid model ID
-			"5004": {Class: InvalidRequest}, // Invalid data
-			"3039": {Class: InvalidRequest}, // Finetune missing required files
-			"3003": {Class: InvalidRequest}, // Incomplete request
-			"5019": {Class: InvalidRequest}, // Deprecated SDK version
-			"5005": {Class: InvalidRequest}, // LoRa unsupported
-			"3006": {Class: InvalidRequest}, // Request too large
-			"5018": {Class: Permission},     // Account not allowed for private model
-			"3041": {Class: Permission},     // Account not allowed for private model
-			"5016": {Class: Permission},     // Model agreement
-			"3023": {Class: Permission},     // Account blocked
-			"3007": {Class: Timeout},        // Timeout
-			"3008": {Class: Timeout},        // Aborted
-			"3036": {Class: QuotaExhausted}, // Account limited: the daily free allocation
-			"3040": {Class: Overloaded},     // Out of capacity
+			"5007": {Class: ClassNotFound},       // No such model
+			"3042": {Class: ClassNotFound},       // Invalid model ID
+			"5004": {Class: ClassInvalidRequest}, // Invalid data
+			"3039": {Class: ClassInvalidRequest}, // Finetune missing required files
+			"3003": {Class: ClassInvalidRequest}, // Incomplete request
+			"5019": {Class: ClassInvalidRequest}, // Deprecated SDK version
+			"5005": {Class: ClassInvalidRequest}, // LoRa unsupported
+			"3006": {Class: ClassInvalidRequest}, // Request too large
+			"5018": {Class: ClassPermission},     // Account not allowed for private model
+			"3041": {Class: ClassPermission},     // Account not allowed for private model
+			"5016": {Class: ClassPermission},     // Model agreement
+			"3023": {Class: ClassPermission},     // Account blocked
+			"3007": {Class: ClassTimeout},        // Timeout
+			"3008": {Class: ClassTimeout},        // Aborted
+			"3036": {Class: ClassQuotaExhausted}, // Account limited: the daily free allocation
+			"3040": {Class: ClassOverloaded},     // Out of capacity
 		},
 	}
 }

@@ -1,23 +1,23 @@
 package llmretry
 
-// Fireworks returns the policy for Fireworks AI (api.fireworks.ai). 408 and
+// fireworksPolicy returns the policy for Fireworks AI (api.fireworks.ai). 408 and
 // 429 (rate limited, or a deployment's capacity exceeded) are retried, as are
 // server errors; 402 (not on a paid plan or over usage limits) and 412
 // (account suspended, or a LoRA that failed to load) are not.
-func Fireworks() *Policy {
+func fireworksPolicy() *Policy {
 	return &Policy{
 		Name: "fireworks",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			401: {Class: Auth},
-			402: {Class: QuotaExhausted},
-			403: {Class: Permission},
-			404: {Class: NotFound},
-			405: {Class: InvalidRequest},
-			408: {Class: Timeout},
-			412: {Class: Permission},
-			413: {Class: InvalidRequest},
-			429: {Class: RateLimited},
+			400: {Class: ClassInvalidRequest},
+			401: {Class: ClassAuth},
+			402: {Class: ClassQuotaExhausted},
+			403: {Class: ClassPermission},
+			404: {Class: ClassNotFound},
+			405: {Class: ClassInvalidRequest},
+			408: {Class: ClassTimeout},
+			412: {Class: ClassPermission},
+			413: {Class: ClassInvalidRequest},
+			429: {Class: ClassRateLimited},
 		},
 	}
 }

@@ -15,23 +15,23 @@ func TestFireworks(t *testing.T) {
 	t.Parallel()
 	f := llmretrytest.Dialect("fireworks")
 	rows := []providerRow{
-		fireworksRow("400 Bad Request: Invalid input or malformed request.", 400, InvalidRequest, false),
-		fireworksRow("401 Unauthorized: Invalid API key or insufficient permissions.", 401, Auth, false),
+		fireworksRow("400 Bad Request: Invalid input or malformed request.", 400, ClassInvalidRequest, false),
+		fireworksRow("401 Unauthorized: Invalid API key or insufficient permissions.", 401, ClassAuth, false),
 		// "402 Payment Required: Account is not on a paid plan or has exceeded usage limits."
-		{doc: "402 Payment Required", step: f.QuotaExhausted(), class: QuotaExhausted},
-		fireworksRow("403 Forbidden: Authentication issues.", 403, Permission, false),
-		fireworksRow("404 Not Found: The API endpoint path doesn't exist, the model doesn't exist …", 404, NotFound, false),
-		fireworksRow("405 Method Not Allowed", 405, InvalidRequest, false),
+		{doc: "402 Payment Required", step: f.QuotaExhausted(), class: ClassQuotaExhausted},
+		fireworksRow("403 Forbidden: Authentication issues.", 403, ClassPermission, false),
+		fireworksRow("404 Not Found: The API endpoint path doesn't exist, the model doesn't exist …", 404, ClassNotFound, false),
+		fireworksRow("405 Method Not Allowed", 405, ClassInvalidRequest, false),
 		// "408 Request Timeout: … Retry the request after a brief wait."
-		fireworksRow("408 Request Timeout", 408, Timeout, true),
+		fireworksRow("408 Request Timeout", 408, ClassTimeout, true),
 		// "412 Precondition Failed: Account is suspended or there's an issue with account status."
-		fireworksRow("412 Precondition Failed", 412, Permission, false),
-		fireworksRow("413 Payload Too Large: Input data exceeds the allowed size limit.", 413, InvalidRequest, false),
+		fireworksRow("412 Precondition Failed", 412, ClassPermission, false),
+		fireworksRow("413 Payload Too Large: Input data exceeds the allowed size limit.", 413, ClassInvalidRequest, false),
 		// "429 Too Many Requests: Rate limited (serverless) or deployment capacity exceeded (dedicated/on-demand)."
-		{doc: "429 Too Many Requests", step: f.RateLimit(1), class: RateLimited, retried: true},
+		{doc: "429 Too Many Requests", step: f.RateLimit(1), class: ClassRateLimited, retried: true},
 		// The table's server rows (500 and after) are retried like any server error.
-		{doc: "500 Internal Server Error", step: f.ServerError(), class: ServerError, retried: true},
-		{doc: "503 Service Unavailable", step: f.Overloaded(0), class: Overloaded, retried: true},
+		{doc: "500 Internal Server Error", step: f.ServerError(), class: ClassServerError, retried: true},
+		{doc: "503 Service Unavailable", step: f.Overloaded(0), class: ClassOverloaded, retried: true},
 	}
-	runRows(t, Fireworks, rows)
+	runRows(t, fireworksPolicy, rows)
 }

@@ -20,81 +20,81 @@ var realWorld = []struct {
 	body      string
 	class     Class
 	retryable bool
-	hint      HintSource
+	hint      string
 	wait      time.Duration
 }{
 	{"Google RetryInfo", 429, nil,
 		`{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.837906927s"}]}}`,
-		RateLimited, true, HintBody, 1837906927 * time.Nanosecond},
-	{"Google per-day QuotaFailure", 429, nil, geminiDaily, QuotaExhausted, false, HintBody, 1837906927 * time.Nanosecond},
+		ClassRateLimited, true, hintBody, 1837906927 * time.Nanosecond},
+	{"Google per-day QuotaFailure", 429, nil, geminiDaily, ClassQuotaExhausted, false, hintBody, 1837906927 * time.Nanosecond},
 	{"Google limit: 0", 429, nil,
 		`{"error":{"code":429,"message":"Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro","status":"RESOURCE_EXHAUSTED"}}`,
-		QuotaExhausted, false, NoHint, 0},
+		ClassQuotaExhausted, false, noHint, 0},
 	{"Google API_KEY_INVALID", 400, nil,
 		`{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"}}]}}`,
-		Auth, false, NoHint, 0},
+		ClassAuth, false, noHint, 0},
 	{"Google UNAVAILABLE", 503, nil, `{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}`,
-		Overloaded, true, NoHint, 0},
+		ClassOverloaded, true, noHint, 0},
 	{"Gemini streaming array", 429, nil,
 		`[{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2s"}]}}]`,
-		RateLimited, true, HintBody, 2 * time.Second},
+		ClassRateLimited, true, hintBody, 2 * time.Second},
 	{"Anthropic overloaded_error", 529, http.Header{"X-Should-Retry": {"true"}},
-		`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}`, Overloaded, true, NoHint, 0},
+		`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}`, ClassOverloaded, true, noHint, 0},
 	{"Anthropic enforced_spend_limit_reached", 429, nil,
 		`{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your monthly spend cap.","details":{"error_code":"enforced_spend_limit_reached"}}}`,
-		QuotaExhausted, false, NoHint, 0},
+		ClassQuotaExhausted, false, noHint, 0},
 	{"Anthropic credit balance", 400, nil,
 		`{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."}}`,
-		QuotaExhausted, false, NoHint, 0},
+		ClassQuotaExhausted, false, noHint, 0},
 	{"Bedrock x-amzn-ErrorType ThrottlingException", 429,
 		http.Header{"X-Amzn-Errortype": {"ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
-		`{"message":"Too many requests, please wait before trying again."}`, RateLimited, true, NoHint, 0},
+		`{"message":"Too many requests, please wait before trying again."}`, ClassRateLimited, true, noHint, 0},
 	{"Bedrock per-day tokens", 429,
 		http.Header{"X-Amzn-Errortype": {"ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
-		`{"message":"Too many tokens per day, please wait before trying again."}`, QuotaExhausted, false, NoHint, 0},
+		`{"message":"Too many tokens per day, please wait before trying again."}`, ClassQuotaExhausted, false, noHint, 0},
 	{"Bedrock ModelNotReadyException", 429,
 		http.Header{"X-Amzn-Errortype": {"ModelNotReadyException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
-		`{"message":"Model is not ready for inference. Wait and try your request again."}`, ModelOverloaded, true, NoHint, 0},
+		`{"message":"Model is not ready for inference. Wait and try your request again."}`, ClassModelOverloaded, true, noHint, 0},
 	{"Bedrock ValidationException 400", 400,
 		http.Header{"X-Amzn-Errortype": {"ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
-		`{"message":"Malformed input request: #: extraneous key [foo] is not permitted, please reformat your input and try again."}`, InvalidRequest, false, NoHint, 0},
+		`{"message":"Malformed input request: #: extraneous key [foo] is not permitted, please reformat your input and try again."}`, ClassInvalidRequest, false, noHint, 0},
 	{"Groq request too large (413)", 413, nil,
 		`{"error":{"message":"Request too large for model ` + "`llama-3.3-70b-versatile`" + ` in organization ` + "`org_01abc`" + ` service tier ` + "`on_demand`" + ` on tokens per minute (TPM): Limit 12000, Requested 28563, please reduce your message size and try again.","type":"tokens","code":"rate_limit_exceeded"}}`,
-		InvalidRequest, false, NoHint, 0},
+		ClassInvalidRequest, false, noHint, 0},
 	{"OpenAI request too large (429)", 429, http.Header{"Retry-After": {"1"}},
 		`{"error":{"message":"Request too large for gpt-4o in organization org-abc on tokens per min (TPM): Limit 30000, Requested 50000. The input or output tokens must be reduced in order to run successfully.","type":"tokens","param":null,"code":"rate_limit_exceeded"}}`,
-		InvalidRequest, false, HintRetryAfter, time.Second},
+		ClassInvalidRequest, false, hintRetryAfter, time.Second},
 	{"Azure retry-after-ms", 429, http.Header{"Retry-After-Ms": {"6000"}, "Retry-After": {"6"}},
 		`{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds."}}`,
-		RateLimited, true, HintRetryAfterMS, 6 * time.Second},
+		ClassRateLimited, true, hintRetryAfterMS, 6 * time.Second},
 	{"Azure x-ms-retry-after-ms", 429, http.Header{"X-Ms-Retry-After-Ms": {"750"}},
-		`{"error":{"code":"429","message":"Rate limit is exceeded."}}`, RateLimited, true, HintRetryAfterMS, 750 * time.Millisecond},
+		`{"error":{"code":"429","message":"Rate limit is exceeded."}}`, ClassRateLimited, true, hintRetryAfterMS, 750 * time.Millisecond},
 	{"Azure content_filter", 400, nil,
 		`{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"high"}}}}}`,
-		ContentFiltered, false, NoHint, 0},
+		ClassContentFiltered, false, noHint, 0},
 	{"Mistral object:error rate_limited", 429, nil,
-		`{"object":"error","message":"Rate limit exceeded","type":"rate_limited","param":null,"code":"1300"}`, RateLimited, true, NoHint, 0},
+		`{"object":"error","message":"Rate limit exceeded","type":"rate_limited","param":null,"code":"1300"}`, ClassRateLimited, true, noHint, 0},
 	{"Mistral service tier capacity", 429, nil,
-		`{"object":"error","message":"Service tier capacity exceeded for this model.","type":"invalid_request_error","param":null,"code":null}`, ModelOverloaded, true, NoHint, 0},
+		`{"object":"error","message":"Service tier capacity exceeded for this model.","type":"invalid_request_error","param":null,"code":null}`, ClassModelOverloaded, true, noHint, 0},
 	{"OpenRouter 402 numeric code", 402, nil,
 		`{"error":{"code":402,"message":"This request requires more credits, or fewer max_tokens. You requested up to 4096 tokens, but can only afford 1000.","metadata":{}}}`,
-		QuotaExhausted, false, NoHint, 0},
+		ClassQuotaExhausted, false, noHint, 0},
 	{"DeepSeek 402 with code invalid_request_error", 402, nil,
-		`{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`, QuotaExhausted, false, NoHint, 0},
+		`{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`, ClassQuotaExhausted, false, noHint, 0},
 	{"xAI incorrect API key (400)", 400, nil,
-		`{"code":"Client specified an invalid argument","error":"Incorrect API key provided: xa***Y1. You can obtain an API key from https://console.x.ai."}`, Auth, false, NoHint, 0},
+		`{"code":"Client specified an invalid argument","error":"Incorrect API key provided: xa***Y1. You can obtain an API key from https://console.x.ai."}`, ClassAuth, false, noHint, 0},
 	{"xAI credits used up (403)", 403, nil,
 		`{"code":"The caller does not have permission to execute the specified operation","error":"Your team has either used all available credits or reached its monthly spending limit."}`,
-		QuotaExhausted, false, NoHint, 0},
-	{"error as a code word", 429, nil, `{"error":"rate_limit_exceeded","message":"Too many requests"}`, RateLimited, true, NoHint, 0},
-	{"error as a sentence", 429, nil, `{"error":"Too many requests, retry after 3 seconds"}`, RateLimited, true, HintMessage, 3 * time.Second},
+		ClassQuotaExhausted, false, noHint, 0},
+	{"error as a code word", 429, nil, `{"error":"rate_limit_exceeded","message":"Too many requests"}`, ClassRateLimited, true, noHint, 0},
+	{"error as a sentence", 429, nil, `{"error":"Too many requests, retry after 3 seconds"}`, ClassRateLimited, true, hintMessage, 3 * time.Second},
 	{"Cerebras per day", 429, nil,
 		`{"message":"Requests per day limit exceeded - too many requests sent.","type":"too_many_requests_error","param":"quota","code":"request_quota_exceeded"}`,
-		QuotaExhausted, false, NoHint, 0},
+		ClassQuotaExhausted, false, noHint, 0},
 	{"Together dynamic_token_limited", 429, nil,
-		`{"error":{"message":"Request was rate limited","type":"dynamic_token_limited","param":null,"code":null}}`, RateLimited, true, NoHint, 0},
+		`{"error":{"message":"Request was rate limited","type":"dynamic_token_limited","param":null,"code":null}}`, ClassRateLimited, true, noHint, 0},
 	{"OpenAI 503 server_error type", 503, nil,
-		`{"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}}`, Overloaded, true, NoHint, 0},
+		`{"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}}`, ClassOverloaded, true, noHint, 0},
 }
 
 // TestGenericKnowsProviderFormats classifies real answers of every provider
@@ -109,7 +109,7 @@ func TestGenericKnowsProviderFormats(t *testing.T) {
 				h = http.Header{}
 			}
 			resp := &http.Response{StatusCode: tc.status, Header: h, ContentLength: -1, Body: io.NopCloser(bytes.NewReader([]byte(tc.body)))}
-			v := Generic().classify(resp, nil, testNow)
+			v := genericPolicy().classify(resp, nil, testNow)
 			if v.Class != tc.class || v.Retryable != tc.retryable {
 				t.Errorf("class %v retryable %v; want %v %v (type %q code %q)", v.Class, v.Retryable, tc.class, tc.retryable, v.Type, v.Code)
 			}
@@ -151,7 +151,7 @@ func TestDialectsUnderPolicies(t *testing.T) {
 	for _, d := range llmretrytest.Dialects() {
 		own := byName[d.String()]
 		if own == nil {
-			own = Generic
+			own = genericPolicy
 		}
 		cases := []struct {
 			what    string
@@ -168,7 +168,7 @@ func TestDialectsUnderPolicies(t *testing.T) {
 			t.Run(d.String()+"/"+c.what, func(t *testing.T) {
 				t.Parallel()
 				var classes [2]Class
-				policies := []func() *Policy{own, Generic}
+				policies := []func() *Policy{own, genericPolicy}
 				if ownMeaning[d.String()+"/"+c.what] {
 					policies = policies[:1]
 				}
@@ -176,11 +176,11 @@ func TestDialectsUnderPolicies(t *testing.T) {
 					tr, srv, _ := setup(t, p())
 					srv.Enqueue(c.step)
 					var first Verdict
-					tr.OnAttempt = func(a AttemptInfo) {
+					tr.Observer = onAttempt(func(a AttemptInfo) {
 						if a.Attempt == 1 {
 							first = a.Verdict
 						}
-					}
+					})
 					if _, _, err := post(t, tr, srv.URL); err != nil {
 						t.Fatal(err)
 					}

@@ -2,7 +2,7 @@ package llmretry
 
 import "time"
 
-// Gemini returns the policy for Google's Gemini API
+// geminiPolicy returns the policy for Google's Gemini API
 // (generativelanguage.googleapis.com) and Vertex AI
 // (aiplatform.googleapis.com, REGION-aiplatform.googleapis.com), following
 // go-genai's retry options: 408, 429, 500, 502, 503 and 504 are retried,
@@ -13,7 +13,7 @@ import "time"
 // RetryInfo's retryDelay. A QuotaFailure (or ErrorInfo metadata quota_limit)
 // on a …PerDay… quota, or a quota whose limit is 0 (a model the free tier
 // does not serve), is not retried, whatever RetryInfo says.
-func Gemini() *Policy {
+func geminiPolicy() *Policy {
 	return &Policy{
 		Name:       "gemini",
 		MaxRetries: 4,
@@ -21,29 +21,29 @@ func Gemini() *Policy {
 		MaxDelay:   60 * time.Second,
 		Codes: map[string]Rule{
 			// error.status
-			"invalid_argument":    {Class: InvalidRequest},
-			"failed_precondition": {Class: Permission}, // "Gemini API free tier is not available in your country"
-			"unauthenticated":     {Class: Auth},
-			"permission_denied":   {Class: Permission},
-			"not_found":           {Class: NotFound},
-			"resource_exhausted":  {Class: RateLimited},
-			"internal":            {Class: ServerError},
-			"unavailable":         {Class: Overloaded},
-			"deadline_exceeded":   {Class: Timeout},
+			"invalid_argument":    {Class: ClassInvalidRequest},
+			"failed_precondition": {Class: ClassPermission}, // "Gemini API free tier is not available in your country"
+			"unauthenticated":     {Class: ClassAuth},
+			"permission_denied":   {Class: ClassPermission},
+			"not_found":           {Class: ClassNotFound},
+			"resource_exhausted":  {Class: ClassRateLimited},
+			"internal":            {Class: ClassServerError},
+			"unavailable":         {Class: ClassOverloaded},
+			"deadline_exceeded":   {Class: ClassTimeout},
 			// ErrorInfo.reason
-			"api_key_invalid":          {Class: Auth},
-			"rate_limit_exceeded":      {Class: RateLimited},
-			"model_capacity_exhausted": {Class: ModelOverloaded},
-			"service_disabled":         {Class: Permission},
-			"consumer_suspended":       {Class: Permission},
-			"billing_disabled":         {Class: QuotaExhausted},
+			"api_key_invalid":          {Class: ClassAuth},
+			"rate_limit_exceeded":      {Class: ClassRateLimited},
+			"model_capacity_exhausted": {Class: ClassModelOverloaded},
+			"service_disabled":         {Class: ClassPermission},
+			"consumer_suspended":       {Class: ClassPermission},
+			"billing_disabled":         {Class: ClassQuotaExhausted},
 		},
 		Statuses: map[int]Rule{
-			408: {Class: Timeout},
-			500: {Class: ServerError},
-			502: {Class: ServerError},
-			503: {Class: Overloaded},
-			504: {Class: Timeout},
+			408: {Class: ClassTimeout},
+			500: {Class: ClassServerError},
+			502: {Class: ClassServerError},
+			503: {Class: ClassOverloaded},
+			504: {Class: ClassTimeout},
 		},
 	}
 }

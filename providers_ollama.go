@@ -1,6 +1,6 @@
 package llmretry
 
-// Ollama returns the policy for an Ollama server (ollama serve, port 11434,
+// ollamaPolicy returns the policy for an Ollama server (ollama serve, port 11434,
 // native /api/… or OpenAI-compatible /v1/…), whose errors are
 // {"error":"message"} with no type or code: the status decides. 400 and
 // 404 are not retried; 429 (a rate limit), 500, 502 (a cloud model cannot
@@ -13,20 +13,20 @@ package llmretry
 //
 // A self-hosted server has no well-known host: route yours with
 // Transport.Hosts, e.g. Hosts: map[string]*llmretry.Policy{"localhost":
-// llmretry.Ollama()} (a host name without a port; requests to any port
+// llmretry.Provider("ollama")} (a host name without a port; requests to any port
 // match), or set Transport.Policy.
-func Ollama() *Policy {
+func ollamaPolicy() *Policy {
 	// The errors page's statuses and the scheduler's 503, spelled out: they
 	// are the generic rules.
 	return &Policy{
 		Name: "ollama",
 		Statuses: map[int]Rule{
-			400: {Class: InvalidRequest},
-			404: {Class: NotFound},
-			429: {Class: RateLimited},
-			500: {Class: ServerError},
-			502: {Class: ServerError},
-			503: {Class: Overloaded},
+			400: {Class: ClassInvalidRequest},
+			404: {Class: ClassNotFound},
+			429: {Class: ClassRateLimited},
+			500: {Class: ClassServerError},
+			502: {Class: ClassServerError},
+			503: {Class: ClassOverloaded},
 		},
 	}
 }

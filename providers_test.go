@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,11 +30,11 @@ func runRows(t *testing.T, p func() *Policy, rows []providerRow) {
 			tr, srv, ft := setup(t, p())
 			srv.Enqueue(row.step)
 			var first AttemptInfo
-			tr.OnAttempt = func(a AttemptInfo) {
+			tr.Observer = onAttempt(func(a AttemptInfo) {
 				if a.Attempt == 1 {
 					first = a
 				}
-			}
+			})
 			resp, _, err := post(t, tr, srv.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -68,7 +69,7 @@ func runRows(t *testing.T, p func() *Policy, rows []providerRow) {
 
 func TestHostRouting(t *testing.T) {
 	t.Parallel()
-	gob := GPTGob()
+	gob := gptGobPolicy()
 	tr := &Transport{Hosts: map[string]*Policy{"gob.example": gob}}
 	tests := []struct {
 		url  string
@@ -125,7 +126,7 @@ func TestHostRouting(t *testing.T) {
 	if p1, p2 := routed(tr, "https://api.cohere.com/"), routed(tr, "https://api.cohere.ai/"); p1 != p2 {
 		t.Error("Cohere's two hosts must share one policy")
 	}
-	explicit := &Transport{Policy: SolidRusT()}
+	explicit := &Transport{Policy: solidRusTPolicy()}
 	if got := routed(explicit, "https://api.cerebras.ai/").name(); got != "solidrust" {
 		t.Errorf("an explicit Policy must win over the built-in routes, got %q", got)
 	}
@@ -135,7 +136,7 @@ func TestHostRouting(t *testing.T) {
 func TestHostPatterns(t *testing.T) {
 	t.Parallel()
 	exact, long, short := &Policy{Name: "exact"}, &Policy{Name: "long"}, &Policy{Name: "short"}
-	tr := &Transport{Policy: Generic(), Hosts: map[string]*Policy{
+	tr := &Transport{Policy: genericPolicy(), Hosts: map[string]*Policy{
 		"special.openai.azure.com": exact,
 		"*.eu.example.com":         long,
 		"*.example.com":            short,
@@ -167,14 +168,14 @@ func routed(tr *Transport, url string) *Policy {
 
 func TestPolicyCloneIsIndependent(t *testing.T) {
 	t.Parallel()
-	p := GPTGob()
+	p := gptGobPolicy()
 	c := p.Clone()
-	c.Codes["gremlin_in_the_pipes"] = Rule{Class: RateLimited, Retry: RetryNever}
+	c.Codes["gremlin_in_the_pipes"] = Rule{Class: ClassRateLimited, Retry: RetryNever}
 	c.MaxRetries = 9
 	if p.Codes["gremlin_in_the_pipes"].Retry != RetryDefault || p.MaxRetries != 2 {
 		t.Error("changing a clone changed the original")
 	}
-	if GPTGob().Codes["gremlin_in_the_pipes"].Retry != RetryDefault {
+	if gptGobPolicy().Codes["gremlin_in_the_pipes"].Retry != RetryDefault {
 		t.Error("built-in policies must be new on every call")
 	}
 }
@@ -205,7 +206,7 @@ func (r providerRow) withWait(d time.Duration) providerRow { r.wait = d; return 
 // sdkDefaults checks a policy's attempts and backoff against its SDK's.
 func sdkDefaults(t *testing.T, p *Policy, attempts int, base, maxDelay time.Duration) {
 	t.Helper()
-	gotBase, gotMax := DefaultBaseDelay, DefaultMaxDelay
+	gotBase, gotMax := defaultBaseDelay, defaultMaxDelay
 	if p.BaseDelay > 0 {
 		gotBase = p.BaseDelay
 	}
@@ -221,7 +222,7 @@ func sdkDefaults(t *testing.T, p *Policy, attempts int, base, maxDelay time.Dura
 // user routes them with Hosts, next to the built-in routes.
 func TestSelfHostedRouting(t *testing.T) {
 	t.Parallel()
-	tr := &Transport{Hosts: map[string]*Policy{"localhost": Ollama(), "gpu1.internal": VLLM(), "tgi.internal": TGI()}}
+	tr := &Transport{Hosts: map[string]*Policy{"localhost": ollamaPolicy(), "gpu1.internal": vllmPolicy(), "tgi.internal": tgiPolicy()}}
 	for url, want := range map[string]string{
 		"http://localhost:11434/api/chat":                 "ollama",
 		"http://gpu1.internal:8000/v1/chat/completions":   "vllm",
@@ -233,5 +234,59 @@ func TestSelfHostedRouting(t *testing.T) {
 		if got := routed(tr, url).name(); got != want {
 			t.Errorf("%s: policy %q, want %q", url, got, want)
 		}
+	}
+}
+
+// TestProvider checks that Provider knows every built-in policy by its
+// Name, returns a new copy on every call, and nil for a name it does not know.
+func TestProvider(t *testing.T) {
+	t.Parallel()
+	names := []string{"generic", "openai", "azure-openai", "anthropic", "gemini", "bedrock", "groq", "mistral",
+		"openrouter", "deepseek", "xai", "together", "fireworks", "cerebras", "sambanova", "cencori", "solidrust",
+		"gptgob", "cloudflare", "cohere", "vllm", "tgi", "ollama"}
+	all := Policies()
+	if len(all) != len(names) {
+		t.Fatalf("Policies() has %d policies, want %d", len(all), len(names))
+	}
+	for i, name := range names {
+		p, q := Provider(name), Provider(name)
+		if p == nil || p.Name != name || all[i].Name != name {
+			t.Errorf("Provider(%q) = %v, Policies()[%d] = %q; want the policy named %q", name, p, i, all[i].Name, name)
+			continue
+		}
+		if p == q {
+			t.Errorf("Provider(%q) returned the same policy twice", name)
+		}
+		if p.Codes != nil {
+			p.Codes["x-test"] = Rule{Class: ClassAuth}
+			if _, ok := q.Codes["x-test"]; ok {
+				t.Errorf("Provider(%q): two calls share their Codes", name)
+			}
+		}
+	}
+	for _, name := range []string{"", "OpenAI", "open-ai", "gpt-gob", "unknown"} {
+		if p := Provider(name); p != nil {
+			t.Errorf("Provider(%q) = %q, want nil", name, p.Name)
+		}
+	}
+}
+
+// TestProviderUnknownInHosts: a nil policy in Transport.Hosts, as
+// Provider gives for a name it does not know, fails every request with an
+// error naming the key, rather than a panic or a silent generic policy.
+func TestProviderUnknownInHosts(t *testing.T) {
+	t.Parallel()
+	tr, srv, _ := setup(t, nil)
+	tr.Hosts = map[string]*Policy{"api.example.com": Provider("openai"), "llm.internal": Provider("opnai")}
+	resp, _, err := post(t, tr, srv.URL)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("RoundTrip succeeded, want the configuration error")
+	}
+	if !strings.Contains(err.Error(), `Transport.Hosts["llm.internal"] is a nil *Policy`) {
+		t.Errorf("err = %v, want it to name the key with the nil policy", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
 	}
 }

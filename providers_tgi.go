@@ -1,6 +1,6 @@
 package llmretry
 
-// TGI returns the policy for Hugging Face Text Generation Inference, run on
+// tgiPolicy returns the policy for Hugging Face Text Generation Inference, run on
 // your own machines or behind Hugging Face Inference Endpoints. Its router
 // answers errors as {"error":"message","error_type":"…"}: 429 "overloaded"
 // ("Model is overloaded": more concurrent requests than
@@ -18,17 +18,17 @@ package llmretry
 // A self-hosted server has no well-known host, and an Inference Endpoint's
 // host (<name>.<region>.<cloud>.endpoints.huggingface.cloud) has more labels
 // than a host pattern's one "*": route yours with Transport.Hosts, e.g. Hosts: map[string]*llmretry.Policy{"tgi.internal":
-// llmretry.TGI()}, or set Transport.Policy.
-func TGI() *Policy {
+// llmretry.Provider("tgi")}, or set Transport.Policy.
+func tgiPolicy() *Policy {
 	return &Policy{
 		Name: "tgi",
 		Codes: map[string]Rule{
-			"overloaded":            {Class: Overloaded},
-			"validation":            {Class: InvalidRequest},
-			"template_error":        {Class: InvalidRequest},
-			"tool_error":            {Class: InvalidRequest},
-			"generation":            {Class: ServerError, Retry: RetryNever},
-			"incomplete_generation": {Class: ServerError},
+			"overloaded":            {Class: ClassOverloaded},
+			"validation":            {Class: ClassInvalidRequest},
+			"template_error":        {Class: ClassInvalidRequest},
+			"tool_error":            {Class: ClassInvalidRequest},
+			"generation":            {Class: ClassServerError, Retry: RetryNever},
+			"incomplete_generation": {Class: ClassServerError},
 		},
 	}
 }

@@ -25,27 +25,27 @@ func TestTGI(t *testing.T) {
 	g := llmretrytest.Dialect("tgi")
 	rows := []providerRow{
 		// "Model is overloaded": the router's semaphore of --max-concurrent-requests is full.
-		{doc: "429 overloaded: Model is overloaded", step: g.RateLimit(0), class: Overloaded, retried: true},
+		{doc: "429 overloaded: Model is overloaded", step: g.RateLimit(0), class: ClassOverloaded, retried: true},
 		// "Input validation error: {0}"
 		tgiRow("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 200 `max_new_tokens`",
-			422, "validation", InvalidRequest, false),
-		tgiRow("Template error: template not found", 422, "template_error", InvalidRequest, false),
-		tgiRow("Tool error: No function found in generated text", 422, "tool_error", InvalidRequest, false),
+			422, "validation", ClassInvalidRequest, false),
+		tgiRow("Template error: template not found", 422, "template_error", ClassInvalidRequest, false),
+		tgiRow("Tool error: No function found in generated text", 422, "tool_error", ClassInvalidRequest, false),
 		// "Request failed during generation: {0}": the model failed; Hugging
 		// Face's clients (huggingface_hub's GenerationError) do not retry it.
-		tgiRow("Request failed during generation: Server error: CUDA out of memory.", 424, "generation", ServerError, false),
+		tgiRow("Request failed during generation: Server error: CUDA out of memory.", 424, "generation", ClassServerError, false),
 		// "Incomplete generation": 500, retried as any 5xx.
-		{doc: "500 incomplete_generation", step: g.ServerError(), class: ServerError, retried: true},
+		{doc: "500 incomplete_generation", step: g.ServerError(), class: ClassServerError, retried: true},
 		// Inference Endpoints, "Autoscaling": "the proxy will respond with the
 		// status code 503 while the new replica is initializing."
-		{doc: "503 Inference Endpoint scaling up from zero", step: g.Overloaded(0), class: Overloaded, retried: true},
+		{doc: "503 Inference Endpoint scaling up from zero", step: g.Overloaded(0), class: ClassOverloaded, retried: true},
 		// In a stream the router sends the same ErrorResponse as an event
 		// ("impl From<InferError> for Event"): data: {"error","error_type"}.
 		{doc: "stream: first event overloaded", step: g.StreamError(llmretrytest.ErrorReply{Status: 429, Type: "overloaded", Message: "Model is overloaded"}, 0),
-			class: Overloaded, retried: true},
+			class: ClassOverloaded, retried: true},
 		{doc: "stream: first event generation error", step: g.StreamError(llmretrytest.ErrorReply{Status: 424, Type: "generation",
-			Message: "Request failed during generation: Server error: CUDA out of memory."}, 0), class: ServerError},
+			Message: "Request failed during generation: Server error: CUDA out of memory."}, 0), class: ClassServerError},
 	}
-	runRows(t, TGI, rows)
-	sdkDefaults(t, TGI(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	runRows(t, tgiPolicy, rows)
+	sdkDefaults(t, tgiPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -1,6 +1,6 @@
 package llmretry
 
-// VLLM returns the policy for vLLM's OpenAI-compatible server (vllm serve),
+// vllmPolicy returns the policy for vLLM's OpenAI-compatible server (vllm serve),
 // whose errors are OpenAI-shaped, {"error":{"message","type","param","code"}}
 // (older versions: the same fields at the top level with "object":"error"),
 // the type named after the status ("BadRequestError", "NotFoundError",
@@ -12,16 +12,16 @@ package llmretry
 //
 // A self-hosted server has no well-known host: route yours with
 // Transport.Hosts, e.g. Hosts: map[string]*llmretry.Policy{"gpu1.internal":
-// llmretry.VLLM()} (a host name without a port; requests to any port
+// llmretry.Provider("vllm")} (a host name without a port; requests to any port
 // match), or set Transport.Policy. Hosts of one Policy value share its
-// pacing state; call VLLM once per server to keep them apart.
-func VLLM() *Policy {
+// pacing state; call Provider("vllm") once per server to keep them apart.
+func vllmPolicy() *Policy {
 	return &Policy{
 		Name: "vllm",
 		Codes: map[string]Rule{
-			"badrequesterror":     {Class: InvalidRequest},
-			"notfounderror":       {Class: NotFound},
-			"internalservererror": {Class: ServerError},
+			"badrequesterror":     {Class: ClassInvalidRequest},
+			"notfounderror":       {Class: ClassNotFound},
+			"internalservererror": {Class: ClassServerError},
 		},
 	}
 }

@@ -22,25 +22,25 @@ func TestVLLM(t *testing.T) {
 	t.Parallel()
 	v := llmretrytest.Dialect("vllm")
 	rows := []providerRow{
-		vllmRow("[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}]", 400, "BadRequestError", InvalidRequest, false),
+		vllmRow("[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}]", 400, "BadRequestError", ClassInvalidRequest, false),
 		// A prompt over the model's length: 400, not retried.
 		vllmRow("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.",
-			400, "BadRequestError", InvalidRequest, false),
+			400, "BadRequestError", ClassInvalidRequest, false),
 		// "The model `x` does not exist."
-		vllmRow("The model `llama-9` does not exist.", 404, "NotFoundError", NotFound, false),
+		vllmRow("The model `llama-9` does not exist.", 404, "NotFoundError", ClassNotFound, false),
 		// --api-key set and the request's is wrong: api_server.py's AuthenticationMiddleware,
 		// JSONResponse(content={"error": "Unauthorized"}, status_code=401).
-		rawRow("401 Unauthorized (--api-key)", 401, nil, `{"error":"Unauthorized"}`, Auth, false, 0),
-		{doc: "500 InternalServerError", step: v.ServerError(), class: ServerError, retried: true},
-		{doc: "503 in front of vLLM (not starting, or a gateway)", step: v.Overloaded(0), class: Overloaded, retried: true},
+		rawRow("401 Unauthorized (--api-key)", 401, nil, `{"error":"Unauthorized"}`, ClassAuth, false, 0),
+		{doc: "500 InternalServerError", step: v.ServerError(), class: ClassServerError, retried: true},
+		{doc: "503 in front of vLLM (not starting, or a gateway)", step: v.Overloaded(0), class: ClassOverloaded, retried: true},
 		// The older top-level shape, the code the status as a number.
 		rawRow("400 top-level ErrorResponse", 400, nil,
-			`{"object":"error","message":"temperature must be non-negative, got -1.0.","type":"BadRequestError","param":null,"code":400}`, InvalidRequest, false, 0),
+			`{"object":"error","message":"temperature must be non-negative, got -1.0.","type":"BadRequestError","param":null,"code":400}`, ClassInvalidRequest, false, 0),
 		rawRow("404 top-level ErrorResponse", 404, nil,
-			`{"object":"error","message":"The model `+"`x`"+` does not exist.","type":"NotFoundError","param":null,"code":404}`, NotFound, false, 0),
+			`{"object":"error","message":"The model `+"`x`"+` does not exist.","type":"NotFoundError","param":null,"code":404}`, ClassNotFound, false, 0),
 		// A gateway's 429 in front of it: retried after its hint.
-		{doc: "429 from a gateway, Retry-After: 1", step: v.RateLimit(1), class: RateLimited, retried: true},
+		{doc: "429 from a gateway, Retry-After: 1", step: v.RateLimit(1), class: ClassRateLimited, retried: true},
 	}
-	runRows(t, VLLM, rows)
-	sdkDefaults(t, VLLM(), 3, DefaultBaseDelay, DefaultMaxDelay)
+	runRows(t, vllmPolicy, rows)
+	sdkDefaults(t, vllmPolicy(), 3, defaultBaseDelay, defaultMaxDelay)
 }

@@ -76,18 +76,18 @@ type Limits struct {
 	DisableLearning bool
 }
 
-// Limit is the pace a [Limiter] enforces for one key. A zero or negative
+// Pace is the pace a [Limiter] enforces for one key. A zero or negative
 // rate means that dimension is not limited.
-type Limit struct {
+type Pace struct {
 	RequestRate  rate.Limit // requests per second
 	RequestBurst int
 	TokenRate    rate.Limit // tokens per second
 	TokenBurst   int
 }
 
-// limit turns the configured Limits into a Limit.
-func (l *Limits) limit() Limit {
-	var lim Limit
+// limit turns the configured Limits into a Pace.
+func (l *Limits) limit() Pace {
+	var lim Pace
 	if l.RequestsPerMinute > 0 {
 		lim.RequestRate = rate.Limit(l.RequestsPerMinute / 60 * configuredHeadroom)
 		lim.RequestBurst = l.RequestBurst
@@ -142,7 +142,7 @@ type Limiter interface {
 	// ctx ends first, having given back what it reserved, and an error
 	// matching ErrDeadline, without waiting, if the wait cannot end before
 	// ctx's deadline.
-	Wait(ctx context.Context, key string, limit Limit, tokens int) error
+	Wait(ctx context.Context, key string, limit Pace, tokens int) error
 	// Pause holds every request under key until until (the provider's
 	// reset time), and empties its buckets so that waiting requests are
 	// released at the paced rate afterwards, not all at once.
@@ -212,7 +212,7 @@ func (m *MemoryLimiter) get(key string) *buckets {
 // Wait implements Limiter. A request that cannot go at once joins the key's
 // queue; only the head of the queue takes its tokens, so that a waiter that
 // gives up, in any order, gives back exactly what it held.
-func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Limit, tokens int) error {
+func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Pace, tokens int) error {
 	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
 		// Nothing to pace: only a pause can hold the request, and a key
 		// that was never paused needs no buckets.
@@ -283,7 +283,7 @@ func (m *MemoryLimiter) waitPause(ctx context.Context, b *buckets) error {
 // request under its limits, without allocation). Otherwise it queues the
 // request, unless the wait for everyone queued and for it would exceed
 // maxDelay: then it fails with ErrDeadline, having taken nothing.
-func (b *buckets) join(now time.Time, limit Limit, tokens int, maxDelay time.Duration) (*list.Element, error) {
+func (b *buckets) join(now time.Time, limit Pace, tokens int, maxDelay time.Duration) (*list.Element, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.busy = maxTime(b.busy, now)
@@ -308,7 +308,7 @@ func (b *buckets) join(now time.Time, limit Limit, tokens int, maxDelay time.Dur
 // wait before it goes. During a pause it takes nothing and returns the time
 // left (took is false). If the wait would exceed maxDelay, e leaves the queue
 // and the error is ErrDeadline.
-func (b *buckets) headTake(e *list.Element, now time.Time, limit Limit, maxDelay time.Duration) (delay time.Duration, took bool, err error) {
+func (b *buckets) headTake(e *list.Element, now time.Time, limit Pace, maxDelay time.Duration) (delay time.Duration, took bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	w := e.Value.(*waiter)

@@ -12,7 +12,7 @@ import (
 // reserveAt queues a request costing tokens on b at now and takes its
 // tokens as the queue's head, as a request that then goes; it returns its
 // wait (the time left of a pause, taking nothing, during one).
-func reserveAt(t *testing.T, b *buckets, now time.Time, lim Limit, tokens int) (time.Duration, bool) {
+func reserveAt(t *testing.T, b *buckets, now time.Time, lim Pace, tokens int) (time.Duration, bool) {
 	t.Helper()
 	e, err := b.join(now, lim, tokens, math.MaxInt64)
 	if err != nil {
@@ -32,7 +32,7 @@ func reserveAt(t *testing.T, b *buckets, now time.Time, lim Limit, tokens int) (
 func TestBucketsReserve(t *testing.T) {
 	t.Parallel()
 	t0 := testNow
-	lim := Limit{RequestRate: 10, RequestBurst: 2}
+	lim := Pace{RequestRate: 10, RequestBurst: 2}
 	b := &buckets{}
 	var got []time.Duration
 	for i := 0; i < 4; i++ {
@@ -49,7 +49,7 @@ func TestBucketsReserve(t *testing.T) {
 func TestBucketsCostOverBurstIsChargedInFull(t *testing.T) {
 	t.Parallel()
 	t0 := testNow
-	lim := Limit{TokenRate: 100, TokenBurst: 1000}
+	lim := Pace{TokenRate: 100, TokenBurst: 1000}
 	b := &buckets{}
 	if d, _ := reserveAt(t, b, t0, lim, 5000); d != 0 {
 		t.Fatalf("first request over the burst waits %v, want 0 (the bucket is full)", d)
@@ -62,7 +62,7 @@ func TestBucketsCostOverBurstIsChargedInFull(t *testing.T) {
 func TestBucketsPauseReleasesAtPacedRate(t *testing.T) {
 	t.Parallel()
 	t0 := testNow
-	lim := Limit{RequestRate: 10, RequestBurst: 5}
+	lim := Pace{RequestRate: 10, RequestBurst: 5}
 	b := &buckets{}
 	reserveAt(t, b, t0, lim, 1) // set the limit; 4 tokens left
 	b.pause(t0, t0.Add(200*time.Millisecond))
@@ -85,7 +85,7 @@ func TestBucketsPauseReleasesAtPacedRate(t *testing.T) {
 func TestMemoryLimiterDeadline(t *testing.T) {
 	t.Parallel()
 	var m MemoryLimiter
-	lim := Limit{RequestRate: 1, RequestBurst: 1}
+	lim := Pace{RequestRate: 1, RequestBurst: 1}
 	ctx := context.Background()
 	if err := m.Wait(ctx, "k", lim, 1); err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestMemoryLimiterDeadline(t *testing.T) {
 func TestMemoryLimiterCancelGivesBack(t *testing.T) {
 	t.Parallel()
 	var m MemoryLimiter
-	lim := Limit{RequestRate: 2, RequestBurst: 1}
+	lim := Pace{RequestRate: 2, RequestBurst: 1}
 	m.Wait(context.Background(), "k", lim, 1) // take the burst
 	ctx, cancel := context.WithCancel(context.Background())
 	m.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }
@@ -123,7 +123,7 @@ func TestMemoryLimiterCancelGivesBack(t *testing.T) {
 
 // needs is the wait m reports for one more request on key at the fake now,
 // from the ErrDeadline of a request that cannot wait at all.
-func needs(t *testing.T, m *MemoryLimiter, key string, lim Limit, tokens int) time.Duration {
+func needs(t *testing.T, m *MemoryLimiter, key string, lim Pace, tokens int) time.Duration {
 	t.Helper()
 	ctx, cancel := context.WithDeadline(bg(), m.clock())
 	defer cancel()

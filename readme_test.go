@@ -97,7 +97,7 @@ func providerTable() string {
 		if host == "" {
 			host = "—"
 		}
-		base, max := DefaultBaseDelay, DefaultMaxDelay
+		base, max := defaultBaseDelay, defaultMaxDelay
 		if p.BaseDelay > 0 {
 			base = p.BaseDelay
 		}

@@ -13,7 +13,7 @@ import (
 // found (a proxy passes it on unchanged), so every policy applies it.
 func refine(v *Verdict, b *errorBody) {
 	switch v.Class {
-	case RateLimited, QuotaExhausted, InvalidRequest, Permission, Overloaded:
+	case ClassRateLimited, ClassQuotaExhausted, ClassInvalidRequest, ClassPermission, ClassOverloaded:
 	default:
 		return
 	}
@@ -23,32 +23,32 @@ func refine(v *Verdict, b *errorBody) {
 	var buf [maxMessage]byte
 	msg := lowerInto(buf[:0], v.Message)
 	switch {
-	case v.Class == RateLimited && requestTooLarge(msg):
+	case v.Class == ClassRateLimited && requestTooLarge(msg):
 		// "Request too large for model … on tokens per minute (TPM): Limit 12000, Requested 28563"
-		v.Class, v.Retryable = InvalidRequest, false
-	case (v.Class == RateLimited || v.Class == QuotaExhausted) && (b.ZeroLimit || zeroLimit(msg)):
+		v.Class, v.Retryable = ClassInvalidRequest, false
+	case (v.Class == ClassRateLimited || v.Class == ClassQuotaExhausted) && (b.ZeroLimit || zeroLimit(msg)):
 		// Gemini's free tier: "Quota exceeded for metric: …, limit: 0" — no wait will help.
-		v.Class, v.Retryable = QuotaExhausted, false
-	case v.Class == RateLimited && b.DailyQuota:
+		v.Class, v.Retryable = ClassQuotaExhausted, false
+	case v.Class == ClassRateLimited && b.DailyQuota:
 		// Google's QuotaFailure names a …PerDay… quota; its RetryInfo comes
 		// with it but only ends the minute, not the day.
-		v.Class, v.Retryable = QuotaExhausted, false
-	case v.Class == RateLimited && v.Hint == NoHint && longWindow(msg):
+		v.Class, v.Retryable = ClassQuotaExhausted, false
+	case v.Class == ClassRateLimited && v.Hint == noHint && longWindow(msg):
 		// "Too many tokens per day, please wait before trying again." (Bedrock),
 		// "Requests per day limit exceeded" (Cerebras), "…limited to 1000 API
 		// calls / month" (Cohere's trial keys): with no wait given, the next
 		// window is hours or weeks away.
-		v.Class, v.Retryable = QuotaExhausted, false
-	case v.Class != QuotaExhausted && spent(msg):
+		v.Class, v.Retryable = ClassQuotaExhausted, false
+	case v.Class != ClassQuotaExhausted && spent(msg):
 		// "Your credit balance is too low…", "Insufficient Balance",
 		// "…used all available credits or reached its monthly spending limit."
-		v.Class, v.Retryable = QuotaExhausted, false
-	case (v.Class == InvalidRequest || v.Class == RateLimited) && containsAny(msg, capacityPhrases):
+		v.Class, v.Retryable = ClassQuotaExhausted, false
+	case (v.Class == ClassInvalidRequest || v.Class == ClassRateLimited) && containsAny(msg, capacityPhrases):
 		// Mistral: 429 {"message":"Service tier capacity exceeded for this model.","type":"invalid_request_error"}
-		v.Class, v.Retryable = ModelOverloaded, true
-	case v.Class == InvalidRequest && bytes.Contains(msg, incorrectKey):
+		v.Class, v.Retryable = ClassModelOverloaded, true
+	case v.Class == ClassInvalidRequest && bytes.Contains(msg, incorrectKey):
 		// xAI answers a wrong key with 400 "Incorrect API key provided: …".
-		v.Class, v.Retryable = Auth, false
+		v.Class, v.Retryable = ClassAuth, false
 	}
 }
 

@@ -120,7 +120,7 @@ func TestLongWindowNotRetried(t *testing.T) {
 	for _, p := range Policies() {
 		for _, b := range bodies {
 			v := p.Classify(response(429, nil, b), nil)
-			if v.Class != QuotaExhausted || v.Retryable {
+			if v.Class != ClassQuotaExhausted || v.Retryable {
 				t.Errorf("%s: %s: %v retryable=%v, want QuotaExhausted, not retried", p.Name, b, v.Class, v.Retryable)
 			}
 		}

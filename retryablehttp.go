@@ -9,12 +9,12 @@ import (
 )
 
 // RetryablehttpCheckRetry returns a retryablehttp.CheckRetry that decides with policy p
-// (nil means [Generic]), for users of retryablehttp.Client who want this
+// (nil means [Provider]("generic")), for users of retryablehttp.Client who want this
 // package's classification without its Transport:
 //
 //	c := retryablehttp.NewClient()
-//	c.CheckRetry = llmretry.RetryablehttpCheckRetry(llmretry.GPTGob())
-//	c.Backoff = llmretry.RetryablehttpBackoff(llmretry.GPTGob())
+//	c.CheckRetry = llmretry.RetryablehttpCheckRetry(llmretry.Provider("gptgob"))
+//	c.Backoff = llmretry.RetryablehttpBackoff(llmretry.Provider("gptgob"))
 //
 // The response body stays readable in full after the check.
 func RetryablehttpCheckRetry(p *Policy) retryablehttp.CheckRetry {
@@ -35,7 +35,7 @@ func RetryablehttpCheckRetry(p *Policy) retryablehttp.CheckRetry {
 func RetryablehttpBackoff(p *Policy) retryablehttp.Backoff {
 	return func(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
 		if resp != nil {
-			if v := p.Classify(resp, nil); v.Hint != NoHint && v.RetryAfter > 0 {
+			if v := p.Classify(resp, nil); v.Hint != noHint && v.RetryAfter > 0 {
 				return min(v.RetryAfter, p.maxWait())
 			}
 		}

@@ -32,7 +32,7 @@ func TestRetryableHTTPAdapters(t *testing.T) {
 			c := retryablehttp.NewClient()
 			c.Logger = nil
 			c.RetryMax = 2
-			c.CheckRetry = RetryablehttpCheckRetry(GPTGob())
+			c.CheckRetry = RetryablehttpCheckRetry(gptGobPolicy())
 			c.Backoff = RetryablehttpBackoff(&Policy{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
 			c.ErrorHandler = retryablehttp.PassthroughErrorHandler
 			resp, err := c.Post(srv.URL, "application/json", strings.NewReader(chatBody))
@@ -53,14 +53,14 @@ func TestRetryableHTTPAdapters(t *testing.T) {
 
 func TestBackoffAdapterHonorsHints(t *testing.T) {
 	t.Parallel()
-	b := RetryablehttpBackoff(GPTGob())
+	b := RetryablehttpBackoff(gptGobPolicy())
 	resp := response(429, nil, `{"error":{"type":"rate_limit_exceeded","retry_after":12}}`)
 	if got := b(0, 0, 0, resp); got != 12*time.Second {
 		t.Errorf("wait = %v, want the body's 12s", got)
 	}
 	resp = response(429, http.Header{"Retry-After": {"3600"}}, ``)
-	if got := b(0, 0, 0, resp); got != DefaultMaxWait {
-		t.Errorf("wait = %v, want it capped at MaxWait %v", got, DefaultMaxWait)
+	if got := b(0, 0, 0, resp); got != defaultMaxWait {
+		t.Errorf("wait = %v, want it capped at MaxWait %v", got, defaultMaxWait)
 	}
 	// GPT-Gob: 1 s base; the second retry's step is 2 s, equal jitter keeps it in [1s, 2s].
 	if got := b(0, 0, 1, nil); got < time.Second || got > 2*time.Second {

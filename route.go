@@ -96,7 +96,7 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 		c.admitted = false
 		return r, nil
 	}
-	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.has(FallbackOnRateLimit) {
+	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOnRateLimit {
 		err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt)
 		c.freed = err != nil
 		return r, err
@@ -134,7 +134,7 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 // orPaused, else none is returned. An error is the context's, ended during
 // a pacing wait.
 func (t *Transport) runnable(c *call, attempt int, orPaused bool) (route, io.ReadCloser, bool, error) {
-	onRate := c.primary.FallbackOn.has(FallbackOnRateLimit)
+	onRate := c.primary.FallbackOnRateLimit
 	var paused *route // the first target passed over for its pause
 	var pausedFirst io.ReadCloser
 	for {

@@ -23,27 +23,27 @@ func (f stopBase) RoundTrip(r *http.Request) (*http.Response, error) { return f(
 // TestStopReason runs every way a Transport stops retrying with an answer in
 // hand, with ReturnErrors on (the *APIError returned) and off (the response
 // returned, its APIError read back with ParseError, as under an SDK), and
-// checks that APIError.Stop and Error() say why it stopped.
+// checks that APIError.Decision and Error() say why it stopped.
 func TestStopReason(t *testing.T) {
 	t.Parallel()
 	oai := llmretrytest.Dialect("openai")
 	// A retry the budget cannot pay for waits for a probe, unless none
 	// is due before it would give up: here, no wait may pass MaxDelay.
 	budget := func() *Policy {
-		p := Generic()
+		p := genericPolicy()
 		p.Budget = RetryBudget{Reserve: 0.5}
 		p.MaxDelay = 50 * time.Millisecond
 		p.Backoff = func(int) time.Duration { return p.MaxDelay }
 		return p
 	}
 	fallback := func() *Policy {
-		p := Generic()
+		p := genericPolicy()
 		p.MaxRetries = 1
 		p.Fallbacks = []Target{{Model: "other-model"}}
 		return p
 	}
-	maxRetries := func() *Policy { p := Generic(); p.MaxRetries = 2; return p }
-	noRetries := func() *Policy { p := Generic(); p.MaxRetries = -1; return p }
+	maxRetries := func() *Policy { p := genericPolicy(); p.MaxRetries = 2; return p }
+	noRetries := func() *Policy { p := genericPolicy(); p.MaxRetries = -1; return p }
 	tests := []struct {
 		name     string
 		pol      func() *Policy
@@ -51,30 +51,30 @@ func TestStopReason(t *testing.T) {
 		timeout  time.Duration // the context's deadline, if > 0
 		cancel   bool          // the context is canceled as the first answer arrives
 		oneShot  bool          // the body cannot be replayed (no GetBody, buffering off)
-		stop     StopReason
+		stop     Decision
 		attempts int
 		text     string // a regexp that Error() matches at its end
 	}{
-		{name: "permanent", pol: Generic, steps: []llmretrytest.Step{oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
-			stop: StopNotRetryable, attempts: 1, text: `: bad \[request \w+\]: not retried: the answer is permanent`},
-		{name: "permanent after a retry", pol: Generic, steps: []llmretrytest.Step{oai.ServerError(), oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
-			stop: StopNotRetryable, attempts: 2, text: `: bad \[request \w+\]: stopped after 2 attempts: the answer is permanent`},
+		{name: "permanent", pol: genericPolicy, steps: []llmretrytest.Step{oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
+			stop: DecisionNotRetryable, attempts: 1, text: `: bad \[request \w+\]: not retried: the answer is permanent`},
+		{name: "permanent after a retry", pol: genericPolicy, steps: []llmretrytest.Step{oai.ServerError(), oai.Error(llmretrytest.ErrorReply{Status: 400, Type: "invalid_request_error", Message: "bad"})},
+			stop: DecisionNotRetryable, attempts: 2, text: `: bad \[request \w+\]: stopped after 2 attempts: the answer is permanent`},
 		{name: "retries exhausted", pol: maxRetries, steps: []llmretrytest.Step{oai.ServerError(), oai.ServerError(), oai.ServerError()},
-			stop: StopRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
+			stop: DecisionRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
 		{name: "no retry allowed", pol: noRetries, steps: []llmretrytest.Step{oai.ServerError()},
-			stop: StopRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries, WithMaxRetries or WithoutRetry\)`},
-		{name: "wait over MaxWait", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(120)},
-			stop: StopHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
-		{name: "wait past the deadline", pol: Generic, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
-			stop: StopPastDeadline, attempts: 1, text: `429 rate_limited.*: not retried: a wait of 30s would pass the deadline, [0-9.]+m?s away`},
+			stop: DecisionRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries or WithMaxRetries\)`},
+		{name: "wait over MaxWait", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(120)},
+			stop: DecisionHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
+		{name: "wait past the deadline", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
+			stop: DecisionPastDeadline, attempts: 1, text: `429 rate_limited.*: not retried: a wait of 30s would pass the deadline, [0-9.]+m?s away`},
 		{name: "retry budget", pol: budget, steps: []llmretrytest.Step{oai.ServerError()},
-			stop: StopBudgetExhausted, attempts: 1, text: `500 server_error.*: not retried: retry budget exhausted`},
-		{name: "cancelled", pol: Generic, steps: []llmretrytest.Step{oai.ServerError()}, cancel: true,
-			stop: StopContextDone, attempts: 1, text: `500 server_error.*: not retried: context canceled`},
-		{name: "body not replayable", pol: Generic, steps: []llmretrytest.Step{oai.ServerError()}, oneShot: true,
-			stop: StopNotReplayable, attempts: 1, text: `500 server_error.*: not retried: the request body cannot be sent again`},
+			stop: DecisionBudgetExhausted, attempts: 1, text: `500 server_error.*: not retried: retry budget exhausted`},
+		{name: "cancelled", pol: genericPolicy, steps: []llmretrytest.Step{oai.ServerError()}, cancel: true,
+			stop: DecisionContextDone, attempts: 1, text: `500 server_error.*: not retried: context canceled`},
+		{name: "body not replayable", pol: genericPolicy, steps: []llmretrytest.Step{oai.ServerError()}, oneShot: true,
+			stop: DecisionNotReplayable, attempts: 1, text: `500 server_error.*: not retried: the request body cannot be sent again`},
 		{name: "fallbacks exhausted", pol: fallback, steps: []llmretrytest.Step{oai.Overloaded(0), oai.Overloaded(0), oai.Overloaded(0)},
-			stop: StopFallbacksExhausted, attempts: 3, text: `^llmretry: generic/other-model: 503 overloaded.*: stopped after 3 attempts: no fallback left; the last target: retries exhausted`},
+			stop: DecisionFallbacksExhausted, attempts: 3, text: `^llmretry: generic/other-model: 503 overloaded.*: stopped after 3 attempts: no fallback left; the last target: retries exhausted`},
 	}
 	for _, tt := range tests {
 		for _, returnErrors := range []bool{true, false} {
@@ -125,8 +125,8 @@ func TestStopReason(t *testing.T) {
 						t.Fatalf("ParseError(%d response) = nil", resp.StatusCode)
 					}
 				}
-				if apiErr.Stop != tt.stop || apiErr.Attempts != tt.attempts {
-					t.Errorf("Stop, Attempts = %v, %d; want %v, %d", apiErr.Stop, apiErr.Attempts, tt.stop, tt.attempts)
+				if apiErr.Decision != tt.stop || apiErr.Attempts != tt.attempts {
+					t.Errorf("Stop, Attempts = %v, %d; want %v, %d", apiErr.Decision, apiErr.Attempts, tt.stop, tt.attempts)
 				}
 				if !regexp.MustCompile(tt.text + `$`).MatchString(apiErr.Error()) {
 					t.Errorf("Error() = %q\n want it to end with %q", apiErr.Error(), tt.text)
@@ -145,15 +145,19 @@ func TestStopReasonTransportError(t *testing.T) {
 	// A retry the budget cannot pay for waits for a probe, unless none
 	// is due before it would give up: here, no wait may pass MaxDelay.
 	budget := func() *Policy {
-		p := Generic()
+		p := genericPolicy()
 		p.Budget = RetryBudget{Reserve: 0.5}
 		p.MaxDelay = 50 * time.Millisecond
 		p.Backoff = func(int) time.Duration { return p.MaxDelay }
 		return p
 	}
-	slow := func() *Policy { p := Generic(); p.BaseDelay, p.MaxDelay = 20*time.Second, 40*time.Second; return p } // backoff ≥ 10 s
+	slow := func() *Policy {
+		p := genericPolicy()
+		p.BaseDelay, p.MaxDelay = 20*time.Second, 40*time.Second
+		return p
+	} // backoff ≥ 10 s
 	maxRetries := func(n int) func() *Policy {
-		return func() *Policy { p := Generic(); p.MaxRetries = n; return p }
+		return func() *Policy { p := genericPolicy(); p.MaxRetries = n; return p }
 	}
 	tests := []struct {
 		name    string
@@ -201,13 +205,13 @@ func TestStopReasonTransportError(t *testing.T) {
 // for a later response to a request made with the first one's context.
 func TestParseErrorAttached(t *testing.T) {
 	t.Parallel()
-	tr, srv, _ := setup(t, Generic())
+	tr, srv, _ := setup(t, genericPolicy())
 	srv.Enqueue(llmretrytest.Dialect("openai").RateLimit(120))
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := ParseError(resp, nil); e == nil || e.Stop != StopHintTooLong {
+	if e := ParseError(resp, nil); e == nil || e.Decision != DecisionHintTooLong {
 		t.Fatalf("ParseError of the 429 = %v, want its Stop hint_too_long", e)
 	}
 	req, err := http.NewRequestWithContext(resp.Request.Context(), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))

@@ -299,11 +299,11 @@ func (p *Policy) streamVerdict(resp *http.Response, sb *streamBody, now time.Tim
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
 	if body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, HintBody)
+		v.useHint(body.RetryAfter, true, hintBody)
 	}
-	if v.Hint == NoHint {
+	if v.Hint == noHint {
 		d, ok := parseMessageHint(body.Message)
-		v.useHint(d, ok, HintMessage)
+		v.useHint(d, ok, hintMessage)
 	}
 	return v
 }
@@ -336,5 +336,5 @@ func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody i
 	if get == nil {
 		return false
 	}
-	return bodyStreams(get, max(maxBody, DefaultMaxBodyBuffer))
+	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
 }

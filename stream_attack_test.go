@@ -97,13 +97,13 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := Anthropic()
+			pol := anthropicPolicy()
 			if tt.pol != nil {
 				tt.pol(pol)
 			}
 			tr, srv, _ := setup(t, pol)
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.Enqueue(overloaded)
 			ctx, cancel := context.Background(), context.CancelFunc(func() {})
 			if tt.ctx != nil {
@@ -129,7 +129,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 	}
 	t.Run("ReturnErrors closes the last one unread", func(t *testing.T) {
 		t.Parallel()
-		pol := Anthropic()
+		pol := anthropicPolicy()
 		pol.MaxRetries = -1
 		tr, srv, _ := setup(t, pol)
 		tr.ReturnErrors = true
@@ -137,7 +137,7 @@ func TestStreamErrorEventThenSilence(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 		_, _, err := roundTripWithin(t, tr, req, 10*time.Second)
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.Class != Overloaded {
+		if !errors.As(err, &apiErr) || apiErr.Class != ClassOverloaded {
 			t.Fatalf("err = %v, want an Overloaded APIError", err)
 		}
 	})
@@ -169,7 +169,7 @@ func TestStreamAttackRound(t *testing.T) {
 		defer srv.Close()
 		base := &http.Transport{}
 		defer base.CloseIdleConnections()
-		tr := &Transport{Base: base, Policy: Anthropic(), sleep: (&fakeTime{}).Sleep}
+		tr := &Transport{Base: base, Policy: anthropicPolicy(), sleep: (&fakeTime{}).Sleep}
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 		resp, body, err := roundTripWithin(t, tr, req, 10*time.Second)
 		if err != nil || string(body) != llmretrytest.MessageStream || n.Load() != 2 {
@@ -190,7 +190,7 @@ func TestStreamAttackRound(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(streamReqBody))
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			go func() {
 				for len(srv.Requests()) == 0 {
 					time.Sleep(time.Millisecond)
@@ -202,19 +202,19 @@ func TestStreamAttackRound(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || len(srv.Requests()) != 1 {
 				t.Errorf("%+v: err %v after %d requests; want context.Canceled after 1", pol, err, len(srv.Requests()))
 			}
-			if len(at.all) != 1 || at.all[0].Decision != ContextDone {
+			if len(at.all) != 1 || at.all[0].Decision != DecisionContextDone {
 				t.Errorf("%+v: attempts %q, want one, context done", pol, at.trail())
 			}
 		}
 	})
 	t.Run("every target's stream fails: the last reaches the caller whole, and ends", func(t *testing.T) {
 		t.Parallel()
-		pol := Anthropic()
+		pol := anthropicPolicy()
 		pol.MaxRetries = -1
 		pol.Fallbacks = []Target{{Model: "claude-small"}, {Model: "claude-tiny"}}
 		tr, srv, _ := setup(t, pol)
 		var at attempts
-		tr.OnAttempt = at.hook
+		tr.Observer = onAttempt(at.hook)
 		last := llmretrytest.Dialect("anthropic").AbortedStream(0)
 		srv.Enqueue(silentAfter(last), silentAfter(last), last)
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
@@ -228,7 +228,7 @@ func TestStreamAttackRound(t *testing.T) {
 	})
 	t.Run("an error event in 1-byte pieces, then silence, with MaxInFlight 1 and concurrent callers", func(t *testing.T) {
 		t.Parallel()
-		pol := Anthropic()
+		pol := anthropicPolicy()
 		pol.Limits = Limits{MaxInFlight: 1, DisableLearning: true}
 		tr, srv, _ := setup(t, pol)
 		step := silentAfter(llmretrytest.Dialect("anthropic").AbortedStream(0))

@@ -144,31 +144,31 @@ func TestStreamFirstEvent(t *testing.T) {
 		want     []Class
 	}{
 		{"goblin_distracted before the first token is retried (gptgob.md: Generation aborted mid-stream. Retry.)", "/v1/chat/completions",
-			[]llmretrytest.Step{gob.AbortedStream(0)}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+			[]llmretrytest.Step{gob.AbortedStream(0)}, 2, llmretrytest.Stream, []Class{ClassServerError, ClassOK}},
 		{"the same in 1-byte pieces", "/v1/chat/completions",
-			[]llmretrytest.Step{withChunks(gob.AbortedStream(0), 1)}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+			[]llmretrytest.Step{withChunks(gob.AbortedStream(0), 1)}, 2, llmretrytest.Stream, []Class{ClassServerError, ClassOK}},
 		{"after keep-alive comments", "/v1/chat/completions",
-			[]llmretrytest.Step{withComments(gob.AbortedStream(0))}, 2, llmretrytest.Stream, []Class{ServerError, OK}},
+			[]llmretrytest.Step{withComments(gob.AbortedStream(0))}, 2, llmretrytest.Stream, []Class{ClassServerError, ClassOK}},
 		{"goblin_distracted after the first token passes through untouched", "/v1/chat/completions",
-			[]llmretrytest.Step{gob.AbortedStream(1)}, 1, string(gob.AbortedStream(1).Body), []Class{OK}},
+			[]llmretrytest.Step{gob.AbortedStream(1)}, 1, string(gob.AbortedStream(1).Body), []Class{ClassOK}},
 		{"Anthropic overloaded_error event is retried", "/v1/messages",
-			[]llmretrytest.Step{anth.AbortedStream(0)}, 2, llmretrytest.MessageStream, []Class{Overloaded, OK}},
+			[]llmretrytest.Step{anth.AbortedStream(0)}, 2, llmretrytest.MessageStream, []Class{ClassOverloaded, ClassOK}},
 		{"Anthropic error after message_start and a delta passes", "/v1/messages",
-			[]llmretrytest.Step{anth.AbortedStream(3)}, 1, string(anth.AbortedStream(3).Body), []Class{OK}},
+			[]llmretrytest.Step{anth.AbortedStream(3)}, 1, string(anth.AbortedStream(3).Body), []Class{ClassOK}},
 		{"Gemini [{error}] event is retried", "/v1/chat/completions",
-			[]llmretrytest.Step{overloadedGemini}, 2, llmretrytest.Stream, []Class{Overloaded, OK}},
+			[]llmretrytest.Step{overloadedGemini}, 2, llmretrytest.Stream, []Class{ClassOverloaded, ClassOK}},
 		{"a final error event is returned as it came", "/v1/chat/completions",
-			[]llmretrytest.Step{contextLength}, 1, string(contextLength.Body), []Class{ContextLength}},
+			[]llmretrytest.Step{contextLength}, 1, string(contextLength.Body), []Class{ClassContextLength}},
 		{"a normal stream in 1-byte pieces is byte-identical", "/v1/chat/completions",
 			[]llmretrytest.Step{withChunks(llmretrytest.Step{Status: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: []byte(llmretrytest.Stream)}, 1)},
-			1, llmretrytest.Stream, []Class{OK}},
+			1, llmretrytest.Stream, []Class{ClassOK}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tr, srv, _ := setup(t, GPTGob())
+			tr, srv, _ := setup(t, gptGobPolicy())
 			var got []Class
-			tr.OnAttempt = func(a AttemptInfo) { got = append(got, a.Verdict.Class) }
+			tr.Observer = onAttempt(func(a AttemptInfo) { got = append(got, a.Verdict.Class) })
 			srv.Enqueue(tt.script...)
 			resp, body, err := streamPost(t, tr, srv.URL, tt.path)
 			if err != nil {
@@ -205,7 +205,7 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 	step := gob.AbortedStream(0)
 	t.Run("the last error stream reaches the caller byte-for-byte", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		srv.Enqueue(step, step, step)
 		resp, body, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
 		if err != nil || resp.StatusCode != 200 || string(body) != string(step.Body) || len(srv.Requests()) != 3 {
@@ -214,18 +214,18 @@ func TestStreamErrorRetriesEnd(t *testing.T) {
 	})
 	t.Run("ReturnErrors gives an APIError with the event's code", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		tr.ReturnErrors = true
 		srv.Enqueue(step, step, step)
 		_, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions")
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ServerError || apiErr.Attempts != 3 {
+		if !errors.As(err, &apiErr) || apiErr.Status != 200 || apiErr.Code != "goblin_distracted" || apiErr.Class != ClassServerError || apiErr.Attempts != 3 {
 			t.Fatalf("err = %#v", err)
 		}
 	})
 	t.Run("the event's retry_after is honored", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, ft := setup(t, GPTGob())
+		tr, srv, ft := setup(t, gptGobPolicy())
 		srv.Enqueue(gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "x", RetryAfter: 3}, 0))
 		if _, _, err := streamPost(t, tr, srv.URL, "/v1/chat/completions"); err != nil {
 			t.Fatal(err)
@@ -271,13 +271,13 @@ func TestFirstTokenTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pol := GPTGob()
+			pol := gptGobPolicy()
 			if tt.pol != nil {
 				tt.pol(pol)
 			}
 			tr, srv, _ := setup(t, pol)
 			var at attempts
-			tr.OnAttempt = at.hook
+			tr.Observer = onAttempt(at.hook)
 			srv.Enqueue(tt.step)
 			ctx := context.Background()
 			if tt.ctx != nil {
@@ -294,7 +294,7 @@ func TestFirstTokenTimeout(t *testing.T) {
 			if len(at.all) < 2 {
 				t.Fatalf("%d attempts: want a retry", len(at.all))
 			}
-			if a := at.all[0]; a.Verdict.Class != Timeout || !errors.Is(a.Verdict.Err, tt.cause) || a.Decision != Retry {
+			if a := at.all[0]; a.Verdict.Class != ClassTimeout || !errors.Is(a.Verdict.Err, tt.cause) || a.Decision != DecisionRetry {
 				t.Errorf("first attempt: %s %v → %s; want a timeout by %v, retried", a.Verdict.Class, a.Verdict.Err, a.Decision, tt.cause)
 			}
 		})
@@ -379,7 +379,7 @@ func FuzzPeekStream(f *testing.F) {
 			t.Fatalf("read %d bytes", len(sb.prefix))
 		}
 		if sb.failed {
-			GPTGob().streamVerdict(resp, sb, time.Now())
+			gptGobPolicy().streamVerdict(resp, sb, time.Now())
 		}
 		got, _ := io.ReadAll(resp.Body)
 		if !bytes.Equal(got, body) {
@@ -393,7 +393,7 @@ func TestStreamAttacks(t *testing.T) {
 	sse := http.Header{"Content-Type": {"text/event-stream"}}
 	t.Run("a first event longer than the bound passes untouched", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		body := "data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", 2*maxFirstEvent) + "\"}}]}\n\n" +
 			string(llmretrytest.Dialect("gptgob").AbortedStream(0).Body)
 		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(body), Chunk: 1000})
@@ -404,7 +404,7 @@ func TestStreamAttacks(t *testing.T) {
 	})
 	t.Run("headers then nothing, no bound but the context's", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		srv.Enqueue(llmretrytest.Step{Status: 200, Header: sse, Body: []byte(llmretrytest.Stream), Stall: time.Minute})
 		ctx, cancel := timeoutCtx(100 * time.Millisecond)
 		defer cancel()
@@ -416,7 +416,7 @@ func TestStreamAttacks(t *testing.T) {
 	})
 	t.Run("an error event split across many tiny reads, after comments", func(t *testing.T) {
 		t.Parallel()
-		tr, srv, _ := setup(t, GPTGob())
+		tr, srv, _ := setup(t, gptGobPolicy())
 		step := llmretrytest.Dialect("gptgob").AbortedStream(0)
 		step.Body = append([]byte(":\r\n:\r\n\r\n"), step.Body...)
 		step.Chunk = 1

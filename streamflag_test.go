@@ -112,10 +112,10 @@ func TestWantsStreamDoesNotCopyTheBody(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "https://api.example/v1/chat/completions", strings.NewReader(body))
 	breq, _ := http.NewRequest(http.MethodPost, "https://api.example/v1/chat/completions", bytes.NewReader([]byte(body)))
 	for _, r := range []*http.Request{req, breq} {
-		if !wantsStream(r, r.GetBody, DefaultMaxBodyBuffer) {
+		if !wantsStream(r, r.GetBody, defaultMaxBodyBuffer) {
 			t.Fatal("not found")
 		}
-		allocs := testing.AllocsPerRun(5, func() { wantsStream(r, r.GetBody, DefaultMaxBodyBuffer) })
+		allocs := testing.AllocsPerRun(5, func() { wantsStream(r, r.GetBody, defaultMaxBodyBuffer) })
 		if allocs > 3 { // GetBody's reader and its NopCloser
 			t.Errorf("%T: %v allocations per scan", r.Body, allocs)
 		}
@@ -123,7 +123,7 @@ func TestWantsStreamDoesNotCopyTheBody(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 5 {
-		wantsStream(req, req.GetBody, DefaultMaxBodyBuffer)
+		wantsStream(req, req.GetBody, defaultMaxBodyBuffer)
 	}
 	runtime.ReadMemStats(&after)
 	if per := (after.TotalAlloc - before.TotalAlloc) / 5; per > 1<<10 {
@@ -137,7 +137,7 @@ func BenchmarkWantsStream(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if !wantsStream(req, req.GetBody, DefaultMaxBodyBuffer) {
+		if !wantsStream(req, req.GetBody, defaultMaxBodyBuffer) {
 			b.Fatal("not found")
 		}
 	}

@@ -20,7 +20,7 @@ import (
 //
 // The zero value is ready to use: it wraps http.DefaultTransport, routes the
 // hosts of the built-in providers to their policies and every other host to
-// [Generic]. Put it under any http.Client or SDK:
+// the "generic" policy ([Provider]). Put it under any http.Client or SDK:
 //
 //	client := &http.Client{Transport: &llmretry.Transport{}}
 //
@@ -47,7 +47,7 @@ type Transport struct {
 
 	// Policy applies to requests whose host is not in Hosts.
 	// If nil, the built-in provider hosts (see [DefaultHosts]) get their own
-	// policies and every other host gets [Generic].
+	// policies and every other host gets the "generic" policy.
 	Policy *Policy
 
 	// Hosts maps request host names to the policy for them. Each policy
@@ -62,8 +62,8 @@ type Transport struct {
 
 	// MaxBodyBuffer is how many bytes of a request body without GetBody are
 	// buffered so that it can be replayed. A longer body is sent once and
-	// not retried. If zero, DefaultMaxBodyBuffer (8 MiB) is used; a negative
-	// value disables buffering. Bodies with GetBody (bytes.Reader,
+	// not retried. Zero means the default, 8 MiB; a negative value means no
+	// buffering. Bodies with GetBody (bytes.Reader,
 	// strings.Reader, bytes.Buffer, and most SDKs) are never buffered.
 	MaxBodyBuffer int64
 
@@ -72,11 +72,6 @@ type Transport struct {
 	// *APIError, closing its body, instead of returning the response. Leave
 	// it off under SDKs, which parse error bodies themselves.
 	ReturnErrors bool
-
-	// OnAttempt, if non-nil, is called after every attempt with what it got
-	// and what the Transport does next. It is called on the request's
-	// goroutine and must not retain the response.
-	OnAttempt func(AttemptInfo)
 
 	// Logger, if non-nil, logs attempts: successes at Debug, retries at Info,
 	// final failures at Warn. Credentials are never logged.
@@ -108,7 +103,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 // RoundTrip implements http.RoundTripper.
 //
 // A request goes first to its own target, then, if its policy has Fallbacks
-// and an attempt fails as Policy.FallbackOn says, to each fallback in turn,
+// and an attempt fails as the Policy says (an overload; a rate limit or the end of retries if set), to each fallback in turn,
 // each with its own policy, pacing, budget and retries. A fallback whose
 // pacing cannot let the request go before its deadline (or fails) is passed
 // over for the next; when none can, the attempt's own decision stands, as
@@ -139,7 +134,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		var next io.ReadCloser
 		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
-		if a.Decision == Retry {
+		if a.Decision == DecisionRetry {
 			a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 		}
 		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
@@ -147,10 +142,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case ferr != nil: // the context ended while a fallback waited for its pacing
 			closeBody(next)
-			a.Decision, a.Wait, next = ContextDone, 0, nil
+			a.Decision, a.Wait, next = DecisionContextDone, 0, nil
 		case fellBack:
 			closeBody(next)
-			a.Decision, a.Wait, next = Fallback, 0, first
+			a.Decision, a.Wait, next = DecisionFallback, 0, first
 		case c.held: // the budget did not pay: wait for a turn, the answer kept
 			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
 				return nil, err
@@ -162,7 +157,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			discard(resp)
 			return nil, ferr
 		}
-		if a.Decision != Retry && a.Decision != Fallback {
+		if a.Decision != DecisionRetry && a.Decision != DecisionFallback {
 			return t.finish(&c, resp, a, now)
 		}
 		discard(resp)
@@ -234,7 +229,7 @@ func (t *Transport) start(req *http.Request) (call, error) {
 // time, the attempt's own decision stands: its answer is the best the call
 // has. An error is the context's, ended during a fallback's pacing wait.
 func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
-	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOn.shouldFallback(v, d) {
+	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.fallbackOn().shouldFallback(v, d) {
 		return route{}, nil, false, nil
 	}
 	// The attempt's slot goes back before another target's wait, which may
@@ -282,8 +277,8 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 	}
 	if berr := c.watch.failed(); berr != nil {
 		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
-	} else if v.Class != Canceled && invalidHeader(r.Header) != "" {
-		v.Class, v.Retryable = InvalidRequest, false
+	} else if v.Class != ClassCanceled && invalidHeader(r.Header) != "" {
+		v.Class, v.Retryable = ClassInvalidRequest, false
 	}
 	v.Err = redactErr(v.Err, requestSecrets(r))
 	return v
@@ -298,45 +293,45 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 	c.earnBudget(v)
 	c.held = false
 	switch {
-	case v.Class == OK:
-		return Success, 0, nil
-	case v.Class == Canceled || c.ctx.Err() != nil:
-		return ContextDone, 0, nil
+	case v.Class == ClassOK:
+		return DecisionSuccess, 0, nil
+	case v.Class == ClassCanceled || c.ctx.Err() != nil:
+		return DecisionContextDone, 0, nil
 	case !v.Retryable:
-		return NotRetryable, 0, nil
+		return DecisionNotRetryable, 0, nil
 	case attempt > c.retries:
-		return RetriesExhausted, 0, nil
+		return DecisionRetriesExhausted, 0, nil
 	case !c.body.replayable:
-		return NotReplayable, 0, nil
+		return DecisionNotReplayable, 0, nil
 	}
 	var wait time.Duration
-	if v.Hint != NoHint && v.RetryAfter > 0 {
+	if v.Hint != noHint && v.RetryAfter > 0 {
 		if wait = v.RetryAfter; wait > c.pol.maxWait() {
-			return HintTooLong, wait, nil
+			return DecisionHintTooLong, wait, nil
 		}
 	} else {
 		wait = c.pol.backoff(attempt, t.random())
 	}
 	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return PastDeadline, wait, nil
+		return DecisionPastDeadline, wait, nil
 	}
 	if !c.spendBudget(v) {
 		if !c.mayHold(v, now, wait) {
-			return BudgetExhausted, 0, nil
+			return DecisionBudgetExhausted, 0, nil
 		}
 		c.held = true // delayed, not refused: awaitTurn waits for its turn
 	}
 	if c.body.get == nil {
-		return Retry, wait, nil
+		return DecisionRetry, wait, nil
 	}
 	next, err := c.body.get()
 	if err != nil {
-		return NotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
+		return DecisionNotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
 	}
 	if next == nil {
 		next = http.NoBody
 	}
-	return Retry, wait, next
+	return DecisionRetry, wait, next
 }
 
 // earnBudget credits the retry budget for an attempt, and spendBudget pays
@@ -344,7 +339,7 @@ func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Deci
 // failures worth retrying count: an answer that no retry can change says
 // nothing of the service's health.
 func (c *call) earnBudget(v Verdict) {
-	if v.Class == OK || v.Retryable {
+	if v.Class == ClassOK || v.Retryable {
 		c.budget.earn(v)
 	}
 }
@@ -360,10 +355,10 @@ func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time
 		r, why := c.stopped(a, now)
 		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
 	}
-	if resp.StatusCode >= 400 || v.Class != OK {
+	if resp.StatusCode >= 400 || v.Class != ClassOK {
 		e := newAPIError(c.pol, v, a.Attempt)
 		e.Target = c.name
-		e.Stop, e.why = c.stopped(a, now)
+		e.Decision, e.why = c.stopped(a, now)
 		if t.ReturnErrors {
 			discard(resp)
 			c.release()
@@ -567,14 +562,14 @@ func (t *Transport) init() {
 	t.user = newHostRoutes(t.Hosts)
 	t.hostsErr = checkHosts(t.Hosts)
 	if t.Policy == nil { // the built-in routes apply only without a Policy
-		t.generic = Generic()
+		t.generic = genericPolicy()
 		t.builtins = newHostRoutes(DefaultHosts())
 	}
 }
 
 func (t *Transport) maxBodyBuffer() int64 {
 	if t.MaxBodyBuffer == 0 {
-		return DefaultMaxBodyBuffer
+		return defaultMaxBodyBuffer
 	}
 	return t.MaxBodyBuffer
 }

@@ -220,7 +220,7 @@ func TestRoundTripDeadline(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	resp, _, err := do(t, tr, req)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func TestRoundTripDeadline(t *testing.T) {
 	if resp.StatusCode != 429 || len(ft.Waits()) != 0 {
 		t.Errorf("got %d after waits %v; want the 429 at once: the 12 s hint passes the 5 s deadline", resp.StatusCode, ft.Waits())
 	}
-	if len(decisions) != 1 || decisions[0] != PastDeadline {
+	if len(decisions) != 1 || decisions[0] != DecisionPastDeadline {
 		t.Errorf("decisions = %v, want [past_deadline]", decisions)
 	}
 }
@@ -238,11 +238,11 @@ func TestRoundTripCancelDuringWait(t *testing.T) {
 	srv := llmretrytest.Start(t)
 	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(30))
 	ctx, cancel := context.WithCancel(context.Background())
-	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) {
-		if a.Decision == Retry {
+	tr := &Transport{Base: &http.Transport{}, Observer: onAttempt(func(a AttemptInfo) {
+		if a.Decision == DecisionRetry {
 			cancel() // the caller gives up while the Transport waits 30 s
 		}
-	}}
+	})}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	done := make(chan error, 1)
 	go func() {
@@ -280,7 +280,7 @@ func TestRoundTripRequestOverrides(t *testing.T) {
 		script    []llmretrytest.Step
 		wantTries int
 	}{
-		{"WithoutRetry", WithoutRetry, failing(5), 1},
+		{"WithoutFallback(WithMaxRetries(0))", sendOnce, failing(5), 1},
 		{"WithMaxRetries(4)", func(c context.Context) context.Context { return WithMaxRetries(c, 4) }, failing(10), 5},
 		{"WithPolicy no retries", func(c context.Context) context.Context { return WithPolicy(c, &Policy{MaxRetries: -1}) }, failing(5), 1},
 		// Every attempt stalls far past the bound: each is cut off and retried,
@@ -362,7 +362,7 @@ func TestRoundTripPermanentTransportErrorsAreNotRetried(t *testing.T) {
 	tls.StartTLS()
 	defer tls.Close()
 	var attempts int
-	tr := &Transport{Base: &http.Transport{}, OnAttempt: func(a AttemptInfo) { attempts++ }}
+	tr := &Transport{Base: &http.Transport{}, Observer: onAttempt(func(a AttemptInfo) { attempts++ })}
 	req, _ := http.NewRequest(http.MethodGet, tls.URL, nil) // the certificate is not trusted
 	if _, err := tr.RoundTrip(req); err == nil {
 		t.Fatal("want a certificate error")
@@ -374,7 +374,7 @@ func TestRoundTripPermanentTransportErrorsAreNotRetried(t *testing.T) {
 
 func TestRoundTripReturnErrors(t *testing.T) {
 	t.Parallel()
-	tr, srv, _ := setup(t, GPTGob())
+	tr, srv, _ := setup(t, gptGobPolicy())
 	tr.ReturnErrors = true
 	srv.Enqueue(llmretrytest.Dialect("gptgob").RateLimit(1), llmretrytest.Dialect("gptgob").RateLimit(1), llmretrytest.Dialect("gptgob").RateLimit(2), llmretrytest.Dialect("gptgob").RateLimit(3))
 	client := &http.Client{Transport: tr}
@@ -387,8 +387,8 @@ func TestRoundTripReturnErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("err = %v, want an *APIError", err)
 	}
-	want := APIError{Provider: "gptgob", StatusCode: 429, Class: RateLimited, Retryable: true, Type: "rate_limit_exceeded",
-		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Attempts: 3, Stop: StopRetriesExhausted}
+	want := APIError{Provider: "gptgob", Verdict: Verdict{Status: 429, Class: ClassRateLimited, Retryable: true, Type: "rate_limit_exceeded",
+		Code: "gremlin_in_the_pipes", Message: "too many requests, tall one. come back in 2s.", RetryAfter: 2 * time.Second, Hint: hintBody}, Attempts: 3, Decision: DecisionRetriesExhausted}
 	got := *apiErr
 	got.RequestID = ""
 	if got != want {
@@ -470,7 +470,7 @@ func TestRoundTripGetBodyFails(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(chatBody))
 	req.GetBody = func() (io.ReadCloser, error) { return nil, errors.New("cannot rewind") }
 	var decisions []Decision
-	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = onAttempt(func(a AttemptInfo) { decisions = append(decisions, a.Decision) })
 	resp, body, err := do(t, tr, req)
 	if err != nil {
 		t.Fatalf("err = %v, want the 500 answer", err)
@@ -478,7 +478,7 @@ func TestRoundTripGetBodyFails(t *testing.T) {
 	if resp.StatusCode != 500 || !bytes.Equal(body, llmretrytest.Dialect("openai").ServerError().Body) || len(srv.Requests()) != 1 {
 		t.Errorf("got %d %q after %d attempts, want the 500 and its body after 1", resp.StatusCode, body, len(srv.Requests()))
 	}
-	if len(decisions) != 1 || decisions[0] != NotReplayable {
+	if len(decisions) != 1 || decisions[0] != DecisionNotReplayable {
 		t.Errorf("decisions = %v, want [not_replayable]", decisions)
 	}
 }

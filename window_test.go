@@ -24,7 +24,7 @@ func windowAnswer(limit, remaining int, end time.Time) *http.Response {
 // next window (whose length it guessed from the first) the same way.
 func TestPacingWindowHerdStaysWithinAllowance(t *testing.T) {
 	t.Parallel()
-	p, ft := testPacer(Generic())
+	p, ft := testPacer(genericPolicy())
 	end := testNow.Add(900 * time.Millisecond)
 	tk := p.send(bg(), ft.Now(), 1, false)
 	p.observe(bg(), windowAnswer(100, 99, end), Verdict{Status: 200}, tk, ft.Now())
@@ -101,7 +101,7 @@ func TestPacingCoarseHintPausesOthersLess(t *testing.T) {
 			t.Parallel()
 			p, _ := testPacer(tt.pol)
 			resp := hinted()
-			p.observe(bg(), resp, Generic().classify(resp, nil, testNow), p.send(bg(), testNow, 1, false), testNow)
+			p.observe(bg(), resp, genericPolicy().classify(resp, nil, testNow), p.send(bg(), testNow, 1, false), testNow)
 			if got := time.Duration(p.pausedUntil.Load() - testNow.UnixNano()); got != tt.want {
 				t.Errorf("paused for %v, want %v", got, tt.want)
 			}

@@ -222,7 +222,7 @@ type pacingTrace struct {
 
 type tracedLimit struct {
 	at  time.Time
-	lim llmretry.Limit
+	lim llmretry.Pace
 }
 
 type tracedWait struct {
@@ -236,9 +236,9 @@ func (t *pacingTrace) observer() *llmretry.Observer {
 		return nil
 	}
 	return &llmretry.Observer{
-		AttemptEnd: func(_ llmretry.AttemptInfo, _ *http.Response, s llmretry.State) {
+		AttemptEnd: func(s llmretry.AttemptInfo, _ *http.Response) {
 			t.mu.Lock()
-			t.limits = append(t.limits, tracedLimit{time.Now(), s.Limit})
+			t.limits = append(t.limits, tracedLimit{time.Now(), s.Pace})
 			t.mu.Unlock()
 		},
 		Paced: func(_ context.Context, w llmretry.PacingWait) {

@@ -38,7 +38,7 @@ const (
 // what should follow.
 type reference struct {
 	name     string
-	policy   func() *llmretry.Policy
+	policy   string // the built-in policy's name, for llmretry.Provider
 	step     func(stream bool, anthropic bool) llmretrytest.Step
 	fallback bool // the spare model answers; else the busy model answers on retry
 }
@@ -46,8 +46,8 @@ type reference struct {
 func references() []reference {
 	gob, cen, anth := llmretrytest.Dialect("gptgob"), llmretrytest.Dialect("cencori"), llmretrytest.Dialect("anthropic")
 	return []reference{
-		{"gptgob horde_unavailable (503)", llmretry.GPTGob, func(bool, bool) llmretrytest.Step { return gob.Overloaded(1) }, true},
-		{"gptgob horde_unavailable as the first event", llmretry.GPTGob, func(stream, a bool) llmretrytest.Step {
+		{"gptgob horde_unavailable (503)", "gptgob", func(bool, bool) llmretrytest.Step { return gob.Overloaded(1) }, true},
+		{"gptgob horde_unavailable as the first event", "gptgob", func(stream, a bool) llmretrytest.Step {
 			if !stream {
 				return gob.Overloaded(0)
 			}
@@ -56,14 +56,14 @@ func references() []reference {
 			}
 			return gob.StreamError(llmretrytest.ErrorReply{Status: 503, Type: "service_unavailable", Code: "horde_unavailable", Message: "the horde is busy. try another tier."}, 0)
 		}, true},
-		{"cencori PROVIDER_ERROR (503)", llmretry.Cencori, func(bool, bool) llmretrytest.Step { return cen.Overloaded(0) }, true},
-		{"cencori PROVIDER_ERROR as the first event", llmretry.Cencori, func(stream, _ bool) llmretrytest.Step {
+		{"cencori PROVIDER_ERROR (503)", "cencori", func(bool, bool) llmretrytest.Step { return cen.Overloaded(0) }, true},
+		{"cencori PROVIDER_ERROR as the first event", "cencori", func(stream, _ bool) llmretrytest.Step {
 			if !stream {
 				return cen.Overloaded(0)
 			}
 			return cen.AbortedStream(0)
 		}, true},
-		{"gptgob goblin_distracted: retried", llmretry.GPTGob, func(stream, _ bool) llmretrytest.Step {
+		{"gptgob goblin_distracted: retried", "gptgob", func(stream, _ bool) llmretrytest.Step {
 			if !stream {
 				return gob.ServerError()
 			}
@@ -84,7 +84,7 @@ func fallbackSetup(t *testing.T, pol *llmretry.Policy) (*llmretrytest.Server, *h
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	tg := &targets{}
-	rec := &recorder{next: &llmretry.Transport{Base: base, Policy: pol, OnAttempt: tg.hook}}
+	rec := &recorder{next: &llmretry.Transport{Base: base, Policy: pol, Observer: &llmretry.Observer{AttemptEnd: tg.hook}}}
 	return srv, &http.Client{Transport: rec}, rec, tg
 }
 
@@ -94,7 +94,7 @@ type targets struct {
 	log []string
 }
 
-func (t *targets) hook(a llmretry.AttemptInfo) {
+func (t *targets) hook(a llmretry.AttemptInfo, _ *http.Response) {
 	t.mu.Lock()
 	t.log = append(t.log, a.Decision.String()+"@"+a.Target)
 	t.mu.Unlock()
@@ -126,7 +126,7 @@ func TestFallbackOpenAIGo(t *testing.T) {
 		t.Run(ref.name, func(t *testing.T) {
 			t.Parallel()
 			wantModel, wantTrail := ref.want()
-			srv, hc, _, tg := fallbackSetup(t, ref.policy())
+			srv, hc, _, tg := fallbackSetup(t, llmretry.Provider(ref.policy))
 			srv.EnqueueModel(busy, ref.step(false, false))
 			c := newClient(srv.URL, hc)
 			res, err := c.Chat.Completions.New(context.Background(), params)
@@ -140,7 +140,7 @@ func TestFallbackOpenAIGo(t *testing.T) {
 		t.Run(ref.name+", streaming", func(t *testing.T) {
 			t.Parallel()
 			wantModel, wantTrail := ref.want()
-			srv, hc, rec, tg := fallbackSetup(t, ref.policy())
+			srv, hc, rec, tg := fallbackSetup(t, llmretry.Provider(ref.policy))
 			srv.EnqueueModel(busy, ref.step(true, false))
 			c := newClient(srv.URL, hc)
 			stream := c.Chat.Completions.NewStreaming(context.Background(), params)
@@ -168,7 +168,7 @@ func TestFallbackOpenAIGo(t *testing.T) {
 	}
 	t.Run("goblin_distracted after the first token reaches the SDK as it came", func(t *testing.T) {
 		t.Parallel()
-		srv, hc, rec, tg := fallbackSetup(t, llmretry.GPTGob())
+		srv, hc, rec, tg := fallbackSetup(t, llmretry.Provider("gptgob"))
 		step := llmretrytest.Dialect("gptgob").AbortedStream(1)
 		srv.EnqueueModel(busy, step)
 		c := newClient(srv.URL, hc)
@@ -198,7 +198,7 @@ func TestFallbackGoOpenAI(t *testing.T) {
 		t.Run(ref.name, func(t *testing.T) {
 			t.Parallel()
 			wantModel, wantTrail := ref.want()
-			srv, hc, _, tg := fallbackSetup(t, ref.policy())
+			srv, hc, _, tg := fallbackSetup(t, llmretry.Provider(ref.policy))
 			srv.EnqueueModel(busy, ref.step(false, false))
 			res, err := newClient(srv.URL, hc).CreateChatCompletion(context.Background(), req)
 			if err != nil {
@@ -211,7 +211,7 @@ func TestFallbackGoOpenAI(t *testing.T) {
 		t.Run(ref.name+", streaming", func(t *testing.T) {
 			t.Parallel()
 			wantModel, wantTrail := ref.want()
-			srv, hc, rec, tg := fallbackSetup(t, ref.policy())
+			srv, hc, rec, tg := fallbackSetup(t, llmretry.Provider(ref.policy))
 			srv.EnqueueModel(busy, ref.step(true, false))
 			sreq := req
 			sreq.Stream = true
@@ -246,7 +246,7 @@ func TestFallbackGoOpenAI(t *testing.T) {
 	}
 	t.Run("goblin_distracted after the first token reaches the SDK as it came", func(t *testing.T) {
 		t.Parallel()
-		srv, hc, rec, tg := fallbackSetup(t, llmretry.GPTGob())
+		srv, hc, rec, tg := fallbackSetup(t, llmretry.Provider("gptgob"))
 		step := llmretrytest.Dialect("gptgob").AbortedStream(1)
 		srv.EnqueueModel(busy, step)
 		sreq := req
@@ -281,7 +281,7 @@ func TestFallbackAnthropicSDK(t *testing.T) {
 		t.Run(ref.name, func(t *testing.T) {
 			t.Parallel()
 			wantModel, wantTrail := ref.want()
-			srv, hc, _, tg := fallbackSetup(t, ref.policy())
+			srv, hc, _, tg := fallbackSetup(t, llmretry.Provider(ref.policy))
 			srv.EnqueueModel(busy, ref.step(false, true))
 			c := newClient(srv.URL, hc)
 			msg, err := c.Messages.New(context.Background(), params)
@@ -295,7 +295,7 @@ func TestFallbackAnthropicSDK(t *testing.T) {
 		t.Run(ref.name+", streaming", func(t *testing.T) {
 			t.Parallel()
 			wantModel, wantTrail := ref.want()
-			srv, hc, rec, tg := fallbackSetup(t, ref.policy())
+			srv, hc, rec, tg := fallbackSetup(t, llmretry.Provider(ref.policy))
 			srv.EnqueueModel(busy, ref.step(true, true))
 			c := newClient(srv.URL, hc)
 			stream := c.Messages.NewStreaming(context.Background(), params)
@@ -322,7 +322,7 @@ func TestFallbackAnthropicSDK(t *testing.T) {
 	}
 	t.Run("an error event after the first token reaches the SDK as it came", func(t *testing.T) {
 		t.Parallel()
-		srv, hc, rec, tg := fallbackSetup(t, llmretry.GPTGob())
+		srv, hc, rec, tg := fallbackSetup(t, llmretry.Provider("gptgob"))
 		step := llmretrytest.Dialect("anthropic").AbortedStream(3) // message_start, content_block_start, a delta
 		srv.EnqueueModel(busy, step)
 		c := newClient(srv.URL, hc)

@@ -80,8 +80,8 @@ func TestStopReasonUnderSDKs(t *testing.T) {
 						t.Fatal("ParseError of the SDK error's response = nil")
 					}
 				}
-				if apiErr.Stop != llmretry.StopHintTooLong || apiErr.StatusCode != 429 || !strings.HasSuffix(apiErr.Error(), want) {
-					t.Errorf("APIError: Stop %v, status %d, %q; want hint_too_long, 429, ending %q", apiErr.Stop, apiErr.StatusCode, apiErr.Error(), want)
+				if apiErr.Decision != llmretry.DecisionHintTooLong || apiErr.Status != 429 || !strings.HasSuffix(apiErr.Error(), want) {
+					t.Errorf("APIError: Stop %v, status %d, %q; want hint_too_long, 429, ending %q", apiErr.Decision, apiErr.Status, apiErr.Error(), want)
 				}
 				if n := len(srv.Requests()); n != 1 {
 					t.Errorf("%d requests, want 1", n)

@@ -132,7 +132,7 @@ func (s *Server) Enqueue(steps ...Step) {
 // JSON body names model takes the next of them before the general script.
 // Script an overloaded model and let another answer:
 //
-//	srv.EnqueueModel("gob-large", llmretrytest.GPTGob.Overloaded(0))
+//	srv.EnqueueModel("gob-large", llmretrytest.Dialect("gptgob").Overloaded(0))
 func (s *Server) EnqueueModel(model string, steps ...Step) {
 	s.mu.Lock()
 	if s.models == nil {

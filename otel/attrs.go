@@ -101,7 +101,7 @@ func errorType(v llmretry.Verdict) string {
 	switch {
 	case v.Status >= 400:
 		return strconv.Itoa(v.Status)
-	case v.Err != nil || v.Status == 0 && v.Class != llmretry.OK:
+	case v.Err != nil || v.Status == 0 && v.Class != llmretry.ClassOK:
 		return v.Class.String()
 	}
 	return ""

@@ -56,11 +56,11 @@ func TestErrorType(t *testing.T) {
 		v    llmretry.Verdict
 		want string
 	}{
-		{llmretry.Verdict{Class: llmretry.OK, Status: 200}, ""},
-		{llmretry.Verdict{Class: llmretry.RateLimited, Status: 429}, "429"},
-		{llmretry.Verdict{Class: llmretry.ServerError, Status: 500}, "500"},
-		{llmretry.Verdict{Class: llmretry.Timeout, Err: errors.New("timeout")}, "timeout"},
-		{llmretry.Verdict{Class: llmretry.Connection, Err: errors.New("reset")}, "connection"},
+		{llmretry.Verdict{Class: llmretry.ClassOK, Status: 200}, ""},
+		{llmretry.Verdict{Class: llmretry.ClassRateLimited, Status: 429}, "429"},
+		{llmretry.Verdict{Class: llmretry.ClassServerError, Status: 500}, "500"},
+		{llmretry.Verdict{Class: llmretry.ClassTimeout, Err: errors.New("timeout")}, "timeout"},
+		{llmretry.Verdict{Class: llmretry.ClassConnection, Err: errors.New("reset")}, "connection"},
 	} {
 		if got := errorType(c.v); got != c.want {
 			t.Errorf("errorType(%v %d) = %q, want %q", c.v.Class, c.v.Status, got, c.want)

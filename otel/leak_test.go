@@ -166,7 +166,7 @@ func TestDefaultsAndNoops(t *testing.T) {
 	}
 	// An AttemptEnd the Observer did not start, even with no context.
 	o := llmretryotel.NewObserver(llmretryotel.Config{})
-	o.AttemptEnd(llmretry.AttemptInfo{}, nil, llmretry.State{})
-	o.AttemptEnd(llmretry.AttemptInfo{Context: context.Background()}, &http.Response{}, llmretry.State{Key: "k"})
+	o.AttemptEnd(llmretry.AttemptInfo{}, nil)
+	o.AttemptEnd(llmretry.AttemptInfo{Context: context.Background(), Key: "k"}, &http.Response{})
 	o.Paced(context.Background(), llmretry.PacingWait{})
 }

@@ -132,7 +132,7 @@ type caches struct {
 }
 
 // recordAttempt records an attempt's metrics. r is the attempt's request.
-func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s llmretry.State) {
+func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request) {
 	ctx, v := a.Context, a.Verdict
 	if i.duration.Enabled(ctx) {
 		scheme, host := "", ""
@@ -154,7 +154,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 	}
 
 	host := serverAddress(r)
-	final := a.Decision != llmretry.Retry && a.Decision != llmretry.Fallback
+	final := a.Decision != llmretry.DecisionRetry && a.Decision != llmretry.DecisionFallback
 	if i.attempts.Enabled(ctx) || final && i.requestAttempts.Enabled(ctx) {
 		o := i.cache.attempt.get(attemptKey{a.Policy, host, a.Target, v.Class, a.Decision}, func() []attribute.KeyValue {
 			kvs := []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String()),
@@ -169,7 +169,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 			i.requestAttempts.Record(ctx, int64(a.Attempt), o.rec...)
 		}
 	}
-	if a.Decision == llmretry.Fallback && i.fallbacks.Enabled(ctx) {
+	if a.Decision == llmretry.DecisionFallback && i.fallbacks.Enabled(ctx) {
 		o := i.cache.fallback.get(attemptKey{policy: a.Policy, target: a.Target, class: v.Class}, func() []attribute.KeyValue {
 			kvs := []attribute.KeyValue{PolicyKey.String(a.Policy), ClassKey.String(v.Class.String())}
 			if a.Target != "" {
@@ -179,7 +179,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 		})
 		i.fallbacks.Add(ctx, 1, o.add...)
 	}
-	if a.Decision == llmretry.Retry {
+	if a.Decision == llmretry.DecisionRetry {
 		kind := waitKind(v)
 		if i.retries.Enabled(ctx) {
 			o := i.cache.retry.get(retryKey{a.Policy, host, v.Class, kind}, func() []attribute.KeyValue {
@@ -190,18 +190,18 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request, s l
 		}
 		i.recordWait(ctx, a.Policy, kind, "", a.Wait.Seconds())
 	}
-	if s.Key != "" && (i.requestRate.Enabled(ctx) || i.tokenRate.Enabled(ctx)) {
-		o := i.cache.limit.get(limitKey{a.Policy, s.Key}, func() []attribute.KeyValue {
-			return []attribute.KeyValue{PolicyKey.String(a.Policy), PacingKeyKey.String(s.Key)}
+	if a.Key != "" && (i.requestRate.Enabled(ctx) || i.tokenRate.Enabled(ctx)) {
+		o := i.cache.limit.get(limitKey{a.Policy, a.Key}, func() []attribute.KeyValue {
+			return []attribute.KeyValue{PolicyKey.String(a.Policy), PacingKeyKey.String(a.Key)}
 		})
-		i.requestRate.Record(ctx, rate(float64(s.Limit.RequestRate)), o.rec...)
-		i.tokenRate.Record(ctx, rate(float64(s.Limit.TokenRate)), o.rec...)
+		i.requestRate.Record(ctx, rate(float64(a.Pace.RequestRate)), o.rec...)
+		i.tokenRate.Record(ctx, rate(float64(a.Pace.TokenRate)), o.rec...)
 	}
-	if s.HasBudget && i.budget.Enabled(ctx) {
+	if a.HasBudget && i.budget.Enabled(ctx) {
 		o := i.cache.budget.get(a.Policy, func() []attribute.KeyValue {
 			return []attribute.KeyValue{PolicyKey.String(a.Policy)}
 		})
-		i.budget.Record(ctx, s.Budget, o.rec...)
+		i.budget.Record(ctx, a.Budget, o.rec...)
 	}
 }
 
@@ -230,7 +230,7 @@ func (i *instruments) recordWait(ctx context.Context, policy, kind, errType stri
 
 // waitKind says what set the wait before a retry, as the Transport decides.
 func waitKind(v llmretry.Verdict) string {
-	if v.Hint != llmretry.NoHint && v.RetryAfter > 0 {
+	if v.Hint != "" && v.RetryAfter > 0 {
 		return WaitHint
 	}
 	return WaitBackoff

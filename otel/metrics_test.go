@@ -224,11 +224,11 @@ func TestMetricsPacingRefusal(t *testing.T) {
 	}
 }
 
-// full is what a fresh budget has left: the State after one success.
+// full is what a fresh budget has left: the AttemptInfo.Budget after one success.
 func full(t *testing.T) float64 {
 	t.Helper()
 	var got float64
-	tr := &llmretry.Transport{Observer: &llmretry.Observer{AttemptEnd: func(_ llmretry.AttemptInfo, _ *http.Response, s llmretry.State) {
+	tr := &llmretry.Transport{Observer: &llmretry.Observer{AttemptEnd: func(s llmretry.AttemptInfo, _ *http.Response) {
 		got = s.Budget
 	}}}
 	srv := llmretrytest.Start(t)

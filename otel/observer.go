@@ -112,7 +112,7 @@ func (o *observer) attemptStart(r *http.Request, n int) *http.Request {
 	return r2
 }
 
-func (o *observer) attemptEnd(info llmretry.AttemptInfo, resp *http.Response, s llmretry.State) {
+func (o *observer) attemptEnd(info llmretry.AttemptInfo, resp *http.Response) {
 	if info.Context == nil {
 		return
 	}
@@ -120,7 +120,7 @@ func (o *observer) attemptEnd(info llmretry.AttemptInfo, resp *http.Response, s 
 	if a == nil { // not started by this Observer: nothing to measure against
 		return
 	}
-	o.m.recordAttempt(info, a.req, s)
+	o.m.recordAttempt(info, a.req)
 	if a.span != nil {
 		o.endSpan(a, info, resp)
 	}

@@ -67,10 +67,10 @@ func (o *observer) endSpan(a *attempt, info llmretry.AttemptInfo, resp *http.Res
 	if et := errorType(v); et != "" {
 		kvs = append(kvs, semconv.ErrorTypeKey.String(et))
 	}
-	if v.Hint != llmretry.NoHint {
-		kvs = append(kvs, HintKey.String(v.Hint.String()), RetryAfterKey.Float64(v.RetryAfter.Seconds()))
+	if v.Hint != "" {
+		kvs = append(kvs, HintKey.String(v.Hint), RetryAfterKey.Float64(v.RetryAfter.Seconds()))
 	}
-	if info.Decision == llmretry.Retry {
+	if info.Decision == llmretry.DecisionRetry {
 		kvs = append(kvs, WaitKey.Float64(info.Wait.Seconds()), WaitKindKey.String(waitKind(v)))
 	}
 	for _, f := range [...]struct {

@@ -14,7 +14,7 @@ import (
 //
 //	go test -run '^$' -bench Limiter -benchmem -count 10 . | benchstat -col /impl -
 func BenchmarkLimiter(b *testing.B) {
-	lim := llmretry.Limit{RequestRate: 1e9, RequestBurst: 1 << 30, TokenRate: 1e12, TokenBurst: 1 << 30}
+	lim := llmretry.Pace{RequestRate: 1e9, RequestBurst: 1 << 30, TokenRate: 1e12, TokenBurst: 1 << 30}
 	ctx := context.Background()
 	run := func(b *testing.B, l llmretry.Limiter) {
 		b.ReportAllocs()
@@ -53,7 +53,7 @@ func BenchmarkSharedLimit(b *testing.B) {
 	f := fleetOf4
 	var rate, limited, failed float64
 	for i := 0; i < b.N; i++ {
-		r := f.run(b, rs, llmretry.Generic().MaxRetries)
+		r := f.run(b, rs, llmretry.Provider("generic").MaxRetries)
 		rate += r.rate(f.burst) / f.perSecond
 		limited += float64(r.limited)
 		failed += float64(r.failed)

@@ -12,7 +12,7 @@ import (
 
 // probe is the wait Redis would give one more request on key now, without
 // reserving it.
-func probe(t *testing.T, l *Limiter, key string, lim llmretry.Limit, tokens int) time.Duration {
+func probe(t *testing.T, l *Limiter, key string, lim llmretry.Pace, tokens int) time.Duration {
 	t.Helper()
 	res, err := reserveScript.Run(context.Background(), l.rdb, l.keys(key), 0,
 		micros(float64(lim.RequestRate)), max(lim.RequestBurst, 1), micros(float64(lim.TokenRate)), max(lim.TokenBurst, 1), tokens).Slice()
@@ -34,7 +34,7 @@ func probe(t *testing.T, l *Limiter, key string, lim llmretry.Limit, tokens int)
 func TestCancelledWaitersInAnyOrder(t *testing.T) {
 	rs := startRedis(t)
 	l := New(rs.client(t), Options{})
-	lim := llmretry.Limit{RequestRate: 0.99, RequestBurst: 1}         // 60/min, burst 1, with headroom
+	lim := llmretry.Pace{RequestRate: 0.99, RequestBurst: 1}          // 60/min, burst 1, with headroom
 	if err := l.Wait(context.Background(), "k", lim, 1); err != nil { // takes the burst
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestCancelledWaitersInAnyOrder(t *testing.T) {
 func TestTokenCostOverBurstChargedInFull(t *testing.T) {
 	rs := startRedis(t)
 	l := New(rs.client(t), Options{})
-	limit := llmretry.Limit{TokenRate: 10, TokenBurst: 1}                  // what lim means, without headroom
+	limit := llmretry.Pace{TokenRate: 10, TokenBurst: 1}                   // what lim means, without headroom
 	if err := l.Wait(context.Background(), "tok", limit, 25); err != nil { // goes at once: the bucket is full
 		t.Fatal(err)
 	}

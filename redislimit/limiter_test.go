@@ -48,7 +48,7 @@ func (f fleet) run(tb testing.TB, rs *redisServer, maxRetries int) fleetRun {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := 0; c < f.clients; c++ {
-		pol := llmretry.Generic()
+		pol := llmretry.Provider("generic")
 		pol.MaxRetries = maxRetries
 		// A generous timeout: this is a test of sharing, and a call held
 		// past the default 250 ms on a loaded machine would fall back to
@@ -120,7 +120,7 @@ func TestSharedPause(t *testing.T) {
 	rs := startRedis(t)
 	a, b := New(rs.client(t), Options{}), New(rs.client(t), Options{})
 	ctx := context.Background()
-	lim := llmretry.Limit{RequestRate: 1000, RequestBurst: 10}
+	lim := llmretry.Pace{RequestRate: 1000, RequestBurst: 10}
 	if err := a.Pause(ctx, "k", time.Now().Add(300*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestRedisOutage(t *testing.T) {
 			var redisErrors atomic.Int64
 			l := New(rs.client(t), Options{FailClosed: failClosed, RetryAfter: 50 * time.Millisecond,
 				OnError: func(error) { redisErrors.Add(1) }})
-			lim := llmretry.Limit{RequestRate: 200, RequestBurst: 5}
+			lim := llmretry.Pace{RequestRate: 200, RequestBurst: 5}
 			wait := func() error {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()

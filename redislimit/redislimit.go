@@ -4,7 +4,7 @@
 // depend on Redis.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	p := llmretry.GPTGob()
+//	p := llmretry.Provider("gptgob")
 //	p.Limits = llmretry.Limits{RequestsPerMinute: 500, Limiter: redislimit.New(rdb, redislimit.Options{})}
 //	client := &http.Client{Transport: &llmretry.Transport{Policy: p}}
 //
@@ -117,7 +117,7 @@ func micros(r float64) float64 {
 }
 
 // Wait implements llmretry.Limiter.
-func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Limit, tokens int) error {
+func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tokens int) error {
 	if l.isDown() {
 		return l.fallbackWait(ctx, key, limit, tokens, nil)
 	}
@@ -288,7 +288,7 @@ func (l *Limiter) Pause(ctx context.Context, key string, until time.Time) error 
 	return nil
 }
 
-func (l *Limiter) fallbackWait(ctx context.Context, key string, limit llmretry.Limit, tokens int, cause error) error {
+func (l *Limiter) fallbackWait(ctx context.Context, key string, limit llmretry.Pace, tokens int, cause error) error {
 	if l.opts.FailClosed {
 		if cause == nil {
 			return ErrUnavailable

@@ -107,7 +107,7 @@ func TestTimeoutWhateverTheClient(t *testing.T) {
 			rdb := tt.setup(t)
 			var errs atomic.Int32
 			l := New(rdb, Options{Timeout: timeout, RetryAfter: time.Nanosecond, OnError: func(error) { errs.Add(1) }})
-			lim := llmretry.Limit{RequestRate: 100, RequestBurst: 10}
+			lim := llmretry.Pace{RequestRate: 100, RequestBurst: 10}
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			start := time.Now()

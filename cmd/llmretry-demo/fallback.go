@@ -42,7 +42,7 @@ func runFallback(w io.Writer, o options, obs *llmretry.Observer) {
 		spareModel, o.nFallback, busyModel)
 	plain := fallbackRun(o, "plain http.Client", func() http.RoundTripper { return &http.Transport{MaxIdleConnsPerHost: o.workers} })
 	fb := fallbackRun(o, "llmretry + fallback", func() http.RoundTripper {
-		p := llmretry.GPTGob()
+		p := llmretry.Provider("gptgob")
 		p.Fallbacks = []llmretry.Target{{Model: spareModel}}
 		return &llmretry.Transport{Base: &http.Transport{MaxIdleConnsPerHost: o.workers}, Policy: p, Observer: obs}
 	})

@@ -122,7 +122,7 @@ func policyFor(d llmretrytest.Dialect) *llmretry.Policy {
 			return p
 		}
 	}
-	return llmretry.Generic()
+	return llmretry.Provider("generic")
 }
 
 // stats is what one run measured.

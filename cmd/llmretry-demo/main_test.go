@@ -205,7 +205,7 @@ func TestFallbackSection(t *testing.T) {
 	o := options{nFallback: 80, workers: 8, pOverload: 0.4, seed: 1, timeout: 30e9}
 	plain := fallbackRun(o, "plain", func() http.RoundTripper { return &http.Transport{} })
 	fb := fallbackRun(o, "fallback", func() http.RoundTripper {
-		p := llmretry.GPTGob()
+		p := llmretry.Provider("gptgob")
 		p.Fallbacks = []llmretry.Target{{Model: spareModel}}
 		return &llmretry.Transport{Base: &http.Transport{}, Policy: p}
 	})

@@ -34,9 +34,9 @@ func runReal(o options, obs *llmretry.Observer) error {
 	}
 	var pol *llmretry.Policy // nil: routed by host
 	if o.fallbackModel != "" {
-		pol = llmretry.Generic()
+		pol = llmretry.Provider("generic")
 		pol.Fallbacks = []llmretry.Target{{Model: o.fallbackModel}}
-		pol.FallbackOn = llmretry.FallbackOnOverload | llmretry.FallbackOnRateLimit
+		pol.FallbackOnRateLimit = true
 	}
 	tr := &llmretry.Transport{
 		Policy:       pol,
