@@ -296,6 +296,9 @@ func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next
 	start := t.clock()
 	ok, err := keepInMemory(resp), error(nil)
 	if ok {
+		// Waiting, it sends nothing: its in-flight slot goes to others,
+		// whose successes may let it go (as a retry's backoff does).
+		c.release()
 		ok, err = t.awaitBudget(c, a.Wait)
 	}
 	switch {
