@@ -50,3 +50,47 @@ func TestHeldRetryGivesItsSlotBack(t *testing.T) {
 		t.Errorf("the held retry waited %v, want less than its probe (the other's success lets it go)", waited)
 	}
 }
+
+// TestHostsKeysThatNeverMatch: a key with two "*" or an empty label (a
+// leading dot as in a cookie domain, "..") could never match a host; it was
+// skipped without a word. It fails every RoundTrip with an error naming it,
+// as other such keys do. An IPv6 address with a zone is a host, not a port.
+func TestHostsKeysThatNeverMatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key, url, wantErr string // wantErr "": the key matches url
+	}{
+		{"*.*.gob.example", "https://a.b.gob.example/v1", `"*.*.gob.example" has more than one *`},
+		{"**.gob.example", "https://a.gob.example/v1", `has more than one *`},
+		{".gob.example", "https://api.gob.example/v1", `".gob.example" has an empty label`},
+		{"api..gob.example", "https://api.gob.example/v1", `has an empty label`},
+		{"api.gob.example..", "https://api.gob.example/v1", `has an empty label`},
+		{"*.", "http://localhost/v1", ""},
+		{"fe80::1%eth0", "http://[fe80::1%25eth0]:8080/v1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Parallel()
+			gob := GPTGob()
+			tr := &Transport{Hosts: map[string]*Policy{tt.key: gob},
+				Base: roundTripFunc(func(*http.Request) (*http.Response, error) {
+					return &http.Response{StatusCode: 200, Body: http.NoBody, Header: http.Header{}}, nil
+				})}
+			req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+			resp, err := tr.RoundTrip(req)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := tr.policyFor(req, requestOptions{}); got != gob {
+					t.Errorf("policy %q, want the Hosts key's", got.name())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want one naming the key: %s", err, tt.wantErr)
+			}
+		})
+	}
+}
