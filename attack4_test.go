@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,4 +94,57 @@ func TestHostsKeysThatNeverMatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHeldRetryCanceledIsReported: an attempt whose retry was waiting for
+// the budget when the request was canceled is reported (context_done), as
+// every attempt is: it was not, so OnAttempt missed it and an Observer's
+// AttemptStart (an otel span) was never ended.
+func TestHeldRetryCanceledIsReported(t *testing.T) {
+	t.Parallel()
+	pol := &Policy{Budget: RetryBudget{Reserve: 0.5}, BaseDelay: time.Second, MaxDelay: time.Minute, Limits: Limits{DisableLearning: true}}
+	tr, srv, ft := setup(t, pol)
+	srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return llmretrytest.Dialect("openai").Overloaded(0) })
+	b := tr.budgets.get(pol)
+	b.probes, b.probeAt = 5, ft.Now().Add(20*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr.sleep = func(c context.Context, d time.Duration) error {
+		cancel() // while the retry waits in line
+		return ft.Sleep(c, d)
+	}
+	var started, ended int
+	var decisions []Decision
+	tr.OnAttempt = func(a AttemptInfo) { decisions = append(decisions, a.Decision) }
+	tr.Observer = &Observer{
+		AttemptStart: func(r *http.Request, _ int) *http.Request { started++; return r },
+		AttemptEnd: func(_ AttemptInfo, resp *http.Response, _ State) { // as the otel module: the span ends when the body is closed
+			if resp == nil || resp.Body == nil {
+				ended++
+				return
+			}
+			resp.Body = &endOnClose{resp.Body, &ended}
+		},
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+	if _, err := tr.RoundTrip(req); !errorsIs(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled (decisions %v)", err, decisions)
+	}
+	if len(decisions) != 1 || decisions[0] != ContextDone || started != ended {
+		t.Errorf("decisions %v, %d attempts started and %d ended; want [context_done], each started attempt ended", decisions, started, ended)
+	}
+}
+
+// endOnClose counts its first Close in *ended.
+type endOnClose struct {
+	io.ReadCloser
+	ended *int
+}
+
+func (b *endOnClose) Close() error {
+	if b.ended != nil {
+		*b.ended++
+		b.ended = nil
+	}
+	return b.ReadCloser.Close()
 }

@@ -290,7 +290,8 @@ func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
 // in time, it sets a's decision to BudgetExhausted and returns nil, resp
 // being the answer. An answer that cannot be kept in memory (a stream, a
 // body longer than the classification peek) is returned at once. If the
-// request is canceled, it returns the context's error, resp discarded.
+// request is canceled, it returns the context's error; the caller
+// reports the attempt, then discards resp.
 func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next io.ReadCloser) (io.ReadCloser, error) {
 	c.held = false
 	start := t.clock()
@@ -304,7 +305,6 @@ func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next
 	switch {
 	case err != nil:
 		closeBody(next)
-		discard(resp)
 		c.release()
 		return nil, err
 	case !ok:
