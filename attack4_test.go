@@ -148,3 +148,31 @@ func (b *endOnClose) Close() error {
 	}
 	return b.ReadCloser.Close()
 }
+
+// TestBudgetFreeTurnNotLost: a success lets the two oldest waiting retries
+// go for nothing; one of them that gives up before it goes (its context
+// ended) passes its turn to the next in line, as a paid one does. It was
+// lost: the next waited for a probe, up to 30 s, the service up.
+func TestBudgetFreeTurnNotLost(t *testing.T) {
+	t.Parallel()
+	b := newBudget(RetryBudget{}, time.Second)
+	b.balance = -5
+	woken := map[*held]bool{}
+	var line []*held
+	for range 3 {
+		var h *held
+		h = b.hold(func() { woken[h] = true })
+		line = append(line, h)
+	}
+	b.earn(Verdict{Class: OK})
+	if !woken[line[0]] || !woken[line[1]] || woken[line[2]] {
+		t.Fatalf("a success woke %v, %v, %v; want the two oldest", woken[line[0]], woken[line[1]], woken[line[2]])
+	}
+	b.leave(line[1]) // canceled before it went
+	if !woken[line[2]] || len(b.line) != 0 {
+		t.Errorf("the turn of a woken retry that gave up was lost: the next in line not woken (line %d)", len(b.line))
+	}
+	if ok, _ := b.turn(line[2], time.Now(), 0.5); !ok {
+		t.Error("the next in line may not go")
+	}
+}

@@ -233,16 +233,21 @@ func (b *budget) turn(h *held, now time.Time, r float64) (bool, time.Time) {
 }
 
 // leave takes h out of the line when its wait ends without an attempt; a
-// retry paid for it goes to the next in line.
+// retry paid for it, or the free turn a success gave it, goes to the next
+// in line.
 func (b *budget) leave(h *held) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.remove(h)
-	if h.paid {
+	switch {
+	case h.paid:
 		h.paid = false
 		b.balance++
 		b.grant(0)
+	case h.granted:
+		b.grant(1)
 	}
+	h.granted = false
 }
 
 func (b *budget) remove(h *held) {
