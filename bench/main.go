@@ -26,6 +26,10 @@
 //   - quota: every answer 429 quota_exceeded; ideal is one attempt.
 //   - overload: 503 with Retry-After: 1 once per request; ideal is a retry
 //     exactly 1.0 s later.
+//   - sdk: llmretry against the SDK's own retries (openai-go, 2 retries) when
+//     half the attempts get 500, when answers are slow (2 s) and flaky, and
+//     when the server takes 10 requests a second and 429s the rest with
+//     Retry-After: 1 (not in the default list: about 2 minutes).
 //
 // -only keeps the clients whose name contains it, -styles and -units the
 // matrix's rows (e.g. -styles bare,github -units tokens).
@@ -90,6 +94,9 @@ func main() {
 	}
 	if listed(*scenarios, "latency") && strings.Contains(learned.name, *only) {
 		runLatency(cfg)
+	}
+	if listed(*scenarios, "sdk") {
+		runSDKCompare(cfg, selectClients([]client{learned, budgetOff, openaiClient}, *only))
 	}
 	all := append([]client{plain}, peers...)
 	if listed(*scenarios, "quota") {
