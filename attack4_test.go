@@ -176,3 +176,31 @@ func TestBudgetFreeTurnNotLost(t *testing.T) {
 		t.Error("the next in line may not go")
 	}
 }
+
+// TestLimiterPauseDuringHeadWait: a pause that comes while the head of a
+// key's queue waits for its tokens holds it too ("Pause holds every request
+// under key until until"): it went when its tokens were due, in the pause.
+func TestLimiterPauseDuringHeadWait(t *testing.T) {
+	t.Parallel()
+	ft := &fakeTime{now: time.Now()}
+	var m *MemoryLimiter
+	until := ft.Now().Add(10 * time.Second)
+	paused := false
+	m = &MemoryLimiter{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+		if !paused { // a 429 elsewhere, while the head waits its second
+			paused = true
+			m.Pause(ctx, "k", until)
+		}
+		return ft.Sleep(ctx, d)
+	}}
+	lim := Limit{RequestRate: 1, RequestBurst: 1}
+	if err := m.Wait(bg(), "k", lim, 1); err != nil { // takes the burst
+		t.Fatal(err)
+	}
+	if err := m.Wait(bg(), "k", lim, 1); err != nil {
+		t.Fatal(err)
+	}
+	if now := ft.Now(); now.Before(until) {
+		t.Errorf("the request went %v before the pause's end", until.Sub(now))
+	}
+}
