@@ -130,6 +130,13 @@ func (q *waitQueue) took(w *waiter) {
 	q.tokens -= float64(w.cost)
 }
 
+// untook records that the head gave its tokens back, to take them later.
+func (q *waitQueue) untook(w *waiter) {
+	w.took = false
+	q.reqs++
+	q.tokens += float64(w.cost)
+}
+
 // remove takes e out of the queue and, if it was the head, gives the next
 // waiter its turn.
 func (q *waitQueue) remove(e *list.Element) {

@@ -233,16 +233,21 @@ func (b *budget) turn(h *held, now time.Time, r float64) (bool, time.Time) {
 }
 
 // leave takes h out of the line when its wait ends without an attempt; a
-// retry paid for it goes to the next in line.
+// retry paid for it, or the free turn a success gave it, goes to the next
+// in line.
 func (b *budget) leave(h *held) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.remove(h)
-	if h.paid {
+	switch {
+	case h.paid:
 		h.paid = false
 		b.balance++
 		b.grant(0)
+	case h.granted:
+		b.grant(1)
 	}
+	h.granted = false
 }
 
 func (b *budget) remove(h *held) {
@@ -290,18 +295,21 @@ func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
 // in time, it sets a's decision to BudgetExhausted and returns nil, resp
 // being the answer. An answer that cannot be kept in memory (a stream, a
 // body longer than the classification peek) is returned at once. If the
-// request is canceled, it returns the context's error, resp discarded.
+// request is canceled, it returns the context's error; the caller
+// reports the attempt, then discards resp.
 func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next io.ReadCloser) (io.ReadCloser, error) {
 	c.held = false
 	start := t.clock()
 	ok, err := keepInMemory(resp), error(nil)
 	if ok {
+		// Waiting, it sends nothing: its in-flight slot goes to others,
+		// whose successes may let it go (as a retry's backoff does).
+		c.release()
 		ok, err = t.awaitBudget(c, a.Wait)
 	}
 	switch {
 	case err != nil:
 		closeBody(next)
-		discard(resp)
 		c.release()
 		return nil, err
 	case !ok:

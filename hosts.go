@@ -109,10 +109,23 @@ func hostKey(k string) (string, error) {
 		return "", bad("has user information")
 	case strings.ContainsAny(h, " \t\r\n"):
 		return "", bad("has white space")
-	case strings.Contains(h, ":") && net.ParseIP(h) == nil:
+	case strings.Contains(h, ":") && net.ParseIP(zoneless(h)) == nil:
 		return "", bad("has a port (a key matches its host on every port)")
+	case strings.Count(h, "*") > 1:
+		return "", bad("has more than one * (a * stands for one label or part of one)")
+	case strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") || strings.Contains(h, ".."):
+		return "", bad("has an empty label (no host name starts with a dot)")
 	}
 	return h, nil
+}
+
+// zoneless is an IPv6 address without its zone ("fe80::1%eth0"), which
+// net.ParseIP does not take.
+func zoneless(h string) string {
+	if i := strings.IndexByte(h, '%'); i >= 0 {
+		return h[:i]
+	}
+	return h
 }
 
 // checkHosts returns the first Hosts key that is not a host name, as an

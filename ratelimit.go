@@ -247,11 +247,11 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Pace, tokens
 				return err
 			}
 		}
-		if took {
-			b.leave(e, m.clock(), false)
+		if took && b.goOrUntake(e, m.clock()) {
 			return nil
 		}
-		// Waited out a pause at the head: now take the tokens.
+		// Waited out a pause at the head, or one came while it waited for
+		// its tokens: now take them.
 	}
 }
 
@@ -331,6 +331,24 @@ func (b *buckets) headTake(e *list.Element, now time.Time, limit Pace, maxDelay 
 	}
 	b.busy = maxTime(b.busy, now.Add(delay))
 	return delay, took, nil
+}
+
+// goOrUntake lets e, the queue's head, which took its tokens and waited
+// for them, go: it leaves the queue. If a pause began meanwhile, it gives
+// its tokens back and stays at the head to wait the pause out, and
+// goOrUntake reports false.
+func (b *buckets) goOrUntake(e *list.Element, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := e.Value.(*waiter)
+	if !now.Before(b.paused) {
+		b.queue.remove(e)
+		return true
+	}
+	b.req.giveBack(now, 1)
+	b.tok.giveBack(now, float64(w.cost))
+	b.queue.untook(w)
+	return false
 }
 
 // leave takes e out of the queue at now, and gives the next waiter its

@@ -148,6 +148,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			a.Decision, a.Wait, next = DecisionFallback, 0, first
 		case c.held: // the budget did not pay: wait for a turn, the answer kept
 			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
+				// Canceled in line: the attempt is reported all the same,
+				// before its answer is discarded (an Observer may end its
+				// span when the body is closed).
+				a.Decision, a.Wait = DecisionContextDone, 0
+				t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, t.clock())
+				discard(resp)
 				return nil, err
 			}
 			wait = 0

@@ -32,6 +32,10 @@
 //     inexact, window-over-bucket) × -procs (default 1,4,8).
 //   - leave (not run by default): 4 processes, three of which leave early:
 //     how much of the freed capacity the one left takes within 2 s.
+//   - sdk: llmretry against the SDK's own retries (openai-go, 2 retries) when
+//     half the attempts get 500, when answers are slow (2 s) and flaky, and
+//     when the server takes 10 requests a second and 429s the rest with
+//     Retry-After: 1 (not in the default list: about 2 minutes).
 //
 // -only keeps the clients whose name contains it, -styles and -units the
 // matrix's rows (e.g. -styles bare,github -units tokens).
@@ -112,6 +116,9 @@ func main() {
 	}
 	if listed(*scenarios, "latency") && strings.Contains(learned.name, *only) {
 		runLatency(cfg)
+	}
+	if listed(*scenarios, "sdk") {
+		runSDKCompare(cfg, selectClients([]client{learned, budgetOff, openaiClient}, *only))
 	}
 	all := append([]client{plain}, peers...)
 	if listed(*scenarios, "quota") {

@@ -250,15 +250,22 @@ type callReply struct {
 	err error
 }
 
-// parseReply reads the reserve script's reply.
+// parseReply reads the reserve script's reply. A reply it cannot have
+// given (a flag other than 0 or 1, a delay that is not a number of
+// microseconds a time.Duration holds) is an error, as Redis failing is:
+// read as it is, it would fail the request for a deadline it may not have,
+// or send it at once (a NaN or huge delay wraps to a negative Duration).
 func parseReply(res []any) (ok bool, delay time.Duration, ready string, err error) {
 	if len(res) < 2 {
 		return false, 0, "", fmt.Errorf("redislimit: unexpected reply %v", res)
 	}
-	flag, _ := res[0].(int64)
+	flag, fok := res[0].(int64)
+	if !fok || (flag != 0 && flag != 1) {
+		return false, 0, "", fmt.Errorf("redislimit: unexpected reply %v", res)
+	}
 	ds, _ := res[1].(string)
 	us, err := strconv.ParseFloat(ds, 64)
-	if err != nil {
+	if err != nil || !(us >= 0 && us < float64(math.MaxInt64/int64(time.Microsecond))) { // NaN too
 		return false, 0, "", fmt.Errorf("redislimit: unexpected delay %q", ds)
 	}
 	delay = time.Duration(us) * time.Microsecond
