@@ -7,9 +7,7 @@
 //
 // Each request follows its host's policy ("generic" for unknown hosts): it is
 // classified by status and JSON error code, retried after the server's wait
-// hint or a backoff within the context's deadline, and paced per API key. The
-// caller gets the last response, body intact, or with [Transport].ReturnErrors
-// an [*APIError] that says why it stopped.
+// hint or a backoff within its deadline, and paced per API key.
 //
 // # Vocabulary
 //
@@ -22,8 +20,10 @@
 // outage; a [Target] is a fallback.
 //
 // Outcomes: a [Verdict] is what one attempt got; a [Decision] is what the
-// Transport did next; an [APIError] is what the caller gets when the Transport
-// stops on an error: the last attempt's Verdict and its Decision.
+// Transport did next. When it stops on an error, the caller gets the last
+// response, body intact, or with [Transport].ReturnErrors an [*APIError]: the
+// last attempt's Verdict and the Decision that ended the call ([ParseError]
+// gives it from a response).
 //
 // Hooks: Transport.Logger logs one line per attempt; Transport.Observer is for
 // metrics, tracing and tests ([AttemptInfo], [PacingWait]; the otel module
@@ -35,8 +35,8 @@
 //
 // # Guides
 //
-// In the repository's docs/ (https://github.com/llmretry/llmretry/tree/main/docs):
-// pacing.md, providers.md (codes, wait hints, go-retryablehttp), fallback.md
-// (and streams), redis.md, observability.md (otel), errors.md (stop reasons,
+// In https://github.com/llmretry/llmretry/tree/main/docs: pacing.md,
+// providers.md (codes, wait hints, go-retryablehttp), fallback.md (and
+// streams), redis.md, observability.md (otel), errors.md (stop reasons,
 // per-request control, retry budget), sdks.md, testing.md (llmretrytest).
 package llmretry
