@@ -39,7 +39,7 @@ import (
 // before the policy's MaxDelay has passed) is not made: the attempt's
 // answer is returned with [DecisionBudgetExhausted], at once when no probe is due
 // in time or when a fallback target would take it (see
-// [fallbackOnExhausted]), else when the wait ends. The answer is kept in
+// [Policy].FallbackOnExhausted), else when the wait ends. The answer is kept in
 // memory while its retry waits; one that cannot be (a stream, a body longer
 // than 64 KiB) is returned at once.
 //

@@ -9,7 +9,9 @@ package llmretry
 // [Verdict.Retryable] gives the answer for one attempt.
 type Class uint8
 
-// The classes. Keep String, retryable and the table in docs/errors.md in step with this list.
+// Keep String, retryable and the table in docs/errors.md in step with this list.
+
+// The classes.
 const (
 	ClassOK              Class = iota // not an error
 	ClassRateLimited                  // too many requests or tokens for now (429); retried

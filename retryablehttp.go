@@ -13,8 +13,8 @@ import (
 // package's classification without its Transport:
 //
 //	c := retryablehttp.NewClient()
-//	c.CheckRetry = llmretry.RetryablehttpCheckRetry(llmretry.Provider("gptgob"))
-//	c.Backoff = llmretry.RetryablehttpBackoff(llmretry.Provider("gptgob"))
+//	c.CheckRetry = llmretry.RetryablehttpCheckRetry(llmretry.Provider("openai"))
+//	c.Backoff = llmretry.RetryablehttpBackoff(llmretry.Provider("openai"))
 //
 // The response body stays readable in full after the check.
 func RetryablehttpCheckRetry(p *Policy) retryablehttp.CheckRetry {

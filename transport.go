@@ -40,7 +40,9 @@ import (
 // reused; a stream is never drained).
 //
 // A Transport is safe for simultaneous use by multiple goroutines. Its fields
-// must not be changed, and it must not be copied, once it has been used.
+// must not be changed once it has been used. Use it by pointer: a Transport
+// must not be copied (it contains a sync.Once), and go vet's copylocks check
+// reports every copy of a Transport value, used or not.
 type Transport struct {
 	// Base sends each attempt. If nil, http.DefaultTransport is used.
 	Base http.RoundTripper

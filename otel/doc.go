@@ -50,7 +50,7 @@
 //     key in use.
 //   - llmretry.budget.available {retry}: gauge of the retries the retry
 //     budget has left for the failures it pays for; when none is left,
-//     they are not retried (see [llmretry.RetryBudget]).
+//     they wait for their turn to retry (see [llmretry.RetryBudget]).
 //
 // No metric has a URL, a path or a per-request value among its attributes.
 // As a Prometheus exporter writes them: llmretry_attempts_total,

@@ -39,7 +39,7 @@ const (
 	RequestRateName = "llmretry.limit.request_rate"
 	TokenRateName   = "llmretry.limit.token_rate"
 	// BudgetName is a gauge of the retries the retry budget has left per
-	// policy, for the failures it pays for; at none, they are not retried.
+	// policy, for the failures it pays for; at none, they wait for their turn.
 	BudgetName = "llmretry.budget.available"
 )
 

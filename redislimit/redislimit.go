@@ -4,7 +4,7 @@
 // depend on Redis.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	p := llmretry.Provider("gptgob")
+//	p := llmretry.Provider("openai")
 //	p.Limits = llmretry.Limits{RequestsPerMinute: 500, Limiter: redislimit.New(rdb, redislimit.Options{})}
 //	client := &http.Client{Transport: &llmretry.Transport{Policy: p}}
 //
@@ -50,7 +50,7 @@ type Options struct {
 	// outage. A reservation such a call makes late is given back. While 8
 	// calls are left running, Redis counts as down. A go-redis client with
 	// ContextTimeoutEnabled ends its calls at the timeout itself, and saves
-	// a goroutine a call (BenchmarkLimiter: about a third faster).
+	// a goroutine a call (about a third faster).
 	Timeout time.Duration
 	// RetryAfter is how long to stay on the fallback after Redis failed
 	// before trying it again; if zero, 1 s.
