@@ -32,6 +32,9 @@
 //     inexact, window-over-bucket) × -procs (default 1,4,8).
 //   - leave (not run by default): 4 processes, three of which leave early:
 //     how much of the freed capacity the one left takes within 2 s.
+//   - shift (not run by default): the fleet's cells on a server whose rate
+//     falls to half at 2 s and is restored at 4 s (a limit that changes
+//     mid-run); the optimum follows the schedule.
 //
 // -only keeps the clients whose name contains it, -styles and -units the
 // matrix's rows (e.g. -styles bare,github -units tokens).
@@ -96,10 +99,13 @@ func main() {
 	}
 	fleetClients := selectClients(peers, *only)
 	if strings.Contains(","+*scenarios+",", ",fleet,") {
-		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false)
+		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, false)
 	}
 	if strings.Contains(","+*scenarios+",", ",leave,") {
-		runFleet(cfg, fleetClients, *styleNames, nil, true)
+		runFleet(cfg, fleetClients, *styleNames, nil, true, false)
+	}
+	if strings.Contains(","+*scenarios+",", ",shift,") {
+		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, true)
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))
