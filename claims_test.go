@@ -327,3 +327,42 @@ func TestPacingFirstWindowClaimOutvoted(t *testing.T) {
 		t.Errorf("paced from %v, want the estimate", src)
 	}
 }
+
+// TestPacingSharedBucketOutvotedEarly (issue 20, bench fleet openai ×8: 18–23
+// of 600 failed): eight processes read OpenAI's headers describing the whole
+// 100/s bucket and each paced itself at 97/s. The claim could be outvoted
+// only a second after the first reading, and by then a request's eleven
+// attempts had all been refused (one every ~80 ms: eight workers in line at
+// the claimed pace). A key that accepted at a twelfth of the claim over the
+// 300 ms since its first reading shares the bucket already; one accepting at
+// the claim (a lone process) does not.
+func TestPacingSharedBucketOutvotedEarly(t *testing.T) {
+	t.Parallel()
+	hdr := func(remaining int) http.Header {
+		return http.Header{"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {strconv.Itoa(remaining)},
+			"X-Ratelimit-Reset-Requests": {"100ms"}} // 10 used, full again in 0.1 s: 100/s
+	}
+	tests := []struct {
+		name     string
+		every    time.Duration // one success this often
+		outvoted bool
+	}{
+		{"one of eight: 12/s accepted", 80 * time.Millisecond, true},
+		{"alone: 100/s accepted", 10 * time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ft := testPacer(genericPolicy())
+			now := ft.Now()
+			for end := now.Add(400 * time.Millisecond); now.Before(end); {
+				now = now.Add(tt.every)
+				observeAt(p, ok200(hdr(0)), now)
+			}
+			observeAt(p, limited(hdr(0)), now.Add(time.Millisecond))
+			_, src := p.limit(now.Add(2 * time.Millisecond))
+			if got := src == estimated; got != tt.outvoted {
+				t.Errorf("after a 429 400 ms in: paced from %v, want the claim outvoted: %v", src, tt.outvoted)
+			}
+		})
+	}
+}

@@ -340,7 +340,10 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 	if unexplained && hdr != nil {
 		l := p.learning()
 		req, tok := l.trusted(now)
-		if req && l.outvoteBucket(now, accepted) {
+		p.mu.Lock()
+		since := p.admitted.rateSince(now, l.bornAt())
+		p.mu.Unlock()
+		if req && l.outvoteBucket(now, since) {
 			req = false
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)

@@ -64,3 +64,24 @@ func TestPeakAndHistogram(t *testing.T) {
 		t.Errorf("median = %v, want 3", p)
 	}
 }
+
+// TestShiftOptimum: the shift scenario's optimum follows its schedule: the
+// burst, R until shiftDown, R×shiftFactor until shiftUp (with a fresh burst
+// at each change), R after.
+func TestShiftOptimum(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{
+		{100, 900 * time.Millisecond},                // (100−10)/100 s, before the change
+		{310, 3*time.Second + 800*time.Millisecond},  // 10 + 200 + 10 by 2 s, 90 at 50/s
+		{600, 4*time.Second + 2700*time.Millisecond}, // 200+10+10+100+10 by 4 s, 270 at 100/s
+		{5, 0}, // the burst alone
+	}
+	for _, tt := range tests {
+		cfg := config{n: tt.n, rate: 100, burst: 10}
+		if got := shiftOptimum(cfg); (got - tt.want).Abs() > time.Millisecond {
+			t.Errorf("n=%d: %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}

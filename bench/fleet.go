@@ -119,7 +119,7 @@ type fleetRun struct {
 
 // runFleetCell runs cl as procs processes, the i-th sending shares[i]
 // requests, against one server in style st.
-func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, timeout time.Duration) (fleetRun, error) {
+func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, timeout time.Duration, shift bool) (fleetRun, error) {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	spec := st.Spec(llmretrytest.Requests, cfg.rate, cfg.burst)
@@ -127,6 +127,11 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 	start := time.Now().Add(500 * time.Millisecond) // the workers' startup is not timed
 	if q := spec.Quotas[0]; q.Window {
 		start = start.Truncate(q.Per).Add(q.Per)
+	}
+	if shift {
+		done := make(chan struct{})
+		defer close(done)
+		go shiftLimit(srv, st, cfg, start, done)
 	}
 	results := make([]workerResult, len(shares))
 	errs := make([]error, len(shares))
@@ -165,6 +170,48 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 		run.took = run.freedTaken(cfg.rate * learnedShare)
 	}
 	return run, nil
+}
+
+// The shift scenario's schedule: the server's rate is R until shiftDown,
+// R×shiftFactor until shiftUp, R again after (a provider lowering a key's
+// limit under load, then restoring it). Each change starts fresh quotas
+// (llmretrytest.Server.SetLimit), with their burst.
+const (
+	shiftDown   = 2 * time.Second
+	shiftUp     = 4 * time.Second
+	shiftFactor = 0.5
+)
+
+// shiftLimit applies the shift schedule to srv from start until done.
+func shiftLimit(srv *llmretrytest.Server, st llmretrytest.Style, cfg config, start time.Time, done <-chan struct{}) {
+	for _, c := range []struct {
+		at   time.Duration
+		rate float64
+	}{{shiftDown, cfg.rate * shiftFactor}, {shiftUp, cfg.rate}} {
+		select {
+		case <-done:
+			return
+		case <-time.After(time.Until(start.Add(c.at))):
+		}
+		srv.SetLimit(st.Spec(llmretrytest.Requests, c.rate, cfg.burst))
+	}
+}
+
+// shiftOptimum is the least time n requests take under the shift schedule:
+// the burst at the start and at each change, the rate in between.
+func shiftOptimum(cfg config) time.Duration {
+	left := max(float64(cfg.n-cfg.burst), 0)
+	for _, ph := range []struct {
+		from, to time.Duration
+		rate     float64
+	}{{0, shiftDown, cfg.rate}, {shiftDown, shiftUp, cfg.rate * shiftFactor}} {
+		d := ph.to - ph.from
+		if can := ph.rate * d.Seconds(); left <= can {
+			return ph.from + time.Duration(left/ph.rate*float64(time.Second))
+		}
+		left -= ph.rate*d.Seconds() + float64(cfg.burst)
+	}
+	return shiftUp + time.Duration(max(left, 0)/cfg.rate*float64(time.Second))
 }
 
 // learnedShare is the most of the server's rate one process is expected
@@ -215,16 +262,23 @@ func maxTime(a, b time.Time) time.Time {
 // runFleet runs the fleet (leave: the leave scenario) for the styles and
 // process counts, each client's fleet one after the other, and prints a
 // table: a row per style and count, a column per client.
-func runFleet(cfg config, cs []client, styleNames string, procs []int, leave bool) {
+// shift: the server's rate changes mid-run (shiftLimit).
+func runFleet(cfg config, cs []client, styleNames string, procs []int, leave, shift bool) {
 	if styleNames == "" {
 		styleNames = fleetStyles
 	}
 	optimum := time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second))
 	timeout := cfg.requestTimeout(optimum)
 	title := "Fleet: P OS processes share one key"
-	if leave {
+	switch {
+	case leave:
 		title = "Leave: 4 OS processes share one key; one sends half the requests, three leave early"
 		procs = []int{4}
+	case shift:
+		optimum = shiftOptimum(cfg)
+		timeout = cfg.requestTimeout(optimum)
+		title = fmt.Sprintf("Shift: P OS processes share one key; the server's rate falls to %g× at %v and is restored at %v (optimum %.2f s)",
+			shiftFactor, shiftDown, shiftUp, optimum.Seconds())
 	}
 	fmt.Printf("### %s: %d requests in all, %d workers in all, a server allowing %g requests/s with burst %d, max %d retries, %v deadline per request\n\n",
 		title, cfg.n, cfg.workers, cfg.rate, cfg.burst, cfg.retries, timeout)
@@ -259,7 +313,7 @@ func runFleet(cfg config, cs []client, styleNames string, procs []int, leave boo
 			}
 			fmt.Printf("| %s | %d |", string(st), p)
 			for _, cl := range cs {
-				r, err := runFleetCell(cfg, cl, st, shares, timeout)
+				r, err := runFleetCell(cfg, cl, st, shares, timeout, shift)
 				if err != nil {
 					fmt.Printf(" error: %v |", err)
 					continue

@@ -36,6 +36,9 @@
 //     half the attempts get 500, when answers are slow (2 s) and flaky, and
 //     when the server takes 10 requests a second and 429s the rest with
 //     Retry-After: 1 (not in the default list: about 2 minutes).
+//   - shift (not run by default): the fleet's cells on a server whose rate
+//     falls to half at 2 s and is restored at 4 s (a limit that changes
+//     mid-run); the optimum follows the schedule.
 //
 // -only keeps the clients whose name contains it, -styles and -units the
 // matrix's rows (e.g. -styles bare,github -units tokens).
@@ -100,10 +103,13 @@ func main() {
 	}
 	fleetClients := selectClients(peers, *only)
 	if strings.Contains(","+*scenarios+",", ",fleet,") {
-		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false)
+		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, false)
 	}
 	if strings.Contains(","+*scenarios+",", ",leave,") {
-		runFleet(cfg, fleetClients, *styleNames, nil, true)
+		runFleet(cfg, fleetClients, *styleNames, nil, true, false)
+	}
+	if strings.Contains(","+*scenarios+",", ",shift,") {
+		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, true)
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))
