@@ -31,7 +31,7 @@ func (c *call) stopped(a AttemptInfo, now time.Time) (Decision, stop) {
 	case DecisionContextDone:
 		s.ctxErr = c.ctx.Err()
 	}
-	if len(c.fallbacks) > 0 && c.next >= len(c.fallbacks) && c.body.replayable && c.primary.fallbackOn().shouldFallback(a.Verdict, a.Decision) {
+	if c.wantsFallback(a.Verdict, a.Decision) && c.next >= len(c.fallbacks) {
 		s.last, reason = reason, DecisionFallbacksExhausted
 	}
 	return reason, s

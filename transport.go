@@ -132,49 +132,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		v := c.verdict(ar, resp, err, now)
 		c.pacer.observe(c.ctx, resp, v, tk, now)
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
-		var next io.ReadCloser
-		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
-		if a.Decision == DecisionRetry {
-			a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
-		}
-		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
-		wait := a.Wait
+		s := t.decide(&c, resp, &a, now)
+		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, s.at)
 		switch {
-		case ferr != nil: // the context ended while a fallback waited for its pacing
-			closeBody(next)
-			a.Decision, a.Wait, next = DecisionContextDone, 0, nil
-		case fellBack:
-			closeBody(next)
-			a.Decision, a.Wait, next = DecisionFallback, 0, first
-		case c.held: // the budget did not pay: wait for a turn, the answer kept
-			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
-				// Canceled in line: the attempt is reported all the same,
-				// before its answer is discarded (an Observer may end its
-				// span when the body is closed).
-				a.Decision, a.Wait = DecisionContextDone, 0
-				t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, t.clock())
-				discard(resp)
-				return nil, err
-			}
-			wait = 0
-		}
-		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
-		if ferr != nil {
+		case s.err != nil:
 			discard(resp)
-			return nil, ferr
-		}
-		if a.Decision != DecisionRetry && a.Decision != DecisionFallback {
+			return nil, s.err
+		case a.Decision != DecisionRetry && a.Decision != DecisionFallback:
 			return t.finish(&c, resp, a, now)
 		}
 		discard(resp)
 		c.release()
-		if fellBack {
-			c.enter(fb) // at once: another target's hints and pacing are its own
-		} else if err := t.wait(c.ctx, wait); err != nil {
-			closeBody(next)
+		if a.Decision == DecisionFallback {
+			c.enter(s.to) // at once: another target's hints and pacing are its own
+		} else if err := t.wait(c.ctx, s.wait); err != nil {
+			closeBody(s.next)
 			return nil, err
 		}
-		r = c.retryRequest(next)
+		r = c.retryRequest(s.next)
 	}
 }
 
@@ -194,7 +169,6 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
-	held  bool         // the retry decided waits for its turn (see RetryBudget and awaitTurn)
 
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
@@ -227,23 +201,6 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	c.origBody = c.body.get
 	t.setup(&c.route, c.body.get, opts)
 	return c, nil
-}
-
-// fallback reports whether an attempt that got v, decided d, moves the call
-// to a fallback target, and returns that target, its pacing wait done (see
-// runnable), and the body of its first attempt. When no fallback can send in
-// time, the attempt's own decision stands: its answer is the best the call
-// has. An error is the context's, ended during a fallback's pacing wait.
-func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
-	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.fallbackOn().shouldFallback(v, d) {
-		return route{}, nil, false, nil
-	}
-	// The attempt's slot goes back before another target's wait, which may
-	// be for this key's slot (a fallback with the request's own policy), or
-	// for a key whose holders wait for this one. An answer returned after
-	// all does not hold a slot.
-	c.release()
-	return t.runnable(c, attempt, true)
 }
 
 // enter makes rt the call's target: its attempts go there from now on. Its
@@ -289,68 +246,6 @@ func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time
 	v.Err = redactErr(v.Err, requestSecrets(r))
 	return v
 }
-
-// decide answers "what now, and why?" after an attempt: it weighs the
-// verdict, the retry limit, the body's replayability, the server's hint
-// against MaxWait, the deadline and the retry budget, and rewinds the body
-// for the retry. It returns the decision, the wait before a retry (or the
-// wait refused, for HintTooLong and PastDeadline), and the retry's body.
-func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
-	c.earnBudget(v)
-	c.held = false
-	switch {
-	case v.Class == ClassOK:
-		return DecisionSuccess, 0, nil
-	case v.Class == ClassCanceled || c.ctx.Err() != nil:
-		return DecisionContextDone, 0, nil
-	case !v.Retryable:
-		return DecisionNotRetryable, 0, nil
-	case attempt > c.retries:
-		return DecisionRetriesExhausted, 0, nil
-	case !c.body.replayable:
-		return DecisionNotReplayable, 0, nil
-	}
-	var wait time.Duration
-	if v.Hint != noHint && v.RetryAfter > 0 {
-		if wait = v.RetryAfter; wait > c.pol.maxWait() {
-			return DecisionHintTooLong, wait, nil
-		}
-	} else {
-		wait = c.pol.backoff(attempt, t.random())
-	}
-	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return DecisionPastDeadline, wait, nil
-	}
-	if !c.spendBudget(v) {
-		if !c.mayHold(v, now, wait) {
-			return DecisionBudgetExhausted, 0, nil
-		}
-		c.held = true // delayed, not refused: awaitTurn waits for its turn
-	}
-	if c.body.get == nil {
-		return DecisionRetry, wait, nil
-	}
-	next, err := c.body.get()
-	if err != nil {
-		return DecisionNotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
-	}
-	if next == nil {
-		next = http.NoBody
-	}
-	return DecisionRetry, wait, next
-}
-
-// earnBudget credits the retry budget for an attempt, and spendBudget pays
-// for the retry that follows it, if the budget allows. Only successes and
-// failures worth retrying count: an answer that no retry can change says
-// nothing of the service's health.
-func (c *call) earnBudget(v Verdict) {
-	if v.Class == ClassOK || v.Retryable {
-		c.budget.earn(v)
-	}
-}
-
-func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
 
 // finish returns the last attempt's outcome to the caller: a, the attempt
 // and the decision that ended the call.
