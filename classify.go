@@ -111,36 +111,9 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	if rh := readRateHeaders(resp.Header, now); rh.any() {
 		v.rate = &rh
 	}
-	// Wait hints, in the order Verdict.Hint documents; a zero wait is none.
-	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
-	if v.Hint == noHint && body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, hintBody)
-	}
-	if v.Hint == noHint && body.Reset != "" {
-		d, ok := parseReset(body.Reset, now)
-		v.useHint(d, ok, hintBody)
-	}
-	if v.Hint == noHint && v.Class == ClassRateLimited && v.rate != nil {
-		d, ok := v.rate.resetHint()
-		v.useHint(d, ok, hintReset)
-	}
-	for _, msg := range [2]string{body.Message, body.Raw} {
-		if v.Hint == noHint {
-			d, ok := parseMessageHint(msg)
-			v.useHint(d, ok, hintMessage)
-		}
-	}
+	v.RetryAfter, v.Hint = waitHint(resp.Header, &body, v.rate, v.Class == ClassRateLimited, now)
 	refine(&v, &body)
 	return v.sanitize(requestSecrets(resp.Request))
-}
-
-// useHint makes d, parsed from src if ok, the verdict's wait hint. A zero
-// wait (Retry-After: 0, a reset already past) is not a hint: it says nothing
-// of when to retry (see Verdict.Hint).
-func (v *Verdict) useHint(d time.Duration, ok bool, src string) {
-	if ok && d > 0 {
-		v.RetryAfter, v.Hint = d, src
-	}
 }
 
 // classifyError classifies a transport error. Cancellation is final; so are

@@ -298,13 +298,10 @@ func (p *Policy) streamVerdict(resp *http.Response, sb *streamBody, now time.Tim
 	}
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
-	if body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, hintBody)
-	}
-	if v.Hint == noHint {
-		d, ok := parseMessageHint(body.Message)
-		v.useHint(d, ok, hintMessage)
-	}
+	// An error event has no headers, and its hints are the body's own
+	// retry_after and message (not an upstream's reset or text).
+	hb := errorBody{RetryAfter: body.RetryAfter, HasRetryAfter: body.HasRetryAfter, Message: body.Message}
+	v.RetryAfter, v.Hint = waitHint(nil, &hb, nil, false, now)
 	return v
 }
 
