@@ -15,7 +15,7 @@ import (
 // context is cancelled, and so is that answer's body.
 func (t *Transport) sendBounded(r *http.Request, b bounds) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context())
-	start := time.Now()
+	start := time.Now() // the runtime's clock, as its timers are: a fake clock stands still during an attempt
 	hd, hcause := b.attempt, errAttemptTimeout
 	if b.stream {
 		hd, hcause = b.streamBound()

@@ -207,7 +207,7 @@ func TestRoundTripUnresolvableHost(t *testing.T) {
 		{&net.DNSError{Err: "i/o timeout", Name: "api.nowhere.invalid", IsTimeout: true}, 3},
 	} {
 		tries := 0
-		tr := &Transport{Policy: &Policy{MaxRetries: 2}, sleep: (&fakeTime{}).Sleep,
+		tr := &Transport{Policy: &Policy{MaxRetries: 2}, seams: seams{sleep: (&fakeTime{}).Sleep},
 			Base: roundTripFunc(func(*http.Request) (*http.Response, error) { tries++; return nil, dialErr(tt.dns) })}
 		req, _ := http.NewRequest(http.MethodPost, "https://api.nowhere.invalid/v1/chat/completions", strings.NewReader(chatBody))
 		_, err := tr.RoundTrip(req)

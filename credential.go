@@ -1,7 +1,6 @@
 package llmretry
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash/maphash"
@@ -22,9 +21,7 @@ type pacerSet struct {
 	initOnce sync.Once
 	seed     maphash.Seed
 	mem      MemoryLimiter // the buckets of policies without a Limiter
-	clock    func() time.Time
-	sleep    func(ctx context.Context, d time.Duration) error
-	rand     func() float64 // each pacer's phase
+	seams    *seams        // the Transport's clock, timer and random source (each pacer's phase)
 	m        lazyMap[pacerID, pacer]
 }
 
@@ -86,8 +83,8 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	}
 	s.initOnce.Do(func() {
 		s.seed = maphash.MakeSeed()
-		s.clock, s.sleep, s.rand = t.clock, t.wait, t.random
-		s.mem.now, s.mem.sleep = t.now, t.sleep
+		s.seams = &t.seams
+		s.mem.now, s.mem.sleep = t.clock, t.wait
 	})
 	cred := credential(req.Header)
 	if cred == "" && req.URL.RawQuery != "" {
@@ -103,10 +100,10 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	if p, ok := s.m.load(id); ok {
 		return p
 	}
-	now := s.clock()
+	now := s.seams.clock()
 	return s.m.loadOrStore(id, func() *pacer {
-		p := newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.clock, s.sleep)
-		p.phase = s.rand()
+		p := newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.seams.clock, s.seams.wait)
+		p.phase = s.seams.random()
 		return p
 	},
 		func(p *pacer) bool { return p.idle(now) }, now)

@@ -202,7 +202,7 @@ func TestFallbackEndpoint(t *testing.T) {
 		Header:      http.Header{"Authorization": {"Bearer sk-backup-secret-0002"}, "X-Tenant": nil},
 	}}
 	var at attempts
-	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, Observer: onAttempt(at.hook), ReturnErrors: true}
+	tr := &Transport{Base: base, Policy: pol, seams: seams{now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}, Observer: onAttempt(at.hook), ReturnErrors: true}
 
 	a.Enqueue(cen.Overloaded(0))
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/chat/completions?key=sk-query-secret-0003&API_KEY=sk-query-secret-0003&api-version=2", strings.NewReader(largeBody))

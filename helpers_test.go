@@ -57,7 +57,7 @@ func setup(t *testing.T, pol *Policy) (*Transport, *llmretrytest.Server, *fakeTi
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	ft := &fakeTime{now: time.Now()}
-	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}
+	tr := &Transport{Base: base, Policy: pol, seams: seams{now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}}
 	return tr, srv, ft
 }
 

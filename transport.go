@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -82,10 +81,7 @@ type Transport struct {
 	// for metrics and tracing (see [Observer] and the otel module).
 	Observer *Observer
 
-	// Test seams; nil means the real clock, timer and random source.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
-	rand  func() float64
+	seams // the clock, timer and random source; set by the tests
 
 	once     sync.Once
 	builtins hostRoutes // built-in host routes, made once
@@ -473,45 +469,6 @@ func (t *Transport) maxBodyBuffer() int64 {
 		return defaultMaxBodyBuffer
 	}
 	return t.MaxBodyBuffer
-}
-
-func (t *Transport) clock() time.Time {
-	if t.now != nil {
-		return t.now()
-	}
-	return time.Now()
-}
-
-func (t *Transport) random() float64 {
-	if t.rand != nil {
-		return t.rand()
-	}
-	return randFloat()
-}
-
-// randFloat is the goroutine-safe random source of math/rand/v2.
-func randFloat() float64 { return rand.Float64() }
-
-// wait sleeps for d or until ctx is done, whichever is first.
-func (t *Transport) wait(ctx context.Context, d time.Duration) error {
-	if t.sleep != nil {
-		return t.sleep(ctx, d)
-	}
-	return sleepCtx(ctx, d)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }
 
 func closeBody(b io.ReadCloser) {
