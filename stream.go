@@ -28,45 +28,6 @@ const maxFirstEvent = 64 << 10
 // that a stream that starts normally costs one allocation.
 const inlineFirstEvent = 1 << 10
 
-// streamBody gives back the bytes read to find a stream's first event, then
-// the rest of the stream.
-type streamBody struct {
-	rest   io.ReadCloser
-	prefix []byte // the bytes read from rest, given back first
-	off    int    // how much of prefix has been given back
-	err    error  // a read error met while peeking, returned after prefix
-
-	// cancel, if non-nil, releases the attempt's context on Close.
-	cancel context.CancelCauseFunc
-
-	// The first event, when it is an error: its "event:" type and its data.
-	failed    bool
-	eventType []byte
-	data      []byte
-
-	inline [inlineFirstEvent]byte
-}
-
-func (b *streamBody) Read(p []byte) (int, error) {
-	if b.off < len(b.prefix) {
-		n := copy(p, b.prefix[b.off:])
-		b.off += n
-		return n, nil
-	}
-	if b.err != nil {
-		return 0, b.err
-	}
-	return b.rest.Read(p)
-}
-
-func (b *streamBody) Close() error {
-	err := b.rest.Close()
-	if b.cancel != nil {
-		b.cancel(nil)
-	}
-	return err
-}
-
 // isEventStream reports whether resp is a successful server-sent event
 // stream whose bytes can be read as events: not compressed (net/http
 // decompresses what it asked to be compressed, and then removes the
@@ -95,7 +56,7 @@ func isEventStream(resp *http.Response) bool {
 // resp.Body still yields the bytes read, followed by that error. cancel, if
 // non-nil, is called when the body is closed.
 func peekStream(resp *http.Response, cancel context.CancelCauseFunc) error {
-	sb := &streamBody{rest: resp.Body, cancel: cancel}
+	sb := &streamBody{prefixReader: prefixReader{rest: resp.Body}, cancel: cancel}
 	resp.Body = sb
 	buf := sb.inline[:0]
 	var sc sseScanner

@@ -2,13 +2,10 @@ package llmretry
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -303,149 +300,12 @@ func (c *call) retryRequest(body io.ReadCloser) *http.Request {
 	return withBody(c.req, body)
 }
 
-// send makes one attempt within bounds b. A successful event stream is
-// returned only once its first event has been read (see peekStream).
-func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
-	if b.attempt <= 0 && b.firstToken <= 0 {
-		resp, err := checkAnswer(t.base().RoundTrip(r))
-		if err == nil && isEventStream(resp) {
-			if err := peekStream(resp, nil); err != nil {
-				resp.Body.Close()
-				return nil, err
-			}
-		}
-		return resp, err
-	}
-	return t.sendBounded(r, b)
-}
-
-// checkAnswer holds a Base to the RoundTripper contract: a response or an
-// error, a response with a body.
-func checkAnswer(resp *http.Response, err error) (*http.Response, error) {
-	switch {
-	case err != nil:
-		if resp != nil {
-			closeBody(resp.Body)
-		}
-		return nil, err
-	case resp == nil:
-		return nil, errors.New("llmretry: Base returned a nil response and a nil error")
-	case resp.Body == nil:
-		resp.Body = http.NoBody
-	}
-	return resp, nil
-}
-
-// attemptTimeoutError is an attempt cut off by the attempt timeout, or by
-// the first-token timeout (cause ErrFirstTokenTimeout).
-type attemptTimeoutError struct {
-	timeout time.Duration
-	cause   error // errAttemptTimeout (if nil) or ErrFirstTokenTimeout
-	err     error // what the attempt got when it was cut off; may be nil
-}
-
-func (e *attemptTimeoutError) Error() string {
-	msg := "llmretry: attempt timed out after " + e.timeout.String()
-	if e.cause == ErrFirstTokenTimeout {
-		msg = "llmretry: no first token after " + e.timeout.String()
-	}
-	if e.err != nil {
-		msg += ": " + e.err.Error()
-	}
-	return msg
-}
-
-func (e *attemptTimeoutError) Unwrap() []error {
-	cause := e.cause
-	if cause == nil {
-		cause = errAttemptTimeout
-	}
-	if e.err == nil {
-		return []error{cause}
-	}
-	return []error{cause, e.err}
-}
-
-func (e *attemptTimeoutError) Timeout() bool { return true }
-
-// closeHook is a response body that, on its first Close, releases its
-// attempt's context and its request's in-flight slot.
-type closeHook struct {
-	io.ReadCloser
-	cancel context.CancelCauseFunc // nil without an attempt timeout
-	pacer  *pacer                  // nil without MaxInFlight
-	closed atomic.Bool
-}
-
-func (b *closeHook) Close() error {
-	err := b.ReadCloser.Close()
-	if b.closed.CompareAndSwap(false, true) {
-		if b.cancel != nil {
-			b.cancel(nil)
-		}
-		b.pacer.release()
-	}
-	return err
-}
-
-// writableCloseHook keeps a writable body writable: the body of a 101
-// Switching Protocols answer is an io.ReadWriteCloser (WebSocket clients
-// write to it).
-type writableCloseHook struct{ closeHook }
-
-func (b *writableCloseHook) Write(p []byte) (int, error) {
-	return b.ReadCloser.(io.Writer).Write(p)
-}
-
-// onClose makes body run cancel and release p's slot when it is closed. A
-// hook that has no slot to release yet (the one send made for the attempt's
-// timer) gets the slot, without another wrapper. A hook with duties of its
-// own to keep (a Transport's under this one) gets a wrapper.
-func onClose(body io.ReadCloser, cancel context.CancelCauseFunc, p *pacer) io.ReadCloser {
-	var h *closeHook
-	switch b := body.(type) {
-	case *closeHook:
-		h = b
-	case *writableCloseHook:
-		h = &b.closeHook
-	}
-	if h != nil && h.pacer == nil && cancel == nil && !h.closed.Load() {
-		h.pacer = p
-		return body
-	}
-	if _, ok := body.(io.Writer); ok {
-		return &writableCloseHook{closeHook{ReadCloser: body, cancel: cancel, pacer: p}}
-	}
-	return &closeHook{ReadCloser: body, cancel: cancel, pacer: p}
-}
-
 // CloseIdleConnections closes the idle connections of Base, if it can.
 func (t *Transport) CloseIdleConnections() {
 	type closeIdler interface{ CloseIdleConnections() }
 	if c, ok := t.base().(closeIdler); ok {
 		c.CloseIdleConnections()
 	}
-}
-
-// policyFor picks the request's policy: the context's, the Hosts entry for
-// its host, Policy, a built-in provider's, or the generic one.
-func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
-	if o.policy != nil {
-		return o.policy
-	}
-	host := req.URL.Hostname()
-	lower := strings.TrimSuffix(strings.ToLower(host), ".") // "API.openai.com." is api.openai.com
-	t.once.Do(t.init)
-	if p, ok := t.user.lookup(lower); ok {
-		return p
-	}
-	if t.Policy != nil {
-		return t.Policy
-	}
-	if p, ok := t.builtins.lookup(lower); ok {
-		return p
-	}
-	return t.generic
 }
 
 func (t *Transport) base() http.RoundTripper {
@@ -455,24 +315,9 @@ func (t *Transport) base() http.RoundTripper {
 	return t.Base
 }
 
-func (t *Transport) init() {
-	t.user = newHostRoutes(t.Hosts)
-	t.hostsErr = checkHosts(t.Hosts)
-	if t.Policy == nil { // the built-in routes apply only without a Policy
-		t.generic = genericPolicy()
-		t.builtins = newHostRoutes(DefaultHosts())
-	}
-}
-
 func (t *Transport) maxBodyBuffer() int64 {
 	if t.MaxBodyBuffer == 0 {
 		return defaultMaxBodyBuffer
 	}
 	return t.MaxBodyBuffer
-}
-
-func closeBody(b io.ReadCloser) {
-	if b != nil {
-		b.Close()
-	}
 }
