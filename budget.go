@@ -134,13 +134,6 @@ func counts(v Verdict) bool {
 	return false
 }
 
-// record accounts for an attempt and reports whether a retry after it is
-// paid for now. It is earn followed by spend.
-func (b *budget) record(v Verdict) bool {
-	b.earn(v)
-	return b.spend(v)
-}
-
 // earn credits the budget for an attempt, and more for a success, which
 // also starts the probes over and lets waiting retries go.
 func (b *budget) earn(v Verdict) {

@@ -14,13 +14,6 @@ import (
 	"time"
 )
 
-func response(status int, h http.Header, body string) *http.Response {
-	if h == nil {
-		h = http.Header{}
-	}
-	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}
-}
-
 // TestParseErrorBody covers every error shape in ../shared/providers/.
 func TestParseErrorBody(t *testing.T) {
 	t.Parallel()

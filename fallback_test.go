@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +123,7 @@ func TestFallbackModel(t *testing.T) {
 			} else if resp.StatusCode < 400 {
 				t.Errorf("status %d, want the last error", resp.StatusCode)
 			}
-			if got := ft.Waits(); !equalDurations(got, tt.wantWaits) {
+			if got := ft.Waits(); !slices.Equal(got, tt.wantWaits) {
 				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 			// Every attempt sent the caller's bytes, with only the model changed.
@@ -238,7 +240,7 @@ func TestFallbackEndpoint(t *testing.T) {
 			}
 		}
 	}
-	if !equalHeaders(req.Header, before) || req.URL.Host != strings.TrimPrefix(a.URL, "http://") {
+	if !maps.EqualFunc(req.Header, before, slices.Equal[[]string]) || req.URL.Host != strings.TrimPrefix(a.URL, "http://") {
 		t.Error("the caller's request was modified")
 	}
 	if trail := at.trail(); trail != "fallback@ success@backup" {
@@ -259,18 +261,6 @@ func TestFallbackEndpoint(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
-}
-
-func equalHeaders(a, b http.Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if strings.Join(v, "\x00") != strings.Join(b[k], "\x00") {
-			return false
-		}
-	}
-	return true
 }
 
 func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
