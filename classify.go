@@ -255,3 +255,31 @@ func requestID(h http.Header) string {
 	}
 	return ""
 }
+
+// verdict classifies an attempt's outcome and makes it fit to be shown: the
+// credentials of r, the request sent, are redacted from every field. A 200
+// event stream whose first event is an error is classified like an error
+// response. A transport error caused by the request itself (its body failed
+// to read, its headers are invalid) is the caller's failure, never retried.
+func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
+	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
+		resp.Request = r // classify redacts resp.Request's credentials
+	}
+	v := c.pol.classify(resp, err, now)
+	if sb, ok := failedStream(resp); ok {
+		if resp.Request == nil {
+			resp.Request = r // an error answer, as above: ParseError finds the APIError attached to it there
+		}
+		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
+	}
+	if v.Err == nil {
+		return v
+	}
+	if berr := c.watch.failed(); berr != nil {
+		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
+	} else if v.Class != ClassCanceled && invalidHeader(r.Header) != "" {
+		v.Class, v.Retryable = ClassInvalidRequest, false
+	}
+	v.Err = redactErr(v.Err, requestSecrets(r))
+	return v
+}

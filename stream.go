@@ -281,18 +281,3 @@ func failedStream(resp *http.Response) (*streamBody, bool) {
 // retried; if retries end, RoundTrip returns an error that matches it under
 // errors.Is.
 var ErrFirstTokenTimeout = errors.New("llmretry: no first token in time")
-
-// wantsStream reports whether a request asks for a streamed answer: its Accept
-// header names text/event-stream, or its JSON body has "stream": true (found
-// without buffering the body; see streamFlag).
-func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
-	for _, v := range req.Header["Accept"] {
-		if strings.Contains(strings.ToLower(v), "text/event-stream") {
-			return true
-		}
-	}
-	if get == nil {
-		return false
-	}
-	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
-}

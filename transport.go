@@ -212,69 +212,6 @@ func (c *call) release() {
 	}
 }
 
-// verdict classifies an attempt's outcome and makes it fit to be shown: the
-// credentials of r, the request sent, are redacted from every field. A 200
-// event stream whose first event is an error is classified like an error
-// response. A transport error caused by the request itself (its body failed
-// to read, its headers are invalid) is the caller's failure, never retried.
-func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
-	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
-		resp.Request = r // classify redacts resp.Request's credentials
-	}
-	v := c.pol.classify(resp, err, now)
-	if sb, ok := failedStream(resp); ok {
-		if resp.Request == nil {
-			resp.Request = r // an error answer, as above: ParseError finds the APIError attached to it there
-		}
-		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
-	}
-	if v.Err == nil {
-		return v
-	}
-	if berr := c.watch.failed(); berr != nil {
-		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
-	} else if v.Class != ClassCanceled && invalidHeader(r.Header) != "" {
-		v.Class, v.Retryable = ClassInvalidRequest, false
-	}
-	v.Err = redactErr(v.Err, requestSecrets(r))
-	return v
-}
-
-// finish returns the last attempt's outcome to the caller: a, the attempt
-// and the decision that ended the call.
-func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time.Time) (*http.Response, error) {
-	v := a.Verdict
-	if resp == nil {
-		c.release()
-		r, why := c.stopped(a, now)
-		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
-	}
-	if resp.StatusCode >= 400 || v.Class != ClassOK {
-		e := newAPIError(c.pol, v, a.Attempt)
-		e.Target = c.name
-		e.Decision, e.why = c.stopped(a, now)
-		if t.ReturnErrors {
-			discard(resp)
-			c.release()
-			return nil, e
-		}
-		attachError(resp, e)
-	}
-	if c.away && resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		// http.Client would follow it with the caller's request, copying
-		// the headers that hold the first endpoint's key (all but
-		// Authorization and Cookie across hosts) and a Referer with its
-		// query: to another endpoint's Location, or a host it names.
-		// Without a Location, the client returns the answer as it is.
-		resp.Header.Del("Location")
-	}
-	if c.pacer.holdsSlots() && !c.freed {
-		c.freed = true
-		resp.Body = onClose(resp.Body, nil, c.pacer)
-	}
-	return resp, nil
-}
-
 // firstRequest is the request of the first attempt.
 func (c *call) firstRequest() *http.Request {
 	switch {
