@@ -411,7 +411,12 @@ func TestFallbackCancellation(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		tr.Observer = onAttempt(func(a AttemptInfo) {
 			if a.Decision == DecisionFallback {
-				time.AfterFunc(20*time.Millisecond, cancel)
+				go func() { // cancelled once the fallback's request is in the server's log, however long that takes
+					for len(srv.Requests()) < 2 {
+						time.Sleep(time.Millisecond)
+					}
+					cancel()
+				}()
 			}
 		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
@@ -430,7 +435,16 @@ func TestFallbackCancellation(t *testing.T) {
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
 		ctx, cancel := context.WithCancel(context.Background())
-		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { cancel(); return gob.Overloaded(0) })
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return gob.Overloaded(0) })
+		// Cancelled once the answer is in, so the server has logged the
+		// request (cancelled in Respond, the client could return before the
+		// server's log held it: 0 requests).
+		base := tr.Base
+		tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := base.RoundTrip(r)
+			cancel()
+			return resp, err
+		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
 		resp, err := tr.RoundTrip(req)
 		if err == nil {
