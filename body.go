@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 )
 
 // defaultMaxBodyBuffer is how much of a request body without GetBody the
@@ -92,49 +91,6 @@ func readBody(ctx context.Context, buf *bytes.Buffer, body io.Reader, limit int6
 	}
 }
 
-// watchedBody is a request body that remembers the first error its reader
-// returned: when an attempt fails because the caller's body could not be
-// read, the failure is the caller's, not the network's, and no retry helps.
-// An error from a read that Close interrupted is not the reader's failure:
-// the Base closes the body when the connection fails, and a read blocked on
-// a pipe then returns an error.
-type watchedBody struct {
-	io.ReadCloser
-	mu     sync.Mutex // guards err and closed: the Base may read and close on its own goroutines
-	err    error
-	closed bool
-}
-
-func (b *watchedBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		b.mu.Lock()
-		if b.err == nil && !b.closed {
-			b.err = err
-		}
-		b.mu.Unlock()
-	}
-	return n, err
-}
-
-func (b *watchedBody) Close() error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	return b.ReadCloser.Close()
-}
-
-// failed returns the error the body's reader returned, if any. A nil
-// *watchedBody has none.
-func (b *watchedBody) failed() error {
-	if b == nil {
-		return nil
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.err
-}
-
 // The types of io.NopCloser's results, to see through them as net/http does.
 var (
 	nopCloserType         = reflect.TypeOf(io.NopCloser(nil))
@@ -160,14 +116,6 @@ func inMemory(r io.Reader) bool {
 	return false
 }
 
-// multiReadCloser reads from Reader and closes closer.
-type multiReadCloser struct {
-	io.Reader
-	closer io.Closer
-}
-
-func (m *multiReadCloser) Close() error { return m.closer.Close() }
-
 // withBody returns a shallow copy of req that sends body (net/http's
 // rewindBody does the same). Headers are shared, never modified.
 func withBody(req *http.Request, body io.ReadCloser) *http.Request {
@@ -189,4 +137,10 @@ func discard(resp *http.Response) {
 		return
 	}
 	resp.Body.Close()
+}
+
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		b.Close()
+	}
 }

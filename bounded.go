@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -15,7 +16,7 @@ import (
 // context is cancelled, and so is that answer's body.
 func (t *Transport) sendBounded(r *http.Request, b bounds) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context())
-	start := time.Now()
+	start := time.Now() // the runtime's clock, as its timers are: a fake clock stands still during an attempt
 	hd, hcause := b.attempt, errAttemptTimeout
 	if b.stream {
 		hd, hcause = b.streamBound()
@@ -84,3 +85,68 @@ func (b bounds) streamBound() (time.Duration, error) {
 	}
 	return b.attempt, errAttemptTimeout
 }
+
+// send makes one attempt within bounds b. A successful event stream is
+// returned only once its first event has been read (see peekStream).
+func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
+	if b.attempt <= 0 && b.firstToken <= 0 {
+		resp, err := checkAnswer(t.base().RoundTrip(r))
+		if err == nil && isEventStream(resp) {
+			if err := peekStream(resp, nil); err != nil {
+				resp.Body.Close()
+				return nil, err
+			}
+		}
+		return resp, err
+	}
+	return t.sendBounded(r, b)
+}
+
+// checkAnswer holds a Base to the RoundTripper contract: a response or an
+// error, a response with a body.
+func checkAnswer(resp *http.Response, err error) (*http.Response, error) {
+	switch {
+	case err != nil:
+		if resp != nil {
+			closeBody(resp.Body)
+		}
+		return nil, err
+	case resp == nil:
+		return nil, errors.New("llmretry: Base returned a nil response and a nil error")
+	case resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
+// attemptTimeoutError is an attempt cut off by the attempt timeout, or by
+// the first-token timeout (cause ErrFirstTokenTimeout).
+type attemptTimeoutError struct {
+	timeout time.Duration
+	cause   error // errAttemptTimeout (if nil) or ErrFirstTokenTimeout
+	err     error // what the attempt got when it was cut off; may be nil
+}
+
+func (e *attemptTimeoutError) Error() string {
+	msg := "llmretry: attempt timed out after " + e.timeout.String()
+	if e.cause == ErrFirstTokenTimeout {
+		msg = "llmretry: no first token after " + e.timeout.String()
+	}
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *attemptTimeoutError) Unwrap() []error {
+	cause := e.cause
+	if cause == nil {
+		cause = errAttemptTimeout
+	}
+	if e.err == nil {
+		return []error{cause}
+	}
+	return []error{cause, e.err}
+}
+
+func (e *attemptTimeoutError) Timeout() bool { return true }

@@ -134,13 +134,6 @@ func counts(v Verdict) bool {
 	return false
 }
 
-// record accounts for an attempt and reports whether a retry after it is
-// paid for now. It is earn followed by spend.
-func (b *budget) record(v Verdict) bool {
-	b.earn(v)
-	return b.spend(v)
-}
-
 // earn credits the budget for an attempt, and more for a success, which
 // also starts the probes over and lets waiting retries go.
 func (b *budget) earn(v Verdict) {
@@ -283,7 +276,7 @@ func (c *call) holdUntil(now time.Time) time.Time {
 // probe comes before it would give up, and no fallback target would take
 // the refusal instead.
 func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
-	if c.next < len(c.fallbacks) && c.primary.fallbackOn().shouldFallback(v, DecisionBudgetExhausted) {
+	if c.fallbackLeft(v, DecisionBudgetExhausted) {
 		return false
 	}
 	return c.budget.nextProbe(now.Add(wait)).Before(c.holdUntil(now))
@@ -298,7 +291,6 @@ func (c *call) mayHold(v Verdict, now time.Time, wait time.Duration) bool {
 // request is canceled, it returns the context's error; the caller
 // reports the attempt, then discards resp.
 func (t *Transport) awaitTurn(c *call, resp *http.Response, a *AttemptInfo, next io.ReadCloser) (io.ReadCloser, error) {
-	c.held = false
 	start := t.clock()
 	ok, err := keepInMemory(resp), error(nil)
 	if ok {

@@ -346,3 +346,10 @@ func TestRetryBudgetHoldsBodylessAnswers(t *testing.T) {
 		t.Errorf("decisions %v, want [retry success]", decisions)
 	}
 }
+
+// record accounts for an attempt and reports whether a retry after it is
+// paid for now. It is earn followed by spend.
+func (b *budget) record(v Verdict) bool {
+	b.earn(v)
+	return b.spend(v)
+}

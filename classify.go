@@ -111,36 +111,9 @@ func (p *Policy) classify(resp *http.Response, err error, now time.Time) Verdict
 	if rh := readRateHeaders(resp.Header, now); rh.any() {
 		v.rate = &rh
 	}
-	// Wait hints, in the order Verdict.Hint documents; a zero wait is none.
-	v.RetryAfter, v.Hint = headerHint(resp.Header, now)
-	if v.Hint == noHint && body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, hintBody)
-	}
-	if v.Hint == noHint && body.Reset != "" {
-		d, ok := parseReset(body.Reset, now)
-		v.useHint(d, ok, hintBody)
-	}
-	if v.Hint == noHint && v.Class == ClassRateLimited && v.rate != nil {
-		d, ok := v.rate.resetHint()
-		v.useHint(d, ok, hintReset)
-	}
-	for _, msg := range [2]string{body.Message, body.Raw} {
-		if v.Hint == noHint {
-			d, ok := parseMessageHint(msg)
-			v.useHint(d, ok, hintMessage)
-		}
-	}
+	v.RetryAfter, v.Hint = waitHint(resp.Header, &body, v.rate, v.Class == ClassRateLimited, now)
 	refine(&v, &body)
 	return v.sanitize(requestSecrets(resp.Request))
-}
-
-// useHint makes d, parsed from src if ok, the verdict's wait hint. A zero
-// wait (Retry-After: 0, a reset already past) is not a hint: it says nothing
-// of when to retry (see Verdict.Hint).
-func (v *Verdict) useHint(d time.Duration, ok bool, src string) {
-	if ok && d > 0 {
-		v.RetryAfter, v.Hint = d, src
-	}
 }
 
 // classifyError classifies a transport error. Cancellation is final; so are
@@ -281,4 +254,32 @@ func requestID(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// verdict classifies an attempt's outcome and makes it fit to be shown: the
+// credentials of r, the request sent, are redacted from every field. A 200
+// event stream whose first event is an error is classified like an error
+// response. A transport error caused by the request itself (its body failed
+// to read, its headers are invalid) is the caller's failure, never retried.
+func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
+	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
+		resp.Request = r // classify redacts resp.Request's credentials
+	}
+	v := c.pol.classify(resp, err, now)
+	if sb, ok := failedStream(resp); ok {
+		if resp.Request == nil {
+			resp.Request = r // an error answer, as above: ParseError finds the APIError attached to it there
+		}
+		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
+	}
+	if v.Err == nil {
+		return v
+	}
+	if berr := c.watch.failed(); berr != nil {
+		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
+	} else if v.Class != ClassCanceled && invalidHeader(r.Header) != "" {
+		v.Class, v.Retryable = ClassInvalidRequest, false
+	}
+	v.Err = redactErr(v.Err, requestSecrets(r))
+	return v
 }

@@ -14,13 +14,6 @@ import (
 	"time"
 )
 
-func response(status int, h http.Header, body string) *http.Response {
-	if h == nil {
-		h = http.Header{}
-	}
-	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}
-}
-
 // TestParseErrorBody covers every error shape in ../shared/providers/.
 func TestParseErrorBody(t *testing.T) {
 	t.Parallel()
@@ -207,7 +200,7 @@ func TestRoundTripUnresolvableHost(t *testing.T) {
 		{&net.DNSError{Err: "i/o timeout", Name: "api.nowhere.invalid", IsTimeout: true}, 3},
 	} {
 		tries := 0
-		tr := &Transport{Policy: &Policy{MaxRetries: 2}, sleep: (&fakeTime{}).Sleep,
+		tr := &Transport{Policy: &Policy{MaxRetries: 2}, seams: seams{sleep: (&fakeTime{}).Sleep},
 			Base: roundTripFunc(func(*http.Request) (*http.Response, error) { tries++; return nil, dialErr(tt.dns) })}
 		req, _ := http.NewRequest(http.MethodPost, "https://api.nowhere.invalid/v1/chat/completions", strings.NewReader(chatBody))
 		_, err := tr.RoundTrip(req)

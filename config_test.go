@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,7 +172,7 @@ func TestZeroAndNegative(t *testing.T) {
 			if got := at.trail(); got != tt.wantTrail {
 				t.Errorf("attempts: %s, want %s", got, tt.wantTrail)
 			}
-			if got := ft.Waits(); !equalDurations(got, tt.wantWaits) {
+			if got := ft.Waits(); !slices.Equal(got, tt.wantWaits) {
 				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 		})

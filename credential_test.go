@@ -42,7 +42,7 @@ func TestPacingStateBounded(t *testing.T) {
 		t.Skip("100,000 keys: skipped in -short mode")
 	}
 	ft := &fakeTime{now: testNow}
-	tr := &Transport{now: ft.Now, sleep: ft.Sleep}
+	tr := &Transport{seams: seams{now: ft.Now, sleep: ft.Sleep}}
 	const n = 100_000
 	learnedHeaders := http.Header{"X-Ratelimit-Limit-Requests": {"100"}, "X-Ratelimit-Remaining-Requests": {"99"}, "X-Ratelimit-Reset-Requests": {"600ms"}}
 
@@ -54,7 +54,7 @@ func TestPacingStateBounded(t *testing.T) {
 		t.Errorf("%d buckets kept for keys that were never limited, want 0", got)
 	}
 	// Keys that learned a limit, on another Transport.
-	tr2 := &Transport{now: ft.Now, sleep: ft.Sleep}
+	tr2 := &Transport{seams: seams{now: ft.Now, sleep: ft.Sleep}}
 	learned := keyLoad(tr2, n, "sk-learned-", learnedHeaders, ft.Now())
 	if got := tr2.pacers.mem.buckets.len(); got != n {
 		t.Errorf("%d buckets for %d keys paced at a learned limit", got, n)

@@ -93,60 +93,6 @@ func (f *Target) name() string {
 	return "fallback"
 }
 
-// fallbackTrigger is a set of outcomes that send a request to its next
-// fallback [Target]: fallbackOnOverload always, and the others as the
-// Policy's FallbackOnRateLimit and FallbackOnExhausted say.
-type fallbackTrigger uint8
-
-const (
-	// fallbackOnOverload falls back at once, without waiting, after an
-	// Overloaded or ModelOverloaded answer (e.g. GPT-Gob's 503
-	// horde_unavailable, Cencori's 503 PROVIDER_ERROR, Anthropic's 529).
-	fallbackOnOverload fallbackTrigger = 1 << iota
-	// fallbackOnRateLimit falls back at once after a RateLimited answer,
-	// instead of waiting out its hint on the same target. A request whose
-	// target the server has paused (after another request's 429) goes to the
-	// next target at once too, without an attempt; so does one that the
-	// target's configured Limits cannot let go before its deadline. Requests
-	// that cannot fall back still wait out the pause.
-	fallbackOnRateLimit
-	// fallbackOnExhausted falls back when a target's retries end on a
-	// retryable failure (RetriesExhausted, BudgetExhausted, HintTooLong or
-	// PastDeadline), whatever its class.
-	fallbackOnExhausted
-)
-
-func (f fallbackTrigger) has(x fallbackTrigger) bool { return f&x != 0 }
-
-// fallbackOn is the set of outcomes that move a request of p to its next
-// fallback target.
-func (p *Policy) fallbackOn() fallbackTrigger {
-	f := fallbackOnOverload
-	if p.FallbackOnRateLimit {
-		f |= fallbackOnRateLimit
-	}
-	if p.FallbackOnExhausted {
-		f |= fallbackOnExhausted
-	}
-	return f
-}
-
-// shouldFallback reports whether the outcome of an attempt, classified as v
-// and decided as d, moves the request to its next target.
-func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
-	switch d {
-	case DecisionSuccess, DecisionNotRetryable, DecisionNotReplayable, DecisionContextDone:
-		return false
-	}
-	switch {
-	case (v.Class == ClassOverloaded || v.Class == ClassModelOverloaded) && f.has(fallbackOnOverload):
-		return true
-	case v.Class == ClassRateLimited && f.has(fallbackOnRateLimit):
-		return true
-	}
-	return d != DecisionRetry && f.has(fallbackOnExhausted)
-}
-
 // errSkipTarget says that a request cannot be sent to a fallback target.
 var errSkipTarget = errors.New("llmretry: request does not fit the fallback target")
 

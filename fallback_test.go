@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +123,7 @@ func TestFallbackModel(t *testing.T) {
 			} else if resp.StatusCode < 400 {
 				t.Errorf("status %d, want the last error", resp.StatusCode)
 			}
-			if got := ft.Waits(); !equalDurations(got, tt.wantWaits) {
+			if got := ft.Waits(); !slices.Equal(got, tt.wantWaits) {
 				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 			// Every attempt sent the caller's bytes, with only the model changed.
@@ -202,7 +204,7 @@ func TestFallbackEndpoint(t *testing.T) {
 		Header:      http.Header{"Authorization": {"Bearer sk-backup-secret-0002"}, "X-Tenant": nil},
 	}}
 	var at attempts
-	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }, Observer: onAttempt(at.hook), ReturnErrors: true}
+	tr := &Transport{Base: base, Policy: pol, seams: seams{now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}, Observer: onAttempt(at.hook), ReturnErrors: true}
 
 	a.Enqueue(cen.Overloaded(0))
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/v1/chat/completions?key=sk-query-secret-0003&API_KEY=sk-query-secret-0003&api-version=2", strings.NewReader(largeBody))
@@ -238,7 +240,7 @@ func TestFallbackEndpoint(t *testing.T) {
 			}
 		}
 	}
-	if !equalHeaders(req.Header, before) || req.URL.Host != strings.TrimPrefix(a.URL, "http://") {
+	if !maps.EqualFunc(req.Header, before, slices.Equal[[]string]) || req.URL.Host != strings.TrimPrefix(a.URL, "http://") {
 		t.Error("the caller's request was modified")
 	}
 	if trail := at.trail(); trail != "fallback@ success@backup" {
@@ -259,18 +261,6 @@ func TestFallbackEndpoint(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
-}
-
-func equalHeaders(a, b http.Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if strings.Join(v, "\x00") != strings.Join(b[k], "\x00") {
-			return false
-		}
-	}
-	return true
 }
 
 func TestFallbackSkipsTargetsThatDoNotFit(t *testing.T) {
@@ -421,7 +411,12 @@ func TestFallbackCancellation(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		tr.Observer = onAttempt(func(a AttemptInfo) {
 			if a.Decision == DecisionFallback {
-				time.AfterFunc(20*time.Millisecond, cancel)
+				go func() { // cancelled once the fallback's request is in the server's log, however long that takes
+					for len(srv.Requests()) < 2 {
+						time.Sleep(time.Millisecond)
+					}
+					cancel()
+				}()
 			}
 		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
@@ -440,7 +435,16 @@ func TestFallbackCancellation(t *testing.T) {
 		tr, srv, _ := setup(t, pol)
 		srv.EchoModel()
 		ctx, cancel := context.WithCancel(context.Background())
-		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { cancel(); return gob.Overloaded(0) })
+		srv.Respond(func(llmretrytest.Request) llmretrytest.Step { return gob.Overloaded(0) })
+		// Cancelled once the answer is in, so the server has logged the
+		// request (cancelled in Respond, the client could return before the
+		// server's log held it: 0 requests).
+		base := tr.Base
+		tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := base.RoundTrip(r)
+			cancel()
+			return resp, err
+		})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(largeBody))
 		resp, err := tr.RoundTrip(req)
 		if err == nil {

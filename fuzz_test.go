@@ -106,8 +106,10 @@ func FuzzClassify(f *testing.F) {
 			}
 			checkHint(t, "RetryAfter", v.RetryAfter, true)
 			tr := &Transport{}
-			c := call{route: route{pol: p, retries: 5}, ctx: context.Background(), body: replayBody{replayable: true}}
-			d, wait, _ := tr.decide(&c, v, 1, testNow)
+			c := call{route: route{pol: p, retries: 5, tries: 1}, ctx: context.Background(), body: replayBody{replayable: true}}
+			a := AttemptInfo{Attempt: 1, Verdict: v}
+			tr.decide(&c, resp, &a, testNow)
+			d, wait := a.Decision, a.Wait
 			if d == DecisionRetry && (wait < 0 || wait > max(p.maxWait(), defaultMaxDelay)) {
 				t.Fatalf("%s: retry after %v, outside [0, MaxWait %v]", p.name(), wait, p.maxWait())
 			}

@@ -57,7 +57,7 @@ func setup(t *testing.T, pol *Policy) (*Transport, *llmretrytest.Server, *fakeTi
 	base := &http.Transport{}
 	t.Cleanup(base.CloseIdleConnections)
 	ft := &fakeTime{now: time.Now()}
-	tr := &Transport{Base: base, Policy: pol, now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}
+	tr := &Transport{Base: base, Policy: pol, seams: seams{now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}}
 	return tr, srv, ft
 }
 
@@ -113,3 +113,19 @@ func onAttempt(f func(AttemptInfo)) *Observer {
 
 // sendOnce makes a request go once: no retry, no fallback.
 func sendOnce(ctx context.Context) context.Context { return WithoutFallback(WithMaxRetries(ctx, 0)) }
+
+// testNow is the fixed time of tests that need a "now" but no clock.
+var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// response is an answer of status with headers h (nil: none) and body.
+func response(status int, h http.Header, body string) *http.Response {
+	if h == nil {
+		h = http.Header{}
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}
+}
+
+// roundTripFunc is a Base written as a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -12,8 +12,6 @@ import (
 	"github.com/llmretry/llmretry/llmretrytest"
 )
 
-var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-
 func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

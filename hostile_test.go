@@ -22,10 +22,6 @@ import (
 )
 
 // roundTripFunc is a Base made of a function.
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // deadURL is the URL of a port that refuses connections.
 func deadURL(t *testing.T) string {
 	t.Helper()

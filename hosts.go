@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -148,4 +149,34 @@ func checkHosts(m map[string]*Policy) error {
 		seen[h] = k
 	}
 	return nil
+}
+
+// policyFor picks the request's policy: the context's, the Hosts entry for
+// its host, Policy, a built-in provider's, or the generic one.
+func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
+	if o.policy != nil {
+		return o.policy
+	}
+	host := req.URL.Hostname()
+	lower := strings.TrimSuffix(strings.ToLower(host), ".") // "API.openai.com." is api.openai.com
+	t.once.Do(t.init)
+	if p, ok := t.user.lookup(lower); ok {
+		return p
+	}
+	if t.Policy != nil {
+		return t.Policy
+	}
+	if p, ok := t.builtins.lookup(lower); ok {
+		return p
+	}
+	return t.generic
+}
+
+func (t *Transport) init() {
+	t.user = newHostRoutes(t.Hosts)
+	t.hostsErr = checkHosts(t.Hosts)
+	if t.Policy == nil { // the built-in routes apply only without a Policy
+		t.generic = genericPolicy()
+		t.builtins = newHostRoutes(DefaultHosts())
+	}
 }

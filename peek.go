@@ -34,7 +34,7 @@ func peekBody(resp *http.Response) []byte {
 	// ReadAll grows its buffer as bytes arrive, so a small body of unknown
 	// length does not cost a 64 KiB allocation.
 	buf, err := io.ReadAll(io.LimitReader(resp.Body, size))
-	pb := &peekedBody{prefix: buf, text: buf, rest: resp.Body, err: err,
+	pb := &peekedBody{prefixReader: prefixReader{rest: resp.Body, prefix: buf, err: err}, text: buf,
 		whole: err == nil && (int64(len(buf)) < size || int64(len(buf)) == resp.ContentLength)}
 	if !resp.Uncompressed {
 		pb.text = decompress(resp.Header.Get("Content-Encoding"), buf)
@@ -70,27 +70,3 @@ func decompress(enc string, b []byte) []byte {
 	}
 	return text
 }
-
-// peekedBody gives back the bytes peekBody read, then the rest of the body.
-type peekedBody struct {
-	prefix []byte
-	text   []byte // prefix, decompressed for classification
-	off    int
-	err    error // a read error met while peeking, returned after prefix
-	whole  bool  // prefix is all of the body
-	rest   io.ReadCloser
-}
-
-func (b *peekedBody) Read(p []byte) (int, error) {
-	if b.off < len(b.prefix) {
-		n := copy(p, b.prefix[b.off:])
-		b.off += n
-		return n, nil
-	}
-	if b.err != nil {
-		return 0, b.err
-	}
-	return b.rest.Read(p)
-}
-
-func (b *peekedBody) Close() error { return b.rest.Close() }

@@ -162,18 +162,15 @@ type MemoryLimiter struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-func (m *MemoryLimiter) clock() time.Time {
-	if m.now != nil {
-		return m.now()
-	}
-	return time.Now()
-}
+// seams are the limiter's clock and timer (a Transport sets them to its own:
+// see pacerSet.get).
+func (m *MemoryLimiter) seams() seams { return seams{now: m.now, sleep: m.sleep} }
+
+func (m *MemoryLimiter) clock() time.Time { s := m.seams(); return s.clock() }
 
 func (m *MemoryLimiter) wait(ctx context.Context, d time.Duration) error {
-	if m.sleep != nil {
-		return m.sleep(ctx, d)
-	}
-	return sleepCtx(ctx, d)
+	s := m.seams()
+	return s.wait(ctx, d)
 }
 
 // buckets is the state of one key.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestBucketsReserve(t *testing.T) {
 		d, _ := reserveAt(t, b, t0, lim, 1)
 		got = append(got, d)
 	}
-	if want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}; !equalDurations(got, want) {
+	if want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}; !slices.Equal(got, want) {
 		t.Errorf("delays = %v, want %v", got, want)
 	}
 }
@@ -77,7 +78,7 @@ func TestBucketsPauseReleasesAtPacedRate(t *testing.T) {
 		d, _ := reserveAt(t, b, end, lim, 1)
 		got = append(got, d)
 	}
-	if want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}; !equalDurations(got, want) {
+	if want := []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond}; !slices.Equal(got, want) {
 		t.Errorf("after the pause: delays %v, want %v", got, want)
 	}
 }

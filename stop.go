@@ -1,10 +1,46 @@
 package llmretry
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// finish returns the last attempt's outcome to the caller: a, the attempt
+// and the decision that ended the call.
+func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time.Time) (*http.Response, error) {
+	v := a.Verdict
+	if resp == nil {
+		c.release()
+		r, why := c.stopped(a, now)
+		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
+	}
+	if resp.StatusCode >= 400 || v.Class != ClassOK {
+		e := newAPIError(c.pol, v, a.Attempt)
+		e.Target = c.name
+		e.Decision, e.why = c.stopped(a, now)
+		if t.ReturnErrors {
+			discard(resp)
+			c.release()
+			return nil, e
+		}
+		attachError(resp, e)
+	}
+	if c.away && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// http.Client would follow it with the caller's request, copying
+		// the headers that hold the first endpoint's key (all but
+		// Authorization and Cookie across hosts) and a Referer with its
+		// query: to another endpoint's Location, or a host it names.
+		// Without a Location, the client returns the answer as it is.
+		resp.Header.Del("Location")
+	}
+	if c.pacer.holdsSlots() && !c.freed {
+		c.freed = true
+		resp.Body = onClose(resp.Body, nil, c.pacer)
+	}
+	return resp, nil
+}
 
 // final is the decision that ends a call with a's answer: d if it is one
 // of the stopping decisions, else DecisionSuccess (no reason to give).
@@ -31,7 +67,7 @@ func (c *call) stopped(a AttemptInfo, now time.Time) (Decision, stop) {
 	case DecisionContextDone:
 		s.ctxErr = c.ctx.Err()
 	}
-	if len(c.fallbacks) > 0 && c.next >= len(c.fallbacks) && c.body.replayable && c.primary.fallbackOn().shouldFallback(a.Verdict, a.Decision) {
+	if c.wantsFallback(a.Verdict, a.Decision) && c.next >= len(c.fallbacks) {
 		s.last, reason = reason, DecisionFallbacksExhausted
 	}
 	return reason, s

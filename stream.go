@@ -28,45 +28,6 @@ const maxFirstEvent = 64 << 10
 // that a stream that starts normally costs one allocation.
 const inlineFirstEvent = 1 << 10
 
-// streamBody gives back the bytes read to find a stream's first event, then
-// the rest of the stream.
-type streamBody struct {
-	rest   io.ReadCloser
-	prefix []byte // the bytes read from rest, given back first
-	off    int    // how much of prefix has been given back
-	err    error  // a read error met while peeking, returned after prefix
-
-	// cancel, if non-nil, releases the attempt's context on Close.
-	cancel context.CancelCauseFunc
-
-	// The first event, when it is an error: its "event:" type and its data.
-	failed    bool
-	eventType []byte
-	data      []byte
-
-	inline [inlineFirstEvent]byte
-}
-
-func (b *streamBody) Read(p []byte) (int, error) {
-	if b.off < len(b.prefix) {
-		n := copy(p, b.prefix[b.off:])
-		b.off += n
-		return n, nil
-	}
-	if b.err != nil {
-		return 0, b.err
-	}
-	return b.rest.Read(p)
-}
-
-func (b *streamBody) Close() error {
-	err := b.rest.Close()
-	if b.cancel != nil {
-		b.cancel(nil)
-	}
-	return err
-}
-
 // isEventStream reports whether resp is a successful server-sent event
 // stream whose bytes can be read as events: not compressed (net/http
 // decompresses what it asked to be compressed, and then removes the
@@ -95,7 +56,7 @@ func isEventStream(resp *http.Response) bool {
 // resp.Body still yields the bytes read, followed by that error. cancel, if
 // non-nil, is called when the body is closed.
 func peekStream(resp *http.Response, cancel context.CancelCauseFunc) error {
-	sb := &streamBody{rest: resp.Body, cancel: cancel}
+	sb := &streamBody{prefixReader: prefixReader{rest: resp.Body}, cancel: cancel}
 	resp.Body = sb
 	buf := sb.inline[:0]
 	var sc sseScanner
@@ -298,13 +259,10 @@ func (p *Policy) streamVerdict(resp *http.Response, sb *streamBody, now time.Tim
 	}
 	rule := p.rule(status, v.Code, v.Type)
 	v.Class, v.Retryable = rule.Class, rule.retryable()
-	if body.HasRetryAfter {
-		v.useHint(body.RetryAfter, true, hintBody)
-	}
-	if v.Hint == noHint {
-		d, ok := parseMessageHint(body.Message)
-		v.useHint(d, ok, hintMessage)
-	}
+	// An error event has no headers, and its hints are the body's own
+	// retry_after and message (not an upstream's reset or text).
+	hb := errorBody{RetryAfter: body.RetryAfter, HasRetryAfter: body.HasRetryAfter, Message: body.Message}
+	v.RetryAfter, v.Hint = waitHint(nil, &hb, nil, false, now)
 	return v
 }
 
@@ -323,18 +281,3 @@ func failedStream(resp *http.Response) (*streamBody, bool) {
 // retried; if retries end, RoundTrip returns an error that matches it under
 // errors.Is.
 var ErrFirstTokenTimeout = errors.New("llmretry: no first token in time")
-
-// wantsStream reports whether a request asks for a streamed answer: its Accept
-// header names text/event-stream, or its JSON body has "stream": true (found
-// without buffering the body; see streamFlag).
-func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
-	for _, v := range req.Header["Accept"] {
-		if strings.Contains(strings.ToLower(v), "text/event-stream") {
-			return true
-		}
-	}
-	if get == nil {
-		return false
-	}
-	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
-}

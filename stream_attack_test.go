@@ -169,7 +169,7 @@ func TestStreamAttackRound(t *testing.T) {
 		defer srv.Close()
 		base := &http.Transport{}
 		defer base.CloseIdleConnections()
-		tr := &Transport{Base: base, Policy: anthropicPolicy(), sleep: (&fakeTime{}).Sleep}
+		tr := &Transport{Base: base, Policy: anthropicPolicy(), seams: seams{sleep: (&fakeTime{}).Sleep}}
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 		resp, body, err := roundTripWithin(t, tr, req, 10*time.Second)
 		if err != nil || string(body) != llmretrytest.MessageStream || n.Load() != 2 {

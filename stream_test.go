@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,23 +181,11 @@ func TestStreamFirstEvent(t *testing.T) {
 			if n := len(srv.Requests()); n != tt.wantReqs {
 				t.Errorf("%d requests, want %d", n, tt.wantReqs)
 			}
-			if !equalClasses(got, tt.want) {
+			if !slices.Equal(got, tt.want) {
 				t.Errorf("attempt classes %v, want %v", got, tt.want)
 			}
 		})
 	}
-}
-
-func equalClasses(a, b []Class) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestStreamErrorRetriesEnd(t *testing.T) {

@@ -4,7 +4,24 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
+	"strings"
 )
+
+// wantsStream reports whether a request asks for a streamed answer: its Accept
+// header names text/event-stream, or its JSON body has "stream": true (found
+// without buffering the body; see streamFlag).
+func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
+	for _, v := range req.Header["Accept"] {
+		if strings.Contains(strings.ToLower(v), "text/event-stream") {
+			return true
+		}
+	}
+	if get == nil {
+		return false
+	}
+	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
+}
 
 // streamFlag finds whether a JSON object's top-level "stream" member is true
 // in a body written to it piece by piece (io.Writer, io.StringWriter), keeping

@@ -2,14 +2,10 @@ package llmretry
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -84,10 +80,7 @@ type Transport struct {
 	// for metrics and tracing (see [Observer] and the otel module).
 	Observer *Observer
 
-	// Test seams; nil means the real clock, timer and random source.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
-	rand  func() float64
+	seams // the clock, timer and random source; set by the tests
 
 	once     sync.Once
 	builtins hostRoutes // built-in host routes, made once
@@ -134,49 +127,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		v := c.verdict(ar, resp, err, now)
 		c.pacer.observe(c.ctx, resp, v, tk, now)
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
-		var next io.ReadCloser
-		a.Decision, a.Wait, next = t.decide(&c, v, c.tries, now)
-		if a.Decision == DecisionRetry {
-			a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
-		}
-		fb, first, fellBack, ferr := t.fallback(&c, v, a.Decision, attempt+1)
-		wait := a.Wait
+		s := t.decide(&c, resp, &a, now)
+		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, s.at)
 		switch {
-		case ferr != nil: // the context ended while a fallback waited for its pacing
-			closeBody(next)
-			a.Decision, a.Wait, next = DecisionContextDone, 0, nil
-		case fellBack:
-			closeBody(next)
-			a.Decision, a.Wait, next = DecisionFallback, 0, first
-		case c.held: // the budget did not pay: wait for a turn, the answer kept
-			if next, err = t.awaitTurn(&c, resp, &a, next); err != nil {
-				// Canceled in line: the attempt is reported all the same,
-				// before its answer is discarded (an Observer may end its
-				// span when the body is closed).
-				a.Decision, a.Wait = DecisionContextDone, 0
-				t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, t.clock())
-				discard(resp)
-				return nil, err
-			}
-			wait = 0
-		}
-		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, now)
-		if ferr != nil {
+		case s.err != nil:
 			discard(resp)
-			return nil, ferr
-		}
-		if a.Decision != DecisionRetry && a.Decision != DecisionFallback {
+			return nil, s.err
+		case a.Decision != DecisionRetry && a.Decision != DecisionFallback:
 			return t.finish(&c, resp, a, now)
 		}
 		discard(resp)
 		c.release()
-		if fellBack {
-			c.enter(fb) // at once: another target's hints and pacing are its own
-		} else if err := t.wait(c.ctx, wait); err != nil {
-			closeBody(next)
+		if a.Decision == DecisionFallback {
+			c.enter(s.to) // at once: another target's hints and pacing are its own
+		} else if err := t.wait(c.ctx, s.wait); err != nil {
+			closeBody(s.next)
 			return nil, err
 		}
-		r = c.retryRequest(next)
+		r = c.retryRequest(s.next)
 	}
 }
 
@@ -196,7 +164,6 @@ type call struct {
 	origBody  func() (io.ReadCloser, error) // the caller's body, for fallbacks
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
-	held  bool         // the retry decided waits for its turn (see RetryBudget and awaitTurn)
 
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
@@ -231,23 +198,6 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	return c, nil
 }
 
-// fallback reports whether an attempt that got v, decided d, moves the call
-// to a fallback target, and returns that target, its pacing wait done (see
-// runnable), and the body of its first attempt. When no fallback can send in
-// time, the attempt's own decision stands: its answer is the best the call
-// has. An error is the context's, ended during a fallback's pacing wait.
-func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
-	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.fallbackOn().shouldFallback(v, d) {
-		return route{}, nil, false, nil
-	}
-	// The attempt's slot goes back before another target's wait, which may
-	// be for this key's slot (a fallback with the request's own policy), or
-	// for a key whose holders wait for this one. An answer returned after
-	// all does not hold a slot.
-	c.release()
-	return t.runnable(c, attempt, true)
-}
-
 // enter makes rt the call's target: its attempts go there from now on. Its
 // first attempt's pacing wait is done.
 func (c *call) enter(rt route) {
@@ -262,131 +212,6 @@ func (c *call) release() {
 		c.pacer.release()
 		c.freed = true
 	}
-}
-
-// verdict classifies an attempt's outcome and makes it fit to be shown: the
-// credentials of r, the request sent, are redacted from every field. A 200
-// event stream whose first event is an error is classified like an error
-// response. A transport error caused by the request itself (its body failed
-// to read, its headers are invalid) is the caller's failure, never retried.
-func (c *call) verdict(r *http.Request, resp *http.Response, err error, now time.Time) Verdict {
-	if resp != nil && resp.Request == nil && resp.StatusCode >= 400 {
-		resp.Request = r // classify redacts resp.Request's credentials
-	}
-	v := c.pol.classify(resp, err, now)
-	if sb, ok := failedStream(resp); ok {
-		if resp.Request == nil {
-			resp.Request = r // an error answer, as above: ParseError finds the APIError attached to it there
-		}
-		return c.pol.streamVerdict(resp, sb, now).sanitize(requestSecrets(r))
-	}
-	if v.Err == nil {
-		return v
-	}
-	if berr := c.watch.failed(); berr != nil {
-		v = classifyError(&requestError{msg: "llmretry: reading request body", err: berr})
-	} else if v.Class != ClassCanceled && invalidHeader(r.Header) != "" {
-		v.Class, v.Retryable = ClassInvalidRequest, false
-	}
-	v.Err = redactErr(v.Err, requestSecrets(r))
-	return v
-}
-
-// decide answers "what now, and why?" after an attempt: it weighs the
-// verdict, the retry limit, the body's replayability, the server's hint
-// against MaxWait, the deadline and the retry budget, and rewinds the body
-// for the retry. It returns the decision, the wait before a retry (or the
-// wait refused, for HintTooLong and PastDeadline), and the retry's body.
-func (t *Transport) decide(c *call, v Verdict, attempt int, now time.Time) (Decision, time.Duration, io.ReadCloser) {
-	c.earnBudget(v)
-	c.held = false
-	switch {
-	case v.Class == ClassOK:
-		return DecisionSuccess, 0, nil
-	case v.Class == ClassCanceled || c.ctx.Err() != nil:
-		return DecisionContextDone, 0, nil
-	case !v.Retryable:
-		return DecisionNotRetryable, 0, nil
-	case attempt > c.retries:
-		return DecisionRetriesExhausted, 0, nil
-	case !c.body.replayable:
-		return DecisionNotReplayable, 0, nil
-	}
-	var wait time.Duration
-	if v.Hint != noHint && v.RetryAfter > 0 {
-		if wait = v.RetryAfter; wait > c.pol.maxWait() {
-			return DecisionHintTooLong, wait, nil
-		}
-	} else {
-		wait = c.pol.backoff(attempt, t.random())
-	}
-	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		return DecisionPastDeadline, wait, nil
-	}
-	if !c.spendBudget(v) {
-		if !c.mayHold(v, now, wait) {
-			return DecisionBudgetExhausted, 0, nil
-		}
-		c.held = true // delayed, not refused: awaitTurn waits for its turn
-	}
-	if c.body.get == nil {
-		return DecisionRetry, wait, nil
-	}
-	next, err := c.body.get()
-	if err != nil {
-		return DecisionNotReplayable, 0, nil // the caller gets this attempt's outcome, not the rewind error
-	}
-	if next == nil {
-		next = http.NoBody
-	}
-	return DecisionRetry, wait, next
-}
-
-// earnBudget credits the retry budget for an attempt, and spendBudget pays
-// for the retry that follows it, if the budget allows. Only successes and
-// failures worth retrying count: an answer that no retry can change says
-// nothing of the service's health.
-func (c *call) earnBudget(v Verdict) {
-	if v.Class == ClassOK || v.Retryable {
-		c.budget.earn(v)
-	}
-}
-
-func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
-
-// finish returns the last attempt's outcome to the caller: a, the attempt
-// and the decision that ended the call.
-func (t *Transport) finish(c *call, resp *http.Response, a AttemptInfo, now time.Time) (*http.Response, error) {
-	v := a.Verdict
-	if resp == nil {
-		c.release()
-		r, why := c.stopped(a, now)
-		return nil, afterRetries(v.Err, a.Attempt, now.Sub(c.began), r, &why)
-	}
-	if resp.StatusCode >= 400 || v.Class != ClassOK {
-		e := newAPIError(c.pol, v, a.Attempt)
-		e.Target = c.name
-		e.Decision, e.why = c.stopped(a, now)
-		if t.ReturnErrors {
-			discard(resp)
-			c.release()
-			return nil, e
-		}
-		attachError(resp, e)
-	}
-	if c.away && resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		// http.Client would follow it with the caller's request, copying
-		// the headers that hold the first endpoint's key (all but
-		// Authorization and Cookie across hosts) and a Referer with its
-		// query: to another endpoint's Location, or a host it names.
-		// Without a Location, the client returns the answer as it is.
-		resp.Header.Del("Location")
-	}
-	if c.pacer.holdsSlots() && !c.freed {
-		c.freed = true
-		resp.Body = onClose(resp.Body, nil, c.pacer)
-	}
-	return resp, nil
 }
 
 // firstRequest is the request of the first attempt.
@@ -414,149 +239,12 @@ func (c *call) retryRequest(body io.ReadCloser) *http.Request {
 	return withBody(c.req, body)
 }
 
-// send makes one attempt within bounds b. A successful event stream is
-// returned only once its first event has been read (see peekStream).
-func (t *Transport) send(r *http.Request, b bounds) (*http.Response, error) {
-	if b.attempt <= 0 && b.firstToken <= 0 {
-		resp, err := checkAnswer(t.base().RoundTrip(r))
-		if err == nil && isEventStream(resp) {
-			if err := peekStream(resp, nil); err != nil {
-				resp.Body.Close()
-				return nil, err
-			}
-		}
-		return resp, err
-	}
-	return t.sendBounded(r, b)
-}
-
-// checkAnswer holds a Base to the RoundTripper contract: a response or an
-// error, a response with a body.
-func checkAnswer(resp *http.Response, err error) (*http.Response, error) {
-	switch {
-	case err != nil:
-		if resp != nil {
-			closeBody(resp.Body)
-		}
-		return nil, err
-	case resp == nil:
-		return nil, errors.New("llmretry: Base returned a nil response and a nil error")
-	case resp.Body == nil:
-		resp.Body = http.NoBody
-	}
-	return resp, nil
-}
-
-// attemptTimeoutError is an attempt cut off by the attempt timeout, or by
-// the first-token timeout (cause ErrFirstTokenTimeout).
-type attemptTimeoutError struct {
-	timeout time.Duration
-	cause   error // errAttemptTimeout (if nil) or ErrFirstTokenTimeout
-	err     error // what the attempt got when it was cut off; may be nil
-}
-
-func (e *attemptTimeoutError) Error() string {
-	msg := "llmretry: attempt timed out after " + e.timeout.String()
-	if e.cause == ErrFirstTokenTimeout {
-		msg = "llmretry: no first token after " + e.timeout.String()
-	}
-	if e.err != nil {
-		msg += ": " + e.err.Error()
-	}
-	return msg
-}
-
-func (e *attemptTimeoutError) Unwrap() []error {
-	cause := e.cause
-	if cause == nil {
-		cause = errAttemptTimeout
-	}
-	if e.err == nil {
-		return []error{cause}
-	}
-	return []error{cause, e.err}
-}
-
-func (e *attemptTimeoutError) Timeout() bool { return true }
-
-// closeHook is a response body that, on its first Close, releases its
-// attempt's context and its request's in-flight slot.
-type closeHook struct {
-	io.ReadCloser
-	cancel context.CancelCauseFunc // nil without an attempt timeout
-	pacer  *pacer                  // nil without MaxInFlight
-	closed atomic.Bool
-}
-
-func (b *closeHook) Close() error {
-	err := b.ReadCloser.Close()
-	if b.closed.CompareAndSwap(false, true) {
-		if b.cancel != nil {
-			b.cancel(nil)
-		}
-		b.pacer.release()
-	}
-	return err
-}
-
-// writableCloseHook keeps a writable body writable: the body of a 101
-// Switching Protocols answer is an io.ReadWriteCloser (WebSocket clients
-// write to it).
-type writableCloseHook struct{ closeHook }
-
-func (b *writableCloseHook) Write(p []byte) (int, error) {
-	return b.ReadCloser.(io.Writer).Write(p)
-}
-
-// onClose makes body run cancel and release p's slot when it is closed. A
-// hook that has no slot to release yet (the one send made for the attempt's
-// timer) gets the slot, without another wrapper. A hook with duties of its
-// own to keep (a Transport's under this one) gets a wrapper.
-func onClose(body io.ReadCloser, cancel context.CancelCauseFunc, p *pacer) io.ReadCloser {
-	var h *closeHook
-	switch b := body.(type) {
-	case *closeHook:
-		h = b
-	case *writableCloseHook:
-		h = &b.closeHook
-	}
-	if h != nil && h.pacer == nil && cancel == nil && !h.closed.Load() {
-		h.pacer = p
-		return body
-	}
-	if _, ok := body.(io.Writer); ok {
-		return &writableCloseHook{closeHook{ReadCloser: body, cancel: cancel, pacer: p}}
-	}
-	return &closeHook{ReadCloser: body, cancel: cancel, pacer: p}
-}
-
 // CloseIdleConnections closes the idle connections of Base, if it can.
 func (t *Transport) CloseIdleConnections() {
 	type closeIdler interface{ CloseIdleConnections() }
 	if c, ok := t.base().(closeIdler); ok {
 		c.CloseIdleConnections()
 	}
-}
-
-// policyFor picks the request's policy: the context's, the Hosts entry for
-// its host, Policy, a built-in provider's, or the generic one.
-func (t *Transport) policyFor(req *http.Request, o requestOptions) *Policy {
-	if o.policy != nil {
-		return o.policy
-	}
-	host := req.URL.Hostname()
-	lower := strings.TrimSuffix(strings.ToLower(host), ".") // "API.openai.com." is api.openai.com
-	t.once.Do(t.init)
-	if p, ok := t.user.lookup(lower); ok {
-		return p
-	}
-	if t.Policy != nil {
-		return t.Policy
-	}
-	if p, ok := t.builtins.lookup(lower); ok {
-		return p
-	}
-	return t.generic
 }
 
 func (t *Transport) base() http.RoundTripper {
@@ -566,63 +254,9 @@ func (t *Transport) base() http.RoundTripper {
 	return t.Base
 }
 
-func (t *Transport) init() {
-	t.user = newHostRoutes(t.Hosts)
-	t.hostsErr = checkHosts(t.Hosts)
-	if t.Policy == nil { // the built-in routes apply only without a Policy
-		t.generic = genericPolicy()
-		t.builtins = newHostRoutes(DefaultHosts())
-	}
-}
-
 func (t *Transport) maxBodyBuffer() int64 {
 	if t.MaxBodyBuffer == 0 {
 		return defaultMaxBodyBuffer
 	}
 	return t.MaxBodyBuffer
-}
-
-func (t *Transport) clock() time.Time {
-	if t.now != nil {
-		return t.now()
-	}
-	return time.Now()
-}
-
-func (t *Transport) random() float64 {
-	if t.rand != nil {
-		return t.rand()
-	}
-	return randFloat()
-}
-
-// randFloat is the goroutine-safe random source of math/rand/v2.
-func randFloat() float64 { return rand.Float64() }
-
-// wait sleeps for d or until ctx is done, whichever is first.
-func (t *Transport) wait(ctx context.Context, d time.Duration) error {
-	if t.sleep != nil {
-		return t.sleep(ctx, d)
-	}
-	return sleepCtx(ctx, d)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
-func closeBody(b io.ReadCloser) {
-	if b != nil {
-		b.Close()
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,23 +65,11 @@ func TestRoundTripRetries(t *testing.T) {
 			if got, want := len(srv.Requests()), tt.wantTries; got != want {
 				t.Errorf("attempts = %d, want %d", got, want)
 			}
-			if got, want := ft.Waits(), tt.wantWaits; !equalDurations(got, want) {
+			if got, want := ft.Waits(), tt.wantWaits; !slices.Equal(got, want) {
 				t.Errorf("waits = %v, want %v", got, want)
 			}
 		})
 	}
-}
-
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRoundTripReturnsErrorBodyIntact(t *testing.T) {

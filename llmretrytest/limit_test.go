@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,21 +123,9 @@ func TestCredentialsHaveTheirOwnQuotas(t *testing.T) {
 	t.Parallel()
 	s, _ := limited(t, LimitSpec{Quotas: []Quota{Bucket(Requests, 1, 1)}})
 	got := []int{send(t, s, "a", `{}`).StatusCode, send(t, s, "b", `{}`).StatusCode, send(t, s, "a", `{}`).StatusCode, send(t, s, "", `{}`).StatusCode}
-	if want := []int{200, 200, 429, 200}; !equalInts(got, want) {
+	if want := []int{200, 200, 429, 200}; !slices.Equal(got, want) {
 		t.Errorf("statuses = %v, want %v", got, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func chat(prompt string, maxTokens int) string {

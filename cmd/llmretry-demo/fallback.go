@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/llmretry/llmretry"
@@ -150,25 +149,13 @@ func ask(c *http.Client, url string, i int, stream bool, timeout time.Duration) 
 }
 
 func printFallback(w io.Writer, runs ...fallbackStats) {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "\t")
-	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t", r.name)
-	}
-	fmt.Fprintln(tw)
-	row := func(label string, f func(fallbackStats) string) {
-		fmt.Fprintf(tw, "%s\t", label)
-		for _, r := range runs {
-			fmt.Fprintf(tw, "%s\t", f(r))
-		}
-		fmt.Fprintln(tw)
-	}
-	row("succeeded", func(s fallbackStats) string { return fmt.Sprint(s.ok) })
-	row("failed", func(s fallbackStats) string { return fmt.Sprint(s.failed) })
-	row("answered by "+busyModel, func(s fallbackStats) string { return fmt.Sprint(s.byModel[busyModel]) })
-	row("answered by "+spareModel, func(s fallbackStats) string { return fmt.Sprint(s.byModel[spareModel]) })
-	row("streams delivered whole", func(s fallbackStats) string { return fmt.Sprint(s.streams) })
-	row("attempts", func(s fallbackStats) string { return fmt.Sprint(s.attempts) })
-	row("wall time", func(s fallbackStats) string { return s.wall.Round(time.Millisecond).String() })
-	tw.Flush()
+	type row = tableRow[fallbackStats]
+	writeTable(w, runs, func(s fallbackStats) string { return s.name },
+		row{"succeeded", func(s fallbackStats) string { return fmt.Sprint(s.ok) }},
+		row{"failed", func(s fallbackStats) string { return fmt.Sprint(s.failed) }},
+		row{"answered by " + busyModel, func(s fallbackStats) string { return fmt.Sprint(s.byModel[busyModel]) }},
+		row{"answered by " + spareModel, func(s fallbackStats) string { return fmt.Sprint(s.byModel[spareModel]) }},
+		row{"streams delivered whole", func(s fallbackStats) string { return fmt.Sprint(s.streams) }},
+		row{"attempts", func(s fallbackStats) string { return fmt.Sprint(s.attempts) }},
+		row{"wall time", func(s fallbackStats) string { return s.wall.Round(time.Millisecond).String() }})
 }

@@ -48,7 +48,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/llmretry/llmretry"
@@ -391,25 +390,13 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 func printTable(w io.Writer, runs ...stats) {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "\t")
-	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t", r.name)
-	}
-	fmt.Fprintln(tw)
-	row := func(label string, f func(stats) string) {
-		fmt.Fprintf(tw, "%s\t", label)
-		for _, r := range runs {
-			fmt.Fprintf(tw, "%s\t", f(r))
-		}
-		fmt.Fprintln(tw)
-	}
-	row("succeeded", func(s stats) string { return fmt.Sprint(s.ok) })
-	row("failed", func(s stats) string { return fmt.Sprint(s.failed) })
-	row("attempts", func(s stats) string { return fmt.Sprint(s.attempts) })
-	row("429s received", func(s stats) string { return fmt.Sprint(s.limited) })
-	row("p50 latency", func(s stats) string { return percentile(s.latencies, 0.5).Round(time.Millisecond).String() })
-	row("p99 latency", func(s stats) string { return percentile(s.latencies, 0.99).Round(time.Millisecond).String() })
-	row("wall time", func(s stats) string { return s.wall.Round(time.Millisecond).String() })
-	tw.Flush()
+	type row = tableRow[stats]
+	writeTable(w, runs, func(s stats) string { return s.name },
+		row{"succeeded", func(s stats) string { return fmt.Sprint(s.ok) }},
+		row{"failed", func(s stats) string { return fmt.Sprint(s.failed) }},
+		row{"attempts", func(s stats) string { return fmt.Sprint(s.attempts) }},
+		row{"429s received", func(s stats) string { return fmt.Sprint(s.limited) }},
+		row{"p50 latency", func(s stats) string { return percentile(s.latencies, 0.5).Round(time.Millisecond).String() }},
+		row{"p99 latency", func(s stats) string { return percentile(s.latencies, 0.99).Round(time.Millisecond).String() }},
+		row{"wall time", func(s stats) string { return s.wall.Round(time.Millisecond).String() }})
 }

@@ -1,0 +1,236 @@
+package llmretry
+
+import (
+	"io"
+	"net/http"
+	"time"
+)
+
+// Decision is what the Transport did after an attempt ([AttemptInfo].Decision),
+// and on an [APIError] the decision that ended the call: why the Transport
+// stopped and returned that answer ([APIError].Decision).
+type Decision uint8
+
+const (
+	DecisionSuccess            Decision = iota // the response is not an error: returned
+	DecisionRetry                              // another attempt follows after Wait
+	DecisionNotRetryable                       // the answer is not worth retrying: returned
+	DecisionRetriesExhausted                   // MaxRetries reached: the last answer is returned
+	DecisionHintTooLong                        // the server asked to wait longer than MaxWait: returned now
+	DecisionPastDeadline                       // the wait would end after the context's deadline: returned now
+	DecisionNotReplayable                      // the request body cannot be sent again: returned
+	DecisionBudgetExhausted                    // the retry budget is spent and the deadline comes before a turn to retry (a wide outage): returned
+	DecisionContextDone                        // the caller's context ended or its deadline passed
+	DecisionFallback                           // the next attempt goes to the next fallback target, at once
+	DecisionFallbacksExhausted                 // only on APIError: the answer called for the next fallback target, and none was left (or none fit the request)
+)
+
+var decisionNames = [...]string{"success", "retry", "not_retryable", "retries_exhausted", "hint_too_long", "past_deadline", "not_replayable", "budget_exhausted", "context_done", "fallback", "fallbacks_exhausted"}
+
+// String returns the decision's name, e.g. "retries_exhausted".
+func (d Decision) String() string {
+	if int(d) < len(decisionNames) {
+		return decisionNames[d]
+	}
+	return "unknown"
+}
+
+// decide answers "what now, and why?" after attempt a, whose answer is resp
+// (a.Verdict classifies it), made at now: retry on the same target, fall
+// back to the next target, or return. It is the one place that chooses: it
+// weighs the attempt on its own target (onTarget: the verdict, the retry
+// limit, the body, the hint, the deadline, the retry budget), then moves the
+// call to a fallback when the policy says so and one can send in time, or
+// waits for the budget's turn when the retry was held. It sets a.Decision
+// and a.Wait (the wait before the next attempt, the wait refused, or the
+// time waited for the budget), and returns what the loop needs to act on it.
+func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now time.Time) step {
+	v := a.Verdict
+	var s step
+	var held bool
+	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
+	if a.Decision == DecisionRetry {
+		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
+	}
+	s.wait, s.at = a.Wait, now
+	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
+	switch {
+	case err != nil: // the context ended while a fallback waited for its pacing
+		closeBody(s.next)
+		a.Decision, a.Wait = DecisionContextDone, 0
+		return step{at: now, err: err}
+	case fellBack:
+		closeBody(s.next)
+		a.Decision, a.Wait = DecisionFallback, 0
+		return step{next: first, to: to, at: now}
+	case held: // the budget did not pay: wait for a turn, the answer kept
+		if s.next, err = t.awaitTurn(c, resp, a, s.next); err != nil {
+			// Canceled in line: the attempt is reported all the same,
+			// before its answer is discarded (an Observer may end its
+			// span when the body is closed).
+			a.Decision, a.Wait = DecisionContextDone, 0
+			return step{at: t.clock(), err: err}
+		}
+		s.wait = 0
+	}
+	return s
+}
+
+// step is what the RoundTrip loop does after a decision: report the attempt
+// at at, then end with err, or send the next attempt with body next, after
+// wait (a retry) or at once on target to (a fallback).
+type step struct {
+	next io.ReadCloser // the next attempt's body
+	to   route         // the target entered (DecisionFallback)
+	wait time.Duration // the wait before a retry
+	at   time.Time     // when the attempt is reported
+	err  error         // the context's, ended while the decision waited: the call ends with it
+}
+
+// onTarget is the decision on the call's own target, before any fallback:
+// it weighs the verdict, the retry limit, the body's replayability, the
+// server's hint against MaxWait, the deadline and the retry budget, and
+// rewinds the body for the retry. It returns the decision, the wait before a
+// retry (or the wait refused, for HintTooLong and PastDeadline), the retry's
+// body, and whether the retry, which the budget did not pay for, waits for
+// its turn (held; see RetryBudget and awaitTurn).
+func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d Decision, wait time.Duration, next io.ReadCloser, held bool) {
+	c.earnBudget(v)
+	switch {
+	case v.Class == ClassOK:
+		return DecisionSuccess, 0, nil, false
+	case v.Class == ClassCanceled || c.ctx.Err() != nil:
+		return DecisionContextDone, 0, nil, false
+	case !v.Retryable:
+		return DecisionNotRetryable, 0, nil, false
+	case attempt > c.retries:
+		return DecisionRetriesExhausted, 0, nil, false
+	case !c.body.replayable:
+		return DecisionNotReplayable, 0, nil, false
+	}
+	if v.Hint != noHint && v.RetryAfter > 0 {
+		if wait = v.RetryAfter; wait > c.pol.maxWait() {
+			return DecisionHintTooLong, wait, nil, false
+		}
+	} else {
+		wait = c.pol.backoff(attempt, t.random())
+	}
+	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
+		return DecisionPastDeadline, wait, nil, false
+	}
+	if !c.spendBudget(v) {
+		if !c.mayHold(v, now, wait) {
+			return DecisionBudgetExhausted, 0, nil, false
+		}
+		held = true // delayed, not refused: awaitTurn waits for its turn
+	}
+	if c.body.get == nil {
+		return DecisionRetry, wait, nil, held
+	}
+	next, err := c.body.get()
+	if err != nil {
+		return DecisionNotReplayable, 0, nil, held // the caller gets this attempt's outcome, not the rewind error
+	}
+	if next == nil {
+		next = http.NoBody
+	}
+	return DecisionRetry, wait, next, held
+}
+
+// earnBudget credits the retry budget for an attempt, and spendBudget pays
+// for the retry that follows it, if the budget allows. Only successes and
+// failures worth retrying count: an answer that no retry can change says
+// nothing of the service's health.
+func (c *call) earnBudget(v Verdict) {
+	if v.Class == ClassOK || v.Retryable {
+		c.budget.earn(v)
+	}
+}
+
+func (c *call) spendBudget(v Verdict) bool { return c.budget.spend(v) }
+
+// fallback reports whether an attempt that got v, decided d, moves the call
+// to a fallback target, and returns that target, its pacing wait done (see
+// runnable), and the body of its first attempt. When no fallback can send in
+// time, the attempt's own decision stands: its answer is the best the call
+// has. An error is the context's, ended during a fallback's pacing wait.
+func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route, io.ReadCloser, bool, error) {
+	if !c.fallbackLeft(v, d) {
+		return route{}, nil, false, nil
+	}
+	// The attempt's slot goes back before another target's wait, which may
+	// be for this key's slot (a fallback with the request's own policy), or
+	// for a key whose holders wait for this one. An answer returned after
+	// all does not hold a slot.
+	c.release()
+	return t.runnable(c, attempt, true)
+}
+
+// fallbackLeft reports whether the outcome of an attempt, classified as v
+// and decided as d, moves the call to its next fallback target, and one is
+// left to try.
+func (c *call) fallbackLeft(v Verdict, d Decision) bool {
+	return c.next < len(c.fallbacks) && c.wantsFallback(v, d)
+}
+
+// wantsFallback reports whether the outcome of an attempt, classified as v
+// and decided as d, calls for the next fallback target, left or not: the
+// request has fallbacks, its body can be sent again, and its policy falls
+// back on that outcome (see fallbackTrigger).
+func (c *call) wantsFallback(v Verdict, d Decision) bool {
+	return len(c.fallbacks) > 0 && c.body.replayable && c.primary.fallbackOn().shouldFallback(v, d)
+}
+
+// fallbackTrigger is a set of outcomes that send a request to its next
+// fallback [Target]: fallbackOnOverload always, and the others as the
+// Policy's FallbackOnRateLimit and FallbackOnExhausted say.
+type fallbackTrigger uint8
+
+const (
+	// fallbackOnOverload falls back at once, without waiting, after an
+	// Overloaded or ModelOverloaded answer (e.g. GPT-Gob's 503
+	// horde_unavailable, Cencori's 503 PROVIDER_ERROR, Anthropic's 529).
+	fallbackOnOverload fallbackTrigger = 1 << iota
+	// fallbackOnRateLimit falls back at once after a RateLimited answer,
+	// instead of waiting out its hint on the same target. A request whose
+	// target the server has paused (after another request's 429) goes to the
+	// next target at once too, without an attempt; so does one that the
+	// target's configured Limits cannot let go before its deadline. Requests
+	// that cannot fall back still wait out the pause.
+	fallbackOnRateLimit
+	// fallbackOnExhausted falls back when a target's retries end on a
+	// retryable failure (RetriesExhausted, BudgetExhausted, HintTooLong or
+	// PastDeadline), whatever its class.
+	fallbackOnExhausted
+)
+
+func (f fallbackTrigger) has(x fallbackTrigger) bool { return f&x != 0 }
+
+// fallbackOn is the set of outcomes that move a request of p to its next
+// fallback target.
+func (p *Policy) fallbackOn() fallbackTrigger {
+	f := fallbackOnOverload
+	if p.FallbackOnRateLimit {
+		f |= fallbackOnRateLimit
+	}
+	if p.FallbackOnExhausted {
+		f |= fallbackOnExhausted
+	}
+	return f
+}
+
+// shouldFallback reports whether the outcome of an attempt, classified as v
+// and decided as d, moves the request to its next target.
+func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
+	switch d {
+	case DecisionSuccess, DecisionNotRetryable, DecisionNotReplayable, DecisionContextDone:
+		return false
+	}
+	switch {
+	case (v.Class == ClassOverloaded || v.Class == ClassModelOverloaded) && f.has(fallbackOnOverload):
+		return true
+	case v.Class == ClassRateLimited && f.has(fallbackOnRateLimit):
+		return true
+	}
+	return d != DecisionRetry && f.has(fallbackOnExhausted)
+}
