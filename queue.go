@@ -1,0 +1,277 @@
+package llmretry
+
+import (
+	"container/list"
+	"slices"
+	"time"
+)
+
+// defaultMinShare is the share of a key's limit that each lower priority
+// waiting gets while higher ones keep the key saturated (see
+// MemoryLimiter.MinShare).
+const defaultMinShare = 0.05
+
+// maxMinShare bounds MinShare: above it, a lower priority would get more
+// than a higher one.
+const maxMinShare = 0.5
+
+// waiter is a request waiting in its key's queue. Only the queue's head
+// takes tokens, and only when they are there: a waiter holding a
+// reservation it may give up, or that a higher priority arriving after it
+// could not get ahead of, would stall the key or order it first come first
+// served.
+type waiter struct {
+	turn     chan struct{} // closed when the waiter is the head (or expired)
+	cost     int           // its tokens
+	deadline time.Time     // zero: none
+	expired  bool          // taken out of the queue: its deadline passed
+	t        *tenantQueue
+	e        *list.Element // in t.fifo
+}
+
+// waitQueue is a key's waiters, in levels of priority, highest first, and
+// within each by tenant. Its head is the waiter whose turn it is: the one
+// released next unless, when it is due, a better one has come (see repick).
+//
+// Which waiter is best: the highest priority's, unless a lower priority has
+// earned its share (see level.credit); within a priority, the tenant
+// furthest behind its fair share of what was released, in the limit's own
+// unit (start-time fair queueing: every tenant's share of what the level
+// released stays within a request's cost of every other's while both wait),
+// and within a tenant, first come first served.
+type waitQueue struct {
+	levels   []*level // by priority, highest first; none is empty
+	head     *waiter
+	n        int
+	earliest time.Time // the earliest deadline of a waiter, or zero
+}
+
+// level is the waiters of one priority.
+type level struct {
+	prio    int
+	n       int
+	reqs    float64 // waiters
+	tokens  float64 // and their costs
+	vtime   float64 // the start tag of the last waiter released: the level's virtual time
+	credit  float64 // what the level has earned while higher ones were released (see MemoryLimiter.MinShare)
+	active  []*tenantQueue
+	tenants map[string]*tenantQueue // the active ones, and idle ones that are still ahead of vtime
+}
+
+// tenantQueue is one tenant's waiters at one priority, first come first
+// served.
+type tenantQueue struct {
+	name   string
+	lvl    *level
+	fifo   list.List // of *waiter
+	tokens float64   // the costs of its waiters
+	finish float64   // the finish tag of its last waiter released
+}
+
+// len is how many wait.
+func (q *waitQueue) len() int { return q.n }
+
+// push queues w at priority prio for tenant, and gives it its turn if the
+// queue was empty.
+func (q *waitQueue) push(w *waiter, prio int, tenant string) {
+	l := q.level(prio)
+	t := l.tenants[tenant]
+	if t == nil {
+		t = &tenantQueue{name: tenant, lvl: l}
+		l.tenants[tenant] = t
+	}
+	if t.fifo.Len() == 0 {
+		l.active = append(l.active, t)
+	}
+	w.t, w.e = t, t.fifo.PushBack(w)
+	t.tokens += float64(w.cost)
+	l.n++
+	l.reqs++
+	l.tokens += float64(w.cost)
+	q.n++
+	if !w.deadline.IsZero() && (q.earliest.IsZero() || w.deadline.Before(q.earliest)) {
+		q.earliest = w.deadline
+	}
+	if q.head == nil {
+		q.head = w
+		close(w.turn)
+	}
+}
+
+// level returns the level of prio, making it.
+func (q *waitQueue) level(prio int) *level {
+	i, found := slices.BinarySearchFunc(q.levels, prio, func(l *level, p int) int { return p - l.prio })
+	if !found {
+		q.levels = slices.Insert(q.levels, i, &level{prio: prio, tenants: map[string]*tenantQueue{}})
+	}
+	return q.levels[i]
+}
+
+// remove takes w out of the queue and, if it was the head, gives the best
+// waiter left its turn.
+func (q *waitQueue) remove(w *waiter, byTokens bool) {
+	t, l := w.t, w.t.lvl
+	t.fifo.Remove(w.e)
+	t.tokens -= float64(w.cost)
+	l.n--
+	l.reqs--
+	l.tokens -= float64(w.cost)
+	q.n--
+	if t.fifo.Len() == 0 {
+		l.active = slices.DeleteFunc(l.active, func(a *tenantQueue) bool { return a == t })
+		l.forget()
+	}
+	if l.n == 0 {
+		q.levels = slices.DeleteFunc(q.levels, func(x *level) bool { return x == l })
+	}
+	if q.head == w {
+		q.head = nil
+		if q.n > 0 {
+			q.head = q.best(byTokens)
+			close(q.head.turn)
+		}
+	}
+}
+
+// forget drops the idle tenants that are not ahead of the level's virtual
+// time (a tenant that comes back starts there anyway), once they outnumber
+// the active ones: a level serving ever new tenants keeps few.
+func (l *level) forget() {
+	if len(l.tenants) <= 2*len(l.active)+8 {
+		return
+	}
+	for name, t := range l.tenants {
+		if t.fifo.Len() == 0 && t.finish <= l.vtime {
+			delete(l.tenants, name)
+		}
+	}
+}
+
+// unit is w's cost in the limit's unit: tokens when tokens are paced.
+func (w *waiter) unit(byTokens bool) float64 {
+	if byTokens {
+		return float64(w.cost)
+	}
+	return 1
+}
+
+// best is the waiter to release next. The lowest priority whose credit
+// pays for its best waiter goes first; else the highest priority.
+func (q *waitQueue) best(byTokens bool) *waiter {
+	for i := len(q.levels) - 1; i > 0; i-- {
+		l := q.levels[i]
+		if w := l.best(); l.credit >= w.unit(byTokens) {
+			return w
+		}
+	}
+	return q.levels[0].best()
+}
+
+// best is the first waiter of the level's tenant with the least start tag
+// (the one furthest behind), the earliest to become active on a tie.
+func (l *level) best() *waiter {
+	var bt *tenantQueue
+	var bs float64
+	for _, t := range l.active {
+		if s := max(l.vtime, t.finish); bt == nil || s < bs {
+			bt, bs = t, s
+		}
+	}
+	return bt.fifo.Front().Value.(*waiter)
+}
+
+// repick reports whether w, the head, is still the best waiter. If not, the
+// best one gets the turn and w waits for its own again.
+func (q *waitQueue) repick(w *waiter, byTokens bool) bool {
+	b := q.best(byTokens)
+	if b == w {
+		return true
+	}
+	w.turn = make(chan struct{})
+	q.head = b
+	close(b.turn)
+	return false
+}
+
+// release takes w, the head, out of the queue as it goes, and accounts for
+// what it was given: its tenant's finish tag, its level's credit spent, and
+// the credit every lower level earns, share of everything released.
+func (q *waitQueue) release(w *waiter, byTokens bool, share float64) {
+	c := w.unit(byTokens)
+	t, l := w.t, w.t.lvl
+	start := max(l.vtime, t.finish)
+	l.vtime, t.finish = start, start+c
+	if l != q.levels[0] {
+		l.credit = max(0, l.credit-c) // released on its credit
+	}
+	if share > 0 {
+		earn := c * share / (1 - share)
+		for _, lower := range q.levels {
+			if lower.prio < l.prio {
+				lower.credit += earn
+			}
+		}
+	}
+	q.remove(w, byTokens)
+}
+
+// ahead is what would be released before a request costing n that joins
+// at prio for tenant, in requests and in tokens: everything at higher
+// priorities, and at its own as much of each tenant's as of its own
+// (fair shares). Lower priorities' credit is left out: an estimate.
+func (q *waitQueue) ahead(prio int, tenant string, n float64) (reqs, tokens float64) {
+	for _, l := range q.levels {
+		switch {
+		case l.prio > prio:
+			reqs += l.reqs
+			tokens += l.tokens
+		case l.prio == prio:
+			var ownReqs, ownTokens float64
+			if own := l.tenants[tenant]; own != nil {
+				ownReqs, ownTokens = float64(own.fifo.Len()), own.tokens
+			}
+			for _, t := range l.active {
+				if t.name == tenant {
+					reqs, tokens = reqs+ownReqs, tokens+ownTokens
+					continue
+				}
+				reqs += min(float64(t.fifo.Len()), ownReqs+1)
+				tokens += min(t.tokens, ownTokens+n)
+			}
+		}
+	}
+	return reqs, tokens
+}
+
+// expire takes out of the queue the waiters (but the head, which sees to
+// its own) whose deadline has passed at now, and wakes them: a deadline
+// without a timer (deadlineCtx) would not.
+func (q *waitQueue) expire(now time.Time, byTokens bool) {
+	if q.earliest.IsZero() || now.Before(q.earliest) {
+		return
+	}
+	q.earliest = time.Time{}
+	var gone []*waiter
+	for _, l := range q.levels {
+		for _, t := range l.active {
+			for e := t.fifo.Front(); e != nil; e = e.Next() {
+				w := e.Value.(*waiter)
+				switch {
+				case w.deadline.IsZero() || w == q.head:
+				case !now.Before(w.deadline):
+					gone = append(gone, w)
+				case q.earliest.IsZero() || w.deadline.Before(q.earliest):
+					q.earliest = w.deadline
+				}
+			}
+		}
+	}
+	if h := q.head; h != nil && !h.deadline.IsZero() && (q.earliest.IsZero() || h.deadline.Before(q.earliest)) {
+		q.earliest = h.deadline
+	}
+	for _, w := range gone {
+		q.remove(w, byTokens)
+		w.expired = true
+		close(w.turn)
+	}
+}
