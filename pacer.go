@@ -23,7 +23,7 @@ type pacer struct {
 	clock   func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
 
-	inflight chan struct{} // a semaphore; nil without MaxInFlight
+	inflight *slots // nil without MaxInFlight
 
 	lastUsed    atomic.Int64  // Unix nanoseconds of the last acquire or observe
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
@@ -56,7 +56,11 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Tim
 		p.sleep = sleepCtx
 	}
 	if n := pol.Limits.MaxInFlight; n > 0 {
-		p.inflight = make(chan struct{}, n)
+		share := defaultMinShare
+		if m, ok := p.limiter.(*MemoryLimiter); ok {
+			share = m.minShare()
+		}
+		p.inflight = newSlots(n, share)
 	}
 	p.lastUsed.Store(p.clock().UnixNano())
 	return p
@@ -83,10 +87,8 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	}
 	p.lastUsed.Store(now.UnixNano())
 	if p.inflight != nil {
-		select {
-		case p.inflight <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := p.inflight.acquire(ctx); err != nil {
+			return err
 		}
 	}
 	// Wait out the server's pause here, then take the limit in force after
@@ -188,7 +190,7 @@ func (p *pacer) release() {
 	if p == nil || p.inflight == nil {
 		return
 	}
-	<-p.inflight
+	p.inflight.release()
 }
 
 // holdsSlots reports whether requests hold an in-flight slot until their
@@ -438,5 +440,5 @@ const maxPauseOffset = 50 * time.Millisecond
 // idle reports whether the pacer has been unused for pacerIdle at now and
 // holds nothing, so that it may be forgotten.
 func (p *pacer) idle(now time.Time) bool {
-	return now.UnixNano()-p.lastUsed.Load() > int64(pacerIdle) && (p.inflight == nil || len(p.inflight) == 0)
+	return now.UnixNano()-p.lastUsed.Load() > int64(pacerIdle) && p.inflight.held() == 0
 }

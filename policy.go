@@ -90,6 +90,14 @@ type Policy struct {
 	// a 429; see Limits.
 	Limits Limits
 
+	// Priority is the priority of the policy's requests when they wait for
+	// their key's pacing, unless [WithPriority] sets one: a higher priority
+	// goes first. Policies that share a key (the same Name, host and
+	// credential) share its queue: a copy of a policy with another Priority
+	// orders interactive and batch traffic on one API key. Zero is the
+	// default.
+	Priority int
+
 	// Fallbacks are the targets tried, in order, when this policy's target
 	// is overloaded (or fails as FallbackOnRateLimit and FallbackOnExhausted
 	// say): other models on the same API, or other

@@ -24,7 +24,7 @@ type waiter struct {
 	turn     chan struct{} // closed when the waiter is the head (or expired)
 	cost     int           // its tokens
 	deadline time.Time     // zero: none
-	expired  bool          // taken out of the queue: its deadline passed
+	out      bool          // taken out of the queue by another: its deadline passed, or (slots) it got its slot
 	t        *tenantQueue
 	e        *list.Element // in t.fifo
 }
@@ -44,6 +44,7 @@ type waitQueue struct {
 	head     *waiter
 	n        int
 	earliest time.Time // the earliest deadline of a waiter, or zero
+	noTurns  bool      // no head: the owner closes a waiter's turn (slots)
 }
 
 // level is the waiters of one priority.
@@ -92,7 +93,7 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 	if !w.deadline.IsZero() && (q.earliest.IsZero() || w.deadline.Before(q.earliest)) {
 		q.earliest = w.deadline
 	}
-	if q.head == nil {
+	if q.head == nil && !q.noTurns {
 		q.head = w
 		close(w.turn)
 	}
@@ -271,7 +272,7 @@ func (q *waitQueue) expire(now time.Time, byTokens bool) {
 	}
 	for _, w := range gone {
 		q.remove(w, byTokens)
-		w.expired = true
+		w.out = true
 		close(w.turn)
 	}
 }

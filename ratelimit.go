@@ -348,7 +348,7 @@ func (b *buckets) turnOf(w *waiter) <-chan struct{} {
 func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.Duration, share float64) (time.Duration, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if w.expired {
+	if w.out {
 		return 0, fmt.Errorf("%w (overtaken in the queue)", ErrDeadline)
 	}
 	byTokens := b.byTokens()
@@ -384,7 +384,7 @@ func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.D
 func (b *buckets) leave(w *waiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !w.expired {
+	if !w.out {
 		b.queue.remove(w, b.byTokens())
 	}
 }

@@ -180,6 +180,9 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	ctx := req.Context()
 	opts := optionsFrom(ctx)
 	c := call{route: route{req: req, pol: t.policyFor(req, opts)}, ctx: ctx, began: t.clock(), opts: opts, orig: req}
+	if c.pol != nil && c.pol.Priority != 0 && !opts.hasPriority {
+		c.ctx = WithPriority(ctx, c.pol.Priority) // an allocation only for a policy that sets one
+	}
 	c.primary, c.fallbacks = c.pol, c.pol.fallbacks(opts)
 	if err := t.checkConfig(c.pol, c.fallbacks); err != nil {
 		closeBody(req.Body)
