@@ -36,9 +36,9 @@ type waiter struct {
 // Which waiter is best: the highest priority's, unless a lower priority has
 // earned its share (see level.credit); within a priority, the tenant
 // furthest behind its fair share of what was released, in the limit's own
-// unit (start-time fair queueing: every tenant's share of what the level
-// released stays within a request's cost of every other's while both wait),
-// and within a tenant, first come first served.
+// unit (self-clocked fair queueing: while two tenants wait, what the level
+// released to each stays within two requests' cost of the other's), and
+// within a tenant, first come first served.
 type waitQueue struct {
 	levels   []*level // by priority, highest first; none is empty
 	head     *waiter
@@ -53,7 +53,7 @@ type level struct {
 	n       int
 	reqs    float64 // waiters
 	tokens  float64 // and their costs
-	vtime   float64 // the start tag of the last waiter released: the level's virtual time
+	vtime   float64 // the finish tag of the last waiter released: the level's virtual time
 	credit  float64 // what the level has earned while higher ones were released (see MemoryLimiter.MinShare)
 	active  []*tenantQueue
 	tenants map[string]*tenantQueue // the active ones, and idle ones that are still ahead of vtime
@@ -67,6 +67,7 @@ type tenantQueue struct {
 	fifo   list.List // of *waiter
 	tokens float64   // the costs of its waiters
 	finish float64   // the finish tag of its last waiter released
+	start  float64   // the start tag of its first waiter, fixed when it became active
 }
 
 // len is how many wait.
@@ -83,6 +84,7 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 	}
 	if t.fifo.Len() == 0 {
 		l.active = append(l.active, t)
+		t.start = max(l.vtime, t.finish) // an idle tenant earns no credit for it
 	}
 	w.t, w.e = t, t.fifo.PushBack(w)
 	t.tokens += float64(w.cost)
@@ -161,24 +163,32 @@ func (w *waiter) unit(byTokens bool) float64 {
 func (q *waitQueue) best(byTokens bool) *waiter {
 	for i := len(q.levels) - 1; i > 0; i-- {
 		l := q.levels[i]
-		if w := l.best(); l.credit >= w.unit(byTokens) {
+		if w := l.best(byTokens); l.credit >= w.unit(byTokens) {
 			return w
 		}
 	}
-	return q.levels[0].best()
+	return q.levels[0].best(byTokens)
 }
 
-// best is the first waiter of the level's tenant with the least start tag
-// (the one furthest behind), the earliest to become active on a tie.
-func (l *level) best() *waiter {
-	var bt *tenantQueue
-	var bs float64
+// best is the first waiter of the level's tenant whose finish tag would be
+// the least (the one furthest behind its share once it is served), the
+// earliest to become active on a tie.
+func (l *level) best(byTokens bool) *waiter {
+	var bw *waiter
+	var bf float64
 	for _, t := range l.active {
-		if s := max(l.vtime, t.finish); bt == nil || s < bs {
-			bt, bs = t, s
+		w := t.fifo.Front().Value.(*waiter)
+		if f := l.finish(t, w, byTokens); bw == nil || f < bf {
+			bw, bf = w, f
 		}
 	}
-	return bt.fifo.Front().Value.(*waiter)
+	return bw
+}
+
+// finish is the finish tag of w, the first waiter of t: where t's turn
+// starts plus its cost.
+func (l *level) finish(t *tenantQueue, w *waiter, byTokens bool) float64 {
+	return t.start + w.unit(byTokens)
 }
 
 // repick reports whether w, the head, is still the best waiter. If not, the
@@ -200,8 +210,8 @@ func (q *waitQueue) repick(w *waiter, byTokens bool) bool {
 func (q *waitQueue) release(w *waiter, byTokens bool, share float64) {
 	c := w.unit(byTokens)
 	t, l := w.t, w.t.lvl
-	start := max(l.vtime, t.finish)
-	l.vtime, t.finish = start, start+c
+	t.finish = l.finish(t, w, byTokens)
+	t.start, l.vtime = t.finish, max(l.vtime, t.finish)
 	if l != q.levels[0] {
 		l.credit = max(0, l.credit-c) // released on its credit
 	}
