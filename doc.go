@@ -36,6 +36,7 @@
 // # Guides
 //
 // In https://github.com/llmretry/llmretry/tree/main/docs: pacing.md,
+// priority.md (interactive before batch, fair shares by tenant),
 // providers.md (codes, wait hints, go-retryablehttp), fallback.md (and
 // streams), redis.md, observability.md (otel), errors.md (stop reasons,
 // per-request control, retry budget), sdks.md, testing.md (llmretrytest).

@@ -66,6 +66,7 @@ func TestQueueMinShareUnderSaturation(t *testing.T) {
 		{"two priorities, 5%", 0.05, []int{10, 0}, false},
 		{"two priorities, 20%", 0.2, []int{1, 0}, false},
 		{"three priorities", 0.05, []int{2, 1, 0}, false},
+		{"twenty priorities, the largest share", 0.5, []int{19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, false},
 		{"tokens", 0.05, []int{1, 0}, true},
 		{"none", 0, []int{1, 0}, false},
 	}
@@ -94,20 +95,20 @@ func TestQueueMinShareUnderSaturation(t *testing.T) {
 				maxUnit = 5000
 			}
 			earn := tt.share / (1 - tt.share)
-			for i, p := range tt.prios[1:] {
-				var above float64 // what went to the priorities above p
-				for _, hp := range tt.prios[:i+1] {
-					above += got[hp]
+			top := got[tt.prios[0]]
+			for _, p := range tt.prios[1:] {
+				if low := earn*top - 2*maxUnit; got[p] < low {
+					t.Errorf("priority %d got %.0f of %.0f, want ≥ %.0f (%.1f%% of what the highest got)", p, got[p], total, low, 100*earn)
 				}
-				if low := earn*above - 2*maxUnit; got[p] < low {
-					t.Errorf("priority %d got %.0f of %.0f, want ≥ %.0f (%.0f%% of what went above it)", p, got[p], total, low, 100*earn)
+				if got[p] > top {
+					t.Errorf("priority %d got %.0f, more than the highest's %.0f", p, got[p], top)
 				}
 				if tt.share == 0 && got[p] != 0 {
 					t.Errorf("priority %d got %.0f without a share, want 0", p, got[p])
 				}
 			}
-			if top := got[tt.prios[0]]; top < (1-float64(len(tt.prios)-1)*tt.share)*total*0.9 {
-				t.Errorf("the top priority got %.0f of %.0f: the shares take too much", top, total)
+			if want := total / (1 + float64(len(tt.prios)-1)*earn); top < want-float64(len(tt.prios))*2*maxUnit {
+				t.Errorf("the highest priority got %.0f of %.0f, want ≥ %.0f", top, total, want)
 			}
 		})
 	}

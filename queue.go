@@ -205,22 +205,24 @@ func (q *waitQueue) repick(w *waiter, byTokens bool) bool {
 }
 
 // release takes w, the head, out of the queue as it goes, and accounts for
-// what it was given: its tenant's finish tag, its level's credit spent, and
-// the credit every lower level earns, share of everything released.
+// what it was given: its tenant's finish tag, and its level's credit spent
+// or, for the highest level, the credit every lower level earns: share of
+// what is released, so that with two priorities waiting the lower one gets
+// share of the whole. Only the highest level's releases earn credit: with
+// many priorities, each lower one gets as much, and never more than the
+// highest, however many there are.
 func (q *waitQueue) release(w *waiter, byTokens bool, share float64) {
 	c := w.unit(byTokens)
 	t, l := w.t, w.t.lvl
 	t.finish = l.finish(t, w, byTokens)
 	t.start, l.vtime = t.finish, max(l.vtime, t.finish)
-	if l != q.levels[0] {
+	switch {
+	case l != q.levels[0]:
 		l.credit = max(0, l.credit-c) // released on its credit
-	}
-	if share > 0 {
+	case share > 0:
 		earn := c * share / (1 - share)
-		for _, lower := range q.levels {
-			if lower.prio < l.prio {
-				lower.credit += earn
-			}
+		for _, lower := range q.levels[1:] {
+			lower.credit += earn
 		}
 	}
 	q.remove(w, byTokens)

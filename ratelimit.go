@@ -154,10 +154,12 @@ type Limiter interface {
 // was never paced or paused, and forgets a key's buckets 10 minutes after
 // they were last needed.
 type MemoryLimiter struct {
-	// MinShare is the share of a key's limit that the requests of each
-	// lower priority get while higher ones keep the key saturated, so that
-	// they never starve (see [WithPriority]): measured in the limit's unit
-	// (tokens when tokens are paced), and at most 0.5. Zero means the
+	// MinShare is the share of a key's limit that a lower priority gets
+	// while a higher one keeps the key saturated, so that it never starves
+	// (see [WithPriority]): counted in the limit's unit (tokens when tokens
+	// are paced), and at most 0.5. With more than two priorities waiting,
+	// each lower one gets what it would get alone beside the highest
+	// (MinShare/(1−MinShare) times what the highest gets). Zero means the
 	// default, 0.05; a negative value means none: a higher priority always
 	// goes first.
 	MinShare float64
