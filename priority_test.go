@@ -459,3 +459,46 @@ func TestPacingWaitPriority(t *testing.T) {
 		t.Errorf("log %q lacks the priorities", s)
 	}
 }
+
+// Hundreds of tenants, each kept waiting: every one's tokens stay within
+// two requests' worth of every other's, and a change of the limit's unit
+// (tokens paced, then not) starts the tags afresh without losing a waiter.
+func TestQueueManyTenants(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	cost := func() int { return 50 + r.IntN(4951) }
+	var q waitQueue
+	const tenants = 300
+	for i := range tenants {
+		for range 2 {
+			qwaiter(&q, 0, fmt.Sprint(i), cost())
+		}
+	}
+	got := map[string]float64{}
+	for range 30 * tenants {
+		w := served(&q, true, 0)
+		got[w.t.name] += float64(w.cost)
+		qwaiter(&q, 0, w.t.name, cost())
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range got {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if len(got) != tenants || hi-lo > 2*5000 {
+		t.Errorf("%d tenants served, tokens from %.0f to %.0f: more than two requests apart", len(got), lo, hi)
+	}
+	reqs := map[string]int{}
+	for range 10 * tenants { // now counted in requests
+		w := served(&q, false, 0)
+		reqs[w.t.name]++
+		qwaiter(&q, 0, w.t.name, cost())
+	}
+	for name, n := range reqs {
+		if n < 9 || n > 11 {
+			t.Fatalf("tenant %s got %d of %d requests, want 10 ± 1", name, n, 10*tenants)
+		}
+	}
+	if q.len() != 2*tenants {
+		t.Errorf("%d waiting, want %d", q.len(), 2*tenants)
+	}
+}

@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"container/heap"
 	"container/list"
 	"slices"
 	"time"
@@ -49,14 +50,16 @@ type waitQueue struct {
 
 // level is the waiters of one priority.
 type level struct {
-	prio    int
-	n       int
-	reqs    float64 // waiters
-	tokens  float64 // and their costs
-	vtime   float64 // the finish tag of the last waiter released: the level's virtual time
-	credit  float64 // what the level has earned while higher ones were released (see MemoryLimiter.MinShare)
-	active  []*tenantQueue
-	tenants map[string]*tenantQueue // the active ones, and idle ones that are still ahead of vtime
+	prio     int
+	n        int
+	reqs     float64 // waiters
+	tokens   float64 // and their costs
+	vtime    float64 // the finish tag of the last waiter released: the level's virtual time
+	credit   float64 // what the level has earned while higher ones were released (see MemoryLimiter.MinShare)
+	active   tenantHeap
+	tenants  map[string]*tenantQueue // the active ones, and idle ones that are still ahead of vtime
+	seq      uint64                  // activations, for ties
+	byTokens bool                    // the unit of the tags: tokens (else requests)
 }
 
 // tenantQueue is one tenant's waiters at one priority, first come first
@@ -68,6 +71,9 @@ type tenantQueue struct {
 	tokens float64   // the costs of its waiters
 	finish float64   // the finish tag of its last waiter released
 	start  float64   // the start tag of its first waiter, fixed when it became active
+	key    float64   // the finish tag its first waiter would get: its place in lvl.active
+	seq    uint64    // when it became active
+	idx    int       // in lvl.active
 }
 
 // len is how many wait.
@@ -82,11 +88,14 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 		t = &tenantQueue{name: tenant, lvl: l}
 		l.tenants[tenant] = t
 	}
-	if t.fifo.Len() == 0 {
-		l.active = append(l.active, t)
-		t.start = max(l.vtime, t.finish) // an idle tenant earns no credit for it
-	}
 	w.t, w.e = t, t.fifo.PushBack(w)
+	if t.fifo.Len() == 1 {
+		t.start = max(l.vtime, t.finish) // an idle tenant earns no credit for it
+		l.seq++
+		t.seq = l.seq
+		t.key = t.start + w.unit(l.byTokens)
+		heap.Push(&l.active, t)
+	}
 	t.tokens += float64(w.cost)
 	l.n++
 	l.reqs++
@@ -114,15 +123,19 @@ func (q *waitQueue) level(prio int) *level {
 // waiter left its turn.
 func (q *waitQueue) remove(w *waiter, byTokens bool) {
 	t, l := w.t, w.t.lvl
+	first := t.fifo.Front() == w.e
 	t.fifo.Remove(w.e)
 	t.tokens -= float64(w.cost)
 	l.n--
 	l.reqs--
 	l.tokens -= float64(w.cost)
 	q.n--
-	if t.fifo.Len() == 0 {
-		l.active = slices.DeleteFunc(l.active, func(a *tenantQueue) bool { return a == t })
+	switch {
+	case t.fifo.Len() == 0:
+		heap.Remove(&l.active, t.idx)
 		l.forget()
+	case first:
+		l.rekey(t)
 	}
 	if l.n == 0 {
 		q.levels = slices.DeleteFunc(q.levels, func(x *level) bool { return x == l })
@@ -172,23 +185,55 @@ func (q *waitQueue) best(byTokens bool) *waiter {
 
 // best is the first waiter of the level's tenant whose finish tag would be
 // the least (the one furthest behind its share once it is served), the
-// earliest to become active on a tie.
+// earliest to become active on a tie. Tags are in the limit's unit: if it
+// changed (a limit of tokens set or gone), every tenant starts afresh.
 func (l *level) best(byTokens bool) *waiter {
-	var bw *waiter
-	var bf float64
-	for _, t := range l.active {
-		w := t.fifo.Front().Value.(*waiter)
-		if f := l.finish(t, w, byTokens); bw == nil || f < bf {
-			bw, bf = w, f
+	if l.byTokens != byTokens {
+		l.byTokens, l.vtime = byTokens, 0
+		for _, t := range l.tenants {
+			t.start, t.finish = 0, 0
 		}
+		for _, t := range l.active {
+			t.key = t.fifo.Front().Value.(*waiter).unit(byTokens)
+		}
+		heap.Init(&l.active)
 	}
-	return bw
+	return l.active[0].fifo.Front().Value.(*waiter)
 }
 
-// finish is the finish tag of w, the first waiter of t: where t's turn
-// starts plus its cost.
-func (l *level) finish(t *tenantQueue, w *waiter, byTokens bool) float64 {
-	return t.start + w.unit(byTokens)
+// rekey puts t, whose first waiter or start changed, in its place.
+func (l *level) rekey(t *tenantQueue) {
+	t.key = t.start + t.fifo.Front().Value.(*waiter).unit(l.byTokens)
+	heap.Fix(&l.active, t.idx)
+}
+
+// tenantHeap is a level's active tenants, least key first, then earliest
+// active (container/heap).
+type tenantHeap []*tenantQueue
+
+func (h tenantHeap) Len() int { return len(h) }
+func (h tenantHeap) Less(i, j int) bool {
+	if h[i].key != h[j].key {
+		return h[i].key < h[j].key
+	}
+	return h[i].seq < h[j].seq
+}
+func (h tenantHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *tenantHeap) Push(x any) {
+	t := x.(*tenantQueue)
+	t.idx = len(*h)
+	*h = append(*h, t)
+}
+func (h *tenantHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.idx = -1
+	return t
 }
 
 // repick reports whether w, the head, is still the best waiter. If not, the
@@ -214,7 +259,7 @@ func (q *waitQueue) repick(w *waiter, byTokens bool) bool {
 func (q *waitQueue) release(w *waiter, byTokens bool, share float64) {
 	c := w.unit(byTokens)
 	t, l := w.t, w.t.lvl
-	t.finish = l.finish(t, w, byTokens)
+	t.finish = t.key // best saw to it that the key is in the unit in force
 	t.start, l.vtime = t.finish, max(l.vtime, t.finish)
 	switch {
 	case l != q.levels[0]:
@@ -227,6 +272,9 @@ func (q *waitQueue) release(w *waiter, byTokens bool, share float64) {
 	}
 	q.remove(w, byTokens)
 }
+
+// aheadExact is the most tenants of a level that ahead sums one by one.
+const aheadExact = 64
 
 // ahead is what would be released before a request costing n that joins
 // at prio for tenant, in requests and in tokens: everything at higher
@@ -242,6 +290,13 @@ func (q *waitQueue) ahead(prio int, tenant string, n float64) (reqs, tokens floa
 			var ownReqs, ownTokens float64
 			if own := l.tenants[tenant]; own != nil {
 				ownReqs, ownTokens = float64(own.fifo.Len()), own.tokens
+			}
+			if k := float64(len(l.active)); k > aheadExact {
+				// Many tenants: a bound, not the sum, so that joining
+				// costs little whatever their number.
+				reqs += min(l.reqs, k*(ownReqs+1))
+				tokens += min(l.tokens, k*(ownTokens+n))
+				continue
 			}
 			for _, t := range l.active {
 				if t.name == tenant {
