@@ -92,10 +92,10 @@ type Policy struct {
 
 	// Priority is the priority of the policy's requests when they wait for
 	// their key's pacing, unless [WithPriority] sets one: a higher priority
-	// goes first. Policies that share a key (the same Name, host and
-	// credential) share its queue: a copy of a policy with another Priority
-	// orders interactive and batch traffic on one API key. Zero is the
-	// default.
+	// goes first. Zero is the default. Copies of a policy (the same Name)
+	// share a key's configured limits and its queue, but each learns its
+	// own pace and has its own MaxInFlight: to order traffic under a
+	// learned pace, use one policy and WithPriority.
 	Priority int
 
 	// Fallbacks are the targets tried, in order, when this policy's target

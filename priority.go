@@ -21,9 +21,10 @@ func WithPriority(ctx context.Context, p int) context.Context {
 // its key's pacing as one of tenant's: among the waiters of one priority,
 // each tenant gets an equal share of the limit, counted in the limit's own
 // unit (tokens when tokens are paced, else requests), so that a tenant
-// sending many or large requests does not crowd out the others. Requests
-// without a tenant share the tenant "". A tenant names a share, not a
-// credential: use any stable string (a user or a job id).
+// sending many or large requests does not crowd out the others (and of the
+// key's in-flight cap, Limits.MaxInFlight, in requests). Requests without a
+// tenant share the tenant "". A tenant names a share, not a credential: use
+// any stable string (a user or a job id); it is never logged.
 func WithTenant(ctx context.Context, tenant string) context.Context {
 	return withOptions(ctx, func(o *requestOptions) { o.tenant = tenant })
 }

@@ -502,3 +502,33 @@ func TestQueueManyTenants(t *testing.T) {
 		t.Errorf("%d waiting, want %d", q.len(), 2*tenants)
 	}
 }
+
+// Many waiters of mixed priorities and tenants, some giving up at any
+// moment, on a fast key: every one returns, with nil or its context's
+// error, and the queue is left empty (run with -race).
+func TestMemoryLimiterPriorityStress(t *testing.T) {
+	t.Parallel()
+	var m MemoryLimiter
+	lim := Pace{RequestRate: 5000, RequestBurst: 1, TokenRate: 500000, TokenBurst: 1000}
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := prio(i%3, fmt.Sprint(i%4))
+			if i%3 == 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Duration(i%7)*time.Millisecond)
+				defer cancel()
+			}
+			err := m.Wait(ctx, "k", lim, 1+i%200)
+			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrDeadline) {
+				t.Errorf("waiter %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := queued(m.get("k")); n != 0 {
+		t.Errorf("%d left in the queue", n)
+	}
+}
