@@ -23,7 +23,8 @@ type pacer struct {
 	clock   func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
 
-	inflight *slots // nil without MaxInFlight
+	inflight *slots                // nil without MaxInFlight
+	gate     atomic.Pointer[slots] // a shared Limiter's callers, one at a time, once requests are ordered (gate.go)
 
 	lastUsed    atomic.Int64  // Unix nanoseconds of the last acquire or observe
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
@@ -114,7 +115,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	}
 	lim, src := p.limit(now)
 	if src == configured {
-		if err := p.limiter.Wait(ctx, p.key, lim, tokens); err != nil {
+		if err := p.limiterWait(ctx, lim, tokens); err != nil {
 			if lim.RequestRate <= 0 && lim.TokenRate <= 0 && errors.Is(err, ErrDeadline) && ctx.Err() == nil {
 				// No rate: only a pause another process shared (a Limiter
 				// in Redis) held it, and a pause never fails a request
@@ -139,7 +140,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		if d, ok := ctx.Deadline(); ok && !d.After(step) {
 			step, final = d, true
 		}
-		err := p.limiter.Wait(deadlineCtx{ctx, step}, p.key, lim, tokens)
+		err := p.limiterWait(deadlineCtx{ctx, step}, lim, tokens)
 		switch {
 		case err == nil:
 			if t := p.clock(); t.Sub(now) >= paceWaitMin {

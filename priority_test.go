@@ -532,3 +532,100 @@ func TestMemoryLimiterPriorityStress(t *testing.T) {
 		t.Errorf("%d left in the queue", n)
 	}
 }
+
+// blockingLimiter is a shared Limiter whose calls wait for the test: it
+// records each caller's priority as it enters.
+type blockingLimiter struct {
+	mu      sync.Mutex
+	entered []int
+	proceed chan struct{}
+}
+
+func (l *blockingLimiter) Wait(ctx context.Context, _ string, _ Pace, _ int) error {
+	l.mu.Lock()
+	l.entered = append(l.entered, optionsFrom(ctx).priority)
+	l.mu.Unlock()
+	select {
+	case <-l.proceed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *blockingLimiter) Pause(context.Context, string, time.Time) error { return nil }
+
+func (l *blockingLimiter) calls() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]int(nil), l.entered...)
+}
+
+// With a shared Limiter, once requests carry a priority, they call it one
+// at a time in the order of the key's local queue; without one, at once.
+func TestSharedLimiterCalledInPriorityOrder(t *testing.T) {
+	t.Parallel()
+	t.Run("ordered", func(t *testing.T) {
+		t.Parallel()
+		shared := &blockingLimiter{proceed: make(chan struct{})}
+		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil, nil)
+		var wg sync.WaitGroup
+		for i, pr := range []int{0, 0, 0, 0, 5} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.acquire(prio(pr, ""), 1, time.Now()); err != nil {
+					t.Error(err)
+				}
+			}()
+			for i > 0 && p.gate.Load().waiting() < i || len(shared.calls()) < 1 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		for range 5 {
+			shared.proceed <- struct{}{}
+		}
+		wg.Wait()
+		if got := fmt.Sprint(shared.calls()); got != "[0 5 0 0 0]" {
+			t.Errorf("the shared Limiter was called at priorities %s, want [0 5 0 0 0]", got)
+		}
+	})
+	t.Run("unordered", func(t *testing.T) {
+		t.Parallel()
+		shared := &blockingLimiter{proceed: make(chan struct{})}
+		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil, nil)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() { defer wg.Done(); p.acquire(bg(), 1, time.Now()) }()
+		}
+		for len(shared.calls()) < 3 { // all three at once: would hang if gated
+			time.Sleep(time.Millisecond)
+		}
+		close(shared.proceed)
+		wg.Wait()
+		if p.gate.Load() != nil {
+			t.Error("a gate without a priority or tenant")
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		shared := &blockingLimiter{proceed: make(chan struct{})}
+		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil, nil)
+		done := make(chan struct{})
+		go func() { defer close(done); p.acquire(prio(1, ""), 1, time.Now()) }()
+		for len(shared.calls()) < 1 {
+			time.Sleep(time.Millisecond)
+		}
+		// A learned pace's step: a deadline no timer enforces.
+		err := p.limiterWait(deadlineCtx{prio(9, ""), time.Now().Add(20 * time.Millisecond)}, Pace{RequestRate: 10, RequestBurst: 1}, 1)
+		if !errors.Is(err, ErrDeadline) {
+			t.Errorf("err = %v, want ErrDeadline at the step's end", err)
+		}
+		close(shared.proceed)
+		<-done
+		if h := p.gate.Load().held(); h != 0 {
+			t.Errorf("%d gate slots held", h)
+		}
+	})
+}

@@ -21,6 +21,17 @@ func newSlots(n int, share float64) *slots {
 	return &slots{n: n, free: n, share: share, queue: waitQueue{noTurns: true}}
 }
 
+// tryAcquire takes a slot if one is free and nobody waits.
+func (s *slots) tryAcquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.free > 0 && s.queue.len() == 0 {
+		s.free--
+		return true
+	}
+	return false
+}
+
 // acquire takes a slot, waiting for one at ctx's priority and for its
 // tenant, or returns ctx's error.
 func (s *slots) acquire(ctx context.Context) error {
