@@ -34,7 +34,7 @@ func served(q *waitQueue, byTokens bool, share float64) *waiter {
 func TestQueuePriorityOrder(t *testing.T) {
 	t.Parallel()
 	var q waitQueue
-	prios := []int{0, 0, 5, 0, -3, 5, 10, 0}
+	prios := []int{0, 0, 5, 0, -3, 5, 10, 0, math.MinInt, math.MaxInt}
 	names := map[*waiter]string{}
 	for i, p := range prios {
 		names[qwaiter(&q, p, "", 1)] = fmt.Sprintf("%d:%d", p, i)
@@ -43,7 +43,7 @@ func TestQueuePriorityOrder(t *testing.T) {
 	for q.len() > 0 {
 		got = append(got, names[served(&q, false, 0)])
 	}
-	want := "10:6 5:2 5:5 0:0 0:1 0:3 0:7 -3:4"
+	want := fmt.Sprintf("%d:9 10:6 5:2 5:5 0:0 0:1 0:3 0:7 -3:4 %d:8", math.MaxInt, math.MinInt)
 	if s := strings.Join(got, " "); s != want {
 		t.Errorf("released %s, want %s", s, want)
 	}

@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"cmp"
 	"container/heap"
 	"container/list"
 	"slices"
@@ -54,10 +55,10 @@ type level struct {
 	n        int
 	reqs     float64 // waiters
 	tokens   float64 // and their costs
-	vtime    float64 // the finish tag of the last waiter released: the level's virtual time
+	vtime    float64 // the largest finish tag released: the level's virtual time
 	credit   float64 // what the level has earned while higher ones were released (see MemoryLimiter.MinShare)
 	active   tenantHeap
-	tenants  map[string]*tenantQueue // the active ones, and idle ones that are still ahead of vtime
+	tenants  map[string]*tenantQueue // the active ones
 	seq      uint64                  // activations, for ties
 	byTokens bool                    // the unit of the tags: tokens (else requests)
 }
@@ -90,7 +91,7 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 	}
 	w.t, w.e = t, t.fifo.PushBack(w)
 	if t.fifo.Len() == 1 {
-		t.start = max(l.vtime, t.finish) // an idle tenant earns no credit for it
+		t.start = max(l.vtime, t.finish) // a tenant that was idle earns no credit for it
 		l.seq++
 		t.seq = l.seq
 		t.key = t.start + w.unit(l.byTokens)
@@ -112,7 +113,7 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 
 // level returns the level of prio, making it.
 func (q *waitQueue) level(prio int) *level {
-	i, found := slices.BinarySearchFunc(q.levels, prio, func(l *level, p int) int { return p - l.prio })
+	i, found := slices.BinarySearchFunc(q.levels, prio, func(l *level, p int) int { return cmp.Compare(p, l.prio) })
 	if !found {
 		q.levels = slices.Insert(q.levels, i, &level{prio: prio, tenants: map[string]*tenantQueue{}})
 	}
@@ -132,8 +133,10 @@ func (q *waitQueue) remove(w *waiter, byTokens bool) {
 	q.n--
 	switch {
 	case t.fifo.Len() == 0:
+		// Idle: forgotten. Its finish tag is not ahead of the level's
+		// virtual time (the largest released), where it starts again.
 		heap.Remove(&l.active, t.idx)
-		l.forget()
+		delete(l.tenants, t.name)
 	case first:
 		l.rekey(t)
 	}
@@ -145,20 +148,6 @@ func (q *waitQueue) remove(w *waiter, byTokens bool) {
 		if q.n > 0 {
 			q.head = q.best(byTokens)
 			close(q.head.turn)
-		}
-	}
-}
-
-// forget drops the idle tenants that are not ahead of the level's virtual
-// time (a tenant that comes back starts there anyway), once they outnumber
-// the active ones: a level serving ever new tenants keeps few.
-func (l *level) forget() {
-	if len(l.tenants) <= 2*len(l.active)+8 {
-		return
-	}
-	for name, t := range l.tenants {
-		if t.fifo.Len() == 0 && t.finish <= l.vtime {
-			delete(l.tenants, name)
 		}
 	}
 }
