@@ -33,22 +33,30 @@ func served(q *waitQueue, byTokens bool, share float64) *waiter {
 // longer; each priority first come first served.
 func TestQueuePriorityOrder(t *testing.T) {
 	t.Parallel()
-	var q waitQueue
-	prios := []int{0, 0, 5, 0, -3, 5, 10, 0, math.MinInt, math.MaxInt}
-	names := map[*waiter]string{}
-	for i, p := range prios {
-		names[qwaiter(&q, p, "", 1)] = fmt.Sprintf("%d:%d", p, i)
+	tests := []struct {
+		prios []int
+		want  string
+	}{
+		{[]int{0, 0, 5, 0, -3, 5, 10, 0}, "10:6 5:2 5:5 0:0 0:1 0:3 0:7 -3:4"},
+		{[]int{10, math.MinInt, math.MaxInt, 0}, fmt.Sprintf("%d:2 10:0 0:3 %d:1", math.MaxInt, math.MinInt)},
+		{[]int{math.MinInt, 10}, fmt.Sprintf("10:1 %d:0", math.MinInt)},
 	}
-	var got []string
-	for q.len() > 0 {
-		got = append(got, names[served(&q, false, 0)])
-	}
-	want := fmt.Sprintf("%d:9 10:6 5:2 5:5 0:0 0:1 0:3 0:7 -3:4 %d:8", math.MaxInt, math.MinInt)
-	if s := strings.Join(got, " "); s != want {
-		t.Errorf("released %s, want %s", s, want)
-	}
-	if len(q.levels) != 0 || q.head != nil {
-		t.Errorf("empty queue keeps %d levels, head %v", len(q.levels), q.head)
+	for _, tt := range tests {
+		var q waitQueue
+		names := map[*waiter]string{}
+		for i, p := range tt.prios {
+			names[qwaiter(&q, p, "", 1)] = fmt.Sprintf("%d:%d", p, i)
+		}
+		var got []string
+		for q.len() > 0 {
+			got = append(got, names[served(&q, false, 0)])
+		}
+		if s := strings.Join(got, " "); s != tt.want {
+			t.Errorf("priorities %v: released %s, want %s", tt.prios, s, tt.want)
+		}
+		if len(q.levels) != 0 || q.head != nil {
+			t.Errorf("empty queue keeps %d levels, head %v", len(q.levels), q.head)
+		}
 	}
 }
 
