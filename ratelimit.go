@@ -161,7 +161,7 @@ type MemoryLimiter struct {
 	// each lower one gets what it would get alone beside the highest
 	// (MinShare/(1−MinShare) times what the highest gets). Zero means the
 	// default, 0.05; a negative value means none: a higher priority always
-	// goes first.
+	// goes first. Set it before the limiter is used.
 	MinShare float64
 
 	buckets lazyMap[string, buckets]

@@ -26,6 +26,8 @@ const (
 // its own workers in a loop until the run ends.
 type prioRun struct {
 	lim     llmretry.Limits
+	server  llmretrytest.Style // the server's limit and how it announces it; "" for none
+	rate    float64            // the server's requests/s, with server
 	senders []sender
 	dur     time.Duration
 }
@@ -53,6 +55,9 @@ type prioResult struct {
 func (pr prioRun) run() prioResult {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
+	if pr.server != "" {
+		srv.SetLimit(pr.server.Spec(llmretrytest.Requests, pr.rate, 10))
+	}
 	var mu sync.Mutex
 	res := prioResult{waits: map[string][]time.Duration{}}
 	pol := &llmretry.Policy{Name: "bench", Limits: pr.lim}
@@ -148,25 +153,31 @@ func runPriority(cfg config, runs int, dur time.Duration) {
 	rpm := cfg.rate * 60
 	fmt.Printf("### Priority and fair shares on one key (%d runs of %v each; shares from %v on)\n\n", runs, dur, warm)
 
-	fmt.Printf("Interactive first: a key configured at %.0f requests/s (paced at 99%%), a batch client keeping 1,000 requests queued, an interactive client sending 1 request/s.\n\n", cfg.rate)
-	fmt.Println("| run | interactive priority | interactive waits | p50 | p99 | max | batch requests/s | ÷ limit |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for _, ip := range []int{0, 10} {
-		var all []time.Duration
-		for k := range runs {
-			r := prioRun{lim: llmretry.Limits{RequestsPerMinute: rpm}, dur: dur, senders: []sender{
-				{class: "batch", workers: 1000},
-				{class: "interactive", workers: 1, every: time.Second, priority: ip},
-			}}.run()
-			reqs, _ := r.sent(warm, dur)
-			w := r.waits["interactive"]
-			all = append(all, w...)
-			fmt.Printf("| %d | %d | %d | %v | %v | %v | %.1f | %.3f |\n", k+1, ip, len(w),
-				percentile(w, 50).Round(100*time.Microsecond), percentile(w, 99).Round(100*time.Microsecond),
-				percentile(w, 100).Round(100*time.Microsecond), reqs["batch"]/window, reqs["batch"]/window/cfg.rate)
+	fmt.Printf("Interactive first: a key at %.0f requests/s, configured (paced at 99%%) or learned from the server's OpenAI-style headers (burst 10), a batch client keeping 1,000 requests queued, an interactive client sending 1 request/s.\n\n", cfg.rate)
+	fmt.Println("| run | limit | interactive priority | interactive waits | p50 | p99 | max | batch requests/s | ÷ limit |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, mode := range []string{"configured", "learned"} {
+		for _, ip := range []int{0, 10} {
+			var all []time.Duration
+			for k := range runs {
+				pr := prioRun{lim: llmretry.Limits{RequestsPerMinute: rpm}, dur: dur, senders: []sender{
+					{class: "batch", workers: 1000},
+					{class: "interactive", workers: 1, every: time.Second, priority: ip},
+				}}
+				if mode == "learned" {
+					pr.lim, pr.server, pr.rate = llmretry.Limits{}, "openai", cfg.rate
+				}
+				r := pr.run()
+				reqs, _ := r.sent(warm, dur)
+				w := r.waits["interactive"]
+				all = append(all, w...)
+				fmt.Printf("| %d | %s | %d | %d | %v | %v | %v | %.1f | %.3f |\n", k+1, mode, ip, len(w),
+					percentile(w, 50).Round(100*time.Microsecond), percentile(w, 99).Round(100*time.Microsecond),
+					percentile(w, 100).Round(100*time.Microsecond), reqs["batch"]/window, reqs["batch"]/window/cfg.rate)
+			}
+			fmt.Printf("| all | %s | %d | %d | %v | %v | %v | | |\n", mode, ip, len(all), percentile(all, 50).Round(100*time.Microsecond),
+				percentile(all, 99).Round(100*time.Microsecond), percentile(all, 100).Round(100*time.Microsecond))
 		}
-		fmt.Printf("| all | %d | %d | %v | %v | %v | | |\n", ip, len(all), percentile(all, 50).Round(100*time.Microsecond),
-			percentile(all, 99).Round(100*time.Microsecond), percentile(all, 100).Round(100*time.Microsecond))
 	}
 	fmt.Println()
 
