@@ -122,7 +122,8 @@ func (t *Transport) acquire(ctx context.Context, p *pacer, pol *Policy, cost, at
 	}
 	start := t.clock()
 	err := p.acquire(ctx, cost, start)
-	t.Observer.Paced(ctx, PacingWait{Policy: pol.name(), Key: p.key, Attempt: attempt, Wait: t.clock().Sub(start), Err: err})
+	t.Observer.Paced(ctx, PacingWait{Policy: pol.name(), Key: p.key, Attempt: attempt,
+		Priority: optionsFrom(ctx).priority, Wait: t.clock().Sub(start), Err: err})
 	return err
 }
 

@@ -96,4 +96,17 @@ func BenchmarkPacer(b *testing.B) {
 			}
 		})
 	})
+	b.Run("impl=pacer-inflight", func(b *testing.B) { // a slot taken and given back, nobody waiting
+		pol := &Policy{Limits: Limits{RequestsPerMinute: r, RequestBurst: burst, MaxInFlight: 1 << 20}}
+		p := newPacer(pol, "k", &MemoryLimiter{}, nil, nil)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := p.acquire(ctx, 1, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+				p.release()
+			}
+		})
+	})
 }

@@ -1,7 +1,6 @@
 package llmretry
 
 import (
-	"container/list"
 	"math"
 	"time"
 
@@ -92,62 +91,5 @@ func (b *bucket) set(now time.Time, r rate.Limit, burst int) {
 		b.tokens, b.last = b.at(now), maxTime(b.last, now)
 		b.rate, b.burst = fr, fb
 		b.tokens = min(b.tokens, fb)
-	}
-}
-
-// waiter is a request waiting in its key's queue. Only the queue's head
-// takes tokens, when its turn comes: a far-off reservation that is given
-// up could not be given back once others queued behind it (they keep their
-// times), and the key would stall for the time it held.
-type waiter struct {
-	turn chan struct{} // closed when the waiter is at the head
-	cost int
-	took bool // it took its tokens: they are no longer counted as queued
-}
-
-// waitQueue is a key's waiters, first come first served, with the sums of
-// what they will take.
-type waitQueue struct {
-	l      list.List // of *waiter
-	reqs   float64   // waiters that have not taken yet
-	tokens float64   // and their costs
-}
-
-func (q *waitQueue) push(w *waiter) *list.Element {
-	q.reqs++
-	q.tokens += float64(w.cost)
-	e := q.l.PushBack(w)
-	if q.l.Len() == 1 {
-		close(w.turn)
-	}
-	return e
-}
-
-// took records that the head took its tokens.
-func (q *waitQueue) took(w *waiter) {
-	w.took = true
-	q.reqs--
-	q.tokens -= float64(w.cost)
-}
-
-// untook records that the head gave its tokens back, to take them later.
-func (q *waitQueue) untook(w *waiter) {
-	w.took = false
-	q.reqs++
-	q.tokens += float64(w.cost)
-}
-
-// remove takes e out of the queue and, if it was the head, gives the next
-// waiter its turn.
-func (q *waitQueue) remove(e *list.Element) {
-	w := e.Value.(*waiter)
-	if !w.took {
-		q.reqs--
-		q.tokens -= float64(w.cost)
-	}
-	head := q.l.Front() == e
-	q.l.Remove(e)
-	if next := q.l.Front(); head && next != nil {
-		close(next.Value.(*waiter).turn)
 	}
 }

@@ -18,6 +18,9 @@ type requestOptions struct {
 	firstToken     time.Duration
 	hasFirstToken  bool
 	noFallback     bool
+	priority       int
+	hasPriority    bool
+	tenant         string
 }
 
 func optionsFrom(ctx context.Context) requestOptions {

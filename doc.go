@@ -16,8 +16,9 @@
 // host with Transport.Hosts). A Policy maps statuses and error codes to a
 // [Rule]: a [Class] and a [Retry] override. Its [Limits] pace requests per
 // minute; a [Limiter] enforces a [Pace], the same per second ([MemoryLimiter],
-// or the redislimit module for a fleet). [RetryBudget] bounds retries in an
-// outage; a [Target] is a fallback.
+// or the redislimit module for a fleet); requests waiting on one key go by
+// [WithPriority], then by [WithTenant]'s fair shares. [RetryBudget] bounds
+// retries in an outage; a [Target] is a fallback.
 //
 // Outcomes: a [Verdict] is what one attempt got; a [Decision] is what the
 // Transport did next. When it stops on an error, the caller gets the last
@@ -36,6 +37,7 @@
 // # Guides
 //
 // In https://github.com/llmretry/llmretry/tree/main/docs: pacing.md,
+// priority.md (interactive before batch, fair shares by tenant),
 // providers.md (codes, wait hints, go-retryablehttp), fallback.md (and
 // streams), redis.md, observability.md (otel), errors.md (stop reasons,
 // per-request control, retry budget), sdks.md, testing.md (llmretrytest).

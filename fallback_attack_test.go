@@ -415,8 +415,8 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 			if _, _, err := do(t, tr, req); err != nil {
 				t.Fatal(err)
 			}
-			if p := tr.pacers.get(tr, pol, req); p.inflight != nil && len(p.inflight) != 0 {
-				t.Errorf("the primary's key holds %d slots", len(p.inflight))
+			if p := tr.pacers.get(tr, pol, req); p.inflight.held() != 0 {
+				t.Errorf("the primary's key holds %d slots", p.inflight.held())
 			}
 		})
 	}
@@ -732,8 +732,8 @@ func TestFallbackConcurrent(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", nil)
 	for _, p := range []*Policy{pol, small} {
-		if p := tr.pacers.get(tr, p, req); len(p.inflight) != 0 {
-			t.Errorf("%s: %d slots held after every request ended", p.key, len(p.inflight))
+		if p := tr.pacers.get(tr, p, req); p.inflight.held() != 0 {
+			t.Errorf("%s: %d slots held after every request ended", p.key, p.inflight.held())
 		}
 	}
 }

@@ -85,11 +85,12 @@ type AttemptInfo struct {
 
 // PacingWait is one wait for client-side pacing, for [Observer].Paced.
 type PacingWait struct {
-	Policy  string        // the policy's name
-	Key     string        // the pacing key, as in [AttemptInfo]
-	Attempt int           // the attempt that waited, 1 for the first
-	Wait    time.Duration // how long the request was held
-	Err     error         // non-nil if the wait ended the request
+	Policy   string        // the policy's name
+	Key      string        // the pacing key, as in [AttemptInfo]
+	Attempt  int           // the attempt that waited, 1 for the first
+	Priority int           // the priority it waited at (see WithPriority)
+	Wait     time.Duration // how long the request was held
+	Err      error         // non-nil if the wait ended the request
 }
 
 // attemptStart gives the Observer the attempt before it is sent, and returns
@@ -105,22 +106,23 @@ func (t *Transport) attemptStart(r *http.Request, attempt int) *http.Request {
 }
 
 // report calls the hooks and logs an attempt.
-func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, a AttemptInfo, resp *http.Response, p *pacer, b *budget, now time.Time) {
+func (t *Transport) report(ctx context.Context, req *http.Request, pol *Policy, prio int, a AttemptInfo, resp *http.Response, p *pacer, b *budget, now time.Time) {
 	observe := t.Observer != nil && t.Observer.AttemptEnd != nil
 	if t.Logger == nil && !observe {
 		return
 	}
 	a.Context, a.Policy, a.Method, a.Host, a.Path = ctx, pol.name(), req.Method, req.URL.Host, req.URL.Path
 	if t.Logger != nil {
-		logAttempt(ctx, t.Logger, a)
+		logAttempt(ctx, t.Logger, a, prio)
 	}
 	if observe {
 		t.attemptEnd(a, resp, p, b, now)
 	}
 }
 
-// logAttempt logs successes at Debug, retries at Info and failures at Warn.
-func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
+// logAttempt logs successes at Debug, retries at Info and failures at Warn,
+// with the request's priority unless it is 0 (see WithPriority).
+func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo, prio int) {
 	level := slog.LevelWarn
 	switch a.Decision {
 	case DecisionSuccess:
@@ -144,6 +146,9 @@ func logAttempt(ctx context.Context, l *slog.Logger, a AttemptInfo) {
 	}
 	if a.Target != "" {
 		attrs = append(attrs, slog.String("target", a.Target))
+	}
+	if prio != 0 {
+		attrs = append(attrs, slog.Int("priority", prio))
 	}
 	if v.Status != 0 {
 		attrs = append(attrs, slog.Int("status", v.Status))
@@ -182,6 +187,7 @@ func (t *Transport) attemptEnd(a AttemptInfo, resp *http.Response, p *pacer, b *
 // paced tells the Observer of w, a wait for rt's pacer.
 func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
 	if rt.pacer != nil && t.Observer != nil && t.Observer.Paced != nil {
-		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt, Wait: w.wait, Err: w.err})
+		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt,
+			Priority: optionsFrom(ctx).priority, Wait: w.wait, Err: w.err})
 	}
 }

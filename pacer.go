@@ -23,7 +23,8 @@ type pacer struct {
 	clock   func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
 
-	inflight chan struct{} // a semaphore; nil without MaxInFlight
+	inflight *slots                // nil without MaxInFlight
+	gate     atomic.Pointer[slots] // a shared Limiter's callers, one at a time, once requests are ordered (gate.go)
 
 	lastUsed    atomic.Int64  // Unix nanoseconds of the last acquire or observe
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
@@ -56,7 +57,11 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Tim
 		p.sleep = sleepCtx
 	}
 	if n := pol.Limits.MaxInFlight; n > 0 {
-		p.inflight = make(chan struct{}, n)
+		share := defaultMinShare
+		if m, ok := p.limiter.(*MemoryLimiter); ok {
+			share = m.minShare()
+		}
+		p.inflight = newSlots(n, share)
 	}
 	p.lastUsed.Store(p.clock().UnixNano())
 	return p
@@ -83,10 +88,8 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	}
 	p.lastUsed.Store(now.UnixNano())
 	if p.inflight != nil {
-		select {
-		case p.inflight <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := p.inflight.acquire(ctx); err != nil {
+			return err
 		}
 	}
 	// Wait out the server's pause here, then take the limit in force after
@@ -112,7 +115,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	}
 	lim, src := p.limit(now)
 	if src == configured {
-		if err := p.limiter.Wait(ctx, p.key, lim, tokens); err != nil {
+		if err := p.limiterWait(ctx, lim, tokens); err != nil {
 			if lim.RequestRate <= 0 && lim.TokenRate <= 0 && errors.Is(err, ErrDeadline) && ctx.Err() == nil {
 				// No rate: only a pause another process shared (a Limiter
 				// in Redis) held it, and a pause never fails a request
@@ -137,7 +140,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		if d, ok := ctx.Deadline(); ok && !d.After(step) {
 			step, final = d, true
 		}
-		err := p.limiter.Wait(deadlineCtx{ctx, step}, p.key, lim, tokens)
+		err := p.limiterWait(deadlineCtx{ctx, step}, lim, tokens)
 		switch {
 		case err == nil:
 			if t := p.clock(); t.Sub(now) >= paceWaitMin {
@@ -188,7 +191,7 @@ func (p *pacer) release() {
 	if p == nil || p.inflight == nil {
 		return
 	}
-	<-p.inflight
+	p.inflight.release()
 }
 
 // holdsSlots reports whether requests hold an in-flight slot until their
@@ -438,5 +441,5 @@ const maxPauseOffset = 50 * time.Millisecond
 // idle reports whether the pacer has been unused for pacerIdle at now and
 // holds nothing, so that it may be forgotten.
 func (p *pacer) idle(now time.Time) bool {
-	return now.UnixNano()-p.lastUsed.Load() > int64(pacerIdle) && (p.inflight == nil || len(p.inflight) == 0)
+	return now.UnixNano()-p.lastUsed.Load() > int64(pacerIdle) && p.inflight.held() == 0
 }

@@ -90,6 +90,14 @@ type Policy struct {
 	// a 429; see Limits.
 	Limits Limits
 
+	// Priority is the priority of the policy's requests when they wait for
+	// their key's pacing, unless [WithPriority] sets one: a higher priority
+	// goes first. Zero is the default. Copies of a policy (the same Name)
+	// share a key's configured limits and its queue, but each learns its
+	// own pace and has its own MaxInFlight: to order traffic under a
+	// learned pace, use one policy and WithPriority.
+	Priority int
+
 	// Fallbacks are the targets tried, in order, when this policy's target
 	// is overloaded (or fails as FallbackOnRateLimit and FallbackOnExhausted
 	// say): other models on the same API, or other

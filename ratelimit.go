@@ -1,7 +1,6 @@
 package llmretry
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"math"
@@ -155,6 +154,16 @@ type Limiter interface {
 // was never paced or paused, and forgets a key's buckets 10 minutes after
 // they were last needed.
 type MemoryLimiter struct {
+	// MinShare is the share of a key's limit that a lower priority gets
+	// while a higher one keeps the key saturated, so that it never starves
+	// (see [WithPriority]): counted in the limit's unit (tokens when tokens
+	// are paced), and at most 0.5. With more than two priorities waiting,
+	// each lower one gets what it would get alone beside the highest
+	// (MinShare/(1−MinShare) times what the highest gets). Zero means the
+	// default, 0.05; a negative value means none: a higher priority always
+	// goes first. Set it before the limiter is used.
+	MinShare float64
+
 	buckets lazyMap[string, buckets]
 
 	// Test seams, set by a Transport for its own limiter; nil means real time.
@@ -192,7 +201,7 @@ const limiterIdle = 10 * time.Minute
 func (b *buckets) idle(now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle && b.queue.l.Len() == 0
+	return now.Sub(b.busy) > limiterIdle && now.Sub(b.paused) > limiterIdle && b.queue.len() == 0
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
@@ -207,8 +216,10 @@ func (m *MemoryLimiter) get(key string) *buckets {
 }
 
 // Wait implements Limiter. A request that cannot go at once joins the key's
-// queue; only the head of the queue takes its tokens, so that a waiter that
-// gives up, in any order, gives back exactly what it held.
+// queue, at its priority and for its tenant (see [WithPriority] and
+// [WithTenant]); only the head of the queue takes its tokens, when they are
+// there, so that a waiter that gives up, in any order, holds nothing, and a
+// higher priority that comes meanwhile goes first.
 func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Pace, tokens int) error {
 	if limit.RequestRate <= 0 && limit.TokenRate <= 0 {
 		// Nothing to pace: only a pause can hold the request, and a key
@@ -221,35 +232,44 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Pace, tokens
 	}
 	b := m.get(key)
 	now := m.clock()
-	e, err := b.join(now, limit, max(tokens, 1), maxDelay(ctx, now))
-	if e == nil {
+	w, err := b.join(ctx, now, limit, max(tokens, 1), maxDelay(ctx, now))
+	if w == nil {
 		return err
 	}
-	w := e.Value.(*waiter)
+	share := m.minShare()
 	for {
 		select {
-		case <-w.turn:
+		case <-b.turnOf(w):
 		case <-ctx.Done():
-			b.leave(e, m.clock(), false)
+			b.leave(w)
 			return ctx.Err()
 		}
 		now := m.clock()
-		delay, took, err := b.headTake(e, now, limit, maxDelay(ctx, now))
-		if err != nil {
+		delay, err := b.headTake(w, now, limit, maxDelay(ctx, now), share)
+		switch {
+		case err != nil || delay == 0:
+			return err
+		case delay < 0:
+			continue // a better waiter came: its turn
+		}
+		if err := m.wait(ctx, delay); err != nil {
+			b.leave(w)
 			return err
 		}
-		if delay > 0 {
-			if err := m.wait(ctx, delay); err != nil {
-				b.leave(e, m.clock(), took)
-				return err
-			}
-		}
-		if took && b.goOrUntake(e, m.clock()) {
-			return nil
-		}
-		// Waited out a pause at the head, or one came while it waited for
-		// its tokens: now take them.
+		// Its tokens are there (or the pause is over), unless a pause came
+		// meanwhile: take them, if it is still the best waiter.
 	}
+}
+
+// minShare is MinShare in force.
+func (m *MemoryLimiter) minShare() float64 {
+	switch {
+	case m.MinShare == 0:
+		return defaultMinShare
+	case m.MinShare < 0 || m.MinShare != m.MinShare: // NaN: none
+		return 0
+	}
+	return min(m.MinShare, maxMinShare)
 }
 
 // maxDelay is how long a wait may last from now within ctx's deadline.
@@ -278,87 +298,97 @@ func (m *MemoryLimiter) waitPause(ctx context.Context, b *buckets) error {
 // join lets a request costing tokens go at once if the key is not paused,
 // nobody is queued and the buckets hold enough (taking them: the path of a
 // request under its limits, without allocation). Otherwise it queues the
-// request, unless the wait for everyone queued and for it would exceed
-// maxDelay: then it fails with ErrDeadline, having taken nothing.
-func (b *buckets) join(now time.Time, limit Pace, tokens int, maxDelay time.Duration) (*list.Element, error) {
+// request, at ctx's priority and for its tenant, unless the wait for those
+// that would go before it and for it would exceed maxDelay: then it fails
+// with ErrDeadline, having taken nothing.
+func (b *buckets) join(ctx context.Context, now time.Time, limit Pace, tokens int, maxDelay time.Duration) (*waiter, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.busy = maxTime(b.busy, now)
 	b.req.set(now, limit.RequestRate, limit.RequestBurst)
 	b.tok.set(now, limit.TokenRate, limit.TokenBurst)
 	n := float64(tokens)
-	if b.queue.l.Len() == 0 && !now.Before(b.paused) &&
+	if b.queue.len() == 0 && !now.Before(b.paused) &&
 		b.req.need(now, 0, 1) <= 0 && b.tok.need(now, 0, n) <= 0 {
 		b.req.take(now, 1)
 		b.tok.take(now, n)
 		return nil, nil
 	}
-	d := max(b.paused.Sub(now), b.req.need(now, b.queue.reqs, 1), b.tok.need(now, b.queue.tokens, n))
+	o := optionsFrom(ctx)
+	reqs, toks := b.queue.ahead(o.priority, o.tenant, n)
+	d := max(b.paused.Sub(now), b.req.need(now, reqs, 1), b.tok.need(now, toks, n))
 	if d > maxDelay {
 		return nil, fmt.Errorf("%w (needs %v)", ErrDeadline, d.Round(time.Millisecond))
 	}
 	b.busy = maxTime(b.busy, now.Add(d))
-	return b.queue.push(&waiter{turn: make(chan struct{}), cost: tokens}), nil
+	w := &waiter{turn: make(chan struct{}), cost: tokens}
+	if dl, ok := ctx.Deadline(); ok {
+		w.deadline = dl
+	}
+	b.queue.push(w, o.priority, o.tenant)
+	return w, nil
 }
 
-// headTake takes the tokens of e, the queue's head, and returns how long to
-// wait before it goes. During a pause it takes nothing and returns the time
-// left (took is false). If the wait would exceed maxDelay, e leaves the queue
-// and the error is ErrDeadline.
-func (b *buckets) headTake(e *list.Element, now time.Time, limit Pace, maxDelay time.Duration) (delay time.Duration, took bool, err error) {
+// byTokens reports whether fair shares are counted in tokens: when tokens
+// are paced (else in requests).
+func (b *buckets) byTokens() bool { return b.tok.rate > 0 }
+
+// turnOf is the channel closed when it is w's turn.
+func (b *buckets) turnOf(w *waiter) <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	w := e.Value.(*waiter)
+	return w.turn
+}
+
+// headTake lets w, the queue's head, go if it is still the best waiter and
+// its tokens are there: it takes them, leaves the queue and returns 0.
+// Otherwise it returns how long to wait for them (or for the pause to end)
+// before it asks again, or -1 if another waiter is now the better one (w
+// waits for its turn again). If the wait would exceed maxDelay, or w's
+// deadline passed while others went before it, w leaves the queue and the
+// error is ErrDeadline.
+func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.Duration, share float64) (time.Duration, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if w.out {
+		return 0, fmt.Errorf("%w (overtaken in the queue)", ErrDeadline)
+	}
+	byTokens := b.byTokens()
+	b.queue.expire(now, byTokens)
+	var delay time.Duration
 	if now.Before(b.paused) {
 		delay = b.paused.Sub(now)
 	} else {
 		b.req.set(now, limit.RequestRate, limit.RequestBurst)
 		b.tok.set(now, limit.TokenRate, limit.TokenBurst)
+		byTokens = b.byTokens()
+		if !b.queue.repick(w, byTokens) {
+			return -1, nil
+		}
 		delay = max(b.req.need(now, 0, 1), b.tok.need(now, 0, float64(w.cost)))
-		took = delay <= maxDelay
+		if delay <= 0 {
+			b.req.take(now, 1)
+			b.tok.take(now, float64(w.cost))
+			b.queue.release(w, byTokens, share)
+			return 0, nil
+		}
 	}
 	if delay > maxDelay {
-		b.queue.remove(e)
-		return delay, false, fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
-	}
-	if took {
-		b.req.take(now, 1)
-		b.tok.take(now, float64(w.cost))
-		b.queue.took(w)
+		b.queue.remove(w, byTokens)
+		return delay, fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
 	}
 	b.busy = maxTime(b.busy, now.Add(delay))
-	return delay, took, nil
+	return delay, nil
 }
 
-// goOrUntake lets e, the queue's head, which took its tokens and waited
-// for them, go: it leaves the queue. If a pause began meanwhile, it gives
-// its tokens back and stays at the head to wait the pause out, and
-// goOrUntake reports false.
-func (b *buckets) goOrUntake(e *list.Element, now time.Time) bool {
+// leave takes w out of the queue, which gives the next waiter its turn if w
+// had it. w took nothing: only a head that goes takes.
+func (b *buckets) leave(w *waiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	w := e.Value.(*waiter)
-	if !now.Before(b.paused) {
-		b.queue.remove(e)
-		return true
+	if !w.out {
+		b.queue.remove(w, b.byTokens())
 	}
-	b.req.giveBack(now, 1)
-	b.tok.giveBack(now, float64(w.cost))
-	b.queue.untook(w)
-	return false
-}
-
-// leave takes e out of the queue at now, and gives the next waiter its
-// turn. A head that took its tokens and gives up gives them back whole:
-// nobody took any after it.
-func (b *buckets) leave(e *list.Element, now time.Time, giveBack bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if w := e.Value.(*waiter); giveBack && w.took {
-		b.req.giveBack(now, 1)
-		b.tok.giveBack(now, float64(w.cost))
-	}
-	b.queue.remove(e)
 }
 
 // Pause implements Limiter.

@@ -10,23 +10,34 @@ import (
 	"time"
 )
 
-// reserveAt queues a request costing tokens on b at now and takes its
-// tokens as the queue's head, as a request that then goes; it returns its
-// wait (the time left of a pause, taking nothing, during one).
+// reserveAt queues a request costing tokens on b at now and, as the
+// queue's head, takes its tokens at once (into debt: the same as taking them
+// when they are there), as a request that then goes after its wait; it
+// returns its wait (the time left of a pause, taking nothing, during one).
 func reserveAt(t *testing.T, b *buckets, now time.Time, lim Pace, tokens int) (time.Duration, bool) {
 	t.Helper()
-	e, err := b.join(now, lim, tokens, math.MaxInt64)
+	w, err := b.join(bg(), now, lim, tokens, math.MaxInt64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e == nil {
+	if w == nil {
 		return 0, true
 	}
-	d, took, err := b.headTake(e, now, lim, math.MaxInt64)
+	d, err := b.headTake(w, now, lim, math.MaxInt64, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.leave(e, now, false)
+	if d == 0 {
+		return 0, true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	took := !now.Before(b.paused)
+	if took {
+		b.req.take(now, 1)
+		b.tok.take(now, float64(tokens))
+	}
+	b.queue.remove(w, b.byTokens())
 	return d, took
 }
 

@@ -128,7 +128,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.pacer.observe(c.ctx, resp, v, tk, now)
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		s := t.decide(&c, resp, &a, now)
-		t.report(ar.Context(), c.req, c.pol, a, resp, c.pacer, c.budget, s.at)
+		t.report(ar.Context(), c.req, c.pol, c.opts.priority, a, resp, c.pacer, c.budget, s.at)
 		switch {
 		case s.err != nil:
 			discard(resp)
@@ -180,6 +180,10 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	ctx := req.Context()
 	opts := optionsFrom(ctx)
 	c := call{route: route{req: req, pol: t.policyFor(req, opts)}, ctx: ctx, began: t.clock(), opts: opts, orig: req}
+	if c.pol != nil && c.pol.Priority != 0 && !opts.hasPriority {
+		c.ctx = WithPriority(ctx, c.pol.Priority) // an allocation only for a policy that sets one
+		c.opts.priority = c.pol.Priority
+	}
 	c.primary, c.fallbacks = c.pol, c.pol.fallbacks(opts)
 	if err := t.checkConfig(c.pol, c.fallbacks); err != nil {
 		closeBody(req.Body)

@@ -39,6 +39,14 @@
 //   - shift (not run by default): the fleet's cells on a server whose rate
 //     falls to half at 2 s and is restored at 4 s (a limit that changes
 //     mid-run); the optimum follows the schedule.
+//   - priority (not run by default): one key shared by classes of traffic
+//     (-prio-runs runs of -prio-duration each): a batch client keeping 1,000
+//     requests queued at -rate and an interactive one sending 1 request/s,
+//     at the same priority and at a higher one (its pacing waits, the
+//     batch's throughput); 1,000 high-priority requests always queued and
+//     50 low ones (the low share); four tenants with 10×, 1×, 1×, 1× the
+//     demand on a tokens limit, requests of 50 to 5,000 tokens (each
+//     tenant's share of the tokens, Jain's index).
 //
 // -only keeps the clients whose name contains it, -styles and -units the
 // matrix's rows (e.g. -styles bare,github -units tokens).
@@ -49,6 +57,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -70,6 +79,8 @@ func main() {
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
 	worker := flag.String("worker", "", "internal: run as a fleet's worker process with this spec")
+	prioRuns := flag.Int("prio-runs", 3, "priority: runs of each part")
+	prioDur := flag.Duration("prio-duration", 20*time.Second, "priority: how long each run lasts")
 	flag.Parse()
 	if *worker != "" {
 		if err := runWorker(*worker); err != nil {
@@ -110,6 +121,9 @@ func main() {
 	}
 	if strings.Contains(","+*scenarios+",", ",shift,") {
 		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, true)
+	}
+	if listed(*scenarios, "priority") {
+		runPriority(cfg, *prioRuns, *prioDur)
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))

@@ -40,8 +40,9 @@
 //   - llmretry.wait.duration (s): histogram of the waits, by
 //     llmretry.wait.kind: "pacing" (client-side pacing before an attempt;
 //     error.type "pacing_deadline" when the wait could not end before the
-//     request's deadline and ended it), "hint" and "backoff" (before a
-//     retry, as planned).
+//     request's deadline and ended it; llmretry.priority, the priority
+//     it waited at, unless 0: the queue wait per priority), "hint" and
+//     "backoff" (before a retry, as planned).
 //   - llmretry.limit.request_rate {request}/s and llmretry.limit.token_rate
 //     {token}/s: gauges of the pace in force for each pacing key,
 //     configured or learned from the provider's X-RateLimit headers (0: not

@@ -116,7 +116,10 @@ type (
 		class        llmretry.Class
 		kind         string
 	}
-	waitKey  struct{ policy, kind, errType string }
+	waitKey struct {
+		policy, kind, errType string
+		prio                  int
+	}
 	limitKey struct{ policy, key string }
 )
 
@@ -188,7 +191,7 @@ func (i *instruments) recordAttempt(a llmretry.AttemptInfo, r *http.Request) {
 			})
 			i.retries.Add(ctx, 1, o.add...)
 		}
-		i.recordWait(ctx, a.Policy, kind, "", a.Wait.Seconds())
+		i.recordWait(ctx, a.Policy, kind, "", 0, a.Wait.Seconds())
 	}
 	if a.Key != "" && (i.requestRate.Enabled(ctx) || i.tokenRate.Enabled(ctx)) {
 		o := i.cache.limit.get(limitKey{a.Policy, a.Key}, func() []attribute.KeyValue {
@@ -211,17 +214,22 @@ func (i *instruments) recordPacing(ctx context.Context, w llmretry.PacingWait) {
 	if w.Err != nil {
 		et = pacingErrorType(w.Err)
 	}
-	i.recordWait(ctx, w.Policy, WaitPacing, et, w.Wait.Seconds())
+	i.recordWait(ctx, w.Policy, WaitPacing, et, w.Priority, w.Wait.Seconds())
 }
 
-func (i *instruments) recordWait(ctx context.Context, policy, kind, errType string, seconds float64) {
+// recordWait records a wait; prio is a pacing wait's priority, an
+// attribute unless 0.
+func (i *instruments) recordWait(ctx context.Context, policy, kind, errType string, prio int, seconds float64) {
 	if !i.wait.Enabled(ctx) {
 		return
 	}
-	o := i.cache.wait.get(waitKey{policy, kind, errType}, func() []attribute.KeyValue {
+	o := i.cache.wait.get(waitKey{policy, kind, errType, prio}, func() []attribute.KeyValue {
 		kvs := []attribute.KeyValue{PolicyKey.String(policy), WaitKindKey.String(kind)}
 		if errType != "" {
 			kvs = append(kvs, semconv.ErrorTypeKey.String(errType))
+		}
+		if prio != 0 {
+			kvs = append(kvs, PriorityKey.Int(prio))
 		}
 		return kvs
 	})

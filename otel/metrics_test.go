@@ -241,3 +241,22 @@ func full(t *testing.T) float64 {
 	tr.CloseIdleConnections()
 	return got
 }
+
+// Pacing waits carry their priority, unless 0: the queue wait per priority.
+func TestMetricsPacingPriority(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, &llmretry.Policy{Name: "test", Limits: llmretry.Limits{RequestsPerMinute: 6000}})
+	srv := llmretrytest.Start(t)
+	for _, ctx := range []context.Context{context.Background(), llmretry.WithPriority(context.Background(), 7), llmretry.WithPriority(context.Background(), 7)} {
+		if _, err := r.post(t, ctx, srv.URL, "sk-a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms := r.collect(t)
+	if got := total(t, ms, llmretryotel.WaitDurationName, where{"llmretry.wait.kind": "pacing", "llmretry.priority": "7"}); got != 2 {
+		t.Errorf("pacing waits at priority 7 = %v, want 2", got)
+	}
+	if got := total(t, ms, llmretryotel.WaitDurationName, where{"llmretry.wait.kind": "pacing"}); got != 3 {
+		t.Errorf("pacing waits = %v, want 3 (priority 0 without the attribute)", got)
+	}
+}
