@@ -136,13 +136,11 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	if deadline, ok := ctx.Deadline(); ok {
 		maxWait = max(0, time.Until(deadline).Microseconds())
 	}
-	ri, ti := micros(float64(limit.RequestRate)), micros(float64(limit.TokenRate))
-	rb, tb := max(limit.RequestBurst, 1), max(limit.TokenBurst, 1)
 	tokens = max(tokens, 1)
 	keys := l.keys(key)
 
 	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
-		return reserveScript.Run(ctx, l.rdb, keys, maxWait, ri, rb, ti, tb, tokens, paceKind(limit), l.id).Slice()
+		return reserveScript.Run(ctx, l.rdb, keys, l.reserveArgs(maxWait, limit, tokens)...).Slice()
 	}, func(res []any) {
 		// Nobody waits for this reservation any more: give it back.
 		if ok, _, cancelArgs, err := parseReply(res); err == nil && ok && cancelArgs != nil {
@@ -184,6 +182,14 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 		}, nil)
 		return ctx.Err()
 	}
+}
+
+// reserveArgs are the reserve script's arguments for a request costing
+// tokens at limit, waiting maxWait µs at most (-1: no limit).
+func (l *Limiter) reserveArgs(maxWait int64, limit llmretry.Pace, tokens int) []any {
+	ri, ti := micros(float64(limit.RequestRate)), micros(float64(limit.TokenRate))
+	rb, tb := max(limit.RequestBurst, 1), max(limit.TokenBurst, 1)
+	return []any{maxWait, ri, rb, ti, tb, tokens, paceKind(limit), l.id}
 }
 
 // maxStuck is how many Redis calls abandoned at the timeout may be left

@@ -1,0 +1,154 @@
+package redislimit
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+// The paces of fleet_test: what a process's pacer passes a Limiter.
+var (
+	nothingYet = llmretry.Pace{Learned: true} // zero config, nothing learned
+	notLearned = llmretry.Pace{}              // learning off, nothing configured
+)
+
+func share(perSecond float64) llmretry.Pace { // an estimate after 429s
+	return llmretry.Pace{RequestRate: rate.Limit(perSecond), RequestBurst: 1, Learned: true, Estimated: true}
+}
+
+func claimed(perSecond float64) llmretry.Pace { // the key's limit from headers
+	return llmretry.Pace{RequestRate: rate.Limit(perSecond), RequestBurst: 9, Learned: true}
+}
+
+func configuredAt(perSecond float64) llmretry.Pace {
+	return llmretry.Pace{RequestRate: rate.Limit(perSecond), RequestBurst: 9}
+}
+
+// reservedAt reserves one request for l under key at pace and returns the
+// request interval the reservation was made at (the pace the key was paced
+// at), in µs; 0: requests not paced.
+func reservedAt(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace llmretry.Pace) int64 {
+	t.Helper()
+	res, err := reserveScript.Run(context.Background(), rdb, l.keys(key), l.reserveArgs(-1, pace, 1)...).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, _, cancelArgs, err := parseReply(res)
+	if err != nil || !ok || len(cancelArgs) != 3 {
+		t.Fatalf("reply %v: ok %v, %v", res, ok, err)
+	}
+	var us int64
+	fmt.Sscan(cancelArgs[1].(string), &us)
+	return us
+}
+
+// Processes that estimated their share of a key after 429s pace the shared
+// bucket at the sum of their shares (each used to pace it at its own: the
+// fleet went at one process's share); a process that has learned nothing
+// starts from that sum; a limit learned from headers is the key's and is
+// used as given; a process that does not learn is not paced by the fleet.
+func TestFleetPacesAtTheSumOfShares(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	a, b, c := New(rdb, Options{}), New(rdb, Options{}), New(rdb, Options{})
+	for _, step := range []struct {
+		name string
+		l    *Limiter
+		pace llmretry.Pace
+		want int64 // µs between requests
+	}{
+		{"a alone: its share", a, share(10), 100_000},
+		{"b: a's share and its own", b, share(30), 25_000},
+		{"a again: its new share counts, not its old", a, share(20), 20_000},
+		{"c, nothing learned: starts from the fleet's", c, nothingYet, 20_000},
+		{"c, the key's limit from headers: as given", c, claimed(200), 5_000},
+		{"c, learning off: not paced by the fleet", c, notLearned, 0},
+	} {
+		if got := reservedAt(t, rdb, step.l, "k", step.pace); got != step.want {
+			t.Errorf("%s: paced at an interval of %d µs, want %d", step.name, got, step.want)
+		}
+	}
+	// Shares are kept one per process; the others wrote none.
+	fields, err := rdb.HKeys(context.Background(), a.keys("k")[2]).Result()
+	if err != nil || len(fields) != 2 {
+		t.Errorf("fleet hash fields %v (%v), want a's and b's shares", fields, err)
+	}
+}
+
+// A limit any process configured wins over what the others learned, as a
+// configured limit wins over a learned one within a process: a mixed fleet
+// runs at the configured limit.
+func TestFleetConfiguredLimitWins(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	conf, est, fresh := New(rdb, Options{}), New(rdb, Options{}), New(rdb, Options{})
+	reservedAt(t, rdb, est, "k", share(10))
+	if got := reservedAt(t, rdb, conf, "k", configuredAt(50)); got != 20_000 {
+		t.Errorf("the configured process: %d µs, want its own 20000", got)
+	}
+	for _, tt := range []struct {
+		name string
+		l    *Limiter
+		pace llmretry.Pace
+	}{
+		{"an estimate", est, share(10)},
+		{"nothing learned", fresh, nothingYet},
+		{"a claim from headers", fresh, claimed(200)},
+	} {
+		if got := reservedAt(t, rdb, tt.l, "k", tt.pace); got != 20_000 {
+			t.Errorf("%s: paced at %d µs, want the configured 20000", tt.name, got)
+		}
+	}
+}
+
+// What the fleet hash holds is read as a claim: a share that is not a
+// finite rate, stale, from the future or not numbers at all is ignored and
+// deleted; a configured pace that cannot be read is ignored. Sharing never
+// fails a request: a fleet key of another type leaves each process at its
+// own pace, without an error (no fallback, nothing told to OnError).
+func TestFleetGarbage(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	var told int
+	l := New(rdb, Options{OnError: func(error) { told++ }})
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := func(d time.Duration) string { return fmt.Sprint(now.Add(d).UnixMicro()) }
+	fleet := l.keys("k")[2]
+	rdb.HSet(ctx, fleet,
+		"c", "fast 1 0 1 "+us(0),
+		"nan", "nan 1 0 1 "+us(0),
+		"inf", "1e400 1 0 1 "+us(0),
+		"neg", "-5 1 0 1 "+us(0),
+		"zero-burst", "5 0 0 1 "+us(0),
+		"stale", "5 1 0 1 "+us(-3*time.Second),
+		"future", "5 1 0 1 "+us(time.Hour),
+		"words", "five",
+		"short", "5 1")
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 100_000 {
+		t.Errorf("paced at %d µs, want its own share's 100000: the garbage counted", got)
+	}
+	fields, _ := rdb.HKeys(ctx, fleet).Result()
+	if len(fields) != 2 { // "c" and l's share
+		t.Errorf("fleet hash fields %v, want the garbage shares deleted", fields)
+	}
+
+	rdb.Del(ctx, fleet)
+	rdb.Set(ctx, fleet, "a string", 0)
+	for _, pace := range []llmretry.Pace{share(10), nothingYet, configuredAt(50)} {
+		if err := l.Wait(ctx, "k", pace, 1); err != nil {
+			t.Errorf("Wait(%+v) on a fleet key of another type: %v", pace, err)
+		}
+	}
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 100_000 || told != 0 {
+		t.Errorf("paced at %d µs (OnError told %d times), want its own 100000 and no error", got, told)
+	}
+}
