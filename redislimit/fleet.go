@@ -26,13 +26,21 @@ import (
 //   - one field per process (Limiter) with an estimate: its share, and
 //     when it was last told. An estimated process paces the key at the
 //     sum of the shares told within fleetFresh: what the server accepted
-//     from the whole fleet. A process that has learned nothing yet paces
-//     at that sum too (a new process starts from what the fleet knows),
-//     and adds no share until its own 429s measure one.
+//     from the whole fleet.
+//
+// A process that has learned nothing yet is not paced at that sum (but is
+// at a configured pace): paced with the fleet, it would meet no 429 to
+// measure its own share, and the shares of the others would be split with
+// one more process than they count (a fleet of 8 of which 3 had shares
+// went at their sum, 28/s of 100, for 13 s). It learns its share as a
+// lone process does, and joins the sum. Counting it as an average share
+// instead let the sum run away: every process waiting out a pause another
+// shared counts as held by its pace, and probes up (in the bench the sum
+// went to ten times the server's rate).
 //
 // A pace learned from headers is the key's limit already: it is used as
-// given. A process that stops sending stops telling its share, which
-// lapses fleetFresh later; the processes left are paced at the whole sum
+// given (or the configured one). A process that stops sending stops
+// telling its share, which lapses fleetFresh later; the processes left are paced at the whole sum
 // until then, and probe up from their own shares after. Pauses are shared
 // as before (pauseScript). What is not shared: the windows counted by each
 // process's own sends, and the estimates' measurements themselves (each
@@ -97,19 +105,16 @@ local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
   if cr and (cr > 0 or ct > 0) then
     return fleet_interval(cr), crb, fleet_interval(ct), ctb
   end
-  if kind == 2 and ri > 0 then
-    redis.pcall('HSET', key, id, string.format('%.6g %d %.6g %d %.0f', fleet_rate(ri), rb, fleet_rate(ti), tb, now))
-    redis.pcall('PEXPIRE', key, FRESH / 1000 + 60000)
-  elseif kind == 2 or ri > 0 or ti > 0 then
-    return ri, rb, ti, tb
-  end
+  if kind ~= 2 or ri <= 0 then return ri, rb, ti, tb end
+  redis.pcall('HSET', key, id, string.format('%.6g %d %.6g %d %.0f', fleet_rate(ri), rb, fleet_rate(ti), tb, now))
+  redis.pcall('PEXPIRE', key, FRESH / 1000 + 60000)
   local all = redis.pcall('HGETALL', key)
   if type(all) ~= 'table' or all.err then return ri, rb, ti, tb end
   local sr, st, mrb, mtb = 0, 0, 1, 1
   for i = 1, #all, 2 do
     if all[i] ~= 'c' then
       local r, b, tr, tbb = fleet_entry(all[i + 1], now)
-      if r then
+      if r and r > 0 then
         sr, st, mrb, mtb = sr + r, st + tr, math.max(mrb, b), math.max(mtb, tbb)
       else
         redis.pcall('HDEL', key, all[i])

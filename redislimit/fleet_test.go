@@ -50,8 +50,9 @@ func reservedAt(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace l
 // Processes that estimated their share of a key after 429s pace the shared
 // bucket at the sum of their shares (each used to pace it at its own: the
 // fleet went at one process's share); a process that has learned nothing
-// starts from that sum; a limit learned from headers is the key's and is
-// used as given; a process that does not learn is not paced by the fleet.
+// is not paced by the others' shares; a limit learned from headers is the
+// key's and is used as given; a process that does not learn is not paced
+// by the fleet.
 func TestFleetPacesAtTheSumOfShares(t *testing.T) {
 	rs := startRedis(t)
 	rdb := rs.client(t)
@@ -65,7 +66,7 @@ func TestFleetPacesAtTheSumOfShares(t *testing.T) {
 		{"a alone: its share", a, share(10), 100_000},
 		{"b: a's share and its own", b, share(30), 25_000},
 		{"a again: its new share counts, not its old", a, share(20), 20_000},
-		{"c, nothing learned: starts from the fleet's", c, nothingYet, 20_000},
+		{"c, nothing learned: not paced by the others' shares (it must learn its own)", c, nothingYet, 0},
 		{"c, the key's limit from headers: as given", c, claimed(200), 5_000},
 		{"c, learning off: not paced by the fleet", c, notLearned, 0},
 	} {
