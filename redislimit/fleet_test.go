@@ -153,3 +153,34 @@ func TestFleetGarbage(t *testing.T) {
 		t.Errorf("paced at %d µs (OnError told %d times), want its own 100000 and no error", got, told)
 	}
 }
+
+// A reservation made at the fleet's pace is given back whole: the cancel
+// script takes back the interval reserved (the sum of the shares), not the
+// caller's own, which would leave the key's bucket charged for what no
+// request used.
+func TestFleetReservationGivenBack(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	a, b := New(rdb, Options{}), New(rdb, Options{})
+	reservedAt(t, rdb, a, "k", share(0.1))
+	res, err := reserveScript.Run(ctx, rdb, b.keys("k"), b.reserveArgs(-1, share(0.3), 1)...).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, cancelArgs, err := parseReply(res)
+	if err != nil || len(cancelArgs) != 3 || cancelArgs[1] != "2500000" {
+		t.Fatalf("reply %v (%v): want a reservation at the fleet's 2500000 µs (0.4/s)", res, err)
+	}
+	// Its time has not come (2.5 s from now): a took the bucket's only
+	// request.
+	bucket := b.keys("k")[0]
+	before, _ := rdb.HGet(ctx, bucket, "r").Int64()
+	if err := cancelScript.Run(ctx, rdb, b.keys("k")[:1], cancelArgs...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := rdb.HGet(ctx, bucket, "r").Int64()
+	if before-after != 2_500_000 {
+		t.Errorf("the bucket's empty time moved back %d µs, want the 2500000 reserved", before-after)
+	}
+}
