@@ -103,7 +103,10 @@ local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
   end
   local cr, crb, ct, ctb = fleet_entry(redis.pcall('HGET', key, 'c'), now)
   if cr and (cr > 0 or ct > 0) then
-    return fleet_interval(cr), crb, fleet_interval(ct), ctb
+    -- per dimension: a limit this process configured (tokens) stays
+    if cr > 0 then ri, rb = fleet_interval(cr), crb end
+    if ct > 0 then ti, tb = fleet_interval(ct), ctb end
+    return ri, rb, ti, tb
   end
   if kind ~= 2 or ri <= 0 then return ri, rb, ti, tb end
   redis.pcall('HSET', key, id, string.format('%.6g %d %.6g %d %.0f', fleet_rate(ri), rb, fleet_rate(ti), tb, now))

@@ -100,10 +100,18 @@ func TestFleetConfiguredLimitWins(t *testing.T) {
 		{"an estimate", est, share(10)},
 		{"nothing learned", fresh, nothingYet},
 		{"a claim from headers", fresh, claimed(200)},
+		{"tokens configured here, requests learned", fresh, llmretry.Pace{TokenRate: 1000, TokenBurst: 100, Learned: true}},
 	} {
 		if got := reservedAt(t, rdb, tt.l, "k", tt.pace); got != 20_000 {
 			t.Errorf("%s: paced at %d µs, want the configured 20000", tt.name, got)
 		}
+	}
+	// The process's own configured tokens limit stays in force (the
+	// configured pace has none): its reservation charges tokens at it.
+	res, _ := reserveScript.Run(context.Background(), rdb, fresh.keys("k"),
+		fresh.reserveArgs(-1, llmretry.Pace{TokenRate: 1000, TokenBurst: 100, Learned: true}, 10)...).Slice()
+	if _, _, args, err := parseReply(res); err != nil || len(args) != 3 || args[2] != "10000" {
+		t.Errorf("reply %v (%v): want 10 tokens charged at its own 1000/s (10000 µs)", res, err)
 	}
 }
 
