@@ -211,6 +211,9 @@ const (
 // ones, and src says which kind of knowledge it rests on.
 func (p *pacer) limit(now time.Time) (lim Pace, src limitSource) {
 	lim = p.config
+	// What a Limiter shared by processes is told of the pace (Pace.Learned,
+	// Pace.Estimated): every rate of an estimate is this process's share.
+	lim.Learned = p.learn && p.config.RequestRate <= 0
 	l := p.lrn.Load()
 	if !p.learn || l == nil {
 		return lim, configured
@@ -226,6 +229,7 @@ func (p *pacer) limit(now time.Time) (lim Pace, src limitSource) {
 		lim.TokenRate, lim.TokenBurst = got.TokenRate, got.TokenBurst
 		src = max(src, learned)
 	}
+	lim.Estimated = src == estimated && p.config.TokenRate <= 0
 	return lim, src
 }
 

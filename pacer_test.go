@@ -264,3 +264,65 @@ func TestPacingSharedPauseNeverFailsForDeadline(t *testing.T) {
 		t.Errorf("limiter waits %d, requests %d: want the shared limiter asked, then the request sent", lim.waits.Load(), len(srv.Requests()))
 	}
 }
+
+// paceRecorder is a Limiter that records the last Pace it was asked for.
+type paceRecorder struct {
+	mu   sync.Mutex
+	last Pace
+}
+
+func (l *paceRecorder) Wait(_ context.Context, _ string, lim Pace, _ int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = lim
+	return nil
+}
+func (*paceRecorder) Pause(context.Context, string, time.Time) error { return nil }
+
+// A Limiter shared by processes (redislimit) is told what a pace is: the
+// key's limit (configured, or announced by headers) or this process's own
+// estimate of its share, and whether the key learns at all; a fleet paces
+// the key at the sum of its shares, never at one process's.
+func TestPaceTellsLimiterWhatItIs(t *testing.T) {
+	t.Parallel()
+	bucket := http.Header{"X-Ratelimit-Limit-Requests": {"10"}, "X-Ratelimit-Remaining-Requests": {"9"}, "X-Ratelimit-Reset-Requests": {"100ms"}}
+	for _, tt := range []struct {
+		name               string
+		limits             Limits
+		learn              func(p *pacer)
+		rate               bool // a request rate is passed
+		learned, estimated bool
+	}{
+		{"zero config, nothing learned yet", Limits{}, func(*pacer) {}, false, true, false},
+		{"zero config, an estimate after 429s: this process's share", Limits{}, func(p *pacer) {
+			observeAt(p, ok200(nil), testNow)
+			observeAt(p, limited(nil), testNow)
+		}, true, true, true},
+		{"zero config, the key's limit from headers", Limits{}, func(p *pacer) { observeAt(p, ok200(bucket), testNow) }, true, true, false},
+		{"configured", Limits{RequestsPerMinute: 600}, func(p *pacer) {
+			observeAt(p, ok200(nil), testNow)
+			observeAt(p, limited(nil), testNow)
+		}, true, false, false},
+		{"learning off", Limits{DisableLearning: true}, func(p *pacer) { observeAt(p, limited(nil), testNow) }, false, false, false},
+		{"tokens configured: requests learned, the rates are no share", Limits{TokensPerMinute: 60_000}, func(p *pacer) {
+			observeAt(p, ok200(nil), testNow)
+			observeAt(p, limited(nil), testNow)
+		}, false, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &paceRecorder{}
+			pol := genericPolicy()
+			pol.Limits = tt.limits
+			pol.Limits.Limiter = rec
+			p, ft := testPacer(pol)
+			tt.learn(p)
+			if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+				t.Fatal(err)
+			}
+			got := rec.last
+			if (got.RequestRate > 0) != tt.rate || got.Learned != tt.learned || got.Estimated != tt.estimated {
+				t.Errorf("the Limiter got %+v, want a request rate %v, Learned %v, Estimated %v", got, tt.rate, tt.learned, tt.estimated)
+			}
+		})
+	}
+}

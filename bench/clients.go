@@ -123,12 +123,16 @@ var (
 // peers are the clients compared in every scenario.
 var peers = []client{learned, configured, retryablehttpClient, failsafeClient, openaiClient}
 
-// selectClients keeps the clients whose name contains only.
+// selectClients keeps the clients whose name contains only, or one of its
+// comma-separated parts.
 func selectClients(cs []client, only string) []client {
 	var out []client
 	for _, c := range cs {
-		if strings.Contains(c.name, only) {
-			out = append(out, c)
+		for _, part := range strings.Split(only, ",") {
+			if strings.Contains(c.name, part) {
+				out = append(out, c)
+				break
+			}
 		}
 	}
 	return out

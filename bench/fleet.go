@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,8 @@ type workerSpec struct {
 	Rate          float64
 	Burst         int
 	Timeout       time.Duration
+	RedisAddr     string // the Redis clients' server and the cell's key prefix
+	RedisPrefix   string
 }
 
 // workerResult is what a worker prints.
@@ -64,15 +67,16 @@ func runWorker(arg string) error {
 		return err
 	}
 	var cl *client
-	for i := range peers {
-		if peers[i].name == spec.Client {
-			cl = &peers[i]
+	for i := range fleetPeers {
+		if fleetPeers[i].name == spec.Client {
+			cl = &fleetPeers[i]
 		}
 	}
 	if cl == nil {
 		return fmt.Errorf("no client %q", spec.Client)
 	}
-	cfg := config{workers: spec.W, retries: spec.Retries, proc: strconv.Itoa(spec.Proc)}
+	cfg := config{workers: spec.W, retries: spec.Retries, proc: strconv.Itoa(spec.Proc), rate: spec.Rate, burst: spec.Burst,
+		redisAddr: spec.RedisAddr, redisPrefix: spec.RedisPrefix}
 	share := spec.Rate / float64(spec.Procs)
 	lim := limits{requestsPerMinute: share * 60, requestBurst: max(spec.Burst/spec.Procs, 1)}
 	send := cl.make(cfg, lim, spec.URL)
@@ -117,6 +121,10 @@ type fleetRun struct {
 	took             float64 // leave: the share of the freed capacity the one left took in the second second; NaN if not measured
 }
 
+// fleetPeers are the fleet scenarios' clients: the peers, and llmretry on
+// a shared Redis.
+var fleetPeers = append(slices.Clone(peers), redisClients...)
+
 // runFleetCell runs cl as procs processes, the i-th sending shares[i]
 // requests, against one server in style st.
 func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, timeout time.Duration, shift bool) (fleetRun, error) {
@@ -137,9 +145,11 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 	errs := make([]error, len(shares))
 	var wg sync.WaitGroup
 	first := 0
+	prefix := cellPrefix()
 	for k, n := range shares {
 		ws := workerSpec{Client: cl.name, URL: srv.URL, First: first, N: n, W: max(cfg.workers*n/cfg.n, 1), Proc: k, Procs: len(shares),
-			StartUnixNano: start.UnixNano(), Retries: cfg.retries, Rate: cfg.rate, Burst: cfg.burst, Timeout: timeout}
+			StartUnixNano: start.UnixNano(), Retries: cfg.retries, Rate: cfg.rate, Burst: cfg.burst, Timeout: timeout,
+			RedisAddr: cfg.redisAddr, RedisPrefix: prefix}
 		first += n
 		arg, _ := json.Marshal(ws)
 		wg.Add(1)
@@ -267,6 +277,16 @@ func runFleet(cfg config, cs []client, styleNames string, procs []int, leave, sh
 	if styleNames == "" {
 		styleNames = fleetStyles
 	}
+	if needsRedis(cs) {
+		addr, stop, err := startRedis(cfg.redisAddr)
+		if err != nil {
+			fmt.Printf("(the redislimit clients are left out: %v)\n\n", err)
+			cs = slices.DeleteFunc(slices.Clone(cs), func(c client) bool { return needsRedis([]client{c}) })
+		} else {
+			defer stop()
+			cfg.redisAddr = addr
+		}
+	}
 	optimum := time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second))
 	timeout := cfg.requestTimeout(optimum)
 	title := "Fleet: P OS processes share one key"
@@ -285,7 +305,7 @@ func runFleet(cfg config, cs []client, styleNames string, procs []int, leave, sh
 	fmt.Println("Each entry: wall ÷ optimum (from the common start to the last process's end), failed requests, 429s, the most attempts " +
 		"the server received in any 20 ms after the first second against 2 × (burst + 1)" +
 		map[bool]string{true: "; took: the share of the freed capacity the process left took in the second second after the others left (target ≥ 90%)", false: ""}[leave] +
-		". llmretry configured: R/P per process.")
+		". llmretry configured: R/P per process; llmretry + redislimit configured: R for the key, shared in Redis.")
 	fmt.Println()
 	fmt.Print("| announced as | processes |")
 	for _, c := range cs {

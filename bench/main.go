@@ -30,6 +30,10 @@
 //     re-executing itself) share one key on one server, N and W split
 //     between them; rows: -styles (default openai, retry-after, bare,
 //     inexact, window-over-bucket) × -procs (default 1,4,8).
+//     Besides the peers, llmretry on a redislimit.Limiter, configured
+//     with the key's limit and zero-config: the processes share their
+//     buckets, pauses and learned pace in one Redis (-redis, or a
+//     redis-server the bench starts).
 //   - leave (not run by default): 4 processes, three of which leave early:
 //     how much of the freed capacity the one left takes within 2 s.
 //   - sdk: llmretry against the SDK's own retries (openai-go, 2 retries) when
@@ -70,7 +74,7 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 0, "deadline of each request in the matrix and budget scenarios; 0 means 4× the optimum")
 	flag.BoolVar(&cfg.serial, "serial", false, "run the clients of a matrix row one after the other instead of side by side")
 	flag.IntVar(&cfg.parallel, "parallel", 4, "matrix rows whose other clients run at once")
-	only := flag.String("only", "", "run only clients whose name contains this")
+	only := flag.String("only", "", "run only clients whose name contains this (or one of its comma-separated parts)")
 	styleNames := flag.String("styles", "", "matrix rows: comma-separated style names (default all)")
 	unitNames := flag.String("units", "", "matrix rows: requests, tokens (default both)")
 	scenarios := flag.String("scenarios", "matrix,budget,outage,latency,quota,overload", "scenarios to run")
@@ -78,6 +82,7 @@ func main() {
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
+	flag.StringVar(&cfg.redisAddr, "redis", "", "fleet: the Redis (host:port) of the redislimit clients; empty starts a redis-server")
 	worker := flag.String("worker", "", "internal: run as a fleet's worker process with this spec")
 	prioRuns := flag.Int("prio-runs", 3, "priority: runs of each part")
 	prioDur := flag.Duration("prio-duration", 20*time.Second, "priority: how long each run lasts")
@@ -112,7 +117,7 @@ func main() {
 			}
 		}
 	}
-	fleetClients := selectClients(peers, *only)
+	fleetClients := selectClients(fleetPeers, *only)
 	if strings.Contains(","+*scenarios+",", ",fleet,") {
 		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, false)
 	}
@@ -134,7 +139,7 @@ func main() {
 	if listed(*scenarios, "total-outage") {
 		runTotalOutage(cfg, selectClients(outageClients(), *only))
 	}
-	if listed(*scenarios, "latency") && strings.Contains(learned.name, *only) {
+	if listed(*scenarios, "latency") && len(selectClients([]client{learned}, *only)) > 0 {
 		runLatency(cfg)
 	}
 	if listed(*scenarios, "sdk") {

@@ -23,6 +23,7 @@ type config struct {
 	timeline                   time.Duration // -timeline: trace llmretry's pacing per interval of this width
 	trace                      *pacingTrace  // set per job by runAll when timeline > 0
 	proc                       string        // a fleet's worker process: sent as processHeader
+	redisAddr, redisPrefix     string        // the fleet's Redis clients: the server and the cell's key prefix (redis.go)
 }
 
 // result is one client's run of one scenario.

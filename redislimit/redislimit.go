@@ -19,6 +19,8 @@ package redislimit
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -66,6 +68,7 @@ type Limiter struct {
 	opts  Options
 	local llmretry.MemoryLimiter // the fallback
 
+	id        string       // this Limiter's name for its share in a key's fleet hash (fleet.go)
 	heeds     bool         // rdb ends a call at its context's deadline
 	downUntil atomic.Int64 // unix nanoseconds; Redis is not tried before
 	stuck     atomic.Int32 // calls abandoned at the timeout that have not returned
@@ -85,7 +88,7 @@ func New(rdb redis.Scripter, opts Options) *Limiter {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = time.Second
 	}
-	return &Limiter{rdb: rdb, opts: opts, heeds: heedsDeadlines(rdb)}
+	return &Limiter{rdb: rdb, opts: opts, heeds: heedsDeadlines(rdb), id: newID()}
 }
 
 // heedsDeadlines reports whether rdb ends its calls at their context's
@@ -101,10 +104,18 @@ func heedsDeadlines(rdb redis.Scripter) bool {
 	return false
 }
 
-// keys returns the key's bucket and pause hashes, in one cluster slot.
+// keys returns the key's bucket, pause and fleet hashes, in one cluster
+// slot.
 func (l *Limiter) keys(key string) []string {
 	tag := l.opts.Prefix + "{" + key + "}"
-	return []string{tag + ":buckets", tag + ":pause"}
+	return []string{tag + ":buckets", tag + ":pause", tag + ":fleet"}
+}
+
+// newID names a Limiter among the processes of a fleet: 64 random bits.
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // micros converts a rate per second to an interval in microseconds; 0 means
@@ -125,23 +136,17 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	if deadline, ok := ctx.Deadline(); ok {
 		maxWait = max(0, time.Until(deadline).Microseconds())
 	}
-	ri, ti := micros(float64(limit.RequestRate)), micros(float64(limit.TokenRate))
-	rb, tb := max(limit.RequestBurst, 1), max(limit.TokenBurst, 1)
 	tokens = max(tokens, 1)
 	keys := l.keys(key)
-	// The cancel script's arguments, should the caller give up.
-	cancelArgs := func(ready string) []any {
-		return []any{ready, strconv.FormatFloat(ri, 'f', 0, 64), strconv.FormatFloat(float64(tokens)*ti, 'f', 0, 64)}
-	}
 
 	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
-		return reserveScript.Run(ctx, l.rdb, keys, maxWait, ri, rb, ti, tb, tokens).Slice()
+		return reserveScript.Run(ctx, l.rdb, keys, l.reserveArgs(maxWait, limit, tokens)...).Slice()
 	}, func(res []any) {
 		// Nobody waits for this reservation any more: give it back.
-		if ok, _, ready, err := parseReply(res); err == nil && ok {
+		if ok, _, cancelArgs, err := parseReply(res); err == nil && ok && cancelArgs != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), l.opts.Timeout)
 			defer cancel()
-			cancelScript.Run(cctx, l.rdb, keys[:1], cancelArgs(ready)...)
+			cancelScript.Run(cctx, l.rdb, keys[:1], cancelArgs...)
 		}
 	})
 	if err != nil {
@@ -151,7 +156,7 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 		l.fail(err)
 		return l.fallbackWait(ctx, key, limit, tokens, err)
 	}
-	ok, delay, ready, perr := parseReply(res)
+	ok, delay, cancelArgs, perr := parseReply(res)
 	if perr != nil {
 		l.fail(perr)
 		return l.fallbackWait(ctx, key, limit, tokens, perr)
@@ -168,12 +173,23 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	case <-timer.C:
 		return nil
 	case <-ctx.Done():
+		if cancelArgs == nil {
+			return ctx.Err()
+		}
 		// Give the reservation back, best effort, within the timeout.
 		l.do(context.WithoutCancel(ctx), func(ctx context.Context) ([]any, error) {
-			return nil, cancelScript.Run(ctx, l.rdb, keys[:1], cancelArgs(ready)...).Err()
+			return nil, cancelScript.Run(ctx, l.rdb, keys[:1], cancelArgs...).Err()
 		}, nil)
 		return ctx.Err()
 	}
+}
+
+// reserveArgs are the reserve script's arguments for a request costing
+// tokens at limit, waiting maxWait µs at most (-1: no limit).
+func (l *Limiter) reserveArgs(maxWait int64, limit llmretry.Pace, tokens int) []any {
+	ri, ti := micros(float64(limit.RequestRate)), micros(float64(limit.TokenRate))
+	rb, tb := max(limit.RequestBurst, 1), max(limit.TokenBurst, 1)
+	return []any{maxWait, ri, rb, ti, tb, tokens, paceKind(limit), l.id}
 }
 
 // maxStuck is how many Redis calls abandoned at the timeout may be left
@@ -250,29 +266,37 @@ type callReply struct {
 	err error
 }
 
-// parseReply reads the reserve script's reply. A reply it cannot have
-// given (a flag other than 0 or 1, a delay that is not a number of
-// microseconds a time.Duration holds) is an error, as Redis failing is:
-// read as it is, it would fail the request for a deadline it may not have,
-// or send it at once (a NaN or huge delay wraps to a negative Duration).
-func parseReply(res []any) (ok bool, delay time.Duration, ready string, err error) {
+// parseReply reads the reserve script's reply: whether it reserved, the
+// delay, and the cancel script's arguments that give the reservation back
+// (ready, and the interval and token cost reserved: the fleet's pace may
+// differ from the caller's). A reply it cannot have given (a flag other
+// than 0 or 1, a delay that is not a number of microseconds a
+// time.Duration holds) is an error, as Redis failing is: read as it is, it
+// would fail the request for a deadline it may not have, or send it at
+// once (a NaN or huge delay wraps to a negative Duration).
+func parseReply(res []any) (ok bool, delay time.Duration, cancelArgs []any, err error) {
 	if len(res) < 2 {
-		return false, 0, "", fmt.Errorf("redislimit: unexpected reply %v", res)
+		return false, 0, nil, fmt.Errorf("redislimit: unexpected reply %v", res)
 	}
 	flag, fok := res[0].(int64)
 	if !fok || (flag != 0 && flag != 1) {
-		return false, 0, "", fmt.Errorf("redislimit: unexpected reply %v", res)
+		return false, 0, nil, fmt.Errorf("redislimit: unexpected reply %v", res)
 	}
 	ds, _ := res[1].(string)
 	us, err := strconv.ParseFloat(ds, 64)
 	if err != nil || !(us >= 0 && us < float64(math.MaxInt64/int64(time.Microsecond))) { // NaN too
-		return false, 0, "", fmt.Errorf("redislimit: unexpected delay %q", ds)
+		return false, 0, nil, fmt.Errorf("redislimit: unexpected delay %q", ds)
 	}
 	delay = time.Duration(us) * time.Microsecond
-	if flag == 1 && len(res) == 3 {
-		ready, _ = res[2].(string)
+	if flag == 1 && len(res) == 5 {
+		cancelArgs = []any{res[2], res[3], res[4]}
+		for _, a := range cancelArgs {
+			if s, ok := a.(string); !ok || !isMicros(s) {
+				return false, 0, nil, fmt.Errorf("redislimit: unexpected reply %v", res)
+			}
+		}
 	}
-	return flag == 1, delay, ready, nil
+	return flag == 1, delay, cancelArgs, nil
 }
 
 // Pause implements llmretry.Limiter.
@@ -286,7 +310,7 @@ func (l *Limiter) Pause(ctx context.Context, key string, until time.Time) error 
 		return nil
 	}
 	_, err := l.do(context.WithoutCancel(ctx), func(ctx context.Context) ([]any, error) {
-		return nil, pauseScript.Run(ctx, l.rdb, l.keys(key)[1:], d.Microseconds()).Err()
+		return nil, pauseScript.Run(ctx, l.rdb, l.keys(key)[1:2], d.Microseconds()).Err()
 	}, nil)
 	if err != nil {
 		l.fail(err)
@@ -314,4 +338,11 @@ func (l *Limiter) fail(err error) {
 	if l.opts.OnError != nil {
 		l.opts.OnError(err)
 	}
+}
+
+// isMicros reports whether s is a whole number of microseconds, as the
+// scripts format them.
+func isMicros(s string) bool {
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err == nil
 }

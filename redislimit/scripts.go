@@ -14,18 +14,26 @@ import "github.com/redis/go-redis/v9"
 // reserveScript reserves one request and n tokens.
 //
 //	KEYS[1] buckets hash {r, t}   KEYS[2] pause hash {until, at}
+//	KEYS[3] fleet hash (optional; see fleetPace)
 //	ARGV: maxwait µs (-1: none), request interval µs (0: none), request
-//	burst, token interval µs (0: none), token burst, tokens
+//	burst, token interval µs (0: none), token burst, tokens; then
+//	(optional) the pace's kind (paceGiven, paceLearned, paceEstimated) and
+//	the process's id
 //
-// It returns {1, delay, ready} after reserving (ready is when the request
-// goes, for cancelScript), or {0, delay} when the delay would exceed
-// maxwait, having reserved nothing.
-var reserveScript = redis.NewScript(`
+// It returns {1, delay, ready, request interval, token cost} after
+// reserving (ready is when the request goes; the interval and the cost in
+// µs are what was reserved: cancelScript's arguments), or {0, delay} when
+// the delay would exceed maxwait, having reserved nothing.
+var reserveScript = redis.NewScript(fleetLua + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local maxwait = tonumber(ARGV[1])
 local ri, rb = tonumber(ARGV[2]), tonumber(ARGV[3])
 local ti, tb, tn = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local kind = tonumber(ARGV[7]) or 0
+if KEYS[3] then
+  ri, rb, ti, tb = fleet_pace(KEYS[3], kind, ARGV[8], now, ri, rb, ti, tb)
+end
 local start = now
 local p = redis.call('HMGET', KEYS[2], 'until', 'at')
 local pu, pa = tonumber(p[1]), tonumber(p[2])
@@ -55,7 +63,7 @@ if ri > 0 or ti > 0 then
   redis.call('HSET', KEYS[1], 'r', r, 't', tt)
   redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(re, te, ready) - now + math.max(rb * ri, tb * ti)) / 1000) + 60000)
 end
-return {1, string.format('%.0f', delay), string.format('%.0f', ready)}
+return {1, string.format('%.0f', delay), string.format('%.0f', ready), string.format('%.0f', ri), string.format('%.0f', tn * ti)}
 `)
 
 // cancelScript gives back a reservation whose time has not come, whatever

@@ -1,0 +1,194 @@
+package redislimit
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+// The paces of fleet_test: what a process's pacer passes a Limiter.
+var (
+	nothingYet = llmretry.Pace{Learned: true} // zero config, nothing learned
+	notLearned = llmretry.Pace{}              // learning off, nothing configured
+)
+
+func share(perSecond float64) llmretry.Pace { // an estimate after 429s
+	return llmretry.Pace{RequestRate: rate.Limit(perSecond), RequestBurst: 1, Learned: true, Estimated: true}
+}
+
+func claimed(perSecond float64) llmretry.Pace { // the key's limit from headers
+	return llmretry.Pace{RequestRate: rate.Limit(perSecond), RequestBurst: 9, Learned: true}
+}
+
+func configuredAt(perSecond float64) llmretry.Pace {
+	return llmretry.Pace{RequestRate: rate.Limit(perSecond), RequestBurst: 9}
+}
+
+// reservedAt reserves one request for l under key at pace and returns the
+// request interval the reservation was made at (the pace the key was paced
+// at), in µs; 0: requests not paced.
+func reservedAt(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace llmretry.Pace) int64 {
+	t.Helper()
+	res, err := reserveScript.Run(context.Background(), rdb, l.keys(key), l.reserveArgs(-1, pace, 1)...).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, _, cancelArgs, err := parseReply(res)
+	if err != nil || !ok || len(cancelArgs) != 3 {
+		t.Fatalf("reply %v: ok %v, %v", res, ok, err)
+	}
+	var us int64
+	fmt.Sscan(cancelArgs[1].(string), &us)
+	return us
+}
+
+// Processes that estimated their share of a key after 429s pace the shared
+// bucket at the sum of their shares (each used to pace it at its own: the
+// fleet went at one process's share); a process that has learned nothing
+// is not paced by the others' shares; a limit learned from headers is the
+// key's and is used as given; a process that does not learn is not paced
+// by the fleet.
+func TestFleetPacesAtTheSumOfShares(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	a, b, c := New(rdb, Options{}), New(rdb, Options{}), New(rdb, Options{})
+	for _, step := range []struct {
+		name string
+		l    *Limiter
+		pace llmretry.Pace
+		want int64 // µs between requests
+	}{
+		{"a alone: its share", a, share(10), 100_000},
+		{"b: a's share and its own", b, share(30), 25_000},
+		{"a again: its new share counts, not its old", a, share(20), 20_000},
+		{"c, nothing learned: not paced by the others' shares (it must learn its own)", c, nothingYet, 0},
+		{"c, the key's limit from headers: as given", c, claimed(200), 5_000},
+		{"c, learning off: not paced by the fleet", c, notLearned, 0},
+	} {
+		if got := reservedAt(t, rdb, step.l, "k", step.pace); got != step.want {
+			t.Errorf("%s: paced at an interval of %d µs, want %d", step.name, got, step.want)
+		}
+	}
+	// Shares are kept one per process; the others wrote none.
+	fields, err := rdb.HKeys(context.Background(), a.keys("k")[2]).Result()
+	if err != nil || len(fields) != 2 {
+		t.Errorf("fleet hash fields %v (%v), want a's and b's shares", fields, err)
+	}
+}
+
+// A limit any process configured wins over what the others learned, as a
+// configured limit wins over a learned one within a process: a mixed fleet
+// runs at the configured limit.
+func TestFleetConfiguredLimitWins(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	conf, est, fresh := New(rdb, Options{}), New(rdb, Options{}), New(rdb, Options{})
+	reservedAt(t, rdb, est, "k", share(10))
+	if got := reservedAt(t, rdb, conf, "k", configuredAt(50)); got != 20_000 {
+		t.Errorf("the configured process: %d µs, want its own 20000", got)
+	}
+	for _, tt := range []struct {
+		name string
+		l    *Limiter
+		pace llmretry.Pace
+	}{
+		{"an estimate", est, share(10)},
+		{"nothing learned", fresh, nothingYet},
+		{"a claim from headers", fresh, claimed(200)},
+		{"tokens configured here, requests learned", fresh, llmretry.Pace{TokenRate: 1000, TokenBurst: 100, Learned: true}},
+	} {
+		if got := reservedAt(t, rdb, tt.l, "k", tt.pace); got != 20_000 {
+			t.Errorf("%s: paced at %d µs, want the configured 20000", tt.name, got)
+		}
+	}
+	// The process's own configured tokens limit stays in force (the
+	// configured pace has none): its reservation charges tokens at it.
+	res, _ := reserveScript.Run(context.Background(), rdb, fresh.keys("k"),
+		fresh.reserveArgs(-1, llmretry.Pace{TokenRate: 1000, TokenBurst: 100, Learned: true}, 10)...).Slice()
+	if _, _, args, err := parseReply(res); err != nil || len(args) != 3 || args[2] != "10000" {
+		t.Errorf("reply %v (%v): want 10 tokens charged at its own 1000/s (10000 µs)", res, err)
+	}
+}
+
+// What the fleet hash holds is read as a claim: a share that is not a
+// finite rate, stale, from the future or not numbers at all is ignored and
+// deleted; a configured pace that cannot be read is ignored. Sharing never
+// fails a request: a fleet key of another type leaves each process at its
+// own pace, without an error (no fallback, nothing told to OnError).
+func TestFleetGarbage(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	var told int
+	l := New(rdb, Options{OnError: func(error) { told++ }})
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := func(d time.Duration) string { return fmt.Sprint(now.Add(d).UnixMicro()) }
+	fleet := l.keys("k")[2]
+	rdb.HSet(ctx, fleet,
+		"c", "fast 1 0 1 "+us(0),
+		"nan", "nan 1 0 1 "+us(0),
+		"inf", "1e400 1 0 1 "+us(0),
+		"neg", "-5 1 0 1 "+us(0),
+		"zero-burst", "5 0 0 1 "+us(0),
+		"stale", "5 1 0 1 "+us(-3*time.Second),
+		"future", "5 1 0 1 "+us(time.Hour),
+		"words", "five",
+		"short", "5 1")
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 100_000 {
+		t.Errorf("paced at %d µs, want its own share's 100000: the garbage counted", got)
+	}
+	fields, _ := rdb.HKeys(ctx, fleet).Result()
+	if len(fields) != 2 { // "c" and l's share
+		t.Errorf("fleet hash fields %v, want the garbage shares deleted", fields)
+	}
+
+	rdb.Del(ctx, fleet)
+	rdb.Set(ctx, fleet, "a string", 0)
+	for _, pace := range []llmretry.Pace{share(10), nothingYet, configuredAt(50)} {
+		if err := l.Wait(ctx, "k", pace, 1); err != nil {
+			t.Errorf("Wait(%+v) on a fleet key of another type: %v", pace, err)
+		}
+	}
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 100_000 || told != 0 {
+		t.Errorf("paced at %d µs (OnError told %d times), want its own 100000 and no error", got, told)
+	}
+}
+
+// A reservation made at the fleet's pace is given back whole: the cancel
+// script takes back the interval reserved (the sum of the shares), not the
+// caller's own, which would leave the key's bucket charged for what no
+// request used.
+func TestFleetReservationGivenBack(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	a, b := New(rdb, Options{}), New(rdb, Options{})
+	reservedAt(t, rdb, a, "k", share(0.1))
+	res, err := reserveScript.Run(ctx, rdb, b.keys("k"), b.reserveArgs(-1, share(0.3), 1)...).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, cancelArgs, err := parseReply(res)
+	if err != nil || len(cancelArgs) != 3 || cancelArgs[1] != "2500000" {
+		t.Fatalf("reply %v (%v): want a reservation at the fleet's 2500000 µs (0.4/s)", res, err)
+	}
+	// Its time has not come (2.5 s from now): a took the bucket's only
+	// request.
+	bucket := b.keys("k")[0]
+	before, _ := rdb.HGet(ctx, bucket, "r").Int64()
+	if err := cancelScript.Run(ctx, rdb, b.keys("k")[:1], cancelArgs...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := rdb.HGet(ctx, bucket, "r").Int64()
+	if before-after != 2_500_000 {
+		t.Errorf("the bucket's empty time moved back %d µs, want the 2500000 reserved", before-after)
+	}
+}
