@@ -20,8 +20,7 @@ type pacer struct {
 	limiter Limiter
 	config  Pace // the configured limits, with headroom
 	learn   bool
-	clock   func() time.Time
-	sleep   func(ctx context.Context, d time.Duration) error
+	*seams  // the Transport's clock and timer (clock.go); nil means real time
 
 	inflight chan struct{} // a semaphore; nil without MaxInFlight
 
@@ -43,17 +42,11 @@ type pacer struct {
 	admitted admittedWindow // answers other than 429 over the last second
 }
 
-func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
+func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
 	p := &pacer{key: key, pol: pol, limiter: pol.Limits.Limiter, config: pol.Limits.limit(),
-		learn: !pol.Limits.DisableLearning, clock: clock, sleep: sleep}
+		learn: !pol.Limits.DisableLearning, seams: clk}
 	if p.limiter == nil {
 		p.limiter = mem
-	}
-	if p.clock == nil {
-		p.clock = time.Now
-	}
-	if p.sleep == nil {
-		p.sleep = sleepCtx
 	}
 	if n := pol.Limits.MaxInFlight; n > 0 {
 		p.inflight = make(chan struct{}, n)
@@ -104,7 +97,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
 			return nil
 		}
-		if err := p.sleep(ctx, wait); err != nil {
+		if err := p.wait(ctx, wait); err != nil {
 			p.release()
 			return err
 		}
@@ -150,7 +143,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		case final:
 			return nil // a guess never fails a request: it goes, and gets the server's answer
 		}
-		if err := p.sleep(ctx, step.Sub(now)); err != nil {
+		if err := p.wait(ctx, step.Sub(now)); err != nil {
 			p.release()
 			return err
 		}
