@@ -302,7 +302,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 	// surely meant: a second less. The refused request itself waits for
 	// the whole hint (see Transport).
 	paced := p.paced(now)
-	if limited && v.Hint != noHint && v.RetryAfter > 0 {
+	if limited && v.hinted() {
 		d := v.RetryAfter
 		if paced && v.Hint == hintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
 			d -= time.Second
