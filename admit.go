@@ -142,6 +142,13 @@ func (w pacingWait) passable(ctx context.Context) bool {
 	return w.err != nil && ctx.Err() == nil
 }
 
+// paced tells the Observer of w, a wait for rt's pacer.
+func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
+	if rt.pacer != nil && t.Observer != nil && t.Observer.Paced != nil {
+		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt, Wait: w.wait, Err: w.err})
+	}
+}
+
 // pace waits for rt's pacer, as acquire does, without telling the Observer
 // (see paced); with passPause, a key the server has paused fails it at once
 // with errPaused.
