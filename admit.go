@@ -156,7 +156,8 @@ func (t *Transport) pace(ctx context.Context, rt *route, attempt int, passPause 
 	if rt.pacer == nil {
 		return pacingWait{attempt: attempt}
 	}
+	cost := rt.paceCost(t) // before the clock starts: estimating reads the body
 	start := t.clock()
-	err := rt.pacer.acquireOr(ctx, rt.paceCost(t), start, passPause)
+	err := rt.pacer.acquireOr(ctx, cost, start, passPause)
 	return pacingWait{attempt: attempt, wait: t.clock().Sub(start), err: err}
 }
