@@ -143,6 +143,14 @@ func (w pacingWait) passable(ctx context.Context) bool {
 	return w.err != nil && ctx.Err() == nil
 }
 
+// paced tells the Observer of w, a wait for rt's pacer.
+func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
+	if rt.pacer != nil && t.Observer != nil && t.Observer.Paced != nil {
+		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt,
+			Priority: optionsFrom(ctx).priority, Wait: w.wait, Err: w.err})
+	}
+}
+
 // pace waits for rt's pacer, as acquire does, without telling the Observer
 // (see paced); with passPause, a key the server has paused fails it at once
 // with errPaused.
@@ -150,7 +158,8 @@ func (t *Transport) pace(ctx context.Context, rt *route, attempt int, passPause 
 	if rt.pacer == nil {
 		return pacingWait{attempt: attempt}
 	}
+	cost := rt.paceCost(t) // before the clock starts: estimating reads the body
 	start := t.clock()
-	err := rt.pacer.acquireOr(ctx, rt.paceCost(t), start, passPause)
+	err := rt.pacer.acquireOr(ctx, cost, start, passPause)
 	return pacingWait{attempt: attempt, wait: t.clock().Sub(start), err: err}
 }

@@ -186,13 +186,13 @@ func TestLimiterPauseDuringHeadWait(t *testing.T) {
 	var m *MemoryLimiter
 	until := ft.Now().Add(10 * time.Second)
 	paused := false
-	m = &MemoryLimiter{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+	m = &MemoryLimiter{seams: &seams{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
 		if !paused { // a 429 elsewhere, while the head waits its second
 			paused = true
 			m.Pause(ctx, "k", until)
 		}
 		return ft.Sleep(ctx, d)
-	}}
+	}}}
 	lim := Pace{RequestRate: 1, RequestBurst: 1}
 	if err := m.Wait(bg(), "k", lim, 1); err != nil { // takes the burst
 		t.Fatal(err)

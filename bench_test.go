@@ -84,7 +84,7 @@ func BenchmarkPacer(b *testing.B) {
 	})
 	b.Run("impl=pacer", func(b *testing.B) {
 		pol := &Policy{Limits: Limits{RequestsPerMinute: r, RequestBurst: burst, TokensPerMinute: r, TokenBurst: burst}}
-		p := newPacer(pol, "k", &MemoryLimiter{}, nil, nil)
+		p := newPacer(pol, "k", &MemoryLimiter{}, nil)
 		resp := &http.Response{StatusCode: 200, Header: http.Header{}}
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
@@ -98,7 +98,7 @@ func BenchmarkPacer(b *testing.B) {
 	})
 	b.Run("impl=pacer-inflight", func(b *testing.B) { // a slot taken and given back, nobody waiting
 		pol := &Policy{Limits: Limits{RequestsPerMinute: r, RequestBurst: burst, MaxInFlight: 1 << 20}}
-		p := newPacer(pol, "k", &MemoryLimiter{}, nil, nil)
+		p := newPacer(pol, "k", &MemoryLimiter{}, nil)
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {

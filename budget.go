@@ -124,7 +124,7 @@ func newBudget(c RetryBudget, probeBase time.Duration) *budget {
 
 // counts reports whether an attempt is a failure whose retry the budget pays.
 func counts(v Verdict) bool {
-	if v.Hint != noHint && v.RetryAfter > 0 {
+	if v.hinted() {
 		return false
 	}
 	switch v.Class {

@@ -7,10 +7,11 @@ import (
 )
 
 // seams are the clock, the timer and the random source of a Transport, which
-// it hands to its MemoryLimiter and its pacers (see pacerSet.get), so that
-// one fake clock set by a test moves them all. The tests set them (setup in
-// helpers_test.go); never package variables, so every test can run in
-// parallel. A nil func means the real one.
+// its MemoryLimiter and its pacers share by pointer (see pacerSet.get), so
+// that one fake clock set by a test moves them all. The tests set them (setup
+// in helpers_test.go); never package variables, so every test can run in
+// parallel. A nil func, or a nil *seams (a MemoryLimiter's zero value), means
+// the real one.
 type seams struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -19,7 +20,7 @@ type seams struct {
 
 // clock is the time now.
 func (s *seams) clock() time.Time {
-	if s.now != nil {
+	if s != nil && s.now != nil {
 		return s.now()
 	}
 	return time.Now()
@@ -27,7 +28,7 @@ func (s *seams) clock() time.Time {
 
 // random is a number in [0, 1), for jitter.
 func (s *seams) random() float64 {
-	if s.rand != nil {
+	if s != nil && s.rand != nil {
 		return s.rand()
 	}
 	return randFloat()
@@ -38,7 +39,7 @@ func randFloat() float64 { return rand.Float64() }
 
 // wait sleeps for d or until ctx is done, whichever is first.
 func (s *seams) wait(ctx context.Context, d time.Duration) error {
-	if s.sleep != nil {
+	if s != nil && s.sleep != nil {
 		return s.sleep(ctx, d)
 	}
 	return sleepCtx(ctx, d)

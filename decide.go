@@ -108,7 +108,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	case !c.body.replayable:
 		return DecisionNotReplayable, 0, nil, false
 	}
-	if v.Hint != noHint && v.RetryAfter > 0 {
+	if v.hinted() {
 		if wait = v.RetryAfter; wait > c.pol.maxWait() {
 			return DecisionHintTooLong, wait, nil, false
 		}

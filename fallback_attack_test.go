@@ -481,8 +481,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 			}
 			var at attempts
 			tr.Observer = onAttempt(at.hook)
-			tr.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() } // every wait is cut short
-			tr.pacers.mem.sleep = tr.sleep
+			tr.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() } // every wait is cut short, the limiter's too (it shares tr's seams)
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, primary.URL+"/v1/chat/completions", strings.NewReader(chatBody))
 			resp, err := tr.RoundTrip(req)
 			if err == nil {

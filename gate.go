@@ -53,7 +53,7 @@ func (p *pacer) passGate(ctx context.Context, g *slots) error {
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		p.sleep(gctx, d)
+		p.wait(gctx, d)
 		cancel()
 	}()
 	err := g.acquire(gctx)

@@ -29,6 +29,12 @@ const (
 	hintMessage      = "message"        // a wait phrase in the error message (or OpenRouter's metadata.raw)
 )
 
+// hinted reports whether the server asked for a wait: v has a hint, and it
+// is not 0 (a hint of 0 leaves the wait to the backoff). The one test of a
+// usable hint: the retry's wait (decide), the budget (counts), the key's
+// pause (pacer.observe) and RetryablehttpBackoff ask it.
+func (v Verdict) hinted() bool { return v.Hint != noHint && v.RetryAfter > 0 }
+
 // parseRetryAfter parses a Retry-After value: delta-seconds (RFC 9110, with
 // fractions tolerated) or an HTTP-date, which is measured from now. A date in
 // the past means "now" (0).

@@ -215,3 +215,25 @@ func TestZeroHintIsNoHint(t *testing.T) {
 		})
 	}
 }
+
+// TestHinted: the one test of a usable hint, which decide, the budget, the
+// key's pause and RetryablehttpBackoff share: a source and a wait above 0.
+func TestHinted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		v    Verdict
+		want bool
+	}{
+		{Verdict{}, false},
+		{Verdict{Hint: hintRetryAfter, RetryAfter: time.Second}, true},
+		{Verdict{Hint: hintMessage, RetryAfter: time.Millisecond}, true},
+		{Verdict{Hint: hintBody}, false},                            // a zero wait is the backoff's
+		{Verdict{Hint: hintReset, RetryAfter: -time.Second}, false}, // a reset already past
+		{Verdict{RetryAfter: time.Second}, false},                   // a wait with no source is no hint
+	}
+	for _, tt := range tests {
+		if got := tt.v.hinted(); got != tt.want {
+			t.Errorf("%+v.hinted() = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}

@@ -16,8 +16,8 @@ import (
 // testPacer is a pacer on its own MemoryLimiter with injected time.
 func testPacer(pol *Policy) (*pacer, *fakeTime) {
 	ft := &fakeTime{now: testNow}
-	mem := &MemoryLimiter{now: ft.Now, sleep: ft.Sleep}
-	return newPacer(pol, "k", mem, ft.Now, ft.Sleep), ft
+	clk := &seams{now: ft.Now, sleep: ft.Sleep}
+	return newPacer(pol, "k", &MemoryLimiter{seams: clk}, clk), ft
 }
 
 func ok200(h http.Header) *http.Response { return &http.Response{StatusCode: 200, Header: h} }

@@ -183,11 +183,3 @@ func (t *Transport) attemptEnd(a AttemptInfo, resp *http.Response, p *pacer, b *
 	}
 	t.Observer.AttemptEnd(a, resp)
 }
-
-// paced tells the Observer of w, a wait for rt's pacer.
-func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
-	if rt.pacer != nil && t.Observer != nil && t.Observer.Paced != nil {
-		t.Observer.Paced(ctx, PacingWait{Policy: rt.pol.name(), Key: rt.pacer.key, Attempt: w.attempt,
-			Priority: optionsFrom(ctx).priority, Wait: w.wait, Err: w.err})
-	}
-}

@@ -20,8 +20,7 @@ type pacer struct {
 	limiter Limiter
 	config  Pace // the configured limits, with headroom
 	learn   bool
-	clock   func() time.Time
-	sleep   func(ctx context.Context, d time.Duration) error
+	*seams  // the Transport's clock and timer (clock.go); nil means real time
 
 	inflight *slots                // nil without MaxInFlight
 	gate     atomic.Pointer[slots] // a shared Limiter's callers, one at a time, once requests are ordered (gate.go)
@@ -44,17 +43,11 @@ type pacer struct {
 	admitted admittedWindow // answers other than 429 over the last second
 }
 
-func newPacer(pol *Policy, key string, mem *MemoryLimiter, clock func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
+func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
 	p := &pacer{key: key, pol: pol, limiter: pol.Limits.Limiter, config: pol.Limits.limit(),
-		learn: !pol.Limits.DisableLearning, clock: clock, sleep: sleep}
+		learn: !pol.Limits.DisableLearning, seams: clk}
 	if p.limiter == nil {
 		p.limiter = mem
-	}
-	if p.clock == nil {
-		p.clock = time.Now
-	}
-	if p.sleep == nil {
-		p.sleep = sleepCtx
 	}
 	if n := pol.Limits.MaxInFlight; n > 0 {
 		share := defaultMinShare
@@ -107,7 +100,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
 			return nil
 		}
-		if err := p.sleep(ctx, wait); err != nil {
+		if err := p.wait(ctx, wait); err != nil {
 			p.release()
 			return err
 		}
@@ -153,7 +146,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		case final:
 			return nil // a guess never fails a request: it goes, and gets the server's answer
 		}
-		if err := p.sleep(ctx, step.Sub(now)); err != nil {
+		if err := p.wait(ctx, step.Sub(now)); err != nil {
 			p.release()
 			return err
 		}
@@ -316,7 +309,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 	// surely meant: a second less. The refused request itself waits for
 	// the whole hint (see Transport).
 	paced := p.paced(now)
-	if limited && v.Hint != noHint && v.RetryAfter > 0 {
+	if limited && v.hinted() {
 		d := v.RetryAfter
 		if paced && v.Hint == hintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
 			d -= time.Second

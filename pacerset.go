@@ -37,7 +37,7 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	s.initOnce.Do(func() {
 		s.seed = maphash.MakeSeed()
 		s.seams = &t.seams
-		s.mem.now, s.mem.sleep = t.clock, t.wait
+		s.mem.seams = &t.seams
 	})
 	cred := credential(req.Header)
 	if cred == "" && req.URL.RawQuery != "" {
@@ -55,7 +55,7 @@ func (s *pacerSet) get(t *Transport, pol *Policy, req *http.Request) *pacer {
 	}
 	now := s.seams.clock()
 	return s.m.loadOrStore(id, func() *pacer {
-		p := newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.seams.clock, s.seams.wait)
+		p := newPacer(pol, pacingKey(pol, host, cred), &s.mem, s.seams)
 		p.phase = s.seams.random()
 		return p
 	},

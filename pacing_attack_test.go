@@ -17,11 +17,11 @@ func TestPacingHostileSlowRateHoldsNoLonger(t *testing.T) {
 	t.Parallel()
 	var slept []time.Duration
 	ft := &fakeTime{now: testNow}
-	mem := &MemoryLimiter{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+	mem := &MemoryLimiter{seams: &seams{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
 		slept = append(slept, d)
 		return ft.Sleep(ctx, d)
-	}}
-	p := newPacer(genericPolicy(), "k", mem, ft.Now, mem.sleep)
+	}}}
+	p := newPacer(genericPolicy(), "k", mem, mem.seams)
 	// A hostile/buggy token bucket: refills over a year (plausible ≤ 366 d).
 	h := http.Header{"X-Ratelimit-Limit-Tokens": {"20000"}, "X-Ratelimit-Remaining-Tokens": {"19999"}, "X-Ratelimit-Reset-Tokens": {"31536000"}}
 	observeAt(p, ok200(h), testNow)

@@ -338,10 +338,10 @@ func TestMemoryLimiterCancelledPriorityWaitersInAnyOrder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ft := &fakeTime{now: testNow}
-			m := &MemoryLimiter{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+			m := &MemoryLimiter{seams: &seams{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
 				<-ctx.Done() // nothing is sent before the waiters give up
 				return ctx.Err()
-			}}
+			}}}
 			lim := (&Limits{RequestsPerMinute: 60, RequestBurst: 1, TokensPerMinute: 60000}).limit()
 			if err := m.Wait(bg(), "k", lim, 1); err != nil { // takes the burst
 				t.Fatal(err)
@@ -576,7 +576,7 @@ func TestSharedLimiterCalledInPriorityOrder(t *testing.T) {
 	t.Run("ordered", func(t *testing.T) {
 		t.Parallel()
 		shared := &blockingLimiter{proceed: make(chan struct{})}
-		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil, nil)
+		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil)
 		var wg sync.WaitGroup
 		for i, pr := range []int{0, 0, 0, 0, 5} {
 			wg.Add(1)
@@ -601,7 +601,7 @@ func TestSharedLimiterCalledInPriorityOrder(t *testing.T) {
 	t.Run("unordered", func(t *testing.T) {
 		t.Parallel()
 		shared := &blockingLimiter{proceed: make(chan struct{})}
-		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil, nil)
+		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil)
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Add(1)
@@ -619,7 +619,7 @@ func TestSharedLimiterCalledInPriorityOrder(t *testing.T) {
 	t.Run("deadline", func(t *testing.T) {
 		t.Parallel()
 		shared := &blockingLimiter{proceed: make(chan struct{})}
-		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil, nil)
+		p := newPacer(&Policy{Limits: Limits{RequestsPerMinute: 600, Limiter: shared}}, "k", &MemoryLimiter{}, nil)
 		done := make(chan struct{})
 		go func() { defer close(done); p.acquire(prio(1, ""), 1, time.Now()) }()
 		for len(shared.calls()) < 1 {

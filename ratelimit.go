@@ -179,20 +179,9 @@ type MemoryLimiter struct {
 
 	buckets lazyMap[string, buckets]
 
-	// Test seams, set by a Transport for its own limiter; nil means real time.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
-}
-
-// seams are the limiter's clock and timer (a Transport sets them to its own:
-// see pacerSet.get).
-func (m *MemoryLimiter) seams() seams { return seams{now: m.now, sleep: m.sleep} }
-
-func (m *MemoryLimiter) clock() time.Time { s := m.seams(); return s.clock() }
-
-func (m *MemoryLimiter) wait(ctx context.Context, d time.Duration) error {
-	s := m.seams()
-	return s.wait(ctx, d)
+	// *seams is the clock and timer (clock.go): a Transport's own, set by
+	// pacerSet.get; nil means real time.
+	*seams
 }
 
 // buckets is the state of one key.

@@ -124,7 +124,7 @@ func TestMemoryLimiterCancelGivesBack(t *testing.T) {
 	lim := Pace{RequestRate: 2, RequestBurst: 1}
 	m.Wait(context.Background(), "k", lim, 1) // take the burst
 	ctx, cancel := context.WithCancel(context.Background())
-	m.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }
+	m.seams = &seams{sleep: func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }}
 	if err := m.Wait(ctx, "k", lim, 1); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -169,10 +169,10 @@ func TestMemoryLimiterCancelledWaitersInAnyOrder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ft := &fakeTime{now: testNow}
-			m := &MemoryLimiter{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+			m := &MemoryLimiter{seams: &seams{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
 				<-ctx.Done() // nothing is sent before the waiters give up
 				return ctx.Err()
-			}}
+			}}}
 			lim := (&Limits{RequestsPerMinute: 60, RequestBurst: 1}).limit()
 			if err := m.Wait(bg(), "k", lim, 1); err != nil { // takes the burst
 				t.Fatal(err)
@@ -224,7 +224,7 @@ func TestMemoryLimiterTokenRateHoldsForLargeRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ft := &fakeTime{now: testNow}
-			m := &MemoryLimiter{now: ft.Now, sleep: ft.Sleep}
+			m := &MemoryLimiter{seams: &seams{now: ft.Now, sleep: ft.Sleep}}
 			lim := tt.limits.limit()
 			const sends = 200
 			for range sends {

@@ -218,3 +218,56 @@ func anchors(md string) []string {
 	}
 	return as
 }
+
+// TestContributingFileMap keeps CONTRIBUTING.md's file map true: every Go
+// file of the root package is named in it (a test file may go by its
+// <name>_test.go rule instead), and every root file it names exists.
+func TestContributingFileMap(t *testing.T) {
+	b, err := os.ReadFile("CONTRIBUTING.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, _ := strings.Cut(string(b), "## Layout")
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	layout, _, _ = strings.Cut(layout, "\n### ")
+	named := map[string]bool{}
+	family := regexp.MustCompile(`^providers_(\w+?)(_test)?\.go$`)
+	for _, line := range strings.Split(layout, "\n") {
+		cell, _, ok := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		if !ok || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		for _, f := range strings.Split(cell, ", ") {
+			f = strings.Trim(f, "`")
+			if !strings.HasSuffix(f, ".go") || strings.Contains(f, "/") {
+				continue
+			}
+			named[f] = true
+			if strings.Contains(f, "<") {
+				continue // a pattern: providers_<family>.go
+			}
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("CONTRIBUTING.md names %s, which is not in the tree", f)
+			}
+		}
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		base, test := strings.CutSuffix(f, "_test.go")
+		switch {
+		case named[f]:
+		case family.MatchString(f) && named["providers_<family>.go"]:
+		case test && fileExists(base+".go"):
+		default:
+			t.Errorf("%s is not in CONTRIBUTING.md's file map", f)
+		}
+	}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}

@@ -35,7 +35,7 @@ func RetryablehttpCheckRetry(p *Policy) retryablehttp.CheckRetry {
 func RetryablehttpBackoff(p *Policy) retryablehttp.Backoff {
 	return func(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
 		if resp != nil {
-			if v := p.Classify(resp, nil); v.Hint != noHint && v.RetryAfter > 0 {
+			if v := p.Classify(resp, nil); v.hinted() {
 				return min(v.RetryAfter, p.maxWait())
 			}
 		}

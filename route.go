@@ -32,7 +32,8 @@ type bounds struct {
 }
 
 // setup fills in the route's limits, pacer and budget for a request with
-// options o, whose body get gives; rt.req and rt.pol are set.
+// options o, whose body get gives; rt.req and rt.pol are set. Its cost is
+// estimated when it is first paced (see paceCost).
 func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o requestOptions) {
 	rt.get = get
 	rt.retries = rt.pol.maxRetries()
@@ -52,8 +53,7 @@ func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o reques
 	}
 	rt.pacer = t.pacers.get(t, rt.pol, rt.req)
 	rt.budget = t.budgets.get(rt.pol)
-	rt.cost, rt.costed = 1, false
-	rt.paceCost(t)
+	rt.cost, rt.costed = 1, false // estimated by the pacing wait (paceCost), which every attempt goes through
 }
 
 // nextTarget returns the first of the fallbacks from index *next on that req
