@@ -1,0 +1,317 @@
+package llmretry
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A pool spreads a policy's requests over equivalent targets (Policy.Pool).
+// The choice is a schedule kept per target: due is when the target's pace,
+// as this Transport sees it, is next free. Each attempt goes to the target
+// whose turn comes first, after its pause and its cooldown, and moves that
+// target's due on by one request at its pace (its pacer's configured or
+// learned limits, times its Weight). The pacer of the chosen target still
+// paces the attempt: the schedule only spreads the load, so a target's
+// limits hold even when other processes share it (redislimit), and every
+// process spreads its own share the same way.
+
+// poolState is what a Transport knows of a policy's pool, shared by all its
+// requests.
+type poolState struct {
+	members []poolMember
+}
+
+// poolMember is the state of one target of a pool.
+type poolMember struct {
+	mu    sync.Mutex
+	due   time.Time // when its pace is next free for one more request
+	cool  time.Time // until when it is cooled down after a failure or a 429
+	fails int       // failures in a row since its last success
+}
+
+// Cooldowns: a failing target is left alone for coolBase, doubling with each
+// failure in a row up to coolMax; when it ends, one request probes it (the
+// others wait for its answer, for a cooldown more at most). coolMax bounds
+// how long a target that recovered stays unused.
+const (
+	coolBase = 250 * time.Millisecond
+	coolMax  = time.Second
+)
+
+// unknownPace is the pace assumed for a target with no limit configured or
+// learned yet: fast, so that its first answers (which teach its limits)
+// come soon, and shared among such targets by weight.
+const unknownPace = 1000.0 // requests per second
+
+// errPoolFit says that a request fits no target of its policy's pool.
+var errPoolFit = errors.New("llmretry: the request fits no target of the policy's Pool (each rewrites the URL or model as the request cannot take)")
+
+// errPoolBody says that a request for a pool cannot be sent again.
+var errPoolBody = errors.New("llmretry: a request under a Policy with a Pool needs a body that can be sent again (GetBody, or at most Transport.MaxBodyBuffer bytes)")
+
+// pool returns the pool state of pol.
+func (t *Transport) pool(pol *Policy) *poolState {
+	if s, ok := t.pools.load(pol); ok {
+		return s
+	}
+	return t.pools.loadOrStore(pol, func() *poolState {
+		return &poolState{members: make([]poolMember, len(pol.Pool))}
+	}, nil, time.Time{}) // a state per policy, as for derived policies
+}
+
+// joinPool sends the call's attempts to its policy's pool: it makes a
+// route for each target the request fits, and enters the one chosen for
+// the first attempt. The caller's body is closed: attempts send copies.
+func (t *Transport) joinPool(c *call) error {
+	closeBody(c.body.first) // the buffered body's reader, or the caller's body behind it
+	if c.body.first == nil {
+		closeBody(c.req.Body) // never sent: attempts send copies from GetBody
+	}
+	c.body.first = nil
+	if !c.body.replayable {
+		return &requestError{msg: "llmretry", err: errPoolBody}
+	}
+	c.poolOf = t.pool(c.pol)
+	c.members = make([]route, len(c.pol.Pool))
+	fits := false
+	for i := range c.pol.Pool {
+		fb := &c.pol.Pool[i]
+		if fb.Weight < 0 {
+			continue
+		}
+		r, get, err := targetRequest(c.orig, c.origBody, t.maxBodyBuffer(), fb, true)
+		if err != nil {
+			continue
+		}
+		m := &c.members[i]
+		*m = route{name: memberName(fb, i), away: fb.BaseURL != "", req: r,
+			pol: t.targetPolicy(c.pol, fb, derivedID{c.pol, i, true}, r)}
+		t.setup(m, get, c.opts)
+		fits = true
+	}
+	if !fits {
+		return &requestError{msg: "llmretry", err: errPoolFit}
+	}
+	c.member = -1
+	first, err := t.toMember(c, t.clock())
+	if err != nil {
+		return err
+	}
+	c.body.first = first
+	return nil
+}
+
+// memberName is the name of target i of a pool.
+func memberName(fb *Target, i int) string {
+	if fb.Name == "" && fb.Model == "" && fb.BaseURL == "" {
+		return "pool-" + strconv.Itoa(i)
+	}
+	return fb.name()
+}
+
+// toMember makes the pool's choice for the call's next attempt at now and
+// enters it: its route, with the call's attempts counted so far, and the
+// body of its next attempt (nil for a request without one).
+func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
+	i := c.poolOf.pick(c.pol.Pool, c.members, now)
+	tries := c.tries
+	c.member = i
+	c.route = c.members[i]
+	c.tries = tries
+	c.body = replayBody{get: c.route.get, replayable: true}
+	if c.body.get == nil {
+		return nil, nil
+	}
+	b, err := c.body.get()
+	if err != nil {
+		return nil, &requestError{msg: "llmretry: rewinding request body", err: err}
+	}
+	return b, nil
+}
+
+// repick chooses the pool's target for a retry, r: on another target, r's
+// body is closed and the retry goes with that target's request and body.
+func (t *Transport) repick(c *call, r *http.Request) (*http.Request, error) {
+	before := c.member
+	now := t.clock()
+	i := c.poolOf.peek(c.pol.Pool, c.members, now)
+	if i == before {
+		c.poolOf.take(c.pol.Pool, c.members, i, now)
+		return r, nil
+	}
+	closeBody(r.Body)
+	first, err := t.toMember(c, now)
+	if err != nil {
+		return r, err
+	}
+	return c.retryRequest(first), nil
+}
+
+// start is when member i can send its next request at now: after its
+// pause, its cooldown and its turn.
+func (m *poolMember) start(now time.Time, p *pacer) time.Time {
+	s := now
+	if p != nil {
+		if u := time.Unix(0, p.pausedUntil.Load()); u.After(s) {
+			s = u
+		}
+	}
+	if m.cool.After(s) {
+		s = m.cool
+	}
+	if m.due.After(s) {
+		s = m.due
+	}
+	return s
+}
+
+// peek returns the member of routes (the call's routes to targets; nil
+// pacer and policy for a target the request does not fit) whose turn comes
+// first at now; ties go to the first listed.
+func (s *poolState) peek(targets []Target, routes []route, now time.Time) int {
+	best, bestAt := -1, time.Time{}
+	for i := range routes {
+		if routes[i].pol == nil {
+			continue
+		}
+		m := &s.members[i]
+		m.mu.Lock()
+		at := m.start(now, routes[i].pacer)
+		m.mu.Unlock()
+		if best < 0 || at.Before(bestAt) {
+			best, bestAt = i, at
+		}
+	}
+	return best
+}
+
+// pick chooses the member for an attempt at now, as peek does, and takes its
+// turn.
+func (s *poolState) pick(targets []Target, routes []route, now time.Time) int {
+	i := s.peek(targets, routes, now)
+	s.take(targets, routes, i, now)
+	return i
+}
+
+// take takes member i's turn for one request at now: its due moves on by
+// one request at its pace; if it is failing, its cooldown starts again, so
+// that one request at a time probes it.
+func (s *poolState) take(targets []Target, routes []route, i int, now time.Time) {
+	m := &s.members[i]
+	rt := &routes[i]
+	step := memberStep(rt, targets[i].Weight, now)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at := m.start(now, rt.pacer)
+	m.due = at.Add(step)
+	if m.fails > 0 && !m.cool.After(now) {
+		m.cool = now.Add(coolFor(m.fails))
+	}
+}
+
+// memberStep is the time one request of rt takes of its target's pace at
+// now (its requests' and tokens' limits, configured or learned), over its
+// weight.
+func memberStep(rt *route, weight float64, now time.Time) time.Duration {
+	if weight <= 0 {
+		weight = 1
+	}
+	secs := 1 / unknownPace
+	if rt.pacer != nil {
+		lim, _ := rt.pacer.limit(now)
+		known := false
+		if lim.RequestRate > 0 {
+			secs, known = 1/float64(lim.RequestRate), true
+		}
+		if lim.TokenRate > 0 {
+			if t := float64(max(rt.cost, 1)) / float64(lim.TokenRate); !known || t > secs {
+				secs = t
+			}
+		}
+	}
+	return time.Duration(secs / weight * float64(time.Second))
+}
+
+// coolFor is the cooldown after fails failures in a row.
+func coolFor(fails int) time.Duration {
+	d := coolBase
+	for ; fails > 1 && d < coolMax; fails-- {
+		d *= 2
+	}
+	return min(d, coolMax)
+}
+
+// saw records what an attempt on member i got at now: a success ends its
+// cooldown; a failure of the target (overloaded, a server error, a timeout,
+// no connection) cools it down, longer with each in a row; a rate limit
+// cools it until the end of the server's hint (a short cooldown without one),
+// since its pacer, which pauses the key, ignores a hint beyond MaxWait.
+func (s *poolState) saw(i int, v Verdict, now time.Time) {
+	m := &s.members[i]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch v.Class {
+	case ClassOK:
+		m.fails, m.cool = 0, time.Time{}
+	case ClassOverloaded, ClassModelOverloaded, ClassServerError, ClassTimeout, ClassConnection, ClassQuotaExhausted:
+		m.fails++
+		m.cool = maxTime(m.cool, now.Add(coolFor(m.fails)))
+	case ClassRateLimited:
+		d := coolBase
+		if v.RetryAfter > 0 {
+			d = v.RetryAfter
+		}
+		m.cool = maxTime(m.cool, now.Add(d))
+	}
+}
+
+// soonest returns how long from now until a member of the pool other than
+// the failing one can send, and whether one is ready: not paused, not
+// cooling down, so that a retry goes to it at once instead of waiting out
+// the failing target's hint or backoff.
+func (s *poolState) soonest(routes []route, now time.Time) (time.Duration, bool) {
+	var best time.Duration
+	ok := false
+	for i := range routes {
+		if routes[i].pol == nil {
+			continue
+		}
+		m := &s.members[i]
+		m.mu.Lock()
+		ready := !m.cool.After(now) && (routes[i].pacer == nil || routes[i].pacer.pausedUntil.Load() <= now.UnixNano())
+		at := m.start(now, routes[i].pacer)
+		m.mu.Unlock()
+		if d := at.Sub(now); ready && (!ok || d < best) {
+			best, ok = d, true
+		}
+	}
+	return best, ok
+}
+
+// sawPool tells the call's pool what its attempt got at now.
+func (c *call) sawPool(v Verdict, now time.Time) {
+	if c.poolOf != nil {
+		c.poolOf.saw(c.member, v, now)
+	}
+}
+
+// poolWait is how long from now until another target of the call's pool can
+// take its retry, if one is ready (see soonest).
+func (c *call) poolWait(now time.Time) (time.Duration, bool) {
+	if c.poolOf == nil {
+		return 0, false
+	}
+	return c.poolOf.soonest(c.members, now)
+}
+
+// pool returns p's Pool; nil for a nil p.
+func (p *Policy) pool() []Target {
+	if p == nil {
+		return nil
+	}
+	return p.Pool
+}
