@@ -117,7 +117,7 @@ func memberName(fb *Target, i int) string {
 // enters it: its route, with the call's attempts counted so far, and the
 // body of its next attempt (nil for a request without one).
 func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
-	i := c.poolOf.pick(c.pol.Pool, c.members, now)
+	i := c.poolOf.pick(c.primary.Pool, c.members, now)
 	tries := c.tries
 	c.member = i
 	c.route = c.members[i]
@@ -138,9 +138,9 @@ func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
 func (t *Transport) repick(c *call, r *http.Request) (*http.Request, error) {
 	before := c.member
 	now := t.clock()
-	i := c.poolOf.peek(c.pol.Pool, c.members, now)
+	i := c.poolOf.peek(c.primary.Pool, c.members, now)
 	if i == before {
-		c.poolOf.take(c.pol.Pool, c.members, i, now)
+		c.poolOf.take(c.primary.Pool, c.members, i, now)
 		return r, nil
 	}
 	closeBody(r.Body)
