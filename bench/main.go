@@ -36,6 +36,11 @@
 //     half the attempts get 500, when answers are slow (2 s) and flaky, and
 //     when the server takes 10 requests a second and 429s the rest with
 //     Retry-After: 1 (not in the default list: about 2 minutes).
+//   - pool (not run by default): one workload over three targets of 100,
+//     50 and 25 requests/s (Policy.Pool), learned and configured, with and
+//     without one target refusing everything for 2 s; go-retryablehttp and
+//     openai-go on one target beside them (-only llmretry leaves them
+//     out); -rounds runs of each.
 //   - shift (not run by default): the fleet's cells on a server whose rate
 //     falls to half at 2 s and is restored at 4 s (a limit that changes
 //     mid-run); the optimum follows the schedule.
@@ -69,6 +74,7 @@ func main() {
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
+	rounds := flag.Int("rounds", 3, "pool: runs of each client")
 	worker := flag.String("worker", "", "internal: run as a fleet's worker process with this spec")
 	flag.Parse()
 	if *worker != "" {
@@ -110,6 +116,9 @@ func main() {
 	}
 	if strings.Contains(","+*scenarios+",", ",shift,") {
 		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, true)
+	}
+	if listed(*scenarios, "pool") {
+		runPool(cfg, *rounds, *only != "llmretry")
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))
