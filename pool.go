@@ -315,3 +315,22 @@ func (p *Policy) pool() []Target {
 	}
 	return p.Pool
 }
+
+// paced tells the call's pool that its target's pacing held the attempt
+// from start to now: the requests queued behind it on the target, which
+// waited as long, are due then; the target's pace is taken at least until
+// now plus that wait. Processes sharing the target (a shared Limiter) fill
+// its pace too: a Transport sees their requests only in the waits they
+// cause, and this is where it learns of them.
+func (c *call) paced(start, now time.Time) {
+	if c.poolOf == nil {
+		return
+	}
+	m := &c.poolOf.members[c.member]
+	due := now.Add(now.Sub(start))
+	m.mu.Lock()
+	if due.After(m.due) {
+		m.due = due
+	}
+	m.mu.Unlock()
+}

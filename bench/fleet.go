@@ -48,6 +48,8 @@ type workerSpec struct {
 	Rate          float64
 	Burst         int
 	Timeout       time.Duration
+	URLs          []string // the pool fleet: its targets
+	Redis         string   // the pool fleet: the address of the Redis its processes share
 }
 
 // workerResult is what a worker prints.
@@ -62,6 +64,9 @@ func runWorker(arg string) error {
 	var spec workerSpec
 	if err := json.Unmarshal([]byte(arg), &spec); err != nil {
 		return err
+	}
+	if spec.Redis != "" {
+		return runPoolWorker(spec)
 	}
 	var cl *client
 	for i := range peers {

@@ -7,9 +7,16 @@ require (
 	github.com/failsafe-go/failsafe-go v0.9.8
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/llmretry/llmretry v0.1.0
+	github.com/llmretry/llmretry/redislimit v0.1.0
+	github.com/redis/go-redis/v9 v9.23.0
 )
 
-require github.com/coder/websocket v1.8.15 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/coder/websocket v1.8.15 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
 
 require (
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect

@@ -41,6 +41,9 @@
 //     without one target refusing everything for 2 s; go-retryablehttp and
 //     openai-go on one target beside them (-only llmretry leaves them
 //     out); -rounds runs of each.
+//   - pool-fleet (not run by default): the pool's targets shared by 4
+//     processes through one Redis (redislimit, redis-server on PATH),
+//     configured and learned; -rounds runs of each.
 //   - shift (not run by default): the fleet's cells on a server whose rate
 //     falls to half at 2 s and is restored at 4 s (a limit that changes
 //     mid-run); the optimum follows the schedule.
@@ -119,6 +122,9 @@ func main() {
 	}
 	if listed(*scenarios, "pool") {
 		runPool(cfg, *rounds, *only != "llmretry")
+	}
+	if listed(*scenarios, "pool-fleet") {
+		runPoolFleet(cfg, *rounds)
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))
