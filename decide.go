@@ -114,11 +114,12 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	} else {
 		wait = c.pol.backoff(attempt, t.random())
 	}
-	// In a pool, another target that can send sooner takes the retry, at
-	// once: the hint and the backoff are the failed target's.
-	c.moving = false
-	if d, ok := c.poolWait(now); ok && d < wait {
-		wait, hinted, c.moving = d, false, true
+	// In a pool with a target ready to send, the retry goes at once to
+	// the one whose turn comes first (admit chooses it, and its pacing
+	// waits for the turn): the hint and the backoff are the failed
+	// target's, which cools down meanwhile.
+	if c.moving = c.poolReady(now); c.moving {
+		wait, hinted = 0, false
 	}
 	if hinted && wait > c.pol.maxWait() {
 		return DecisionHintTooLong, wait, nil, false

@@ -22,12 +22,12 @@ import (
 // poolState is what a Transport knows of a policy's pool, shared by all its
 // requests.
 type poolState struct {
+	mu      sync.Mutex // guards members: a choice and its turn are one step
 	members []poolMember
 }
 
 // poolMember is the state of one target of a pool.
 type poolMember struct {
-	mu    sync.Mutex
 	due   time.Time // when its pace is next free for one more request
 	cool  time.Time // until when it is cooled down after a failure or a 429
 	fails int       // failures in a row since its last success
@@ -115,9 +115,13 @@ func memberName(fb *Target, i int) string {
 
 // toMember makes the pool's choice for the call's next attempt at now and
 // enters it: its route, with the call's attempts counted so far, and the
-// body of its next attempt (nil for a request without one).
+// body of its next attempt (nil for a request without one). The same
+// target is not entered again: its body is nil.
 func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
 	i := c.poolOf.pick(c.primary.Pool, c.members, now)
+	if i == c.member {
+		return nil, nil
+	}
 	tries := c.tries
 	c.member = i
 	c.route = c.members[i]
@@ -137,14 +141,12 @@ func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
 // body is closed and the retry goes with that target's request and body.
 func (t *Transport) repick(c *call, r *http.Request) (*http.Request, error) {
 	before := c.member
-	now := t.clock()
-	i := c.poolOf.peek(c.primary.Pool, c.members, now)
-	if i == before {
-		c.poolOf.take(c.primary.Pool, c.members, i, now)
-		return r, nil
+	first, err := t.toMember(c, t.clock())
+	if c.member == before {
+		closeBody(first)
+		return r, err
 	}
 	closeBody(r.Body)
-	first, err := t.toMember(c, now)
 	if err != nil {
 		return r, err
 	}
@@ -169,7 +171,7 @@ func (m *poolMember) start(now time.Time, p *pacer) time.Time {
 	return s
 }
 
-// peek returns the member of routes (the call's routes to targets; nil
+// peek returns, s.mu held, the member of routes (the call's routes to targets; nil
 // pacer and policy for a target the request does not fit) whose turn comes
 // first at now; ties go to the first listed.
 func (s *poolState) peek(targets []Target, routes []route, now time.Time) int {
@@ -178,10 +180,7 @@ func (s *poolState) peek(targets []Target, routes []route, now time.Time) int {
 		if routes[i].pol == nil {
 			continue
 		}
-		m := &s.members[i]
-		m.mu.Lock()
-		at := m.start(now, routes[i].pacer)
-		m.mu.Unlock()
+		at := s.members[i].start(now, routes[i].pacer)
 		if best < 0 || at.Before(bestAt) {
 			best, bestAt = i, at
 		}
@@ -192,21 +191,27 @@ func (s *poolState) peek(targets []Target, routes []route, now time.Time) int {
 // pick chooses the member for an attempt at now, as peek does, and takes its
 // turn.
 func (s *poolState) pick(targets []Target, routes []route, now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	i := s.peek(targets, routes, now)
 	s.take(targets, routes, i, now)
 	return i
 }
 
-// take takes member i's turn for one request at now: its due moves on by
+// take takes, s.mu held, member i's turn for one request at now: its due moves on by
 // one request at its pace; if it is failing, its cooldown starts again, so
 // that one request at a time probes it.
 func (s *poolState) take(targets []Target, routes []route, i int, now time.Time) {
 	m := &s.members[i]
 	rt := &routes[i]
 	step := memberStep(rt, targets[i].Weight, now)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	at := m.start(now, rt.pacer)
+	// The turn is taken after the pause, which the pacer waits out, but not
+	// after the cooldown: a request chosen for a cooling target (a probe, or
+	// every target cooling) goes at once.
+	at := maxTime(now, m.due)
+	if rt.pacer != nil {
+		at = maxTime(at, time.Unix(0, rt.pacer.pausedUntil.Load()))
+	}
 	m.due = at.Add(step)
 	if m.fails > 0 && !m.cool.After(now) {
 		m.cool = now.Add(coolFor(m.fails))
@@ -251,9 +256,9 @@ func coolFor(fails int) time.Duration {
 // cools it until the end of the server's hint (a short cooldown without one),
 // since its pacer, which pauses the key, ignores a hint beyond MaxWait.
 func (s *poolState) saw(i int, v Verdict, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	m := &s.members[i]
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	switch v.Class {
 	case ClassOK:
 		m.fails, m.cool = 0, time.Time{}
@@ -269,27 +274,22 @@ func (s *poolState) saw(i int, v Verdict, now time.Time) {
 	}
 }
 
-// soonest returns how long from now until a member of the pool other than
-// the failing one can send, and whether one is ready: not paused, not
-// cooling down, so that a retry goes to it at once instead of waiting out
-// the failing target's hint or backoff.
-func (s *poolState) soonest(routes []route, now time.Time) (time.Duration, bool) {
-	var best time.Duration
-	ok := false
+// ready reports whether a target of the pool is ready at now: neither
+// paused by its server nor cooling down. A retry then goes to the pool's
+// choice at once, instead of waiting out the failed target's hint or
+// backoff: the failed target cools down meanwhile.
+func (s *poolState) ready(routes []route, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range routes {
 		if routes[i].pol == nil {
 			continue
 		}
-		m := &s.members[i]
-		m.mu.Lock()
-		ready := !m.cool.After(now) && (routes[i].pacer == nil || routes[i].pacer.pausedUntil.Load() <= now.UnixNano())
-		at := m.start(now, routes[i].pacer)
-		m.mu.Unlock()
-		if d := at.Sub(now); ready && (!ok || d < best) {
-			best, ok = d, true
+		if !s.members[i].cool.After(now) && (routes[i].pacer == nil || routes[i].pacer.pausedUntil.Load() <= now.UnixNano()) {
+			return true
 		}
 	}
-	return best, ok
+	return false
 }
 
 // sawPool tells the call's pool what its attempt got at now.
@@ -299,13 +299,10 @@ func (c *call) sawPool(v Verdict, now time.Time) {
 	}
 }
 
-// poolWait is how long from now until another target of the call's pool can
-// take its retry, if one is ready (see soonest).
-func (c *call) poolWait(now time.Time) (time.Duration, bool) {
-	if c.poolOf == nil {
-		return 0, false
-	}
-	return c.poolOf.soonest(c.members, now)
+// poolReady reports whether a target of the call's pool is ready at now
+// (see poolState.ready).
+func (c *call) poolReady(now time.Time) bool {
+	return c.poolOf != nil && c.poolOf.ready(c.members, now)
 }
 
 // pool returns p's Pool; nil for a nil p.
@@ -326,11 +323,9 @@ func (c *call) paced(start, now time.Time) {
 	if c.poolOf == nil {
 		return
 	}
-	m := &c.poolOf.members[c.member]
 	due := now.Add(now.Sub(start))
-	m.mu.Lock()
-	if due.After(m.due) {
-		m.due = due
-	}
-	m.mu.Unlock()
+	c.poolOf.mu.Lock()
+	m := &c.poolOf.members[c.member]
+	m.due = maxTime(m.due, due)
+	c.poolOf.mu.Unlock()
 }

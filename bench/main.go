@@ -39,8 +39,8 @@
 //   - pool (not run by default): one workload over three targets of 100,
 //     50 and 25 requests/s (Policy.Pool), learned and configured, with and
 //     without one target refusing everything for 2 s; go-retryablehttp and
-//     openai-go on one target beside them (-only llmretry leaves them
-//     out); -rounds runs of each.
+//     openai-go on one target beside them; -only keeps the clients whose
+//     name contains it ("pool, configured"); -rounds runs of each.
 //   - pool-fleet (not run by default): the pool's targets shared by 4
 //     processes through one Redis (redislimit, redis-server on PATH),
 //     configured and learned; -rounds runs of each.
@@ -121,7 +121,7 @@ func main() {
 		runFleet(cfg, fleetClients, *styleNames, parseProcs(*procs), false, true)
 	}
 	if listed(*scenarios, "pool") {
-		runPool(cfg, *rounds, *only != "llmretry")
+		runPool(cfg, *rounds, *only)
 	}
 	if listed(*scenarios, "pool-fleet") {
 		runPoolFleet(cfg, *rounds)

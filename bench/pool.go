@@ -163,7 +163,7 @@ func withCtx(send func(context.Context, int) bool, f func(context.Context) conte
 
 // runPool prints the pool scenario's table: rounds runs of each client, one
 // after the other, with their spread.
-func runPool(cfg config, rounds int, withPeers bool) {
+func runPool(cfg config, rounds int, only string) {
 	optimum := float64(poolN) / (poolRates[0] + poolRates[1] + poolRates[2])
 	fmt.Printf("### Pool: %d requests, %d workers, three targets of %v requests/s (OpenAI's announcement, each its own key and server), optimum %.0f s; %d runs each, median [min–max]\n\n",
 		poolN, poolWorkers, poolRates, optimum, rounds)
@@ -173,9 +173,12 @@ func runPool(cfg config, rounds int, withPeers bool) {
 		name  string
 		fault bool
 	}
-	cells := []cell{{"learned", false}, {"learned", true}, {"configured", false}, {"configured", true}}
-	if withPeers {
-		cells = append(cells, cell{retryablehttpClient.name, false}, cell{openaiClient.name, false})
+	var cells []cell
+	for _, c := range []cell{{"learned", false}, {"learned", true}, {"configured", false}, {"configured", true},
+		{retryablehttpClient.name, false}, {openaiClient.name, false}} {
+		if strings.Contains(poolClientName(c.name), only) {
+			cells = append(cells, c)
+		}
 	}
 	runs := map[cell][]poolRun{}
 	for k := 0; k < rounds; k++ {
@@ -203,15 +206,12 @@ func runPool(cfg config, rounds int, withPeers bool) {
 			refused = append(refused, float64(n429))
 			p := percentile(r.latencies, 99)
 			p99 = append(p99, p.Seconds())
-			if c.fault {
-				dp99 = append(dp99, (p - percentile(runs[cell{c.name, false}][k].latencies, 99)).Seconds())
+			if base := runs[cell{c.name, false}]; c.fault && len(base) > k {
+				dp99 = append(dp99, (p - percentile(base[k].latencies, 99)).Seconds())
 				back = append(back, r.back.Seconds())
 			}
 		}
-		name := "llmretry pool, " + c.name
-		if c.name != "learned" && c.name != "configured" {
-			name = c.name + " (target 1 only: optimum 14 s)"
-		}
+		name := poolClientName(c.name)
 		fault := "—"
 		if c.fault {
 			fault = "t0 refuses 2–4 s"
@@ -221,6 +221,14 @@ func runPool(cfg config, rounds int, withPeers bool) {
 			spread(worst, 3), spread(refused, 0), spread(p99, 2), orDash(c.fault, dp99, " s"), orDash(c.fault, back, " s"))
 	}
 	fmt.Println()
+}
+
+// poolClientName is the table's name of a client of the pool scenario.
+func poolClientName(name string) string {
+	if name != "learned" && name != "configured" {
+		return name + " (target 0 only: optimum 14 s)"
+	}
+	return "llmretry pool, " + name
 }
 
 // spread is a median and its range.
