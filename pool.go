@@ -118,7 +118,7 @@ func memberName(fb *Target, i int) string {
 // body of its next attempt (nil for a request without one). The same
 // target is not entered again: its body is nil.
 func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
-	i := c.poolOf.pick(c.primary.Pool, c.members, now)
+	i := c.poolOf.pick(c.primary.Pool, c.members, c.tried, now)
 	if i == c.member {
 		return nil, nil
 	}
@@ -171,13 +171,15 @@ func (m *poolMember) start(now time.Time, p *pacer) time.Time {
 	return s
 }
 
-// peek returns, s.mu held, the member of routes (the call's routes to targets; nil
-// pacer and policy for a target the request does not fit) whose turn comes
-// first at now; ties go to the first listed.
-func (s *poolState) peek(targets []Target, routes []route, now time.Time) int {
+// peek returns, s.mu held, the member of routes (the call's routes to
+// targets; nil pacer and policy for a target the request does not fit)
+// whose turn comes first at now; ties go to the first listed. Members in
+// failed (a bit per member: they failed this request) are passed over
+// while another fits: a retry moves on.
+func (s *poolState) peek(targets []Target, routes []route, failed uint64, now time.Time) int {
 	best, bestAt := -1, time.Time{}
 	for i := range routes {
-		if routes[i].pol == nil {
+		if routes[i].pol == nil || i < 64 && failed&(1<<i) != 0 {
 			continue
 		}
 		at := s.members[i].start(now, routes[i].pacer)
@@ -185,15 +187,18 @@ func (s *poolState) peek(targets []Target, routes []route, now time.Time) int {
 			best, bestAt = i, at
 		}
 	}
+	if best < 0 && failed != 0 {
+		return s.peek(targets, routes, 0, now) // every member failed it: the one whose turn comes first
+	}
 	return best
 }
 
 // pick chooses the member for an attempt at now, as peek does, and takes its
 // turn.
-func (s *poolState) pick(targets []Target, routes []route, now time.Time) int {
+func (s *poolState) pick(targets []Target, routes []route, failed uint64, now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := s.peek(targets, routes, now)
+	i := s.peek(targets, routes, failed, now)
 	s.take(targets, routes, i, now)
 	return i
 }
@@ -292,10 +297,15 @@ func (s *poolState) ready(routes []route, now time.Time) bool {
 	return false
 }
 
-// sawPool tells the call's pool what its attempt got at now.
+// sawPool tells the call's pool what its attempt got at now, and notes a
+// target that failed the request, which its retries pass over.
 func (c *call) sawPool(v Verdict, now time.Time) {
-	if c.poolOf != nil {
-		c.poolOf.saw(c.member, v, now)
+	if c.poolOf == nil {
+		return
+	}
+	c.poolOf.saw(c.member, v, now)
+	if v.Class != ClassOK && v.Retryable && c.member < 64 {
+		c.tried |= 1 << c.member
 	}
 }
 

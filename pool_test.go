@@ -71,7 +71,7 @@ func TestPoolChoice(t *testing.T) {
 			}
 			got := make([]int, len(targets))
 			for range total {
-				got[s.pick(targets, routes, ft.Now())]++
+				got[s.pick(targets, routes, 0, ft.Now())]++
 				ft.now = ft.now.Add(gap)
 			}
 			for i := range got {
@@ -91,7 +91,7 @@ func TestPoolChoice(t *testing.T) {
 func TestPoolCooldown(t *testing.T) {
 	ft := &fakeTime{now: time.Unix(1e9, 0)}
 	s, targets, routes := poolRig(t, ft, []float64{100, 100}, nil)
-	pick := func() int { return s.pick(targets, routes, ft.Now()) }
+	pick := func() int { return s.pick(targets, routes, 0, ft.Now()) }
 	at := func(d time.Duration) { ft.now = ft.now.Add(d) }
 
 	s.saw(0, Verdict{Class: ClassOverloaded}, ft.Now())
@@ -152,7 +152,7 @@ func TestPoolPausedTarget(t *testing.T) {
 	s, targets, routes := poolRig(t, ft, []float64{100, 10}, nil)
 	routes[0].pacer.pause(bg(), ft.Now(), 2*time.Second)
 	for range 5 {
-		if i := s.pick(targets, routes, ft.Now()); i != 1 {
+		if i := s.pick(targets, routes, 0, ft.Now()); i != 1 {
 			t.Fatal("a paused target was chosen while another was free")
 		}
 	}

@@ -170,6 +170,7 @@ type call struct {
 	poolOf  *poolState // the primary policy's pool, until a fallback is entered; nil without one
 	members []route    // a route to each target of the pool; one with a nil pol does not fit the request
 	member  int        // the pool target the attempts go to
+	tried   uint64     // the pool targets that failed the request (a bit each, for the first 64)
 	moving  bool       // the retry decided goes to another target of the pool, at once
 
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
