@@ -37,6 +37,6 @@
 //
 // In https://github.com/llmretry/llmretry/tree/main/docs: pacing.md,
 // providers.md (codes, wait hints, go-retryablehttp), fallback.md (and
-// streams), redis.md, observability.md (otel), errors.md (stop reasons,
+// streams), pool.md (several keys or deployments), redis.md, observability.md (otel), errors.md (stop reasons,
 // per-request control, retry budget), sdks.md, testing.md (llmretrytest).
 package llmretry
