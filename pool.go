@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,8 +23,9 @@ import (
 // poolState is what a Transport knows of a policy's pool, shared by all its
 // requests.
 type poolState struct {
-	mu      sync.Mutex // guards members: a choice and its turn are one step
-	members []poolMember
+	mu       sync.Mutex // guards members: a choice and its turn are one step
+	members  []poolMember
+	lastUsed atomic.Int64 // Unix nanoseconds of the last request
 }
 
 // poolMember is the state of one target of a pool.
@@ -48,19 +50,22 @@ const (
 const unknownPace = 1000.0 // requests per second
 
 // errPoolFit says that a request fits no target of its policy's pool.
-var errPoolFit = errors.New("llmretry: the request fits no target of the policy's Pool (each rewrites the URL or model as the request cannot take)")
+var errPoolFit = errors.New("llmretry: the request fits no target of the policy's Pool (each has a negative Weight, or a Model or BaseURL the request cannot take)")
 
 // errPoolBody says that a request for a pool cannot be sent again.
 var errPoolBody = errors.New("llmretry: a request under a Policy with a Pool needs a body that can be sent again (GetBody, or at most Transport.MaxBodyBuffer bytes)")
 
 // pool returns the pool state of pol.
 func (t *Transport) pool(pol *Policy) *poolState {
-	if s, ok := t.pools.load(pol); ok {
-		return s
+	now := t.clock()
+	s, ok := t.pools.load(pol)
+	if !ok {
+		s = t.pools.loadOrStore(pol, func() *poolState {
+			return &poolState{members: make([]poolMember, len(pol.Pool))}
+		}, func(s *poolState) bool { return now.UnixNano()-s.lastUsed.Load() > int64(pacerIdle) }, now)
 	}
-	return t.pools.loadOrStore(pol, func() *poolState {
-		return &poolState{members: make([]poolMember, len(pol.Pool))}
-	}, nil, time.Time{}) // a state per policy, as for derived policies
+	s.lastUsed.Store(now.UnixNano())
+	return s
 }
 
 // joinPool sends the call's attempts to its policy's pool: it makes a
@@ -76,9 +81,9 @@ func (t *Transport) joinPool(c *call) error {
 		return &requestError{msg: "llmretry", err: errPoolBody}
 	}
 	c.poolOf = t.pool(c.pol)
-	c.members = make([]route, len(c.pol.Pool))
+	c.members = make([]route, min(len(c.pol.Pool), len(c.poolOf.members))) // a Pool grown after use (not allowed) is not read past its state
 	fits := false
-	for i := range c.pol.Pool {
+	for i := range c.members {
 		fb := &c.pol.Pool[i]
 		if fb.Weight < 0 {
 			continue
@@ -142,15 +147,21 @@ func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
 func (t *Transport) repick(c *call, r *http.Request) (*http.Request, error) {
 	before := c.member
 	first, err := t.toMember(c, t.clock())
-	if c.member == before {
+	if c.member == before || err != nil {
 		closeBody(first)
-		return r, err
+		return r, err // the caller closes r's body with the error
 	}
 	closeBody(r.Body)
 	if err != nil {
 		return r, err
 	}
 	return c.retryRequest(first), nil
+}
+
+// ready reports whether the member, paced by p, is neither cooling down nor
+// paused by its server at now.
+func (m *poolMember) ready(now time.Time, p *pacer) bool {
+	return !m.cool.After(now) && (p == nil || p.pausedUntil.Load() <= now.UnixNano())
 }
 
 // start is when member i can send its next request at now: after its
@@ -175,11 +186,11 @@ func (m *poolMember) start(now time.Time, p *pacer) time.Time {
 // targets; nil pacer and policy for a target the request does not fit)
 // whose turn comes first at now; ties go to the first listed. Members in
 // failed (a bit per member: they failed this request) are passed over
-// while another fits: a retry moves on.
+// while another is ready (see ready): a retry moves on.
 func (s *poolState) peek(targets []Target, routes []route, failed uint64, now time.Time) int {
 	best, bestAt := -1, time.Time{}
 	for i := range routes {
-		if routes[i].pol == nil || i < 64 && failed&(1<<i) != 0 {
+		if routes[i].pol == nil || failed != 0 && (i < 64 && failed&(1<<i) != 0 || !s.members[i].ready(now, routes[i].pacer)) {
 			continue
 		}
 		at := s.members[i].start(now, routes[i].pacer)
@@ -188,7 +199,7 @@ func (s *poolState) peek(targets []Target, routes []route, failed uint64, now ti
 		}
 	}
 	if best < 0 && failed != 0 {
-		return s.peek(targets, routes, 0, now) // every member failed it: the one whose turn comes first
+		return s.peek(targets, routes, 0, now) // none ready that it has not failed on: the one whose turn comes first
 	}
 	return best
 }
@@ -279,18 +290,18 @@ func (s *poolState) saw(i int, v Verdict, now time.Time) {
 	}
 }
 
-// ready reports whether a target of the pool is ready at now: neither
-// paused by its server nor cooling down. A retry then goes to the pool's
-// choice at once, instead of waiting out the failed target's hint or
-// backoff: the failed target cools down meanwhile.
-func (s *poolState) ready(routes []route, now time.Time) bool {
+// ready reports whether a target of the pool other than failed is ready at
+// now: neither paused by its server nor cooling down. A retry then goes to
+// the pool's choice at once, instead of waiting out the failed target's
+// hint or backoff.
+func (s *poolState) ready(routes []route, failed int, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range routes {
-		if routes[i].pol == nil {
+		if routes[i].pol == nil || i == failed {
 			continue
 		}
-		if !s.members[i].cool.After(now) && (routes[i].pacer == nil || routes[i].pacer.pausedUntil.Load() <= now.UnixNano()) {
+		if s.members[i].ready(now, routes[i].pacer) {
 			return true
 		}
 	}
@@ -312,7 +323,7 @@ func (c *call) sawPool(v Verdict, now time.Time) {
 // poolReady reports whether a target of the call's pool is ready at now
 // (see poolState.ready).
 func (c *call) poolReady(now time.Time) bool {
-	return c.poolOf != nil && c.poolOf.ready(c.members, now)
+	return c.poolOf != nil && c.poolOf.ready(c.members, c.member, now)
 }
 
 // pool returns p's Pool; nil for a nil p.

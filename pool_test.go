@@ -156,7 +156,7 @@ func TestPoolPausedTarget(t *testing.T) {
 			t.Fatal("a paused target was chosen while another was free")
 		}
 	}
-	if s.ready(routes[:1], ft.Now()) {
+	if s.ready(routes[:1], -1, ft.Now()) {
 		t.Fatal("a paused target is ready")
 	}
 }
@@ -328,7 +328,14 @@ func TestPoolConfig(t *testing.T) {
 		t.Fatalf("%d requests sent", n)
 	}
 	pol.Pool[0].Model = ""
+	tr.MaxBodyBuffer = -1 // a body without GetBody cannot be sent again
 	body := &countingBody{Reader: strings.NewReader(chatBody)}
+	req, _ = http.NewRequest(http.MethodPost, "http://caller.invalid/v1/chat/completions", body)
+	if _, err := tr.RoundTrip(req); !errorsIs(err, errPoolBody) || body.closes.Load() != 1 {
+		t.Fatalf("a body that cannot be sent again: err %v, closed %d times", err, body.closes.Load())
+	}
+	tr.MaxBodyBuffer = 0
+	body = &countingBody{Reader: strings.NewReader(chatBody)}
 	req, _ = http.NewRequest(http.MethodPost, "http://caller.invalid/v1/chat/completions", body)
 	if _, _, err := do(t, tr, req); err != nil {
 		t.Fatal(err)
@@ -365,5 +372,41 @@ func TestPoolConcurrent(t *testing.T) {
 	}
 	if n := len(srvs[0].Requests()) + len(srvs[2].Requests()); n < 64 {
 		t.Fatalf("%d requests on the healthy targets", n)
+	}
+}
+
+// TestPoolNoOtherTarget: with no other target ready, a retry waits its hint
+// or backoff as without a pool: a target alone, or every other one cooling,
+// is not retried at once.
+func TestPoolNoOtherTarget(t *testing.T) {
+	tests := []struct {
+		name    string
+		targets int
+		cool    bool // the other target is cooling down
+	}{
+		{"one target", 1, false},
+		{"the other target cooling down", 2, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, srvs, ft, pol := poolServers(t, tc.targets)
+			srvs[0].Enqueue(llmretrytest.Dialect("openai").RateLimit(2))
+			if tc.cool {
+				tr.pool(pol).saw(1, Verdict{Class: ClassOverloaded}, ft.Now())
+				tr.pool(pol).members[1].cool = ft.Now().Add(time.Hour)
+			}
+			var targets []string
+			tr.Observer = onAttempt(func(a AttemptInfo) { targets = append(targets, a.Target) })
+			resp, _, err := post(t, tr, "http://caller.invalid")
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("err %v, resp %v", err, resp)
+			}
+			if !slices.Equal(targets, []string{"t0", "t0"}) {
+				t.Fatalf("attempts went to %v, want t0 twice", targets)
+			}
+			if w := ft.Waits(); !slices.Contains(w, 2*time.Second) {
+				t.Fatalf("waits %v: the retry did not wait out the 2 s hint", w)
+			}
+		})
 	}
 }
