@@ -28,10 +28,8 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 		}
 	}
 	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOnRateLimit {
-		start := t.clock()
 		err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt)
 		c.freed = err != nil
-		c.paced(start, t.clock())
 		return r, err
 	}
 	w := t.pace(c.ctx, &c.route, attempt, true)

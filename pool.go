@@ -12,13 +12,18 @@ import (
 
 // A pool spreads a policy's requests over equivalent targets (Policy.Pool).
 // The choice is a schedule kept per target: due is when the target's pace,
-// as this Transport sees it, is next free. Each attempt goes to the target
-// whose turn comes first, after its pause and its cooldown, and moves that
-// target's due on by one request at its pace (its pacer's configured or
-// learned limits, times its Weight). The pacer of the chosen target still
-// paces the attempt: the schedule only spreads the load, so a target's
-// limits hold even when other processes share it (redislimit), and every
-// process spreads its own share the same way.
+// as this Transport sees it, is next free, and share the turns it has
+// taken, in seconds of its pace. Each attempt goes to the target whose turn
+// comes first, after its pause and its cooldown; among the targets free at
+// once, to the one with the least share. Either way the target's due and
+// share move on by one request at its pace (its pacer's configured or
+// learned limits, times its Weight). A Transport that keeps its targets
+// busy thus sends each attempt where it waits least; one that does not
+// (one of many processes sharing the targets through redislimit) splits
+// its requests in proportion to the targets' paces, as every other process
+// does, so that the fleet's load is split so too. The pacer of the chosen
+// target still paces the attempt: the schedule only spreads the load, and
+// a target's limits hold whatever the choice.
 
 // poolState is what a Transport knows of a policy's pool, shared by all its
 // requests.
@@ -31,6 +36,8 @@ type poolState struct {
 // poolMember is the state of one target of a pool.
 type poolMember struct {
 	due   time.Time // when its pace is next free for one more request
+	share float64   // the turns it took, in seconds of its pace: among members free now, the least goes first
+	step  float64   // the seconds of its pace its last turn took
 	cool  time.Time // until when it is cooled down after a failure or a 429
 	fails int       // failures in a row since its last success
 }
@@ -188,14 +195,19 @@ func (m *poolMember) start(now time.Time, p *pacer) time.Time {
 // failed (a bit per member: they failed this request) are passed over
 // while another is ready (see ready): a retry moves on.
 func (s *poolState) peek(targets []Target, routes []route, failed uint64, now time.Time) int {
-	best, bestAt := -1, time.Time{}
+	best, bestAt, bestFree := -1, time.Time{}, false
 	for i := range routes {
 		if routes[i].pol == nil || failed != 0 && (i < 64 && failed&(1<<i) != 0 || !s.members[i].ready(now, routes[i].pacer)) {
 			continue
 		}
 		at := s.members[i].start(now, routes[i].pacer)
-		if best < 0 || at.Before(bestAt) {
-			best, bestAt = i, at
+		free := !at.After(now)
+		switch {
+		case best < 0,
+			free && !bestFree,
+			free && bestFree && s.members[i].share < s.members[best].share,
+			!free && !bestFree && at.Before(bestAt):
+			best, bestAt, bestFree = i, at, free
 		}
 	}
 	if best < 0 && failed != 0 {
@@ -229,9 +241,34 @@ func (s *poolState) take(targets []Target, routes []route, i int, now time.Time)
 		at = maxTime(at, time.Unix(0, rt.pacer.pausedUntil.Load()))
 	}
 	m.due = at.Add(step)
+	m.step = step.Seconds()
+	m.share = max(m.share, s.minShare(routes, i, now)) + m.step
 	if m.fails > 0 && !m.cool.After(now) {
 		m.cool = now.Add(coolFor(m.fails))
 	}
+}
+
+// minShare is, s.mu held, the least share a member i may have at now: a
+// turn behind the least of the other ready members of routes. A member that
+// comes back from a cooldown, or that fit no request for a while, starts
+// there, without a backlog of turns; the others, which take turns in
+// proportion, are never that far behind.
+func (s *poolState) minShare(routes []route, i int, now time.Time) float64 {
+	least, slack, ok := 0.0, s.members[i].step, false
+	for j := range routes {
+		m := &s.members[j]
+		if j == i || routes[j].pol == nil || !m.ready(now, routes[j].pacer) {
+			continue
+		}
+		slack = max(slack, m.step)
+		if !ok || m.share < least {
+			least, ok = m.share, true
+		}
+	}
+	if !ok {
+		return 0
+	}
+	return least - slack
 }
 
 // memberStep is the time one request of rt takes of its target's pace at
@@ -332,21 +369,4 @@ func (p *Policy) pool() []Target {
 		return nil
 	}
 	return p.Pool
-}
-
-// paced tells the call's pool that its target's pacing held the attempt
-// from start to now: the requests queued behind it on the target, which
-// waited as long, are due then; the target's pace is taken at least until
-// now plus that wait. Processes sharing the target (a shared Limiter) fill
-// its pace too: a Transport sees their requests only in the waits they
-// cause, and this is where it learns of them.
-func (c *call) paced(start, now time.Time) {
-	if c.poolOf == nil {
-		return
-	}
-	due := now.Add(now.Sub(start))
-	c.poolOf.mu.Lock()
-	m := &c.poolOf.members[c.member]
-	m.due = maxTime(m.due, due)
-	c.poolOf.mu.Unlock()
 }

@@ -40,12 +40,17 @@ func TestPoolChoice(t *testing.T) {
 		name    string
 		rates   []float64
 		weights []float64
-		want    []int // picks of each target out of the total
+		want    []int         // picks of each target out of the total
+		gap     time.Duration // between arrivals; 0: at the pool's whole pace
 	}{
-		{"configured paces", []float64{100, 50, 25}, nil, []int{400, 200, 100}},
-		{"weights, no pace known", []float64{0, 0, 0}, []float64{3, 1, 0}, []int{420, 140, 140}},
-		{"a weight halves a pace", []float64{100, 100}, []float64{1, 0.5}, []int{400, 200}},
-		{"a negative weight is never chosen", []float64{100, 100}, []float64{1, -1}, []int{600, 0}},
+		{"configured paces", []float64{100, 50, 25}, nil, []int{400, 200, 100}, 0},
+		{"weights, no pace known", []float64{0, 0, 0}, []float64{3, 1, 0}, []int{420, 140, 140}, 0},
+		{"a weight halves a pace", []float64{100, 100}, []float64{1, 0.5}, []int{400, 200}, 0},
+		{"a negative weight is never chosen", []float64{100, 100}, []float64{1, -1}, []int{600, 0}, 0},
+		// One of many processes sharing the targets: every target is
+		// free at each arrival, and the split still follows the paces.
+		{"arrivals far below the paces", []float64{100, 50, 25}, nil, []int{400, 200, 100}, 50 * time.Millisecond},
+		{"weights, arrivals far below the paces", []float64{100, 100}, []float64{1, 0.5}, []int{400, 200}, 50 * time.Millisecond},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,8 +67,8 @@ func TestPoolChoice(t *testing.T) {
 			}
 			// The arrivals come at the pool's pace (the sum of what is
 			// configured: 175/s), or all at once with none.
-			var gap time.Duration
-			if sum := tc.rates[0] + tc.rates[1]; sum > 0 {
+			gap := tc.gap
+			if sum := tc.rates[0] + tc.rates[1]; sum > 0 && gap == 0 {
 				for _, r := range tc.rates[2:] {
 					sum += r
 				}

@@ -148,6 +148,7 @@ func runPoolFleetOnce(cfg config, name, redisAddr string) (poolRun, error) {
 		}
 		out.served, out.refused = append(out.served, ok), append(out.refused, refused)
 	}
+	debugPool(start, out)
 	return out, nil
 }
 
