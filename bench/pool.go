@@ -145,7 +145,6 @@ func runPoolOnce(cfg config, name string, fault bool) poolRun {
 		}
 		out.served, out.refused = append(out.served, ok), append(out.refused, refused)
 	}
-	debugPool(start, out)
 	if fault {
 		recovered := start.Add(poolDownTo)
 		for _, q := range out.logs[0] {

@@ -148,7 +148,6 @@ func runPoolFleetOnce(cfg config, name, redisAddr string) (poolRun, error) {
 		}
 		out.served, out.refused = append(out.served, ok), append(out.refused, refused)
 	}
-	debugPool(start, out)
 	return out, nil
 }
 
