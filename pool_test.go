@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"slices"
@@ -413,5 +414,37 @@ func TestPoolNoOtherTarget(t *testing.T) {
 				t.Fatalf("waits %v: the retry did not wait out the 2 s hint", w)
 			}
 		})
+	}
+}
+
+// TestPoolCancelled: a request cancelled during its first attempt in a pool
+// is not moved to another target; the caller's body is closed once and no
+// attempt follows.
+func TestPoolCancelled(t *testing.T) {
+	ft := &fakeTime{now: time.Unix(1e9, 0)}
+	ctx, cancel := context.WithCancel(bg())
+	defer cancel()
+	var mu sync.Mutex
+	var hosts []string
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		hosts = append(hosts, r.URL.Host)
+		mu.Unlock()
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		cancel()
+		return response(503, nil, `{"error":{"type":"overloaded_error","message":"busy"}}`), nil
+	})
+	pol := &Policy{Name: "p", Pool: []Target{{Name: "a", BaseURL: "https://a.example"}, {Name: "b", BaseURL: "https://b.example"}}}
+	tr := &Transport{Base: base, Policy: pol, seams: seams{now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}}
+	body := &countingBody{Reader: strings.NewReader(chatBody)}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://own.example/v1/chat/completions", body)
+	resp, err := tr.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if len(hosts) != 1 || body.closes.Load() != 1 {
+		t.Fatalf("attempts to %v, the caller's body closed %d times; want one attempt, one close", hosts, body.closes.Load())
 	}
 }
