@@ -17,7 +17,8 @@
 // [Rule]: a [Class] and a [Retry] override. Its [Limits] pace requests per
 // minute; a [Limiter] enforces a [Pace], the same per second ([MemoryLimiter],
 // or the redislimit module for a fleet). [RetryBudget] bounds retries in an
-// outage; a [Target] is a fallback.
+// outage; a [Target] is a fallback, or one of a Policy's Pool that share
+// its load.
 //
 // Outcomes: a [Verdict] is what one attempt got; a [Decision] is what the
 // Transport did next. When it stops on an error, the caller gets the last
