@@ -114,12 +114,15 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	} else {
 		wait = c.pol.backoff(attempt, t.random())
 	}
-	// In a pool with a target ready to send, the retry goes at once to
-	// the one whose turn comes first (admit chooses it, and its pacing
+	// In a pool with another target ready to send, the retry goes at once
+	// to the one whose turn comes first (admit chooses it, and its pacing
 	// waits for the turn): the hint and the backoff are the failed
-	// target's, which cools down meanwhile.
-	if c.moving = c.poolReady(now); c.moving {
-		wait, hinted = 0, false
+	// target's, which cools down meanwhile. With every other target
+	// cooling or paused, the retry waits until the first is ready, if that
+	// comes sooner; a fallback may take it at once.
+	c.moving = false
+	if d, ok := c.poolReadyIn(now); ok && d < wait {
+		wait, hinted, c.moving = d, false, d == 0
 	}
 	if hinted && wait > c.pol.maxWait() {
 		return DecisionHintTooLong, wait, nil, false

@@ -327,22 +327,29 @@ func (s *poolState) saw(i int, v Verdict, now time.Time) {
 	}
 }
 
-// ready reports whether a target of the pool other than failed is ready at
-// now: neither paused by its server nor cooling down. A retry then goes to
-// the pool's choice at once, instead of waiting out the failed target's
-// hint or backoff.
-func (s *poolState) ready(routes []route, failed int, now time.Time) bool {
+// readyIn returns how long from now until a target of the pool other than
+// failed is ready: neither paused by its server nor cooling down (0: one is
+// ready now), and false if the pool has no other target. A retry then goes
+// to the pool's choice at once, or when that target is ready if sooner than
+// the failed target's hint or backoff.
+func (s *poolState) readyIn(routes []route, failed int, now time.Time) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var least time.Duration
+	ok := false
 	for i := range routes {
 		if routes[i].pol == nil || i == failed {
 			continue
 		}
-		if s.members[i].ready(now, routes[i].pacer) {
-			return true
+		at := s.members[i].cool
+		if p := routes[i].pacer; p != nil {
+			at = maxTime(at, time.Unix(0, p.pausedUntil.Load()))
+		}
+		if d := max(at.Sub(now), 0); !ok || d < least {
+			least, ok = d, true
 		}
 	}
-	return false
+	return least, ok
 }
 
 // sawPool tells the call's pool what its attempt got at now, and notes a
@@ -357,10 +364,13 @@ func (c *call) sawPool(v Verdict, now time.Time) {
 	}
 }
 
-// poolReady reports whether a target of the call's pool is ready at now
-// (see poolState.ready).
-func (c *call) poolReady(now time.Time) bool {
-	return c.poolOf != nil && c.poolOf.ready(c.members, c.member, now)
+// poolReadyIn returns how long from now until another target of the call's
+// pool is ready, if it has one (see poolState.readyIn).
+func (c *call) poolReadyIn(now time.Time) (time.Duration, bool) {
+	if c.poolOf == nil {
+		return 0, false
+	}
+	return c.poolOf.readyIn(c.members, c.member, now)
 }
 
 // pool returns p's Pool; nil for a nil p.

@@ -162,8 +162,8 @@ func TestPoolPausedTarget(t *testing.T) {
 			t.Fatal("a paused target was chosen while another was free")
 		}
 	}
-	if s.ready(routes[:1], -1, ft.Now()) {
-		t.Fatal("a paused target is ready")
+	if d, ok := s.readyIn(routes[:1], -1, ft.Now()); !ok || d != 2*time.Second {
+		t.Fatalf("a target paused for 2 s is ready in %v", d)
 	}
 }
 
@@ -446,5 +446,26 @@ func TestPoolCancelled(t *testing.T) {
 	}
 	if len(hosts) != 1 || body.closes.Load() != 1 {
 		t.Fatalf("attempts to %v, the caller's body closed %d times; want one attempt, one close", hosts, body.closes.Load())
+	}
+}
+
+// TestPoolRetryWaitsForCooldown: with the other target cooling down for
+// less than the failed one's hint, the retry waits for the cooldown's end
+// and goes there.
+func TestPoolRetryWaitsForCooldown(t *testing.T) {
+	tr, srvs, ft, pol := poolServers(t, 2)
+	srvs[0].Enqueue(llmretrytest.Dialect("openai").RateLimit(2))
+	tr.pool(pol).saw(1, Verdict{Class: ClassOverloaded}, ft.Now()) // cools t1 for coolBase
+	var targets []string
+	tr.Observer = onAttempt(func(a AttemptInfo) { targets = append(targets, a.Target) })
+	resp, _, err := post(t, tr, "http://caller.invalid")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("err %v, resp %v", err, resp)
+	}
+	if !slices.Equal(targets, []string{"t0", "t1"}) {
+		t.Fatalf("attempts went to %v, want t0 then t1", targets)
+	}
+	if w := ft.Waits(); !slices.Contains(w, coolBase) || slices.Contains(w, 2*time.Second) {
+		t.Fatalf("waits %v: want the other target's cooldown (%v), not the hint", w, coolBase)
 	}
 }
