@@ -21,6 +21,12 @@ func (t *Transport) admit(c *call, r *http.Request, attempt int) (*http.Request,
 		c.admitted = false
 		return r, nil
 	}
+	if c.poolOf != nil && attempt > 1 {
+		var err error
+		if r, err = t.repick(c, r); err != nil {
+			return r, err
+		}
+	}
 	if c.next >= len(c.fallbacks) || !c.body.replayable || !c.primary.FallbackOnRateLimit {
 		err := t.acquire(c.ctx, c.pacer, c.pol, c.paceCost(t), attempt)
 		c.freed = err != nil

@@ -49,7 +49,7 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	var s step
 	var held bool
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
-	if a.Decision == DecisionRetry {
+	if a.Decision == DecisionRetry && !c.moving {
 		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 	}
 	s.wait, s.at = a.Wait, now
@@ -108,17 +108,31 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	case !c.body.replayable:
 		return DecisionNotReplayable, 0, nil, false
 	}
-	if v.hinted() {
-		if wait = v.RetryAfter; wait > c.pol.maxWait() {
-			return DecisionHintTooLong, wait, nil, false
-		}
+	hinted := v.hinted()
+	if hinted {
+		wait = v.RetryAfter
 	} else {
 		wait = c.pol.backoff(attempt, t.random())
+	}
+	// In a pool with another target ready to send, the retry goes at once
+	// to the one whose turn comes first (admit chooses it, and its pacing
+	// waits for the turn): the hint and the backoff are the failed
+	// target's, which cools down meanwhile. With every other target
+	// cooling or paused, the retry waits until the first is ready, if that
+	// comes sooner; a fallback may take it at once.
+	c.moving = false
+	if d, ok := c.poolReadyIn(now); ok && d < wait {
+		wait, hinted, c.moving = d, false, d == 0
+	}
+	if hinted && wait > c.pol.maxWait() {
+		return DecisionHintTooLong, wait, nil, false
 	}
 	if deadline, ok := c.ctx.Deadline(); ok && now.Add(wait).After(deadline) {
 		return DecisionPastDeadline, wait, nil, false
 	}
-	if !c.spendBudget(v) {
+	// The budget protects the failed target: a retry on another does not
+	// load it.
+	if !c.moving && !c.spendBudget(v) {
 		if !c.mayHold(v, now, wait) {
 			return DecisionBudgetExhausted, 0, nil, false
 		}
@@ -170,7 +184,7 @@ func (t *Transport) fallback(c *call, v Verdict, d Decision, attempt int) (route
 // and decided as d, moves the call to its next fallback target, and one is
 // left to try.
 func (c *call) fallbackLeft(v Verdict, d Decision) bool {
-	return c.next < len(c.fallbacks) && c.wantsFallback(v, d)
+	return c.next < len(c.fallbacks) && !(c.moving && d == DecisionRetry) && c.wantsFallback(v, d)
 }
 
 // wantsFallback reports whether the outcome of an attempt, classified as v

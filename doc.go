@@ -18,7 +18,8 @@
 // minute; a [Limiter] enforces a [Pace], the same per second ([MemoryLimiter],
 // or the redislimit module for a fleet); requests waiting on one key go by
 // [WithPriority], then by [WithTenant]'s fair shares. [RetryBudget] bounds
-// retries in an outage; a [Target] is a fallback.
+// retries in an outage; a [Target] is a fallback, or one of a Policy's Pool
+// that share its load.
 //
 // Outcomes: a [Verdict] is what one attempt got; a [Decision] is what the
 // Transport did next. When it stops on an error, the caller gets the last
@@ -39,6 +40,6 @@
 // In https://github.com/llmretry/llmretry/tree/main/docs: pacing.md,
 // priority.md (interactive before batch, fair shares by tenant),
 // providers.md (codes, wait hints, go-retryablehttp), fallback.md (and
-// streams), redis.md, observability.md (otel), errors.md (stop reasons,
+// streams), pool.md (several keys or deployments), redis.md, observability.md (otel), errors.md (stop reasons,
 // per-request control, retry budget), sdks.md, testing.md (llmretrytest).
 package llmretry

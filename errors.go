@@ -36,7 +36,7 @@ type APIError struct {
 	Verdict // the last attempt's; Message at most 1 KiB
 
 	Provider string // the policy's name, e.g. "gptgob"
-	Target   string // the fallback target that gave the answer (its Target name); "" for the request's own
+	Target   string // the fallback or pool target that gave the answer (its Target name); "" for the request's own
 
 	// Attempts is how many attempts were made, on every target; 0 when
 	// unknown (ParseError of a response that no Transport returned).

@@ -14,7 +14,7 @@ import (
 // Target is an alternative target for a request whose own target is
 // overloaded: another model on the same API, another endpoint, or both.
 // A [Policy] lists them in Policy.Fallbacks, in the order they are
-// tried.
+// tried, and lists equivalent targets that share its load in Policy.Pool.
 //
 // A fallback target is sent a copy of the request; the caller's request is
 // never modified. With Model set, the copy's JSON body has the value of its
@@ -77,6 +77,13 @@ type Target struct {
 	// way each target keeps its own pacing state and retry budget, and a wait
 	// hint from one target never delays another.
 	Policy *Policy
+
+	// Weight is the target's share in a Policy's Pool: its headroom counts
+	// Weight times when the next target is chosen, and with no limit known
+	// yet, the targets share requests in proportion to their weights. Zero
+	// means 1; a negative weight takes the target out of the pool. Weight
+	// is not used in Fallbacks.
+	Weight float64
 }
 
 // name is the target's name for hooks, errors and derived policies.
@@ -101,6 +108,13 @@ var errSkipTarget = errors.New("llmretry: request does not fit the fallback targ
 // with its model, URL and headers changed as fb says, and a body of its own.
 // It returns errSkipTarget when the request cannot go to fb.
 func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody int64, fb *Target) (*http.Request, func() (io.ReadCloser, error), error) {
+	return targetRequest(req, get, maxBody, fb, false)
+}
+
+// targetRequest is fallbackRequest for a fallback target, or for a member of
+// a pool (inPool), which may name the request's own model: a pool's targets
+// are equivalent, not alternatives.
+func targetRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody int64, fb *Target, inPool bool) (*http.Request, func() (io.ReadCloser, error), error) {
 	r := req.Clone(req.Context())
 	r.Body, r.GetBody = nil, nil
 	if fb.BaseURL != "" {
@@ -137,7 +151,7 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 	if err != nil || int64(len(b)) > maxBody {
 		return nil, nil, errSkipTarget
 	}
-	if fb.BaseURL == "" && modelIs(b, fb.Model) {
+	if fb.BaseURL == "" && !inPool && modelIs(b, fb.Model) {
 		return nil, nil, errSkipTarget // the same model on the same API: not an alternative
 	}
 	nb, ok := replaceModel(b, fb.Model)
@@ -276,19 +290,25 @@ func stripHeaders(h http.Header, s secrets) {
 	}
 }
 
-// derivedID names the derived policy of one fallback of a policy.
+// derivedID names the derived policy of one fallback, or one member of the
+// pool (inPool), of a policy.
 type derivedID struct {
-	pol *Policy
-	i   int
+	pol    *Policy
+	i      int
+	inPool bool
 }
 
 // fallbackPolicy returns the policy for fallback i of pol, sent as r.
 func (t *Transport) fallbackPolicy(pol *Policy, i int, r *http.Request) *Policy {
-	fb := &pol.Fallbacks[i]
+	return t.targetPolicy(pol, &pol.Fallbacks[i], derivedID{pol, i, false}, r)
+}
+
+// targetPolicy returns the policy for target fb of pol, named by id, sent
+// as r.
+func (t *Transport) targetPolicy(pol *Policy, fb *Target, id derivedID, r *http.Request) *Policy {
 	if fb.Policy != nil {
 		return fb.Policy
 	}
-	id := derivedID{pol, i}
 	if p, ok := t.derived.load(id); ok {
 		return p
 	}
@@ -298,6 +318,6 @@ func (t *Transport) fallbackPolicy(pol *Policy, i int, r *http.Request) *Policy 
 	}
 	d := base.Clone()
 	d.Name = base.name() + "/" + fb.name()
-	d.Fallbacks, d.FallbackOnRateLimit, d.FallbackOnExhausted = nil, false, false
+	d.Fallbacks, d.FallbackOnRateLimit, d.FallbackOnExhausted, d.Pool = nil, false, false, nil
 	return t.derived.loadOrStore(id, func() *Policy { return d }, nil, time.Time{}) // a policy per fallback: never stale
 }

@@ -54,7 +54,7 @@ type Observer struct {
 type AttemptInfo struct {
 	Context  context.Context // the attempt's context: the request's, or the one [Observer].AttemptStart gave it (e.g. for trace ids)
 	Policy   string          // the policy's name
-	Target   string          // the fallback target the attempt went to (its Target name); "" for the request's own
+	Target   string          // the fallback or pool target the attempt went to (its Target name); "" for the request's own
 	Method   string
 	Host     string
 	Path     string        // the URL path, without the query

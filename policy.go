@@ -124,6 +124,23 @@ type Policy struct {
 	// retryable failure (retries exhausted, the retry budget spent, a wait
 	// hint over MaxWait or past the deadline), whatever its class.
 	FallbackOnRateLimit, FallbackOnExhausted bool
+
+	// Pool spreads the requests of this policy over equivalent targets:
+	// several API keys, deployments or regions of one model. Each attempt
+	// goes to the target that can send it soonest, by the headroom of its
+	// pacing (its configured Limits, or the limits learned from its
+	// answers) times its Weight; a target the server has paused, or whose
+	// last answers failed (overloaded, a server error, a timeout, no
+	// connection), cools down and is tried again by itself a little later.
+	// A retryable failure on one target is retried at once on another that
+	// can send, instead of waiting out the first one's hint; Fallbacks
+	// apply when no target of the pool can. Every attempt goes to a
+	// target of the pool, never to the request's own target unless a
+	// Target without BaseURL, Model and Header stands for it. Each target
+	// keeps its own policy, pacing, budget and credentials, as a fallback
+	// does (see Target). A pool needs a request body that can be sent
+	// again (see Transport.MaxBodyBuffer). See docs/pool.md.
+	Pool []Target
 }
 
 // Clone returns a deep copy of p that can be changed without affecting p.
@@ -136,6 +153,13 @@ func (p *Policy) Clone() *Policy {
 		for i, f := range p.Fallbacks {
 			f.Header = f.Header.Clone()
 			c.Fallbacks[i] = f
+		}
+	}
+	if p.Pool != nil {
+		c.Pool = make([]Target, len(p.Pool))
+		for i, f := range p.Pool {
+			f.Header = f.Header.Clone()
+			c.Pool[i] = f
 		}
 	}
 	return &c

@@ -88,9 +88,10 @@ type Transport struct {
 	hostsErr error      // why Hosts is invalid, found once
 	generic  *Policy    // the policy when none is configured
 
-	pacers  pacerSet                   // pacing state per policy and credential
-	budgets budgets                    // retry budgets per policy
-	derived lazyMap[derivedID, Policy] // the policies of fallback targets without one
+	pacers  pacerSet                    // pacing state per policy and credential
+	budgets budgets                     // retry budgets per policy
+	derived lazyMap[derivedID, Policy]  // the policies of fallback and pool targets without one
+	pools   lazyMap[*Policy, poolState] // the state of each policy's Pool
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -126,6 +127,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		now := t.clock()
 		v := c.verdict(ar, resp, err, now)
 		c.pacer.observe(c.ctx, resp, v, tk, now)
+		c.sawPool(v, now)
 		a := AttemptInfo{Attempt: attempt, Target: c.name, Verdict: v, Elapsed: now.Sub(start)}
 		s := t.decide(&c, resp, &a, now)
 		t.report(ar.Context(), c.req, c.pol, c.opts.priority, a, resp, c.pacer, c.budget, s.at)
@@ -165,6 +167,12 @@ type call struct {
 
 	watch *watchedBody // the attempt's body, when it is the caller's reader and may fail
 
+	poolOf  *poolState // the primary policy's pool, until a fallback is entered; nil without one
+	members []route    // a route to each target of the pool; one with a nil pol does not fit the request
+	member  int        // the pool target the attempts go to
+	tried   uint64     // the pool targets that failed the request (a bit each, for the first 64)
+	moving  bool       // the retry decided goes to another target of the pool, at once
+
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
 }
@@ -194,10 +202,13 @@ func (t *Transport) start(req *http.Request) (call, error) {
 		retries = opts.maxRetries
 	}
 	var err error
-	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), retries > 0 || len(c.fallbacks) > 0); err != nil {
+	if c.body, err = prepareBody(ctx, req, t.maxBodyBuffer(), retries > 0 || len(c.fallbacks) > 0 || len(c.pol.pool()) > 0); err != nil {
 		return call{}, redactErr(err, requestSecrets(req)) // the reader's error may quote anything
 	}
 	c.origBody = c.body.get
+	if len(c.pol.pool()) > 0 {
+		return c, t.joinPool(&c)
+	}
 	t.setup(&c.route, c.body.get, opts)
 	return c, nil
 }
@@ -208,6 +219,7 @@ func (c *call) enter(rt route) {
 	c.route = rt
 	c.body = replayBody{get: rt.get, replayable: true}
 	c.admitted, c.freed = true, false
+	c.poolOf = nil // the pool is left behind
 }
 
 // release gives back the in-flight slot of the call's last attempt, once.

@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,6 +44,15 @@ func (t *Transport) checkConfig(pol *Policy, fallbacks []Target) error {
 	for i := range fallbacks {
 		if err := fallbacks[i].Policy.checkLimits(); err != nil {
 			return err
+		}
+	}
+	for i := range pol.pool() {
+		m := &pol.Pool[i]
+		if err := m.Policy.checkLimits(); err != nil {
+			return err
+		}
+		if math.IsNaN(m.Weight) || math.IsInf(m.Weight, 0) {
+			return &requestError{msg: "llmretry: Policy " + strconv.Quote(pol.name()) + ": Pool[" + strconv.Itoa(i) + "].Weight is " + strconv.FormatFloat(m.Weight, 'g', -1, 64) + "; it must be a finite number"}
 		}
 	}
 	return nil

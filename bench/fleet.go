@@ -51,6 +51,8 @@ type workerSpec struct {
 	Timeout       time.Duration
 	RedisAddr     string // the Redis clients' server and the cell's key prefix
 	RedisPrefix   string
+	URLs          []string // the pool fleet: its targets
+	Redis         string   // the pool fleet: the address of the Redis its processes share
 }
 
 // workerResult is what a worker prints.
@@ -65,6 +67,9 @@ func runWorker(arg string) error {
 	var spec workerSpec
 	if err := json.Unmarshal([]byte(arg), &spec); err != nil {
 		return err
+	}
+	if spec.Redis != "" {
+		return runPoolWorker(spec)
 	}
 	var cl *client
 	for i := range fleetPeers {

@@ -7,6 +7,8 @@ require (
 	github.com/failsafe-go/failsafe-go v0.9.8
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/llmretry/llmretry v0.1.0
+	github.com/llmretry/llmretry/redislimit v0.1.0
+	github.com/redis/go-redis/v9 v9.23.0
 )
 
 require (

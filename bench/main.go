@@ -40,6 +40,14 @@
 //     half the attempts get 500, when answers are slow (2 s) and flaky, and
 //     when the server takes 10 requests a second and 429s the rest with
 //     Retry-After: 1 (not in the default list: about 2 minutes).
+//   - pool (not run by default): one workload over three targets of 100,
+//     50 and 25 requests/s (Policy.Pool), learned and configured, with and
+//     without one target refusing everything for 2 s; go-retryablehttp and
+//     openai-go on one target beside them; -only keeps the clients whose
+//     name contains it ("pool, configured"); -rounds runs of each.
+//   - pool-fleet (not run by default): the pool's targets shared by 4
+//     processes through one Redis (redislimit, redis-server on PATH),
+//     configured and learned; -rounds runs of each.
 //   - shift (not run by default): the fleet's cells on a server whose rate
 //     falls to half at 2 s and is restored at 4 s (a limit that changes
 //     mid-run); the optimum follows the schedule.
@@ -83,6 +91,7 @@ func main() {
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
 	flag.StringVar(&cfg.redisAddr, "redis", "", "fleet: the Redis (host:port) of the redislimit clients; empty starts a redis-server")
+	rounds := flag.Int("rounds", 3, "pool: runs of each client")
 	worker := flag.String("worker", "", "internal: run as a fleet's worker process with this spec")
 	prioRuns := flag.Int("prio-runs", 3, "priority: runs of each part")
 	prioDur := flag.Duration("prio-duration", 20*time.Second, "priority: how long each run lasts")
@@ -129,6 +138,12 @@ func main() {
 	}
 	if listed(*scenarios, "priority") {
 		runPriority(cfg, *prioRuns, *prioDur)
+	}
+	if listed(*scenarios, "pool") {
+		runPool(cfg, *rounds, *only)
+	}
+	if listed(*scenarios, "pool-fleet") {
+		runPoolFleet(cfg, *rounds)
 	}
 	if listed(*scenarios, "budget") {
 		runBudget(cfg, selectClients([]client{learned, budgetOff, retryablehttpClient, failsafeClient, openaiClient}, *only))

@@ -21,7 +21,7 @@ const (
 	WaitKindKey   = attribute.Key("llmretry.wait.kind")   // pacing, hint or backoff
 	PacingKeyKey  = attribute.Key("llmretry.key")         // the pacing key: policy and credential hash
 	PriorityKey   = attribute.Key("llmretry.priority")    // a pacing wait's priority (llmretry.WithPriority); absent for 0
-	TargetKey     = attribute.Key("llmretry.target")      // the fallback target an attempt went to; absent for the request's own
+	TargetKey     = attribute.Key("llmretry.target")      // the fallback or pool target an attempt went to; absent for the request's own
 	AttemptKey    = attribute.Key("llmretry.attempt")     // 1 for the first attempt (spans only)
 	HintKey       = attribute.Key("llmretry.hint")        // where the wait hint came from (spans only)
 	RetryAfterKey = attribute.Key("llmretry.retry_after") // the hint, in seconds (spans only)

@@ -14,6 +14,13 @@
 // error event after its 200; llmretry sends those requests to another model,
 // which answers.
 //
+// A third section shows a pool: three deployments of one model, each with
+// its own key and rate limit (20, 10 and 5 requests/s), the first answering
+// 503 to a share of requests (-p-overload); llmretry spreads the workload
+// over the three by headroom (Policy.Pool) and moves an overloaded request
+// to another at once, where a plain client knows one deployment. -pool-n
+// sets its size (0 skips it); the faults follow -seed.
+//
 // With -base-url it sends a small, bounded workload to a real
 // OpenAI-compatible endpoint instead, with the API key taken from the
 // environment variable named by -key-env (LLMRETRY_API_KEY by default):
@@ -65,6 +72,7 @@ type options struct {
 	keyEnv           string
 	timeout          time.Duration
 	nFallback        int
+	nPool            int
 	fallbackModel    string
 	pOverload        float64
 	metrics          string       // "": none; "-": print after the run; else the address to serve them on
@@ -89,7 +97,8 @@ func main() {
 	flag.StringVar(&o.keyEnv, "key-env", "LLMRETRY_API_KEY", "environment variable holding the API key for -base-url")
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline of each request")
 	flag.IntVar(&o.nFallback, "fallback-n", 200, "requests of the fallback section (0 skips it)")
-	flag.Float64Var(&o.pOverload, "p-overload", 0.3, "share of the fallback section's requests that the busy model refuses as overloaded")
+	flag.Float64Var(&o.pOverload, "p-overload", 0.3, "share of the fallback and pool sections' requests that the busy model (deployment) refuses as overloaded")
+	flag.IntVar(&o.nPool, "pool-n", 140, "requests of the pool section (0 skips it)")
 	flag.StringVar(&o.metrics, "metrics", "", "record llmretry's OpenTelemetry metrics: - prints them after the run, an address (e.g. :9464) serves them at /metrics")
 	flag.Parse()
 
@@ -205,6 +214,9 @@ func runDemo(o options, obs *llmretry.Observer) error {
 	}
 	if o.nFallback > 0 {
 		runFallback(os.Stdout, o, obs)
+	}
+	if o.nPool > 0 {
+		runPool(os.Stdout, o, obs)
 	}
 	return nil
 }

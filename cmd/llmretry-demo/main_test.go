@@ -222,3 +222,22 @@ func TestFallbackSection(t *testing.T) {
 		t.Errorf("table:\n%s", out.String())
 	}
 }
+
+func TestPoolSection(t *testing.T) {
+	o := options{nPool: 60, workers: 8, pOverload: 0.3, seed: 1, timeout: 30e9}
+	plain := poolRun(o, "plain", func([]string) http.RoundTripper { return &http.Transport{} })
+	pooled := poolRun(o, "pool", func(urls []string) http.RoundTripper {
+		return &llmretry.Transport{Base: &http.Transport{}, Policy: deployments(urls)}
+	})
+	if plain.failed == 0 || plain.served[1]+plain.served[2] != 0 {
+		t.Errorf("plain: %+v; want failures, and no answer from d1 or d2", plain)
+	}
+	if pooled.ok != o.nPool || pooled.served[0] == 0 || pooled.served[1] == 0 || pooled.served[2] == 0 {
+		t.Errorf("pool: %+v; want every request answered, by every deployment", pooled)
+	}
+	var out bytes.Buffer
+	printPool(&out, plain, pooled)
+	if !strings.Contains(out.String(), "answered by d2") {
+		t.Errorf("table:\n%s", out.String())
+	}
+}
