@@ -29,6 +29,7 @@ type waiter struct {
 	out      bool          // taken out of the queue by another: its deadline passed, or (slots) it got its slot
 	t        *tenantQueue
 	e        *list.Element // in t.fifo
+	nudge    func()        // while the head sleeps for its tokens: wakes it
 }
 
 // waitQueue is a key's waiters, in levels of priority, highest first, and

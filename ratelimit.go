@@ -252,13 +252,38 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Pace, tokens
 		case delay < 0:
 			continue // a better waiter came: its turn
 		}
-		if err := m.wait(ctx, delay); err != nil {
+		if err := m.sleepHead(ctx, b, w, delay); err != nil {
 			b.leave(w)
 			return err
 		}
-		// Its tokens are there (or the pause is over), unless a pause came
-		// meanwhile: take them, if it is still the best waiter.
+		// Its tokens are there (or the pause is over, or a better waiter
+		// came), unless a pause came meanwhile: take them, if it is still
+		// the best waiter.
 	}
+}
+
+// sleepHead waits delay for the tokens of w, the head, unless a better
+// waiter comes first (join nudges the head): then it returns nil at once, so
+// that the newcomer, which may need fewer tokens than w, gets its turn when
+// its own are there rather than when w's are.
+func (m *MemoryLimiter) sleepHead(ctx context.Context, b *buckets, w *waiter, delay time.Duration) error {
+	hctx, nudge := context.WithCancel(ctx)
+	defer nudge()
+	b.mu.Lock()
+	w.nudge = nudge
+	better := b.queue.best(b.byTokens()) != w // came before the nudge was set
+	b.mu.Unlock()
+	err := error(nil)
+	if !better {
+		err = m.wait(hctx, delay)
+	}
+	b.mu.Lock()
+	w.nudge = nil
+	b.mu.Unlock()
+	if err != nil && ctx.Err() == nil && hctx.Err() != nil {
+		return nil // nudged
+	}
+	return err
 }
 
 // minShare is MinShare in force.
@@ -326,6 +351,9 @@ func (b *buckets) join(ctx context.Context, now time.Time, limit Pace, tokens in
 		w.deadline = dl
 	}
 	b.queue.push(w, o.priority, o.tenant)
+	if h := b.queue.head; h != w && h.nudge != nil && b.queue.best(b.byTokens()) == w {
+		h.nudge() // the head sleeps for its tokens: w may need fewer
+	}
 	return w, nil
 }
 
@@ -355,16 +383,21 @@ func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.D
 	}
 	byTokens := b.byTokens()
 	b.queue.expire(now, byTokens)
-	var delay time.Duration
-	if now.Before(b.paused) {
-		delay = b.paused.Sub(now)
-	} else {
+	paused := now.Before(b.paused)
+	if !paused {
 		b.req.set(now, limit.RequestRate, limit.RequestBurst)
 		b.tok.set(now, limit.TokenRate, limit.TokenBurst)
 		byTokens = b.byTokens()
-		if !b.queue.repick(w, byTokens) {
-			return -1, nil
-		}
+	}
+	// A better waiter gets the turn, even during a pause: it was nudged
+	// awake for it (see sleepHead).
+	if !b.queue.repick(w, byTokens) {
+		return -1, nil
+	}
+	var delay time.Duration
+	if paused {
+		delay = b.paused.Sub(now)
+	} else {
 		delay = max(b.req.need(now, 0, 1), b.tok.need(now, 0, float64(w.cost)))
 		if delay <= 0 {
 			b.req.take(now, 1)

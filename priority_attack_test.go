@@ -1,0 +1,108 @@
+package llmretry
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// A higher priority that comes while a large low-priority head sleeps for
+// its tokens goes as soon as its own few tokens are there, not when the
+// head's many are: the head, nudged, hands over its turn. Before, the
+// newcomer waited out the head's whole sleep (here 5 s for 5,000 tokens at
+// 1,000/s, where its 50 were there after 50 ms): an inversion under a tokens
+// limit, whatever the priorities.
+func TestMemoryLimiterBetterWaiterWakesSleepingHead(t *testing.T) {
+	t.Parallel()
+	ft := &fakeTime{now: testNow}
+	sleeping := make(chan time.Duration, 8)
+	m := &MemoryLimiter{MinShare: -1, now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+		sleeping <- d
+		<-ctx.Done() // the fake clock moves only when the test moves it
+		return ctx.Err()
+	}}
+	lim := Pace{TokenRate: 1000, TokenBurst: 10000}
+	if err := m.Wait(bg(), "k", lim, 10000); err != nil { // empties the bucket
+		t.Fatal(err)
+	}
+	lowCtx, cancelLow := context.WithCancel(prio(0, "batch"))
+	defer cancelLow()
+	lowErr := make(chan error, 1)
+	go func() { lowErr <- m.Wait(lowCtx, "k", lim, 5000) }()
+	if d := <-sleeping; d != 5*time.Second {
+		t.Fatalf("the low head sleeps %v, want 5s", d)
+	}
+	ft.Sleep(bg(), time.Second) // 1,000 tokens are there: enough for 50
+	highErr := make(chan error, 1)
+	go func() { highErr <- m.Wait(prio(1, "chat"), "k", lim, 50) }()
+	select {
+	case err := <-highErr:
+		if err != nil {
+			t.Fatalf("the high priority: %v", err)
+		}
+	case <-time.After(10 * time.Second): // never, unless the head keeps sleeping
+		t.Fatal("the high priority waits for the low head's tokens, whose sleep does not end")
+	}
+	cancelLow()
+	if err := <-lowErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("the low head: %v, want context.Canceled", err)
+	}
+	if n := queued(m.get("k")); n != 0 {
+		t.Errorf("%d left in the queue", n)
+	}
+}
+
+// A higher priority that comes while the head sleeps out a pause takes
+// the turn and sleeps out the pause itself, so that it goes first when the
+// pause ends; the old head waits for its turn (it does not spin, handing
+// over a turn that a pause kept it from handing).
+func TestMemoryLimiterBetterWaiterDuringPause(t *testing.T) {
+	t.Parallel()
+	ft := &fakeTime{now: testNow}
+	sleeping := make(chan time.Duration, 8)
+	m := &MemoryLimiter{MinShare: -1, now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+		sleeping <- d
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	lim := Pace{RequestRate: 10, RequestBurst: 1}
+	if err := m.Wait(bg(), "k", lim, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.Pause(bg(), "k", testNow.Add(3*time.Second))
+	lowCtx, cancelLow := context.WithCancel(prio(0, ""))
+	defer cancelLow()
+	lowErr := make(chan error, 1)
+	go func() { lowErr <- m.Wait(lowCtx, "k", lim, 1) }()
+	if d := <-sleeping; d != 3*time.Second {
+		t.Fatalf("the low head sleeps %v, want the pause's 3s", d)
+	}
+	ft.Sleep(bg(), time.Second)
+	highCtx, cancelHigh := context.WithCancel(prio(1, ""))
+	defer cancelHigh()
+	highErr := make(chan error, 1)
+	go func() { highErr <- m.Wait(highCtx, "k", lim, 1) }()
+	select {
+	case d := <-sleeping:
+		if d != 2*time.Second {
+			t.Errorf("the next sleep is %v, want the high priority's 2s left of the pause", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nobody sleeps out the pause: the turn is not handed over")
+	}
+	b := m.get("k")
+	b.mu.Lock()
+	high := b.queue.head != nil && b.queue.head.t.lvl.prio == 1
+	b.mu.Unlock()
+	if !high {
+		t.Error("the high priority is not the head")
+	}
+	cancelHigh()
+	cancelLow()
+	for _, c := range []chan error{highErr, lowErr} {
+		if err := <-c; !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	}
+}
