@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -149,3 +150,40 @@ var tenantNames = func() []string {
 	}
 	return s
 }()
+
+// A waiter whose deadline has no timer (a learned pace's step) and that a
+// later, larger, higher priority overtakes leaves at its deadline, not when
+// the head's long wait for its tokens ends: the head wakes at the earliest
+// deadline in the queue to take expired waiters out.
+func TestBucketsHeadWakesAtAnOvertakenDeadline(t *testing.T) {
+	t.Parallel()
+	lim := Pace{TokenRate: 1000, TokenBurst: 10000}
+	b := &buckets{}
+	if w, _ := b.join(bg(), testNow, lim, 10000, math.MaxInt64); w != nil { // empties the bucket
+		t.Fatal("the first request waits")
+	}
+	first, _ := b.join(prio(0, ""), testNow, lim, 1, math.MaxInt64)
+	low, err := b.join(deadlineCtx{prio(0, ""), testNow.Add(time.Second)}, testNow, lim, 50, time.Second)
+	if err != nil || low == nil {
+		t.Fatalf("the low waiter within its deadline: %v, %v", low, err)
+	}
+	high, _ := b.join(prio(1, ""), testNow, lim, 5000, math.MaxInt64)
+	if d, _ := b.headTake(first, testNow, lim, math.MaxInt64, 0); d != -1 {
+		t.Fatalf("the first head returns %v, want -1: the high priority's turn", d)
+	}
+	d, err := b.headTake(high, testNow, lim, math.MaxInt64, 0)
+	if err != nil || d <= 0 || d > time.Second {
+		t.Fatalf("the high head sleeps %v, %v; want at most the 1s to the low waiter's deadline", d, err)
+	}
+	if d, err := b.headTake(high, testNow.Add(time.Second), lim, math.MaxInt64, 0); err != nil || d != 4*time.Second {
+		t.Errorf("at the deadline, the high head sleeps %v, %v; want the 4s left", d, err)
+	}
+	select {
+	case <-b.turnOf(low):
+	default:
+		t.Fatal("the overtaken waiter was not woken at its deadline")
+	}
+	if _, err := b.headTake(low, testNow.Add(time.Second), lim, math.MaxInt64, 0); !errors.Is(err, ErrDeadline) {
+		t.Errorf("the overtaken waiter: %v, want ErrDeadline", err)
+	}
+}

@@ -411,6 +411,12 @@ func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.D
 		return delay, fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
 	}
 	b.busy = maxTime(b.busy, now.Add(delay))
+	// Look again at the earliest deadline of another waiter (expire made it
+	// later than now): one whose deadline has no timer (deadlineCtx) is
+	// taken out then, not when w's wait ends.
+	if e := b.queue.earliest.Sub(now); !b.queue.earliest.IsZero() && e > 0 && e < delay {
+		delay = e
+	}
 	return delay, nil
 }
 
