@@ -187,3 +187,51 @@ func TestBucketsHeadWakesAtAnOvertakenDeadline(t *testing.T) {
 		t.Errorf("the overtaken waiter: %v, want ErrDeadline", err)
 	}
 }
+
+// A lower priority's deadline counts its guaranteed share: behind 1,000
+// higher-priority waiters at 10 requests/s, with MinShare 5%, a low one goes
+// after about 19 of them (2 s), so it joins within a 3 s deadline, goes
+// within it, and still fails at once within 1 s. Before, the whole higher
+// backlog (100 s) was counted, and every low request with a deadline failed
+// at once with ErrDeadline while the key was saturated: the share it was
+// promised never served a request that had a timeout.
+func TestBucketsLowPriorityDeadlineCountsItsShare(t *testing.T) {
+	t.Parallel()
+	lim := Pace{RequestRate: 10, RequestBurst: 1}
+	const share = 0.05
+	b := &buckets{share: share}
+	b.join(bg(), testNow, lim, 1, math.MaxInt64)
+	for range 1000 {
+		if _, err := b.join(prio(1, ""), testNow, lim, 1, math.MaxInt64); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.join(prio(0, ""), testNow, lim, 1, time.Second); !errors.Is(err, ErrDeadline) {
+		t.Errorf("a low priority within 1s: %v, want ErrDeadline (its share takes about 2s)", err)
+	}
+	low, err := b.join(prio(0, ""), testNow, lim, 1, 3*time.Second)
+	if err != nil || low == nil {
+		t.Fatalf("a low priority within 3s: %v, %v; want it queued", low, err)
+	}
+	now := testNow
+	for i := 0; ; i++ {
+		b.mu.Lock()
+		head := b.queue.head
+		b.mu.Unlock()
+		d, err := b.headTake(head, now, lim, math.MaxInt64, share)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case d > 0:
+			now = now.Add(d)
+		case d == 0 && head == low:
+			if waited := now.Sub(testNow); waited > 3*time.Second {
+				t.Errorf("the low priority went after %v, past its 3s", waited)
+			}
+			return
+		}
+		if i > 2000 {
+			t.Fatal("the low priority never went")
+		}
+	}
+}

@@ -190,6 +190,7 @@ type buckets struct {
 	paused time.Time
 	busy   time.Time // when the last waiter is due: until then the key is in use
 	queue  waitQueue // requests that could not go at once
+	share  float64   // MinShare in force: a lower priority's share while higher ones wait
 }
 
 // limiterIdle is how long a MemoryLimiter keeps a key's buckets after they
@@ -211,7 +212,7 @@ func (m *MemoryLimiter) get(key string) *buckets {
 		return b
 	}
 	now := m.clock()
-	return m.buckets.loadOrStore(key, func() *buckets { return &buckets{} },
+	return m.buckets.loadOrStore(key, func() *buckets { return &buckets{share: m.minShare()} },
 		func(b *buckets) bool { return b.idle(now) }, now)
 }
 
@@ -340,7 +341,7 @@ func (b *buckets) join(ctx context.Context, now time.Time, limit Pace, tokens in
 		return nil, nil
 	}
 	o := optionsFrom(ctx)
-	reqs, toks := b.queue.ahead(o.priority, o.tenant, n)
+	reqs, toks := b.queue.ahead(o.priority, o.tenant, n, b.byTokens(), b.share)
 	d := max(b.paused.Sub(now), b.req.need(now, reqs, 1), b.tok.need(now, toks, n))
 	if d > maxDelay {
 		return nil, fmt.Errorf("%w (needs %v)", ErrDeadline, d.Round(time.Millisecond))
