@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 )
@@ -106,6 +107,41 @@ func TestMemoryLimiterBetterWaiterDuringPause(t *testing.T) {
 		if err := <-c; !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
+	}
+}
+
+// Large and small requests of four priorities and five tenants under a
+// tokens limit, arriving while heads sleep for their tokens (nudged by
+// better newcomers), some cancelled, some with a timer-less deadline: under
+// -race, each ends and the queue is left empty.
+func TestMemoryLimiterNudgeStress(t *testing.T) {
+	t.Parallel()
+	var m MemoryLimiter
+	lim := Pace{RequestRate: 20000, RequestBurst: 1, TokenRate: 400000, TokenBurst: 2000}
+	var wg sync.WaitGroup
+	for i := range 400 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := prio(i%4, fmt.Sprint(i%5))
+			if i%3 == 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Duration(i%11)*time.Millisecond)
+				defer cancel()
+			}
+			if i%5 == 0 {
+				ctx = deadlineCtx{ctx, time.Now().Add(time.Duration(i%13) * time.Millisecond)}
+			}
+			time.Sleep(time.Duration(i%17) * 100 * time.Microsecond)
+			err := m.Wait(ctx, "k", lim, 1+(i*37)%3000)
+			if err != nil && ctx.Err() == nil && !errors.Is(err, ErrDeadline) {
+				t.Errorf("waiter %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := queued(m.get("k")); n != 0 {
+		t.Errorf("%d left in the queue", n)
 	}
 }
 
