@@ -274,7 +274,7 @@ func (m *MemoryLimiter) sleepHead(ctx context.Context, b *buckets, w *waiter, de
 	w.nudge = nudge
 	better := b.queue.best(b.byTokens()) != w // came before the nudge was set
 	b.mu.Unlock()
-	err := error(nil)
+	var err error
 	if !better {
 		err = m.wait(hctx, delay)
 	}
