@@ -29,6 +29,7 @@ type waiter struct {
 	out      bool          // taken out of the queue by another: its deadline passed, or (slots) it got its slot
 	t        *tenantQueue
 	e        *list.Element // in t.fifo
+	nudge    func()        // while the head sleeps for its tokens: wakes it
 }
 
 // waitQueue is a key's waiters, in levels of priority, highest first, and
@@ -266,15 +267,21 @@ func (q *waitQueue) release(w *waiter, byTokens bool, share float64) {
 const aheadExact = 64
 
 // ahead is what would be released before a request costing n that joins
-// at prio for tenant, in requests and in tokens: everything at higher
-// priorities, and at its own as much of each tenant's as of its own
-// (fair shares). Lower priorities' credit is left out: an estimate.
-func (q *waitQueue) ahead(prio int, tenant string, n float64) (reqs, tokens float64) {
+// at prio for tenant, in requests and in tokens: at its own priority as much
+// of each tenant's as of its own (fair shares), and everything at higher
+// priorities, but, with a share (MinShare), no more than what goes while
+// its level earns the credit for all that: a low priority is not counted
+// behind a whole high backlog that its share lets it pass. Lower
+// priorities' credit is left out: an estimate.
+func (q *waitQueue) ahead(prio int, tenant string, n float64, byTokens bool, share float64) (reqs, tokens float64) {
+	var hiReqs, hiTokens float64
+	higher := 0
 	for _, l := range q.levels {
 		switch {
 		case l.prio > prio:
-			reqs += l.reqs
-			tokens += l.tokens
+			hiReqs += l.reqs
+			hiTokens += l.tokens
+			higher++
 		case l.prio == prio:
 			var ownReqs, ownTokens float64
 			if own := l.tenants[tenant]; own != nil {
@@ -297,7 +304,18 @@ func (q *waitQueue) ahead(prio int, tenant string, n float64) (reqs, tokens floa
 			}
 		}
 	}
-	return reqs, tokens
+	if share > 0 && higher > 0 {
+		// The highest level releases (1-share)/share units for each the
+		// level earns; each level between takes about as much as this one.
+		own, all := reqs+1, hiReqs
+		if byTokens {
+			own, all = tokens+n, hiTokens
+		}
+		if f := float64(higher) * own * (1 - share) / share / all; f < 1 {
+			hiReqs, hiTokens = hiReqs*f, hiTokens*f
+		}
+	}
+	return reqs + hiReqs, tokens + hiTokens
 }
 
 // expire takes out of the queue the waiters (but the head, which sees to

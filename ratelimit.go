@@ -192,6 +192,7 @@ type buckets struct {
 	paused time.Time
 	busy   time.Time // when the last waiter is due: until then the key is in use
 	queue  waitQueue // requests that could not go at once
+	share  float64   // MinShare in force: a lower priority's share while higher ones wait
 }
 
 // limiterIdle is how long a MemoryLimiter keeps a key's buckets after they
@@ -213,7 +214,7 @@ func (m *MemoryLimiter) get(key string) *buckets {
 		return b
 	}
 	now := m.clock()
-	return m.buckets.loadOrStore(key, func() *buckets { return &buckets{} },
+	return m.buckets.loadOrStore(key, func() *buckets { return &buckets{share: m.minShare()} },
 		func(b *buckets) bool { return b.idle(now) }, now)
 }
 
@@ -254,13 +255,38 @@ func (m *MemoryLimiter) Wait(ctx context.Context, key string, limit Pace, tokens
 		case delay < 0:
 			continue // a better waiter came: its turn
 		}
-		if err := m.wait(ctx, delay); err != nil {
+		if err := m.sleepHead(ctx, b, w, delay); err != nil {
 			b.leave(w)
 			return err
 		}
-		// Its tokens are there (or the pause is over), unless a pause came
-		// meanwhile: take them, if it is still the best waiter.
+		// Its tokens are there (or the pause is over, or a better waiter
+		// came), unless a pause came meanwhile: take them, if it is still
+		// the best waiter.
 	}
+}
+
+// sleepHead waits delay for the tokens of w, the head, unless a better
+// waiter comes first (join nudges the head): then it returns nil at once, so
+// that the newcomer, which may need fewer tokens than w, gets its turn when
+// its own are there rather than when w's are.
+func (m *MemoryLimiter) sleepHead(ctx context.Context, b *buckets, w *waiter, delay time.Duration) error {
+	hctx, nudge := context.WithCancel(ctx)
+	defer nudge()
+	b.mu.Lock()
+	w.nudge = nudge
+	better := b.queue.best(b.byTokens()) != w // came before the nudge was set
+	b.mu.Unlock()
+	var err error
+	if !better {
+		err = m.wait(hctx, delay)
+	}
+	b.mu.Lock()
+	w.nudge = nil
+	b.mu.Unlock()
+	if err != nil && ctx.Err() == nil && hctx.Err() != nil {
+		return nil // nudged
+	}
+	return err
 }
 
 // minShare is MinShare in force.
@@ -317,7 +343,7 @@ func (b *buckets) join(ctx context.Context, now time.Time, limit Pace, tokens in
 		return nil, nil
 	}
 	o := optionsFrom(ctx)
-	reqs, toks := b.queue.ahead(o.priority, o.tenant, n)
+	reqs, toks := b.queue.ahead(o.priority, o.tenant, n, b.byTokens(), b.share)
 	d := max(b.paused.Sub(now), b.req.need(now, reqs, 1), b.tok.need(now, toks, n))
 	if d > maxDelay {
 		return nil, fmt.Errorf("%w (needs %v)", ErrDeadline, d.Round(time.Millisecond))
@@ -328,6 +354,9 @@ func (b *buckets) join(ctx context.Context, now time.Time, limit Pace, tokens in
 		w.deadline = dl
 	}
 	b.queue.push(w, o.priority, o.tenant)
+	if h := b.queue.head; h != w && h.nudge != nil && b.queue.best(b.byTokens()) == w {
+		h.nudge() // the head sleeps for its tokens: w may need fewer
+	}
 	return w, nil
 }
 
@@ -357,16 +386,21 @@ func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.D
 	}
 	byTokens := b.byTokens()
 	b.queue.expire(now, byTokens)
-	var delay time.Duration
-	if now.Before(b.paused) {
-		delay = b.paused.Sub(now)
-	} else {
+	paused := now.Before(b.paused)
+	if !paused {
 		b.req.set(now, limit.RequestRate, limit.RequestBurst)
 		b.tok.set(now, limit.TokenRate, limit.TokenBurst)
 		byTokens = b.byTokens()
-		if !b.queue.repick(w, byTokens) {
-			return -1, nil
-		}
+	}
+	// A better waiter gets the turn, even during a pause: it was nudged
+	// awake for it (see sleepHead).
+	if !b.queue.repick(w, byTokens) {
+		return -1, nil
+	}
+	var delay time.Duration
+	if paused {
+		delay = b.paused.Sub(now)
+	} else {
 		delay = max(b.req.need(now, 0, 1), b.tok.need(now, 0, float64(w.cost)))
 		if delay <= 0 {
 			b.req.take(now, 1)
@@ -380,6 +414,12 @@ func (b *buckets) headTake(w *waiter, now time.Time, limit Pace, maxDelay time.D
 		return delay, fmt.Errorf("%w (needs %v)", ErrDeadline, delay.Round(time.Millisecond))
 	}
 	b.busy = maxTime(b.busy, now.Add(delay))
+	// Look again at the earliest deadline of another waiter (expire made it
+	// later than now): one whose deadline has no timer (deadlineCtx) is
+	// taken out then, not when w's wait ends.
+	if e := b.queue.earliest.Sub(now); !b.queue.earliest.IsZero() && e > 0 && e < delay {
+		delay = e
+	}
 	return delay, nil
 }
 
