@@ -20,11 +20,11 @@ func TestMemoryLimiterBetterWaiterWakesSleepingHead(t *testing.T) {
 	t.Parallel()
 	ft := &fakeTime{now: testNow}
 	sleeping := make(chan time.Duration, 8)
-	m := &MemoryLimiter{MinShare: -1, now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+	m := &MemoryLimiter{MinShare: -1, seams: &seams{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
 		sleeping <- d
 		<-ctx.Done() // the fake clock moves only when the test moves it
 		return ctx.Err()
-	}}
+	}}}
 	lim := Pace{TokenRate: 1000, TokenBurst: 10000}
 	if err := m.Wait(bg(), "k", lim, 10000); err != nil { // empties the bucket
 		t.Fatal(err)
@@ -64,11 +64,11 @@ func TestMemoryLimiterBetterWaiterDuringPause(t *testing.T) {
 	t.Parallel()
 	ft := &fakeTime{now: testNow}
 	sleeping := make(chan time.Duration, 8)
-	m := &MemoryLimiter{MinShare: -1, now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
+	m := &MemoryLimiter{MinShare: -1, seams: &seams{now: ft.Now, sleep: func(ctx context.Context, d time.Duration) error {
 		sleeping <- d
 		<-ctx.Done()
 		return ctx.Err()
-	}}
+	}}}
 	lim := Pace{RequestRate: 10, RequestBurst: 1}
 	if err := m.Wait(bg(), "k", lim, 1); err != nil {
 		t.Fatal(err)
