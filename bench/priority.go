@@ -223,10 +223,3 @@ func runPriority(cfg config, runs int, dur time.Duration) {
 	}
 	fmt.Println()
 }
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
