@@ -25,6 +25,7 @@ type simClient struct {
 	sent    []time.Time
 	ok      []time.Time
 	refused int
+	seed    uint64 // latency's state
 }
 
 // fleetRun runs clients against srv until end: the earliest pending send
@@ -70,7 +71,7 @@ func fleetRunHeaders(cs []*simClient, srv *simBucket, end time.Time, refusal fun
 			resp = refusal(now)
 			c.refused++
 		}
-		c.ft.Sleep(bg(), time.Millisecond)
+		c.ft.Sleep(bg(), c.latency())
 		at := c.ft.Now()
 		c.p.observe(bg(), resp, genericPolicy().classify(resp, nil, at), tk, at)
 		if c.demand > 0 {
@@ -87,7 +88,16 @@ func newSimClient(start time.Time, phase float64) *simClient {
 	ft.now = start
 	p.lastUsed.Store(start.UnixNano())
 	p.phase = phase
-	return &simClient{p: p, ft: ft}
+	return &simClient{p: p, ft: ft, seed: uint64(phase * 1e9)}
+}
+
+// latency is how long the server takes to answer the client's next attempt:
+// 1 to 3 ms, varied deterministically from one attempt to the next (a real
+// network's jitter), so that processes paced at round rates do not lock
+// their sends to the server bucket's refills, the same ones refused for ever.
+func (c *simClient) latency() time.Duration {
+	c.seed = c.seed*6364136223846793005 + 1442695040888963407
+	return time.Millisecond + time.Duration(c.seed>>33%2000)*time.Microsecond
 }
 
 func countIn(ts []time.Time, from, to time.Time) int {
@@ -362,6 +372,49 @@ func TestPacingSharedBucketOutvotedEarly(t *testing.T) {
 			_, src := p.limit(now.Add(2 * time.Millisecond))
 			if got := src == estimated; got != tt.outvoted {
 				t.Errorf("after a 429 400 ms in: paced from %v, want the claim outvoted: %v", src, tt.outvoted)
+			}
+		})
+	}
+}
+
+// TestPacingFleetSharesEvenOut (issue 20, item 2; bench fleet ×4 and ×8 at
+// 1.05–1.6× the optimum): processes sharing a key start milliseconds apart
+// and none can see the others. The first to slow-start took most of the
+// server and kept it: growth relative to the rate, cuts to the rate each
+// was delivered and a floor at half the most a process was ever accepted
+// kept the shares in the ratio they started with (one of four at 60/s for
+// 12 s, another at 0–3/s), and the fleet's wall waited for the smallest.
+// With the same additive increase for each and a multiplicative decrease
+// (AIMD), every process gets a third of its fair share at least over
+// seconds 6–12, whatever the starting offsets, and the server stays full.
+func TestPacingFleetSharesEvenOut(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{2, 4, 8} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			fair := 100.0 / float64(n)
+			for seed := 0; seed < 40; seed++ {
+				start := testNow.Add(100 * time.Millisecond)
+				var cs []*simClient
+				for i := 0; i < n; i++ {
+					c := newSimClient(start.Add(time.Duration(i*(seed+3))*time.Millisecond), float64(i)/float64(n))
+					c.seed = uint64(seed*1000 + i)
+					cs = append(cs, c)
+				}
+				srv := &simBucket{rate: 100, burst: 10}
+				fleetRun(cs, srv, start.Add(12*time.Second), func(time.Time) *http.Response { return limited(nil) })
+				from, to := start.Add(6*time.Second), start.Add(12*time.Second)
+				total := 0
+				for i, c := range cs {
+					k := countIn(c.ok, from, to)
+					total += k
+					if got := float64(k) / 6; got < fair/3 {
+						t.Errorf("offsets %d ms: process %d accepted %.1f/s over seconds 6–12, want ≥ %.1f (a third of its fair share)", seed+3, i, got, fair/3)
+					}
+				}
+				if got := float64(total) / 6; got < 95 {
+					t.Errorf("offsets %d ms: the fleet accepted %.1f/s, want ≥ 95 (the server's 100/s)", seed+3, got)
+				}
 			}
 		})
 	}

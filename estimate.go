@@ -16,11 +16,12 @@ import (
 //
 // A first 429 starts the estimate from what the server accepted in the
 // last second, and it grows fast (slow start, doubling) until the next. A
-// later 429 sets it to the rate measured between 429s, with headroom, and
-// at least halves it (after a slow start overshot: the rate before the
-// last doubling was accepted); from there it grows slowly. It never falls
-// below half the most the server was measured to accept, so that a server
-// that sheds load at random does not drive it down without end. Without a
+// later 429 sets it to the rate measured between 429s, with headroom, but
+// to fairCut of the rate at most and half of it at least: a multiplicative
+// decrease, which with the additive increase of a key held by its pace
+// (grow) evens out the shares of processes that share a server without
+// talking (AIMD). A few 429s among many answers do not cut (a server that
+// sheds load at random would drive the pace down without end). Without a
 // 429 for adaptiveQuiet, the estimate is dropped.
 const (
 	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
@@ -29,10 +30,11 @@ const (
 	maxMeasureSpan      = time.Minute            // and at most this long
 	minMeasured         = 8                      // and rests on this many accepted, if the 429s seen allow
 	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
-	peakFloor           = 0.5                    // cuts stop at half the most the server was seen to accept
 	minRefusedShare     = 0.06                   // after a slow start, a cut needs 429s for this share of the attempts measured
 	costlyPause         = 250 * time.Millisecond // or a pause this long
 	cutFloor            = 0.5                    // a cut keeps at least half the rate
+	fairCut             = 0.7                    // and at most this share of it (CUBIC's β)
+	fairGrowth          = 8.0                    // requests/s a second: the additive increase of a key held by its pace
 	slowDoubling        = 150 * time.Millisecond // a slow start doubles the rate this often
 	probeGrowth         = 0.05                   // after a slow start, each answer adds this (5% a second, at any rate)
 	maxEstimate         = 1e6                    // requests/s: the most an estimate grows to
@@ -61,7 +63,6 @@ type estimate struct {
 	base        float64 // requests/s at the last cut; 0 when off
 	cutAt       time.Time
 	measured    bool      // past the slow start: grow slowly
-	peak        float64   // the most the server was seen to accept in a second since the estimate began
 	ceiling     float64   // the pace grows no further than this for ceilingHold after a cut; 0: no ceiling
 	lastRefusal time.Time // the latest unexplained 429: probing starts probeHold after it
 
@@ -98,9 +99,16 @@ func (e *estimate) rate(now time.Time) float64 {
 // process of four stayed at its share for 15 s with the server idle); a
 // server still full answers the overshoot with 429s, and the cut goes back
 // to the rate measured between them, the delivery rate (as BBR's
-// bandwidth estimate, not a blind halving). Uncoordinated processes each
-// probe and each measure their own share, so a fleet converges on the
-// server's rate without talking. A key not held by its pace (its demand is
+// bandwidth estimate, capped at fairCut of the rate).
+//
+// Between probes, a key held by its pace grows by fairGrowth requests/s a
+// second whatever its rate, and ignores the ceiling: TCP's additive
+// increase. Growth relative to the rate and cuts relative to it kept the
+// shares of uncoordinated processes in the ratio they started with (the
+// first to slow-start took 80–90% of the server for good, the others
+// 1–3/s, and the fleet waited for the smallest); the same increase for
+// each and a decrease in proportion to each (cut) even them out, as AIMD
+// does for TCP flows on one link. A key not held by its pace (its demand is
 // lower) keeps the slow growth: it has shown nothing about the server.
 func (e *estimate) grow(now time.Time, bound bool) {
 	defer func() { e.tok = e.base * e.tokPerReq }()
@@ -113,12 +121,28 @@ func (e *estimate) grow(now time.Time, bound bool) {
 	case bound && quiet >= probeHold:
 		step := min(probeGrowth+probeAccel*(quiet-probeHold).Seconds(), probeMax)
 		e.base = min(e.base+step, maxEstimate) // per answer: step a second, relative
+	case bound:
+		e.base = min(e.base+probeGrowth+fairGrowth/e.base, maxEstimate) // per answer: fairGrowth a second
 	case e.ceiling > 0 && since < ceilingHold:
 		if e.base < e.ceiling {
 			e.base = min(e.base+probeGrowth, e.ceiling)
 		}
 	default:
 		e.base = min(e.base+probeGrowth, maxEstimate)
+	}
+}
+
+// contended lets the estimate grow for a 429 that the key, held by its pace,
+// got while the server accepted others of its attempts over the last
+// second: the server is shared, and a key refused on most of its attempts
+// (the one whose sends find the bucket emptied by the others' paces) would
+// otherwise grow only with its rare successes and stay starved while the
+// others grow. Only the additive increase, one answer's worth: the cut, at
+// most once a second, still halves it at worst.
+func (e *estimate) contended() {
+	if e.base > 0 && e.measured {
+		e.base = min(e.base+fairGrowth/e.base, maxEstimate)
+		e.tok = e.base * e.tokPerReq
 	}
 }
 
@@ -169,7 +193,6 @@ func (e *estimate) mark(tk ticket) {
 // other than 429 over the last second.
 func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time) {
 	cur := e.rate(now)
-	e.peak = max(e.peak, accepted)
 	e.lastRefusal = now
 	interval := cutInterval
 	if e.measured {
@@ -194,15 +217,14 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 	e.cutAt = now
 	if cur <= 0 {
 		// Nothing known: start from what the server accepted, and grow.
-		// What was seen before the estimate lapsed (its peak) is stale.
-		e.base, e.measured, e.peak = max(accepted, measured*learnedHeadroom, adaptiveFloor), false, accepted
+		e.base, e.measured = max(accepted, measured*learnedHeadroom, adaptiveFloor), false
 		e.tokPerReq = 0
 		return
 	}
 	next := cur * cutFloor
 	e.ceiling = 0
 	if measured > 0 {
-		next = max(next, min(measured*learnedHeadroom, cur))
+		next = max(next, min(measured*learnedHeadroom, cur*fairCut))
 		// A ceiling only from a measure the pace bound: sent at the pace,
 		// not below it (a client's own lull measures its demand, not the
 		// server's rate).
@@ -210,7 +232,7 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 			e.ceiling = measured * ceilingShare
 		}
 	}
-	e.base, e.measured = max(next, e.peak*peakFloor, adaptiveFloor), true
+	e.base, e.measured = max(next, adaptiveFloor), true
 	if e.ceiling <= e.base {
 		e.ceiling = 0
 	}

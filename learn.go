@@ -264,14 +264,18 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 // refused learns from a 429 for the attempt tk: it is a moment when the
 // server had nothing left. If the 429 is unexplained (no header accounts
 // for it), the estimated request rate is cut; accepted is the rate of
-// answers other than 429 over the last second, for a first cut.
-func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time) {
+// answers other than 429 over the last second, for a first cut; bound: the
+// key's requests have been waiting for the pace (estimate.contended).
+func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	measured, share, tokPerReq := l.est.measure(tk)
 	l.est.mark(tk)
 	if unexplained {
 		l.est.cut(now, measured, share, accepted, pausedUntil)
+		if bound && accepted > 0 {
+			l.est.contended()
+		}
 		if tokPerReq > 0 && l.est.measured && l.est.cutAt.Equal(now) {
 			l.est.tokPerReq = tokPerReq
 		}
