@@ -41,9 +41,10 @@ const (
 	estimateTokenBurst  = 4                      // the tokens estimate's burst: this many requests' worth
 	ceilingShare        = 0.99                   // up to this share of the rate measured
 	ceilingHold         = 10 * time.Second       // and no further for this long after the cut, unless probing
-	probeHold           = 500 * time.Millisecond // a key held by its pace probes this long after a cut without another
+	probeHold           = 300 * time.Millisecond // a key held by its pace probes this long after a cut without another
 	probeAccel          = 2.0                    // its growth, relative a second, rises this much a second
 	probeMax            = 2.0                    // up to this (e² ≈ 7.4× a second)
+	probeRise           = 60.0                   // requests/s a second, added each second: the probe's absolute growth, the same for every key
 	paceBoundFor        = 250 * time.Millisecond // a key is held by its pace if a request waited for it this recently
 	paceBound           = 0.9                    // if the attempts measured went at this share of the pace at least
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
@@ -94,7 +95,11 @@ func (e *estimate) rate(now time.Time) float64 {
 // key held by its pace (bound) for probeHold after a cut without another
 // stops trusting the ceiling and grows faster the longer no 429 comes
 // (any unexplained 429 stops the probe where it is, cut or not), by
-// probeAccel more each second, up to probeMax (e^probeMax a second). A
+// probeAccel more each second, up to probeMax (e^probeMax a second), and
+// by probeRise requests/s more each second in absolute terms if that is
+// more: relative growth alone took a process left at 12/s by three
+// leavers 2 s to take the freed capacity, and kept the ratio of the shares
+// that probed together; absolute growth is the same for each. A
 // server whose other clients left is found within about 2 s (issue 20: one
 // process of four stayed at its share for 15 s with the server idle); a
 // server still full answers the overshoot with 429s, and the cut goes back
@@ -119,8 +124,10 @@ func (e *estimate) grow(now time.Time, bound bool) {
 	case !e.measured:
 		e.base = min(e.base+math.Ln2/slowDoubling.Seconds(), maxEstimate)
 	case bound && quiet >= probeHold:
-		step := min(probeGrowth+probeAccel*(quiet-probeHold).Seconds(), probeMax)
-		e.base = min(e.base+step, maxEstimate) // per answer: step a second, relative
+		q := (quiet - probeHold).Seconds()
+		step := min(probeGrowth+probeAccel*q, probeMax)                  // per answer: step a second, relative
+		step = max(step, min((fairGrowth+probeRise*q)/e.base, probeMax)) // or the same for every key, absolute
+		e.base = min(e.base+step, maxEstimate)
 	case bound:
 		e.base = min(e.base+probeGrowth+fairGrowth/e.base, maxEstimate) // per answer: fairGrowth a second
 	case e.ceiling > 0 && since < ceilingHold:

@@ -276,9 +276,11 @@ func TestPacingEstimateConverges(t *testing.T) {
 	if refused > 300 {
 		t.Errorf("%d 429s for 3000 requests, want at most 10%%", refused)
 	}
+	// The estimate saws around the rate (AIMD, estimate.grow): cut to 0.7 of
+	// it at worst, probed above it until the next 429.
 	lim, src := p.limit(ft.Now())
-	if src != estimated || lim.RequestRate < 85 || lim.RequestRate > 110 {
-		t.Errorf("estimate %v/s (source %v), want about 97/s", lim.RequestRate, src)
+	if src != estimated || lim.RequestRate < 65 || lim.RequestRate > 130 {
+		t.Errorf("estimate %v/s (source %v), want 65–130/s, about the server's 100/s", lim.RequestRate, src)
 	}
 }
 
