@@ -297,7 +297,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			p.learnRefusal(v, hdr, tk, now)
 		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
-			l.accepted(now, now.UnixNano()-p.waitedAt.Load() < int64(paceBoundFor))
+			l.accepted(now, p.bound(now))
 		}
 	}
 	if !limited && hdr == nil {
@@ -348,7 +348,13 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
-	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()))
+	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now))
+}
+
+// bound reports whether the key's requests have been waiting for a learned
+// pace at now: it, not their demand, sets their rate.
+func (p *pacer) bound(now time.Time) bool {
+	return now.UnixNano()-p.waitedAt.Load() < int64(paceBoundFor)
 }
 
 // paced reports whether a pace holds the key's requests at now.

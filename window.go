@@ -136,10 +136,13 @@ func (w *windowState) succeeded(now int64) {
 // is sent whole and mostly refused. A window first seen on this 429 is
 // judged by the claim's own limit (claimed) against the successes of the
 // last second (recent), if it ends within a second and a half (a short
-// window: the last second is most of it). What the server accepts is the
-// better measure then: the window is forgotten and its claims are ignored
-// for learnedTTL, and the 429 is left to the estimate. It reports whether
-// it outvoted the claim.
+// window: the last second is most of it); so is a window first seen in
+// the middle, on the answers of a burst (the successes of a run's first
+// wave read it, and its 429s then found it trusted: the key paused to the
+// whole second and its 64 workers went at it together, into a bucket of
+// 10). What the server accepts is the better measure then: the window is
+// forgotten and its claims are ignored for learnedTTL, and the 429 is left
+// to the estimate. It reports whether it outvoted the claim.
 func (w *windowState) refusedEarly(now, claimed, end, recent int64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -149,12 +152,10 @@ func (w *windowState) refusedEarly(now, claimed, end, recent int64) bool {
 		if w.limit <= 0 || w.okIn*2 >= w.limit || w.length > int64(maxOutvotedWindow) {
 			return false
 		}
-	case w.end == 0:
+	default: // first seen on this 429, or in the middle
 		if claimed <= 0 || recent*2 >= claimed || end-now > int64(firstSightWindow) {
 			return false
 		}
-	default:
-		return false
 	}
 	w.forget()
 	w.distrust = now + int64(learnedTTL)

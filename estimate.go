@@ -1,0 +1,291 @@
+package llmretry
+
+import (
+	"math"
+	"time"
+)
+
+// The estimate after 429s that nothing explains. Each 429 is a moment when
+// the server had nothing left for us, so what it accepted between two 429s,
+// over the time between them, is its rate: its bucket was empty at both,
+// and everything it accepted in between came from its refill (less, if it
+// refilled to the brim meanwhile; and a window's rate shows only over
+// several windows). Counting by the attempts' send order, not their
+// answers, the measure holds when answers take long (an LLM's generation):
+// an attempt not refused is taken as accepted.
+//
+// A first 429 starts the estimate from what the server accepted in the
+// last second, and it grows fast (slow start, doubling) until the next. A
+// later 429 sets it to the rate measured between 429s, with headroom, but
+// to fairCut of the rate at most and half of it at least: a multiplicative
+// decrease, which with the additive increase of a key held by its pace
+// (grow) evens out the shares of processes that share a server without
+// talking (AIMD). A few 429s among many answers do not cut (a server that
+// sheds load at random would drive the pace down without end). Without a
+// 429 for adaptiveQuiet, the estimate is dropped.
+const (
+	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
+	measuredCutInterval = time.Second            // after a slow start, one cut a second at most
+	minMeasureSpan      = 250 * time.Millisecond // a measure spans at least this long
+	maxMeasureSpan      = time.Minute            // and at most this long
+	minMeasured         = 8                      // and rests on this many accepted, if the 429s seen allow
+	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
+	minRefusedShare     = 0.06                   // after a slow start, a cut needs 429s for this share of the attempts measured
+	costlyPause         = 250 * time.Millisecond // or a pause this long
+	cutFloor            = 0.5                    // a cut keeps at least half the rate
+	fairCut             = 0.7                    // and at most this share of it (CUBIC's β)
+	fairGrowth          = 8.0                    // requests/s a second: the additive increase of a key held by its pace
+	slowDoubling        = 150 * time.Millisecond // a slow start doubles the rate this often
+	probeGrowth         = 0.05                   // after a slow start, each answer adds this (5% a second, at any rate)
+	maxEstimate         = 1e6                    // requests/s: the most an estimate grows to
+	estimateTokenBurst  = 4                      // the tokens estimate's burst: this many requests' worth
+	ceilingShare        = 0.99                   // up to this share of the rate measured
+	ceilingHold         = 10 * time.Second       // and no further for this long after the cut, unless probing
+	probeHold           = 300 * time.Millisecond // a key held by its pace probes this long after a cut without another
+	probeAccel          = 2.0                    // its growth, relative a second, rises this much a second
+	probeMax            = 2.0                    // up to this (e² ≈ 7.4× a second)
+	probeRise           = 60.0                   // requests/s a second, added each second: the probe's absolute growth, the same for every key
+	paceBoundFor        = 250 * time.Millisecond // a key is held by its pace if a request waited for it this recently
+	paceBound           = 0.9                    // if the attempts measured went at this share of the pace at least
+	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
+	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
+)
+
+// mark is a 429 kept to measure from: its attempt's ticket, and the 429s
+// seen up to and including it.
+type mark struct {
+	ticket
+	refused     uint64
+	refusedCost uint64 // the costs of the 429s seen up to and including it
+}
+
+// estimate is the request rate inferred from 429s.
+type estimate struct {
+	base        float64 // requests/s at the last cut; 0 when off
+	cutAt       time.Time
+	measured    bool      // past the slow start: grow slowly
+	ceiling     float64   // the pace grows no further than this for ceilingHold after a cut; 0: no ceiling
+	lastRefusal time.Time // the latest unexplained 429: probing starts probeHold after it
+
+	refusedN    uint64  // 429s seen
+	refusedCost uint64  // their costs
+	costFrom    uint64  // the first attempt from which every cost is known; 0: none yet
+	tok         float64 // tokens/s measured with the rate; 0 when none
+	tokPerReq   float64 // tokens per request of the last measure
+	marks       [8]mark // the latest 429s, markSpacing apart at least; a ring
+	nmarks      int     // marks added; the newest is marks[(nmarks-1)%len]
+}
+
+// rate is the estimate at now, or 0 when it is off.
+func (e *estimate) rate(now time.Time) float64 {
+	if e.base <= 0 || now.Sub(e.cutAt) > adaptiveQuiet {
+		return 0
+	}
+	return e.base
+}
+
+// grow raises the estimate for an answer accepted at now. Growth comes with
+// the answers, not with time (as TCP's window grows with its
+// acknowledgements): while nothing is sent (a pause, a quiet client) or
+// answers take long, it waits. In a slow start, each answer adds what
+// doubles the rate every slowDoubling; after, what adds probeGrowth a
+// second, up to the ceiling while it holds.
+//
+// Then it probes, as TCP CUBIC does around the window of its last loss: a
+// key held by its pace (bound) for probeHold after a cut without another
+// stops trusting the ceiling and grows faster the longer no 429 comes
+// (any unexplained 429 stops the probe where it is, cut or not), by
+// probeAccel more each second, up to probeMax (e^probeMax a second), and
+// by probeRise requests/s more each second in absolute terms if that is
+// more: relative growth alone took a process left at 12/s by three
+// leavers 2 s to take the freed capacity, and kept the ratio of the shares
+// that probed together; absolute growth is the same for each. A
+// server whose other clients left is found within about 2 s (issue 20: one
+// process of four stayed at its share for 15 s with the server idle); a
+// server still full answers the overshoot with 429s, and the cut goes back
+// to the rate measured between them, the delivery rate (as BBR's
+// bandwidth estimate, capped at fairCut of the rate).
+//
+// Between probes, a key held by its pace grows by fairGrowth requests/s a
+// second whatever its rate, and ignores the ceiling: TCP's additive
+// increase. Growth relative to the rate and cuts relative to it kept the
+// shares of uncoordinated processes in the ratio they started with (the
+// first to slow-start took 80–90% of the server for good, the others
+// 1–3/s, and the fleet waited for the smallest); the same increase for
+// each and a decrease in proportion to each (cut) even them out, as AIMD
+// does for TCP flows on one link. A key not held by its pace (its demand is
+// lower) keeps the slow growth: it has shown nothing about the server.
+func (e *estimate) grow(now time.Time, bound bool) {
+	defer func() { e.tok = e.base * e.tokPerReq }()
+	since := now.Sub(e.cutAt)
+	quiet := now.Sub(e.lastRefusal) // a 429 ends a probe where it is (as a loss ends TCP's)
+	switch {
+	case e.base <= 0:
+	case !e.measured:
+		e.base = min(e.base+math.Ln2/slowDoubling.Seconds(), maxEstimate)
+	case bound && quiet >= probeHold:
+		q := (quiet - probeHold).Seconds()
+		step := min(probeGrowth+probeAccel*q, probeMax)                  // per answer: step a second, relative
+		step = max(step, min((fairGrowth+probeRise*q)/e.base, probeMax)) // or the same for every key, absolute
+		e.base = min(e.base+step, maxEstimate)
+	case bound:
+		e.base = min(e.base+probeGrowth+fairGrowth/e.base, maxEstimate) // per answer: fairGrowth a second
+	case e.ceiling > 0 && since < ceilingHold:
+		if e.base < e.ceiling {
+			e.base = min(e.base+probeGrowth, e.ceiling)
+		}
+	default:
+		e.base = min(e.base+probeGrowth, maxEstimate)
+	}
+}
+
+// contended lets the estimate grow for a 429 that the key, held by its pace,
+// got while the server accepted others of its attempts over the last
+// second: the server is shared, and a key refused on most of its attempts
+// (the one whose sends find the bucket emptied by the others' paces) would
+// otherwise grow only with its rare successes and stay starved while the
+// others grow. Only the additive increase, one answer's worth: the cut, at
+// most once a second, still halves it at worst.
+func (e *estimate) contended() {
+	if e.base > 0 && e.measured {
+		e.base = min(e.base+fairGrowth/e.base, maxEstimate)
+		e.tok = e.base * e.tokPerReq
+	}
+}
+
+// measure is the server's rate as the 429 for tk shows it against the
+// 429s kept: what was accepted since the latest one at least minMeasureSpan
+// before that rests on minMeasured accepted (else the earliest), per second,
+// the share of the attempts sent since that were refused, and the tokens
+// accepted per request (0 unless every cost since is known). 0, 0, 0 when
+// no 429 kept is far enough back.
+func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float64) {
+	for i := 0; i < min(e.nmarks, len(e.marks)); i++ {
+		m := &e.marks[(e.nmarks-1-i)%len(e.marks)]
+		span := time.Duration(tk.at - m.at)
+		if span < minMeasureSpan || tk.seq <= m.seq {
+			continue
+		}
+		if span > maxMeasureSpan {
+			break // older ones are stale
+		}
+		sent := float64(tk.seq - m.seq)
+		refused := min(float64(e.refusedN-m.refused)+1, sent) // and tk's own
+		perSecond, refusedShare, tokPerReq = (sent-refused)/span.Seconds(), refused/sent, 0
+		if m.seq >= e.costFrom && e.costFrom > 0 && tk.costSum > m.costSum && sent > refused {
+			accepted := float64(tk.costSum-m.costSum) - float64(e.refusedCost-m.refusedCost+uint64(max(tk.cost, 0)))
+			tokPerReq = max(accepted, 0) / (sent - refused)
+		}
+		if sent-refused >= minMeasured {
+			break
+		}
+	}
+	return perSecond, refusedShare, tokPerReq
+}
+
+// mark counts the 429 for tk, keeping it to measure from if it is
+// markSpacing after the newest kept.
+func (e *estimate) mark(tk ticket) {
+	e.refusedN++
+	e.refusedCost += uint64(max(tk.cost, 0))
+	if e.nmarks > 0 && time.Duration(tk.at-e.marks[(e.nmarks-1)%len(e.marks)].at) < markSpacing {
+		return
+	}
+	e.marks[e.nmarks%len(e.marks)] = mark{tk, e.refusedN, e.refusedCost}
+	e.nmarks++
+}
+
+// cut lowers the estimate after an unexplained 429 at now; measured is the
+// rate measured between 429s (0 if none), accepted the rate of answers
+// other than 429 over the last second.
+func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time) {
+	cur := e.rate(now)
+	e.lastRefusal = now
+	interval := cutInterval
+	if e.measured {
+		interval = measuredCutInterval
+	}
+	if cur > 0 && e.measured && measured > 0 && refusedShare < minRefusedShare && pausedUntil.Sub(now) < costlyPause {
+		// A few 429s among many answers, which hold nobody long: a
+		// server that refuses some whatever the rate (shedding load), or
+		// a pace just past the limit, which grows on until more are
+		// refused. Cutting for them would drive the pace down without end.
+		return
+	}
+	if cur > 0 && now.Sub(e.cutAt) < interval {
+		// The 429s of a burst already cut for. The answers of a first
+		// burst arrive together, 429s before some of the successes: the
+		// start is what was accepted by the last of them.
+		if !e.measured && accepted > e.base {
+			e.base = accepted
+		}
+		return
+	}
+	e.cutAt = now
+	if cur <= 0 {
+		// Nothing known: start from what the server accepted, and grow.
+		e.base, e.measured = max(accepted, measured*learnedHeadroom, adaptiveFloor), false
+		e.tokPerReq = 0
+		return
+	}
+	next := cur * cutFloor
+	e.ceiling = 0
+	if measured > 0 {
+		next = max(next, min(measured*learnedHeadroom, cur*fairCut))
+		// A ceiling only from a measure the pace bound: sent at the pace,
+		// not below it (a client's own lull measures its demand, not the
+		// server's rate).
+		if refusedShare < 1 && measured/(1-refusedShare) >= paceBound*cur {
+			e.ceiling = measured * ceilingShare
+		}
+	}
+	e.base, e.measured = max(next, adaptiveFloor), true
+	if e.ceiling <= e.base {
+		e.ceiling = 0
+	}
+}
+
+// admittedWindow counts answers other than 429 (admitted) over the last
+// second, in tenths of a second.
+type admittedWindow struct {
+	slots [10]struct {
+		tick     int64
+		admitted int32
+	}
+}
+
+const admittedTick = 100 * time.Millisecond
+
+func (w *admittedWindow) add(now time.Time) {
+	tick := now.UnixNano() / int64(admittedTick)
+	s := &w.slots[tick%int64(len(w.slots))]
+	if s.tick != tick {
+		s.tick, s.admitted = tick, 0
+	}
+	s.admitted++
+}
+
+// rate is the admitted answers per second over the last second (the tick
+// under way and the nine before it).
+func (w *admittedWindow) rate(now time.Time) float64 {
+	return w.rateSince(now, time.Time{})
+}
+
+// rateSince is rate, over the time since from if that is shorter than the
+// last second (and outvoteAfter at least): a key answered for 300 ms
+// accepted what it did in 300 ms, not in a second.
+func (w *admittedWindow) rateSince(now, from time.Time) float64 {
+	ns := now.UnixNano()
+	tick := ns / int64(admittedTick)
+	a := 0
+	for _, s := range w.slots {
+		if s.tick <= tick && s.tick > tick-int64(len(w.slots)) {
+			a += int(s.admitted)
+		}
+	}
+	span := time.Duration(len(w.slots)-1)*admittedTick + time.Duration(ns%int64(admittedTick))
+	if !from.IsZero() {
+		span = min(span, max(now.Sub(from), outvoteAfter))
+	}
+	return float64(a) / span.Seconds()
+}
