@@ -17,41 +17,33 @@ import (
 // ×8: 2.8× the optimum where the same fleet configured took 1.0×).
 //
 // So the reserve script is told what kind of pace it gets
-// (llmretry.Pace.Learned, Estimated), and a key's fleet hash keeps what
-// the fleet knows, on Redis's clock:
+// (llmretry.Pace.Learned, Estimated), and a key's fleet hash keeps, on
+// Redis's clock, "c": the latest configured pace (any process with a limit
+// set); a learned process paces the key at it while it is fleetFresh, as a
+// configured limit wins over a learned one within a process.
 //
-//   - "c": the latest configured pace (any process with a limit set): a
-//     learned process paces the key at it while it is fleetFresh, as a
-//     configured limit wins over a learned one within a process;
-//   - one field per process (Limiter) with an estimate: its share, and
-//     when it was last told. An estimated process paces the key at the
-//     sum of the shares told within fleetFresh: what the server accepted
-//     from the whole fleet.
-//
-// A process that has learned nothing yet is not paced at that sum (but is
-// at a configured pace): paced with the fleet, it would meet no 429 to
-// measure its own share, and the shares of the others would be split with
-// one more process than they count (a fleet of 8 of which 3 had shares
-// went at their sum, 28/s of 100, for 13 s). It learns its share as a
-// lone process does, and joins the sum. Counting it as an average share
-// instead let the sum run away: every process waiting out a pause another
-// shared counts as held by its pace, and probes up (in the bench the sum
-// went to ten times the server's rate).
+// An estimate is a process's own share, and is paced in its own memory:
+// the key in Redis holds it only to a pause another process shared (the
+// script reserves it at no rate; Wait then waits locally). Summing the
+// shares in Redis (paced at what the server accepted from the whole fleet)
+// was tried and measured: every process waiting out a pause another shared
+// counts as held by its pace and probes up, so the sum ran to ten times the
+// server's rate, and at 8 processes up to 3 of 600 requests failed (bench
+// fleet, 2026-12-06: 1.00-1.69x); paced locally, the shares even out as in
+// a fleet without Redis (estimate.go), 1.00-1.29x and none failed.
 //
 // A pace learned from headers is the key's limit already: it is used as
-// given (or the configured one). A process that stops sending stops
-// telling its share, which lapses fleetFresh later; the processes left are paced at the whole sum
-// until then, and probe up from their own shares after. Pauses are shared
-// as before (pauseScript). What is not shared: the windows counted by each
-// process's own sends, and the estimates' measurements themselves (each
-// process measures its own share between its own 429s).
+// given (or the configured one). Pauses are shared as before
+// (pauseScript). What is not shared: the windows counted by each process's
+// own sends, and the estimates (each process measures its own share
+// between its own 429s, and paces it).
 //
-// Redis's hash holds nothing but numbers this script wrote; a field it
-// cannot read (garbage, a rate that is not a finite number, a time far in
-// the future) is deleted, and a key of another type is ignored (the
+// Redis's hash holds nothing but numbers this script wrote; a configured
+// pace it cannot read (garbage, a rate that is not a finite number, a time
+// far in the future) is ignored, and a key of another type is ignored (the
 // caller's own pace is used): sharing is a help, never a failure.
 
-// fleetFresh is how long a process's share, or a configured pace, holds
+// fleetFresh is how long a configured pace holds
 // without being told again (FRESH, in µs, in fleetLua).
 const fleetFresh = 2 * time.Second
 
@@ -108,24 +100,9 @@ local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
     if ct > 0 then ti, tb = fleet_interval(ct), ctb end
     return ri, rb, ti, tb
   end
-  if kind ~= 2 or ri <= 0 then return ri, rb, ti, tb end
-  redis.pcall('HSET', key, id, string.format('%.6g %d %.6g %d %.0f', fleet_rate(ri), rb, fleet_rate(ti), tb, now))
-  redis.pcall('PEXPIRE', key, FRESH / 1000 + 60000)
-  local all = redis.pcall('HGETALL', key)
-  if type(all) ~= 'table' or all.err then return ri, rb, ti, tb end
-  local sr, st, mrb, mtb = 0, 0, 1, 1
-  for i = 1, #all, 2 do
-    if all[i] ~= 'c' then
-      local r, b, tr, tbb = fleet_entry(all[i + 1], now)
-      if r and r > 0 then
-        sr, st, mrb, mtb = sr + r, st + tr, math.max(mrb, b), math.max(mtb, tbb)
-      else
-        redis.pcall('HDEL', key, all[i])
-      end
-    end
-  end
-  if sr <= 0 then return ri, rb, ti, tb end
-  if st <= 0 then return fleet_interval(sr), mrb, ti, tb end
-  return fleet_interval(sr), mrb, fleet_interval(st), mtb
+  -- an estimate is this process's share: paced by it, in its memory; the
+  -- key in Redis holds it only to a pause another process shared
+  if kind == 2 then return 0, rb, 0, tb end
+  return ri, rb, ti, tb
 end
 `

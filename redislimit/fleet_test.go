@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -47,13 +48,14 @@ func reservedAt(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace l
 	return us
 }
 
-// Processes that estimated their share of a key after 429s pace the shared
-// bucket at the sum of their shares (each used to pace it at its own: the
-// fleet went at one process's share); a process that has learned nothing
-// is not paced by the others' shares; a limit learned from headers is the
-// key's and is used as given; a process that does not learn is not paced
-// by the fleet.
-func TestFleetPacesAtTheSumOfShares(t *testing.T) {
+// A process that estimated its share of a key after 429s paces itself at
+// that share, in its own memory, and reserves nothing in Redis: the key
+// there holds it only to a pause another process shared. (Paced in one
+// bucket at each process's share, the fleet went at one process's share;
+// at the sum of the shares, it overran the server while the shares grew.)
+// A process that has learned nothing is not paced by the fleet; a limit
+// learned from headers is the key's and is used as given.
+func TestFleetEstimatePacedLocally(t *testing.T) {
 	rs := startRedis(t)
 	rdb := rs.client(t)
 	a, b, c := New(rdb, Options{}), New(rdb, Options{}), New(rdb, Options{})
@@ -63,10 +65,9 @@ func TestFleetPacesAtTheSumOfShares(t *testing.T) {
 		pace llmretry.Pace
 		want int64 // µs between requests
 	}{
-		{"a alone: its share", a, share(10), 100_000},
-		{"b: a's share and its own", b, share(30), 25_000},
-		{"a again: its new share counts, not its old", a, share(20), 20_000},
-		{"c, nothing learned: not paced by the others' shares (it must learn its own)", c, nothingYet, 0},
+		{"a's share: not in Redis", a, share(10), 0},
+		{"b's share: not in Redis", b, share(30), 0},
+		{"c, nothing learned: not paced by the fleet", c, nothingYet, 0},
 		{"c, the key's limit from headers: as given", c, claimed(200), 5_000},
 		{"c, learning off: not paced by the fleet", c, notLearned, 0},
 	} {
@@ -74,10 +75,24 @@ func TestFleetPacesAtTheSumOfShares(t *testing.T) {
 			t.Errorf("%s: paced at an interval of %d µs, want %d", step.name, got, step.want)
 		}
 	}
-	// Shares are kept one per process; the others wrote none.
-	fields, err := rdb.HKeys(context.Background(), a.keys("k")[2]).Result()
-	if err != nil || len(fields) != 2 {
-		t.Errorf("fleet hash fields %v (%v), want a's and b's shares", fields, err)
+	if fields, err := rdb.HKeys(context.Background(), a.keys("k")[2]).Result(); err != nil || len(fields) != 0 {
+		t.Errorf("fleet hash fields %v (%v), want none: shares are not shared", fields, err)
+	}
+
+	// Through Wait: a second request at a's share of 10/s (burst 1) needs
+	// 100 ms of a's own pace, more than its 20 ms deadline; another
+	// process's share is not held by a's.
+	ctx := context.Background()
+	if err := a.Wait(ctx, "w", share(10), 1); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := a.Wait(short, "w", share(10), 1); !errors.Is(err, llmretry.ErrDeadline) {
+		t.Errorf("a's second request at its share: %v, want ErrDeadline from its own pace", err)
+	}
+	if err := b.Wait(short, "w", share(10), 1); err != nil {
+		t.Errorf("b's first request at its share: %v, want it sent: a's pace is a's", err)
 	}
 }
 
@@ -142,12 +157,11 @@ func TestFleetGarbage(t *testing.T) {
 		"future", "5 1 0 1 "+us(time.Hour),
 		"words", "five",
 		"short", "5 1")
-	if got := reservedAt(t, rdb, l, "k", share(10)); got != 100_000 {
-		t.Errorf("paced at %d µs, want its own share's 100000: the garbage counted", got)
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 0 {
+		t.Errorf("paced at %d µs in Redis, want 0 (its share is paced in memory): the garbage counted", got)
 	}
-	fields, _ := rdb.HKeys(ctx, fleet).Result()
-	if len(fields) != 2 { // "c" and l's share
-		t.Errorf("fleet hash fields %v, want the garbage shares deleted", fields)
+	if got := reservedAt(t, rdb, l, "k", nothingYet); got != 0 {
+		t.Errorf("nothing learned: paced at %d µs, want 0: the unreadable configured pace counted", got)
 	}
 
 	rdb.Del(ctx, fleet)
@@ -157,28 +171,28 @@ func TestFleetGarbage(t *testing.T) {
 			t.Errorf("Wait(%+v) on a fleet key of another type: %v", pace, err)
 		}
 	}
-	if got := reservedAt(t, rdb, l, "k", share(10)); got != 100_000 || told != 0 {
-		t.Errorf("paced at %d µs (OnError told %d times), want its own 100000 and no error", got, told)
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 0 || told != 0 {
+		t.Errorf("paced at %d µs in Redis (OnError told %d times), want 0 and no error", got, told)
 	}
 }
 
 // A reservation made at the fleet's pace is given back whole: the cancel
-// script takes back the interval reserved (the sum of the shares), not the
-// caller's own, which would leave the key's bucket charged for what no
-// request used.
+// script takes back the interval reserved (a configured pace the estimate
+// adopted), not the caller's own, which would leave the key's bucket
+// charged for what no request used.
 func TestFleetReservationGivenBack(t *testing.T) {
 	rs := startRedis(t)
 	rdb := rs.client(t)
 	ctx := context.Background()
 	a, b := New(rdb, Options{}), New(rdb, Options{})
-	reservedAt(t, rdb, a, "k", share(0.1))
+	reservedAt(t, rdb, a, "k", llmretry.Pace{RequestRate: 0.4, RequestBurst: 1}) // configured, burst 1
 	res, err := reserveScript.Run(ctx, rdb, b.keys("k"), b.reserveArgs(-1, share(0.3), 1)...).Slice()
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, _, cancelArgs, err := parseReply(res)
 	if err != nil || len(cancelArgs) != 3 || cancelArgs[1] != "2500000" {
-		t.Fatalf("reply %v (%v): want a reservation at the fleet's 2500000 µs (0.4/s)", res, err)
+		t.Fatalf("reply %v (%v): want a reservation at the configured 2500000 µs (0.4/s)", res, err)
 	}
 	// Its time has not come (2.5 s from now): a took the bucket's only
 	// request.

@@ -164,14 +164,17 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	if !ok {
 		return fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
 	}
+	// An estimate reserved nothing in Redis (see fleet.go): after a pause
+	// shared there, it paces this process at its own share, in memory.
+	local := paceKind(limit) == paceEstimated && cancelArgs != nil && cancelArgs[1] == "0" && cancelArgs[2] == "0"
 	if delay <= 0 {
-		return nil
+		return l.paceLocally(ctx, key, limit, tokens, local)
 	}
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return nil
+		return l.paceLocally(ctx, key, limit, tokens, local)
 	case <-ctx.Done():
 		if cancelArgs == nil {
 			return ctx.Err()
@@ -317,6 +320,15 @@ func (l *Limiter) Pause(ctx context.Context, key string, until time.Time) error 
 		return nil // the local pause holds this process; that is all we can do
 	}
 	return nil
+}
+
+// paceLocally waits for limit in this process's memory when local says
+// the fleet left the pace to it.
+func (l *Limiter) paceLocally(ctx context.Context, key string, limit llmretry.Pace, tokens int, local bool) error {
+	if !local {
+		return nil
+	}
+	return l.local.Wait(ctx, key, limit, tokens)
 }
 
 func (l *Limiter) fallbackWait(ctx context.Context, key string, limit llmretry.Pace, tokens int, cause error) error {
