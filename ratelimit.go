@@ -86,14 +86,14 @@ type Pace struct {
 	// Learned reports that no request rate is configured for the key and
 	// the Transport learns its pace: the rates are its guess, zero before
 	// it has one. A Limiter that several processes share (the redislimit
-	// module) may pace them all at a limit one of them configured, or at
-	// what they learned together.
+	// module) may pace them all at a limit one of them configured.
 	Learned bool
 	// Estimated reports that the rates are this process's estimate after
 	// 429s (the server's headers did not tell the key's limit): the share
 	// of the key's limit that the server accepted from this process, not
 	// the key's limit. Processes sharing a key each estimate their own
-	// share; a shared Limiter paces the key at their sum.
+	// share; a shared Limiter paces each at its own (redislimit does so in
+	// the process's memory, holding it only to the pauses it shares).
 	Estimated bool
 }
 
