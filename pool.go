@@ -291,7 +291,9 @@ func memberStep(rt *route, weight float64, now time.Time) time.Duration {
 			}
 		}
 	}
-	return time.Duration(secs / weight * float64(time.Second))
+	// A tiny weight or pace would overflow a Duration into a negative step,
+	// a target always first: it is capped at the longest plausible wait.
+	return time.Duration(min(secs/weight, maxPlausibleHint.Seconds()) * float64(time.Second))
 }
 
 // coolFor is the cooldown after fails failures in a row.

@@ -48,6 +48,10 @@ func TestPoolChoice(t *testing.T) {
 		{"weights, no pace known", []float64{0, 0, 0}, []float64{3, 1, 0}, []int{420, 140, 140}, 0},
 		{"a weight halves a pace", []float64{100, 100}, []float64{1, 0.5}, []int{400, 200}, 0},
 		{"a negative weight is never chosen", []float64{100, 100}, []float64{1, -1}, []int{600, 0}, 0},
+		// A tiny weight once overflowed its step into a negative one: the
+		// target took every request.
+		{"a tiny weight is hardly ever chosen", []float64{100, 100}, []float64{1, 1e-13}, []int{600, 0}, 0},
+		{"a tiny weight, arrivals far below the paces", []float64{100, 100}, []float64{1, 1e-13}, []int{600, 0}, 50 * time.Millisecond},
 		// One of many processes sharing the targets: every target is
 		// free at each arrival, and the split still follows the paces.
 		{"arrivals far below the paces", []float64{100, 50, 25}, nil, []int{400, 200, 100}, 50 * time.Millisecond},
