@@ -361,9 +361,20 @@ func (c *call) sawPool(v Verdict, now time.Time) {
 		return
 	}
 	c.poolOf.saw(c.member, v, now)
-	if v.Class != ClassOK && v.Retryable && c.member < 64 {
+	if v.Class != ClassOK && (v.Retryable || v.Class == ClassQuotaExhausted) && c.member < 64 {
 		c.tried |= 1 << c.member
 	}
+}
+
+// quotaMovesOn reports whether an answer v, not retryable, is a pool
+// target's exhausted quota with another target ready now: the quota is the
+// target's (its key's billing), not the request's, so the request moves on.
+func (c *call) quotaMovesOn(v Verdict, now time.Time) bool {
+	if v.Class != ClassQuotaExhausted {
+		return false
+	}
+	d, ok := c.poolReadyIn(now)
+	return ok && d == 0
 }
 
 // poolReadyIn returns how long from now until another target of the call's

@@ -473,3 +473,47 @@ func TestPoolRetryWaitsForCooldown(t *testing.T) {
 		t.Fatalf("waits %v: want the other target's cooldown (%v), not the hint", w, coolBase)
 	}
 }
+
+// TestPoolQuotaMovesOn: an exhausted quota is its target's key's, not the
+// request's: the request moves at once to another ready target of the pool
+// (it used to end with the quota error while another key had quota). With
+// no other target ready, the quota error is the answer.
+func TestPoolQuotaMovesOn(t *testing.T) {
+	quota := llmretrytest.Dialect("openai").QuotaExhausted()
+	tests := []struct {
+		name   string
+		n      int
+		steps  [][]llmretrytest.Step // enqueued on each server
+		want   []string              // targets attempted
+		decs   []Decision
+		wantOK bool
+	}{
+		{"another key has quota", 2, [][]llmretrytest.Step{{quota}}, []string{"t0", "t1"}, []Decision{DecisionRetry, DecisionSuccess}, true},
+		{"every key out of quota", 2, [][]llmretrytest.Step{{quota}, {quota}}, []string{"t0", "t1"}, []Decision{DecisionRetry, DecisionNotRetryable}, false},
+		{"a pool of one", 1, [][]llmretrytest.Step{{quota}}, []string{"t0"}, []Decision{DecisionNotRetryable}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, srvs, ft, _ := poolServers(t, tc.n)
+			var targets []string
+			var decs []Decision
+			tr.Observer = onAttempt(func(a AttemptInfo) { targets, decs = append(targets, a.Target), append(decs, a.Decision) })
+			for i, steps := range tc.steps {
+				srvs[i].Enqueue(steps...)
+			}
+			resp, _, err := post(t, tr, "http://caller.invalid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok := resp.StatusCode == 200; ok != tc.wantOK {
+				t.Fatalf("status %d, want success %v", resp.StatusCode, tc.wantOK)
+			}
+			if !slices.Equal(targets, tc.want) || !slices.Equal(decs, tc.decs) {
+				t.Fatalf("attempts %v %v, want %v %v", targets, decs, tc.want, tc.decs)
+			}
+			if w := ft.Waits(); slices.ContainsFunc(w, func(d time.Duration) bool { return d > 0 }) {
+				t.Fatalf("waited %v", w)
+			}
+		})
+	}
+}
