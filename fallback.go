@@ -290,17 +290,15 @@ func stripHeaders(h http.Header, s secrets) {
 	}
 }
 
-// derivedID names the derived policy of one fallback, or one member of the
-// pool (inPool), of a policy.
+// derivedID names the derived policy of one fallback of a policy.
 type derivedID struct {
-	pol    *Policy
-	i      int
-	inPool bool
+	pol *Policy
+	i   int
 }
 
 // fallbackPolicy returns the policy for fallback i of pol, sent as r.
 func (t *Transport) fallbackPolicy(pol *Policy, i int, r *http.Request) *Policy {
-	return t.targetPolicy(pol, &pol.Fallbacks[i], derivedID{pol, i, false}, r)
+	return t.targetPolicy(pol, &pol.Fallbacks[i], derivedID{pol, i}, r)
 }
 
 // targetPolicy returns the policy for target fb of pol, named by id, sent
@@ -312,6 +310,13 @@ func (t *Transport) targetPolicy(pol *Policy, fb *Target, id derivedID, r *http.
 	if p, ok := t.derived.load(id); ok {
 		return p
 	}
+	d := t.derivePolicy(pol, fb, r)
+	return t.derived.loadOrStore(id, func() *Policy { return d }, nil, time.Time{}) // a policy per fallback: never stale
+}
+
+// derivePolicy makes the policy of target fb of pol, which has none, sent
+// as r: the policy of its endpoint, or pol, without fallbacks or pool.
+func (t *Transport) derivePolicy(pol *Policy, fb *Target, r *http.Request) *Policy {
 	base := pol
 	if fb.BaseURL != "" {
 		base = t.policyFor(r, requestOptions{})
@@ -319,5 +324,5 @@ func (t *Transport) targetPolicy(pol *Policy, fb *Target, id derivedID, r *http.
 	d := base.Clone()
 	d.Name = base.name() + "/" + fb.name()
 	d.Fallbacks, d.FallbackOnRateLimit, d.FallbackOnExhausted, d.Pool = nil, false, false, nil
-	return t.derived.loadOrStore(id, func() *Policy { return d }, nil, time.Time{}) // a policy per fallback: never stale
+	return d
 }

@@ -517,3 +517,30 @@ func TestPoolQuotaMovesOn(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolManyPolicies: a Transport given a new Policy with a Pool per
+// request (WithPolicy) keeps state only for those used recently: the
+// derived policies of its targets used to be kept forever, two per request
+// here.
+func TestPoolManyPolicies(t *testing.T) {
+	tr, srv, ft := setup(t, nil)
+	const n, gap = 300, 10 * time.Second // a policy idle for pacerIdle is swept: 60 in use at a time
+	for i := range n {
+		pol := &Policy{Name: "per-request", Pool: []Target{
+			{Name: "a", BaseURL: srv.URL, Header: http.Header{"Authorization": {"Bearer sk-a"}}},
+			{Name: "b", BaseURL: srv.URL, Header: http.Header{"Authorization": {"Bearer sk-b"}}},
+		}}
+		req, err := http.NewRequestWithContext(WithPolicy(context.Background(), pol), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, _, err := do(t, tr, req); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("request %d: %v %v", i, resp, err)
+		}
+		_ = ft.Sleep(context.Background(), gap)
+	}
+	inUse := int(pacerIdle/gap) + 1
+	if held := tr.pools.len() + tr.derived.len(); held > 3*inUse {
+		t.Fatalf("%d pools and %d derived policies held after %d policies, %d in use", tr.pools.len(), tr.derived.len(), n, inUse)
+	}
+}
