@@ -67,7 +67,10 @@ type Target struct {
 	// Header is set on the request sent to this target, replacing the
 	// request's values of the same names in any spelling; a name with no
 	// values removes that header. Use it for the endpoint's credentials, e.g.
-	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged.
+	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged. In
+	// a Pool, a target without BaseURL whose Header sets a credential (a
+	// field named like one) gets none of the request's credentials, as a
+	// BaseURL target does.
 	Header http.Header
 
 	// Policy is the policy for this target. If nil, the target gets a copy
@@ -117,8 +120,15 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 func targetRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody int64, fb *Target, inPool bool) (*http.Request, func() (io.ReadCloser, error), error) {
 	r := req.Clone(req.Context())
 	r.Body, r.GetBody = nil, nil
-	if fb.BaseURL != "" {
+	switch {
+	case fb.BaseURL != "":
 		if err := toEndpoint(r, req, fb); err != nil {
+			return nil, nil, err
+		}
+	case inPool && setsCredential(fb.Header):
+		// Another key for the request's endpoint: the request's own, in
+		// whatever form, would be charged instead of it, or with it.
+		if err := toEndpoint(r, req, &Target{BaseURL: (&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host}).String()}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -161,6 +171,16 @@ func targetRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody
 	nget := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nb)), nil }
 	r.GetBody, r.ContentLength = nget, int64(len(nb))
 	return r, nget, nil
+}
+
+// setsCredential reports whether h sets a field named like a secret's.
+func setsCredential(h http.Header) bool {
+	for k := range h {
+		if isSecretName(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // toEndpoint points r, a clone of orig, at fb's endpoint, without orig's

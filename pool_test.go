@@ -2,8 +2,11 @@ package llmretry
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -542,5 +545,61 @@ func TestPoolManyPolicies(t *testing.T) {
 	inUse := int(pacerIdle/gap) + 1
 	if held := tr.pools.len() + tr.derived.len(); held > 3*inUse {
 		t.Fatalf("%d pools and %d derived policies held after %d policies, %d in use", tr.pools.len(), tr.derived.len(), n, inUse)
+	}
+}
+
+// TestPoolOwnKeyOnly: a target of a pool that sets its own credential
+// (Header, no BaseURL: another key for the request's endpoint) gets none of
+// the request's credentials in any other form. It used to get the
+// request's query key, userinfo or other key header too, so that the
+// provider could charge the request's key on every target.
+func TestPoolOwnKeyOnly(t *testing.T) {
+	type seen struct{ query, user, auth, goog, xkey string }
+	var mu sync.Mutex
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _, _ := r.BasicAuth()
+		mu.Lock()
+		got = append(got, seen{r.URL.RawQuery, u, r.Header.Get("Authorization"), r.Header.Get("X-Goog-Api-Key"), r.Header.Get("X-Api-Key")})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, llmretrytest.Completion)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name   string
+		url    string            // the request's URL after the scheme and host
+		header map[string]string // the request's headers
+		target http.Header       // the pool target's own
+	}{
+		{"query key, target header", "/v1/chat?key=sk-request-1&alt=sse", nil, http.Header{"X-Goog-Api-Key": {"sk-own"}}},
+		{"x-api-key, target Authorization", "/v1/chat", map[string]string{"X-Api-Key": "sk-request-1"}, http.Header{"Authorization": {"Bearer sk-own"}}},
+		{"Authorization, target x-api-key", "/v1/chat", map[string]string{"Authorization": "Bearer sk-request-1"}, http.Header{"X-Api-Key": {"sk-own"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got = nil
+			tr := &Transport{Policy: &Policy{Name: "keys", Pool: []Target{{Name: "own", Header: tc.target}}}}
+			req, err := http.NewRequest(http.MethodPost, srv.URL+tc.url, strings.NewReader(chatBody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			resp, _, err := do(t, tr, req)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%v %v", resp, err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d requests", len(got))
+			}
+			if s := fmt.Sprint(got[0]); strings.Contains(s, "sk-request") || !strings.Contains(s, "sk-own") {
+				t.Fatalf("the target got %+v: the request's key, or not its own", got[0])
+			}
+			if tc.url != "/v1/chat" && got[0].query != "alt=sse" {
+				t.Fatalf("query %q, want the request's other parameters", got[0].query)
+			}
+		})
 	}
 }
