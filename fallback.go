@@ -131,6 +131,7 @@ func targetRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody
 		if err := toEndpoint(r, req, &Target{BaseURL: (&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host}).String()}); err != nil {
 			return nil, nil, err
 		}
+		r.Host = req.Host // the request's endpoint, as written
 	}
 	for k, vs := range fb.Header {
 		for have := range r.Header {
