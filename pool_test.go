@@ -554,13 +554,13 @@ func TestPoolManyPolicies(t *testing.T) {
 // request's query key, userinfo or other key header too, so that the
 // provider could charge the request's key on every target.
 func TestPoolOwnKeyOnly(t *testing.T) {
-	type seen struct{ query, user, auth, goog, xkey string }
+	type seen struct{ query, user, auth, goog, xkey, host string }
 	var mu sync.Mutex
 	var got []seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _, _ := r.BasicAuth()
 		mu.Lock()
-		got = append(got, seen{r.URL.RawQuery, u, r.Header.Get("Authorization"), r.Header.Get("X-Goog-Api-Key"), r.Header.Get("X-Api-Key")})
+		got = append(got, seen{r.URL.RawQuery, u, r.Header.Get("Authorization"), r.Header.Get("X-Goog-Api-Key"), r.Header.Get("X-Api-Key"), r.Host})
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, llmretrytest.Completion)
@@ -587,6 +587,7 @@ func TestPoolOwnKeyOnly(t *testing.T) {
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
 			}
+			req.Host = "api.example.invalid" // kept: the request's endpoint
 			resp, _, err := do(t, tr, req)
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("%v %v", resp, err)
@@ -596,6 +597,9 @@ func TestPoolOwnKeyOnly(t *testing.T) {
 			}
 			if s := fmt.Sprint(got[0]); strings.Contains(s, "sk-request") || !strings.Contains(s, "sk-own") {
 				t.Fatalf("the target got %+v: the request's key, or not its own", got[0])
+			}
+			if got[0].host != req.Host {
+				t.Fatalf("Host %q, want %q", got[0].host, req.Host)
 			}
 			if tc.url != "/v1/chat" && got[0].query != "alt=sse" {
 				t.Fatalf("query %q, want the request's other parameters", got[0].query)
