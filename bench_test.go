@@ -32,6 +32,15 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}{
 		{"rt=bare", func(base http.RoundTripper) http.RoundTripper { return base }},
 		{"rt=llmretry", func(base http.RoundTripper) http.RoundTripper { return &Transport{Base: base} }},
+		// A pool of three keys on the same endpoint: what a pool adds per
+		// request (a route per target, its request clone and headers).
+		{"rt=pool3", func(base http.RoundTripper) http.RoundTripper {
+			pol := &Policy{Name: "bench-pool"}
+			for _, k := range []string{"sk-a", "sk-b", "sk-c"} {
+				pol.Pool = append(pol.Pool, Target{Name: k, Header: http.Header{"Authorization": {"Bearer " + k}}})
+			}
+			return &Transport{Base: base, Policy: pol}
+		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			base := &http.Transport{MaxIdleConnsPerHost: 64}

@@ -101,7 +101,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 		return DecisionSuccess, 0, nil, false
 	case v.Class == ClassCanceled || c.ctx.Err() != nil:
 		return DecisionContextDone, 0, nil, false
-	case !v.Retryable:
+	case !v.Retryable && !c.quotaMovesOn(v, now):
 		return DecisionNotRetryable, 0, nil, false
 	case attempt > c.retries:
 		return DecisionRetriesExhausted, 0, nil, false
@@ -121,7 +121,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	// cooling or paused, the retry waits until the first is ready, if that
 	// comes sooner; a fallback may take it at once.
 	c.moving = false
-	if d, ok := c.poolReadyIn(now); ok && d < wait {
+	if d, ok := c.poolReadyIn(now); ok && (d < wait || d == 0) {
 		wait, hinted, c.moving = d, false, d == 0
 	}
 	if hinted && wait > c.pol.maxWait() {

@@ -67,7 +67,10 @@ type Target struct {
 	// Header is set on the request sent to this target, replacing the
 	// request's values of the same names in any spelling; a name with no
 	// values removes that header. Use it for the endpoint's credentials, e.g.
-	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged.
+	// {"Authorization": {"Bearer sk-…"}}. Its values are never logged. In
+	// a Pool, a target without BaseURL whose Header sets a credential (a
+	// field named like one) gets none of the request's credentials, as a
+	// BaseURL target does.
 	Header http.Header
 
 	// Policy is the policy for this target. If nil, the target gets a copy
@@ -117,10 +120,18 @@ func fallbackRequest(req *http.Request, get func() (io.ReadCloser, error), maxBo
 func targetRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody int64, fb *Target, inPool bool) (*http.Request, func() (io.ReadCloser, error), error) {
 	r := req.Clone(req.Context())
 	r.Body, r.GetBody = nil, nil
-	if fb.BaseURL != "" {
+	switch {
+	case fb.BaseURL != "":
 		if err := toEndpoint(r, req, fb); err != nil {
 			return nil, nil, err
 		}
+	case inPool && setsCredential(fb.Header):
+		// Another key for the request's endpoint: the request's own, in
+		// whatever form, would be charged instead of it, or with it.
+		if err := toEndpoint(r, req, &Target{BaseURL: (&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host}).String()}); err != nil {
+			return nil, nil, err
+		}
+		r.Host = req.Host // the request's endpoint, as written
 	}
 	for k, vs := range fb.Header {
 		for have := range r.Header {
@@ -161,6 +172,16 @@ func targetRequest(req *http.Request, get func() (io.ReadCloser, error), maxBody
 	nget := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nb)), nil }
 	r.GetBody, r.ContentLength = nget, int64(len(nb))
 	return r, nget, nil
+}
+
+// setsCredential reports whether h sets a field named like a secret's.
+func setsCredential(h http.Header) bool {
+	for k := range h {
+		if isSecretName(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // toEndpoint points r, a clone of orig, at fb's endpoint, without orig's
@@ -290,17 +311,15 @@ func stripHeaders(h http.Header, s secrets) {
 	}
 }
 
-// derivedID names the derived policy of one fallback, or one member of the
-// pool (inPool), of a policy.
+// derivedID names the derived policy of one fallback of a policy.
 type derivedID struct {
-	pol    *Policy
-	i      int
-	inPool bool
+	pol *Policy
+	i   int
 }
 
 // fallbackPolicy returns the policy for fallback i of pol, sent as r.
 func (t *Transport) fallbackPolicy(pol *Policy, i int, r *http.Request) *Policy {
-	return t.targetPolicy(pol, &pol.Fallbacks[i], derivedID{pol, i, false}, r)
+	return t.targetPolicy(pol, &pol.Fallbacks[i], derivedID{pol, i}, r)
 }
 
 // targetPolicy returns the policy for target fb of pol, named by id, sent
@@ -312,6 +331,13 @@ func (t *Transport) targetPolicy(pol *Policy, fb *Target, id derivedID, r *http.
 	if p, ok := t.derived.load(id); ok {
 		return p
 	}
+	d := t.derivePolicy(pol, fb, r)
+	return t.derived.loadOrStore(id, func() *Policy { return d }, nil, time.Time{}) // a policy per fallback: never stale
+}
+
+// derivePolicy makes the policy of target fb of pol, which has none, sent
+// as r: the policy of its endpoint, or pol, without fallbacks or pool.
+func (t *Transport) derivePolicy(pol *Policy, fb *Target, r *http.Request) *Policy {
 	base := pol
 	if fb.BaseURL != "" {
 		base = t.policyFor(r, requestOptions{})
@@ -319,5 +345,5 @@ func (t *Transport) targetPolicy(pol *Policy, fb *Target, id derivedID, r *http.
 	d := base.Clone()
 	d.Name = base.name() + "/" + fb.name()
 	d.Fallbacks, d.FallbackOnRateLimit, d.FallbackOnExhausted, d.Pool = nil, false, false, nil
-	return t.derived.loadOrStore(id, func() *Policy { return d }, nil, time.Time{}) // a policy per fallback: never stale
+	return d
 }

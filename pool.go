@@ -30,6 +30,7 @@ import (
 type poolState struct {
 	mu       sync.Mutex // guards members: a choice and its turn are one step
 	members  []poolMember
+	derived  []*Policy    // the policies of members without one, made on first use: swept with the state, unlike a fallback's
 	lastUsed atomic.Int64 // Unix nanoseconds of the last request
 }
 
@@ -68,7 +69,7 @@ func (t *Transport) pool(pol *Policy) *poolState {
 	s, ok := t.pools.load(pol)
 	if !ok {
 		s = t.pools.loadOrStore(pol, func() *poolState {
-			return &poolState{members: make([]poolMember, len(pol.Pool))}
+			return &poolState{members: make([]poolMember, len(pol.Pool)), derived: make([]*Policy, len(pol.Pool))}
 		}, func(s *poolState) bool { return now.UnixNano()-s.lastUsed.Load() > int64(pacerIdle) }, now)
 	}
 	s.lastUsed.Store(now.UnixNano())
@@ -101,7 +102,7 @@ func (t *Transport) joinPool(c *call) error {
 		}
 		m := &c.members[i]
 		*m = route{name: memberName(fb, i), away: fb.BaseURL != "", req: r,
-			pol: t.targetPolicy(c.pol, fb, derivedID{c.pol, i, true}, r)}
+			pol: t.memberPolicy(c.poolOf, c.pol, i, r)}
 		t.setup(m, get, c.opts)
 		fits = true
 	}
@@ -115,6 +116,24 @@ func (t *Transport) joinPool(c *call) error {
 	}
 	c.body.first = first
 	return nil
+}
+
+// memberPolicy returns the policy of target i of pol's pool s, sent as r:
+// its own, or the one derived for it, kept in s. Kept there, not with the
+// fallbacks' (which are never swept), it goes with s when s goes idle: a
+// Transport given a new Policy with a Pool per request holds a bounded
+// number of them.
+func (t *Transport) memberPolicy(s *poolState, pol *Policy, i int, r *http.Request) *Policy {
+	fb := &pol.Pool[i]
+	if fb.Policy != nil {
+		return fb.Policy
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.derived[i] == nil {
+		s.derived[i] = t.derivePolicy(pol, fb, r)
+	}
+	return s.derived[i]
 }
 
 // memberName is the name of target i of a pool.
@@ -291,7 +310,9 @@ func memberStep(rt *route, weight float64, now time.Time) time.Duration {
 			}
 		}
 	}
-	return time.Duration(secs / weight * float64(time.Second))
+	// A tiny weight or pace would overflow a Duration into a negative step,
+	// a target always first: it is capped at the longest plausible wait.
+	return time.Duration(min(secs/weight, maxPlausibleHint.Seconds()) * float64(time.Second))
 }
 
 // coolFor is the cooldown after fails failures in a row.
@@ -359,9 +380,20 @@ func (c *call) sawPool(v Verdict, now time.Time) {
 		return
 	}
 	c.poolOf.saw(c.member, v, now)
-	if v.Class != ClassOK && v.Retryable && c.member < 64 {
+	if v.Class != ClassOK && (v.Retryable || v.Class == ClassQuotaExhausted) && c.member < 64 {
 		c.tried |= 1 << c.member
 	}
+}
+
+// quotaMovesOn reports whether an answer v, not retryable, is a pool
+// target's exhausted quota with another target ready now: the quota is the
+// target's (its key's billing), not the request's, so the request moves on.
+func (c *call) quotaMovesOn(v Verdict, now time.Time) bool {
+	if v.Class != ClassQuotaExhausted {
+		return false
+	}
+	d, ok := c.poolReadyIn(now)
+	return ok && d == 0
 }
 
 // poolReadyIn returns how long from now until another target of the call's

@@ -2,8 +2,11 @@ package llmretry
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +51,10 @@ func TestPoolChoice(t *testing.T) {
 		{"weights, no pace known", []float64{0, 0, 0}, []float64{3, 1, 0}, []int{420, 140, 140}, 0},
 		{"a weight halves a pace", []float64{100, 100}, []float64{1, 0.5}, []int{400, 200}, 0},
 		{"a negative weight is never chosen", []float64{100, 100}, []float64{1, -1}, []int{600, 0}, 0},
+		// A tiny weight once overflowed its step into a negative one: the
+		// target took every request.
+		{"a tiny weight is hardly ever chosen", []float64{100, 100}, []float64{1, 1e-13}, []int{600, 0}, 0},
+		{"a tiny weight, arrivals far below the paces", []float64{100, 100}, []float64{1, 1e-13}, []int{600, 0}, 50 * time.Millisecond},
 		// One of many processes sharing the targets: every target is
 		// free at each arrival, and the split still follows the paces.
 		{"arrivals far below the paces", []float64{100, 50, 25}, nil, []int{400, 200, 100}, 50 * time.Millisecond},
@@ -467,5 +474,136 @@ func TestPoolRetryWaitsForCooldown(t *testing.T) {
 	}
 	if w := ft.Waits(); !slices.Contains(w, coolBase) || slices.Contains(w, 2*time.Second) {
 		t.Fatalf("waits %v: want the other target's cooldown (%v), not the hint", w, coolBase)
+	}
+}
+
+// TestPoolQuotaMovesOn: an exhausted quota is its target's key's, not the
+// request's: the request moves at once to another ready target of the pool
+// (it used to end with the quota error while another key had quota). With
+// no other target ready, the quota error is the answer.
+func TestPoolQuotaMovesOn(t *testing.T) {
+	quota := llmretrytest.Dialect("openai").QuotaExhausted()
+	tests := []struct {
+		name   string
+		n      int
+		steps  [][]llmretrytest.Step // enqueued on each server
+		want   []string              // targets attempted
+		decs   []Decision
+		wantOK bool
+	}{
+		{"another key has quota", 2, [][]llmretrytest.Step{{quota}}, []string{"t0", "t1"}, []Decision{DecisionRetry, DecisionSuccess}, true},
+		{"every key out of quota", 2, [][]llmretrytest.Step{{quota}, {quota}}, []string{"t0", "t1"}, []Decision{DecisionRetry, DecisionNotRetryable}, false},
+		{"a pool of one", 1, [][]llmretrytest.Step{{quota}}, []string{"t0"}, []Decision{DecisionNotRetryable}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, srvs, ft, _ := poolServers(t, tc.n)
+			var targets []string
+			var decs []Decision
+			tr.Observer = onAttempt(func(a AttemptInfo) { targets, decs = append(targets, a.Target), append(decs, a.Decision) })
+			for i, steps := range tc.steps {
+				srvs[i].Enqueue(steps...)
+			}
+			resp, _, err := post(t, tr, "http://caller.invalid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok := resp.StatusCode == 200; ok != tc.wantOK {
+				t.Fatalf("status %d, want success %v", resp.StatusCode, tc.wantOK)
+			}
+			if !slices.Equal(targets, tc.want) || !slices.Equal(decs, tc.decs) {
+				t.Fatalf("attempts %v %v, want %v %v", targets, decs, tc.want, tc.decs)
+			}
+			if w := ft.Waits(); slices.ContainsFunc(w, func(d time.Duration) bool { return d > 0 }) {
+				t.Fatalf("waited %v", w)
+			}
+		})
+	}
+}
+
+// TestPoolManyPolicies: a Transport given a new Policy with a Pool per
+// request (WithPolicy) keeps state only for those used recently: the
+// derived policies of its targets used to be kept forever, two per request
+// here.
+func TestPoolManyPolicies(t *testing.T) {
+	tr, srv, ft := setup(t, nil)
+	const n, gap = 300, 10 * time.Second // a policy idle for pacerIdle is swept: 60 in use at a time
+	for i := range n {
+		pol := &Policy{Name: "per-request", Pool: []Target{
+			{Name: "a", BaseURL: srv.URL, Header: http.Header{"Authorization": {"Bearer sk-a"}}},
+			{Name: "b", BaseURL: srv.URL, Header: http.Header{"Authorization": {"Bearer sk-b"}}},
+		}}
+		req, err := http.NewRequestWithContext(WithPolicy(context.Background(), pol), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, _, err := do(t, tr, req); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("request %d: %v %v", i, resp, err)
+		}
+		_ = ft.Sleep(context.Background(), gap)
+	}
+	inUse := int(pacerIdle/gap) + 1
+	if held := tr.pools.len() + tr.derived.len(); held > 3*inUse {
+		t.Fatalf("%d pools and %d derived policies held after %d policies, %d in use", tr.pools.len(), tr.derived.len(), n, inUse)
+	}
+}
+
+// TestPoolOwnKeyOnly: a target of a pool that sets its own credential
+// (Header, no BaseURL: another key for the request's endpoint) gets none of
+// the request's credentials in any other form. It used to get the
+// request's query key, userinfo or other key header too, so that the
+// provider could charge the request's key on every target.
+func TestPoolOwnKeyOnly(t *testing.T) {
+	type seen struct{ query, user, auth, goog, xkey, host string }
+	var mu sync.Mutex
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _, _ := r.BasicAuth()
+		mu.Lock()
+		got = append(got, seen{r.URL.RawQuery, u, r.Header.Get("Authorization"), r.Header.Get("X-Goog-Api-Key"), r.Header.Get("X-Api-Key"), r.Host})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, llmretrytest.Completion)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name   string
+		url    string            // the request's URL after the scheme and host
+		header map[string]string // the request's headers
+		target http.Header       // the pool target's own
+	}{
+		{"query key, target header", "/v1/chat?key=sk-request-1&alt=sse", nil, http.Header{"X-Goog-Api-Key": {"sk-own"}}},
+		{"x-api-key, target Authorization", "/v1/chat", map[string]string{"X-Api-Key": "sk-request-1"}, http.Header{"Authorization": {"Bearer sk-own"}}},
+		{"Authorization, target x-api-key", "/v1/chat", map[string]string{"Authorization": "Bearer sk-request-1"}, http.Header{"X-Api-Key": {"sk-own"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got = nil
+			tr := &Transport{Policy: &Policy{Name: "keys", Pool: []Target{{Name: "own", Header: tc.target}}}}
+			req, err := http.NewRequest(http.MethodPost, srv.URL+tc.url, strings.NewReader(chatBody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			req.Host = "api.example.invalid" // kept: the request's endpoint
+			resp, _, err := do(t, tr, req)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%v %v", resp, err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d requests", len(got))
+			}
+			if s := fmt.Sprint(got[0]); strings.Contains(s, "sk-request") || !strings.Contains(s, "sk-own") {
+				t.Fatalf("the target got %+v: the request's key, or not its own", got[0])
+			}
+			if got[0].host != req.Host {
+				t.Fatalf("Host %q, want %q", got[0].host, req.Host)
+			}
+			if tc.url != "/v1/chat" && got[0].query != "alt=sse" {
+				t.Fatalf("query %q, want the request's other parameters", got[0].query)
+			}
+		})
 	}
 }

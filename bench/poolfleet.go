@@ -211,10 +211,3 @@ func runPoolFleet(cfg config, rounds int) {
 	}
 	fmt.Println()
 }
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
