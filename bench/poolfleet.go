@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -199,7 +200,7 @@ func runPoolFleet(cfg config, rounds int) {
 			for i := range r.served {
 				share := float64(r.served[i]) / total
 				shares[i] = append(shares[i], 100*share)
-				w = max(w, abs(share/(poolRates[i]/(poolRates[0]+poolRates[1]+poolRates[2]))-1))
+				w = max(w, math.Abs(share/(poolRates[i]/(poolRates[0]+poolRates[1]+poolRates[2]))-1))
 				n429 += r.refused[i]
 				p = max(p, peakRate(r.logs[i], poolRates[i]))
 			}

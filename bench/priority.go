@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -216,7 +217,7 @@ func runPriority(cfg config, runs int, dur time.Duration) {
 		fmt.Printf("| %d |", k+1)
 		for _, n := range names {
 			share := toks[n] / sum
-			worst = max(worst, abs(share*4-1))
+			worst = max(worst, math.Abs(share*4-1))
 			fmt.Printf(" %.1f%% |", 100*share)
 		}
 		fmt.Printf(" %.1f%% | %.4f | %.3f |\n", 100*worst, sum*sum/(4*sq), sum/window/(tpm/60))
