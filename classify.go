@@ -52,7 +52,10 @@ type Verdict struct {
 	//  4. "reset": for rate-limited answers only, the rate-limit headers: the
 	//     reset of the limit with nothing (or under a tenth) left, else
 	//     X-RateLimit-Reset or RateLimit-Reset, else the earliest per-unit
-	//     reset; a limit with ample left says nothing of the 429.
+	//     reset; a limit with ample left says nothing of the 429. A reset
+	//     is a counter's claim, not a request to wait: one longer than
+	//     MaxWait or past the deadline is not waited for, and the retry
+	//     waits the backoff (AttemptInfo.Wait says what was done).
 	//  5. "message": a phrase in the error message, or in the upstream error
 	//     that OpenRouter quotes in error.metadata.raw: "retry after 20
 	//     seconds", "try again in 1.5s", "Please retry in 1.837906927s."
