@@ -31,7 +31,7 @@ var builtins = [...]struct {
 //   - "generic": any OpenAI-compatible API, and the other formats it can
 //     recognise without being told the provider (through a proxy or
 //     gateway): 2 retries, backoff from 0.5 s to 8 s, server hints up to
-//     60 s, and a code table that knows OpenAI's, Anthropic's, Google's and
+//     2 min, and a code table that knows OpenAI's, Anthropic's, Google's and
 //     AWS's errors. A Transport without a Policy uses it for unknown hosts.
 //   - "openai", "azure-openai", "anthropic", "gemini", "bedrock", "groq",
 //     "mistral", "openrouter", "deepseek", "xai", "together", "fireworks",
