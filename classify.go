@@ -52,7 +52,10 @@ type Verdict struct {
 	//  4. "reset": for rate-limited answers only, the rate-limit headers: the
 	//     reset of the limit with nothing (or under a tenth) left, else
 	//     X-RateLimit-Reset or RateLimit-Reset, else the earliest per-unit
-	//     reset; a limit with ample left says nothing of the 429.
+	//     reset; a limit with ample left says nothing of the 429. A reset
+	//     is a counter's claim, not a request to wait: one longer than
+	//     MaxWait or past the deadline is not waited for, and the retry
+	//     waits the backoff (AttemptInfo.Wait says what was done).
 	//  5. "message": a phrase in the error message, or in the upstream error
 	//     that OpenRouter quotes in error.metadata.raw: "retry after 20
 	//     seconds", "try again in 1.5s", "Please retry in 1.837906927s."
@@ -206,7 +209,8 @@ func isRequestError(err error) bool {
 // code that only says "invalid request" (invalid_request_error, Google's
 // INVALID_ARGUMENT, AWS's ValidationException…) does not decide: the status
 // does, so DeepSeek's 402 {"code":"invalid_request_error"} is an exhausted
-// balance and Mistral's 429 invalid_request_error a rate limit.
+// balance and Mistral's 429 invalid_request_error a rate limit; nor does a
+// conflict code on a 409 (see vagueFor).
 func (p *Policy) rule(status int, code, typ string) Rule {
 	for _, key := range [2]string{code, typ} {
 		if key == "" {
@@ -231,10 +235,15 @@ func (p *Policy) rule(status int, code, typ string) Rule {
 }
 
 // vagueFor reports whether a generic code's class says less than status.
+// A conflict code on a 409 restates the status: the status rule decides, so
+// a policy that retries 409 (openai-go and the Stainless SDKs do) retries
+// 409 {"code":"conflict"} too.
 func vagueFor(c Class, status int) bool {
 	switch c {
 	case ClassInvalidRequest:
 		return true
+	case ClassConflict:
+		return status == 409
 	case ClassServerError:
 		sc := statusClass(status)
 		return sc == ClassOverloaded || sc == ClassTimeout

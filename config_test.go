@@ -145,8 +145,20 @@ func TestZeroAndNegative(t *testing.T) {
 			[]llmretrytest.Step{oa.ServerError()}, "retries_exhausted@", nil},
 		{"WithMaxRetries(ctx, 0): no retry", &Policy{}, func(c context.Context) context.Context { return WithMaxRetries(c, 0) },
 			[]llmretrytest.Step{oa.ServerError()}, "retries_exhausted@", nil},
-		{"MaxWait 0: the default, 60 s", &Policy{}, nil,
-			[]llmretrytest.Step{oa.RateLimit(59)}, "retry@ success@", []time.Duration{59 * time.Second}},
+		// MaxWait's default is openai-go's limit, 2 min (issue 20, finding 7):
+		// a Retry-After: 61 is waited for, with or without a deadline that
+		// allows it; one over 2 min is returned, as openai-go returns it.
+		{"MaxWait 0: the default, 2 min: 61 s is waited", &Policy{}, nil,
+			[]llmretrytest.Step{oa.RateLimit(61)}, "retry@ success@", []time.Duration{61 * time.Second}},
+		{"MaxWait 0: 61 s within a 90 s deadline is waited", &Policy{}, func(c context.Context) context.Context {
+			c, cancel := context.WithTimeout(c, 90*time.Second)
+			t.Cleanup(cancel)
+			return c
+		}, []llmretrytest.Step{oa.RateLimit(61)}, "retry@ success@", []time.Duration{61 * time.Second}},
+		{"MaxWait 0: 2 min is waited", &Policy{}, nil,
+			[]llmretrytest.Step{oa.RateLimit(120)}, "retry@ success@", []time.Duration{120 * time.Second}},
+		{"MaxWait 0: over 2 min is returned", &Policy{}, nil,
+			[]llmretrytest.Step{oa.RateLimit(121)}, "hint_too_long@", nil},
 		{"MaxWait -1: no hint is waited for", &Policy{MaxWait: -1}, nil,
 			[]llmretrytest.Step{oa.RateLimit(1)}, "hint_too_long@", nil},
 		{"BaseDelay 0: the default backoff", &Policy{}, nil,

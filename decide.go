@@ -108,7 +108,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	case !c.body.replayable:
 		return DecisionNotReplayable, 0, nil, false
 	}
-	hinted := v.hinted()
+	hinted := v.hinted() && !c.farReset(v, now)
 	if hinted {
 		wait = v.RetryAfter
 	} else {
@@ -149,6 +149,29 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 		next = http.NoBody
 	}
 	return DecisionRetry, wait, next, held
+}
+
+// farReset reports whether v's hint comes from the rate-limit headers'
+// reset (Verdict.Hint "reset") and is too far to wait for: longer than
+// MaxWait, or ending after the context's deadline. A reset is a claim about
+// a counter, not the server asking to wait: OpenAI's reset-requests is the
+// time until the bucket is full again, not until one more request goes, and
+// an hourly X-RateLimit-Reset: 3600 may come with a 429 the next second
+// would not give. So such a hint is dropped and the retry waits the
+// backoff, as openai-go's does (it ignores resets), rather than ending the
+// call: only the server's explicit request (retry-after-ms, Retry-After, the
+// body's retry_after, the message's "try again in") ends one with
+// HintTooLong or PastDeadline. A negative MaxWait (no hint honored) keeps
+// its meaning: every hinted answer is returned at once.
+func (c *call) farReset(v Verdict, now time.Time) bool {
+	if v.Hint != hintReset || c.pol.maxWait() <= 0 {
+		return false
+	}
+	if v.RetryAfter > c.pol.maxWait() {
+		return true
+	}
+	deadline, ok := c.ctx.Deadline()
+	return ok && now.Add(v.RetryAfter).After(deadline)
 }
 
 // earnBudget credits the retry budget for an attempt, and spendBudget pays

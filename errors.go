@@ -53,7 +53,7 @@ type APIError struct {
 }
 
 // Error describes the failure and why it was not retried in one line, e.g.
-// "llmretry: gptgob: 429 rate_limited (rate_limit_exceeded/gremlin_in_the_pipes): come back in 2m0s [request req_1]: not retried: server asked for 2m0s, over MaxWait 1m0s".
+// "llmretry: gptgob: 429 rate_limited (rate_limit_exceeded/gremlin_in_the_pipes): come back in 3m0s [request req_1]: not retried: server asked for 3m0s, over MaxWait 2m0s".
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("llmretry: ")
@@ -106,7 +106,7 @@ func (e *APIError) Error() string {
 //	var oe *openai.Error
 //	if errors.As(err, &oe) {
 //		e := llmretry.ParseError(oe.Response, nil)
-//		log.Print(e) // "llmretry: openai: 429 rate_limited (…): not retried: server asked for 2m0s, over MaxWait 1m0s"
+//		log.Print(e) // "llmretry: openai: 429 rate_limited (…): not retried: server asked for 3m0s, over MaxWait 2m0s"
 //	}
 func ParseError(resp *http.Response, p *Policy) *APIError {
 	if e := attachedError(resp); e != nil {

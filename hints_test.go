@@ -1,11 +1,13 @@
 package llmretry
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,5 +237,94 @@ func TestHinted(t *testing.T) {
 		if got := tt.v.hinted(); got != tt.want {
 			t.Errorf("%+v.hinted() = %v, want %v", tt.v, got, tt.want)
 		}
+	}
+}
+
+// TestFarResetRetriesOnBackoff: a 429 whose only hint is the rate-limit
+// headers' reset is retried on the backoff when the reset is longer than
+// MaxWait or ends past the deadline (issue 20, the attack's finding 4):
+// openai-go ignores resets and retries; a reset is a claim about a counter
+// (OpenAI's reset-requests is the time until the bucket is full again),
+// not the server asking to wait. The server's explicit requests
+// (Retry-After, retry-after-ms, the body's retry_after) still end the call,
+// and a reset within reach is still waited out.
+func TestFarResetRetriesOnBackoff(t *testing.T) {
+	hourly := http.Header{"X-Ratelimit-Limit": {"1000"}, "X-Ratelimit-Reset": {"3600"}}
+	openaiDay := http.Header{"X-Ratelimit-Limit-Requests": {"10000"}, "X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"6m0s"}}
+	near := http.Header{"X-Ratelimit-Limit": {"1000"}, "X-Ratelimit-Reset": {"30"}}
+	noHintAllowed := func() *Policy { p := genericPolicy(); p.MaxWait = -1; return p }
+	const rl = `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`
+	tests := []struct {
+		name     string
+		pol      func() *Policy
+		h        http.Header
+		body     string
+		timeout  time.Duration // the context's deadline, if > 0
+		want     Decision      // the first attempt's decision
+		wait     time.Duration // its Wait, if > 0; else a backoff (under a second)
+		attempts int
+	}{
+		{name: "hourly reset, generic", pol: genericPolicy, h: hourly, want: DecisionRetry, attempts: 2},
+		{name: "hourly reset, openai", pol: openAIPolicy, h: hourly, body: rl, want: DecisionRetry, attempts: 2},
+		{name: "reset-requests 6m0s, generic", pol: genericPolicy, h: openaiDay, want: DecisionRetry, attempts: 2},
+		{name: "reset-requests 6m0s, openai", pol: openAIPolicy, h: openaiDay, body: rl, want: DecisionRetry, attempts: 2},
+		{name: "reset past the deadline", pol: genericPolicy, h: near, timeout: 10 * time.Second, want: DecisionRetry, attempts: 2},
+		{name: "reset within reach is waited", pol: genericPolicy, h: near, want: DecisionRetry, wait: 30 * time.Second, attempts: 2},
+		{name: "MaxWait negative: returned", pol: noHintAllowed, h: hourly, want: DecisionHintTooLong, attempts: 1},
+		{name: "Retry-After over MaxWait: returned", pol: genericPolicy, h: http.Header{"Retry-After": {"3600"}}, want: DecisionHintTooLong, attempts: 1},
+		{name: "retry-after-ms past the deadline: returned", pol: genericPolicy, h: http.Header{"Retry-After-Ms": {"30000"}}, timeout: 10 * time.Second, want: DecisionPastDeadline, attempts: 1},
+		{name: "body retry_after over MaxWait: returned", pol: genericPolicy, body: `{"error":{"message":"slow down","retry_after":3600}}`, want: DecisionHintTooLong, attempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if n.Add(1) == 1 {
+					body := tt.body
+					if body == "" {
+						body = `{"error":{"message":"too many requests"}}`
+					}
+					return response(429, tt.h.Clone(), body), nil
+				}
+				return response(200, nil, `{}`), nil
+			})
+			ft := &fakeTime{now: time.Now()}
+			var first AttemptInfo
+			tr := &Transport{Base: base, Policy: tt.pol(), Observer: onAttempt(func(a AttemptInfo) {
+				if a.Attempt == 1 {
+					first = a
+				}
+			}), seams: seams{now: ft.Now, sleep: ft.Sleep, rand: func() float64 { return 0.5 }}}
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1:1/v1/chat/completions", strings.NewReader(chatBody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if first.Decision != tt.want {
+				t.Errorf("first attempt: decision %v (hint %q %v, wait %v), want %v", first.Decision, first.Verdict.Hint, first.Verdict.RetryAfter, first.Wait, tt.want)
+			}
+			if got := int(n.Load()); got != tt.attempts {
+				t.Errorf("%d attempts, want %d", got, tt.attempts)
+			}
+			if tt.want != DecisionRetry {
+				return
+			}
+			if tt.wait > 0 && first.Wait != tt.wait {
+				t.Errorf("waited %v, want the reset, %v", first.Wait, tt.wait)
+			}
+			if tt.wait == 0 && (first.Wait <= 0 || first.Wait >= time.Second) {
+				t.Errorf("waited %v, want the first backoff (under 1 s)", first.Wait)
+			}
+		})
 	}
 }

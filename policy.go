@@ -10,13 +10,23 @@ const (
 	defaultMaxRetries = 2                      // 3 attempts, like the providers' own SDKs
 	defaultBaseDelay  = 500 * time.Millisecond // first backoff step
 	defaultMaxDelay   = 8 * time.Second        // longest backoff step
-	defaultMaxWait    = 60 * time.Second       // longest server wait hint that is honored
+	// defaultMaxWait is the longest server wait hint honored: openai-go's
+	// own limit (v3.98.0, internal/requestconfig: "defaultMaxRetryAfterDelay
+	// is the maximum server-directed retry delay. Delays above this limit
+	// stop automatic retries. const defaultMaxRetryAfterDelay = 2 *
+	// time.Minute"), so that a zero-config Transport under openai-go honors
+	// every hint the SDK alone would (issue 20: Azure OpenAI and per-minute
+	// limits answer 60–90 s hints). It was 60 s, which refused a
+	// Retry-After: 61 even with the deadline to wait; the context's deadline
+	// still decides (DecisionPastDeadline) when it comes sooner.
+	defaultMaxWait = 2 * time.Minute
 )
 
 // Policy is everything provider-specific: what codes mean, how often and how
 // long to retry, how long a server may ask us to wait, and how fast to send.
 // Zero fields mean the default given in each field's comment, so
-// &Policy{Name: "mine"} is a generic policy.
+// &Policy{Name: "mine"} is a generic policy (Provider("generic") adds one
+// status rule: 409 is retried, as openai-go does).
 //
 // [Provider] returns a new copy of a built-in policy on every call; change
 // its fields freely before handing it to a [Transport]. A Policy must not be changed once a Transport uses it.
@@ -47,7 +57,7 @@ type Policy struct {
 
 	// MaxWait is the longest server wait hint (Retry-After and the like)
 	// that is honored. A longer hint makes the Transport return the response
-	// at once instead of sleeping. Zero means the default, 60 s; a negative
+	// at once instead of sleeping. Zero means the default, 2 min (openai-go's own limit); a negative
 	// value means none: an answer with a wait hint is returned at once, and
 	// the server's rate-limit headers never hold other requests.
 	MaxWait time.Duration
@@ -78,7 +88,8 @@ type Policy struct {
 	Codes map[string]Rule
 
 	// Statuses maps HTTP statuses to rules for error responses whose body
-	// names no known code or type.
+	// names no known code or type (or only one that restates the status:
+	// an invalid-request code, a conflict code on a 409).
 	Statuses map[int]Rule
 
 	// Budget stops retries during a wide outage; the zero value is on with

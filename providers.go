@@ -31,7 +31,7 @@ var builtins = [...]struct {
 //   - "generic": any OpenAI-compatible API, and the other formats it can
 //     recognise without being told the provider (through a proxy or
 //     gateway): 2 retries, backoff from 0.5 s to 8 s, server hints up to
-//     60 s, and a code table that knows OpenAI's, Anthropic's, Google's and
+//     2 min, and a code table that knows OpenAI's, Anthropic's, Google's and
 //     AWS's errors. A Transport without a Policy uses it for unknown hosts.
 //   - "openai", "azure-openai", "anthropic", "gemini", "bedrock", "groq",
 //     "mistral", "openrouter", "deepseek", "xai", "together", "fireworks",
@@ -60,12 +60,17 @@ func Provider(name string) *Policy {
 // genericPolicy returns the policy for any OpenAI-compatible API, and for
 // the other formats it can recognise without being told the provider (through a proxy
 // or gateway): 2 retries, exponential backoff from 0.5 s to 8 s with equal
-// jitter, server hints up to 60 s, and the generic code table
+// jitter, server hints up to 2 min, and the generic code table
 // (rate_limit_exceeded is retried; insufficient_quota and quota_exceeded are
 // not; Anthropic's error types, Google's statuses and ErrorInfo reasons and
-// AWS exception names are known too).
+// AWS exception names are known too). A 409 is retried: the proxies and
+// gateways it serves are what openai-go users point at, and openai-go (like
+// every Stainless SDK: anthropic-sdk-go too) retries 409; a provider whose
+// documentation says otherwise (GPT-Gob's conflict_error) has its own policy.
 func genericPolicy() *Policy {
-	return &Policy{Name: "generic"}
+	return &Policy{Name: "generic", Statuses: map[int]Rule{
+		409: {Class: ClassConflict, Retry: RetryAlways}, // openai-go retries 409
+	}}
 }
 
 // Policies returns a new copy of every built-in policy, the generic one

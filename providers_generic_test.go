@@ -58,6 +58,16 @@ var realWorld = []struct {
 	{"Bedrock ValidationException 400", 400,
 		http.Header{"X-Amzn-Errortype": {"ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"}},
 		`{"message":"Malformed input request: #: extraneous key [foo] is not permitted, please reformat your input and try again."}`, ClassInvalidRequest, false, noHint, 0},
+	// openai-go (internal/requestconfig shouldRetry): "res.StatusCode ==
+	// http.StatusConflict": an OpenAI-compatible proxy's 409 is retried,
+	// with a conflict code (the status decides) or without a body.
+	{"409 conflict code, retried as openai-go does", 409, nil,
+		`{"error":{"message":"conflict","type":"conflict","code":"conflict"}}`, ClassConflict, true, noHint, 0},
+	{"409 conflict_error type, retried as anthropic-sdk-go does", 409, nil,
+		`{"type":"error","error":{"type":"conflict_error","message":"The request conflicts with the current state of a resource."}}`, ClassConflict, true, noHint, 0},
+	{"409 without a body", 409, nil, ``, ClassConflict, true, noHint, 0},
+	{"conflict code on a 400: the code decides", 400, nil,
+		`{"error":{"message":"conflict","type":"conflict","code":"conflict"}}`, ClassConflict, false, noHint, 0},
 	{"Groq request too large (413)", 413, nil,
 		`{"error":{"message":"Request too large for model ` + "`llama-3.3-70b-versatile`" + ` in organization ` + "`org_01abc`" + ` service tier ` + "`on_demand`" + ` on tokens per minute (TPM): Limit 12000, Requested 28563, please reduce your message size and try again.","type":"tokens","code":"rate_limit_exceeded"}}`,
 		ClassInvalidRequest, false, noHint, 0},

@@ -21,6 +21,9 @@ func TestGPTGob(t *testing.T) {
 		gobRow("401 authentication_error no", 401, "authentication_error", "", ClassAuth, false),
 		gobRow("403 permission_error no", 403, "permission_error", "", ClassPermission, false),
 		gobRow("404 not_found_error no", 404, "not_found_error", "", ClassNotFound, false),
+		// GPT-Gob's documentation (/work/shared/providers/gptgob.md) is the
+		// source of truth: "| 409 | conflict_error | no |", though the
+		// generic policy retries 409 as openai-go does.
 		gobRow("409 conflict_error no", 409, "conflict_error", "", ClassConflict, false),
 		gobRow("422 validation_error no", 422, "validation_error", "", ClassInvalidRequest, false),
 		gobRow("429 rate_limit_exceeded yes", 429, "rate_limit_exceeded", "", ClassRateLimited, true),

@@ -41,6 +41,9 @@ func TestOpenAI(t *testing.T) {
 		dRow(o, "404 model_not_found", llmretrytest.ErrorReply{Status: 404, Type: "invalid_request_error", Code: "model_not_found"}, ClassNotFound, false),
 		// openai-go: "res.StatusCode == http.StatusRequestTimeout || res.StatusCode == http.StatusConflict || … TooManyRequests || … >= 500"
 		dRow(o, "409 retried by openai-go", llmretrytest.ErrorReply{Status: 409, Type: "invalid_request_error"}, ClassConflict, true),
+		// The status rule decides a 409 whose code only restates it (issue 20, finding 6).
+		rawRow("409 {code: conflict} retried by openai-go", 409, nil,
+			`{"error":{"message":"conflict","type":"conflict","param":null,"code":"conflict"}}`, ClassConflict, true, 0),
 		dRow(o, "408 retried by openai-go", llmretrytest.ErrorReply{Status: 408, Type: "timeout"}, ClassTimeout, true),
 		// "the headers are listed in order of preference": Retry-After-Ms, then Retry-After.
 		rawRow("Retry-After-Ms before Retry-After", 429, http.Header{"Retry-After-Ms": {"1500"}, "Retry-After": {"3"}},

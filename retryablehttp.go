@@ -31,11 +31,14 @@ func RetryablehttpCheckRetry(p *Policy) retryablehttp.CheckRetry {
 // (Retry-After, retry-after-ms, the body's retry_after, reset headers, the
 // message) when it does, and otherwise as policy p's backoff says. The
 // client's RetryWaitMin and RetryWaitMax are ignored in favour of p's
-// BaseDelay and MaxDelay; a hint is capped at p's MaxWait.
+// BaseDelay and MaxDelay; a hint is capped at p's MaxWait, except a reset
+// longer than it, which is ignored for the backoff.
 func RetryablehttpBackoff(p *Policy) retryablehttp.Backoff {
 	return func(_, _ time.Duration, attemptNum int, resp *http.Response) time.Duration {
 		if resp != nil {
-			if v := p.Classify(resp, nil); v.hinted() {
+			// A reset past MaxWait is a counter's claim, not a wait asked
+			// for (see call.farReset): the backoff decides.
+			if v := p.Classify(resp, nil); v.hinted() && !(v.Hint == hintReset && v.RetryAfter > p.maxWait() && p.maxWait() > 0) {
 				return min(v.RetryAfter, p.maxWait())
 			}
 		}

@@ -62,6 +62,12 @@ func TestBackoffAdapterHonorsHints(t *testing.T) {
 	if got := b(0, 0, 0, resp); got != defaultMaxWait {
 		t.Errorf("wait = %v, want it capped at MaxWait %v", got, defaultMaxWait)
 	}
+	// An hourly reset is a counter's claim, not a wait asked for: the
+	// backoff (1 s base, equal jitter: within [0.5s, 1s]), not MaxWait.
+	resp = response(429, http.Header{"X-Ratelimit-Limit": {"1000"}, "X-Ratelimit-Reset": {"3600"}}, `{"error":{"type":"rate_limit_exceeded"}}`)
+	if got := b(0, 0, 0, resp); got < 500*time.Millisecond || got > time.Second {
+		t.Errorf("wait after a reset of an hour = %v, want the first backoff, within [0.5s, 1s]", got)
+	}
 	// GPT-Gob: 1 s base; the second retry's step is 2 s, equal jitter keeps it in [1s, 2s].
 	if got := b(0, 0, 1, nil); got < time.Second || got > 2*time.Second {
 		t.Errorf("second retry without hint waits %v, want within [1s, 2s]", got)

@@ -82,7 +82,7 @@ type stop struct {
 }
 
 // writeStop appends e's stop clause to b, e.g. "not retried: server asked
-// for 2m0s, over MaxWait 1m0s" or "stopped after 3 attempts: retries
+// for 3m0s, over MaxWait 2m0s" or "stopped after 3 attempts: retries
 // exhausted". Without a reason, it says only how many attempts were made.
 func (e *APIError) writeStop(b *strings.Builder) {
 	if e.Decision == DecisionSuccess {

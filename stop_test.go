@@ -63,8 +63,8 @@ func TestStopReason(t *testing.T) {
 			stop: DecisionRetriesExhausted, attempts: 3, text: `500 server_error.*: stopped after 3 attempts: retries exhausted`},
 		{name: "no retry allowed", pol: noRetries, steps: []llmretrytest.Step{oai.ServerError()},
 			stop: DecisionRetriesExhausted, attempts: 1, text: `500 server_error.*: not retried: no retry allowed \(MaxRetries or WithMaxRetries\)`},
-		{name: "wait over MaxWait", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(120)},
-			stop: DecisionHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 2m0s, over MaxWait 1m0s`},
+		{name: "wait over MaxWait", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(180)},
+			stop: DecisionHintTooLong, attempts: 1, text: `429 rate_limited.*: not retried: server asked for 3m0s, over MaxWait 2m0s`},
 		{name: "wait past the deadline", pol: genericPolicy, steps: []llmretrytest.Step{oai.RateLimit(30)}, timeout: 10 * time.Second,
 			stop: DecisionPastDeadline, attempts: 1, text: `429 rate_limited.*: not retried: a wait of 30s would pass the deadline, [0-9.]+m?s away`},
 		{name: "retry budget", pol: budget, steps: []llmretrytest.Step{oai.ServerError()},
@@ -206,7 +206,7 @@ func TestStopReasonTransportError(t *testing.T) {
 func TestParseErrorAttached(t *testing.T) {
 	t.Parallel()
 	tr, srv, _ := setup(t, genericPolicy())
-	srv.Enqueue(llmretrytest.Dialect("openai").RateLimit(120))
+	srv.Enqueue(llmretrytest.Dialect("openai").RateLimit(180)) // over MaxWait, 2 min
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil {
 		t.Fatal(err)

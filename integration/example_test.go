@@ -45,7 +45,7 @@ func Example_openai() {
 func Example_openaiStopReason() {
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
-	srv.Enqueue(llmretrytest.Step{Status: 429, Header: http.Header{"Retry-After": {"120"}, "X-Request-Id": {"req_123"}},
+	srv.Enqueue(llmretrytest.Step{Status: 429, Header: http.Header{"Retry-After": {"180"}, "X-Request-Id": {"req_123"}},
 		Body: []byte(`{"error":{"type":"requests","code":"rate_limit_exceeded","message":"Rate limit reached"}}`)})
 
 	// api.openai.com gets the "openai" policy by its host; the fake server is named here.
@@ -65,7 +65,7 @@ func Example_openaiStopReason() {
 	}
 	// Output:
 	// hint_too_long
-	// llmretry: openai: 429 rate_limited (requests/rate_limit_exceeded): Rate limit reached [request req_123]: not retried: server asked for 2m0s, over MaxWait 1m0s
+	// llmretry: openai: 429 rate_limited (requests/rate_limit_exceeded): Rate limit reached [request req_123]: not retried: server asked for 3m0s, over MaxWait 2m0s
 }
 
 // anthropic-sdk-go under llmretry, wired the same way: an overloaded answer

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	anthropic "github.com/anthropics/anthropic-sdk-go/v2"
 	anthropicoption "github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/llmretry/llmretry"
 	"github.com/llmretry/llmretry/llmretrytest"
 	openai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -77,6 +79,63 @@ func TestOpenAIGo(t *testing.T) {
 			t.Errorf("text %q; bytes identical: %v", text.String(), rec.last() == llmretrytest.Stream)
 		}
 	})
+}
+
+// TestOpenAIGoNeverWorse ports the reproducers of issue 20's attack
+// (findings 4 and 6): answers that openai-go alone retries and gets through,
+// which llmretry under it (the SDK's retries off) returned at once. Each
+// runs under the generic policy (what 127.0.0.1, a proxy, gets) and under
+// Provider("openai") (what api.openai.com gets).
+func TestOpenAIGoNeverWorse(t *testing.T) {
+	t.Parallel()
+	params := openai.ChatCompletionNewParams{Model: "fake-model", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}}
+	jsonHeader := func(kv ...string) http.Header {
+		h := http.Header{"Content-Type": {"application/json"}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		return h
+	}
+	const rl = `{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}`
+	tests := []struct {
+		name  string
+		first llmretrytest.Step
+	}{
+		// A reset is a counter's claim, not a wait asked for: a far one is
+		// retried on the backoff, as openai-go (which ignores resets) does.
+		{"429 with an hourly X-RateLimit-Reset only", llmretrytest.Step{Status: 429,
+			Header: jsonHeader("X-RateLimit-Limit", "1000", "X-RateLimit-Reset", "3600"), Body: []byte(rl)}},
+		{"429 with reset-requests 6m0s, remaining 0", llmretrytest.Step{Status: 429,
+			Header: jsonHeader("x-ratelimit-limit-requests", "10000", "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "6m0s"), Body: []byte(rl)}},
+		// openai-go: "res.StatusCode == http.StatusConflict" is retried.
+		{"409 with a conflict code", llmretrytest.Step{Status: 409, Header: jsonHeader(),
+			Body: []byte(`{"error":{"message":"conflict","type":"conflict","code":"conflict"}}`)}},
+	}
+	for _, tt := range tests {
+		for _, pol := range []string{"", "openai"} {
+			t.Run(tt.name+"/policy="+pol, func(t *testing.T) {
+				t.Parallel()
+				srv := llmretrytest.Start(t)
+				base := &http.Transport{}
+				t.Cleanup(base.CloseIdleConnections)
+				tr := &llmretry.Transport{Base: base}
+				if pol != "" {
+					tr.Policy = llmretry.Provider(pol)
+				}
+				c := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("sk-test"),
+					option.WithHTTPClient(&http.Client{Transport: tr}), option.WithMaxRetries(0))
+				srv.Enqueue(tt.first)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if _, err := c.Chat.Completions.New(ctx, params); err != nil {
+					t.Fatalf("%v after %d request(s); the server answers the retry", err, len(srv.Requests()))
+				}
+				if n := len(srv.Requests()); n != 2 {
+					t.Errorf("%d requests, want 2", n)
+				}
+			})
+		}
+	}
 }
 
 func TestGoOpenAI(t *testing.T) {

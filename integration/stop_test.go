@@ -52,7 +52,7 @@ func TestStopReasonUnderSDKs(t *testing.T) {
 		{"openai-go", llmretrytest.Dialect("openai"), openaiCall},
 		{"anthropic-sdk-go", llmretrytest.Dialect("anthropic"), anthropicCall},
 	}
-	const want = "not retried: server asked for 2m0s, over MaxWait 1m0s"
+	const want = "not retried: server asked for 3m0s, over MaxWait 2m0s"
 	for _, tt := range tests {
 		for _, returnErrors := range []bool{true, false} {
 			name := tt.sdk + "/ReturnErrors=false"
@@ -65,7 +65,7 @@ func TestStopReasonUnderSDKs(t *testing.T) {
 				base := &http.Transport{}
 				t.Cleanup(base.CloseIdleConnections)
 				hc := &http.Client{Transport: &llmretry.Transport{Base: base, ReturnErrors: returnErrors}}
-				srv.Enqueue(tt.dialect.RateLimit(120))
+				srv.Enqueue(tt.dialect.RateLimit(180)) // over MaxWait, 2 min
 				resp, err := tt.call(context.Background(), srv.URL, hc)
 				var apiErr *llmretry.APIError
 				if returnErrors {
