@@ -146,6 +146,14 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		case final:
 			return nil // a guess never fails a request: it goes, and gets the server's answer
 		}
+		// Held by the pace from now on, as much as one whose wait has
+		// ended: at 1/s, waits end a second apart, and the answer to the
+		// first request after a pause (sent at once, on the burst's token,
+		// while the others queued) was taken as demand-bound, grew the
+		// estimate 5% a second instead of probing, and held the next
+		// request a whole second (bench fleet retry-after ×8: five
+		// processes sent one request a second with the server idle).
+		p.waitedAt.Store(now.UnixNano())
 		if err := p.wait(ctx, step.Sub(now)); err != nil {
 			p.release()
 			return err
