@@ -3,6 +3,7 @@ package llmretry
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -538,5 +539,31 @@ func TestPacingQueuedWaiterHoldsKey(t *testing.T) {
 	p.observe(bg(), ok200(nil), genericPolicy().classify(ok200(nil), nil, at), tk, at)
 	if lim, _ := p.limit(at); lim.RequestRate < 2*adaptiveFloor {
 		t.Errorf("after the first answer, with a request queued: %v/s, want the probe's growth (≥ %v/s), not 5%%", lim.RequestRate, 2*adaptiveFloor)
+	}
+}
+
+// TestPacingCoarseHintProbed (issue 20, bench fleet retry-after ×1 1.19×,
+// ×8 1.27×): a first wave's 429s carry Retry-After: 1, a bucket's 10 ms
+// rounded up. Under a first guess of the estimate each refused request
+// waited the whole second, and when every worker of a key had been refused
+// (the successes' next requests too, sent before the first 429 set a pace)
+// nothing was sent from 0.05 s to 1 s. The first 429 keeps its whole hint
+// (the provider's documented wait); the next, while that hint runs, probes
+// it: a second less, then its turn at the pace. One probe per hint: a
+// window that reopens at the whole second refuses one early request, not
+// all of them.
+func TestPacingCoarseHintProbed(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(genericPolicy())
+	resp := limited(http.Header{"Retry-After": {"1"}})
+	v := genericPolicy().classify(resp, nil, testNow)
+	var waits []time.Duration
+	for i := range 3 {
+		at := testNow.Add(time.Duration(i) * time.Millisecond)
+		p.observe(bg(), resp, v, p.send(bg(), at, 1, false), at)
+		waits = append(waits, p.hintWait(resp, v, v.RetryAfter, at))
+	}
+	if want := []time.Duration{time.Second, 0, time.Second}; !slices.Equal(waits, want) {
+		t.Errorf("three requests refused with Retry-After: 1 in a first wave wait %v, want %v (the first whole, one probe, the rest whole)", waits, want)
 	}
 }
