@@ -3,6 +3,7 @@ package llmretry
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -476,5 +477,93 @@ func TestPacingMidWindowClaimOutvoted(t *testing.T) {
 	}
 	if n := peakIn(sent, 20*time.Millisecond, t0); n > 2*(10+1) {
 		t.Errorf("%d released in one 20 ms after the hint, want ≤ 2 × (burst + 1)", n)
+	}
+}
+
+// TestPacingStarvedProcessGrowsBack (issue 20, bench fleet retry-after ×8:
+// five of eight processes left at 1–7/s while the server idled from second
+// 2.4 to 4): a process starved by its peers' paces holds an estimate at the
+// floor, past its slow start. When the peers leave, its probe grew by 2/s
+// at most per answer (e² a second) from there: 2.3 s from 1/s to the
+// server's 100/s. The probe's step per answer may now be a slow start's
+// (doubling every slowDoubling), so a process at 1/s is at the server's rate
+// within a second of its first answer.
+func TestPacingStarvedProcessGrowsBack(t *testing.T) {
+	t.Parallel()
+	start := testNow.Add(100 * time.Millisecond)
+	c := newSimClient(start, 0)
+	l := c.p.learning()
+	last := start.Add(-time.Second) // the last 429 a second ago, from the peers that have left
+	l.est = estimate{base: adaptiveFloor, cutAt: last, measured: true, lastRefusal: last}
+	c.p.waitedAt.Store(start.UnixNano()) // its requests queued behind the pace
+	srv := &simBucket{rate: 100, burst: 10}
+	fleetRun([]*simClient{c}, srv, start.Add(2*time.Second), func(time.Time) *http.Response { return limited(nil) })
+	if got := countIn(c.ok, start.Add(time.Second), start.Add(2*time.Second)); got < 85 {
+		t.Errorf("second 1–2 after the peers left: %d accepted, want ≥ 85 (90%% of the 97/s a lone process takes); per 250 ms: %v", got, per250(c.ok, start, 8))
+	}
+}
+
+// per250 counts ts in n intervals of 250 ms from start.
+func per250(ts []time.Time, start time.Time, n int) []int {
+	var out []int
+	for k := range n {
+		from := start.Add(time.Duration(k) * 250 * time.Millisecond)
+		out = append(out, countIn(ts, from, from.Add(250*time.Millisecond)))
+	}
+	return out
+}
+
+// TestPacingQueuedWaiterHoldsKey (issue 20, bench fleet retry-after ×8):
+// after a pause, a key's first request goes at once on the pace's token
+// while the others queue behind the pace. A key counted as held by its pace
+// only once a wait had ended, so at 1/s the answer to that first request
+// was taken as demand-bound: the estimate grew 5% a second instead of
+// probing, and the next request waited a whole second. A request waiting
+// its turn in steps holds the key from its first step.
+func TestPacingQueuedWaiterHoldsKey(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(genericPolicy())
+	now := ft.Now()
+	last := now.Add(-time.Second) // the last 429 a second ago
+	p.learning().est = estimate{base: adaptiveFloor, cutAt: last, measured: true, lastRefusal: last}
+	if err := p.acquire(bg(), 1, now); err != nil { // the first goes at once
+		t.Fatal(err)
+	}
+	tk := p.send(bg(), now, 1, false)
+	// The next queues for its turn, a second away; it gives up the wait
+	// 150 ms in (its deadline) and goes, having been held by the pace.
+	if err := p.acquire(deadlineCtx{bg(), now.Add(150 * time.Millisecond)}, 1, now); err != nil { // on the fake clock
+		t.Fatal(err)
+	}
+	at := ft.Now()
+	p.observe(bg(), ok200(nil), genericPolicy().classify(ok200(nil), nil, at), tk, at)
+	if lim, _ := p.limit(at); lim.RequestRate < 2*adaptiveFloor {
+		t.Errorf("after the first answer, with a request queued: %v/s, want the probe's growth (≥ %v/s), not 5%%", lim.RequestRate, 2*adaptiveFloor)
+	}
+}
+
+// TestPacingCoarseHintProbed (issue 20, bench fleet retry-after ×1 1.19×,
+// ×8 1.27×): a first wave's 429s carry Retry-After: 1, a bucket's 10 ms
+// rounded up. Under a first guess of the estimate each refused request
+// waited the whole second, and when every worker of a key had been refused
+// (the successes' next requests too, sent before the first 429 set a pace)
+// nothing was sent from 0.05 s to 1 s. The first 429 keeps its whole hint
+// (the provider's documented wait); the next, while that hint runs, probes
+// it: a second less, then its turn at the pace. One probe per hint: a
+// window that reopens at the whole second refuses one early request, not
+// all of them.
+func TestPacingCoarseHintProbed(t *testing.T) {
+	t.Parallel()
+	p, _ := testPacer(genericPolicy())
+	resp := limited(http.Header{"Retry-After": {"1"}})
+	v := genericPolicy().classify(resp, nil, testNow)
+	var waits []time.Duration
+	for i := range 3 {
+		at := testNow.Add(time.Duration(i) * time.Millisecond)
+		p.observe(bg(), resp, v, p.send(bg(), at, 1, false), at)
+		waits = append(waits, p.hintWait(resp, v, v.RetryAfter, at))
+	}
+	if want := []time.Duration{time.Second, 0, time.Second}; !slices.Equal(waits, want) {
+		t.Errorf("three requests refused with Retry-After: 1 in a first wave wait %v, want %v (the first whole, one probe, the rest whole)", waits, want)
 	}
 }

@@ -43,7 +43,7 @@ const (
 	ceilingHold         = 10 * time.Second       // and no further for this long after the cut, unless probing
 	probeHold           = 300 * time.Millisecond // a key held by its pace probes this long after a cut without another
 	probeAccel          = 2.0                    // its growth, relative a second, rises this much a second
-	probeMax            = 2.0                    // up to this (e² ≈ 7.4× a second)
+	probeMax            = 4.6                    // up to this (≈ ln 2 / slowDoubling: a slow start's growth, doubling every 150 ms)
 	probeRise           = 60.0                   // requests/s a second, added each second: the probe's absolute growth, the same for every key
 	paceBoundFor        = 250 * time.Millisecond // a key is held by its pace if a request waited for it this recently
 	paceBound           = 0.9                    // if the attempts measured went at this share of the pace at least
@@ -99,7 +99,11 @@ func (e *estimate) rate(now time.Time) float64 {
 // by probeRise requests/s more each second in absolute terms if that is
 // more: relative growth alone took a process left at 12/s by three
 // leavers 2 s to take the freed capacity, and kept the ratio of the shares
-// that probed together; absolute growth is the same for each. A
+// that probed together; absolute growth is the same for each. Per answer,
+// either step is probeMax at most, a slow start's: at e² a second (the cap
+// before), a process starved to 1/s by its peers took 2.3 s to reach the
+// server's 100/s once they left, with the server idle (bench fleet
+// retry-after ×8: five of eight processes at 1–7/s over seconds 3–4). A
 // server whose other clients left is found within about 2 s (issue 20: one
 // process of four stayed at its share for 15 s with the server idle); a
 // server still full answers the overshoot with 429s, and the cut goes back

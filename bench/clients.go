@@ -126,9 +126,15 @@ var (
 var peers = []client{learned, configured, retryablehttpClient, failsafeClient, openaiClient}
 
 // selectClients keeps the clients whose name contains only, or one of its
-// comma-separated parts.
+// comma-separated parts; or, if only is one client's whole name, that client
+// ("llmretry, learned" without "llmretry + redislimit, learned").
 func selectClients(cs []client, only string) []client {
 	var out []client
+	for _, c := range cs {
+		if c.name == only {
+			return []client{c}
+		}
+	}
 	for _, c := range cs {
 		for _, part := range strings.Split(only, ",") {
 			if strings.Contains(c.name, part) {

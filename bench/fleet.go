@@ -50,14 +50,16 @@ type workerSpec struct {
 	Timeout       time.Duration
 	RedisAddr     string // the Redis clients' server and the cell's key prefix
 	RedisPrefix   string
-	URLs          []string // the pool fleet: its targets
-	Redis         string   // the pool fleet: the address of the Redis its processes share
+	URLs          []string      // the pool fleet: its targets
+	Redis         string        // the pool fleet: the address of the Redis its processes share
+	Timeline      time.Duration // -timeline: trace llmretry's pace per interval of this width (fleettimeline.go)
 }
 
 // workerResult is what a worker prints.
 type workerResult struct {
 	OK          int
 	EndUnixNano int64
+	Pace        []float64 // with -timeline: the request rate in force per interval (fleettimeline.go)
 }
 
 // runWorker is the worker process's main: it sends its requests from
@@ -81,6 +83,9 @@ func runWorker(arg string) error {
 	}
 	cfg := config{workers: spec.W, retries: spec.Retries, proc: strconv.Itoa(spec.Proc), rate: spec.Rate, burst: spec.Burst,
 		redisAddr: spec.RedisAddr, redisPrefix: spec.RedisPrefix}
+	if spec.Timeline > 0 {
+		cfg.trace = &pacingTrace{}
+	}
 	share := spec.Rate / float64(spec.Procs)
 	lim := limits{requestsPerMinute: share * 60, requestBurst: max(spec.Burst/spec.Procs, 1)}
 	send := cl.make(cfg, lim, spec.URL)
@@ -113,7 +118,8 @@ func runWorker(arg string) error {
 		}()
 	}
 	wg.Wait()
-	return json.NewEncoder(os.Stdout).Encode(workerResult{OK: ok, EndUnixNano: time.Now().UnixNano()})
+	return json.NewEncoder(os.Stdout).Encode(workerResult{OK: ok, EndUnixNano: time.Now().UnixNano(),
+		Pace: cfg.trace.paceSeries(time.Unix(0, spec.StartUnixNano), spec.Timeline)})
 }
 
 // fleetRun is one client's fleet in one cell.
@@ -151,16 +157,19 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 	for k, n := range shares {
 		specs = append(specs, workerSpec{Client: cl.name, URL: srv.URL, First: first, N: n, W: max(cfg.workers*n/cfg.n, 1), Proc: k, Procs: len(shares),
 			StartUnixNano: start.UnixNano(), Retries: cfg.retries, Rate: cfg.rate, Burst: cfg.burst, Timeout: timeout,
-			RedisAddr: cfg.redisAddr, RedisPrefix: prefix})
+			RedisAddr: cfg.redisAddr, RedisPrefix: prefix, Timeline: cfg.timeline})
 		first += n
 	}
-	ok, end, err := runWorkers(specs)
+	results, ok, end, err := runWorkers(specs)
 	run := fleetRun{log: srv.Requests(), start: start, took: math.NaN()}
 	if err != nil {
 		return run, err
 	}
 	run.failed = first - ok
 	run.wall = end.Sub(start)
+	if cfg.timeline > 0 {
+		printFleetTimeline(fmt.Sprintf("%s, %s ×%d", cl.name, st, len(shares)), run, results, cfg.timeline)
+	}
 	if len(shares) > 1 && shares[0] > shares[1] {
 		run.took = run.freedTaken(cfg.rate * learnedShare)
 	}

@@ -102,7 +102,7 @@ func runPoolFleetOnce(cfg config, name, redisAddr string) (poolRun, error) {
 			Proc: k, Procs: poolFleetProcs, StartUnixNano: start.UnixNano(), Retries: cfg.retries, Timeout: time.Minute})
 	}
 	var out poolRun
-	ok, end, err := runWorkers(specs)
+	_, ok, end, err := runWorkers(specs)
 	if err != nil {
 		return out, err
 	}

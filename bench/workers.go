@@ -11,9 +11,10 @@ import (
 )
 
 // runWorkers runs a worker process for each spec, all at once, and returns
-// the requests they got answered in all and when the last one finished.
-func runWorkers(specs []workerSpec) (ok int, end time.Time, err error) {
-	results := make([]workerResult, len(specs))
+// what each reported, the requests they got answered in all and when the
+// last one finished.
+func runWorkers(specs []workerSpec) (results []workerResult, ok int, end time.Time, err error) {
+	results = make([]workerResult, len(specs))
 	errs := make([]error, len(specs))
 	var wg sync.WaitGroup
 	for k, ws := range specs {
@@ -31,7 +32,7 @@ func runWorkers(specs []workerSpec) (ok int, end time.Time, err error) {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return 0, time.Time{}, err
+		return nil, 0, time.Time{}, err
 	}
 	for _, r := range results {
 		ok += r.OK
@@ -39,5 +40,5 @@ func runWorkers(specs []workerSpec) (ok int, end time.Time, err error) {
 			end = e
 		}
 	}
-	return ok, end, nil
+	return results, ok, end, nil
 }
