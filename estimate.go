@@ -50,6 +50,7 @@ const (
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
 	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
 	burstShare          = 0.5                    // a 429 is part of a burst if 429s are this share of the last second's answers
+	burstMin            = 3                      // and this many at least
 )
 
 // burstShare decides what a 429 is evidence of. A limit reached refuses in
@@ -218,12 +219,6 @@ func (e *estimate) mark(tk ticket) {
 func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time, burst bool) {
 	cur := e.rate(now)
 	e.lastRefusal = now
-	if cur <= 0 && !burst {
-		// One 429 among answers (see burstShare) is no evidence of a
-		// limit: a pace started from it held the requests of a server
-		// with room to spare.
-		return
-	}
 	interval := cutInterval
 	if e.measured {
 		interval = measuredCutInterval

@@ -440,7 +440,9 @@ func TestPacingReleasesAfterPauseAtPace(t *testing.T) {
 		observeAt(p, ok200(nil), testNow)
 	}
 	hinted := limited(http.Header{"Retry-After-Ms": {"1000"}})
-	observeAt(p, hinted, testNow)
+	for i := 0; i < 10; i++ { // the rest of the first wave: a burst of 429s, which pauses the key
+		observeAt(p, hinted, testNow)
+	}
 	var released []time.Time
 	for i := 0; i < 20; i++ {
 		if err := p.acquire(bg(), 1, ft.Now()); err != nil {
