@@ -219,6 +219,12 @@ func (e *estimate) mark(tk ticket) {
 func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time, burst bool) {
 	cur := e.rate(now)
 	e.lastRefusal = now
+	if cur <= 0 && !burst {
+		// A lone 429 among answers is no evidence of a limit (see
+		// burstShare): a pace started from it held a caller the server
+		// answered at once to ~570 ms for its next 20 requests.
+		return
+	}
 	interval := cutInterval
 	if e.measured {
 		interval = measuredCutInterval
@@ -288,9 +294,9 @@ func (w *admittedWindow) add(now time.Time, refused bool) {
 	}
 }
 
-// refusedShare is the share of the answers over the last second that were
-// 429s (0 without an answer).
-func (w *admittedWindow) refusedShare(now time.Time) float64 {
+// refusals are the 429s over the last second, and their share of the
+// answers (0 without an answer).
+func (w *admittedWindow) refusals(now time.Time) (n int, share float64) {
 	tick := now.UnixNano() / int64(admittedTick)
 	var a, r int32
 	for _, s := range w.slots {
@@ -299,9 +305,9 @@ func (w *admittedWindow) refusedShare(now time.Time) float64 {
 		}
 	}
 	if a+r == 0 {
-		return 0
+		return 0, 0
 	}
-	return float64(r) / float64(a+r)
+	return int(r), float64(r) / float64(a+r)
 }
 
 // rate is the admitted answers per second over the last second (the tick

@@ -271,11 +271,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 	}
 	limited := v.Class == ClassRateLimited
-	burst := false // a 429 of a burst: a limit reached, not a lone refusal (burstShare)
+	refusedN, refusedShare := 0, 0.0 // the 429s of the last second, this one included (burstShare)
 	if v.Status > 0 {
 		p.mu.Lock()
 		p.admitted.add(now, limited)
-		burst = limited && p.admitted.refusedShare(now) >= burstShare
+		refusedN, refusedShare = p.admitted.refusals(now)
 		p.mu.Unlock()
 	}
 	if p.learn {
@@ -296,7 +296,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			l.readWindows(hdr, tk, ans, recent, now)
 		}
 		if limited {
-			p.learnRefusal(v, hdr, tk, now, burst)
+			p.learnRefusal(v, hdr, tk, now, hdr != nil || !v.hinted() || refusedN > 1 || refusedShare >= burstShare)
 		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
 			l.accepted(now, p.bound(now))
@@ -316,7 +316,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 	// where openai-go's was 51 ms). A burst's does: the requests queued
 	// behind it would be refused together, and retry together.
 	paced := p.paced(now)
-	if limited && v.hinted() && burst {
+	if limited && v.hinted() && refusedShare >= burstShare {
 		d := v.RetryAfter
 		if paced && v.Hint == hintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
 			d -= time.Second
