@@ -213,16 +213,15 @@ func (e *estimate) mark(tk ticket) {
 
 // cut lowers the estimate after an unexplained 429 at now; measured is the
 // rate measured between 429s (0 if none), accepted the rate of answers
-// other than 429 over the last second; burst whether 429s were burstShare
-// of the key's answers over the last second at least. Only a burst starts
-// an estimate.
-func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time, burst bool) {
+// other than 429 over the last second; lone: the 429 is one among answers
+// (burstShare) with nothing but a wait hint, which starts no estimate.
+func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time, lone bool) {
 	cur := e.rate(now)
 	e.lastRefusal = now
-	if cur <= 0 && !burst {
-		// A lone 429 among answers is no evidence of a limit (see
-		// burstShare): a pace started from it held a caller the server
-		// answered at once to ~570 ms for its next 20 requests.
+	if cur <= 0 && lone {
+		// No evidence of a limit (see burstShare): a pace started from
+		// one 429 with retry-after-ms: 300 among 5 answers held the next
+		// 20 requests, which the server answered at once, ~570 ms.
 		return
 	}
 	interval := cutInterval
@@ -294,9 +293,9 @@ func (w *admittedWindow) add(now time.Time, refused bool) {
 	}
 }
 
-// refusals are the 429s over the last second, and their share of the
-// answers (0 without an answer).
-func (w *admittedWindow) refusals(now time.Time) (n int, share float64) {
+// refusedShare is the share of the answers over the last second that were
+// 429s (0 without an answer).
+func (w *admittedWindow) refusedShare(now time.Time) float64 {
 	tick := now.UnixNano() / int64(admittedTick)
 	var a, r int32
 	for _, s := range w.slots {
@@ -305,9 +304,9 @@ func (w *admittedWindow) refusals(now time.Time) (n int, share float64) {
 		}
 	}
 	if a+r == 0 {
-		return 0, 0
+		return 0
 	}
-	return int(r), float64(r) / float64(a+r)
+	return float64(r) / float64(a+r)
 }
 
 // rate is the admitted answers per second over the last second (the tick

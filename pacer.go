@@ -271,11 +271,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		}
 	}
 	limited := v.Class == ClassRateLimited
-	refusedN, refusedShare := 0, 0.0 // the 429s of the last second, this one included (burstShare)
+	lone := false // a 429 among answers, not one of a burst (burstShare)
 	if v.Status > 0 {
 		p.mu.Lock()
 		p.admitted.add(now, limited)
-		refusedN, refusedShare = p.admitted.refusals(now)
+		lone = limited && p.admitted.refusedShare(now) < burstShare
 		p.mu.Unlock()
 	}
 	if p.learn {
@@ -296,7 +296,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			l.readWindows(hdr, tk, ans, recent, now)
 		}
 		if limited {
-			p.learnRefusal(v, hdr, tk, now, hdr != nil || !v.hinted() || refusedN > 1 || refusedShare >= burstShare)
+			p.learnRefusal(v, hdr, tk, now, lone && hdr == nil && v.hinted())
 		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
 			l.accepted(now, p.bound(now))
@@ -316,7 +316,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 	// where openai-go's was 51 ms). A burst's does: the requests queued
 	// behind it would be refused together, and retry together.
 	paced := p.paced(now)
-	if limited && v.hinted() && refusedShare >= burstShare {
+	if limited && v.hinted() && !lone {
 		d := v.RetryAfter
 		if paced && v.Hint == hintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
 			d -= time.Second
@@ -339,8 +339,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // under it is network jitter or another client) or its headers show a
 // limit with little left that paces the key: a window's, which pauses it
 // until the window ends, or a bucket's whose rate is learned.
-// burst: the 429 is one of a burst (burstShare).
-func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time, burst bool) {
+// lone: a 429 among answers with nothing but a wait hint (burstShare),
+// which starts no estimate.
+func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time, lone bool) {
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
 	p.mu.Unlock()
@@ -356,7 +357,7 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
-	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), burst)
+	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone)
 }
 
 // bound reports whether the key's requests have been waiting for a learned
