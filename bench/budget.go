@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"time"
 
@@ -18,18 +16,10 @@ var budgetOff = client{"llmretry, budget off", true, httpClient(func(config, lim
 }, withRetries)}
 
 // flaky answers share of the attempts with a 503 that has no wait hint,
-// chosen by a hash of the request's body and attempt number, so the same
-// attempts fail for every client.
+// drawn per request index and attempt (failsDraw), so the same attempts fail
+// for every client.
 func flaky(share int) func(llmretrytest.Request) llmretrytest.Step {
-	return func(r llmretrytest.Request) llmretrytest.Step {
-		h := fnv.New32a()
-		h.Write(r.BodyHash[:])
-		binary.Write(h, binary.LittleEndian, int32(r.Attempt))
-		if int(h.Sum32()%100) < share {
-			return llmretrytest.Dialect("openai").Overloaded(0)
-		}
-		return llmretrytest.Step{}
-	}
+	return failing(share, 0, func() llmretrytest.Step { return llmretrytest.Dialect("openai").Overloaded(0) })
 }
 
 // runBudget measures the retry budget: scattered 503s, where retries should
@@ -39,6 +29,8 @@ func runBudget(cfg config, cs []client) {
 	timeout := cfg.requestTimeout(time.Duration(float64(cfg.n) / cfg.rate * float64(time.Second)))
 	fmt.Printf("### Retry budget: %d requests, %d%% of attempts answered 503 without a wait hint; and a total outage (every answer 503), %d requests, 5 s deadline (max %d retries)\n\n",
 		n, share, n/3, cfg.retries)
+	ideal, per := drawnIdeal(n, share, cfg.retries)
+	fmt.Printf("With these draws, a client that retries every failed attempt up to %d times succeeds on %d/%d, with %.2f attempts per request.\n\n", cfg.retries, ideal, n, per)
 	fmt.Println("| client | succeeded with 30% 503s | attempts per request | outage: attempts per request | outage wall |")
 	fmt.Println("|---|---|---|---|---|")
 	var flakyJobs, outageJobs []job

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/failsafe-go/failsafe-go/failsafehttp"
@@ -45,6 +46,7 @@ func httpClient(rt func(cfg config, lim limits) http.RoundTripper, ctxf func(con
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/chat/completions", strings.NewReader(body(i)))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer sk-bench")
+			req.Header.Set(requestHeader, strconv.Itoa(i))
 			if cfg.proc != "" {
 				req.Header.Set(processHeader, cfg.proc)
 			}
@@ -114,7 +116,7 @@ var (
 				Model:     "fake-model",
 				Messages:  []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt(i))},
 				MaxTokens: openai.Int(int64(maxTokens(i))),
-			})
+			}, option.WithHeader(requestHeader, strconv.Itoa(i)))
 			return err == nil
 		}
 	}}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,40 +145,21 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 		defer close(done)
 		go shiftLimit(srv, st, cfg, start, done)
 	}
-	results := make([]workerResult, len(shares))
-	errs := make([]error, len(shares))
-	var wg sync.WaitGroup
+	var specs []workerSpec
 	first := 0
 	prefix := cellPrefix()
 	for k, n := range shares {
-		ws := workerSpec{Client: cl.name, URL: srv.URL, First: first, N: n, W: max(cfg.workers*n/cfg.n, 1), Proc: k, Procs: len(shares),
+		specs = append(specs, workerSpec{Client: cl.name, URL: srv.URL, First: first, N: n, W: max(cfg.workers*n/cfg.n, 1), Proc: k, Procs: len(shares),
 			StartUnixNano: start.UnixNano(), Retries: cfg.retries, Rate: cfg.rate, Burst: cfg.burst, Timeout: timeout,
-			RedisAddr: cfg.redisAddr, RedisPrefix: prefix}
+			RedisAddr: cfg.redisAddr, RedisPrefix: prefix})
 		first += n
-		arg, _ := json.Marshal(ws)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := exec.Command(os.Args[0], "-worker", string(arg)).Output()
-			if err != nil {
-				errs[k] = fmt.Errorf("worker %d: %w", k, err)
-				return
-			}
-			errs[k] = json.Unmarshal(out, &results[k])
-		}()
 	}
-	wg.Wait()
+	ok, end, err := runWorkers(specs)
 	run := fleetRun{log: srv.Requests(), start: start, took: math.NaN()}
-	var end time.Time
-	for k, r := range results {
-		if errs[k] != nil {
-			return run, errs[k]
-		}
-		run.failed += shares[k] - r.OK
-		if e := time.Unix(0, r.EndUnixNano); e.After(end) {
-			end = e
-		}
+	if err != nil {
+		return run, err
 	}
+	run.failed = first - ok
 	run.wall = end.Sub(start)
 	if len(shares) > 1 && shares[0] > shares[1] {
 		run.took = run.freedTaken(cfg.rate * learnedShare)

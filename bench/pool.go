@@ -46,10 +46,29 @@ type poolRun struct {
 	logs      [][]llmretrytest.Request
 }
 
+// tally reads each target's log into the run, with the 200s and 429s it
+// answered.
+func (out *poolRun) tally(srvs []*llmretrytest.Server) {
+	for _, s := range srvs {
+		log := s.Requests()
+		out.logs = append(out.logs, log)
+		ok, refused := 0, 0
+		for _, q := range log {
+			switch q.Status {
+			case http.StatusOK:
+				ok++
+			case http.StatusTooManyRequests:
+				refused++
+			}
+		}
+		out.served, out.refused = append(out.served, ok), append(out.refused, refused)
+	}
+}
+
 // poolServers starts the targets, the first refusing everything between
-// poolDownFrom and poolDownTo after start when fault is set.
-func poolServers(start time.Time, fault bool) []*llmretrytest.Server {
-	var srvs []*llmretrytest.Server
+// poolDownFrom and poolDownTo after start when fault is set; it returns them,
+// their URLs, and stop, which closes them.
+func poolServers(start time.Time, fault bool) (srvs []*llmretrytest.Server, urls []string, stop func()) {
 	for i, r := range poolRates {
 		s := llmretrytest.NewServer()
 		s.SetLimit(llmretrytest.Style("openai").Spec(llmretrytest.Requests, r, max(1, int(r/10))))
@@ -65,9 +84,13 @@ func poolServers(start time.Time, fault bool) []*llmretrytest.Server {
 				return llmretrytest.Step{}
 			})
 		}
-		srvs = append(srvs, s)
+		srvs, urls = append(srvs, s), append(urls, s.URL)
 	}
-	return srvs
+	return srvs, urls, func() {
+		for _, s := range srvs {
+			s.Close()
+		}
+	}
 }
 
 // poolTransport is llmretry over the targets at urls: configured gives each
@@ -106,16 +129,8 @@ func poolSend(c *http.Client, url string) func(context.Context, int) bool {
 // name (one target only).
 func runPoolOnce(cfg config, name string, fault bool) poolRun {
 	start := time.Now()
-	srvs := poolServers(start, fault)
-	defer func() {
-		for _, s := range srvs {
-			s.Close()
-		}
-	}()
-	var urls []string
-	for _, s := range srvs {
-		urls = append(urls, s.URL)
-	}
+	srvs, urls, stop := poolServers(start, fault)
+	defer stop()
 	var send func(context.Context, int) bool
 	switch name {
 	case "learned", "configured":
@@ -131,20 +146,7 @@ func runPoolOnce(cfg config, name string, fault bool) poolRun {
 	cfg.workers = poolWorkers
 	r := run(cfg, poolN, time.Minute, send, srvs[0])
 	out := poolRun{wall: r.wall, failed: r.failed, latencies: r.latencies, back: -1}
-	for _, s := range srvs {
-		log := s.Requests()
-		out.logs = append(out.logs, log)
-		ok, refused := 0, 0
-		for _, q := range log {
-			switch q.Status {
-			case http.StatusOK:
-				ok++
-			case http.StatusTooManyRequests:
-				refused++
-			}
-		}
-		out.served, out.refused = append(out.served, ok), append(out.refused, refused)
-	}
+	out.tally(srvs)
 	if fault {
 		recovered := start.Add(poolDownTo)
 		for _, q := range out.logs[0] {

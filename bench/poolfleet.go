@@ -92,63 +92,23 @@ func startRedisServer() (addr string, stop func(), err error) {
 // runPoolFleetOnce runs the pool fleet once for a client ("learned" or
 // "configured").
 func runPoolFleetOnce(cfg config, name, redisAddr string) (poolRun, error) {
-	srvs := poolServers(time.Now(), false)
-	defer func() {
-		for _, s := range srvs {
-			s.Close()
-		}
-	}()
-	var urls []string
-	for _, s := range srvs {
-		urls = append(urls, s.URL)
-	}
+	srvs, urls, stop := poolServers(time.Now(), false)
+	defer stop()
 	start := time.Now().Add(500 * time.Millisecond) // the workers' startup is not timed
-	results := make([]workerResult, poolFleetProcs)
-	errs := make([]error, poolFleetProcs)
-	var wg sync.WaitGroup
+	var specs []workerSpec
 	per := poolN / poolFleetProcs
 	for k := range poolFleetProcs {
-		ws := workerSpec{Client: name, URLs: urls, Redis: redisAddr, First: k * per, N: per, W: poolWorkers / poolFleetProcs,
-			Proc: k, Procs: poolFleetProcs, StartUnixNano: start.UnixNano(), Retries: cfg.retries, Timeout: time.Minute}
-		arg, _ := json.Marshal(ws)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := exec.Command(os.Args[0], "-worker", string(arg)).Output()
-			if err != nil {
-				errs[k] = fmt.Errorf("worker %d: %w", k, err)
-				return
-			}
-			errs[k] = json.Unmarshal(out, &results[k])
-		}()
+		specs = append(specs, workerSpec{Client: name, URLs: urls, Redis: redisAddr, First: k * per, N: per, W: poolWorkers / poolFleetProcs,
+			Proc: k, Procs: poolFleetProcs, StartUnixNano: start.UnixNano(), Retries: cfg.retries, Timeout: time.Minute})
 	}
-	wg.Wait()
 	var out poolRun
-	var end time.Time
-	for k, r := range results {
-		if errs[k] != nil {
-			return out, errs[k]
-		}
-		out.failed += per - r.OK
-		if e := time.Unix(0, r.EndUnixNano); e.After(end) {
-			end = e
-		}
+	ok, end, err := runWorkers(specs)
+	if err != nil {
+		return out, err
 	}
+	out.failed = per*poolFleetProcs - ok
 	out.wall = end.Sub(start)
-	for _, s := range srvs {
-		log := s.Requests()
-		out.logs = append(out.logs, log)
-		ok, refused := 0, 0
-		for _, q := range log {
-			switch q.Status {
-			case http.StatusOK:
-				ok++
-			case http.StatusTooManyRequests:
-				refused++
-			}
-		}
-		out.served, out.refused = append(out.served, ok), append(out.refused, refused)
-	}
+	out.tally(srvs)
 	return out, nil
 }
 
