@@ -265,14 +265,16 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 // server had nothing left. If the 429 is unexplained (no header accounts
 // for it), the estimated request rate is cut; accepted is the rate of
 // answers other than 429 over the last second, for a first cut; bound: the
-// key's requests have been waiting for the pace (estimate.contended).
-func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound bool) {
+// key's requests have been waiting for the pace (estimate.contended);
+// lone: a 429 among answers with nothing but a wait hint (burstShare),
+// which starts no estimate.
+func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound, lone bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	measured, share, tokPerReq := l.est.measure(tk)
 	l.est.mark(tk)
 	if unexplained {
-		l.est.cut(now, measured, share, accepted, pausedUntil)
+		l.est.cut(now, measured, share, accepted, pausedUntil, lone)
 		if bound && accepted > 0 {
 			l.est.contended()
 		}

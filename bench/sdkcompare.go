@@ -46,6 +46,7 @@ func runSDKCompare(cfg config, cs []client) {
 		{"half of the attempts 500 without a hint", 400, 16, 30 * time.Second, 50, 0, nil},
 		{"slow (2 s) and flaky (30% 500 after 2 s)", 96, 16, 30 * time.Second, 30, 2 * time.Second, nil},
 		{"10 requests a second, 429 Retry-After: 1 beyond", 200, 32, 30 * time.Second, 0, 0, windowed(10)},
+		{"10% of attempts 429 retry-after-ms: 1000 at random, room to spare, 50 ms answers", 400, 16, 30 * time.Second, 0, 0, sporadic429(10, "1000", 50*time.Millisecond)},
 	}
 	for _, sc := range scenarios {
 		fmt.Printf("### Against the SDK alone: %s; %d requests, %d workers, %v deadline, 2 retries\n\n", sc.name, sc.n, sc.w, sc.deadline)
