@@ -207,11 +207,10 @@ func (p *pacer) limit(now time.Time) (lim Pace, src limitSource) {
 	// What a Limiter shared by processes is told of the pace (Pace.Learned,
 	// Pace.Estimated): every rate of an estimate is this process's share.
 	lim.Learned = p.learn && p.config.RequestRate <= 0
-	l := p.lrn.Load()
-	if !p.learn || l == nil {
+	if !p.learn {
 		return lim, configured
 	}
-	got, est := l.limit(now)
+	got, est := p.learnedLimit(p.lrn.Load(), now)
 	if lim.RequestRate <= 0 && got.RequestRate > 0 {
 		lim.RequestRate, lim.RequestBurst, src = got.RequestRate, got.RequestBurst, learned
 		if est {
@@ -294,10 +293,13 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			l.readWindows(hdr, tk, ans, recent, now)
 		}
 		if limited {
-			p.learnRefusal(v, hdr, tk, now)
-		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
+			p.learnRefusal(ctx, v, hdr, tk, now)
+		} else if v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
-			l.accepted(now, p.bound(now))
+			if l := p.lrn.Load(); l != nil {
+				l.accepted(now, p.bound(now))
+			}
+			p.shareAccepted()
 		}
 	}
 	if !limited && hdr == nil {
@@ -331,8 +333,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // estimate, unless the key is paced by a configured limit (trusted: a 429
 // under it is network jitter or another client) or its headers show a
 // limit with little left that paces the key: a window's, which pauses it
-// until the window ends, or a bucket's whose rate is learned.
-func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time) {
+// until the window ends, or a bucket's whose rate is learned. A
+// LearningLimiter is told of an unexplained one (learninglimiter.go).
+func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, tk ticket, now time.Time) {
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
 	p.mu.Unlock()
@@ -349,6 +352,9 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now))
+	if unexplained {
+		p.shareRefused(ctx)
+	}
 }
 
 // bound reports whether the key's requests have been waiting for a learned
@@ -375,7 +381,7 @@ func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now
 	if p == nil || resp == nil || v.Hint != hintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
 		return wait
 	}
-	if l := p.lrn.Load(); l == nil || !p.learn || !l.measured(now) {
+	if !p.estimateMeasured(now) {
 		return wait
 	}
 	if _, src := p.limit(now); src != estimated {

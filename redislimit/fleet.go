@@ -80,7 +80,7 @@ local function fleet_entry(v, now)
       and e > now - FRESH and e <= now + FRESH) then return nil end
   return a, b, c, d
 end
-local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
+local function fleet_pace(key, kind, id, now, ri, rb, ti, tb, e)
   if kind == 0 then
     if ri > 0 or ti > 0 then
       local body = string.format('%.6g %d %.6g %d', fleet_rate(ri), rb, fleet_rate(ti), tb)
@@ -100,8 +100,12 @@ local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
     if ct > 0 then ti, tb = fleet_interval(ct), ctb end
     return ri, rb, ti, tb
   end
-  -- an estimate is this process's share: paced by it, in its memory; the
-  -- key in Redis holds it only to a pause another process shared
+  -- the fleet's estimate (estimate.go) paces an estimate, or a process
+  -- that learned no request rate, in the shared bucket
+  if e > 0 and (kind == 2 or ri <= 0) then return 1e6 / e, 1, ti, tb, true end
+  -- an estimate without the fleet's is this process's share: paced by it,
+  -- in its memory; the key in Redis holds it only to a pause another
+  -- process shared
   if kind == 2 then return 0, rb, 0, tb end
   return ri, rb, ti, tb
 end

@@ -68,10 +68,12 @@ type Limiter struct {
 	opts  Options
 	local llmretry.MemoryLimiter // the fallback
 
-	id        string       // this Limiter's name for its share in a key's fleet hash (fleet.go)
-	heeds     bool         // rdb ends a call at its context's deadline
-	downUntil atomic.Int64 // unix nanoseconds; Redis is not tried before
-	stuck     atomic.Int32 // calls abandoned at the timeout that have not returned
+	id        string           // this Limiter's name for its share in a key's fleet hash (fleet.go)
+	est       estimates        // the keys' shared estimates as last seen (estimate.go)
+	clock     func() time.Time // a test's clock for the scripts (estimate.go); nil: Redis's
+	heeds     bool             // rdb ends a call at its context's deadline
+	downUntil atomic.Int64     // unix nanoseconds; Redis is not tried before
+	stuck     atomic.Int32     // calls abandoned at the timeout that have not returned
 }
 
 var _ llmretry.Limiter = (*Limiter)(nil)
@@ -138,9 +140,16 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	}
 	tokens = max(tokens, 1)
 	keys := l.keys(key)
+	args := l.reserveArgs(maxWait, limit, tokens)
+	var ke *keyEstimate
+	if paceKind(limit) != paceGiven {
+		// The answers accepted since the last call ride on this one.
+		ke = l.est.get(key, l.now())
+		args = append(args, ke.accepted.Swap(0), l.scriptNow())
+	}
 
 	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
-		return reserveScript.Run(ctx, l.rdb, keys, l.reserveArgs(maxWait, limit, tokens)...).Slice()
+		return reserveScript.Run(ctx, l.rdb, keys, args...).Slice()
 	}, func(res []any) {
 		// Nobody waits for this reservation any more: give it back.
 		if ok, _, cancelArgs, err := parseReply(res); err == nil && ok && cancelArgs != nil {
@@ -160,6 +169,9 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	if perr != nil {
 		l.fail(perr)
 		return l.fallbackWait(ctx, key, limit, tokens, perr)
+	}
+	if ke != nil {
+		noteEstimate(ke, res, ok, l.now())
 	}
 	if !ok {
 		return fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
@@ -291,7 +303,7 @@ func parseReply(res []any) (ok bool, delay time.Duration, cancelArgs []any, err 
 		return false, 0, nil, fmt.Errorf("redislimit: unexpected delay %q", ds)
 	}
 	delay = time.Duration(us) * time.Microsecond
-	if flag == 1 && len(res) == 5 {
+	if flag == 1 && len(res) >= 5 {
 		cancelArgs = []any{res[2], res[3], res[4]}
 		for _, a := range cancelArgs {
 			if s, ok := a.(string); !ok || !isMicros(s) {
