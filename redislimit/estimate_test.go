@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -219,4 +220,55 @@ func simReserve(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace l
 	}
 	noteEstimate(ke, res, ok, l.now())
 	return ok, delay.Microseconds()
+}
+
+// What the fleet hash holds for the estimate is read as a claim: fields
+// that are not finite numbers within their bounds (a rate above the most
+// an estimate grows to, a time after Redis's clock, counts that run
+// backwards, marks that do not parse) are ignored, and the estimate starts
+// over from the next 429; a fleet key of another type turns sharing off
+// without an error.
+func TestFleetEstimateGarbage(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	var told int
+	l := New(rdb, Options{OnError: func(error) { told++ }})
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).UnixMicro(), 10) }
+	fleet := l.keys("k")[2]
+	for _, e := range []string{
+		"nan 1 " + us(0) + " " + us(0) + " 0",
+		"1e300 1 " + us(0) + " " + us(0) + " 0",
+		"-5 1 " + us(0) + " " + us(0) + " 0",
+		"50 1 " + us(time.Hour) + " " + us(0) + " 0", // cut in the future
+		"50 7 " + us(0) + " " + us(0) + " 0",
+		"50 1 " + us(0),
+		"fifty",
+	} {
+		rdb.Del(ctx, fleet)
+		rdb.HSet(ctx, fleet, "e", e, "n", "-3", "r", "x", "a", "1e400", "w", us(time.Hour),
+			"s", "1 2 3", "m", "garbage;1,2;nan,nan,nan")
+		if got := reservedAt(t, rdb, l, "k", nothingYet); got != 0 {
+			t.Errorf("e = %q: paced at %d µs, want not paced: the estimate is garbage", e, got)
+		}
+		l.Refused(ctx, "k")
+		r, _ := l.Estimate("k")
+		if !(r >= 1 && r < 1e6) {
+			t.Errorf("e = %q: after a 429 the estimate is %v, want a fresh start (≥ the 1/s floor)", e, r)
+		}
+	}
+	rdb.Del(ctx, fleet)
+	rdb.Set(ctx, fleet, "a string", 0)
+	l.Refused(ctx, "k")
+	l.Accepted("k")
+	if r, _ := l.Estimate("k"); r != 0 || told != 0 {
+		t.Errorf("a fleet key of another type: estimate %v (OnError told %d times), want none and no error", r, told)
+	}
+	if err := l.Wait(ctx, "k", nothingYet, 1); err != nil {
+		t.Errorf("Wait on a fleet key of another type: %v", err)
+	}
 }

@@ -131,12 +131,53 @@ func micros(r float64) float64 {
 
 // Wait implements llmretry.Limiter.
 func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tokens int) error {
+	for {
+		again, err := l.waitOnce(ctx, key, limit, tokens)
+		if !again {
+			return err
+		}
+		if err := sleep(ctx, fleetStep); err != nil {
+			return err
+		}
+	}
+}
+
+// fleetStep is how far ahead a process that learned no request rate
+// reserves at the fleet's estimate (estimate.go), and how long it waits
+// before it asks again when the shared bucket is further ahead: the
+// Transport's own step under an estimate (100 ms). Reserving up to the
+// request's deadline instead, at the estimate of the moment, a slow start
+// at 15/s booked the bucket 2 s ahead for the 28 workers that had no
+// estimate yet, while the estimate grew to 125/s (bench fleet,
+// retry-after ×8: 1.36-3.45x).
+const fleetStep = 100 * time.Millisecond
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitOnce is one reservation of Wait; again: the caller learned no
+// request rate, the fleet's estimate paces it, and its turn is more than
+// fleetStep away: it waits fleetStep and asks again.
+func (l *Limiter) waitOnce(ctx context.Context, key string, limit llmretry.Pace, tokens int) (again bool, _ error) {
 	if l.isDown() {
-		return l.fallbackWait(ctx, key, limit, tokens, nil)
+		return false, l.fallbackWait(ctx, key, limit, tokens, nil)
 	}
 	maxWait := int64(-1)
 	if deadline, ok := ctx.Deadline(); ok {
 		maxWait = max(0, time.Until(deadline).Microseconds())
+	}
+	stepping := paceKind(limit) == paceLearned && limit.RequestRate <= 0 && (maxWait < 0 || maxWait > fleetStep.Microseconds())
+	if stepping {
+		maxWait = fleetStep.Microseconds()
 	}
 	tokens = max(tokens, 1)
 	keys := l.keys(key)
@@ -160,42 +201,45 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		l.fail(err)
-		return l.fallbackWait(ctx, key, limit, tokens, err)
+		return false, l.fallbackWait(ctx, key, limit, tokens, err)
 	}
 	ok, delay, cancelArgs, perr := parseReply(res)
 	if perr != nil {
 		l.fail(perr)
-		return l.fallbackWait(ctx, key, limit, tokens, perr)
+		return false, l.fallbackWait(ctx, key, limit, tokens, perr)
 	}
 	if ke != nil {
 		noteEstimate(ke, res, ok, l.now())
 	}
 	if !ok {
-		return fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
+		if stepping {
+			return true, nil
+		}
+		return false, fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
 	}
 	// An estimate reserved nothing in Redis (see fleet.go): after a pause
 	// shared there, it paces this process at its own share, in memory.
 	local := paceKind(limit) == paceEstimated && cancelArgs != nil && cancelArgs[1] == "0" && cancelArgs[2] == "0"
 	if delay <= 0 {
-		return l.paceLocally(ctx, key, limit, tokens, local)
+		return false, l.paceLocally(ctx, key, limit, tokens, local)
 	}
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return l.paceLocally(ctx, key, limit, tokens, local)
+		return false, l.paceLocally(ctx, key, limit, tokens, local)
 	case <-ctx.Done():
 		if cancelArgs == nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		// Give the reservation back, best effort, within the timeout.
 		l.do(context.WithoutCancel(ctx), func(ctx context.Context) ([]any, error) {
 			return nil, cancelScript.Run(ctx, l.rdb, keys[:1], cancelArgs...).Err()
 		}, nil)
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 }
 
