@@ -272,3 +272,32 @@ func TestFleetEstimateGarbage(t *testing.T) {
 		t.Errorf("Wait on a fleet key of another type: %v", err)
 	}
 }
+
+// A process that learned no rate itself, paced at the fleet's estimate,
+// reserves at most fleetStep ahead and asks again after it, as its
+// Transport does under an estimate: booking the bucket up to its deadline
+// at the estimate of the moment, the workers of a process without an
+// estimate yet held the fleet to a slow start's 15/s for two seconds while
+// the estimate grew to 125/s (bench fleet, retry-after ×8, 1.36-3.45x).
+func TestFleetNothingLearnedSteps(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	origin := time.Now()
+	clock := func() time.Time { return origin }
+	a, b := New(rdb, Options{}), New(rdb, Options{})
+	a.clock, b.clock = clock, clock
+	a.Refused(ctx, "k") // the fleet's estimate: 1/s
+	if again, err := b.waitOnce(ctx, "k", nothingYet, 1); again || err != nil {
+		t.Fatalf("b's first request: again %v, %v; want it sent at once", again, err)
+	}
+	bucket := b.keys("k")[0]
+	booked, _ := rdb.HGet(ctx, bucket, "r").Int64()
+	if again, err := b.waitOnce(ctx, "k", nothingYet, 1); !again || err != nil {
+		t.Errorf("b's second request, a second away: again %v, %v; want to ask again after %v", again, err, fleetStep)
+	}
+	if now, _ := rdb.HGet(ctx, bucket, "r").Int64(); now != booked {
+		t.Errorf("the bucket is booked to %d µs, was %d: the second request reserved a second ahead", now, booked)
+	}
+}

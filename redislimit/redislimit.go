@@ -220,8 +220,9 @@ func (l *Limiter) waitOnce(ctx context.Context, key string, limit llmretry.Pace,
 		}
 		return false, fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
 	}
-	// An estimate reserved nothing in Redis (see fleet.go): after a pause
-	// shared there, it paces this process at its own share, in memory.
+	// An estimate reserved nothing in Redis (no fleet estimate: see
+	// fleet.go): after a pause shared there, it paces this process at its
+	// own share, in memory.
 	local := paceKind(limit) == paceEstimated && cancelArgs != nil && cancelArgs[1] == "0" && cancelArgs[2] == "0"
 	if delay <= 0 {
 		return false, l.paceLocally(ctx, key, limit, tokens, local)
