@@ -79,7 +79,7 @@ local function est_read(key, now, withMarks)
   local v = redis.pcall('HMGET', key, 'e', 'n', 'r', 'a', 'w', 's', withMarks and 'm' or 'e')
   if type(v) ~= 'table' or v.err then return nil end
   local late = now + 2000000
-  local st = {base = 0, measured = false, cutAt = 0, lastRefusal = 0, ceiling = 0,
+  local st = {dirty = {}, base = 0, measured = false, cutAt = 0, lastRefusal = 0, ceiling = 0,
     n = est_num(v[2], 0, 2^52) or 0, r = est_num(v[3], 0, 2^52) or 0, a = est_num(v[4], 0, 2^52) or 0,
     w = est_num(v[5], 0, late) or 0, marks = {}}
   if type(v[1]) == 'string' then
@@ -108,19 +108,28 @@ local function est_read(key, now, withMarks)
   end
   return st
 end
-local function est_write(key, st, withMarks)
-  if st.cutAt > 0 then
-    redis.pcall('HSET', key, 'e', string.format('%.9g %d %.0f %.0f %.9g', st.base, st.measured and 1 or 0, st.cutAt, st.lastRefusal, st.ceiling))
+-- est_write writes what changed (st.dirty), or everything and the marks
+-- (all); the hash expires a minute and a half after the last 429 or the
+-- last second's first send.
+local function est_write(key, st, all)
+  local d, f = st.dirty, {}
+  if (all or d.e) and st.cutAt > 0 then
+    f[#f + 1] = 'e'
+    f[#f + 1] = string.format('%.9g %d %.0f %.0f %.9g', st.base, st.measured and 1 or 0, st.cutAt, st.lastRefusal, st.ceiling)
   end
-  redis.pcall('HSET', key,
-    'n', string.format('%.0f', st.n), 'r', string.format('%.0f', st.r), 'a', string.format('%.0f', st.a),
-    'w', string.format('%.0f', st.w), 's', string.format('%.0f %.0f %.0f %.0f', st.t0, st.a0, st.t1, st.a1))
-  if withMarks then
+  if all or d.n then f[#f + 1] = 'n'; f[#f + 1] = string.format('%.0f', st.n) end
+  if all then f[#f + 1] = 'r'; f[#f + 1] = string.format('%.0f', st.r) end
+  if all or d.a then f[#f + 1] = 'a'; f[#f + 1] = string.format('%.0f', st.a) end
+  if all or d.w then f[#f + 1] = 'w'; f[#f + 1] = string.format('%.0f', st.w) end
+  if all or d.s then f[#f + 1] = 's'; f[#f + 1] = string.format('%.0f %.0f %.0f %.0f', st.t0, st.a0, st.t1, st.a1) end
+  if all then
     local ms = {}
     for i, m in ipairs(st.marks) do ms[i] = string.format('%.0f,%.0f,%.0f', m[1], m[2], m[3]) end
-    redis.pcall('HSET', key, 'm', table.concat(ms, ';'))
+    f[#f + 1] = 'm'
+    f[#f + 1] = table.concat(ms, ';')
   end
-  redis.pcall('PEXPIRE', key, QUIET / 1000 + 60000)
+  if #f > 0 then redis.pcall('HSET', key, unpack(f)) end
+  if all or d.s then redis.pcall('PEXPIRE', key, QUIET / 1000 + 60000) end
 end
 -- est_rate is the estimate at now (requests/s), 0 when none.
 local function est_rate(st, now)
@@ -130,11 +139,16 @@ end
 -- est_heard counts k accepted answers at now and grows the estimate for
 -- them (the core's estimate.grow, k answers at once).
 local function est_heard(st, k, now)
-  if now - st.t1 >= 1000000 then st.t0, st.a0, st.t1, st.a1 = st.t1, st.a1, now, st.a end
+  if now - st.t1 >= 1000000 then
+    st.t0, st.a0, st.t1, st.a1 = st.t1, st.a1, now, st.a
+    st.dirty.s = true
+  end
   if not (k > 0) then return end
   k = math.min(k, 100000)
   st.a = st.a + k
+  st.dirty.a = true
   if est_rate(st, now) <= 0 then return end
+  st.dirty.e = true
   local bound = now - st.w < BOUND_FOR
   local quiet = now - st.lastRefusal
   if not st.measured then

@@ -66,9 +66,10 @@ if ti > 0 then
 end
 local delay = ready - now
 if st then
-  -- held by the pace (its bucket, not a pause): the estimate may probe
-  if byEst and ready - start > WAIT_MIN then st.w = now end
-  if not (maxwait >= 0 and delay > maxwait) then st.n = st.n + 1 end
+  -- held by the pace (its bucket, not a pause): the estimate may probe;
+  -- sends are counted while there is an estimate to measure for
+  if byEst and ready - start > WAIT_MIN then st.w, st.dirty.w = now, true end
+  if est_rate(st, now) > 0 and not (maxwait >= 0 and delay > maxwait) then st.n, st.dirty.n = st.n + 1, true end
   est_write(KEYS[3], st, false)
 end
 local e, m = est_reply(st, now)
