@@ -52,11 +52,16 @@ func (p *pacer) sharedLearner() LearningLimiter {
 // learnedLimit is the learned pace at now (l may be nil: nothing learned
 // here) and whether an estimate sets its request rate: l's own, with the
 // fleet's shared estimate in place of this process's when a
-// LearningLimiter holds one (the tokens estimate, if any, follows it at
-// the tokens per request this process measured).
+// LearningLimiter holds one past its slow start (the tokens estimate, if
+// any, follows it at the tokens per request this process measured). In a
+// slow start each process paces its own, in its memory, as before: paced
+// at the fleet's from its first 429, a process alone on redislimit lost
+// the race of its first burst (its workers all refused, all held a whole
+// second by a first guess's Retry-After: 1.22x where its own took 1.00x,
+// bench fleet, 2026-12-06).
 func (p *pacer) learnedLimit(l *learning, now time.Time) (Pace, bool) {
 	if s := p.sharedLearner(); s != nil {
-		if e, _ := s.Estimate(p.key); e > 0 {
+		if e, m := s.Estimate(p.key); e > 0 && m {
 			if l == nil {
 				l = p.learning()
 			}
@@ -80,8 +85,8 @@ func (l *learning) limitShared(now time.Time, e float64) (Pace, bool) {
 // rate measured between 429s: the fleet's, if a LearningLimiter holds one.
 func (p *pacer) estimateMeasured(now time.Time) bool {
 	if s := p.sharedLearner(); s != nil {
-		if e, m := s.Estimate(p.key); e > 0 {
-			return m
+		if e, m := s.Estimate(p.key); e > 0 && m {
+			return true
 		}
 	}
 	l := p.lrn.Load()

@@ -51,7 +51,7 @@ func (f *fleetEstimator) told() (accepted, refused int) {
 // fleet's estimate being measured (hintWait).
 func TestPacingSharedEstimate(t *testing.T) {
 	t.Parallel()
-	fleet := &fleetEstimator{rate: 80, cutTo: 56}
+	fleet := &fleetEstimator{rate: 80, cutTo: 56, measured: true}
 	pol := genericPolicy()
 	pol.Limits.Limiter = fleet
 	p, _ := testPacer(pol)
@@ -72,7 +72,7 @@ func TestPacingSharedEstimate(t *testing.T) {
 
 	// A configured request rate: the Limiter is told nothing, and its
 	// estimate does not pace the key.
-	fleet = &fleetEstimator{rate: 80, cutTo: 56}
+	fleet = &fleetEstimator{rate: 80, cutTo: 56, measured: true}
 	pol = genericPolicy()
 	pol.Limits = Limits{RequestsPerMinute: 600, Limiter: fleet}
 	p, _ = testPacer(pol)
