@@ -11,9 +11,9 @@ import (
 // sending all of the fleet's requests would estimate it after 429s, not
 // each process's share of it. A Transport whose Limits.Limiter is one
 // tells it of the answers on such a key (Accepted, Refused) and paces the
-// key at the estimate it holds (Estimate) instead of its own; without one
-// (0), it uses its own estimate, as with any Limiter. The redislimit
-// module's Limiter is one.
+// key at the estimate it holds (Estimate) instead of its own once that is
+// past its slow start; until then, or without one (0), it uses its own
+// estimate, as with any Limiter. The redislimit module's Limiter is one.
 //
 // Why one estimate rather than shares: processes that each estimate their
 // own share of a key after 429s find the server's rate only as fast as

@@ -16,7 +16,12 @@ import (
 // configured limit whose server's headers do not tell its rate is paced at
 // one estimate held in the key's fleet hash: the server's whole rate, as
 // one process sending all of the fleet's requests would estimate it, and
-// paced in the key's shared bucket, so that the fleet sends at it in all.
+// paced in the key's shared bucket once past its slow start (measured), so
+// that the fleet sends at it in all. In its slow start each process paces
+// its own estimate in its memory, as before: the fleet's, a first guess
+// from the first 429s, paced a process alone worse than its own (its
+// whole first burst refused, then held a second by Retry-After: 1.22x
+// where its own took 1.00x; learninglimiter.go in the core).
 // The arithmetic is the core's (estimate.go), on Redis's clock, in Lua
 // (estimateLua), with the fleet's counts in place of one process's:
 //
