@@ -43,8 +43,7 @@ func (f *fleetEstimator) told() (accepted, refused int) {
 }
 
 // A key on a LearningLimiter, with no configured request rate, is paced at
-// the estimate the Limiter holds for the fleet once it is past its slow
-// start, in place of its own: before it learned anything itself, and after
+// the estimate the Limiter holds for the fleet, in place of its own: before it learned anything itself, and after
 // its own first 429, whose own guess (what the server accepted from this
 // process over the last second) is a share. It tells the Limiter of its accepted answers and unexplained
 // 429s, and the retry's wait after a whole-second Retry-After follows the
@@ -70,14 +69,14 @@ func TestPacingSharedEstimate(t *testing.T) {
 		t.Error("the fleet's estimate is measured: the key's must be")
 	}
 
-	// A fleet's estimate in its slow start does not pace the key: its
-	// own does (here none yet).
+	// A fleet's estimate in its slow start paces the key too; the retry's
+	// whole-second hint is then waited whole (hintWait).
 	fleet = &fleetEstimator{rate: 80}
 	pol = genericPolicy()
 	pol.Limits.Limiter = fleet
 	p, _ = testPacer(pol)
-	if lim, _ := p.limit(testNow); lim.RequestRate != 0 {
-		t.Errorf("the fleet's estimate in a slow start: pace %+v, want the key's own (none)", lim)
+	if lim, _ := p.limit(testNow); lim.RequestRate != 80 || p.estimateMeasured(testNow) {
+		t.Errorf("the fleet's estimate in a slow start: pace %+v (measured %v), want 80/s, not measured", lim, p.estimateMeasured(testNow))
 	}
 
 	// A configured request rate: the Limiter is told nothing, and its

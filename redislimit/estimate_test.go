@@ -176,7 +176,7 @@ func TestFleetSharedEstimate(t *testing.T) {
 			continue
 		}
 		pace := llmretry.Pace{Learned: true}
-		if e, m := sp.l.Estimate("k"); e > 0 && m { // as the Transport does (learninglimiter.go)
+		if e, _ := sp.l.Estimate("k"); e > 0 { // as the Transport does (learninglimiter.go)
 			pace = llmretry.Pace{RequestRate: rate.Limit(e), RequestBurst: 1, Learned: true, Estimated: true}
 		}
 		ok, delay := simReserve(t, rdb, sp.l, "k", pace, step)

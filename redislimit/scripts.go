@@ -42,9 +42,7 @@ if KEYS[3] and (kind == 1 or kind == 2) then
   if st then est_heard(st, tonumber(ARGV[9]) or 0, now) end
 end
 if KEYS[3] then
-  -- the fleet's estimate paces the bucket once past its slow start (the
-  -- Transport paces its own until then: learninglimiter.go in the core)
-  ri, rb, ti, tb, byEst = fleet_pace(KEYS[3], kind, ARGV[8], now, ri, rb, ti, tb, st and st.measured and est_rate(st, now) or 0)
+  ri, rb, ti, tb, byEst = fleet_pace(KEYS[3], kind, ARGV[8], now, ri, rb, ti, tb, st and est_rate(st, now) or 0)
 end
 local start = now
 local p = redis.call('HMGET', KEYS[2], 'until', 'at')
