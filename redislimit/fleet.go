@@ -25,9 +25,8 @@ import (
 // An estimate after 429s is the fleet's (estimate.go): one estimate of the
 // server's whole rate for the key, held in the fleet hash, cut and grown
 // from every process's answers (llmretry.LearningLimiter), and paced in
-// the key's shared bucket once past its slow start (in it, each process
-// paces its own, in its memory, as one process alone does). A process
-// paces its estimate (or, having learned nothing, its requests) at it;
+// the key's shared bucket. A process paces its estimate (or, having
+// learned nothing, its requests) at it;
 // the fleet then behaves as one process sending all its requests, which
 // alone learns the server's rate in 1.00x the optimum. Two designs were measured before it. Each process
 // estimated its own share and paced it in its own memory, held by Redis
