@@ -83,17 +83,23 @@ func (l *learning) bornAt() time.Time {
 func (l *learning) limit(now time.Time) (lim Pace, est bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.limitWith(now, l.est.rate(now), l.est.tok)
+}
+
+// limitWith is limit with e and t as the estimate's request and token
+// rates (0: none). l.mu is held.
+func (l *learning) limitWith(now time.Time, e, t float64) (lim Pace, est bool) {
 	lim.RequestRate, lim.RequestBurst = l.req.at(now)
 	lim.TokenRate, lim.TokenBurst = l.tok.at(now)
 	// The estimate, which the server's 429s set although headers allowed
 	// more, wins over the headers' request limit if it allows fewer in the
 	// next second (a daily window announces a slow rate but lets all that
 	// remains go at once).
-	if e := l.est.rate(now); e > 0 && (lim.RequestRate <= 0 || e+1 < float64(lim.RequestRate)+float64(lim.RequestBurst)) {
+	if e > 0 && (lim.RequestRate <= 0 || e+1 < float64(lim.RequestRate)+float64(lim.RequestBurst)) {
 		lim.RequestRate, lim.RequestBurst, est = rate.Limit(e), 1, true
 		// The tokens measured with it, when requests' costs vary: a run of
 		// large requests at the request rate would overrun a tokens limit.
-		if t := l.est.tok; t > 0 && lim.TokenRate <= 0 {
+		if t > 0 && lim.TokenRate <= 0 {
 			lim.TokenRate, lim.TokenBurst = rate.Limit(t), max(int(estimateTokenBurst*t/e), 1)
 		}
 	}

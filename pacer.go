@@ -218,11 +218,10 @@ func (p *pacer) limit(now time.Time) (lim Pace, src limitSource) {
 	// What a Limiter shared by processes is told of the pace (Pace.Learned,
 	// Pace.Estimated): every rate of an estimate is this process's share.
 	lim.Learned = p.learn && p.config.RequestRate <= 0
-	l := p.lrn.Load()
-	if !p.learn || l == nil {
+	if !p.learn {
 		return lim, configured
 	}
-	got, est := l.limit(now)
+	got, est := p.learnedLimit(p.lrn.Load(), now)
 	if lim.RequestRate <= 0 && got.RequestRate > 0 {
 		lim.RequestRate, lim.RequestBurst, src = got.RequestRate, got.RequestBurst, learned
 		if est {
@@ -307,10 +306,13 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			l.readWindows(hdr, tk, ans, recent, now)
 		}
 		if limited {
-			p.learnRefusal(v, hdr, tk, now, lone && hdr == nil && v.hinted())
-		} else if l := p.lrn.Load(); l != nil && v.Class == ClassOK {
+			p.learnRefusal(ctx, v, hdr, tk, now, lone && hdr == nil && v.hinted())
+		} else if v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
-			l.accepted(now, p.bound(now))
+			if l := p.lrn.Load(); l != nil {
+				l.accepted(now, p.bound(now))
+			}
+			p.shareAccepted()
 		}
 	}
 	if !limited && hdr == nil {
@@ -349,10 +351,11 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // estimate, unless the key is paced by a configured limit (trusted: a 429
 // under it is network jitter or another client) or its headers show a
 // limit with little left that paces the key: a window's, which pauses it
-// until the window ends, or a bucket's whose rate is learned.
+// until the window ends, or a bucket's whose rate is learned. A
+// LearningLimiter is told of an unexplained one (learninglimiter.go).
 // lone: a 429 among answers with nothing but a wait hint (burstShare),
-// which starts no estimate.
-func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Time, lone bool) {
+// which starts no estimate, here or in the fleet's.
+func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, tk ticket, now time.Time, lone bool) {
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
 	p.mu.Unlock()
@@ -369,6 +372,9 @@ func (p *pacer) learnRefusal(v Verdict, hdr *rateHeaders, tk ticket, now time.Ti
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone)
+	if unexplained && !lone {
+		p.shareRefused(ctx)
+	}
 }
 
 // bound reports whether the key's requests have been waiting for a learned
@@ -395,14 +401,13 @@ func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now
 	if p == nil || resp == nil || v.Hint != hintRetryAfter || wait < time.Second || !coarseRetryAfter(resp.Header) {
 		return wait
 	}
-	l := p.lrn.Load()
-	if l == nil || !p.learn {
+	if !p.learn {
 		return wait
 	}
 	if _, src := p.limit(now); src != estimated {
 		return wait
 	}
-	if !l.measured(now) && !p.hintProbe(now, wait) {
+	if !p.estimateMeasured(now) && !p.hintProbe(now, wait) {
 		return wait
 	}
 	return wait - time.Second

@@ -92,8 +92,9 @@ type Pace struct {
 	// 429s (the server's headers did not tell the key's limit): the share
 	// of the key's limit that the server accepted from this process, not
 	// the key's limit. Processes sharing a key each estimate their own
-	// share; a shared Limiter paces each at its own (redislimit does so in
-	// the process's memory, holding it only to the pauses it shares).
+	// share; a shared Limiter paces each at its own, unless it holds one
+	// estimate for all of them (a [LearningLimiter], as redislimit's is):
+	// the rates are then that estimate, the key's whole rate.
 	Estimated bool
 }
 

@@ -27,6 +27,22 @@ func BenchmarkLimiter(b *testing.B) {
 		})
 	}
 	b.Run("impl=memory", func(b *testing.B) { run(b, &llmretry.MemoryLimiter{}) })
+	// Zero config, before any 429: the reservation counts the send for
+	// the fleet's estimate (estimate.go) and paces nothing; the answer is
+	// counted in memory, for the next reservation to carry.
+	b.Run("impl=redis-learned", func(b *testing.B) {
+		rs := startRedisB(b)
+		l := New(rs.clientB(b), Options{FailClosed: true})
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := l.Wait(ctx, "bench", llmretry.Pace{Learned: true}, 1); err != nil {
+					b.Fatal(err)
+				}
+				l.Accepted("bench")
+			}
+		})
+	})
 	b.Run("impl=redis", func(b *testing.B) {
 		rs := startRedisB(b)
 		l := New(rs.clientB(b), Options{FailClosed: true})

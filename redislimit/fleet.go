@@ -22,36 +22,45 @@ import (
 // set); a learned process paces the key at it while it is fleetFresh, as a
 // configured limit wins over a learned one within a process.
 //
-// An estimate is a process's own share, and is paced in its own memory:
-// the key in Redis holds it only to a pause another process shared (the
-// script reserves it at no rate; Wait then waits locally). Summing the
-// shares in Redis (paced at what the server accepted from the whole fleet)
-// was tried and measured: every process waiting out a pause another shared
-// counts as held by its pace and probes up, so the sum ran to ten times the
-// server's rate, and at 8 processes up to 3 of 600 requests failed (bench
-// fleet, 2026-12-06: 1.00-1.69x); paced locally, the shares even out as in
-// a fleet without Redis (estimate.go), 1.00-1.29x and none failed.
+// An estimate after 429s is the fleet's (estimate.go): one estimate of the
+// server's whole rate for the key, held in the fleet hash, cut and grown
+// from every process's answers (llmretry.LearningLimiter), and paced in
+// the key's shared bucket. A process paces its estimate (or, having
+// learned nothing, its requests) at it;
+// the fleet then behaves as one process sending all its requests, which
+// alone learns the server's rate in 1.00x the optimum. Two designs were measured before it. Each process
+// estimated its own share and paced it in its own memory, held by Redis
+// only to the pauses it shared: the shares even out as in a fleet without
+// Redis (estimate.go in the core), 1.00-1.30x at 4 and 8 processes (bench
+// fleet, 2026-12-06). The shares summed in Redis overran the server:
+// every process waiting out a pause another shared counted as held by its
+// pace and probed up, and the sum ran to ten times the server's rate
+// (1.00-1.69x, up to 3 of 600 failed). The fleet's estimate counts a key
+// held by its pace only when a reservation waited for the bucket, not for
+// a pause. When Redis has no estimate for the key (none yet, or Redis was
+// down), a process's own estimate is its share, paced in its memory as
+// before.
 //
 // A pace learned from headers is the key's limit already: it is used as
 // given (or the configured one). Pauses are shared as before
 // (pauseScript). What is not shared: the windows counted by each process's
-// own sends, and the estimates (each process measures its own share
-// between its own 429s, and paces it).
+// own sends.
 //
 // Redis's hash holds nothing but numbers this script wrote; a configured
 // pace it cannot read (garbage, a rate that is not a finite number, a time
 // far in the future) is ignored, and a key of another type is ignored (the
 // caller's own pace is used): sharing is a help, never a failure.
 
-// fleetFresh is how long a configured pace holds
-// without being told again (FRESH, in µs, in fleetLua).
+// fleetFresh is how long a configured pace holds without being told again
+// (FRESH, in µs, in fleetLua), and how long a process keeps the fleet's
+// estimate a reply carried (Limiter.Estimate).
 const fleetFresh = 2 * time.Second
 
 // The kinds of pace a caller passes the reserve script.
 const (
 	paceGiven     = 0 // configured (or not learning): used as given; a limit is recorded as the fleet's
 	paceLearned   = 1 // learned from headers, or nothing learned yet
-	paceEstimated = 2 // this process's estimate: its share of the key's limit
+	paceEstimated = 2 // an estimate after 429s: the fleet's (estimate.go), or this process's share without it
 )
 
 // paceKind is the kind of lim for the reserve script.
@@ -65,8 +74,9 @@ func paceKind(lim llmretry.Pace) int {
 	return paceGiven
 }
 
-// fleetLua defines fleet_pace(key, kind, id, now, ri, rb, ti, tb): the
-// intervals (µs) and bursts to reserve at, given the caller's (see above).
+// fleetLua defines fleet_pace(key, kind, id, now, ri, rb, ti, tb, e): the
+// intervals (µs) and bursts to reserve at, given the caller's and e, the
+// fleet's estimate (0: none), and true if it paces at e (see above).
 const fleetLua = `
 local FRESH = 2000000
 local function fleet_rate(i) if i > 0 then return 1e6 / i end return 0 end
@@ -80,7 +90,7 @@ local function fleet_entry(v, now)
       and e > now - FRESH and e <= now + FRESH) then return nil end
   return a, b, c, d
 end
-local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
+local function fleet_pace(key, kind, id, now, ri, rb, ti, tb, e)
   if kind == 0 then
     if ri > 0 or ti > 0 then
       local body = string.format('%.6g %d %.6g %d', fleet_rate(ri), rb, fleet_rate(ti), tb)
@@ -100,8 +110,12 @@ local function fleet_pace(key, kind, id, now, ri, rb, ti, tb)
     if ct > 0 then ti, tb = fleet_interval(ct), ctb end
     return ri, rb, ti, tb
   end
-  -- an estimate is this process's share: paced by it, in its memory; the
-  -- key in Redis holds it only to a pause another process shared
+  -- the fleet's estimate (estimate.go) paces an estimate, or a process
+  -- that learned no request rate, in the shared bucket
+  if e > 0 and (kind == 2 or ri <= 0) then return 1e6 / e, 1, ti, tb, true end
+  -- an estimate without the fleet's is this process's share: paced by it,
+  -- in its memory; the key in Redis holds it only to a pause another
+  -- process shared
   if kind == 2 then return 0, rb, 0, tb end
   return ri, rb, ti, tb
 end

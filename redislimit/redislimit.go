@@ -68,10 +68,12 @@ type Limiter struct {
 	opts  Options
 	local llmretry.MemoryLimiter // the fallback
 
-	id        string       // this Limiter's name for its share in a key's fleet hash (fleet.go)
-	heeds     bool         // rdb ends a call at its context's deadline
-	downUntil atomic.Int64 // unix nanoseconds; Redis is not tried before
-	stuck     atomic.Int32 // calls abandoned at the timeout that have not returned
+	id        string           // this Limiter's name for its share in a key's fleet hash (fleet.go)
+	est       estimates        // the keys' shared estimates as last seen (estimate.go)
+	clock     func() time.Time // a test's clock for the scripts (estimate.go); nil: Redis's
+	heeds     bool             // rdb ends a call at its context's deadline
+	downUntil atomic.Int64     // unix nanoseconds; Redis is not tried before
+	stuck     atomic.Int32     // calls abandoned at the timeout that have not returned
 }
 
 var _ llmretry.Limiter = (*Limiter)(nil)
@@ -129,18 +131,66 @@ func micros(r float64) float64 {
 
 // Wait implements llmretry.Limiter.
 func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tokens int) error {
+	for {
+		again, err := l.waitOnce(ctx, key, limit, tokens)
+		if !again {
+			return err
+		}
+		if err := sleep(ctx, fleetStep); err != nil {
+			return err
+		}
+	}
+}
+
+// fleetStep is how far ahead a process that learned no request rate
+// reserves at the fleet's estimate (estimate.go), and how long it waits
+// before it asks again when the shared bucket is further ahead: the
+// Transport's own step under an estimate (100 ms). Reserving up to the
+// request's deadline instead, at the estimate of the moment, a slow start
+// at 15/s booked the bucket 2 s ahead for the 28 workers that had no
+// estimate yet, while the estimate grew to 125/s (bench fleet,
+// retry-after ×8: 1.36-3.45x).
+const fleetStep = 100 * time.Millisecond
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitOnce is one reservation of Wait; again: the caller learned no
+// request rate, the fleet's estimate paces it, and its turn is more than
+// fleetStep away: it waits fleetStep and asks again.
+func (l *Limiter) waitOnce(ctx context.Context, key string, limit llmretry.Pace, tokens int) (again bool, _ error) {
 	if l.isDown() {
-		return l.fallbackWait(ctx, key, limit, tokens, nil)
+		return false, l.fallbackWait(ctx, key, limit, tokens, nil)
 	}
 	maxWait := int64(-1)
 	if deadline, ok := ctx.Deadline(); ok {
 		maxWait = max(0, time.Until(deadline).Microseconds())
 	}
+	stepping := paceKind(limit) == paceLearned && limit.RequestRate <= 0 && (maxWait < 0 || maxWait > fleetStep.Microseconds())
+	if stepping {
+		maxWait = fleetStep.Microseconds()
+	}
 	tokens = max(tokens, 1)
 	keys := l.keys(key)
+	args := l.reserveArgs(maxWait, limit, tokens)
+	var ke *keyEstimate
+	if paceKind(limit) != paceGiven {
+		// The answers accepted since the last call ride on this one.
+		ke = l.est.get(key, l.now())
+		args = append(args, ke.accepted.Swap(0), l.scriptNow())
+	}
 
 	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
-		return reserveScript.Run(ctx, l.rdb, keys, l.reserveArgs(maxWait, limit, tokens)...).Slice()
+		return reserveScript.Run(ctx, l.rdb, keys, args...).Slice()
 	}, func(res []any) {
 		// Nobody waits for this reservation any more: give it back.
 		if ok, _, cancelArgs, err := parseReply(res); err == nil && ok && cancelArgs != nil {
@@ -151,39 +201,46 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit llmretry.Pace, tok
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		l.fail(err)
-		return l.fallbackWait(ctx, key, limit, tokens, err)
+		return false, l.fallbackWait(ctx, key, limit, tokens, err)
 	}
 	ok, delay, cancelArgs, perr := parseReply(res)
 	if perr != nil {
 		l.fail(perr)
-		return l.fallbackWait(ctx, key, limit, tokens, perr)
+		return false, l.fallbackWait(ctx, key, limit, tokens, perr)
+	}
+	if ke != nil {
+		noteEstimate(ke, res, ok, l.now())
 	}
 	if !ok {
-		return fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
+		if stepping {
+			return true, nil
+		}
+		return false, fmt.Errorf("%w (needs %v)", llmretry.ErrDeadline, delay.Round(time.Millisecond))
 	}
-	// An estimate reserved nothing in Redis (see fleet.go): after a pause
-	// shared there, it paces this process at its own share, in memory.
+	// An estimate reserved nothing in Redis (no fleet estimate: see
+	// fleet.go): after a pause shared there, it paces this process at its
+	// own share, in memory.
 	local := paceKind(limit) == paceEstimated && cancelArgs != nil && cancelArgs[1] == "0" && cancelArgs[2] == "0"
 	if delay <= 0 {
-		return l.paceLocally(ctx, key, limit, tokens, local)
+		return false, l.paceLocally(ctx, key, limit, tokens, local)
 	}
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return l.paceLocally(ctx, key, limit, tokens, local)
+		return false, l.paceLocally(ctx, key, limit, tokens, local)
 	case <-ctx.Done():
 		if cancelArgs == nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		// Give the reservation back, best effort, within the timeout.
 		l.do(context.WithoutCancel(ctx), func(ctx context.Context) ([]any, error) {
 			return nil, cancelScript.Run(ctx, l.rdb, keys[:1], cancelArgs...).Err()
 		}, nil)
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 }
 
@@ -291,7 +348,7 @@ func parseReply(res []any) (ok bool, delay time.Duration, cancelArgs []any, err 
 		return false, 0, nil, fmt.Errorf("redislimit: unexpected delay %q", ds)
 	}
 	delay = time.Duration(us) * time.Microsecond
-	if flag == 1 && len(res) == 5 {
+	if flag == 1 && len(res) >= 5 {
 		cancelArgs = []any{res[2], res[3], res[4]}
 		for _, a := range cancelArgs {
 			if s, ok := a.(string); !ok || !isMicros(s) {

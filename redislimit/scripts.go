@@ -14,25 +14,35 @@ import "github.com/redis/go-redis/v9"
 // reserveScript reserves one request and n tokens.
 //
 //	KEYS[1] buckets hash {r, t}   KEYS[2] pause hash {until, at}
-//	KEYS[3] fleet hash (optional; see fleetPace)
+//	KEYS[3] fleet hash (optional; see fleet.go and estimate.go)
 //	ARGV: maxwait µs (-1: none), request interval µs (0: none), request
 //	burst, token interval µs (0: none), token burst, tokens; then
-//	(optional) the pace's kind (paceGiven, paceLearned, paceEstimated) and
-//	the process's id
+//	(optional) the pace's kind (paceGiven, paceLearned, paceEstimated),
+//	the process's id, the accepted answers it has not told yet, and the
+//	time in µs ("": Redis's; a test's clock)
 //
-// It returns {1, delay, ready, request interval, token cost} after
-// reserving (ready is when the request goes; the interval and the cost in
-// µs are what was reserved: cancelScript's arguments), or {0, delay} when
-// the delay would exceed maxwait, having reserved nothing.
-var reserveScript = redis.NewScript(fleetLua + `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+// It returns {1, delay, ready, request interval, token cost, estimate,
+// measured} after reserving (ready is when the request goes; the interval
+// and the cost in µs are what was reserved: cancelScript's arguments;
+// the fleet's estimate, see estimate.go), or {0, delay, estimate,
+// measured} when the delay would exceed maxwait, having reserved nothing.
+var reserveScript = redis.NewScript(fleetLua + estimateLua + `
+local now = tonumber(ARGV[10])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local maxwait = tonumber(ARGV[1])
 local ri, rb = tonumber(ARGV[2]), tonumber(ARGV[3])
 local ti, tb, tn = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local kind = tonumber(ARGV[7]) or 0
+local st, byEst = nil, false
+if KEYS[3] and (kind == 1 or kind == 2) then
+  st = est_read(KEYS[3], now, false)
+  if st then est_heard(st, tonumber(ARGV[9]) or 0, now) end
+end
 if KEYS[3] then
-  ri, rb, ti, tb = fleet_pace(KEYS[3], kind, ARGV[8], now, ri, rb, ti, tb)
+  ri, rb, ti, tb, byEst = fleet_pace(KEYS[3], kind, ARGV[8], now, ri, rb, ti, tb, st and est_rate(st, now) or 0)
 end
 local start = now
 local p = redis.call('HMGET', KEYS[2], 'until', 'at')
@@ -55,15 +65,23 @@ if ti > 0 then
   if tr > ready then ready = tr end
 end
 local delay = ready - now
+if st then
+  -- held by the pace (its bucket, not a pause): the estimate may probe;
+  -- sends are counted while there is an estimate to measure for
+  if byEst and ready - start > WAIT_MIN then st.w, st.dirty.w = now, true end
+  if est_rate(st, now) > 0 and not (maxwait >= 0 and delay > maxwait) then st.n, st.dirty.n = st.n + 1, true end
+  est_write(KEYS[3], st, false)
+end
+local e, m = est_reply(st, now)
 if maxwait >= 0 and delay > maxwait then
-  return {0, string.format('%.0f', delay)}
+  return {0, string.format('%.0f', delay), e, m}
 end
 local r, tt = string.format('%.0f', re), string.format('%.0f', te)
 if ri > 0 or ti > 0 then
   redis.call('HSET', KEYS[1], 'r', r, 't', tt)
   redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(re, te, ready) - now + math.max(rb * ri, tb * ti)) / 1000) + 60000)
 end
-return {1, string.format('%.0f', delay), string.format('%.0f', ready), string.format('%.0f', ri), string.format('%.0f', tn * ti)}
+return {1, string.format('%.0f', delay), string.format('%.0f', ready), string.format('%.0f', ri), string.format('%.0f', tn * ti), e, m}
 `)
 
 // cancelScript gives back a reservation whose time has not come, whatever

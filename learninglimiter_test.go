@@ -1,0 +1,96 @@
+package llmretry
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fleetEstimator is a LearningLimiter in memory: it holds the estimate the
+// test sets (a Refused cuts it to cutTo), and counts what it is told.
+type fleetEstimator struct {
+	MemoryLimiter
+	mu                sync.Mutex
+	rate, cutTo       float64
+	measured          bool
+	accepted, refused int
+}
+
+func (f *fleetEstimator) Estimate(string) (float64, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rate, f.measured
+}
+
+func (f *fleetEstimator) Accepted(string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accepted++
+}
+
+func (f *fleetEstimator) Refused(context.Context, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refused++
+	f.rate, f.measured = f.cutTo, true
+}
+
+func (f *fleetEstimator) told() (accepted, refused int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.accepted, f.refused
+}
+
+// A key on a LearningLimiter, with no configured request rate, is paced at
+// the estimate the Limiter holds for the fleet, in place of its own: before it learned anything itself, and after
+// its own first 429, whose own guess (what the server accepted from this
+// process over the last second) is a share. It tells the Limiter of its accepted answers and unexplained
+// 429s, and the retry's wait after a whole-second Retry-After follows the
+// fleet's estimate being measured (hintWait).
+func TestPacingSharedEstimate(t *testing.T) {
+	t.Parallel()
+	fleet := &fleetEstimator{rate: 80, cutTo: 56, measured: true}
+	pol := genericPolicy()
+	pol.Limits.Limiter = fleet
+	p, _ := testPacer(pol)
+	if lim, src := p.limit(testNow); lim.RequestRate != 80 || !lim.Estimated || src != estimated {
+		t.Errorf("nothing learned here: pace %+v (%v), want the fleet's estimate, 80/s", lim, src)
+	}
+	observeAt(p, ok200(nil), testNow)
+	observeAt(p, limited(nil), testNow.Add(time.Millisecond))
+	if a, r := fleet.told(); a != 1 || r != 1 {
+		t.Errorf("told %d accepted, %d refused; want 1 and 1", a, r)
+	}
+	if lim, src := p.limit(testNow.Add(time.Millisecond)); lim.RequestRate != 56 || src != estimated {
+		t.Errorf("after a 429: pace %+v (%v), want the fleet's cut, 56/s, not this process's own guess", lim, src)
+	}
+	if !p.estimateMeasured(testNow) {
+		t.Error("the fleet's estimate is measured: the key's must be")
+	}
+
+	// A fleet's estimate in its slow start paces the key too; the retry's
+	// whole-second hint is then waited whole (hintWait).
+	fleet = &fleetEstimator{rate: 80}
+	pol = genericPolicy()
+	pol.Limits.Limiter = fleet
+	p, _ = testPacer(pol)
+	if lim, _ := p.limit(testNow); lim.RequestRate != 80 || p.estimateMeasured(testNow) {
+		t.Errorf("the fleet's estimate in a slow start: pace %+v (measured %v), want 80/s, not measured", lim, p.estimateMeasured(testNow))
+	}
+
+	// A configured request rate: the Limiter is told nothing, and its
+	// estimate does not pace the key.
+	fleet = &fleetEstimator{rate: 80, cutTo: 56, measured: true}
+	pol = genericPolicy()
+	pol.Limits = Limits{RequestsPerMinute: 600, Limiter: fleet}
+	p, _ = testPacer(pol)
+	observeAt(p, ok200(nil), testNow)
+	observeAt(p, limited(nil), testNow.Add(time.Millisecond))
+	if a, r := fleet.told(); a != 0 || r != 0 {
+		t.Errorf("configured: told %d accepted, %d refused; want none", a, r)
+	}
+	if lim, _ := p.limit(testNow); lim.RequestRate > 10 || lim.Estimated {
+		t.Errorf("configured: pace %+v, want the configured 10/s (with headroom)", lim)
+	}
+}

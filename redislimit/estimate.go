@@ -1,0 +1,401 @@
+package redislimit
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/redis/go-redis/v9"
+)
+
+// One estimate for a fleet (llmretry.LearningLimiter). A key with no
+// configured limit whose server's headers do not tell its rate is paced at
+// one estimate held in the key's fleet hash: the server's whole rate, as
+// one process sending all of the fleet's requests would estimate it, and
+// paced in the key's shared bucket from its first cut, so that the fleet
+// sends at it in all (leaving the slow start to each process and
+// switching to the fleet's once measured was tried: 1.02-1.30x, worse;
+// learninglimiter.go in the core).
+// The arithmetic is the core's (estimate.go), on Redis's clock, in Lua
+// (estimateLua), with the fleet's counts in place of one process's:
+//
+//   - every reservation by a learning process counts a send ("n");
+//   - every unexplained 429 a process is told of costs one call
+//     (refuseScript), which counts it ("r"), keeps it to measure from
+//     ("m") and cuts the estimate: a first one starts it from what the
+//     fleet's answers accepted over the last second, a later one sets it
+//     to the rate accepted between 429s (sends less 429s over the time
+//     between them), with headroom, within [0.5, 0.7] of the rate;
+//   - accepted answers grow it (slow start, then additive growth and
+//     probing while the key is held by its pace); they cost no call: each
+//     process counts them in memory and the count rides on its next
+//     reservation ("a");
+//   - the key is held by its pace ("w") when a reservation waited for the
+//     bucket, not for a pause: waiting out a pause another process set is
+//     not a sign the pace is too slow (counted so, the summed shares
+//     probed up to ten times the server's rate).
+//
+// The estimate is the fleet's, not a process's: a process that dies takes
+// no share of it along, and the others go on at the whole rate. Without a
+// cut for estimateQuiet it is dropped (as the core drops its own), and the
+// hash expires a minute and a half after the fleet's last learning send.
+// Each reply carries the estimate; a process keeps the latest it saw
+// (Estimate) for fleetFresh, and its Transport paces by it. Redis down, a
+// process has none, and its Transport falls back on its own estimate,
+// paced in memory.
+//
+// What Redis holds is read as a claim, as the configured pace is (fleet.go):
+// a field that is not a finite number within its bounds (a rate above
+// maxEstimate, a time after Redis's clock, counts that run backwards) is
+// ignored, and the estimate starts over; a fleet key of another type
+// turns the shared estimate off (each process uses its own).
+
+// estimateQuiet is how long the shared estimate holds without a cut
+// (QUIET in estimateLua; the core's adaptiveQuiet).
+const estimateQuiet = 30 * time.Second
+
+// estimateLua defines the fleet's estimator (see above). State (st): base,
+// measured, cutAt, lastRefusal, ceiling (field "e"); the counts n, r, a;
+// w; the accepted count's window "s" (t0 a0 t1 a1: a at the start of the
+// previous and the current second); the marks "m" (t,n,r; newest last).
+// The constants are the core's (estimate.go).
+const estimateLua = `
+local QUIET, MAXEST, SLOW_DOUBLING = 30000000, 1000000, 150000
+local CUT_INTERVAL, MEASURED_CUT_INTERVAL = 200000, 1000000
+local MIN_SPAN, MAX_SPAN, MIN_MEASURED, MARK_SPACING = 250000, 60000000, 8, 100000
+local MIN_REFUSED_SHARE, COSTLY_PAUSE, CUT_FLOOR, FAIR_CUT = 0.06, 250000, 0.5, 0.7
+local FAIR_GROWTH, PROBE_GROWTH, CEILING_SHARE, CEILING_HOLD = 8, 0.05, 0.99, 10000000
+local PROBE_HOLD, PROBE_ACCEL, PROBE_MAX, PROBE_RISE = 300000, 2, 2, 60
+local HEADROOM, FLOOR, BOUND_FOR, WAIT_MIN, MARKS = 0.97, 1, 250000, 200, 8
+local function est_num(v, lo, hi)
+  local x = tonumber(v)
+  if x and x >= lo and x <= hi then return x end
+  return nil
+end
+-- est_read returns the key's state at now (marks too if withMarks), or
+-- nil if the key is not a hash.
+local function est_read(key, now, withMarks)
+  local v = redis.pcall('HMGET', key, 'e', 'n', 'r', 'a', 'w', 's', withMarks and 'm' or 'e')
+  if type(v) ~= 'table' or v.err then return nil end
+  local late = now + 2000000
+  local st = {dirty = {}, base = 0, measured = false, cutAt = 0, lastRefusal = 0, ceiling = 0,
+    n = est_num(v[2], 0, 2^52) or 0, r = est_num(v[3], 0, 2^52) or 0, a = est_num(v[4], 0, 2^52) or 0,
+    w = est_num(v[5], 0, late) or 0, marks = {}}
+  if type(v[1]) == 'string' then
+    local b, m, c, l, ce = string.match(v[1], '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+    b, m, c, l, ce = est_num(b, 0, MAXEST), est_num(m, 0, 1), est_num(c, 0, late), est_num(l, 0, late), est_num(ce, 0, MAXEST)
+    if b and m and c and l and ce then
+      st.base, st.measured, st.cutAt, st.lastRefusal, st.ceiling = b, m == 1, c, l, ce
+    end
+  end
+  local t0, a0, t1, a1
+  if type(v[6]) == 'string' then
+    t0, a0, t1, a1 = string.match(v[6], '^(%S+) (%S+) (%S+) (%S+)$')
+    t0, a0, t1, a1 = est_num(t0, 0, late), est_num(a0, 0, st.a), est_num(t1, 0, late), est_num(a1, 0, st.a)
+  end
+  if not (t0 and a0 and t1 and a1 and t0 <= t1 and a0 <= a1) then t0, a0, t1, a1 = now, st.a, now, st.a end
+  st.t0, st.a0, st.t1, st.a1 = t0, a0, t1, a1
+  if withMarks and type(v[7]) == 'string' then
+    for t, n, r in string.gmatch(v[7], '([^,;]+),([^,;]+),([^,;]+)') do
+      t, n, r = est_num(t, 0, late), est_num(n, 0, st.n), est_num(r, 0, st.r)
+      local last = st.marks[#st.marks]
+      if t and n and r and not (last and (t < last[1] or n < last[2] or r < last[3])) then
+        st.marks[#st.marks + 1] = {t, n, r}
+      end
+    end
+    while #st.marks > MARKS do table.remove(st.marks, 1) end
+  end
+  return st
+end
+-- est_write writes what changed (st.dirty), or everything and the marks
+-- (all); the hash expires a minute and a half after the last 429 or the
+-- last second's first send.
+local function est_write(key, st, all)
+  local d, f = st.dirty, {}
+  if (all or d.e) and st.cutAt > 0 then
+    f[#f + 1] = 'e'
+    f[#f + 1] = string.format('%.9g %d %.0f %.0f %.9g', st.base, st.measured and 1 or 0, st.cutAt, st.lastRefusal, st.ceiling)
+  end
+  if all or d.n then f[#f + 1] = 'n'; f[#f + 1] = string.format('%.0f', st.n) end
+  if all then f[#f + 1] = 'r'; f[#f + 1] = string.format('%.0f', st.r) end
+  if all or d.a then f[#f + 1] = 'a'; f[#f + 1] = string.format('%.0f', st.a) end
+  if all or d.w then f[#f + 1] = 'w'; f[#f + 1] = string.format('%.0f', st.w) end
+  if all or d.s then f[#f + 1] = 's'; f[#f + 1] = string.format('%.0f %.0f %.0f %.0f', st.t0, st.a0, st.t1, st.a1) end
+  if all then
+    local ms = {}
+    for i, m in ipairs(st.marks) do ms[i] = string.format('%.0f,%.0f,%.0f', m[1], m[2], m[3]) end
+    f[#f + 1] = 'm'
+    f[#f + 1] = table.concat(ms, ';')
+  end
+  if #f > 0 then redis.pcall('HSET', key, unpack(f)) end
+  if all or d.s then redis.pcall('PEXPIRE', key, QUIET / 1000 + 60000) end
+end
+-- est_rate is the estimate at now (requests/s), 0 when none.
+local function est_rate(st, now)
+  if st.base <= 0 or now - st.cutAt > QUIET then return 0 end
+  return st.base
+end
+-- est_heard counts k accepted answers at now and grows the estimate for
+-- them (the core's estimate.grow, k answers at once).
+local function est_heard(st, k, now)
+  if now - st.t1 >= 1000000 then
+    st.t0, st.a0, st.t1, st.a1 = st.t1, st.a1, now, st.a
+    st.dirty.s = true
+  end
+  if not (k > 0) then return end
+  k = math.min(k, 100000)
+  st.a = st.a + k
+  st.dirty.a = true
+  if est_rate(st, now) <= 0 then return end
+  st.dirty.e = true
+  local bound = now - st.w < BOUND_FOR
+  local quiet = now - st.lastRefusal
+  if not st.measured then
+    st.base = st.base + k * math.log(2) / (SLOW_DOUBLING / 1e6)
+  elseif bound and quiet >= PROBE_HOLD then
+    local q = (quiet - PROBE_HOLD) / 1e6
+    local step = math.min(PROBE_GROWTH + PROBE_ACCEL * q, PROBE_MAX)
+    step = math.max(step, math.min((FAIR_GROWTH + PROBE_RISE * q) / st.base, PROBE_MAX))
+    st.base = st.base + k * step
+  elseif bound then
+    st.base = st.base + k * (PROBE_GROWTH + FAIR_GROWTH / st.base)
+  elseif st.ceiling > 0 and now - st.cutAt < CEILING_HOLD then
+    if st.base < st.ceiling then st.base = math.min(st.base + k * PROBE_GROWTH, st.ceiling) end
+  else
+    st.base = st.base + k * PROBE_GROWTH
+  end
+  st.base = math.min(st.base, MAXEST)
+end
+-- est_accepted is the rate of accepted answers over the last second or two.
+local function est_accepted(st, now)
+  return (st.a - st.a0) / math.max((now - st.t0) / 1e6, 1)
+end
+-- est_measure is the rate accepted between 429s (estimate.measure) and
+-- the share of the sends refused, 0, 0 when no mark is far enough back.
+local function est_measure(st, now)
+  local per, share = 0, 0
+  for i = #st.marks, 1, -1 do
+    local m = st.marks[i]
+    local span = now - m[1]
+    if span >= MIN_SPAN and st.n > m[2] then
+      if span > MAX_SPAN then break end
+      local sent = st.n - m[2]
+      local refused = math.min(st.r - m[3] + 1, sent)
+      per, share = (sent - refused) / (span / 1e6), refused / sent
+      if sent - refused >= MIN_MEASURED then break end
+    end
+  end
+  return per, share
+end
+-- est_refused counts an unexplained 429 at now and cuts the estimate
+-- (estimate.mark and estimate.cut); pausedUntil is the key's pause.
+local function est_refused(st, now, pausedUntil)
+  local measured, share = est_measure(st, now)
+  st.r = st.r + 1
+  local last = st.marks[#st.marks]
+  if not (last and now - last[1] < MARK_SPACING) then
+    st.marks[#st.marks + 1] = {now, st.n, st.r}
+    while #st.marks > MARKS do table.remove(st.marks, 1) end
+  end
+  local accepted = est_accepted(st, now)
+  local cur = est_rate(st, now)
+  st.lastRefusal = now
+  local interval = st.measured and MEASURED_CUT_INTERVAL or CUT_INTERVAL
+  if cur > 0 and st.measured and measured > 0 and share < MIN_REFUSED_SHARE and pausedUntil - now < COSTLY_PAUSE then
+    return
+  end
+  if cur > 0 and now - st.cutAt < interval then
+    if not st.measured and accepted > st.base then st.base = math.min(accepted, MAXEST) end
+    return
+  end
+  st.cutAt = now
+  if cur <= 0 then
+    st.base, st.measured, st.ceiling = math.min(math.max(accepted, measured * HEADROOM, FLOOR), MAXEST), false, 0
+    return
+  end
+  local nxt = cur * CUT_FLOOR
+  st.ceiling = 0
+  if measured > 0 then
+    nxt = math.max(nxt, math.min(measured * HEADROOM, cur * FAIR_CUT))
+    if share < 1 and measured / (1 - share) >= 0.9 * cur then st.ceiling = math.min(measured * CEILING_SHARE, MAXEST) end
+  end
+  st.base, st.measured = math.max(nxt, FLOOR), true
+  if st.ceiling <= st.base then st.ceiling = 0 end
+end
+local function est_reply(st, now)
+  if not st then return '0', 0 end
+  return string.format('%.9g', est_rate(st, now)), st.measured and 1 or 0
+end
+`
+
+// refuseScript counts an unexplained 429 and cuts the key's shared
+// estimate (see above); it returns the estimate after the cut.
+//
+//	KEYS[1] pause hash   KEYS[2] fleet hash
+//	ARGV: accepted answers not yet counted; the time in µs ("": Redis's)
+//
+// It returns {estimate (requests/s, "0": none), measured (0 or 1)}.
+var refuseScript = redis.NewScript(estimateLua + `
+local now = tonumber(ARGV[2])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local st = est_read(KEYS[2], now, true)
+if not st then return {'0', 0} end
+est_heard(st, tonumber(ARGV[1]) or 0, now)
+local p = redis.pcall('HGET', KEYS[1], 'until')
+est_refused(st, now, (type(p) == 'string' and tonumber(p)) or 0)
+est_write(KEYS[2], st, true)
+local e, m = est_reply(st, now)
+return {e, m}
+`)
+
+// keyEstimate is what a Limiter knows of one key's shared estimate.
+type keyEstimate struct {
+	accepted atomic.Int64  // accepted answers not yet counted in Redis
+	rate     atomic.Uint64 // math.Float64bits of the estimate last seen
+	measured atomic.Bool
+	seen     atomic.Int64 // unix nanoseconds when it was seen; 0: never
+}
+
+// estimates are a Limiter's keyEstimates. Keys unseen for estimateIdle are
+// swept out once there are sweepAt of them, at most once a minute, so that
+// a Limiter serving ever new keys keeps only the recent ones.
+type estimates struct {
+	m     sync.Map // string → *keyEstimate
+	n     atomic.Int64
+	mu    sync.Mutex // guards swept
+	swept time.Time
+}
+
+const (
+	estimateIdle = 10 * time.Minute
+	sweepAt      = 4096
+)
+
+// get returns key's entry, making it on first use.
+func (e *estimates) get(key string, now time.Time) *keyEstimate {
+	if v, ok := e.m.Load(key); ok {
+		return v.(*keyEstimate)
+	}
+	v, loaded := e.m.LoadOrStore(key, &keyEstimate{})
+	if !loaded && e.n.Add(1) >= sweepAt {
+		e.sweep(now)
+	}
+	return v.(*keyEstimate)
+}
+
+func (e *estimates) sweep(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if now.Sub(e.swept) < time.Minute {
+		return
+	}
+	e.swept = now
+	e.m.Range(func(k, v any) bool {
+		if ke := v.(*keyEstimate); now.UnixNano()-ke.seen.Load() > int64(estimateIdle) {
+			e.m.Delete(k)
+			e.n.Add(-1)
+		}
+		return true
+	})
+}
+
+// note keeps the estimate a reply carried (rate "0": none).
+func (ke *keyEstimate) note(rate string, measured int64, now time.Time) {
+	r, err := strconv.ParseFloat(rate, 64)
+	if err != nil || !(r >= 0 && r <= 1e6) { // NaN too: read as none
+		r = 0
+	}
+	ke.rate.Store(math.Float64bits(r))
+	ke.measured.Store(measured == 1)
+	ke.seen.Store(now.UnixNano())
+}
+
+var _ llmretry.LearningLimiter = (*Limiter)(nil)
+
+// Estimate implements llmretry.LearningLimiter: the key's shared estimate
+// as the latest reply from Redis carried it, if that came within
+// fleetFresh and Redis is up; else 0.
+func (l *Limiter) Estimate(key string) (perSecond float64, measured bool) {
+	v, ok := l.est.m.Load(key)
+	if !ok || l.isDown() {
+		return 0, false
+	}
+	ke := v.(*keyEstimate)
+	if l.now().UnixNano()-ke.seen.Load() > int64(fleetFresh) {
+		return 0, false
+	}
+	return math.Float64frombits(ke.rate.Load()), ke.measured.Load()
+}
+
+// Accepted implements llmretry.LearningLimiter: the answer is counted in
+// memory and told to Redis with the key's next reservation (or 429).
+func (l *Limiter) Accepted(key string) {
+	if l.isDown() {
+		return // not told later in a lump: an outage's answers would grow the estimate at once
+	}
+	l.est.get(key, l.now()).accepted.Add(1)
+}
+
+// Refused implements llmretry.LearningLimiter: one call to Redis, which
+// cuts the key's shared estimate, within Options.Timeout.
+func (l *Limiter) Refused(ctx context.Context, key string) {
+	if l.isDown() {
+		return
+	}
+	ke := l.est.get(key, l.now())
+	k := ke.accepted.Swap(0)
+	keys := l.keys(key)
+	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
+		return refuseScript.Run(ctx, l.rdb, []string{keys[1], keys[2]}, k, l.scriptNow()).Slice()
+	}, nil)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.fail(err)
+		}
+		return
+	}
+	if len(res) == 2 {
+		rate, _ := res[0].(string)
+		m, _ := res[1].(int64)
+		ke.note(rate, m, l.now())
+	}
+}
+
+// noteEstimate keeps the estimate a reserve script's reply carried, if it
+// carried one (ok: it reserved; see reserveScript).
+func noteEstimate(ke *keyEstimate, res []any, ok bool, now time.Time) {
+	at := 2
+	if ok {
+		at = 5
+	}
+	if len(res) != at+2 {
+		return
+	}
+	rate, _ := res[at].(string)
+	m, _ := res[at+1].(int64)
+	ke.note(rate, m, now)
+}
+
+// now is the Limiter's clock (a test's, or the real one).
+func (l *Limiter) now() time.Time {
+	if l.clock != nil {
+		return l.clock()
+	}
+	return time.Now()
+}
+
+// scriptNow is the time the scripts run at, in µs: "" for Redis's own
+// clock, a test's clock if it set one.
+func (l *Limiter) scriptNow() string {
+	if l.clock == nil {
+		return ""
+	}
+	return strconv.FormatInt(l.clock().UnixMicro(), 10)
+}

@@ -1,0 +1,310 @@
+package redislimit
+
+import (
+	"container/heap"
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+// A process that never met a 429 is paced at what another process learned
+// from its own: after a's requests are refused with bare 429s (nothing
+// announced), the fleet's estimate is what the fleet's answers accepted
+// (none: the floor, 1/s), and b's requests on the key go at it, in the
+// shared bucket.
+// Before the shared estimate, each process estimated its own share after
+// its own 429s, and b, never refused, sent at once.
+func TestFleetLearnsTogether(t *testing.T) {
+	rs := startRedis(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Process") == "a" {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	process := func() *llmretry.Transport {
+		base := &http.Transport{}
+		t.Cleanup(base.CloseIdleConnections)
+		pol := &llmretry.Policy{MaxRetries: -1, Limits: llmretry.Limits{Limiter: New(rs.client(t), Options{Timeout: 5 * time.Second})}}
+		return &llmretry.Transport{Base: base, Policy: pol}
+	}
+	send := func(tr *llmretry.Transport, who string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, nil)
+		req.Header.Set("X-Process", who)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	a, b := process(), process()
+	for i := 0; i < 2; i++ { // two 429s a cut interval apart: past the slow start
+		if i > 0 {
+			time.Sleep(250 * time.Millisecond)
+		}
+		if code := send(a, "a"); code != http.StatusTooManyRequests {
+			t.Fatalf("a's request: %d, want 429", code)
+		}
+	}
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if code := send(b, "b"); code != http.StatusOK {
+			t.Fatalf("b's request %d: %d", i, code)
+		}
+	}
+	// b's first request takes the bucket's one request at the fleet's
+	// 1/s; the answers accepted then grow it by 5% of a request a second
+	// each (the key is not held by its pace): b's second request waits for
+	// about a second.
+	if took, want := time.Since(start), 900*time.Millisecond; took < want {
+		t.Errorf("b's three requests took %v, want ≥ %v: paced at the fleet's estimate", took.Round(time.Millisecond), want)
+	}
+}
+
+// simulated is one learning process of TestFleetSharedEstimate.
+type simulated struct{ l *Limiter }
+
+// simEvent is a worker's next step at a time on the fake clock.
+type simEvent struct {
+	at     int64 // µs
+	proc   int
+	send   bool // the attempt goes (its reservation's time has come); else the worker asks for one
+	worker int
+}
+
+type simQueue []simEvent
+
+func (q simQueue) Len() int { return len(q) }
+func (q simQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	if q[i].proc != q[j].proc {
+		return q[i].proc < q[j].proc
+	}
+	return q[i].worker < q[j].worker
+}
+func (q simQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *simQueue) Push(x any)   { *q = append(*q, x.(simEvent)) }
+func (q *simQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// Processes that share a key with no configured limit learn one estimate
+// of the server's whole rate and send at it in all, as one process would:
+// three Limiters, eight workers each, against a server that allows 100/s
+// with a burst of 10 and refuses the rest with a bare 429, on a fake clock
+// passed to the scripts (no timing luck: the run is the same every time).
+// Each worker does what its Transport would: asks for a reservation at the
+// fleet's estimate as its Limiter last saw it (nothing learned before
+// one), taking no longer than a 100 ms step, and tells the Limiter of each
+// answer. After two seconds, the fleet sends within the server's rate and
+// near it, and the three Limiters see one estimate.
+func TestFleetSharedEstimate(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	const (
+		procs, workers = 3, 8
+		serverRate     = 100.0 // requests/s
+		serverBurst    = 10.0
+		latency        = 20_000  // µs from a send to its answer
+		step           = 100_000 // µs: a guess's step (the core's guessStep)
+		runFor         = 6_000_000
+		settled        = 2_000_000 // µs: sends counted from here on
+	)
+	origin := time.Now().Truncate(time.Second)
+	var now int64 // µs since origin
+	clock := func() time.Time { return origin.Add(time.Duration(now) * time.Microsecond) }
+	ps := make([]*simulated, procs)
+	for i := range ps {
+		l := New(rdb, Options{Timeout: 5 * time.Second})
+		l.clock = clock
+		ps[i] = &simulated{l: l}
+	}
+	tokens, filled := serverBurst, int64(0) // the server's bucket
+	var accepted, refused int               // after settled
+	q := &simQueue{}
+	for p := 0; p < procs; p++ {
+		for w := 0; w < workers; w++ {
+			heap.Push(q, simEvent{at: 0, proc: p, worker: w})
+		}
+	}
+	for q.Len() > 0 {
+		ev := heap.Pop(q).(simEvent)
+		if ev.at > runFor {
+			break
+		}
+		now = ev.at
+		sp := ps[ev.proc]
+		if ev.send {
+			tokens = math.Min(serverBurst, tokens+float64(now-filled)/1e6*serverRate)
+			filled = now
+			ok := tokens >= 1
+			if ok {
+				tokens--
+			}
+			now += latency // the answer
+			if ok {
+				sp.l.Accepted("k")
+			} else {
+				sp.l.Refused(ctx, "k")
+			}
+			if ev.at >= settled {
+				if ok {
+					accepted++
+				} else {
+					refused++
+				}
+			}
+			heap.Push(q, simEvent{at: now, proc: ev.proc, worker: ev.worker})
+			continue
+		}
+		pace := llmretry.Pace{Learned: true}
+		if e, _ := sp.l.Estimate("k"); e > 0 { // as the Transport does (learninglimiter.go)
+			pace = llmretry.Pace{RequestRate: rate.Limit(e), RequestBurst: 1, Learned: true, Estimated: true}
+		}
+		ok, delay := simReserve(t, rdb, sp.l, "k", pace, step)
+		if !ok {
+			heap.Push(q, simEvent{at: now + step, proc: ev.proc, worker: ev.worker})
+			continue
+		}
+		heap.Push(q, simEvent{at: now + delay, proc: ev.proc, worker: ev.worker, send: true})
+	}
+	span := float64(runFor-settled) / 1e6
+	sent := float64(accepted+refused) / span
+	t.Logf("after %.0f s: %.1f sends/s, %.1f accepted/s, %d 429s", float64(settled)/1e6, sent, float64(accepted)/span, refused)
+	if sent > 1.1*serverRate {
+		t.Errorf("the fleet sent %.1f/s, want ≤ %.0f/s: one estimate for all, not a share each", sent, 1.1*serverRate)
+	}
+	if got := float64(accepted) / span; got < 0.9*serverRate {
+		t.Errorf("the server accepted %.1f/s, want ≥ %.0f/s", got, 0.9*serverRate)
+	}
+	var seen []float64
+	for _, sp := range ps {
+		e, _ := sp.l.Estimate("k")
+		seen = append(seen, e)
+	}
+	for _, e := range seen {
+		if e < 0.9*seen[0] || e > 1.1*seen[0] || e <= 0 {
+			t.Errorf("the processes see estimates %v, want one", seen)
+			break
+		}
+	}
+}
+
+// simReserve is one reservation for l at pace, as Wait makes it, on l's
+// clock, waiting maxWait µs at most: whether it reserved, and in how many
+// µs its request goes.
+func simReserve(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace llmretry.Pace, maxWait int64) (bool, int64) {
+	t.Helper()
+	ke := l.est.get(key, l.now())
+	args := append(l.reserveArgs(maxWait, pace, 1), ke.accepted.Swap(0), l.scriptNow())
+	res, err := reserveScript.Run(context.Background(), rdb, l.keys(key), args...).Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, delay, _, err := parseReply(res)
+	if err != nil {
+		t.Fatalf("reply %v: %v", res, err)
+	}
+	noteEstimate(ke, res, ok, l.now())
+	return ok, delay.Microseconds()
+}
+
+// What the fleet hash holds for the estimate is read as a claim: fields
+// that are not finite numbers within their bounds (a rate above the most
+// an estimate grows to, a time after Redis's clock, counts that run
+// backwards, marks that do not parse) are ignored, and the estimate starts
+// over from the next 429; a fleet key of another type turns sharing off
+// without an error.
+func TestFleetEstimateGarbage(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	var told int
+	l := New(rdb, Options{OnError: func(error) { told++ }})
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).UnixMicro(), 10) }
+	fleet := l.keys("k")[2]
+	for _, e := range []string{
+		"nan 1 " + us(0) + " " + us(0) + " 0",
+		"1e300 1 " + us(0) + " " + us(0) + " 0",
+		"-5 1 " + us(0) + " " + us(0) + " 0",
+		"50 1 " + us(time.Hour) + " " + us(0) + " 0", // cut in the future
+		"50 7 " + us(0) + " " + us(0) + " 0",
+		"50 1 " + us(0),
+		"fifty",
+	} {
+		rdb.Del(ctx, fleet)
+		rdb.HSet(ctx, fleet, "e", e, "n", "-3", "r", "x", "a", "1e400", "w", us(time.Hour),
+			"s", "1 2 3", "m", "garbage;1,2;nan,nan,nan")
+		if got := reservedAt(t, rdb, l, "k", nothingYet); got != 0 {
+			t.Errorf("e = %q: paced at %d µs, want not paced: the estimate is garbage", e, got)
+		}
+		l.Refused(ctx, "k")
+		r, _ := l.Estimate("k")
+		if !(r >= 1 && r < 1e6) {
+			t.Errorf("e = %q: after a 429 the estimate is %v, want a fresh start (≥ the 1/s floor)", e, r)
+		}
+	}
+	rdb.Del(ctx, fleet)
+	rdb.Set(ctx, fleet, "a string", 0)
+	l.Refused(ctx, "k")
+	l.Accepted("k")
+	if r, _ := l.Estimate("k"); r != 0 || told != 0 {
+		t.Errorf("a fleet key of another type: estimate %v (OnError told %d times), want none and no error", r, told)
+	}
+	if err := l.Wait(ctx, "k", nothingYet, 1); err != nil {
+		t.Errorf("Wait on a fleet key of another type: %v", err)
+	}
+}
+
+// A process that learned no rate itself, paced at the fleet's estimate,
+// reserves at most fleetStep ahead and asks again after it, as its
+// Transport does under an estimate: booking the bucket up to its deadline
+// at the estimate of the moment, the workers of a process without an
+// estimate yet held the fleet to a slow start's 15/s for two seconds while
+// the estimate grew to 125/s (bench fleet, retry-after ×8, 1.36-3.45x).
+func TestFleetNothingLearnedSteps(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	a, b := New(rdb, Options{}), New(rdb, Options{})
+	a.clock, b.clock = clock, clock
+	a.Refused(ctx, "k")
+	now = now.Add(300 * time.Millisecond)
+	a.Refused(ctx, "k") // the fleet's estimate, past its slow start: 1/s
+	if again, err := b.waitOnce(ctx, "k", nothingYet, 1); again || err != nil {
+		t.Fatalf("b's first request: again %v, %v; want it sent at once", again, err)
+	}
+	bucket := b.keys("k")[0]
+	booked, _ := rdb.HGet(ctx, bucket, "r").Int64()
+	if again, err := b.waitOnce(ctx, "k", nothingYet, 1); !again || err != nil {
+		t.Errorf("b's second request, a second away: again %v, %v; want to ask again after %v", again, err, fleetStep)
+	}
+	if now, _ := rdb.HGet(ctx, bucket, "r").Int64(); now != booked {
+		t.Errorf("the bucket is booked to %d µs, was %d: the second request reserved a second ahead", now, booked)
+	}
+}
