@@ -354,7 +354,8 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // until the window ends, or a bucket's whose rate is learned. A
 // LearningLimiter is told of an unexplained one (learninglimiter.go).
 // lone: a 429 among answers with nothing but a wait hint (burstShare),
-// which starts no estimate, here or in the fleet's.
+// which starts no estimate here (the fleet's, held by a LearningLimiter,
+// measures the 429s of every process, where one is no longer lone).
 func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, tk ticket, now time.Time, lone bool) {
 	p.mu.Lock()
 	accepted := p.admitted.rate(now)
@@ -372,7 +373,7 @@ func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, t
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone)
-	if unexplained && !lone {
+	if unexplained {
 		p.shareRefused(ctx)
 	}
 }
