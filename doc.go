@@ -16,7 +16,8 @@
 // host with Transport.Hosts). A Policy maps statuses and error codes to a
 // [Rule]: a [Class] and a [Retry] override. Its [Limits] pace requests per
 // minute; a [Limiter] enforces a [Pace], the same per second ([MemoryLimiter],
-// or the redislimit module for a fleet); requests waiting on one key go by
+// or the redislimit module for a fleet, a [LearningLimiter] that also holds
+// one learned estimate for all its processes); requests waiting on one key go by
 // [WithPriority], then by [WithTenant]'s fair shares. [RetryBudget] bounds
 // retries in an outage; a [Target] is a fallback, or one of a Policy's Pool
 // that share its load.

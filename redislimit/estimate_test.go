@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 
@@ -234,17 +233,8 @@ func simReserve(t *testing.T, rdb redis.Scripter, l *Limiter, key string, pace l
 // over from the next 429; a fleet key of another type turns sharing off
 // without an error.
 func TestFleetEstimateGarbage(t *testing.T) {
-	rs := startRedis(t)
-	rdb := rs.client(t)
+	rdb, l, told, us, fleet := garbageFixture(t)
 	ctx := context.Background()
-	var told int
-	l := New(rdb, Options{OnError: func(error) { told++ }})
-	now, err := rdb.Time(ctx).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	us := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).UnixMicro(), 10) }
-	fleet := l.keys("k")[2]
 	for _, e := range []string{
 		"nan 1 " + us(0) + " " + us(0) + " 0",
 		"1e300 1 " + us(0) + " " + us(0) + " 0",
@@ -270,8 +260,8 @@ func TestFleetEstimateGarbage(t *testing.T) {
 	rdb.Set(ctx, fleet, "a string", 0)
 	l.Refused(ctx, "k")
 	l.Accepted("k")
-	if r, _ := l.Estimate("k"); r != 0 || told != 0 {
-		t.Errorf("a fleet key of another type: estimate %v (OnError told %d times), want none and no error", r, told)
+	if r, _ := l.Estimate("k"); r != 0 || *told != 0 {
+		t.Errorf("a fleet key of another type: estimate %v (OnError told %d times), want none and no error", r, *told)
 	}
 	if err := l.Wait(ctx, "k", nothingYet, 1); err != nil {
 		t.Errorf("Wait on a fleet key of another type: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -139,17 +140,8 @@ func TestFleetConfiguredLimitWins(t *testing.T) {
 // fails a request: a fleet key of another type leaves each process at its
 // own pace, without an error (no fallback, nothing told to OnError).
 func TestFleetGarbage(t *testing.T) {
-	rs := startRedis(t)
-	rdb := rs.client(t)
+	rdb, l, told, us, fleet := garbageFixture(t)
 	ctx := context.Background()
-	var told int
-	l := New(rdb, Options{OnError: func(error) { told++ }})
-	now, err := rdb.Time(ctx).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	us := func(d time.Duration) string { return fmt.Sprint(now.Add(d).UnixMicro()) }
-	fleet := l.keys("k")[2]
 	rdb.HSet(ctx, fleet,
 		"c", "fast 1 0 1 "+us(0),
 		"nan", "nan 1 0 1 "+us(0),
@@ -174,8 +166,8 @@ func TestFleetGarbage(t *testing.T) {
 			t.Errorf("Wait(%+v) on a fleet key of another type: %v", pace, err)
 		}
 	}
-	if got := reservedAt(t, rdb, l, "k", share(10)); got != 0 || told != 0 {
-		t.Errorf("paced at %d µs in Redis (OnError told %d times), want 0 and no error", got, told)
+	if got := reservedAt(t, rdb, l, "k", share(10)); got != 0 || *told != 0 {
+		t.Errorf("paced at %d µs in Redis (OnError told %d times), want 0 and no error", got, *told)
 	}
 }
 
@@ -208,4 +200,20 @@ func TestFleetReservationGivenBack(t *testing.T) {
 	if before-after != 2_500_000 {
 		t.Errorf("the bucket's empty time moved back %d µs, want the 2500000 reserved", before-after)
 	}
+}
+
+// garbageFixture is what a test of garbage in the fleet hash needs: a
+// Limiter on a fresh Redis, the count of what it told OnError, Redis's
+// clock d from now in µs as the hash holds it, and key "k"'s fleet hash.
+func garbageFixture(t *testing.T) (rdb *redis.Client, l *Limiter, told *int, us func(d time.Duration) string, fleet string) {
+	t.Helper()
+	rdb = startRedis(t).client(t)
+	told = new(int)
+	l = New(rdb, Options{OnError: func(error) { *told++ }})
+	now, err := rdb.Time(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	us = func(d time.Duration) string { return strconv.FormatInt(now.Add(d).UnixMicro(), 10) }
+	return rdb, l, told, us, l.keys("k")[2]
 }
