@@ -51,7 +51,12 @@ func runPool(w io.Writer, o options, obs *llmretry.Observer) {
 // deployments is the policy of the pool section: each deployment at urls
 // a target of its Pool, with its own key.
 func deployments(urls []string) *llmretry.Policy {
-	p := &llmretry.Policy{Name: "deployments"}
+	// Four retries, not the default two: the first wave of 8 workers finds
+	// the three deployments' bursts (4, 2, 1) spent before any pace is
+	// learned, and a pool whose targets are all cooling down spends an
+	// attempt on each; with two retries one request of 60 failed in a
+	// third of runs (TestPoolSection, 3 of 12 at d759087).
+	p := &llmretry.Policy{Name: "deployments", MaxRetries: 4}
 	for i, u := range urls {
 		p.Pool = append(p.Pool, llmretry.Target{Name: "d" + strconv.Itoa(i), BaseURL: u + "/v1", StripPrefix: "/v1",
 			Header: http.Header{"Authorization": {"Bearer sk-demo-deployment-" + strconv.Itoa(i)}}})
