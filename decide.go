@@ -50,7 +50,11 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	var held bool
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
 	if a.Decision == DecisionRetry && !c.moving {
-		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
+		if v.hinted() && !c.farReset(v, now) {
+			a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
+		} else {
+			a.Wait = c.pacer.backoffWait(v, a.Wait, now)
+		}
 	}
 	s.wait, s.at = a.Wait, now
 	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
