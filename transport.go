@@ -209,7 +209,11 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	if len(c.pol.pool()) > 0 {
 		return c, t.joinPool(&c)
 	}
-	t.setup(&c.route, c.body.get, opts)
+	first := c.body.first // the buffered body, or nil: the caller's, unread
+	if first == nil {
+		first = req.Body
+	}
+	t.setup(&c.route, c.body.get, opts, first)
 	return c, nil
 }
 
