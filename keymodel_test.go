@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -274,5 +275,35 @@ func TestPacingKeyLongModel(t *testing.T) {
 	}
 	if k := key("bad\x01name"); !strings.HasSuffix(k, ":bad_name") {
 		t.Errorf("a control character in a name: key %q", k)
+	}
+}
+
+// BenchmarkSetupModel measures what reading the model costs a request's
+// setup: zero config (the body scanned, the model hashed) against a
+// configured limit (no scan), for openai-go's small chat body and a 64 KiB
+// prompt.
+//
+//	go test -run '^$' -bench SetupModel -benchmem .
+func BenchmarkSetupModel(b *testing.B) {
+	for _, size := range []int{0, 64 << 10} {
+		body := `{"messages":[{"role":"user","content":"Hello` + strings.Repeat(" word", size/5) + `"}],"model":"gpt-4o-mini","max_tokens":16}`
+		for _, tc := range []struct {
+			name   string
+			limits Limits
+		}{{"key=model", Limits{}}, {"key=configured", Limits{RequestsPerMinute: 1e9}}} {
+			b.Run(fmt.Sprintf("%s/body=%d", tc.name, len(body)), func(b *testing.B) {
+				tr := &Transport{}
+				pol := genericPolicy()
+				pol.Limits = tc.limits
+				req, _ := http.NewRequest(http.MethodPost, "https://api.openai.com/v1/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer sk-test")
+				rt := route{req: req, pol: pol}
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					tr.setup(&rt, req.GetBody, requestOptions{}, req.Body)
+				}
+			})
+		}
 	}
 }
