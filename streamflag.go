@@ -133,8 +133,8 @@ func (m *modelScan) writeString(s string) {
 }
 
 // String is the name for a pacing key: the name itself, or, when it is
-// longer than modelRoom, its start and the hash of the whole. Bytes that
-// are not printable ASCII or UTF-8 letters (control characters) become '_'.
+// longer than modelRoom, its start, '~' and the FNV-1a of the whole in hex.
+// ASCII control characters become '_'.
 func (m *modelScan) String() string {
 	b := m.name[:min(m.n, modelRoom)]
 	long := m.n > modelRoom
