@@ -620,9 +620,9 @@ func TestPacingBare429RetriesAtPace(t *testing.T) {
 				tick(50 * time.Millisecond)
 				srv.Enqueue(bare)
 				once()
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", nil)
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
 				req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
-				p := tr.pacers.get(tr, tr.policyFor(req, requestOptions{}), req)
+				p := pacerOf(tr, tr.policyFor(req, requestOptions{}), req)
 				if _, src := p.limit(ft.Now()); src != estimated || !p.estimateMeasured(ft.Now()) {
 					t.Fatalf("the key is paced from %v (measured %v), want a measured estimate", src, p.estimateMeasured(ft.Now()))
 				}

@@ -16,7 +16,7 @@ func TestOneClock(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "https://api.example.com/v1/chat/completions", nil)
 	req.Header.Set("Authorization", "Bearer sk-test")
 	pol := &Policy{Limits: Limits{RequestsPerMinute: 60, RequestBurst: 1}}
-	p := tr.pacers.get(tr, pol, req)
+	p := pacerOf(tr, pol, req)
 	if p.seams != &tr.seams || tr.pacers.mem.seams != &tr.seams {
 		t.Fatal("the pacer or the limiter has a clock of its own")
 	}

@@ -51,13 +51,18 @@ func header(h http.Header, canonicalKey string) string {
 	return ""
 }
 
-// pacingKey names a policy, host and credential for a Limiter: the
-// credential appears only as a truncated SHA-256, the same in every process.
-func pacingKey(pol *Policy, host, cred string) string {
+// pacingKey names a policy, host, credential and model (or "") for a
+// Limiter: the credential appears only as a truncated SHA-256, the same in
+// every process; the model, when the key names one, as it is written.
+func pacingKey(pol *Policy, host, cred, model string) string {
 	host = strings.ToLower(host)
-	if cred == "" {
-		return pol.name() + ":" + host + ":anonymous"
+	id := "anonymous"
+	if cred != "" {
+		sum := sha256.Sum256([]byte(cred))
+		id = hex.EncodeToString(sum[:8])
 	}
-	sum := sha256.Sum256([]byte(cred))
-	return pol.name() + ":" + host + ":" + hex.EncodeToString(sum[:8])
+	if model == "" {
+		return pol.name() + ":" + host + ":" + id
+	}
+	return pol.name() + ":" + host + ":" + id + ":" + model
 }

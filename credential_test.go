@@ -21,7 +21,7 @@ func keyLoad(tr *Transport, n int, prefix string, h http.Header, now time.Time) 
 	runtime.ReadMemStats(&before)
 	for i := 0; i < n; i++ {
 		req.Header.Set("Authorization", "Bearer "+prefix+strconv.Itoa(i))
-		p := tr.pacers.get(tr, pol, req)
+		p := pacerOf(tr, pol, req)
 		p.acquire(bg(), 1, now)
 		p.observe(bg(), resp, Verdict{Status: 200}, p.send(bg(), now, 1, false), now)
 		p.acquire(bg(), 1, now) // under what was learned, if anything
@@ -86,7 +86,7 @@ func TestPacingKeysByQueryCredential(t *testing.T) {
 	pol := geminiPolicy()
 	get := func(url string) *pacer {
 		req, _ := http.NewRequest(http.MethodPost, url, nil)
-		return tr.pacers.get(tr, pol, req)
+		return pacerOf(tr, pol, req)
 	}
 	const base = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
 	a, b := get(base+"?key=AIzaKeyNumberOne1"), get(base+"?alt=sse&key=AIzaKeyNumberTwo2")

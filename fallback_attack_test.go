@@ -415,7 +415,7 @@ func TestFallbackPassesOverPacedTargets(t *testing.T) {
 			if _, _, err := do(t, tr, req); err != nil {
 				t.Fatal(err)
 			}
-			if p := tr.pacers.get(tr, pol, req); p.inflight.held() != 0 {
+			if p := pacerOf(tr, pol, req); p.inflight.held() != 0 {
 				t.Errorf("the primary's key holds %d slots", p.inflight.held())
 			}
 		})
@@ -470,7 +470,7 @@ func TestFallbackCancelledWhilePaced(t *testing.T) {
 					t.Fatal(err)
 				}
 				resp.Body.Close()
-				tr.pacers.get(tr, pol, req).pause(bg(), tr.clock(), 30*time.Second)
+				pacerOf(tr, pol, req).pause(bg(), tr.clock(), 30*time.Second)
 			}
 			sentB, sentC, sentA := b.n.Load(), c.n.Load(), primary.n.Load()
 			ctx, cancel := context.WithCancel(bg())
@@ -646,7 +646,7 @@ func TestFallbackOnRateLimitPassesOver(t *testing.T) {
 			tr.Policy = pols["a"]
 			for n, tp := range taps {
 				req, _ := http.NewRequestWithContext(WithoutFallback(WithPolicy(bg(), pols[n])), http.MethodPost, tp.URL+"/v1/chat/completions", strings.NewReader(chatBody))
-				p := tr.pacers.get(tr, pols[n], req)
+				p := pacerOf(tr, pols[n], req)
 				if strings.Contains(tt.used, n) {
 					if err := p.acquire(bg(), 1, tr.clock()); err != nil {
 						t.Fatal(err)
@@ -731,7 +731,7 @@ func TestFallbackConcurrent(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", nil)
 	for _, p := range []*Policy{pol, small} {
-		if p := tr.pacers.get(tr, p, req); p.inflight.held() != 0 {
+		if p := pacerOf(tr, p, req); p.inflight.held() != 0 {
 			t.Errorf("%s: %d slots held after every request ended", p.key, p.inflight.held())
 		}
 	}
@@ -839,7 +839,7 @@ func TestFallbackOnRateLimitQueuedForSlot(t *testing.T) {
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // let it queue for the slot (the test holds either way)
-	tr.pacers.get(tr, pol, fbRequest(t, srv.URL, largeBody)).pause(bg(), tr.clock(), 30*time.Second)
+	pacerOf(tr, pol, fbRequest(t, srv.URL, largeBody)).pause(bg(), tr.clock(), 30*time.Second)
 	held.Body.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -129,3 +129,16 @@ func response(status int, h http.Header, body string) *http.Response {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// pacerOf returns the pacer that req is paced by under pol: for its host,
+// credential and (under a policy that configures no limit) model, read from
+// its body as RoundTrip reads it.
+func pacerOf(tr *Transport, pol *Policy, req *http.Request) *pacer {
+	rt := route{req: req, pol: pol}
+	var first io.Reader // a request already sent has its body read: GetBody's is whole
+	if req.GetBody == nil {
+		first = req.Body
+	}
+	tr.setup(&rt, req.GetBody, requestOptions{}, first)
+	return rt.pacer
+}

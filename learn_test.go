@@ -151,7 +151,7 @@ func TestPacingAbsurdHeadersRecover(t *testing.T) {
 	// The reading expires: the key is unpaced again.
 	later := ft.Now().Add(learnedTTL + time.Second)
 	req := mustRequest(srv.URL)
-	if lim, _ := tr.pacers.get(tr, tr.policyFor(req, requestOptions{}), req).limit(later); lim.RequestRate != 0 {
+	if lim, _ := pacerOf(tr, tr.policyFor(req, requestOptions{}), req).limit(later); lim.RequestRate != 0 {
 		t.Errorf("after %v: still paced at %v/s", learnedTTL, lim.RequestRate)
 	}
 }

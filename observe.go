@@ -68,8 +68,9 @@ type AttemptInfo struct {
 	// given to Observer.AttemptEnd only (the Logger does not log them).
 	//
 	// Key is the request's pacing key, as a [Limiter] sees it: it names
-	// the policy and holds a truncated SHA-256 of the credential, never
-	// the credential; "" when the request is not paced.
+	// the policy and host, holds a truncated SHA-256 of the credential,
+	// never the credential, and, under a policy that configures no limit,
+	// ends with the model (see [Limits]); "" when the request is not paced.
 	Key string
 	// Pace is the pace in force for Key: configured or learned from the
 	// provider's rate-limit headers, after any adaptive slow-down.

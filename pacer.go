@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// pacer paces the requests of one key (a policy, host and credential):
+// pacer paces the requests of one key (a policy, host, credential and,
+// under a policy that configures no limit, model):
 // configured limits, limits learned from the server (learn.go), the server's
 // pauses, and a cap on requests in flight. Its methods are safe for
 // concurrent use and do nothing on a nil *pacer.

@@ -51,12 +51,12 @@ func TestPacingKeysAreSeparate(t *testing.T) {
 
 func TestPacingKeyHidesCredential(t *testing.T) {
 	t.Parallel()
-	k := pacingKey(gptGobPolicy(), "api.example.com", "Bearer sk-very-secret-value")
+	k := pacingKey(gptGobPolicy(), "api.example.com", "Bearer sk-very-secret-value", "")
 	if strings.Contains(k, "secret") || !strings.HasPrefix(k, "gptgob:api.example.com:") {
 		t.Errorf("pacing key %q must name the policy and host and hide the credential", k)
 	}
-	if k != pacingKey(gptGobPolicy(), "api.example.com", "Bearer sk-very-secret-value") || k == pacingKey(gptGobPolicy(), "api.example.com", "Bearer other") ||
-		k == pacingKey(gptGobPolicy(), "other.example.com", "Bearer sk-very-secret-value") {
+	if k != pacingKey(gptGobPolicy(), "api.example.com", "Bearer sk-very-secret-value", "") || k == pacingKey(gptGobPolicy(), "api.example.com", "Bearer other", "") ||
+		k == pacingKey(gptGobPolicy(), "other.example.com", "Bearer sk-very-secret-value", "") {
 		t.Error("pacing keys must be stable per host and credential and differ between them")
 	}
 }

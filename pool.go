@@ -80,6 +80,10 @@ func (t *Transport) pool(pol *Policy) *poolState {
 // route for each target the request fits, and enters the one chosen for
 // the first attempt. The caller's body is closed: attempts send copies.
 func (t *Transport) joinPool(c *call) error {
+	orig := c.body.first // an unread reader of the request's body, for targets that send it as it is
+	if orig == nil {
+		orig = c.req.Body
+	}
 	closeBody(c.body.first) // the buffered body's reader, or the caller's body behind it
 	if c.body.first == nil {
 		closeBody(c.req.Body) // never sent: attempts send copies from GetBody
@@ -103,7 +107,11 @@ func (t *Transport) joinPool(c *call) error {
 		m := &c.members[i]
 		*m = route{name: memberName(fb, i), away: fb.BaseURL != "", req: r,
 			pol: t.memberPolicy(c.poolOf, c.pol, i, r)}
-		t.setup(m, get, c.opts)
+		var first io.Reader // the body that get gives, unread (scanned in place if in memory)
+		if fb.Model == "" {
+			first = orig
+		}
+		t.setup(m, get, c.opts, first)
 		fits = true
 	}
 	if !fits {

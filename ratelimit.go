@@ -17,12 +17,21 @@ const configuredHeadroom = 0.99
 
 // Limits configures client-side pacing for a [Policy]: the provider's limits
 // for one API key, so that requests wait here instead of earning 429s. Pacing
-// is kept per key: a host and a credential.
+// is kept per key: a host and a credential, and, when no limit is configured,
+// the request's model.
 //
 // The zero value configures no limit; the Transport then learns each key's
 // pace from the provider's rate-limit headers, or from the rate it accepts
 // while it answers 429s, and pauses all requests on a key when the server
-// asks for a wait (see [Transport]). A wait that a configured limit imposes
+// asks for a wait (see [Transport]). Providers limit each model separately,
+// so with no RequestsPerMinute, TokensPerMinute or MaxInFlight the key also
+// names the model: the body's top-level "model" string, or where the body
+// names none, the model in the URL path (Gemini's and Vertex AI's
+// models/<model>:<method>, Bedrock's /model/<id>/, Azure OpenAI's
+// deployments/<name>/). One model's 429s, learned pace and pauses then hold
+// only its own requests. A configured limit is what the operator says the
+// API key allows, whatever the model: one key paces all of its models (give
+// each model a policy of its own, through WithPolicy, to pace them apart). A wait that a configured limit imposes
 // beyond the request's deadline fails it at once with [ErrDeadline]; a
 // learned pace is a guess and never fails a request: it holds one for
 // MaxWait at most, and never past its deadline. A configured limit is
@@ -71,7 +80,8 @@ type Limits struct {
 	// Pacing state is kept per key while it is used: a key idle for 10
 	// minutes is forgotten, so that a Transport serving ever new API keys
 	// (a multi-tenant proxy) holds about 0.4–1.7 KB for each key used in the
-	// last 10 to 20 minutes, and at most twice that many keys.
+	// last 10 to 20 minutes, and at most twice that many keys. With no limit
+	// configured, each model used on an API key is a key of its own.
 	DisableLearning bool
 }
 

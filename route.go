@@ -32,9 +32,11 @@ type bounds struct {
 }
 
 // setup fills in the route's limits, pacer and budget for a request with
-// options o, whose body get gives; rt.req and rt.pol are set. Its cost is
-// estimated when it is first paced (see paceCost).
-func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o requestOptions) {
+// options o, whose body get gives; rt.req and rt.pol are set. first, if
+// not nil, is an unread reader of the same body: read in place when it is
+// in memory, it spares get's copy. Its cost is estimated when it is first
+// paced (see paceCost).
+func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o requestOptions, first io.Reader) {
 	rt.get = get
 	rt.retries = rt.pol.maxRetries()
 	if o.hasMaxRetries {
@@ -48,10 +50,32 @@ func (t *Transport) setup(rt *route, get func() (io.ReadCloser, error), o reques
 	if o.hasFirstToken {
 		rt.bounds.firstToken = o.firstToken
 	}
-	if rt.bounds.firstToken > 0 {
-		rt.bounds.stream = wantsStream(rt.req, get, t.maxBodyBuffer())
+	// One scan of the body finds whether it asks for a stream, and the model
+	// it names when the pacing key names one.
+	accepts := rt.bounds.firstToken > 0 && acceptsStream(rt.req)
+	bodyStream := rt.bounds.firstToken > 0 && !accepts && get != nil
+	perModel := rt.pol != nil && rt.pol.pacesPerModel()
+	var s streamFlag
+	if bodyStream || perModel {
+		s.left, s.models = max(t.maxBodyBuffer(), defaultMaxBodyBuffer), perModel
+		if perModel {
+			s.model.start(t.pacers.init(t))
+		}
+		scanBody(&s, first, get)
 	}
-	rt.pacer = t.pacers.get(t, rt.pol, rt.req)
+	rt.bounds.stream = accepts || bodyStream && s.stream
+	var model *modelScan
+	if perModel {
+		model = &s.model
+		if !model.has {
+			if name := pathModel(rt.req.URL); name != "" {
+				model.start(t.pacers.init(t))
+				model.writeString(name)
+				model.has = true
+			}
+		}
+	}
+	rt.pacer = t.pacers.get(t, rt.pol, rt.req, model)
 	rt.budget = t.budgets.get(rt.pol)
 	rt.cost, rt.costed = 1, false // estimated by the pacing wait (paceCost), which every attempt goes through
 }
@@ -75,7 +99,7 @@ func (t *Transport) nextTarget(req *http.Request, get func() (io.ReadCloser, err
 			}
 		}
 		rt := route{name: fb.name(), away: fb.BaseURL != "", req: r, pol: t.fallbackPolicy(pol, i, r)}
-		t.setup(&rt, fget, o)
+		t.setup(&rt, fget, o, first)
 		return rt, first, true
 	}
 	return route{}, nil, false

@@ -3,8 +3,10 @@ package llmretry
 import (
 	"bytes"
 	"errors"
+	"hash/maphash"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -12,15 +14,24 @@ import (
 // header names text/event-stream, or its JSON body has "stream": true (found
 // without buffering the body; see streamFlag).
 func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
-	for _, v := range req.Header["Accept"] {
-		if strings.Contains(strings.ToLower(v), "text/event-stream") {
-			return true
-		}
+	if acceptsStream(req) {
+		return true
 	}
 	if get == nil {
 		return false
 	}
 	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
+}
+
+// acceptsStream reports whether the request's Accept header names
+// text/event-stream.
+func acceptsStream(req *http.Request) bool {
+	for _, v := range req.Header["Accept"] {
+		if strings.Contains(strings.ToLower(v), "text/event-stream") {
+			return true
+		}
+	}
+	return false
 }
 
 // streamFlag finds whether a JSON object's top-level "stream" member is true
@@ -48,6 +59,100 @@ type streamFlag struct {
 	valLen  int // bytes of the value in val; 5 once it is not "true"
 
 	stream bool // the last top-level "stream" member seen is true
+
+	// With models set, the scan also reads the last top-level "model"
+	// member whose value is a string (see modelScan).
+	models  bool
+	isModel bool // the member being read is "model"
+	mNext   bool // after the "model" member's colon, before its value
+	inModel bool // inside the "model" member's string value
+	model   modelScan
+}
+
+// modelRoom is how much of a model's name a scan keeps for the pacing key's
+// string; a longer name is kept as its start and a hash of the whole.
+const modelRoom = 128
+
+// modelScan is the model a request names: the raw bytes of the body's
+// top-level "model" string (as written, escapes included), or the model in
+// its URL path. It keeps a seeded hash of the name, which tells models
+// apart in the process, and the name's first modelRoom bytes with an FNV-1a
+// hash of the whole, for the Limiter's key, which must be the same in every
+// process. Reading it allocates nothing.
+type modelScan struct {
+	has  bool
+	hash maphash.Hash
+	fnv  uint64
+	n    int // the name's length
+	name [modelRoom]byte
+}
+
+// start begins a name, seeded with seed.
+func (m *modelScan) start(seed maphash.Seed) {
+	m.has, m.n, m.fnv = false, 0, fnvOffset
+	m.hash.SetSeed(seed) // resets it
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// write adds b to the name.
+func (m *modelScan) write(b []byte) {
+	m.hash.Write(b)
+	if m.n < modelRoom {
+		copy(m.name[m.n:], b)
+	}
+	m.n += len(b)
+	for _, c := range b {
+		m.fnv = (m.fnv ^ uint64(c)) * fnvPrime
+	}
+}
+
+// writeByte adds c to the name.
+func (m *modelScan) writeByte(c byte) {
+	m.hash.WriteByte(c)
+	if m.n < modelRoom {
+		m.name[m.n] = c
+	}
+	m.n++
+	m.fnv = (m.fnv ^ uint64(c)) * fnvPrime
+}
+
+// writeString adds s to the name.
+func (m *modelScan) writeString(s string) {
+	m.hash.WriteString(s)
+	if m.n < modelRoom {
+		copy(m.name[m.n:], s)
+	}
+	m.n += len(s)
+	for i := 0; i < len(s); i++ {
+		m.fnv = (m.fnv ^ uint64(s[i])) * fnvPrime
+	}
+}
+
+// String is the name for a pacing key: the name itself, or, when it is
+// longer than modelRoom, its start, '~' and the FNV-1a of the whole in hex.
+// ASCII control characters become '_'.
+func (m *modelScan) String() string {
+	b := m.name[:min(m.n, modelRoom)]
+	long := m.n > modelRoom
+	if long {
+		b = b[:modelRoom-17]
+	}
+	out := make([]byte, 0, modelRoom)
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			c = '_'
+		}
+		out = append(out, c)
+	}
+	if long {
+		out = append(out, '~')
+		out = strconv.AppendUint(out, m.fnv, 16)
+	}
+	return string(out)
 }
 
 // keyRoom is the longest member name kept: "stream", however it is escaped
@@ -73,6 +178,9 @@ func (s *streamFlag) Write(p []byte) (int, error) {
 			}
 			if k := bytes.IndexByte(p[i:i+j], '\\'); k >= 0 {
 				j = k
+			}
+			if s.inModel {
+				s.model.write(p[i : i+j])
 			}
 			if i += j; i == n {
 				break
@@ -117,7 +225,12 @@ func (s *streamFlag) stringByte(c byte) {
 		s.inStr = false
 		if s.inKey {
 			s.inKey = false
-			s.isFlag = s.keyIsFlag()
+			s.isFlag = s.keyIs("stream")
+			s.isModel = s.models && s.keyIs("model")
+		}
+		if s.inModel {
+			s.inModel = false
+			s.model.has = true
 		}
 		return
 	}
@@ -127,20 +240,23 @@ func (s *streamFlag) stringByte(c byte) {
 		}
 		s.keyLen = min(s.keyLen+1, keyRoom+1)
 	}
+	if s.inModel {
+		s.model.writeByte(c)
+	}
 }
 
-// keyIsFlag reports whether the member name read is "stream", however it
-// is escaped (an escaped name is rare: only it costs an allocation).
-func (s *streamFlag) keyIsFlag() bool {
+// keyIs reports whether the member name read is name, however it is
+// escaped (an escaped name is rare: only it costs an allocation).
+func (s *streamFlag) keyIs(name string) bool {
 	key := s.key[:min(s.keyLen, keyRoom)]
 	switch {
-	case string(key) == "stream":
+	case string(key) == name:
 		return true
 	case s.keyLen > keyRoom || bytes.IndexByte(key, '\\') < 0:
 		return false
 	}
 	q := make([]byte, 0, len(key)+2)
-	return isKey(append(append(append(q, '"'), key...), '"'), "stream")
+	return isKey(append(append(append(q, '"'), key...), '"'), name)
 }
 
 // byteOutside reads byte c outside any string; it reports false when the
@@ -173,6 +289,13 @@ func (s *streamFlag) byteOutside(c byte) bool {
 		s.stream = string(s.val[:min(s.valLen, len(s.val))]) == "true" && s.valLen == len(s.val)
 		s.isFlag = false
 	}
+	if s.mNext && !space {
+		s.mNext = false
+		if c == '"' { // a model's name; any other value names none
+			s.inModel = true
+			s.model.start(s.model.hash.Seed())
+		}
+	}
 	switch c {
 	case '"':
 		s.inStr = true
@@ -193,6 +316,10 @@ func (s *streamFlag) byteOutside(c byte) bool {
 		if s.depth == 1 && s.isFlag {
 			s.inValue, s.valLen = true, 0
 			s.stream = false // a value other than true replaces an earlier true
+		}
+		if s.depth == 1 && s.isModel {
+			s.mNext = true
+			s.model.has = false // a value other than a string replaces an earlier name
 		}
 	}
 	return true

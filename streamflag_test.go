@@ -3,6 +3,7 @@ package llmretry
 import (
 	"bytes"
 	"encoding/json"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"runtime"
@@ -24,6 +25,56 @@ func streamsInPieces(b []byte, n int) bool {
 		b = b[k:]
 	}
 	return s.stream
+}
+
+// modelInPieces scans b written n bytes at a time for its model: the raw
+// name (as written, escapes kept), and whether there is one.
+func modelInPieces(b []byte, n int) (string, bool) {
+	s := streamFlag{left: int64(len(b)), models: true}
+	s.model.start(maphash.MakeSeed())
+	for len(b) > 0 {
+		k := min(n, len(b))
+		if _, err := s.Write(b[:k]); err != nil {
+			break
+		}
+		b = b[k:]
+	}
+	return string(s.model.name[:min(s.model.n, modelRoom)]), s.model.has
+}
+
+// modelWhole is the reference: the last top-level "model", if a string.
+func modelWhole(b []byte) (string, bool) {
+	v := topLevel(b, "model")
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	return string(v[1 : len(v)-1]), true
+}
+
+func TestModelScan(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		body, want string
+		has        bool
+	}{
+		{`{"model":"gpt-4o","stream":true}`, "gpt-4o", true},
+		{`{"messages":[{"model":"no"}],"model" : "m-1"}`, "m-1", true},
+		{`{"model":"a","model":"b"}`, "b", true}, // the last wins
+		{`{"model":"a","model":null}`, "", false},
+		{`{"model":7}`, "", false},
+		{`{"\u006dodel":"esc"}`, "esc", true},
+		{`{"model":"a\"b\\"}`, `a\"b\\`, true},
+		{`{"x":{"model":"deep"}}`, "", false},
+		{`{"x":"\"model\":\"in a string\""}`, "", false},
+		{`{"model":"cut`, "", false},
+		{`{"modelx":"m"}`, "", false},
+	} {
+		for _, n := range []int{1, 2, 3, 7, 1 << 20} {
+			if got, has := modelInPieces([]byte(tt.body), n); got != tt.want && tt.has || has != tt.has {
+				t.Errorf("%s in %d-byte pieces: %q %v, want %q %v", tt.body, n, got, has, tt.want, tt.has)
+			}
+		}
+	}
 }
 
 func TestStreamFlag(t *testing.T) {
@@ -95,6 +146,10 @@ func FuzzStreamFlag(f *testing.F) {
 		}
 		if got, want := streamsInPieces(b, int(n)+1), streamsWhole(b); got != want {
 			t.Fatalf("%q in %d-byte pieces: %v, the whole body says %v", b, int(n)+1, got, want)
+		}
+		got, has := modelInPieces(b, int(n)+1)
+		if want, wantHas := modelWhole(b); has != wantHas || has && len(want) <= modelRoom && got != want {
+			t.Fatalf("%q in %d-byte pieces: model %q %v, the whole body says %q %v", b, int(n)+1, got, has, want, wantHas)
 		}
 	})
 }

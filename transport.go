@@ -20,8 +20,9 @@ import (
 //
 //	client := &http.Client{Transport: &llmretry.Transport{}}
 //
-// Requests are paced per key (the policy, the request's host and a hash of
-// its credential): at the policy's configured [Limits], or at the pace
+// Requests are paced per key (the policy, the request's host, a hash of its
+// credential and, when no limit is configured, its model: see [Limits]): at
+// the policy's configured [Limits], or at the pace
 // learned from the server's rate-limit headers and 429s, and all of a key's
 // requests pause when the server asks for a wait (while a pace holds the
 // key, a wait given in whole seconds holds the others a second less: the
@@ -209,7 +210,11 @@ func (t *Transport) start(req *http.Request) (call, error) {
 	if len(c.pol.pool()) > 0 {
 		return c, t.joinPool(&c)
 	}
-	t.setup(&c.route, c.body.get, opts)
+	first := c.body.first // the buffered body, or nil: the caller's, unread
+	if first == nil {
+		first = req.Body
+	}
+	t.setup(&c.route, c.body.get, opts, first)
 	return c, nil
 }
 

@@ -19,7 +19,7 @@ const (
 	ClassKey      = attribute.Key("llmretry.class")       // the attempt's class, e.g. "rate_limited"
 	DecisionKey   = attribute.Key("llmretry.decision")    // what followed, e.g. "retry"
 	WaitKindKey   = attribute.Key("llmretry.wait.kind")   // pacing, hint or backoff
-	PacingKeyKey  = attribute.Key("llmretry.key")         // the pacing key: policy and credential hash
+	PacingKeyKey  = attribute.Key("llmretry.key")         // the pacing key: policy, host, credential hash and (with no limit configured) model
 	PriorityKey   = attribute.Key("llmretry.priority")    // a pacing wait's priority (llmretry.WithPriority); absent for 0
 	TargetKey     = attribute.Key("llmretry.target")      // the fallback or pool target an attempt went to; absent for the request's own
 	AttemptKey    = attribute.Key("llmretry.attempt")     // 1 for the first attempt (spans only)

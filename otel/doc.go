@@ -46,9 +46,10 @@
 //   - llmretry.limit.request_rate {request}/s and llmretry.limit.token_rate
 //     {token}/s: gauges of the pace in force for each pacing key,
 //     configured or learned from the provider's X-RateLimit headers (0: not
-//     limited). The key, llmretry.key, is the policy's name and a truncated
-//     SHA-256 of the credential, never the credential; there is one per API
-//     key in use.
+//     limited). The key, llmretry.key, is the policy's name, the host and a
+//     truncated SHA-256 of the credential, never the credential, and, with
+//     no limit configured, the model; there is one per API key (and model)
+//     in use.
 //   - llmretry.budget.available {retry}: gauge of the retries the retry
 //     budget has left for the failures it pays for; when none is left,
 //     they wait for their turn to retry (see [llmretry.RetryBudget]).
