@@ -4,24 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"hash/maphash"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 )
-
-// wantsStream reports whether a request asks for a streamed answer: its Accept
-// header names text/event-stream, or its JSON body has "stream": true (found
-// without buffering the body; see streamFlag).
-func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
-	if acceptsStream(req) {
-		return true
-	}
-	if get == nil {
-		return false
-	}
-	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
-}
 
 // acceptsStream reports whether the request's Accept header names
 // text/event-stream.
@@ -323,21 +309,4 @@ func (s *streamFlag) byteOutside(c byte) bool {
 		}
 	}
 	return true
-}
-
-// bodyStreams reports whether the JSON body that get gives has a top-level
-// "stream": true, reading at most limit bytes of it and keeping none.
-func bodyStreams(get func() (io.ReadCloser, error), limit int64) bool {
-	rc, err := get()
-	if err != nil || rc == nil {
-		return false
-	}
-	defer rc.Close()
-	s := streamFlag{left: limit}
-	if wt, ok := rc.(io.WriterTo); ok {
-		wt.WriteTo(&s) // in place: no copy of the caller's bytes
-	} else {
-		io.CopyBuffer(&s, rc, make([]byte, 4<<10))
-	}
-	return s.stream
 }

@@ -197,3 +197,20 @@ func BenchmarkWantsStream(b *testing.B) {
 		}
 	}
 }
+
+// wantsStream reports whether a request asks for a streamed answer, by the
+// scan setup makes (acceptsStream, then scanBody over a copy from get).
+func wantsStream(req *http.Request, get func() (io.ReadCloser, error), maxBody int64) bool {
+	if acceptsStream(req) {
+		return true
+	}
+	return bodyStreams(get, max(maxBody, defaultMaxBodyBuffer))
+}
+
+// bodyStreams reports whether the JSON body that get gives has a top-level
+// "stream": true, reading at most limit bytes of it through scanBody.
+func bodyStreams(get func() (io.ReadCloser, error), limit int64) bool {
+	s := streamFlag{left: limit}
+	scanBody(&s, nil, get)
+	return s.stream
+}
