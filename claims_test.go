@@ -571,33 +571,39 @@ func TestPacingCoarseHintProbed(t *testing.T) {
 	}
 }
 
-// TestPacingBare429RetriesAtPace: a request refused by a bare 429 (no wait
-// named), on a key paced by an estimate measured between 429s, retries at
-// its turn at the pace, without the backoff: the pace spaces the key's
-// attempts, and a backoff doubling with each 429 only put the unlucky
-// requests last (bench fleet bare ×8: 5.5 s at the server's rate, then 3 s
-// on the few requests asleep in their third or fourth backoff; 1.30×–1.48×).
-// Without a measured estimate (a first 429: a lone caller refused once), or
-// for a server error, the retry waits the backoff, as an SDK's does.
-func TestPacingBare429RetriesAtPace(t *testing.T) {
+// TestPacingBare429BackoffDoesNotDouble: a request refused again and again
+// by bare 429s (no wait named), on a key paced by an estimate measured
+// between 429s while the server takes most of the key's answers, waits the
+// backoff's first step before each retry, not a step doubling with each
+// 429: the pace spaces the key's attempts, and the doubling only left the
+// unlucky requests asleep at the end (bench fleet bare ×8: 5.5 s at the
+// server's rate, then 3 s on the few requests in their third or fourth
+// backoff; 1.30×–1.48×). The backoff doubles as an SDK's does when the 429s
+// come among 429s (a blip: retries at once used up a request's attempts
+// inside a 400 ms blip, attack 5), without a measured estimate (a lone
+// caller refused), and for a server error.
+func TestPacingBare429BackoffDoesNotDouble(t *testing.T) {
 	t.Parallel()
 	bare := llmretrytest.Step{Status: 429, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: []byte(`{"error":{"message":"Rate limit reached.","type":"requests","code":"rate_limit_exceeded"}}`)}
-	backoff := (&Policy{}).backoff(1, 0.5)
+	first, second := (&Policy{}).backoff(1, 0.5), (&Policy{}).backoff(2, 0.5)
 	tests := []struct {
 		name     string
+		pol      *Policy
 		measured bool // a measured estimate paces the key when the request is refused
+		others   bool // the server takes the key's other requests meanwhile
 		refusal  llmretrytest.Step
-		want     time.Duration
+		want     time.Duration // the wait before the second retry
 	}{
-		{"measured estimate, bare 429", true, bare, 0},
-		{"first 429", false, bare, backoff},
-		{"measured estimate, 500", true, llmretrytest.Step{Status: 500}, backoff},
+		{"measured estimate, bare 429s among answers", nil, true, true, bare, first},
+		{"measured estimate, bare 429s among 429s", nil, true, false, bare, second},
+		{"measured estimate, 500s", nil, true, true, llmretrytest.Step{Status: 500}, second},
+		{"configured pace", &Policy{Limits: Limits{RequestsPerMinute: 60_000}}, false, true, bare, second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tr, srv, ft := setup(t, nil)
+			tr, srv, ft := setup(t, tt.pol)
 			tick := func(d time.Duration) {
 				ft.mu.Lock()
 				ft.now = ft.now.Add(d)
@@ -608,6 +614,9 @@ func TestPacingBare429RetriesAtPace(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // post's: the same key
 				do(t, tr, req)
 			}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+			p := pacerOf(tr, tr.policyFor(req, requestOptions{}), req)
 			if tt.measured {
 				// A 429, 20 answers 50 ms apart, and a second 429: the rate
 				// between them is measured.
@@ -620,24 +629,33 @@ func TestPacingBare429RetriesAtPace(t *testing.T) {
 				tick(50 * time.Millisecond)
 				srv.Enqueue(bare)
 				once()
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
-				req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
-				p := pacerOf(tr, tr.policyFor(req, requestOptions{}), req)
 				if _, src := p.limit(ft.Now()); src != estimated || !p.estimateMeasured(ft.Now()) {
 					t.Fatalf("the key is paced from %v (measured %v), want a measured estimate", src, p.estimateMeasured(ft.Now()))
 				}
+				tick(time.Second) // the answers above are out of the recent ones
 			}
 			var at attempts
-			tr.Observer = onAttempt(at.hook)
-			srv.Enqueue(tt.refusal)
+			tr.Observer = onAttempt(func(a AttemptInfo) {
+				at.hook(a)
+				if tt.others && a.Decision == DecisionRetry {
+					// Other workers' requests, answered while this one waits.
+					for i := 0; i < 8; i++ {
+						observeAt(p, ok200(nil), ft.Now())
+					}
+				}
+			})
+			srv.Enqueue(tt.refusal, tt.refusal)
 			if _, _, err := post(t, tr, srv.URL); err != nil {
 				t.Fatal(err)
 			}
-			if len(at.all) != 2 || at.all[0].Decision != DecisionRetry {
-				t.Fatalf("%d attempts, want a retry and a success", len(at.all))
+			if len(at.all) != 3 || at.all[1].Decision != DecisionRetry {
+				t.Fatalf("%d attempts, want two retries and a success", len(at.all))
 			}
-			if got := at.all[0].Wait; got != tt.want {
-				t.Errorf("the retry waits %v before its turn at the pace, want %v", got, tt.want)
+			if got := at.all[0].Wait; got != first {
+				t.Errorf("the first retry waits %v, want the backoff's first step, %v", got, first)
+			}
+			if got := at.all[1].Wait; got != tt.want {
+				t.Errorf("the second retry waits %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -50,11 +50,7 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	var held bool
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
 	if a.Decision == DecisionRetry && !c.moving {
-		if v.hinted() && !c.farReset(v, now) {
-			a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
-		} else {
-			a.Wait = c.pacer.backoffWait(v, a.Wait, now)
-		}
+		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 	}
 	s.wait, s.at = a.Wait, now
 	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
@@ -116,7 +112,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	if hinted {
 		wait = v.RetryAfter
 	} else {
-		wait = c.pol.backoff(attempt, t.random())
+		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, attempt, now), t.random())
 	}
 	// In a pool with another target ready to send, the retry goes at once
 	// to the one whose turn comes first (admit chooses it, and its pacing

@@ -306,10 +306,17 @@ func (w *admittedWindow) add(now time.Time, refused bool) {
 // refusedShare is the share of the answers over the last second that were
 // 429s (0 without an answer).
 func (w *admittedWindow) refusedShare(now time.Time) float64 {
+	return w.refusedShareOver(now, time.Duration(len(w.slots))*admittedTick)
+}
+
+// refusedShareOver is the share of 429s among the answers of the last span
+// (in whole ticks, the current one included; a second at most), or 0.
+func (w *admittedWindow) refusedShareOver(now time.Time, span time.Duration) float64 {
 	tick := now.UnixNano() / int64(admittedTick)
+	n := min(max(int64(span/admittedTick), 1), int64(len(w.slots)))
 	var a, r int32
 	for _, s := range w.slots {
-		if s.tick <= tick && s.tick > tick-int64(len(w.slots)) {
+		if s.tick <= tick && s.tick > tick-n {
 			a, r = a+s.admitted, r+s.refused
 		}
 	}

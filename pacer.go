@@ -415,30 +415,43 @@ func (p *pacer) hintWait(resp *http.Response, v Verdict, wait time.Duration, now
 	return wait - time.Second
 }
 
-// backoffWait is how long a request refused with v, which named no wait
-// (or a reset too far to wait for), waits before its retry, given the
-// backoff drawn for it. Under a pace the key estimated from the server's
-// answers between 429s (measured, not a first guess), a 429's retry waits
-// no backoff: it takes its turn at the pace, behind the requests already
-// queued, as the pace is what spaces the key's attempts now, and every
-// unexplained 429 cuts it. The backoff, which doubles with each 429 of the request, only put
-// the unlucky requests last: a fleet of 8 processes sharing a key with
-// bare 429s ran at the server's rate for 5.5 s and then spent 3 s on the
-// few requests left asleep in their third or fourth backoff (bench fleet
-// bare ×8: 1.30×–1.48×). Other failures keep their backoff: a pace says
-// nothing of a server error's cause. Nor does a configured pace: a 429
-// under it is another client or jitter, which a backoff rides out; nor a
-// first guess, which rests on one burst of 429s (a lone caller refused once
-// waits the backoff, as an SDK's retry does).
-func (p *pacer) backoffWait(v Verdict, wait time.Duration, now time.Time) time.Duration {
-	if p == nil || !p.learn || v.Class != ClassRateLimited {
-		return wait
+// backoffStep is the step of the default backoff that a request refused
+// with v, which named no wait (or a reset too far to wait for), waits
+// before its retry number retry. It is retry, the backoff doubling with
+// each failure, except for a 429 that is the key's pace contending for a
+// server that takes most of its answers: the key is paced by an estimate
+// measured between 429s, and 429s are under burstShare of its answers of
+// the last contentionSpan. Then the retry waits the first step (250–500 ms
+// by default) however many times it was refused, and its turn at the pace:
+// the pace spaces the key's attempts, and every such 429 cuts it, while a
+// backoff doubling with each 429 of one request only left the unlucky ones
+// asleep at the end (8 processes sharing a key with bare 429s: 5.5 s at the
+// server's rate, then 3 s on the few requests in their third or fourth
+// backoff; bench fleet bare ×8 1.30–1.48×). The backoff still doubles for a
+// server that refuses most of what the key sends (a blip, an outage, a
+// limit that dropped: its 429s come among 429s), as an SDK's does: without
+// it, retries at once used up a request's attempts inside a 400 ms blip
+// that the doubling outlives (attack 5). So do other failures, a first
+// guess (a lone caller refused once), a configured pace (a 429 under it is
+// another client or jitter), and a policy's own Backoff function.
+func (p *pacer) backoffStep(pol *Policy, v Verdict, retry int, now time.Time) int {
+	if p == nil || !p.learn || retry <= 1 || v.Class != ClassRateLimited || pol.Backoff != nil {
+		return retry
 	}
 	if _, src := p.limit(now); src != estimated || !p.estimateMeasured(now) {
-		return wait
+		return retry
 	}
-	return 0
+	p.mu.Lock()
+	share := p.admitted.refusedShareOver(now, contentionSpan)
+	p.mu.Unlock()
+	if share >= burstShare {
+		return retry
+	}
+	return 1
 }
+
+// contentionSpan is how far back backoffStep looks for the key's answers.
+const contentionSpan = 500 * time.Millisecond
 
 // hintProbe reports whether a request refused at now with a coarse hint of
 // wait, under a first guess of the estimate, is the key's probe of the
