@@ -112,7 +112,12 @@ local function est_read(key, now, withMarks)
     t0, a0, t1, a1 = string.match(v[6], '^(%S+) (%S+) (%S+) (%S+)$')
     t0, a0, t1, a1 = est_num(t0, 0, late), est_num(a0, 0, st.a), est_num(t1, 0, late), est_num(a1, 0, st.a)
   end
-  if not (t0 and a0 and t1 and a1 and t0 <= t1 and a0 <= a1) then t0, a0, t1, a1 = now, st.a, now, st.a end
+  if not (t0 and a0 and t1 and a1 and t0 <= t1 and a0 <= a1) then
+    -- a window starts now, and is kept: unwritten, each call started its
+    -- own, and a first 429 saw only the answers its own call carried
+    t0, a0, t1, a1 = now, st.a, now, st.a
+    st.dirty.s = true
+  end
   st.t0, st.a0, st.t1, st.a1 = t0, a0, t1, a1
   if withMarks and type(v[7]) == 'string' then
     for t, n, r in string.gmatch(v[7], '([^,;]+),([^,;]+),([^,;]+)') do

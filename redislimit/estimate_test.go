@@ -173,7 +173,7 @@ type simRun struct {
 	accepted, refused int       // from settled on
 	bins              []int     // accepted answers per simBin from the start
 	estimates         []float64 // the fleet's estimate as the processes last saw it at the end of each simBin (0: none)
-	seen              []float64 // each process's estimate at the end
+	seen              []float64 // each process's estimate at the end, after one more reservation
 }
 
 // simulateFleet runs three Limiters, eight workers each, for runFor on a
@@ -266,6 +266,9 @@ func simulateFleet(t *testing.T, runFor, settled time.Duration) simRun {
 		heap.Push(q, simEvent{at: now + delay, proc: ev.proc, worker: ev.worker, send: true})
 	}
 	for _, sp := range ps {
+		// What each sees once it asks again at the end: the estimate as
+		// its last reply carried it may be from before the fleet's last cut.
+		simReserve(t, rdb, sp.l, "k", llmretry.Pace{Learned: true}, 0)
 		e, _ := sp.l.Estimate("k")
 		run.seen = append(run.seen, e)
 	}
@@ -361,5 +364,37 @@ func TestFleetNothingLearnedSteps(t *testing.T) {
 	}
 	if now, _ := rdb.HGet(ctx, bucket, "r").Int64(); now != booked {
 		t.Errorf("the bucket is booked to %d µs, was %d: the second request reserved a second ahead", now, booked)
+	}
+}
+
+// A first 429 starts the fleet's estimate from what the fleet's answers
+// accepted over the last second, told before it with the reservations, not
+// from those its own call carries: the window the accepted answers are
+// counted in is kept from the fleet's first call on. It was started afresh
+// by every call until a 429 wrote it, so a process whose accepted answers
+// had ridden on its next reservations started the estimate at the floor,
+// 1/s, and the slow start took 0.75 s to reach the server's 100/s (bench
+// fleet, redislimit learned, retry-after ×1: 1.08×; 14, 4 and 10 accepted
+// in the first three 250 ms). The window also gives the hash its expiry
+// before any 429.
+func TestFleetFirstCutCountsTheFleet(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	now := time.Now()
+	l := New(rdb, Options{Timeout: 5 * time.Second})
+	l.clock = func() time.Time { return now }
+	for i := 0; i < 10; i++ { // the first wave's burst, accepted
+		l.Accepted("k")
+	}
+	now = now.Add(5 * time.Millisecond)
+	simReserve(t, rdb, l, "k", nothingYet, -1) // carries the 10
+	if ttl := rdb.PTTL(ctx, l.keys("k")[2]).Val(); ttl <= 0 {
+		t.Errorf("the fleet hash's expiry after a reservation: %v, want one", ttl)
+	}
+	now = now.Add(15 * time.Millisecond)
+	l.Refused(ctx, "k") // carries none
+	if e, _ := l.Estimate("k"); e < 10 {
+		t.Errorf("the estimate after the first 429: %.1f/s, want ≥ 10/s: the 10 accepted in the last second", e)
 	}
 }
