@@ -20,9 +20,11 @@ import (
 // to fairCut of the rate at most and half of it at least: a multiplicative
 // decrease, which with the additive increase of a key held by its pace
 // (grow) evens out the shares of processes that share a server without
-// talking (AIMD). A few 429s among many answers do not cut (a server that
-// sheds load at random would drive the pace down without end). Without a
-// 429 for adaptiveQuiet, the estimate is dropped.
+// talking (AIMD). (A fleet's one estimate in redislimit, which has no
+// shares to even out, cuts to the measure without the fairCut cap: its
+// estimate.go says why.) A few 429s among many answers do not cut (a
+// server that sheds load at random would drive the pace down without end).
+// Without a 429 for adaptiveQuiet, the estimate is dropped.
 const (
 	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
 	measuredCutInterval = time.Second            // after a slow start, one cut a second at most

@@ -29,7 +29,8 @@ import (
 //     ("m") and cuts the estimate: a first one starts it from what the
 //     fleet's answers accepted over the last second, a later one sets it
 //     to the rate accepted between 429s (sends less 429s over the time
-//     between them), with headroom, within [0.5, 0.7] of the rate;
+//     between them), with headroom, within [0.5, 1] of the rate (see
+//     "The cut" below);
 //   - accepted answers grow it (slow start, then additive growth and
 //     probing while the key is held by its pace); they cost no call: each
 //     process counts them in memory and the count rides on its next
@@ -48,6 +49,19 @@ import (
 // process has none, and its Transport falls back on its own estimate,
 // paced in memory.
 //
+// The cut. One thing differs from the core's arithmetic: a cut goes to the
+// rate measured between 429s with headroom even when that keeps more than
+// fairCut (0.7) of the rate; it keeps half at least, as the core's does.
+// The core caps its cut at fairCut so that processes which cannot talk
+// even out their shares (AIMD: the same increase for each, a decrease in
+// proportion); the fleet's estimate is one for all, with no shares to even
+// out, and the measure is the server's own rate (its bucket was empty at
+// both 429s). Capped, a pace a few percent over the server (110/s against
+// 100/s, the probe's usual overshoot) was cut to 77/s, and the server went
+// a fifth idle for the second it took to grow back, once or twice a run
+// (bench fleet, redislimit learned, every style with 429s;
+// docs/runs/2026-12-07-rdfleet.md).
+//
 // What Redis holds is read as a claim, as the configured pace is (fleet.go):
 // a field that is not a finite number within its bounds (a rate above
 // maxEstimate, a time after Redis's clock, counts that run backwards) is
@@ -62,12 +76,13 @@ const estimateQuiet = 30 * time.Second
 // measured, cutAt, lastRefusal, ceiling (field "e"); the counts n, r, a;
 // w; the accepted count's window "s" (t0 a0 t1 a1: a at the start of the
 // previous and the current second); the marks "m" (t,n,r; newest last).
-// The constants are the core's (estimate.go).
+// The constants are the core's (estimate.go); its fairCut is not used (see
+// "The cut" above).
 const estimateLua = `
 local QUIET, MAXEST, SLOW_DOUBLING = 30000000, 1000000, 150000
 local CUT_INTERVAL, MEASURED_CUT_INTERVAL = 200000, 1000000
 local MIN_SPAN, MAX_SPAN, MIN_MEASURED, MARK_SPACING = 250000, 60000000, 8, 100000
-local MIN_REFUSED_SHARE, COSTLY_PAUSE, CUT_FLOOR, FAIR_CUT = 0.06, 250000, 0.5, 0.7
+local MIN_REFUSED_SHARE, COSTLY_PAUSE, CUT_FLOOR = 0.06, 250000, 0.5
 local FAIR_GROWTH, PROBE_GROWTH, CEILING_SHARE, CEILING_HOLD = 8, 0.05, 0.99, 10000000
 local PROBE_HOLD, PROBE_ACCEL, PROBE_MAX, PROBE_RISE = 300000, 2, 2, 60
 local HEADROOM, FLOOR, BOUND_FOR, WAIT_MIN, MARKS = 0.97, 1, 250000, 200, 8
@@ -97,7 +112,12 @@ local function est_read(key, now, withMarks)
     t0, a0, t1, a1 = string.match(v[6], '^(%S+) (%S+) (%S+) (%S+)$')
     t0, a0, t1, a1 = est_num(t0, 0, late), est_num(a0, 0, st.a), est_num(t1, 0, late), est_num(a1, 0, st.a)
   end
-  if not (t0 and a0 and t1 and a1 and t0 <= t1 and a0 <= a1) then t0, a0, t1, a1 = now, st.a, now, st.a end
+  if not (t0 and a0 and t1 and a1 and t0 <= t1 and a0 <= a1) then
+    -- a window starts now, and is kept: unwritten, each call started its
+    -- own, and a first 429 saw only the answers its own call carried
+    t0, a0, t1, a1 = now, st.a, now, st.a
+    st.dirty.s = true
+  end
   st.t0, st.a0, st.t1, st.a1 = t0, a0, t1, a1
   if withMarks and type(v[7]) == 'string' then
     for t, n, r in string.gmatch(v[7], '([^,;]+),([^,;]+),([^,;]+)') do
@@ -220,7 +240,8 @@ local function est_refused(st, now, pausedUntil)
   local nxt = cur * CUT_FLOOR
   st.ceiling = 0
   if measured > 0 then
-    nxt = math.max(nxt, math.min(measured * HEADROOM, cur * FAIR_CUT))
+    -- to the measure, not to fairCut of the rate at most (see "The cut")
+    nxt = math.max(nxt, math.min(measured * HEADROOM, cur))
     if share < 1 and measured / (1 - share) >= 0.9 * cur then st.ceiling = math.min(measured * CEILING_SHARE, MAXEST) end
   end
   st.base, st.measured = math.max(nxt, FLOOR), true
