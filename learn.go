@@ -267,6 +267,18 @@ func (l *learning) take(tk *ticket, now time.Time) (until time.Time, full bool) 
 	return until, full
 }
 
+// held returns, at now, the end of a window that holds the key on a cautious
+// count with no room yet (windowState.room): no request goes before it,
+// unless the answers in flight give room back first.
+func (l *learning) held(now time.Time) (until time.Time, ok bool) {
+	for u := range l.win {
+		if end, room := l.win[u].room(now.UnixNano()); !room {
+			until, ok = maxTime(until, time.Unix(0, end)), true
+		}
+	}
+	return until, ok
+}
+
 // refused learns from a 429 for the attempt tk: it is a moment when the
 // server had nothing left. If the 429 is unexplained (no header accounts
 // for it), the estimated request rate is cut; accepted is the rate of

@@ -91,9 +91,10 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	}
 	// Wait out the server's pause here, then take the limit in force after
 	// it: a waiter holding the limit from before a pause would be released
-	// with the herd.
+	// with the herd. A window that holds the key (learning.held) is waited
+	// out the same way.
 	for {
-		wait := time.Duration(p.pausedUntil.Load() - now.UnixNano())
+		wait := time.Duration(p.resumeAt(now) - now.UnixNano())
 		if wait <= 0 {
 			break
 		}
@@ -491,6 +492,23 @@ func (p *pacer) learning() *learning {
 	}
 	p.lrn.CompareAndSwap(nil, &learning{})
 	return p.lrn.Load()
+}
+
+// resumeAt is when requests on the key may go again at now (Unix
+// nanoseconds): the end of its pause, or of a learned window that holds it
+// with no room (learning.held) if that is within the policy's MaxWait. It
+// is at most now when nothing holds the key.
+func (p *pacer) resumeAt(now time.Time) int64 {
+	at := p.pausedUntil.Load()
+	if at > now.UnixNano() || !p.learn {
+		return at
+	}
+	if l := p.lrn.Load(); l != nil {
+		if until, ok := l.held(now); ok && until.Sub(now) <= p.pol.maxWait() {
+			at = max(at, until.UnixNano())
+		}
+	}
+	return at
 }
 
 // pause holds every request on the key for d. A wait longer than the

@@ -195,7 +195,7 @@ func (t *Transport) repick(c *call, r *http.Request) (*http.Request, error) {
 // ready reports whether the member, paced by p, is neither cooling down nor
 // paused by its server at now.
 func (m *poolMember) ready(now time.Time, p *pacer) bool {
-	return !m.cool.After(now) && (p == nil || p.pausedUntil.Load() <= now.UnixNano())
+	return !m.cool.After(now) && (p == nil || p.resumeAt(now) <= now.UnixNano())
 }
 
 // start is when member i can send its next request at now: after its
@@ -203,7 +203,7 @@ func (m *poolMember) ready(now time.Time, p *pacer) bool {
 func (m *poolMember) start(now time.Time, p *pacer) time.Time {
 	s := now
 	if p != nil {
-		if u := time.Unix(0, p.pausedUntil.Load()); u.After(s) {
+		if u := time.Unix(0, p.resumeAt(now)); u.After(s) {
 			s = u
 		}
 	}
@@ -265,7 +265,7 @@ func (s *poolState) take(targets []Target, routes []route, i int, now time.Time)
 	// every target cooling) goes at once.
 	at := maxTime(now, m.due)
 	if rt.pacer != nil {
-		at = maxTime(at, time.Unix(0, rt.pacer.pausedUntil.Load()))
+		at = maxTime(at, time.Unix(0, rt.pacer.resumeAt(now)))
 	}
 	m.due = at.Add(step)
 	m.step = step.Seconds()
@@ -372,7 +372,7 @@ func (s *poolState) readyIn(routes []route, failed int, now time.Time) (time.Dur
 		}
 		at := s.members[i].cool
 		if p := routes[i].pacer; p != nil {
-			at = maxTime(at, time.Unix(0, p.pausedUntil.Load()))
+			at = maxTime(at, time.Unix(0, p.resumeAt(now)))
 		}
 		if d := max(at.Sub(now), 0); !ok || d < least {
 			least, ok = d, true

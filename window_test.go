@@ -77,8 +77,61 @@ func TestPacingWindowLeastRemaining(t *testing.T) {
 			t.Fatalf("full after %d more, want 84", i+1)
 		}
 	}
-	if _, full := w.take(1, now); !full {
-		t.Errorf("not full after 84 more: the least remaining (90) less the 6 in flight")
+	_, full := w.take(1, now)
+	if _, room := w.room(now); full || room {
+		t.Errorf("after 84 more: paused %v, room %v; want the key held (the least remaining, 90, less the 6 in flight)", full, room)
+	}
+}
+
+// TestPacingWindowCautiousCountGivesBack: in a window first seen in the
+// middle, attempts in flight that the server counted before the answer
+// with the least remaining are counted twice, and the cautious count takes
+// the allowance early. Their answers give it back: the key is held, not
+// paused until the window ends, and the allowance is sent whole. (Paused,
+// a run's first window went one or two short of its allowance, and the run
+// took a window more: bench matrix rfc3339, github, unix-ms, 1.00× instead
+// of 0.83× of the optimum.)
+func TestPacingWindowCautiousCountGivesBack(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(genericPolicy())
+	end := testNow.Add(time.Second)
+	answer := func(tk ticket, remaining int) {
+		p.observe(bg(), windowAnswer(10, remaining, end), Verdict{Status: 200}, tk, ft.Now())
+	}
+	sent := 0
+	send := func() ticket {
+		t.Helper()
+		if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if !ft.Now().Before(end) {
+			t.Fatalf("request %d waited for the window's end: %d sent in it, want its allowance, 10", sent+1, sent)
+		}
+		sent++
+		return p.send(bg(), ft.Now(), 1, false)
+	}
+	answer(send(), 9) // the window, first seen: 9 left
+	var tks []ticket
+	for i := 0; i < 5; i++ {
+		tks = append(tks, send())
+	}
+	// The server counted the first three; the third's answer comes first.
+	answer(tks[2], 6)
+	// 6 left, less 4 in flight: the cautious count allows 2 more, though
+	// the first two in flight are already counted in the 6.
+	tks = append(tks, send(), send())
+	for _, a := range [][2]int{{0, 8}, {1, 7}, {3, 5}, {4, 4}, {5, 3}, {6, 2}} {
+		answer(tks[a[0]], a[1])
+	}
+	// All answered: 2 left, and they go at once.
+	send()
+	send()
+	// The allowance is sent: the next request waits for the window's end.
+	if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ft.Now().Before(end) {
+		t.Errorf("the 11th request went at %v, before the window's end: the allowance is 10", ft.Now().Sub(testNow))
 	}
 }
 
