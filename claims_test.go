@@ -578,15 +578,16 @@ func TestPacingCoarseHintProbed(t *testing.T) {
 // 429: the pace spaces the key's attempts, and the doubling only left the
 // unlucky requests asleep at the end (bench fleet bare ×8: 5.5 s at the
 // server's rate, then 3 s on the few requests in their third or fourth
-// backoff; 1.30×–1.48×). The backoff doubles as an SDK's does when the 429s
-// come among 429s (a blip: retries at once used up a request's attempts
-// inside a 400 ms blip, attack 5), without a measured estimate (a lone
-// caller refused), and for a server error.
+// backoff; 1.30×–1.48×). When the 429s come among 429s (a blip: retries at
+// once used up a request's attempts inside a 400 ms blip, attack 5) it
+// doubles once, as an SDK's second retry, and no further (the pace bounds
+// the key's load); under a configured pace and for a server error it
+// doubles as before.
 func TestPacingBare429BackoffDoesNotDouble(t *testing.T) {
 	t.Parallel()
 	bare := llmretrytest.Step{Status: 429, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: []byte(`{"error":{"message":"Rate limit reached.","type":"requests","code":"rate_limit_exceeded"}}`)}
-	first, second := (&Policy{}).backoff(1, 0.5), (&Policy{}).backoff(2, 0.5)
+	first, second, third := (&Policy{}).backoff(1, 0.5), (&Policy{}).backoff(2, 0.5), (&Policy{}).backoff(3, 0.5)
 	tests := []struct {
 		name     string
 		pol      *Policy
@@ -594,11 +595,12 @@ func TestPacingBare429BackoffDoesNotDouble(t *testing.T) {
 		others   bool // the server takes the key's other requests meanwhile
 		refusal  llmretrytest.Step
 		want     time.Duration // the wait before the second retry
+		want3    time.Duration // and the third
 	}{
-		{"measured estimate, bare 429s among answers", nil, true, true, bare, first},
-		{"measured estimate, bare 429s among 429s", nil, true, false, bare, second},
-		{"measured estimate, 500s", nil, true, true, llmretrytest.Step{Status: 500}, second},
-		{"configured pace", &Policy{Limits: Limits{RequestsPerMinute: 60_000}}, false, true, bare, second},
+		{"measured estimate, bare 429s among answers", nil, true, true, bare, first, first},
+		{"measured estimate, bare 429s among 429s", nil, true, false, bare, second, second},
+		{"measured estimate, 500s", nil, true, true, llmretrytest.Step{Status: 500}, second, third},
+		{"configured pace", &Policy{Limits: Limits{RequestsPerMinute: 60_000}}, false, true, bare, second, third},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -644,18 +646,23 @@ func TestPacingBare429BackoffDoesNotDouble(t *testing.T) {
 					}
 				}
 			})
-			srv.Enqueue(tt.refusal, tt.refusal)
-			if _, _, err := post(t, tr, srv.URL); err != nil {
+			srv.Enqueue(tt.refusal, tt.refusal, tt.refusal)
+			r, _ := http.NewRequestWithContext(WithMaxRetries(bg(), 3), http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+			r.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+			if _, _, err := do(t, tr, r); err != nil {
 				t.Fatal(err)
 			}
-			if len(at.all) != 3 || at.all[1].Decision != DecisionRetry {
-				t.Fatalf("%d attempts, want two retries and a success", len(at.all))
+			if len(at.all) != 4 || at.all[2].Decision != DecisionRetry {
+				t.Fatalf("%d attempts, want three retries and a success", len(at.all))
 			}
 			if got := at.all[0].Wait; got != first {
 				t.Errorf("the first retry waits %v, want the backoff's first step, %v", got, first)
 			}
 			if got := at.all[1].Wait; got != tt.want {
 				t.Errorf("the second retry waits %v, want %v", got, tt.want)
+			}
+			if got := at.all[2].Wait; got != tt.want3 {
+				t.Errorf("the third retry waits %v, want %v", got, tt.want3)
 			}
 		})
 	}
