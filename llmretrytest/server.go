@@ -76,6 +76,7 @@ type Server struct {
 	models   map[string][]Step // per-model scripts, taken before script
 	respond  func(Request) Step
 	log      []Request
+	seq      int // requests received so far, answered or not
 	attempts map[attemptKey]int
 	advised  map[attemptKey]hinted
 	conns    int
@@ -191,7 +192,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	k := attemptKey{req.Key, req.BodyHash}
 	s.attempts[k]++
 	req.Attempt = s.attempts[k]
-	req.Seq = len(s.log) + 1
+	s.seq++
+	req.Seq = s.seq // not len(s.log)+1: the log grows only once a request is answered
 	var step Step
 	scripted := false
 	if ms := s.models[req.Model]; len(ms) > 0 {

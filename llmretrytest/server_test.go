@@ -2,9 +2,11 @@ package llmretrytest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,5 +209,41 @@ func TestChunkedAndStalled(t *testing.T) {
 	n, _ := io.ReadAtLeast(resp.Body, buf, 4)
 	if string(buf[:n]) != "0123" {
 		t.Errorf("stalled: read %q before the stall, want 0123", buf[:n])
+	}
+}
+
+// Seq numbers requests as they arrive, even while earlier ones are still
+// being answered: the demo's accounting keys answers by Seq.
+func TestSeqUniqueWhileAnswering(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	const n = 4
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	seqs := make(chan int, n)
+	s.Respond(func(r Request) Step {
+		seqs <- r.Seq
+		arrived.Done()
+		arrived.Wait() // every request is in Respond before any is answered
+		return Step{}
+	})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := post(t, s, fmt.Sprintf(`{"model":"m","n":%d}`, i)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(seqs)
+	seen := map[int]bool{}
+	for q := range seqs {
+		if seen[q] || q < 1 || q > n {
+			t.Errorf("Seq %d given twice or outside 1..%d", q, n)
+		}
+		seen[q] = true
 	}
 }
