@@ -92,6 +92,13 @@ func newSimClient(start time.Time, phase float64) *simClient {
 	ft.now = start
 	p.lastUsed.Store(start.UnixNano())
 	p.phase = phase
+	// Its random draws (an outage's probes, estimate.outage) from a
+	// generator of its own, so that a run repeats.
+	r := uint64(phase*1e9) + 1
+	p.seams.rand = func() float64 {
+		r = r*6364136223846793005 + 1442695040888963407
+		return float64(r>>11) / (1 << 53)
+	}
 	return &simClient{p: p, ft: ft, seed: uint64(phase * 1e9)}
 }
 

@@ -106,13 +106,21 @@ func (l *learning) limitWith(now time.Time, e, t float64) (lim Pace, est bool) {
 	return lim, est
 }
 
-// accepted lets the estimate grow for an answer the server accepted at now;
-// bound: the key's requests have been waiting for the pace (it, not their
-// demand, sets their rate).
-func (l *learning) accepted(now time.Time, bound bool) {
+// accepted lets the estimate grow for an answer the server accepted at now
+// to the attempt seq; bound: the key's requests have been waiting for the
+// pace (it, not their demand, sets their rate).
+func (l *learning) accepted(now time.Time, bound bool, seq uint64) {
 	l.mu.Lock()
-	l.est.grow(now, bound)
+	l.est.grow(now, bound, seq)
 	l.mu.Unlock()
+}
+
+// probing reports whether the estimate in force at now is an outage's
+// probe (estimate.outage).
+func (l *learning) probing(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.est.probing(now)
 }
 
 // measured reports whether the estimate in force at now rests on a rate
@@ -285,16 +293,22 @@ func (l *learning) held(now time.Time) (until time.Time, ok bool) {
 // answers other than 429 over the last second, for a first cut; bound: the
 // key's requests have been waiting for the pace (estimate.contended);
 // lone: a 429 among answers with nothing but a wait hint (burstShare),
-// which starts no estimate.
-func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound, lone bool) {
+// which starts no estimate; hinted: the 429 names its wait, and sets no
+// outage (estimate.outage).
+func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound, lone, hinted bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	measured, share, tokPerReq := l.est.measure(tk)
+	blind := l.est.blind(tk)
 	l.est.mark(tk)
 	if unexplained {
-		l.est.cut(now, measured, share, accepted, pausedUntil, lone)
-		if bound && accepted > 0 {
-			l.est.contended()
+		if blind && !hinted {
+			l.est.outage(now, tk.seq) // nothing accepted for a second and more: no rate (estimate.outage)
+		} else {
+			l.est.cut(now, measured, share, accepted, pausedUntil, lone)
+			if bound && accepted > 0 {
+				l.est.contended()
+			}
 		}
 		if tokPerReq > 0 && l.est.measured && l.est.cutAt.Equal(now) {
 			l.est.tokPerReq = tokPerReq

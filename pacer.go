@@ -141,6 +141,10 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		err := p.limiterWait(deadlineCtx{ctx, step}, lim, tokens)
 		switch {
 		case err == nil:
+			if err := p.probeAt(ctx, lim, src); err != nil {
+				p.release()
+				return err
+			}
 			if t := p.clock(); t.Sub(now) >= paceWaitMin {
 				p.waitedAt.Store(t.UnixNano()) // held by the pace: the estimate may probe (estimate.grow)
 			}
@@ -166,6 +170,22 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		now = p.clock()
 		lim, src = p.limit(now)
 	}
+}
+
+// probeAt holds a request that the estimate's probe of an outage lets go
+// (estimate.outage) for a random share of the probe's interval, so that the
+// probes go at random moments: a probe at exactly 1/s samples a server that
+// answers part of the time at the same phase of its cycle every time (at
+// one 2 s cycle, every probe of 29 fell in the 1.6 s it refuses), where
+// probes at random moments see it answer as often as it does.
+func (p *pacer) probeAt(ctx context.Context, lim Pace, src limitSource) error {
+	if src != estimated || lim.RequestRate <= 0 {
+		return nil
+	}
+	if l := p.lrn.Load(); l == nil || !l.probing(p.clock()) {
+		return nil
+	}
+	return p.wait(ctx, time.Duration(p.random()*float64(time.Second)/float64(lim.RequestRate)))
 }
 
 // paceWaitMin is the least wait for a learned pace that shows the key is
@@ -312,7 +332,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		} else if v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
 			if l := p.lrn.Load(); l != nil {
-				l.accepted(now, p.bound(now))
+				l.accepted(now, p.bound(now), tk.seq)
 			}
 			p.shareAccepted()
 		}
@@ -374,7 +394,7 @@ func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, t
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
-	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone)
+	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted())
 	if unexplained {
 		p.shareRefused(ctx)
 	}

@@ -244,3 +244,41 @@ func TestPacingOneTokenRequestsKeepTokenMeasure(t *testing.T) {
 		}
 	}
 }
+
+// TestPacingDutyCycleOutage (attack 5, duty): a server that answers only
+// 400 ms of every 2 s, with bare 429s the rest of the time. Every attempt
+// refused for a second and more is no rate: the key holds its requests at
+// the floor, probes at random moments, and lets them all go at the first
+// probe accepted. The estimate halved to its 1/s floor and probed at
+// exactly 1/s, in step with the server's 2 s cycle: every probe fell in the
+// 1.6 s it refuses, and nothing was accepted in 40 s (296–321 of 400
+// requests failed in the harness, openai-go's own retries 165).
+func TestPacingDutyCycleOutage(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(genericPolicy())
+	r := uint64(1)
+	p.seams.rand = func() float64 { // a generator of its own, so that the run repeats
+		r = r*6364136223846793005 + 1442695040888963407
+		return float64(r>>11) / (1 << 53)
+	}
+	t0 := ft.Now()
+	duty := func(now time.Time) bool { return now.Sub(t0)%(2*time.Second) >= 1600*time.Millisecond }
+	windows := map[int64]bool{} // the server's cycles in which it accepted an attempt
+	accepted, refused := 0, 0
+	for ft.Now().Sub(t0) < 40*time.Second {
+		ok := zSendOne(p, ft, duty)
+		if ok {
+			accepted++
+			windows[int64(ft.Now().Sub(t0)/(2*time.Second))] = true
+		} else {
+			refused++
+		}
+	}
+	t.Logf("%d accepted in %d of 20 cycles, %d refused", accepted, len(windows), refused)
+	if len(windows) < 4 {
+		t.Errorf("attempts accepted in %d of the server's 20 cycles, want 4 at least (probes at random moments find one in five)", len(windows))
+	}
+	if accepted < 100 {
+		t.Errorf("%d accepted in 40 s, want 100 at least (the requests held go when a probe is accepted)", accepted)
+	}
+}
