@@ -53,7 +53,13 @@ fi
 if [ "$fuzztime" != 0 ]; then
   step "fuzz targets, $fuzztime each"
   for target in $(go test -list '^Fuzz' . | grep '^Fuzz'); do
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s . | tail -1
+    # The whole log when a target fails (a crasher lands in testdata/fuzz;
+    # a worker that hung or died says so only in the log).
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s . >"$logs/fuzz" 2>&1; then
+      tail -40 "$logs/fuzz"
+      exit 1
+    fi
+    tail -1 "$logs/fuzz"
   done
 fi
 
