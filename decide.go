@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -53,6 +54,9 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 	}
 	s.wait, s.at = a.Wait, now
+	if a.Decision == DecisionRetry && !c.moving && !held {
+		s.since, s.wakes = c.pacer.retryWake(v, now)
+	}
 	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
 	switch {
 	case err != nil: // the context ended while a fallback waited for its pacing
@@ -85,6 +89,11 @@ type step struct {
 	wait time.Duration // the wait before a retry
 	at   time.Time     // when the attempt is reported
 	err  error         // the context's, ended while the decision waited: the call ends with it
+
+	// wakes: the wait ends early once the server accepts an attempt sent
+	// after the one of ticket since (pacer.retryWake).
+	since uint64
+	wakes bool
 }
 
 // onTarget is the decision on the call's own target, before any fallback:
@@ -270,4 +279,38 @@ func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 		return true
 	}
 	return d != DecisionRetry && f.has(fallbackOnExhausted)
+}
+
+// retryWait waits s.wait before a retry, or until the server accepts an
+// attempt sent after the refused one, when s.wakes (pacer.retryWake): the
+// retry then goes to its turn at the key's pace. An error is the call's
+// context's.
+func (t *Transport) retryWait(c *call, s step) error {
+	if !s.wakes || s.wait <= 0 {
+		return t.wait(c.ctx, s.wait)
+	}
+	wake, done := c.pacer.acceptedAfter(s.since)
+	if done {
+		return c.ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func(wake <-chan struct{}) {
+		for {
+			select {
+			case <-wake:
+			case <-stop:
+				return
+			}
+			var done bool
+			if wake, done = c.pacer.acceptedAfter(s.since); done {
+				cancel()
+				return
+			}
+		}
+	}(wake)
+	t.wait(ctx, s.wait)
+	return c.ctx.Err()
 }

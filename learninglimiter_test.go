@@ -2,9 +2,12 @@ package llmretry
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
 )
 
 // fleetEstimator is a LearningLimiter in memory: it holds the estimate the
@@ -92,5 +95,75 @@ func TestPacingSharedEstimate(t *testing.T) {
 	}
 	if lim, _ := p.limit(testNow); lim.RequestRate > 10 || lim.Estimated {
 		t.Errorf("configured: pace %+v, want the configured 10/s (with headroom)", lim)
+	}
+}
+
+// A request refused with a bare 429 on a key paced by the fleet's
+// estimate sleeps its backoff until the server accepts an attempt sent
+// after the 429, then goes (pacer.retryWake): at a fleet's end, the last
+// requests refused by the pace's probe no longer sleep 250–500 ms with the
+// server idle. A 429 on that attempt (a blip, an outage) wakes nobody: the
+// whole backoff is slept.
+func TestRetryWakesOnAcceptedAfter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		fleet     bool                // the key's Limiter holds the fleet's estimate
+		other     []llmretrytest.Step // the answers to a request sent during the backoff
+		wantEarly bool
+	}{
+		{"accepted after the 429", true, []llmretrytest.Step{{}}, true},
+		{"refused after the 429 (a blip)", true, []llmretrytest.Step{{Status: 429}, {Status: 429}, {Status: 429}}, false},
+		{"no fleet estimate", false, []llmretrytest.Step{{}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := genericPolicy()
+			if tc.fleet {
+				pol.Limits.Limiter = &fleetEstimator{rate: 1000, cutTo: 1000, measured: true}
+			}
+			tr, srv, ft := setup(t, pol)
+			srv.Enqueue(llmretrytest.Step{Status: 429})
+			srv.Enqueue(tc.other...)
+			srv.Enqueue(llmretrytest.Step{}) // the refused request's retry
+
+			var once sync.Once
+			var backoff time.Duration
+			woken := false
+			tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
+				first := false
+				once.Do(func() { first = true })
+				if !first {
+					return ft.Sleep(ctx, d)
+				}
+				backoff = d
+				// Another request, sent during the backoff, after the 429.
+				if resp, _, err := post(t, tr, srv.URL); err != nil {
+					t.Errorf("the other request: %v", err)
+				} else {
+					resp.Body.Close()
+				}
+				select {
+				case <-ctx.Done():
+					woken = true
+					return ctx.Err()
+				case <-time.After(500 * time.Millisecond): // real time: the wake, if any, is at once
+					return ft.Sleep(ctx, d)
+				}
+			}
+			resp, _, err := post(t, tr, srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200", resp.StatusCode)
+			}
+			if backoff < 250*time.Millisecond {
+				t.Fatalf("backoff %v, want the first step (250–500 ms)", backoff)
+			}
+			if woken != tc.wantEarly {
+				t.Errorf("backoff ended early: %v, want %v", woken, tc.wantEarly)
+			}
+		})
 	}
 }

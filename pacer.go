@@ -45,6 +45,8 @@ type pacer struct {
 
 	hintEnd    time.Time // the end of the latest coarse hint waited whole (hintProbe)
 	hintProbed bool      // a request has probed it
+
+	wk atomic.Pointer[retryWaker] // nil until a retry may end its backoff early (retryWake)
 }
 
 func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
@@ -335,6 +337,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 				l.accepted(now, p.bound(now), tk.seq)
 			}
 			p.shareAccepted()
+			p.noteAccepted(tk.seq)
 		}
 	}
 	if !limited && hdr == nil {
@@ -469,6 +472,103 @@ func (p *pacer) backoffStep(pol *Policy, v Verdict, retry int, now time.Time) in
 		return min(retry, maxPacedStep)
 	}
 	return 1
+}
+
+// retryWake reports whether the retry of a request refused at now with v
+// may end its backoff early (see acceptedAfter), and since, the last
+// attempt sent on the key by then: the backoff ends as soon as the server
+// accepts an attempt sent after since. It may for an unexplained 429 (no
+// hint) on a key paced by the fleet's estimate (a LearningLimiter's).
+//
+// Why: the fleet's pace probes a few percent over the server's rate and
+// is cut by the 429s it draws (redislimit's estimate.go). Mid-run, a
+// request refused so sleeps its backoff (250–500 ms) while the fleet's
+// other requests keep the server busy; at the run's end, the last requests
+// refused sleep it with the server idle (bench fleet, bare 429s on
+// redislimit: 0.2–0.5 s of a 6 s run, 1.02–1.09×). An answer accepted for
+// an attempt sent after the 429 shows the server takes requests at the
+// cut pace: the refused one then goes at its turn at that pace (its
+// reservation, behind the requests already waiting) rather than after a
+// backoff nobody needs. A blip, an outage, a limit that dropped refuse
+// everything sent after the 429: no answer wakes the retry, which sleeps
+// its whole backoff, as before (retrying at once used up a request's
+// attempts inside a 400 ms blip: docs/runs/2026-12-07-tail.md). The
+// evidence is this process's own answers: a fleet's other processes' are
+// not seen.
+func (p *pacer) retryWake(v Verdict, now time.Time) (since uint64, ok bool) {
+	if p == nil || !p.learn || v.Class != ClassRateLimited || v.hinted() || p.pol.Backoff != nil {
+		return 0, false
+	}
+	s := p.sharedLearner()
+	if s == nil {
+		return 0, false
+	}
+	if e, _ := s.Estimate(p.key); e <= 0 {
+		return 0, false
+	}
+	// The waker first, then since: an attempt sent after since is
+	// observed with the waker in place.
+	if p.wk.Load() == nil {
+		p.wk.CompareAndSwap(nil, &retryWaker{})
+	}
+	return p.sent.Load(), true
+}
+
+// retryWaker is what a key's retries waiting for an accepted answer share
+// (pacer.retryWake); made for the first of them, so that a key that never
+// needs it costs a pointer.
+type retryWaker struct {
+	okSeq   atomic.Uint64 // the highest ticket seq of an attempt the server accepted
+	waiting atomic.Bool   // a retry waits for okSeq to move
+	mu      sync.Mutex    // guards wake
+	wake    chan struct{} // closed when okSeq moves; nil while no retry waits for it
+}
+
+// noteAccepted records that the server accepted the attempt of ticket
+// seq, and wakes the retries waiting for it (acceptedAfter).
+func (p *pacer) noteAccepted(seq uint64) {
+	w := p.wk.Load()
+	if w == nil {
+		return
+	}
+	for {
+		cur := w.okSeq.Load()
+		if seq <= cur {
+			return
+		}
+		if w.okSeq.CompareAndSwap(cur, seq) {
+			break
+		}
+	}
+	if !w.waiting.Load() { // the common case: no lock
+		return
+	}
+	w.mu.Lock()
+	if w.wake != nil {
+		close(w.wake)
+		w.wake = nil
+	}
+	w.waiting.Store(false)
+	w.mu.Unlock()
+}
+
+// acceptedAfter returns done if the server has accepted an attempt sent
+// after the one of ticket since; else a channel closed when it may have
+// (the next accepted answer: check again). retryWake made the waker.
+func (p *pacer) acceptedAfter(since uint64) (wake <-chan struct{}, done bool) {
+	w := p.wk.Load()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// waiting is set before okSeq is read: an answer noted after the read
+	// sees it, and closes wake.
+	w.waiting.Store(true)
+	if w.okSeq.Load() > since {
+		return nil, true
+	}
+	if w.wake == nil {
+		w.wake = make(chan struct{})
+	}
+	return w.wake, false
 }
 
 // maxPacedStep is the longest step of the backoff under a measured pace

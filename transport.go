@@ -143,7 +143,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.release()
 		if a.Decision == DecisionFallback {
 			c.enter(s.to) // at once: another target's hints and pacing are its own
-		} else if err := t.wait(c.ctx, s.wait); err != nil {
+		} else if err := t.retryWait(&c, s); err != nil {
 			closeBody(s.next)
 			return nil, err
 		}
