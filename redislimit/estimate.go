@@ -49,6 +49,16 @@ import (
 // process has none, and its Transport falls back on its own estimate,
 // paced in memory.
 //
+// The retry of a request refused with a bare 429 on a key the fleet's
+// estimate paces sleeps its backoff (250–500 ms) only until its process
+// sees the server accept an attempt sent after the 429 (the core's
+// pacer.retryWake), then takes its turn in the shared bucket: the pace's
+// probe a few percent over the server's rate drew 429s at the run's end
+// too, and the last requests slept their backoff with the server idle
+// (bench fleet, bare 429s ×4 and ×8: 1.02–1.09× before, 1.00–1.02× after;
+// docs/runs/2026-12-07-rdtail.md). A blip refuses what is sent after the
+// 429 too, and its retries sleep the whole backoff.
+//
 // The cut. One thing differs from the core's arithmetic: a cut goes to the
 // rate measured between 429s with headroom even when that keeps more than
 // fairCut (0.7) of the rate; it keeps half at least, as the core's does.
