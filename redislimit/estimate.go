@@ -55,7 +55,7 @@ import (
 // pacer.retryWake), then takes its turn in the shared bucket: the pace's
 // probe a few percent over the server's rate drew 429s at the run's end
 // too, and the last requests slept their backoff with the server idle
-// (bench fleet, bare 429s ×4 and ×8: 1.03–1.06× before, 1.00–1.01× after;
+// (bench fleet, bare 429s ×4 and ×8: 1.03–1.06× before, 1.00–1.02× after;
 // docs/runs/2026-12-07-rdtail.md). A blip refuses what is sent after the
 // 429 too, and its retries sleep the whole backoff.
 //
