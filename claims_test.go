@@ -469,10 +469,11 @@ func newSimFleet(n, seed int, start time.Time) []*simClient {
 // empty) sits at the estimate's floor, 1/s, and its one attempt a second
 // finds the bucket empty again: it accepted nothing, so nothing grew it
 // (contended needed an accepted answer in the last second), and it stayed
-// there while another took the server (in this simulation, 20 of 320
-// processes of eight under a third of their share over seconds 2–6, some
-// at 0/s). At the floor a 429 grows the estimate by the additive increase:
-// every process takes a quarter of its fair share at least from second 2.
+// there while another took the server (in this simulation, 25 of the 480
+// processes below under a quarter of their share over seconds 2–6, 11 of
+// them at 0/s). At the floor a 429 grows the estimate by the additive
+// increase: every process takes a quarter of its fair share at least from
+// second 2 (5/s of 12.5 at worst).
 func TestPacingFleetStarvedProcessClimbs(t *testing.T) {
 	t.Parallel()
 	for _, rf := range fleetRefusals {
@@ -501,9 +502,10 @@ func TestPacingFleetStarvedProcessClimbs(t *testing.T) {
 // requests each, and the fleet's wall is the last one's end. Whenever one
 // finishes, the others must take its share: at a probe rising by 60
 // requests/s more each second, the ones left took 1–1.5 s to fill the
-// server, and the last, alone, most of all (in this simulation, 1.19× the
-// optimum of 6 s at worst, 1.10× on average over the offsets below).
-// Within 1.15× whatever the offsets.
+// server, and the last, alone, most of all (in this simulation, with
+// whole-second hints, 1.17× the optimum of 6 s at worst and 1.09× on
+// average over the offsets below; now 1.08× and 1.04×). Within 1.15×
+// whatever the offsets.
 func TestPacingFleetFinishesTogether(t *testing.T) {
 	t.Parallel()
 	for _, rf := range fleetRefusals {

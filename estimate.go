@@ -206,9 +206,12 @@ func (e *estimate) grow(now time.Time, bound bool, seq uint64) {
 // and had no way up: a process of a fleet whose whole first wave was
 // refused sat at 1/s until the others finished (bench fleet ×4 with
 // whole-second hints: one process at 1/s for the first 2 s while another
-// took the server; in TestPacingFleetStarvedProcessClimbs' simulation, 20 of
-// 320 processes of eight under a third of their share over seconds 2–6, one
-// at 0/s for 6 s). A server that refuses everything still answers it with
+// took the server; in TestPacingFleetStarvedProcessClimbs' simulation, 25
+// of 480 processes under a quarter of their share over seconds 2–6, 11 at
+// 0/s). Together with probeRise, which fills the server faster whenever a
+// process leaves, it keeps the shares even (at probeRise's 400 without it,
+// TestPacingFleetSharesEvenOut's processes fell to a sixth of their share).
+// A server that refuses everything still answers it with
 // 429s: the cut halves it back once a second, and an outage (a run of 429s
 // naming no wait) makes it the outage's probe, which this leaves alone.
 func (e *estimate) contended(accepted float64) {
