@@ -48,7 +48,7 @@ const (
 	probeHold           = 300 * time.Millisecond // a key held by its pace probes this long after a cut without another
 	probeAccel          = 2.0                    // its growth, relative a second, rises this much a second
 	probeMax            = 4.6                    // up to this (≈ ln 2 / slowDoubling: a slow start's growth, doubling every 150 ms)
-	probeRise           = 60.0                   // requests/s a second, added each second: the probe's absolute growth, the same for every key
+	probeRise           = 400.0                  // requests/s a second, added each second: the probe's absolute growth, the same for every key
 	paceBoundFor        = 250 * time.Millisecond // a key is held by its pace if a request waited for it this recently
 	paceBound           = 0.9                    // if the attempts measured went at this share of the pace at least
 	adaptiveFloor       = 1.0                    // requests/s: the least a first cut starts from
@@ -128,7 +128,16 @@ func (e *estimate) rate(now time.Time) float64 {
 // by probeRise requests/s more each second in absolute terms if that is
 // more: relative growth alone took a process left at 12/s by three
 // leavers 2 s to take the freed capacity, and kept the ratio of the shares
-// that probed together; absolute growth is the same for each. Per answer,
+// that probed together; absolute growth is the same for each. At 60
+// requests/s more each second, the processes a departure left took 1–1.5 s
+// to fill the server again (a 50/s gap: 8q + 30q² = 50 at q ≈ 1.2 s of
+// probing), and every fleet of four lost that at each departure, the last
+// one alone most of all (bench fleet ×4, window-over-bucket, inexact,
+// retry-after: 1.10–1.19×, a third to two thirds of the time lost in the
+// last process's climb alone); at 400, the same gap fills in half a second
+// of probing. (Faster still, a slow start's doubling as soon as probeHold
+// has passed, left one process of two at half its fair share over seconds
+// 6–12 of TestPacingFleetSharesEvenOut.) Per answer,
 // either step is probeMax at most, a slow start's: at e² a second (the cap
 // before), a process starved to 1/s by its peers took 2.3 s to reach the
 // server's 100/s once they left, with the server idle (bench fleet
@@ -182,16 +191,40 @@ func (e *estimate) grow(now time.Time, bound bool, seq uint64) {
 
 // contended lets the estimate grow for a 429 that the key, held by its pace,
 // got while the server accepted others of its attempts over the last
-// second: the server is shared, and a key refused on most of its attempts
-// (the one whose sends find the bucket emptied by the others' paces) would
-// otherwise grow only with its rare successes and stay starved while the
-// others grow. Only the additive increase, one answer's worth: the cut, at
-// most once a second, still halves it at worst.
-func (e *estimate) contended() {
-	if e.base > 0 && e.measured {
-		e.base = min(e.base+fairGrowth/e.base, maxEstimate)
-		e.tok = e.base * e.tokPerReq
+// second (accepted, their rate): the server is shared, and a key refused on
+// most of its attempts (the one whose sends find the bucket emptied by the
+// others' paces) would otherwise grow only with its rare successes and stay
+// starved while the others grow. Only the additive increase, one answer's
+// worth: the cut, at most once a second, still halves it at worst.
+//
+// At the floor (adaptiveFloor) it grows whatever was accepted, past its
+// slow start or in it, unless the estimate is an outage's probe (outage):
+// there the cut takes nothing more off, and the additive increase, the
+// same 8 requests/s for each second between its attempts, is all that is
+// left of AIMD. A key held at the floor while its peers' paces keep the
+// bucket empty is refused on its one attempt a second, accepts nothing,
+// and had no way up: a process of a fleet whose whole first wave was
+// refused sat at 1/s until the others finished (bench fleet ×4 with
+// whole-second hints: one process at 1/s for the first 2 s while another
+// took the server; in TestPacingFleetStarvedProcessClimbs' simulation, 25
+// of 480 processes under a quarter of their share over seconds 2–6, 11 at
+// 0/s). Together with probeRise, which fills the server faster whenever a
+// process leaves, it keeps the shares even (at probeRise's 400 without it,
+// TestPacingFleetSharesEvenOut's processes fell to a sixth of their share).
+// A server that refuses everything still answers it with
+// 429s: the cut halves it back once a second, and an outage (a run of 429s
+// naming no wait) makes it the outage's probe, which this leaves alone.
+func (e *estimate) contended(accepted float64) {
+	switch {
+	case e.base <= 0:
+		return
+	case accepted > 0 && e.measured:
+	case e.base <= adaptiveFloor && e.outageSeq == 0:
+	default:
+		return
 	}
+	e.base = min(e.base+fairGrowth/e.base, maxEstimate)
+	e.tok = e.base * e.tokPerReq
 }
 
 // measure is the server's rate as the 429 for tk shows it against the

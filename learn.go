@@ -306,8 +306,8 @@ func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted 
 			l.est.outage(now, tk.seq) // nothing accepted for a second and more: no rate (estimate.outage)
 		} else {
 			l.est.cut(now, measured, share, accepted, pausedUntil, lone)
-			if bound && accepted > 0 {
-				l.est.contended()
+			if bound {
+				l.est.contended(accepted)
 			}
 		}
 		if tokPerReq > 0 && l.est.measured && l.est.cutAt.Equal(now) {
