@@ -33,6 +33,10 @@ const (
 	minMeasured         = 8                      // and rests on this many accepted, if the 429s seen allow
 	outageSpan          = time.Second            // an outage shows over this long at least
 	outageMin           = minMeasured            // and rests on this many attempts, all refused, as a measure on as many accepted
+	outageChance        = 1e-5                   // and a run of refusals this improbable at the share the key had accepted before it
+	outageLongRun       = 64                     // or this long, whatever that share
+	shareDecay          = 1 - 1.0/32             // the share accepted: each answer weighs this much less per answer since (≈ the last 32)
+	shareTrust          = 4                      // answers' worth of the share accepted that the share after an accepted one is drawn towards
 	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
 	minRefusedShare     = 0.06                   // after a slow start, a cut needs 429s for this share of the attempts measured
 	costlyPause         = 250 * time.Millisecond // or a pause this long
@@ -95,6 +99,10 @@ type estimate struct {
 	outageSeq   uint64    // the send order of the attempt whose 429 showed the server taking nothing (outage); 0: none
 	okSeq       uint64    // the send order of the latest attempt accepted
 	run         mark      // the first 429 for an attempt sent after okSeq: a run of 429s starts
+
+	// The outage rule's (blind, outage).
+	share    answerShare // the key's answers, accepted and refused, over about the last 32
+	runShare float32     // the share accepted when run began (before its first 429), or after an accepted answer if more
 
 	refusedN    uint64  // 429s seen
 	refusedCost uint64  // their costs
@@ -163,6 +171,7 @@ func (e *estimate) rate(now time.Time) float64 {
 func (e *estimate) grow(now time.Time, bound bool, seq uint64) {
 	defer func() { e.tok = e.base * e.tokPerReq }()
 	e.okSeq = max(e.okSeq, seq)
+	e.share.add(true)
 	if e.outageSeq > 0 && seq > e.outageSeq {
 		e.base, e.measured, e.ceiling, e.outageSeq = 0, false, 0, 0
 		return
@@ -259,13 +268,21 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float6
 
 // blind reports whether the 429 for tk ends an outage's span: every attempt
 // sent since the first 429 after the latest attempt accepted (run), for
-// outageSpan at least and outageMin attempts, was refused, none in flight.
+// outageSpan at least and outageMin attempts, was refused, none in flight;
+// and so many that the server does not take what it took before: a run
+// this long has a chance under outageChance at the share of answers the key
+// had accepted when it began (runShare), nothing accepted before it, or it
+// is outageLongRun long (see outage).
 func (e *estimate) blind(tk ticket) bool {
 	if e.run.seq == 0 || e.run.seq <= e.okSeq || time.Duration(tk.at-e.run.at) < outageSpan {
 		return false
 	}
 	sent := tk.seq - e.run.seq
-	return sent >= outageMin && e.refusedN-e.run.refused+1 >= sent
+	if sent < outageMin || e.refusedN-e.run.refused+1 < sent {
+		return false
+	}
+	p := float64(e.runShare)
+	return p <= 0 || sent >= outageLongRun || p < 1 && float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
 }
 
 // mark counts the 429 for tk, keeping it to measure from if it is
@@ -274,8 +291,9 @@ func (e *estimate) mark(tk ticket) {
 	e.refusedN++
 	e.refusedCost += uint64(max(tk.cost, 0))
 	if e.run.seq <= e.okSeq && tk.seq > e.okSeq {
-		e.run = mark{tk, e.refusedN, e.refusedCost}
+		e.run, e.runShare = mark{tk, e.refusedN, e.refusedCost}, max(e.share.accepted(), e.share.together())
 	}
+	e.share.add(false)
 	if e.nmarks > 0 && time.Duration(tk.at-e.marks[(e.nmarks-1)%len(e.marks)].at) < markSpacing {
 		return
 	}
@@ -344,32 +362,98 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 // seq, one that names no wait, when the server took none of the key's
 // attempts for outageSpan and outageMin attempts at least (blind: every
 // one sent since the first 429 after the latest accepted was refused, none
-// is in flight). A rate measured between 429s is what the server accepted
-// between them: here nothing. The estimate rests on no accepted answer and
-// is no rate but a probe: adaptiveFloor whatever it was, its attempts at a
-// random moment of each interval (pacer.probeAt), and it ends at the first
-// answer accepted for an attempt sent after seq (grow): the server takes
-// requests again, the requests it held go, and the next 429 starts the
-// estimate over from what the server accepted. Before, refusals that no
-// rate avoids (a server down, or one that answers only part of the time)
-// halved the estimate once a second to the floor, where its probes went at
-// exactly 1/s and it grew only with answers accepted: against a server
-// that answers 400 ms of every 2 s, the 29 probes of a run all fell in the
-// 1.6 s it refuses, nothing was accepted, and the requests queued behind
-// the pace waited out their 30 s deadlines (attack 5, duty: 296–321 of 400
-// failed; openai-go's own retries, 165). A 429 that names its wait is
-// paused for (pacer.observe) and sets no outage: counted as one, the
-// whole-second hints of a fleet sharing a key (bench fleet inexact ×8)
-// took a starved process for a server down (1.08–1.24× against
-// 1.04–1.07×). outageSpan and outageMin keep a process that shares a
-// bucket with others, refused while they take it, from being held at the
-// floor: at two attempts over a second, TestPacingFleetSharesEvenOut
-// failed in one run of ten; at eight, processes of its simulation fall
-// under a third of their share about as often as before (9 and 6 of 5,600
-// with other offsets).
+// is in flight), and the run is no chance: the key had accepted nothing
+// before it, or a run this long had a chance under outageChance (1 in
+// 10,000) at the share of its last ~32 answers that were accepted when the
+// run began, or it is outageLongRun attempts long. A rate measured between
+// 429s is what the server accepted between them: here nothing. The
+// estimate rests on no accepted answer and is no rate but a probe:
+// adaptiveFloor whatever it was, its attempts at a random moment of each
+// interval (pacer.probeAt), and it ends at the first answer accepted for an
+// attempt sent after seq (grow): the server takes requests again, the
+// requests it held go, and the next 429 starts the estimate over from what
+// the server accepted.
+//
+// Before the probe (d75599a), refusals that no rate avoids (a server down,
+// or one that answers only part of the time) halved the estimate once a
+// second to the floor, where its probes went at exactly 1/s and it grew
+// only with answers accepted: against a server that answers 400 ms of every
+// 2 s, the 29 probes of a run all fell in the 1.6 s it refuses, nothing was
+// accepted, and the requests queued behind the pace waited out their 30 s
+// deadlines (attack 5, duty: 296–321 of 400 failed; openai-go's own
+// retries, 165; with the probe, 1–10).
+//
+// The probe first took any run of outageMin refusals over outageSpan for
+// an outage: a server that refuses 80% of attempts at random shows one
+// from one start in six (0.8⁸ = 0.17), and the key was held at 1/s until a
+// probe was accepted, then sent everything at once (attack 6, random80:
+// 112–119 of 200 failed where the draws fail 106, and 109–113 before the
+// probe; TestAttack6RandomRefusalsNoOutage: 58–123 accepted in 60 s where
+// 7971eba had 103–168). The share accepted tells "nothing accepted" from
+// "a little accepted, not lately": at 20% accepted, a run must be 41
+// refusals long (0.8⁴¹ = 1e-4); after a server that took everything, the
+// outageMin refusals as before; after one that took nothing, any run.
+//
+// A 429 that names its wait is paused for (pacer.observe) and sets no
+// outage: counted as one, the whole-second hints of a fleet sharing a key
+// (bench fleet inexact ×8) took a starved process for a server down
+// (1.08–1.24× against 1.04–1.07×). outageSpan and outageMin keep a process
+// that shares a bucket with others, refused while they take it, from being
+// held at the floor: at two attempts over a second,
+// TestPacingFleetSharesEvenOut failed in one run of ten; at eight,
+// processes of its simulation fall under a third of their share about as
+// often as before (9 and 6 of 5,600 with other offsets).
 func (e *estimate) outage(now time.Time, seq uint64) {
 	e.lastRefusal, e.cutAt = now, now
 	e.base, e.measured, e.ceiling, e.outageSeq = adaptiveFloor, true, 0, seq
+}
+
+// answerShare counts a key's answers, accepted and refused, each weighing
+// shareDecay less for each answer after it: the share the server accepted
+// of about the last 1/(1−shareDecay); and, of the answers that came right
+// after an accepted one, the share accepted (in the order the answers
+// came): the same at random refusals, more when the server's acceptances
+// come together (a server that answers part of the time, then refuses
+// everything for a while).
+type answerShare struct {
+	acc, ref       float32 // answers accepted and refused, decayed
+	after, okAfter float32 // answers after an accepted one, and those accepted, decayed
+	lastOK         bool    // the latest answer was accepted
+}
+
+// add counts an answer: accepted if ok, else a 429.
+func (s *answerShare) add(ok bool) {
+	s.acc, s.ref = s.acc*shareDecay, s.ref*shareDecay
+	if s.lastOK {
+		s.after, s.okAfter = s.after*shareDecay+1, s.okAfter*shareDecay
+		if ok {
+			s.okAfter++
+		}
+	}
+	if ok {
+		s.acc++
+	} else {
+		s.ref++
+	}
+	s.lastOK = ok
+}
+
+// accepted is the share of the answers counted that were accepted (0 with
+// none).
+func (s answerShare) accepted() float32 {
+	if s.acc+s.ref <= 0 {
+		return 0
+	}
+	return s.acc / (s.acc + s.ref)
+}
+
+// together is the share accepted of the answers that came right after an
+// accepted one, drawn towards the share accepted by shareTrust answers'
+// worth (few answers after an accepted one say little): about accepted at
+// random refusals, more when acceptances come in runs.
+func (s answerShare) together() float32 {
+	p := s.accepted()
+	return (s.okAfter + shareTrust*p) / (s.after + shareTrust)
 }
 
 // probing reports whether the estimate in force at now is an outage's
