@@ -271,8 +271,9 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float6
 // outageSpan at least and outageMin attempts, was refused, none in flight;
 // and so many that the server does not take what it took before: a run
 // this long has a chance under outageChance at the share of answers the key
-// had accepted when it began (runShare), nothing accepted before it, or it
-// is outageLongRun long (see outage).
+// had accepted when it began (runShare), nothing accepted before it (or
+// everything: no run of refusals is a chance then), or it is outageLongRun
+// long (see outage).
 func (e *estimate) blind(tk ticket) bool {
 	if e.run.seq == 0 || e.run.seq <= e.okSeq || time.Duration(tk.at-e.run.at) < outageSpan {
 		return false
@@ -282,7 +283,7 @@ func (e *estimate) blind(tk ticket) bool {
 		return false
 	}
 	p := float64(e.runShare)
-	return p <= 0 || sent >= outageLongRun || p < 1 && float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
+	return p <= 0 || p >= 1 || sent >= outageLongRun || float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
 }
 
 // mark counts the 429 for tk, keeping it to measure from if it is
@@ -364,7 +365,7 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 // one sent since the first 429 after the latest accepted was refused, none
 // is in flight), and the run is no chance: the key had accepted nothing
 // before it, or a run this long had a chance under outageChance (1 in
-// 10,000) at the share of its last ~32 answers that were accepted when the
+// 100,000) at the share of its last ~32 answers that were accepted when the
 // run began, or it is outageLongRun attempts long. A rate measured between
 // 429s is what the server accepted between them: here nothing. The
 // estimate rests on no accepted answer and is no rate but a probe:
@@ -390,8 +391,8 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 // 112–119 of 200 failed where the draws fail 106, and 109–113 before the
 // probe; TestAttack6RandomRefusalsNoOutage: 58–123 accepted in 60 s where
 // 7971eba had 103–168). The share accepted tells "nothing accepted" from
-// "a little accepted, not lately": at 20% accepted, a run must be 41
-// refusals long (0.8⁴¹ = 1e-4); after a server that took everything, the
+// "a little accepted, not lately": at 20% accepted, a run must be 52
+// refusals long (0.8⁵² ≈ 1e-5); after a server that took everything, the
 // outageMin refusals as before; after one that took nothing, any run.
 //
 // A 429 that names its wait is paused for (pacer.observe) and sets no

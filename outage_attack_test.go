@@ -47,3 +47,37 @@ func TestAttack6RandomRefusalsNoOutage(t *testing.T) {
 		}
 	}
 }
+
+// TestOutageAfterServerTookEverything: the share test of estimate.blind
+// must not slow the outage's detection for a key whose server took every
+// attempt for long (its share accepted is exactly 1, where any run of
+// outageMin refusals over outageSpan is improbable). A sequential client,
+// 1 ms answers; the server refuses one attempt, which starts the estimate,
+// takes every other for 5 s (thousands: the refusal's weight in the share
+// decays to nothing), then refuses everything with bare 429s while the
+// client sends 10 requests a second: the key probes within 3 s, as before the share test. Guarded by "share < 1", it
+// needed outageLongRun (64) refusals in a row, a minute at the floor's pace.
+func TestOutageAfterServerTookEverything(t *testing.T) {
+	t.Parallel()
+	p, ft := testPacer(genericPolicy())
+	t0 := ft.Now()
+	down := t0.Add(5 * time.Second)
+	first := true
+	srv := func(now time.Time) bool {
+		if first {
+			first = false
+			return false
+		}
+		return now.Before(down)
+	}
+	for ft.Now().Before(down) {
+		zSendOne(p, ft, srv)
+	}
+	for ft.Now().Before(down.Add(3 * time.Second)) { // a quieter client now: 10 requests a second
+		zSendOne(p, ft, srv)
+		ft.Sleep(bg(), 100*time.Millisecond)
+	}
+	if e := p.lrn.Load().est; !e.probing(ft.Now()) {
+		t.Errorf("3 s into an outage after a server that took everything for 5 s: no outage's probe (estimate %.1f/s, share at the run's start %.2f)", e.base, e.runShare)
+	}
+}
