@@ -1,6 +1,7 @@
 package llmretry
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -163,8 +164,8 @@ func mustRequest(url string) *http.Request {
 }
 
 // TestPacingGuessNeverFails: a learned or estimated pace that cannot be met
-// before the deadline lets the request go; only configured limits fail it
-// with ErrDeadline.
+// before the deadline lets the request go; only configured limits, and a
+// pause a 429's wait hint asked for, fail it with ErrDeadline.
 func TestPacingGuessNeverFails(t *testing.T) {
 	t.Parallel()
 	p, ft := testPacer(genericPolicy())
@@ -180,11 +181,21 @@ func TestPacingGuessNeverFails(t *testing.T) {
 			t.Fatalf("request %d: %v: a guess must not fail a request", i+1, err)
 		}
 	}
-	// A pause the server asked for, longer than the deadline: go and get
-	// the server's answer.
+	// A pause longer than the deadline that no 429 asked for (a window the
+	// headers say is spent, a reset): a claim, so go and get the server's
+	// answer.
 	p.pause(bg(), ft.Now(), 10*time.Second)
 	if err := p.acquire(ctx, 1, ft.Now()); err != nil {
 		t.Errorf("during a pause past the deadline: %v, want the request to go", err)
+	}
+	// One that a 429's Retry-After asked for: the server's answer is known,
+	// and an attempt would only add to the load (attack 7 finding 1).
+	h := http.Header{}
+	h.Set("Retry-After", "10")
+	observeAt(p, limited(h), ft.Now())
+	observeAt(p, limited(h), ft.Now()) // a burst's, not a lone 429's
+	if err := p.acquire(ctx, 1, ft.Now()); !errors.Is(err, ErrDeadline) {
+		t.Errorf("during a pause a Retry-After asked for, past the deadline: %v, want ErrDeadline", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ type pacer struct {
 	sent        atomic.Uint64 // attempts sent on the key: the last ticket's seq
 	sentCost    atomic.Uint64 // their costs, as paced, summed: the last ticket's costSum
 	pausedUntil atomic.Int64  // Unix nanoseconds: the end of the latest pause set here
+	askedUntil  atomic.Int64  // Unix nanoseconds: the end of the latest pause a 429's explicit wait hint set (not a reset)
 	waitedAt    atomic.Int64  // Unix nanoseconds: when a request last waited for a learned pace
 
 	lrn atomic.Pointer[learning] // nil until a limit has shown itself
@@ -67,10 +69,11 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
 }
 
 // acquire blocks until a request costing tokens may go, and takes its tokens
-// (and its in-flight slot). Only a configured limit fails it with
-// ErrDeadline: a wait that a learned limit or a server's pause would impose
-// beyond the deadline (or beyond MaxWait) is skipped, and the request goes
-// to get the server's own answer.
+// (and its in-flight slot). A configured limit, or a pause the server named
+// (a 429's wait hint), that would hold the request past its deadline fails
+// it at once with ErrDeadline; a wait that a learned limit or window would
+// impose beyond the deadline (or beyond MaxWait) is skipped, and the
+// request goes to get the server's own answer.
 func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
 	return p.acquireOr(ctx, tokens, now, false)
 }
@@ -105,7 +108,17 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			return errPaused
 		}
 		if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-			return nil
+			if until := p.askedUntil.Load(); until > deadline.UnixNano() {
+				// The server named the wait, and the deadline ends inside
+				// it: the request would get the 429 that set the pause, at
+				// the cost of an attempt on a server that asked for quiet
+				// (a worker pool with 10 s deadlines under a Retry-After of
+				// 30 sent thousands a second, attack 7 finding 1).
+				p.release()
+				return fmt.Errorf("%w (the server paused the key for %v)", ErrDeadline,
+					time.Duration(until-now.UnixNano()).Round(time.Millisecond))
+			}
+			return nil // a learned window's guess: the server's own answer
 		}
 		if err := p.wait(ctx, wait); err != nil {
 			p.release()
@@ -359,7 +372,9 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		if paced && v.Hint == hintRetryAfter && resp != nil && coarseRetryAfter(resp.Header) {
 			d -= time.Second
 		}
-		p.pause(ctx, now, d)
+		if until, ok := p.pause(ctx, now, d); ok && v.Hint != hintReset {
+			storeLater(&p.askedUntil, until)
+		}
 	}
 	if hdr != nil {
 		win := [2]bool{true, true}
@@ -642,18 +657,26 @@ func (p *pacer) resumeAt(now time.Time) int64 {
 // pause holds every request on the key for d. A wait longer than the
 // policy's MaxWait is not a pause but a refusal: like the request that got
 // it, the others go on and get the server's answer at once.
-func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) {
+//
+// It returns the pause's end, and false if d set none.
+func (p *pacer) pause(ctx context.Context, now time.Time, d time.Duration) (time.Time, bool) {
 	if d <= 0 || d > p.pol.maxWait() {
-		return
+		return time.Time{}, false
 	}
 	until := now.Add(d + p.offset(now))
+	storeLater(&p.pausedUntil, until)
+	p.limiter.Pause(ctx, p.key, until)
+	return until, true
+}
+
+// storeLater sets at to t (Unix nanoseconds) unless it holds a later time.
+func storeLater(at *atomic.Int64, t time.Time) {
 	for {
-		cur := p.pausedUntil.Load()
-		if cur >= until.UnixNano() || p.pausedUntil.CompareAndSwap(cur, until.UnixNano()) {
-			break
+		cur := at.Load()
+		if cur >= t.UnixNano() || at.CompareAndSwap(cur, t.UnixNano()) {
+			return
 		}
 	}
-	p.limiter.Pause(ctx, p.key, until)
 }
 
 // offset is how much later than the server's time this pacer ends a pause:
