@@ -176,6 +176,11 @@ type call struct {
 
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
+
+	// A retry woken before its backoff ended (retryWait) owes the rest:
+	// if the server refuses it again, the next backoff adds it, and doubles.
+	woken bool
+	owed  time.Duration
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
