@@ -1,0 +1,67 @@
+package redislimit
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// A bare 429's retry waits for the fleet's accepted answers
+// (AcceptedAfter): it wakes once another process tells Redis, with its
+// next reservation, of an attempt the server accepted that was sent after
+// the 429, and not for one sent before it (answered after it, as a long
+// generation is: a blip refuses everything sent after the 429, and nothing
+// may wake the retry into it), nor for a time in Redis that no process can
+// have told (after Redis's clock). Each process's moment is placed on
+// Redis's clock by its calls to Redis (redisClock): here one fake clock
+// for both, which the scripts run at.
+func TestFleetAcceptedAfter(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	for _, tc := range []struct {
+		name string
+		sent time.Duration // b's accepted attempt: sent this long after a's 429
+		k    string        // else what the fleet hash holds for the latest accepted send, µs after a's 429
+		want bool
+	}{
+		{"sent after the 429", 2 * time.Millisecond, "", true},
+		{"sent before the 429", -2 * time.Millisecond, "", false},
+		{"a time after Redis's clock", 0, "1000000000", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			key := "k" + strconv.Itoa(int(time.Now().UnixNano()))
+			start := time.Now()
+			now := start
+			clock := func() time.Time { return now }
+			a, b := New(rdb, Options{Timeout: 5 * time.Second}), New(rdb, Options{Timeout: 5 * time.Second})
+			a.clock, b.clock = clock, clock
+			for i := 0; i < 50; i++ {
+				a.Accepted(key)
+			}
+			a.Refused(ctx, key) // a's 429: the fleet's estimate starts, 50/s
+			at := now
+			now = now.Add(time.Millisecond)
+			if _, err := b.waitOnce(ctx, key, nothingYet, 1); err != nil {
+				t.Fatal(err)
+			}
+			if tc.k != "" {
+				k, _ := strconv.ParseInt(tc.k, 10, 64)
+				rdb.HSet(ctx, a.keys(key)[2], "k", at.UnixMicro()+k)
+			} else {
+				b.AcceptedSent(key, at.Add(tc.sent))
+			}
+			now = now.Add(5 * time.Millisecond)
+			if _, err := b.waitOnce(ctx, key, nothingYet, 1); err != nil { // tells Redis
+				t.Fatal(err)
+			}
+			wctx, wcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer wcancel()
+			if got := a.AcceptedAfter(wctx, key, at); got != tc.want {
+				t.Errorf("a's retry woken: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
