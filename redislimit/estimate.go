@@ -27,7 +27,8 @@ import (
 //   - every unexplained 429 a process is told of costs one call
 //     (refuseScript), which counts it ("r"), keeps it to measure from
 //     ("m") and cuts the estimate: a first one starts it from what the
-//     fleet's answers accepted over the last second, a later one sets it
+//     fleet's answers accepted over the last second (in the key's first
+//     second, see "The start" below), a later one sets it
 //     to the rate accepted between 429s (sends less 429s over the time
 //     between them), with headroom, within [0.5, 1] of the rate (see
 //     "The cut" below);
@@ -71,6 +72,22 @@ import (
 // a fifth idle for the second it took to grow back, once or twice a run
 // (bench fleet, redislimit learned, every style with 429s;
 // docs/runs/2026-12-07-rdfleet.md).
+//
+// The start. In the key's first second (its window of accepted answers
+// younger than a second), a first 429 starts the estimate at the floor
+// (or the rate measured, if any) grown by the slow start for every answer
+// the fleet accepted so far, as if each came after it, rather than at the
+// count of those answers over a second. The first wave's accepted answers
+// are told with their process's next call, before or after the first
+// 429's: told before, they started the estimate at their count (10 of a
+// burst of 10: 10/s); told after, each grew it by the slow start's step
+// (4.6/s: 47/s). The race decided the fleet's first half second: 29–36
+// accepted in it where 60 fit, or 44–49 (bench fleet on redislimit, bare
+// and Cerebras' ×4 and ×8, -timeline: 1.01–1.04× against 0.99–1.00×;
+// docs/runs/2026-12-07-rdstart.md). Now every start is the latter. Later
+// first 429s (the estimate dropped after estimateQuiet, a key that ran
+// without one) start at the rate accepted over the last second, as the
+// core's do.
 //
 // What Redis holds is read as a claim, as the configured pace is (fleet.go):
 // a field that is not a finite number within its bounds (a rate above
@@ -244,7 +261,13 @@ local function est_refused(st, now, pausedUntil)
   end
   st.cutAt = now
   if cur <= 0 then
-    st.base, st.measured, st.ceiling = math.min(math.max(accepted, measured * HEADROOM, FLOOR), MAXEST), false, 0
+    local start = math.max(accepted, measured * HEADROOM, FLOOR)
+    if now - st.t0 < 1000000 then
+      -- the key's first second: from the floor, grown for the answers
+      -- accepted so far (see "The start" above)
+      start = math.max(measured * HEADROOM, FLOOR) + (st.a - st.a0) * math.log(2) / (SLOW_DOUBLING / 1e6)
+    end
+    st.base, st.measured, st.ceiling = math.min(start, MAXEST), false, 0
     return
   end
   local nxt = cur * CUT_FLOOR

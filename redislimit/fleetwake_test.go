@@ -65,3 +65,44 @@ func TestFleetAcceptedAfter(t *testing.T) {
 		})
 	}
 }
+
+// In the key's first second, the first 429 starts the fleet's estimate
+// alike whether the first wave's accepted answers were told before its
+// call or after it (with their process's next reservation): at the floor,
+// grown by the slow start for each. It started at their count over a
+// second (10/s) when told before, at 47/s when told after, and the race
+// decided the fleet's first half second (bench fleet on redislimit:
+// 29–36 accepted in it or 44–49; docs/runs/2026-12-07-rdstart.md).
+func TestFleetFirstSecondStartsAlike(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client(t)
+	ctx := context.Background()
+	start := time.Now()
+	var got [2]float64
+	for i, toldFirst := range []bool{true, false} {
+		now := start
+		l := New(rdb, Options{Timeout: 5 * time.Second})
+		l.clock = func() time.Time { return now }
+		key := "k" + strconv.Itoa(i)
+		simReserve(t, rdb, l, key, nothingYet, -1) // the first wave goes: the window starts
+		now = now.Add(5 * time.Millisecond)
+		for j := 0; j < 10; j++ { // the burst, accepted
+			l.Accepted(key)
+		}
+		if toldFirst {
+			simReserve(t, rdb, l, key, nothingYet, -1) // carries the 10
+			now = now.Add(time.Millisecond)
+			l.Refused(ctx, key)
+		} else {
+			b := New(rdb, Options{Timeout: 5 * time.Second})
+			b.clock = l.clock
+			b.Refused(ctx, key) // another process's 429 first
+			now = now.Add(time.Millisecond)
+			simReserve(t, rdb, l, key, nothingYet, -1) // then the 10
+		}
+		got[i], _ = l.Estimate(key)
+	}
+	if got[0] < 40 || got[1] < 40 || got[0]-got[1] > 1 || got[1]-got[0] > 1 {
+		t.Errorf("the estimate after the first wave: %.1f/s told before the 429, %.1f/s told after; want the same, ≥ 40/s", got[0], got[1])
+	}
+}
