@@ -81,13 +81,16 @@ import (
 // are told with their process's next call, before or after the first
 // 429's: told before, they started the estimate at their count (10 of a
 // burst of 10: 10/s); told after, each grew it by the slow start's step
-// (4.6/s: 47/s). The race decided the fleet's first half second: 29–36
-// accepted in it where 60 fit, or 44–49 (bench fleet on redislimit, bare
-// and Cerebras' ×4 and ×8, -timeline: 1.01–1.04× against 0.99–1.00×;
-// docs/runs/2026-12-07-rdstart.md). Now every start is the latter. Later
-// first 429s (the estimate dropped after estimateQuiet, a key that ran
-// without one) start at the rate accepted over the last second, as the
-// core's do.
+// (4.6/s: 47/s). The race decided the fleet's first half second: 18–36
+// accepted in it where 60 fit, or 39–49 (bench fleet on redislimit, bare
+// and Cerebras' ×4 and ×8, -timeline: 1.01–1.05× against 0.99–1.01×;
+// docs/runs/2026-12-07-rdstart.md). Now every start is about the latter:
+// grown so, but no faster than the answers counted came, over a quarter
+// second (MIN_SPAN) at least (10 in the first few ms: 40/s), so that a
+// first 429 late in the first second, after many answers accepted at a
+// lower rate, does not start far above it. Later first 429s (the estimate
+// dropped after estimateQuiet, a key that ran without one) start at the
+// rate accepted over the last second, as the core's do.
 //
 // What Redis holds is read as a claim, as the configured pace is (fleet.go):
 // a field that is not a finite number within its bounds (a rate above
@@ -264,8 +267,11 @@ local function est_refused(st, now, pausedUntil)
     local start = math.max(accepted, measured * HEADROOM, FLOOR)
     if now - st.t0 < 1000000 then
       -- the key's first second: from the floor, grown for the answers
-      -- accepted so far (see "The start" above)
-      start = math.max(measured * HEADROOM, FLOOR) + (st.a - st.a0) * math.log(2) / (SLOW_DOUBLING / 1e6)
+      -- accepted so far, but no faster than they came over a quarter
+      -- second at least (see "The start" above)
+      local k = st.a - st.a0
+      local grown = math.max(measured * HEADROOM, FLOOR) + k * math.log(2) / (SLOW_DOUBLING / 1e6)
+      start = math.max(start, math.min(grown, k / (math.max(now - st.t0, MIN_SPAN) / 1e6)))
     end
     st.base, st.measured, st.ceiling = math.min(start, MAXEST), false, 0
     return
