@@ -295,8 +295,9 @@ func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 
 // retryWait waits s.wait before a retry, or until the server accepts an
 // attempt sent after the refused one, when s.wakes (pacer.retryWake): the
-// retry then goes to its turn at the key's pace. An error is the call's
-// context's.
+// retry then goes to its turn at the key's pace. The attempt is this
+// process's, or, on a fleetWaker's key, any process's sent after s.at (the
+// decision's time). An error is the call's context's.
 func (t *Transport) retryWait(c *call, s step) error {
 	if !s.wakes || s.wait <= 0 {
 		return t.wait(c.ctx, s.wait)
@@ -308,6 +309,15 @@ func (t *Transport) retryWait(c *call, s step) error {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
+	if w := c.pacer.fleetWaker(); w != nil {
+		// The fleet's answers too: another process's attempt sent after
+		// the 429 and accepted shows the server takes requests again.
+		go func(key string) {
+			if w.AcceptedAfter(ctx, key, s.at) {
+				cancel()
+			}
+		}(c.pacer.key)
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go func(wake <-chan struct{}) {

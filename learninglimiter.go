@@ -92,11 +92,45 @@ func (p *pacer) estimateMeasured(now time.Time) bool {
 	return l != nil && p.learn && l.measured(now)
 }
 
-// shareAccepted tells a LearningLimiter of an answer the server accepted.
-func (p *pacer) shareAccepted() {
+// shareAccepted tells a LearningLimiter of an answer the server accepted,
+// for the attempt of ticket tk (and a fleetWaker, when it was sent).
+func (p *pacer) shareAccepted(tk ticket) {
 	if s := p.sharedLearner(); s != nil {
 		s.Accepted(p.key)
+		if w, ok := s.(fleetWaker); ok {
+			w.AcceptedSent(p.key, time.Unix(0, tk.at))
+		}
 	}
+}
+
+// fleetWaker is a LearningLimiter that also shares among the processes of
+// its fleet when the attempts the server accepted were sent, so that the
+// retry of a bare 429 on a key paced by the fleet's estimate wakes at the
+// first answer accepted for an attempt sent after the 429 by any process of
+// the fleet, not only by its own (pacer.retryWake, Transport.retryWait): a
+// process whose last requests were refused, while the others' were
+// accepted, slept its whole backoff with the server idle at the run's end
+// (bench fleet on redislimit, bare 429s and Cerebras' ×4 and ×8:
+// docs/runs/2026-12-07-rdstart.md). redislimit's Limiter is one. Its
+// methods are exported so that another module's Limiter can be one; the
+// interface is not part of the API.
+type fleetWaker interface {
+	// AcceptedSent tells that the server accepted an attempt on key sent
+	// at sent (the Transport's clock). It must not block.
+	AcceptedSent(key string, sent time.Time)
+	// AcceptedAfter blocks until the fleet has been told (AcceptedSent,
+	// in any of its processes) of an attempt on key that the server
+	// accepted and that was surely sent after at, then returns true; it
+	// returns false when ctx ends, or at once when it cannot tell. An
+	// attempt sent before at, whenever it was answered, is no evidence.
+	AcceptedAfter(ctx context.Context, key string, at time.Time) bool
+}
+
+// fleetWaker is the key's Limiter if it shares the fleet's accepted
+// answers (see the type).
+func (p *pacer) fleetWaker() fleetWaker {
+	w, _ := p.sharedLearner().(fleetWaker)
+	return w
 }
 
 // shareRefused tells a LearningLimiter of an unexplained 429.

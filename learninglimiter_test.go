@@ -167,3 +167,133 @@ func TestRetryWakesOnAcceptedAfter(t *testing.T) {
 		})
 	}
 }
+
+// fleetWakerEstimator is a fleetEstimator that also shares the fleet's
+// accepted sends (fleetWaker): the test tells it of another process's
+// (otherAccepted), the Transport of its own.
+type fleetWakerEstimator struct {
+	fleetEstimator
+	cond   *sync.Cond // on fleetEstimator.mu: okSent moved
+	okSent time.Time  // the latest send of an attempt accepted, any process
+	told   int        // AcceptedSent calls
+}
+
+func newFleetWakerEstimator() *fleetWakerEstimator {
+	f := &fleetWakerEstimator{fleetEstimator: fleetEstimator{rate: 1000, cutTo: 1000, measured: true}}
+	f.cond = sync.NewCond(&f.mu)
+	return f
+}
+
+func (f *fleetWakerEstimator) AcceptedSent(_ string, sent time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.told++
+	f.otherAcceptedLocked(sent)
+}
+
+func (f *fleetWakerEstimator) otherAccepted(sent time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.otherAcceptedLocked(sent)
+}
+
+func (f *fleetWakerEstimator) otherAcceptedLocked(sent time.Time) {
+	if sent.After(f.okSent) {
+		f.okSent = sent
+		f.cond.Broadcast()
+	}
+}
+
+func (f *fleetWakerEstimator) AcceptedAfter(ctx context.Context, _ string, at time.Time) bool {
+	stop := context.AfterFunc(ctx, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.cond.Broadcast()
+	})
+	defer stop()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for !f.okSent.After(at) {
+		if ctx.Err() != nil {
+			return false
+		}
+		f.cond.Wait()
+	}
+	return true
+}
+
+// A bare 429's retry on a key paced by the fleet's estimate wakes at an
+// answer another process of the fleet saw accepted, for an attempt sent
+// after the 429, when the Limiter shares them (fleetWaker): a process
+// whose last requests were refused, while the others' were accepted,
+// slept its whole backoff with the server idle (bench fleet on
+// redislimit, docs/runs/2026-12-07-rdstart.md). An attempt sent before the
+// 429 (answered after it, as a long generation is) is no evidence, and
+// without a fleetWaker the other processes' answers are not seen.
+func TestRetryWakesOnFleetAcceptedAfter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		waker     bool          // the Limiter shares the fleet's accepted sends
+		sent      time.Duration // the other process's accepted attempt: sent this long after the 429's decision
+		wantEarly bool
+	}{
+		{"sent after the 429", true, time.Millisecond, true},
+		{"sent before the 429", true, -time.Millisecond, false},
+		{"no fleetWaker", false, time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := genericPolicy()
+			fw := newFleetWakerEstimator()
+			if tc.waker {
+				pol.Limits.Limiter = fw
+			} else {
+				pol.Limits.Limiter = &fw.fleetEstimator
+			}
+			tr, srv, ft := setup(t, pol)
+			srv.Enqueue(llmretrytest.Step{Status: 429}, llmretrytest.Step{})
+
+			var once sync.Once
+			var backoff time.Duration
+			woken := false
+			tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
+				first := false
+				once.Do(func() { first = true })
+				if !first {
+					return ft.Sleep(ctx, d)
+				}
+				backoff = d
+				// Another process's attempt, accepted: the clock stands
+				// still, so the decision was now.
+				fw.otherAccepted(ft.Now().Add(tc.sent))
+				select {
+				case <-ctx.Done():
+					woken = true
+					return ctx.Err()
+				case <-time.After(500 * time.Millisecond): // real time: the wake, if any, is at once
+					return ft.Sleep(ctx, d)
+				}
+			}
+			resp, _, err := post(t, tr, srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200", resp.StatusCode)
+			}
+			if backoff < 250*time.Millisecond {
+				t.Fatalf("backoff %v, want the first step (250–500 ms)", backoff)
+			}
+			if woken != tc.wantEarly {
+				t.Errorf("backoff ended early: %v, want %v", woken, tc.wantEarly)
+			}
+			fw.mu.Lock()
+			told := fw.told
+			fw.mu.Unlock()
+			if want := map[bool]int{true: 1, false: 0}[tc.waker]; told != want {
+				t.Errorf("told of %d accepted sends, want %d (the retry's)", told, want)
+			}
+		})
+	}
+}

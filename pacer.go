@@ -349,7 +349,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			if l := p.lrn.Load(); l != nil {
 				l.accepted(now, p.bound(now), tk.seq)
 			}
-			p.shareAccepted()
+			p.shareAccepted(tk)
 			p.noteAccepted(tk.seq)
 		}
 	}
@@ -508,8 +508,9 @@ func (p *pacer) backoffStep(pol *Policy, v Verdict, retry int, now time.Time) in
 // everything sent after the 429: no answer wakes the retry, which sleeps
 // its whole backoff, as before (retrying at once used up a request's
 // attempts inside a 400 ms blip: docs/runs/2026-12-07-tail.md). The
-// evidence is this process's own answers: a fleet's other processes' are
-// not seen.
+// evidence is this process's own answers, and, when the Limiter is a
+// fleetWaker (redislimit's), the fleet's other processes' too: an attempt
+// any of them sent after the 429 and the server accepted.
 func (p *pacer) retryWake(v Verdict, now time.Time) (since uint64, ok bool) {
 	if p == nil || !p.learn || v.Class != ClassRateLimited || v.hinted() || p.pol.Backoff != nil {
 		return 0, false

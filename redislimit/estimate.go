@@ -27,7 +27,8 @@ import (
 //   - every unexplained 429 a process is told of costs one call
 //     (refuseScript), which counts it ("r"), keeps it to measure from
 //     ("m") and cuts the estimate: a first one starts it from what the
-//     fleet's answers accepted over the last second, a later one sets it
+//     fleet's answers accepted over the last second (in the key's first
+//     second, see "The start" below), a later one sets it
 //     to the rate accepted between 429s (sends less 429s over the time
 //     between them), with headroom, within [0.5, 1] of the rate (see
 //     "The cut" below);
@@ -71,6 +72,25 @@ import (
 // a fifth idle for the second it took to grow back, once or twice a run
 // (bench fleet, redislimit learned, every style with 429s;
 // docs/runs/2026-12-07-rdfleet.md).
+//
+// The start. In the key's first second (its window of accepted answers
+// younger than a second), a first 429 starts the estimate at the floor
+// (or the rate measured, if any) grown by the slow start for every answer
+// the fleet accepted so far, as if each came after it, rather than at the
+// count of those answers over a second. The first wave's accepted answers
+// are told with their process's next call, before or after the first
+// 429's: told before, they started the estimate at their count (10 of a
+// burst of 10: 10/s); told after, each grew it by the slow start's step
+// (4.6/s: 47/s). The race decided the fleet's first half second: 18–36
+// accepted in it where 60 fit, or 39–49 (bench fleet on redislimit, bare
+// and Cerebras' ×4 and ×8, -timeline: 1.01–1.05× against 0.99–1.01×;
+// docs/runs/2026-12-07-rdstart.md). Now every start is about the latter:
+// grown so, but no faster than the answers counted came, over a quarter
+// second (MIN_SPAN) at least (10 in the first few ms: 40/s), so that a
+// first 429 late in the first second, after many answers accepted at a
+// lower rate, does not start far above it. Later first 429s (the estimate
+// dropped after estimateQuiet, a key that ran without one) start at the
+// rate accepted over the last second, as the core's do.
 //
 // What Redis holds is read as a claim, as the configured pace is (fleet.go):
 // a field that is not a finite number within its bounds (a rate above
@@ -244,7 +264,16 @@ local function est_refused(st, now, pausedUntil)
   end
   st.cutAt = now
   if cur <= 0 then
-    st.base, st.measured, st.ceiling = math.min(math.max(accepted, measured * HEADROOM, FLOOR), MAXEST), false, 0
+    local start = math.max(accepted, measured * HEADROOM, FLOOR)
+    if now - st.t0 < 1000000 then
+      -- the key's first second: from the floor, grown for the answers
+      -- accepted so far, but no faster than they came over a quarter
+      -- second at least (see "The start" above)
+      local k = st.a - st.a0
+      local grown = math.max(measured * HEADROOM, FLOOR) + k * math.log(2) / (SLOW_DOUBLING / 1e6)
+      start = math.max(start, math.min(grown, k / (math.max(now - st.t0, MIN_SPAN) / 1e6)))
+    end
+    st.base, st.measured, st.ceiling = math.min(start, MAXEST), false, 0
     return
   end
   local nxt = cur * CUT_FLOOR
@@ -257,6 +286,21 @@ local function est_refused(st, now, pausedUntil)
   st.base, st.measured = math.max(nxt, FLOOR), true
   if st.ceiling <= st.base then st.ceiling = 0 end
 end
+-- fleet_ok tells the fleet hash of an attempt a process saw accepted,
+-- sent at sent (µs on Redis's clock, a lower bound; nil: none to tell),
+-- and returns the latest such send the fleet told ("k"), 0 if none. A
+-- time after now is no send a process saw answered: ignored, read or
+-- told. Written only into a hash the estimate made.
+local function fleet_ok(key, now, sent)
+  local v = redis.pcall('HGET', key, 'k')
+  if type(v) == 'table' then return 0 end
+  local k = (type(v) == 'string' and est_num(v, 0, now)) or 0
+  if sent and sent > k and sent <= now and redis.pcall('EXISTS', key) == 1 then
+    k = sent
+    redis.pcall('HSET', key, 'k', string.format('%.0f', k))
+  end
+  return k
+end
 local function est_reply(st, now)
   if not st then return '0', 0 end
   return string.format('%.9g', est_rate(st, now)), st.measured and 1 or 0
@@ -267,9 +311,11 @@ end
 // estimate (see above); it returns the estimate after the cut.
 //
 //	KEYS[1] pause hash   KEYS[2] fleet hash
-//	ARGV: accepted answers not yet counted; the time in µs ("": Redis's)
+//	ARGV: accepted answers not yet counted; the time in µs ("": Redis's);
+//	the latest send of an attempt accepted, not yet told (µs, "": none)
 //
-// It returns {estimate (requests/s, "0": none), measured (0 or 1)}.
+// It returns {estimate (requests/s, "0": none), measured (0 or 1), the
+// time it ran at (µs), the fleet's latest accepted send (fleet_ok)}.
 var refuseScript = redis.NewScript(estimateLua + `
 local now = tonumber(ARGV[2])
 if not now then
@@ -277,13 +323,29 @@ if not now then
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local st = est_read(KEYS[2], now, true)
-if not st then return {'0', 0} end
+local nows = string.format('%.0f', now)
+if not st then return {'0', 0, nows, '0'} end
 est_heard(st, tonumber(ARGV[1]) or 0, now)
 local p = redis.pcall('HGET', KEYS[1], 'until')
 est_refused(st, now, (type(p) == 'string' and tonumber(p)) or 0)
 est_write(KEYS[2], st, true)
+local k = fleet_ok(KEYS[2], now, tonumber(ARGV[3]))
 local e, m = est_reply(st, now)
-return {e, m}
+return {e, m, nows, string.format('%.0f', k)}
+`)
+
+// acceptedScript reads the fleet's latest accepted send (fleet_ok).
+//
+//	KEYS[1] fleet hash   ARGV: the time in µs ("": Redis's)
+//
+// It returns {the time it ran at (µs), the fleet's latest accepted send}.
+var acceptedScript = redis.NewScript(estimateLua + `
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+return {string.format('%.0f', now), string.format('%.0f', fleet_ok(KEYS[1], now, nil))}
 `)
 
 // keyEstimate is what a Limiter knows of one key's shared estimate.
@@ -292,6 +354,12 @@ type keyEstimate struct {
 	rate     atomic.Uint64 // math.Float64bits of the estimate last seen
 	measured atomic.Bool
 	seen     atomic.Int64 // unix nanoseconds when it was seen; 0: never
+
+	// The fleet's accepted sends (Limiter.AcceptedAfter), in µs on
+	// Redis's clock: the latest send of an attempt accepted here, not yet
+	// told Redis (0: none), and the latest the fleet told, as last seen.
+	okSent, fleetOK atomic.Int64
+	polled          atomic.Int64 // unix nanoseconds of the last read of the fleet's (acceptedScript)
 }
 
 // estimates are a Limiter's keyEstimates. Keys unseen for estimateIdle are
@@ -382,9 +450,11 @@ func (l *Limiter) Refused(ctx context.Context, key string) {
 	}
 	ke := l.est.get(key, l.now())
 	k := ke.accepted.Swap(0)
+	sent := takeSent(ke)
 	keys := l.keys(key)
+	l0 := l.now()
 	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
-		return refuseScript.Run(ctx, l.rdb, []string{keys[1], keys[2]}, k, l.scriptNow()).Slice()
+		return refuseScript.Run(ctx, l.rdb, []string{keys[1], keys[2]}, k, l.scriptNow(), sent).Slice()
 	}, nil)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -392,11 +462,171 @@ func (l *Limiter) Refused(ctx context.Context, key string) {
 		}
 		return
 	}
-	if len(res) == 2 {
+	if len(res) >= 2 {
 		rate, _ := res[0].(string)
 		m, _ := res[1].(int64)
 		ke.note(rate, m, l.now())
+		l.noteAccepted(ke, res[2:], l0)
 	}
+}
+
+// takeSent returns the latest send of an attempt accepted here that Redis
+// has not been told of, for a script's argument ("": none), and clears it.
+func takeSent(ke *keyEstimate) string {
+	if s := ke.okSent.Swap(0); s > 0 {
+		return strconv.FormatInt(s, 10)
+	}
+	return ""
+}
+
+// The fleet's accepted sends. A bare 429's retry on a key the fleet's
+// estimate paces wakes at the first answer the server accepted for an
+// attempt sent after the 429 (the core's pacer.retryWake): its own
+// process's, and, through Redis, any other's (AcceptedSent, then
+// AcceptedAfter). Each process tells Redis, with its next reservation or
+// 429, the latest send time of an attempt it saw accepted, on Redis's
+// clock ("k" in the fleet hash: the latest told); a retry waiting reads it
+// from the replies of its process's calls, and, while its process calls
+// nothing, with one call every fleetPoll for the key.
+//
+// A send time is this process's; Redis's clock is another, on another
+// machine. Each call to Redis ties them (redisClock): it ran at Redis's r
+// between this process's l0 and l1, so this process's moment x was, on
+// Redis's clock, after r + (x − l1) and before r + (x − l0). An accepted
+// send is told as the former, a 429's moment compared as the latter: an
+// attempt is evidence only if it was surely sent after the 429 was
+// answered, as within a process (the blip's safety: a server that refuses
+// from one moment on refuses every attempt sent after it, and nothing
+// wakes the retry; an attempt sent before the 429 and answered after it is
+// no evidence). The tie is used for fleetFresh after its call, as clocks
+// that pause (a machine suspended) would loosen it.
+//
+// Why: at a fleet's end, a process whose last requests were refused, while
+// the others' were accepted, slept its backoff (250–500 ms) with the
+// server idle (bench fleet on redislimit, bare 429s and Cerebras' ×4, ×8;
+// docs/runs/2026-12-07-rdstart.md).
+
+// fleetPoll is how often a process with a retry waiting for the fleet's
+// accepted answers, and no call of its own to Redis on the key, reads them.
+const fleetPoll = 50 * time.Millisecond
+
+// redisClock ties this process's clock to Redis's: a call started at l0
+// and answered at l1 ran at r (µs) on Redis's.
+type redisClock struct {
+	l0, l1 time.Time
+	r      int64
+}
+
+// noteClock keeps the tie of a call started at l0 that ran at Redis's r
+// (a reply's field; ignored if not a number).
+func (l *Limiter) noteClock(l0 time.Time, r any) {
+	s, _ := r.(string)
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || us <= 0 {
+		return
+	}
+	l.rclk.Store(&redisClock{l0: l0, l1: l.now(), r: us})
+}
+
+// redisTime returns the bounds of this process's moment x on Redis's
+// clock (µs), from the latest tie; ok false if none is fresh.
+func (l *Limiter) redisTime(x time.Time) (after, before int64, ok bool) {
+	c := l.rclk.Load()
+	if c == nil || l.now().Sub(c.l1) > fleetFresh {
+		return 0, 0, false
+	}
+	return c.r + x.Sub(c.l1).Microseconds(), c.r + x.Sub(c.l0).Microseconds(), true
+}
+
+// noteAccepted reads a reply's tail {the time the script ran at, the
+// fleet's latest accepted send} for a call started at l0.
+func (l *Limiter) noteAccepted(ke *keyEstimate, tail []any, l0 time.Time) {
+	if len(tail) < 2 {
+		return
+	}
+	l.noteClock(l0, tail[0])
+	s, _ := tail[1].(string)
+	if k, err := strconv.ParseInt(s, 10, 64); err == nil && k > 0 {
+		storeMax(&ke.fleetOK, k)
+	}
+}
+
+// storeMax raises v to x if x is more.
+func storeMax(v *atomic.Int64, x int64) {
+	for {
+		cur := v.Load()
+		if x <= cur || v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
+}
+
+// AcceptedSent tells that the server accepted an attempt on key that was
+// sent at sent (this process's clock): Redis is told with the key's next
+// call from this process, so that a retry waiting in another process may
+// wake (AcceptedAfter). The core's Transport calls it, with Accepted, for
+// every accepted answer on a key the fleet's estimate paces.
+func (l *Limiter) AcceptedSent(key string, sent time.Time) {
+	if l.isDown() {
+		return
+	}
+	after, _, ok := l.redisTime(sent)
+	if !ok {
+		return
+	}
+	ke := l.est.get(key, l.now())
+	storeMax(&ke.okSent, after)
+	storeMax(&ke.fleetOK, after) // this process's waiters may wake on it too
+}
+
+// AcceptedAfter waits until some process of the fleet has told Redis of
+// an attempt on key that the server accepted and that was surely sent
+// after at (this process's clock), and returns true; it returns false
+// when ctx ends, or at once while Redis is down or no call to it has tied
+// the clocks lately. The core's Transport calls it while the retry of a
+// bare 429 waits its backoff.
+func (l *Limiter) AcceptedAfter(ctx context.Context, key string, at time.Time) bool {
+	if l.isDown() {
+		return false
+	}
+	_, before, ok := l.redisTime(at)
+	if !ok {
+		return false
+	}
+	ke := l.est.get(key, l.now())
+	for {
+		if ke.fleetOK.Load() > before {
+			return true
+		}
+		if l.isDown() {
+			return false
+		}
+		now := l.now().UnixNano()
+		if last := ke.polled.Load(); now-last >= int64(fleetPoll) && ke.polled.CompareAndSwap(last, now) {
+			l.pollAccepted(ctx, key, ke)
+			if ke.fleetOK.Load() > before {
+				return true
+			}
+		}
+		if sleep(ctx, fleetPoll) != nil {
+			return false
+		}
+	}
+}
+
+// pollAccepted reads the fleet's latest accepted send on key.
+func (l *Limiter) pollAccepted(ctx context.Context, key string, ke *keyEstimate) {
+	l0 := l.now()
+	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
+		return acceptedScript.Run(ctx, l.rdb, l.keys(key)[2:], l.scriptNow()).Slice()
+	}, nil)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.fail(err)
+		}
+		return
+	}
+	l.noteAccepted(ke, res, l0)
 }
 
 // noteEstimate keeps the estimate a reserve script's reply carried, if it
@@ -406,12 +636,25 @@ func noteEstimate(ke *keyEstimate, res []any, ok bool, now time.Time) {
 	if ok {
 		at = 5
 	}
-	if len(res) != at+2 {
+	if len(res) < at+2 {
 		return
 	}
 	rate, _ := res[at].(string)
 	m, _ := res[at+1].(int64)
 	ke.note(rate, m, now)
+}
+
+// replyTail is the reserve script's reply after the estimate: {the time
+// it ran at, the fleet's latest accepted send}, or nil.
+func replyTail(res []any, ok bool) []any {
+	at := 4
+	if ok {
+		at = 7
+	}
+	if len(res) < at+2 {
+		return nil
+	}
+	return res[at : at+2]
 }
 
 // now is the Limiter's clock (a test's, or the real one).

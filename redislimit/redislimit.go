@@ -68,12 +68,13 @@ type Limiter struct {
 	opts  Options
 	local llmretry.MemoryLimiter // the fallback
 
-	id        string           // this Limiter's name for its share in a key's fleet hash (fleet.go)
-	est       estimates        // the keys' shared estimates as last seen (estimate.go)
-	clock     func() time.Time // a test's clock for the scripts (estimate.go); nil: Redis's
-	heeds     bool             // rdb ends a call at its context's deadline
-	downUntil atomic.Int64     // unix nanoseconds; Redis is not tried before
-	stuck     atomic.Int32     // calls abandoned at the timeout that have not returned
+	id        string                     // this Limiter's name for its share in a key's fleet hash (fleet.go)
+	est       estimates                  // the keys' shared estimates as last seen (estimate.go)
+	clock     func() time.Time           // a test's clock for the scripts (estimate.go); nil: Redis's
+	rclk      atomic.Pointer[redisClock] // the latest tie of this process's clock to Redis's (estimate.go)
+	heeds     bool                       // rdb ends a call at its context's deadline
+	downUntil atomic.Int64               // unix nanoseconds; Redis is not tried before
+	stuck     atomic.Int32               // calls abandoned at the timeout that have not returned
 }
 
 var _ llmretry.Limiter = (*Limiter)(nil)
@@ -186,9 +187,10 @@ func (l *Limiter) waitOnce(ctx context.Context, key string, limit llmretry.Pace,
 	if paceKind(limit) != paceGiven {
 		// The answers accepted since the last call ride on this one.
 		ke = l.est.get(key, l.now())
-		args = append(args, ke.accepted.Swap(0), l.scriptNow())
+		args = append(args, ke.accepted.Swap(0), l.scriptNow(), takeSent(ke))
 	}
 
+	l0 := l.now()
 	res, err := l.do(ctx, func(ctx context.Context) ([]any, error) {
 		return reserveScript.Run(ctx, l.rdb, keys, args...).Slice()
 	}, func(res []any) {
@@ -213,6 +215,7 @@ func (l *Limiter) waitOnce(ctx context.Context, key string, limit llmretry.Pace,
 	}
 	if ke != nil {
 		noteEstimate(ke, res, ok, l.now())
+		l.noteAccepted(ke, replyTail(res, ok), l0)
 	}
 	if !ok {
 		if stepping {

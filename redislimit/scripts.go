@@ -18,14 +18,17 @@ import "github.com/redis/go-redis/v9"
 //	ARGV: maxwait µs (-1: none), request interval µs (0: none), request
 //	burst, token interval µs (0: none), token burst, tokens; then
 //	(optional) the pace's kind (paceGiven, paceLearned, paceEstimated),
-//	the process's id, the accepted answers it has not told yet, and the
-//	time in µs ("": Redis's; a test's clock)
+//	the process's id, the accepted answers it has not told yet, the
+//	time in µs ("": Redis's; a test's clock), and the latest send of an
+//	attempt it saw accepted, not told yet (µs, "": none; estimate.go)
 //
 // It returns {1, delay, ready, request interval, token cost, estimate,
-// measured} after reserving (ready is when the request goes; the interval
-// and the cost in µs are what was reserved: cancelScript's arguments;
-// the fleet's estimate, see estimate.go), or {0, delay, estimate,
-// measured} when the delay would exceed maxwait, having reserved nothing.
+// measured, now, accepted send} after reserving (ready is when the
+// request goes; the interval and the cost in µs are what was reserved:
+// cancelScript's arguments; the fleet's estimate, see estimate.go; the
+// time it ran at and the fleet's latest accepted send, fleet_ok), or {0,
+// delay, estimate, measured, now, accepted send} when the delay would
+// exceed maxwait, having reserved nothing.
 var reserveScript = redis.NewScript(fleetLua + estimateLua + `
 local now = tonumber(ARGV[10])
 if not now then
@@ -73,15 +76,18 @@ if st then
   est_write(KEYS[3], st, false)
 end
 local e, m = est_reply(st, now)
+local k = 0
+if KEYS[3] then k = fleet_ok(KEYS[3], now, tonumber(ARGV[11])) end
+local nows, ks = string.format('%.0f', now), string.format('%.0f', k)
 if maxwait >= 0 and delay > maxwait then
-  return {0, string.format('%.0f', delay), e, m}
+  return {0, string.format('%.0f', delay), e, m, nows, ks}
 end
 local r, tt = string.format('%.0f', re), string.format('%.0f', te)
 if ri > 0 or ti > 0 then
   redis.call('HSET', KEYS[1], 'r', r, 't', tt)
   redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(re, te, ready) - now + math.max(rb * ri, tb * ti)) / 1000) + 60000)
 end
-return {1, string.format('%.0f', delay), string.format('%.0f', ready), string.format('%.0f', ri), string.format('%.0f', tn * ti), e, m}
+return {1, string.format('%.0f', delay), string.format('%.0f', ready), string.format('%.0f', ri), string.format('%.0f', tn * ti), e, m, nows, ks}
 `)
 
 // cancelScript gives back a reservation whose time has not come, whatever
