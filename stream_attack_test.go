@@ -230,17 +230,27 @@ func TestStreamAttackRound(t *testing.T) {
 		t.Parallel()
 		pol := anthropicPolicy()
 		pol.Limits = Limits{MaxInFlight: 1, DisableLearning: true}
+		// One caller may draw all three error streams (the slot is not
+		// handed out in order): enough retries that any order succeeds.
+		pol.MaxRetries = 3
 		tr, srv, _ := setup(t, pol)
+		var at attempts
+		tr.Observer = onAttempt(at.hook)
 		step := silentAfter(llmretrytest.Dialect("anthropic").AbortedStream(0))
 		step.Chunk = 1
 		srv.Enqueue(step, step, step)
+		// Canceled when the test ends, so that a caller handed a silent
+		// stream (the failure this case looks for) does not hang the
+		// server's Close.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
 		var wg sync.WaitGroup
 		errs := make(chan error, 3)
 		for range 3 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/messages", strings.NewReader(streamReqBody))
 				resp, err := tr.RoundTrip(req)
 				if err == nil {
 					var b []byte
@@ -258,12 +268,14 @@ func TestStreamAttackRound(t *testing.T) {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			t.Fatal("callers still waiting after 10s") // the slot held by a silent stream
+			cancel()
+			<-done
+			t.Fatalf("callers still waiting after 10s; attempts %q", at.trail()) // the slot held by a silent stream
 		}
 		close(errs)
 		for err := range errs {
 			if err != nil {
-				t.Error(err)
+				t.Errorf("%v; attempts %q", err, at.trail())
 			}
 		}
 	})
