@@ -106,6 +106,15 @@ func (l *learning) limitWith(now time.Time, e, t float64) (lim Pace, est bool) {
 	return lim, est
 }
 
+// tokensEstimated reports whether a tokens pace at now would be the
+// estimate's: no header announces a tokens limit (limitWith).
+func (l *learning) tokensEstimated(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, _ := l.tok.at(now)
+	return r <= 0
+}
+
 // accepted lets the estimate grow for an answer the server accepted at now
 // to the attempt seq; bound: the key's requests have been waiting for the
 // pace (it, not their demand, sets their rate).
