@@ -375,10 +375,10 @@ func TestPacingEstimateMeasure(t *testing.T) {
 	e.mark(ticket{seq: 31, at: at(60)}) // counted, not kept (under markSpacing)
 	// 429 for seq 61 at 500 ms: 51 sent after seq 10, 3 refused (with its
 	// own): 48 accepted in 0.5 s.
-	if got, share, _ := e.measure(ticket{seq: 61, at: at(500)}); got < 95 || got > 97 || share < 0.05 || share > 0.07 {
+	if got, share, _, _ := e.measure(ticket{seq: 61, at: at(500)}); got < 95 || got > 97 || share < 0.05 || share > 0.07 {
 		t.Errorf("measure = %v/s, %v refused, want 96/s (48 accepted in 500 ms) and 3 of 51 refused", got, share)
 	}
-	if got, _, _ := e.measure(ticket{seq: 12, at: at(100)}); got != 0 {
+	if got, _, _, _ := e.measure(ticket{seq: 12, at: at(100)}); got != 0 {
 		t.Errorf("measure within minMeasureSpan = %v, want 0 (nothing to measure from)", got)
 	}
 }

@@ -368,7 +368,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		} else if v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
 			if l := p.lrn.Load(); l != nil {
-				l.accepted(now, p.bound(now), tk.seq)
+				l.accepted(now, p.bound(now), tk)
 			}
 			p.shareAccepted(tk)
 			p.noteAccepted(tk.seq)
@@ -433,7 +433,7 @@ func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, t
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
-	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted())
+	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted(), p.sent.Load())
 	if unexplained {
 		p.shareRefused(ctx)
 	}
