@@ -62,6 +62,7 @@ const (
 	noiseSample         = 16                     // answers to attempts sent after a cut that test whether it changed the share refused
 	noiseEvidence       = 4.0                    // log-likelihood for random refusals (noise) over a limit that settles it (e⁴ ≈ 55 to 1)
 	noiseMaxAccepted    = 0.4                    // random refusals are evidence only while they refuse most (a fleet's process sharing a bucket sees a share refused that its own pace changes little)
+	noiseDecay          = 1 - 1.0/256            // the noise's level: each answer weighs this much less per answer since
 	noiseSigmas         = 3.0                    // a share refused this many standard deviations over the noise is a limit's again
 )
 
@@ -117,10 +118,7 @@ type estimate struct {
 	nmarks      int     // marks added; the newest is marks[(nmarks-1)%len]
 
 	// Random refusals (noiseTest).
-	noise      float64     // the share refused that the pace does not change; 0: none known
-	noiseUntil time.Time   // it holds until then
-	noiseLLR   float64     // the evidence so far: log-likelihood of random refusals over a limit
-	nz         *noiseState // made when an estimate first starts: a key paced by headers alone needs none
+	nz *noiseState // made when an estimate first starts: a key paced by headers alone needs none
 }
 
 // answered is an answer the estimate counted: its attempt's send order and
@@ -160,13 +158,23 @@ func (e *estimate) before() (share, sent float64) {
 
 // noiseState is what noiseTest weighs.
 type noiseState struct {
-	noise      float64               // the share refused that the pace does not change; 0: none known
+	noisy      bool                  // random refusals found: a share refused (level) that the pace does not change
 	noiseUntil time.Time             // it holds until then
 	noiseLLR   float64               // the evidence so far: log-likelihood of random refusals over a limit
 	smp        noiseProbe            // the answers after the latest cut; from 0: none under way
 	recent     [noiseSample]answered // the latest answers; a ring
 	nrecent    int                   // answers added; the newest is recent[(nrecent-1)%len]
 	startSeq   uint64                // the key's last attempt when the estimate started
+	an, ak     float64               // answers to attempts sent since, and those accepted, decayed by noiseDecay an answer
+}
+
+// level is the share refused of the answers since the estimate started
+// (an, ak): the noise's level once it is known.
+func (z *noiseState) level() float64 {
+	if z.an <= 0 {
+		return 0
+	}
+	return 1 - z.ak/z.an
 }
 
 // noiseProbe is the sample of answers after a cut that noiseTest weighs.
@@ -351,10 +359,10 @@ func (e *estimate) blind(tk ticket) bool {
 	if sent < outageMin || e.refusedN-e.run.refused+1 < sent {
 		return false
 	}
-	if e.nz != nil && e.nz.noise > 0 && tk.at < e.nz.noiseUntil.UnixNano() {
+	if e.nz != nil && e.nz.noisy && tk.at < e.nz.noiseUntil.UnixNano() {
 		// Refusals known to come at random (noiseTest): a run is an
 		// outage only if it is improbable at their share.
-		return float64(sent+1)*math.Log(e.nz.noise) < math.Log(outageChance)
+		return float64(sent+1)*math.Log(e.nz.level()) < math.Log(outageChance)
 	}
 	p := float64(e.runShare)
 	return p <= 0 || p >= 1 || sent >= outageLongRun || float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
@@ -383,14 +391,15 @@ func (e *estimate) mark(tk ticket) {
 // (burstShare) with nothing but a wait hint, which starts no estimate.
 func (e *estimate) cut(now time.Time, measured, refusedShare, attempts, accepted float64, pausedUntil time.Time, lone bool, sent uint64) {
 	cur := e.rate(now)
-	if e.nz != nil && e.nz.noise > 0 && now.Before(e.nz.noiseUntil) {
-		if measured <= 0 || refusedShare <= e.nz.noise+noiseSigmas*math.Sqrt(e.nz.noise*(1-e.nz.noise)/attempts) {
+	if e.nz != nil && e.nz.noisy && now.Before(e.nz.noiseUntil) {
+		lv := e.nz.level()
+		if measured <= 0 || refusedShare <= lv+noiseSigmas*math.Sqrt(lv*(1-lv)/attempts) {
 			// The share the pace did not change (noiseTest): no cut, no
 			// start, and the probe goes on (lastRefusal).
 			e.nz.noiseUntil = now.Add(adaptiveQuiet)
 			return
 		}
-		e.nz.noise = 0 // more refused than the noise: a limit again
+		e.nz.noisy = false // more refused than the noise: a limit again
 	}
 	e.lastRefusal = now
 	if cur <= 0 && lone {
@@ -427,7 +436,7 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, attempts, accepted
 		if e.nz == nil {
 			e.nz = &noiseState{}
 		}
-		e.nz.startSeq = sent
+		e.nz.startSeq, e.nz.an, e.nz.ak = sent, 0, 0
 		return
 	}
 	next := cur * cutFloor
@@ -516,6 +525,9 @@ func (e *estimate) sampled(tk ticket, ok bool, now time.Time) bool {
 	}
 	z.recent[z.nrecent%len(z.recent)] = answered{tk.seq, tk.at, ok}
 	z.nrecent++
+	if tk.seq > z.startSeq {
+		z.an, z.ak = z.an*noiseDecay+1, z.ak*noiseDecay+b2f(ok)
+	}
 	m := &z.smp
 	if m.from == 0 || tk.seq <= m.from {
 		return false
@@ -599,7 +611,7 @@ func (e *estimate) noiseTest(m noiseProbe, now time.Time) bool {
 		return false
 	}
 	e.nz.noiseLLR = 0
-	e.nz.noise = clamp(max(1-(m.pb+k/n)/2, 1-float64(e.share.accepted())))
+	e.nz.noisy = true
 	e.nz.noiseUntil = now.Add(adaptiveQuiet)
 	e.base, e.measured, e.ceiling, e.outageSeq = 0, false, 0, 0
 	return true
