@@ -35,6 +35,7 @@ const (
 	outageMin           = minMeasured            // and rests on this many attempts, all refused, as a measure on as many accepted
 	outageChance        = 1e-5                   // and a run of refusals this improbable at the share the key had accepted before it
 	outageLongRun       = 64                     // or this long, whatever that share
+	outageAfterAll      = 24                     // or this long after a share of all accepted
 	shareDecay          = 1 - 1.0/32             // the share accepted: each answer weighs this much less per answer since (≈ the last 32)
 	shareTrust          = 4                      // answers' worth of the share accepted that the share after an accepted one is drawn towards
 	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
@@ -365,7 +366,13 @@ func (e *estimate) blind(tk ticket) bool {
 		return float64(sent+1)*math.Log(e.nz.level()) < math.Log(outageChance)
 	}
 	p := float64(e.runShare)
-	return p <= 0 || p >= 1 || sent >= outageLongRun || float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
+	if p <= 0 {
+		return true
+	}
+	if p >= 1 {
+		return sent >= outageAfterAll
+	}
+	return sent >= outageLongRun || float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
 }
 
 // mark counts the 429 for tk, keeping it to measure from if it is
