@@ -818,7 +818,6 @@ func TestPacingOversizeChargeOnlyUnderEstimatedTokens(t *testing.T) {
 	}
 }
 
-
 // noiseTest weighs what a cut did to the share accepted: the same share at
 // half the rate is random refusals (three such samples drop the estimate),
 // twice the share is a limit (no amount of such samples does), and a sample

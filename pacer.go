@@ -174,7 +174,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			return err
 		case final:
 			p.waitedAt.Store(now.UnixNano()) // held by the pace, up to its end (see below)
-			return nil // a guess never fails a request: it goes, and gets the server's answer
+			return nil                       // a guess never fails a request: it goes, and gets the server's answer
 		}
 		// Held by the pace from now on, as much as one whose wait has
 		// ended: at 1/s, waits end a second apart, and the answer to the
