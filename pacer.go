@@ -173,8 +173,10 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			p.release()
 			return err
 		case final:
-			p.waitedAt.Store(now.UnixNano()) // held by the pace, up to its end (see below)
-			return nil                       // a guess never fails a request: it goes, and gets the server's answer
+			// A guess never fails a request: it goes, and gets the
+			// server's answer. It was held by the pace up to its end.
+			p.waitedAt.Store(now.UnixNano())
+			return nil
 		}
 		// Held by the pace from now on, as much as one whose wait has
 		// ended: at 1/s, waits end a second apart, and the answer to the
