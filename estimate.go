@@ -349,9 +349,10 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq, attem
 // outageSpan at least and outageMin attempts, was refused, none in flight;
 // and so many that the server does not take what it took before: a run
 // this long has a chance under outageChance at the share of answers the key
-// had accepted when it began (runShare), nothing accepted before it (or
-// everything: no run of refusals is a chance then), or it is outageLongRun
-// long (see outage).
+// had accepted when it began (runShare), nothing accepted before it, or
+// everything and the run is outageAfterAll long, or it is outageLongRun
+// long (see outage); once random refusals are known (noiseTest), only a run
+// improbable at their share.
 func (e *estimate) blind(tk ticket) bool {
 	if e.run.seq == 0 || e.run.seq <= e.okSeq || time.Duration(tk.at-e.run.at) < outageSpan {
 		return false
@@ -502,8 +503,13 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, attempts, accepted
 // probe; TestAttack6RandomRefusalsNoOutage: 58–123 accepted in 60 s where
 // 7971eba had 103–168). The share accepted tells "nothing accepted" from
 // "a little accepted, not lately": at 20% accepted, a run must be 52
-// refusals long (0.8⁵² ≈ 1e-5); after a server that took everything, the
-// outageMin refusals as before; after one that took nothing, any run.
+// refusals long (0.8⁵² ≈ 1e-5); after one that took nothing, any run.
+// After a server that took everything, outageAfterAll: at outageMin, a
+// server degraded to a share accepted at random (attack 7 finding 2: 5% or
+// 20% after 5 s of taking everything) showed one within a second (0.95⁸ =
+// 0.66, 0.8⁸ = 0.17 a run), and the key probed at 1/s for the ~20 s or ~5 s
+// until a probe was accepted; at 24 (0.29, 0.005), still 2.4 s at 10
+// attempts a second for a server gone down (TestOutageAfterServerTookEverything).
 //
 // A 429 that names its wait is paused for (pacer.observe) and sets no
 // outage: counted as one, the whole-second hints of a fleet sharing a key
