@@ -23,8 +23,10 @@ import (
 // talking (AIMD). (A fleet's one estimate in redislimit, which has no
 // shares to even out, cuts to the measure without the fairCut cap: its
 // estimate.go says why.) A few 429s among many answers do not cut (a
-// server that sheds load at random would drive the pace down without end).
-// Without a 429 for adaptiveQuiet, the estimate is dropped.
+// server that sheds load at random would drive the pace down without end),
+// nor do many, once a cut has shown that the share refused does not change
+// with the pace (noiseTest: random refusals, not a limit). Without a 429 for
+// adaptiveQuiet, the estimate is dropped.
 const (
 	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
 	measuredCutInterval = time.Second            // after a slow start, one cut a second at most
