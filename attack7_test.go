@@ -147,3 +147,71 @@ func TestAttack7PauseLongerThanDeadlineHammered(t *testing.T) {
 		t.Errorf("%d attempts in the first 10 s of a 30 s pause from one worker with 10 s deadlines (fake time %v); openai-go sends 1 (it waits the hint until its deadline)", n, ft.Now().Sub(start))
 	}
 }
+
+// Attack 7, finding 2: a server with room to spare that took everything,
+// then is degraded: it accepts one attempt in five at random, whatever is
+// sent (bare 429s; an overloaded upstream shedding load). 429s are over
+// burstShare of the key's answers, so each cuts the estimate as a limit
+// would: the rate "measured" between them is a fifth of what was sent,
+// the cut keeps half (cutFloor) once a second, and the additive increase
+// adds 8/s a second back: the pace settles near 16/s whatever the demand,
+// and runs of refusals, improbable at the share of 1 the key had accepted
+// when they began, are taken for an outage, at a 1/s probe. Requests
+// queue behind that pace until their deadline (harness, degrade, open
+// loop 10/s: p50 8-12 s against openai-go's 1.2 s, walls 1.6-1.9x, more
+// failures). openai-go sends 23-28 attempts a second to this server at
+// that demand. A sequential client with 10 ms answers (a demand of up to
+// 100/s), over seconds 5-20 after the change: want 20/s at least.
+func TestAttack7DegradedServerPacedBelowDemand(t *testing.T) {
+	t.Parallel()
+	for seed := uint64(1); seed <= 5; seed++ {
+		p, ft := testPacer(genericPolicy())
+		r := seed * 7
+		p.seams.rand = func() float64 {
+			r = r*6364136223846793005 + 1442695040888963407
+			return float64(r>>11) / (1 << 53)
+		}
+		s := seed * 99
+		degraded := ft.Now().Add(5 * time.Second)
+		srv := func(now time.Time) bool {
+			if now.Before(degraded) {
+				return true
+			}
+			s = s*2862933555777941757 + 3037000493
+			return float64(s>>11)/(1<<53) < 0.2
+		}
+		send := func() bool {
+			if err := p.acquire(bg(), 1, ft.Now()); err != nil {
+				t.Fatal(err)
+			}
+			now := ft.Now()
+			tk := p.send(bg(), now, 1, false)
+			resp := ok200(nil)
+			ok := srv(now)
+			if !ok {
+				resp = limited(nil)
+			}
+			ft.Sleep(bg(), 10*time.Millisecond)
+			at := ft.Now()
+			p.observe(bg(), resp, genericPolicy().classify(resp, nil, at), tk, at)
+			return ok
+		}
+		for ft.Now().Before(degraded) {
+			send()
+		}
+		sent, accepted := 0, 0
+		for ft.Now().Sub(degraded) < 20*time.Second {
+			ok := send()
+			if ft.Now().Sub(degraded) >= 5*time.Second {
+				sent++
+				if ok {
+					accepted++
+				}
+			}
+		}
+		t.Logf("seed %d: %d sent (%.1f/s), %d accepted over seconds 5-20 after the change", seed, sent, float64(sent)/15, accepted)
+		if sent < 20*15 {
+			t.Errorf("seed %d: %d attempts over 15 s (%.1f/s) to a server that accepts a fifth of whatever it is sent; want 20/s at least (openai-go: 23-28/s at 10 requests a second)", seed, sent, float64(sent)/15)
+		}
+	}
+}

@@ -23,8 +23,10 @@ import (
 // talking (AIMD). (A fleet's one estimate in redislimit, which has no
 // shares to even out, cuts to the measure without the fairCut cap: its
 // estimate.go says why.) A few 429s among many answers do not cut (a
-// server that sheds load at random would drive the pace down without end).
-// Without a 429 for adaptiveQuiet, the estimate is dropped.
+// server that sheds load at random would drive the pace down without end),
+// nor do many, once a cut has shown that the share refused does not change
+// with the pace (noiseTest: random refusals, not a limit). Without a 429 for
+// adaptiveQuiet, the estimate is dropped.
 const (
 	cutInterval         = 200 * time.Millisecond // the 429s of one burst count as one cut
 	measuredCutInterval = time.Second            // after a slow start, one cut a second at most
@@ -35,6 +37,7 @@ const (
 	outageMin           = minMeasured            // and rests on this many attempts, all refused, as a measure on as many accepted
 	outageChance        = 1e-5                   // and a run of refusals this improbable at the share the key had accepted before it
 	outageLongRun       = 64                     // or this long, whatever that share
+	outageAfterAll      = 24                     // or this long after a share of all accepted
 	shareDecay          = 1 - 1.0/32             // the share accepted: each answer weighs this much less per answer since (≈ the last 32)
 	shareTrust          = 4                      // answers' worth of the share accepted that the share after an accepted one is drawn towards
 	markSpacing         = 100 * time.Millisecond // 429s kept to measure from are this far apart at least
@@ -59,6 +62,11 @@ const (
 	adaptiveQuiet       = 30 * time.Second       // without a cut for this long, the estimate is dropped
 	burstShare          = 0.5                    // a 429 is part of a burst if 429s are this share of the last second's answers
 	burstMin            = 3                      // and this many at least
+	noiseSample         = 16                     // answers to attempts sent after a cut that test whether it changed the share refused
+	noiseEvidence       = 4.0                    // log-likelihood for random refusals (noise) over a limit that settles it (e⁴ ≈ 55 to 1)
+	noiseMaxAccepted    = 0.4                    // random refusals are evidence only while they refuse most (a fleet's process sharing a bucket sees a share refused that its own pace changes little)
+	noiseDecay          = 1 - 1.0/256            // the noise's level: each answer weighs this much less per answer since
+	noiseSigmas         = 3.0                    // a share refused this many standard deviations over the noise is a limit's again
 )
 
 // burstShare decides what a 429 is evidence of. A limit reached refuses in
@@ -111,6 +119,74 @@ type estimate struct {
 	tokPerReq   float64 // tokens per request of the last measure
 	marks       [8]mark // the latest 429s, markSpacing apart at least; a ring
 	nmarks      int     // marks added; the newest is marks[(nmarks-1)%len]
+
+	// Random refusals (noiseTest).
+	nz *noiseState // made when an estimate first starts: a key paced by headers alone needs none
+}
+
+// answered is an answer the estimate counted: its attempt's send order and
+// time, and whether it was accepted.
+type answered struct {
+	seq uint64
+	at  int64
+	ok  bool
+}
+
+// before is the share accepted of the latest answers to attempts sent
+// since the estimate started, and the rate they were sent at (0, 0 for
+// fewer than half a sample).
+func (e *estimate) before() (share, sent float64) {
+	z := e.nz
+	var n, k int
+	var first, last int64
+	for i := 0; i < min(z.nrecent, len(z.recent)); i++ {
+		a := z.recent[i]
+		if a.seq <= z.startSeq {
+			continue
+		}
+		if n == 0 || a.at < first {
+			first = a.at
+		}
+		last = max(last, a.at)
+		n++
+		if a.ok {
+			k++
+		}
+	}
+	if n < noiseSample/2 || last <= first {
+		return 0, 0
+	}
+	return float64(k) / float64(n), float64(n-1) / time.Duration(last-first).Seconds()
+}
+
+// noiseState is what noiseTest weighs.
+type noiseState struct {
+	noisy      bool                  // random refusals found: a share refused (level) that the pace does not change
+	noiseUntil time.Time             // it holds until then
+	noiseLLR   float64               // the evidence so far: log-likelihood of random refusals over a limit
+	smp        noiseProbe            // the answers after the latest cut; from 0: none under way
+	recent     [noiseSample]answered // the latest answers; a ring
+	nrecent    int                   // answers added; the newest is recent[(nrecent-1)%len]
+	startSeq   uint64                // the key's last attempt when the estimate started
+	an, ak     float64               // answers to attempts sent since, and those accepted, decayed by noiseDecay an answer
+}
+
+// level is the share refused of the answers since the estimate started
+// (an, ak): the noise's level once it is known.
+func (z *noiseState) level() float64 {
+	if z.an <= 0 {
+		return 0
+	}
+	return 1 - z.ak/z.an
+}
+
+// noiseProbe is the sample of answers after a cut that noiseTest weighs.
+type noiseProbe struct {
+	from          uint64  // counts answers to attempts sent after this one (the key's last at the cut)
+	pb            float64 // the share accepted measured at the cut
+	sentBefore    float64 // attempts/s the measure at the cut was sent at
+	n, k          int     // answers counted, and those accepted
+	firstAt, last int64   // the earliest and latest send times counted (Unix ns)
 }
 
 // rate is the estimate at now, or 0 when it is off.
@@ -168,10 +244,14 @@ func (e *estimate) rate(now time.Time) float64 {
 //
 // An outage's probe ends at the first answer accepted for an attempt sent
 // after the 429 that set it (seq later than outageSeq): see outage.
-func (e *estimate) grow(now time.Time, bound bool, seq uint64) {
+func (e *estimate) grow(now time.Time, bound bool, tk ticket) {
 	defer func() { e.tok = e.base * e.tokPerReq }()
+	seq := tk.seq
 	e.okSeq = max(e.okSeq, seq)
 	e.share.add(true)
+	if e.sampled(tk, true, now) || e.testing() {
+		return
+	}
 	if e.outageSeq > 0 && seq > e.outageSeq {
 		e.base, e.measured, e.ceiling, e.outageSeq = 0, false, 0, 0
 		return
@@ -225,7 +305,7 @@ func (e *estimate) grow(now time.Time, bound bool, seq uint64) {
 // naming no wait) makes it the outage's probe, which this leaves alone.
 func (e *estimate) contended(accepted float64) {
 	switch {
-	case e.base <= 0:
+	case e.base <= 0 || e.testing():
 		return
 	case accepted > 0 && e.measured:
 	case e.base <= adaptiveFloor && e.outageSeq == 0:
@@ -239,10 +319,10 @@ func (e *estimate) contended(accepted float64) {
 // measure is the server's rate as the 429 for tk shows it against the
 // 429s kept: what was accepted since the latest one at least minMeasureSpan
 // before that rests on minMeasured accepted (else the earliest), per second,
-// the share of the attempts sent since that were refused, and the tokens
-// accepted per request (0 unless every cost since is known). 0, 0, 0 when
-// no 429 kept is far enough back.
-func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float64) {
+// the share of the attempts sent since that were refused, the tokens
+// accepted per request (0 unless every cost since is known), and the
+// attempts it rests on. Zeros when no 429 kept is far enough back.
+func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq, attempts float64) {
 	for i := 0; i < min(e.nmarks, len(e.marks)); i++ {
 		m := &e.marks[(e.nmarks-1-i)%len(e.marks)]
 		span := time.Duration(tk.at - m.at)
@@ -254,7 +334,7 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float6
 		}
 		sent := float64(tk.seq - m.seq)
 		refused := min(float64(e.refusedN-m.refused)+1, sent) // and tk's own
-		perSecond, refusedShare, tokPerReq = (sent-refused)/span.Seconds(), refused/sent, 0
+		perSecond, refusedShare, tokPerReq, attempts = (sent-refused)/span.Seconds(), refused/sent, 0, sent
 		if m.seq >= e.costFrom && e.costFrom > 0 && tk.costSum > m.costSum && sent > refused {
 			accepted := float64(tk.costSum-m.costSum) - float64(e.refusedCost-m.refusedCost+uint64(max(tk.cost, 0)))
 			tokPerReq = max(accepted, 0) / (sent - refused)
@@ -263,7 +343,7 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float6
 			break
 		}
 	}
-	return perSecond, refusedShare, tokPerReq
+	return perSecond, refusedShare, tokPerReq, attempts
 }
 
 // blind reports whether the 429 for tk ends an outage's span: every attempt
@@ -271,9 +351,10 @@ func (e *estimate) measure(tk ticket) (perSecond, refusedShare, tokPerReq float6
 // outageSpan at least and outageMin attempts, was refused, none in flight;
 // and so many that the server does not take what it took before: a run
 // this long has a chance under outageChance at the share of answers the key
-// had accepted when it began (runShare), nothing accepted before it (or
-// everything: no run of refusals is a chance then), or it is outageLongRun
-// long (see outage).
+// had accepted when it began (runShare), nothing accepted before it, or
+// everything and the run is outageAfterAll long, or it is outageLongRun
+// long (see outage); once random refusals are known (noiseTest), only a run
+// improbable at their share.
 func (e *estimate) blind(tk ticket) bool {
 	if e.run.seq == 0 || e.run.seq <= e.okSeq || time.Duration(tk.at-e.run.at) < outageSpan {
 		return false
@@ -282,8 +363,19 @@ func (e *estimate) blind(tk ticket) bool {
 	if sent < outageMin || e.refusedN-e.run.refused+1 < sent {
 		return false
 	}
+	if e.nz != nil && e.nz.noisy && tk.at < e.nz.noiseUntil.UnixNano() {
+		// Refusals known to come at random (noiseTest): a run is an
+		// outage only if it is improbable at their share.
+		return float64(sent+1)*math.Log(e.nz.level()) < math.Log(outageChance)
+	}
 	p := float64(e.runShare)
-	return p <= 0 || p >= 1 || sent >= outageLongRun || float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
+	if p <= 0 {
+		return true
+	}
+	if p >= 1 {
+		return sent >= outageAfterAll
+	}
+	return sent >= outageLongRun || float64(sent+1)*math.Log1p(-p) < math.Log(outageChance)
 }
 
 // mark counts the 429 for tk, keeping it to measure from if it is
@@ -295,6 +387,7 @@ func (e *estimate) mark(tk ticket) {
 		e.run, e.runShare = mark{tk, e.refusedN, e.refusedCost}, max(e.share.accepted(), e.share.together())
 	}
 	e.share.add(false)
+	e.sampled(tk, false, time.Unix(0, tk.at))
 	if e.nmarks > 0 && time.Duration(tk.at-e.marks[(e.nmarks-1)%len(e.marks)].at) < markSpacing {
 		return
 	}
@@ -306,8 +399,18 @@ func (e *estimate) mark(tk ticket) {
 // rate measured between 429s (0 if none), accepted the rate of answers
 // other than 429 over the last second; lone: the 429 is one among answers
 // (burstShare) with nothing but a wait hint, which starts no estimate.
-func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, pausedUntil time.Time, lone bool) {
+func (e *estimate) cut(now time.Time, measured, refusedShare, attempts, accepted float64, pausedUntil time.Time, lone bool, sent uint64) {
 	cur := e.rate(now)
+	if e.nz != nil && e.nz.noisy && now.Before(e.nz.noiseUntil) {
+		lv := e.nz.level()
+		if measured <= 0 || refusedShare <= lv+noiseSigmas*math.Sqrt(lv*(1-lv)/attempts) {
+			// The share the pace did not change (noiseTest): no cut, no
+			// start, and the probe goes on (lastRefusal).
+			e.nz.noiseUntil = now.Add(adaptiveQuiet)
+			return
+		}
+		e.nz.noisy = false // more refused than the noise: a limit again
+	}
 	e.lastRefusal = now
 	if cur <= 0 && lone {
 		// No evidence of a limit (see burstShare): a pace started from
@@ -340,6 +443,10 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 		// Nothing known: start from what the server accepted, and grow.
 		e.base, e.measured = max(accepted, measured*learnedHeadroom, adaptiveFloor), false
 		e.tokPerReq, e.outageSeq = 0, 0
+		if e.nz == nil {
+			e.nz = &noiseState{}
+		}
+		e.nz.startSeq, e.nz.an, e.nz.ak = sent, 0, 0
 		return
 	}
 	next := cur * cutFloor
@@ -356,6 +463,12 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 	e.base, e.measured = max(next, adaptiveFloor), true
 	if e.ceiling <= e.base {
 		e.ceiling = 0
+	}
+	if e.nz == nil {
+		e.nz = &noiseState{}
+	}
+	if pb, rate := e.before(); e.nz.smp.from == 0 && pb > 0 {
+		e.nz.smp = noiseProbe{from: sent, pb: pb, sentBefore: rate}
 	}
 }
 
@@ -392,8 +505,13 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 // probe; TestAttack6RandomRefusalsNoOutage: 58–123 accepted in 60 s where
 // 7971eba had 103–168). The share accepted tells "nothing accepted" from
 // "a little accepted, not lately": at 20% accepted, a run must be 52
-// refusals long (0.8⁵² ≈ 1e-5); after a server that took everything, the
-// outageMin refusals as before; after one that took nothing, any run.
+// refusals long (0.8⁵² ≈ 1e-5); after one that took nothing, any run.
+// After a server that took everything, outageAfterAll: at outageMin, a
+// server degraded to a share accepted at random (attack 7 finding 2: 5% or
+// 20% after 5 s of taking everything) showed one within a second (0.95⁸ =
+// 0.66, 0.8⁸ = 0.17 a run), and the key probed at 1/s for the ~20 s or ~5 s
+// until a probe was accepted; at 24 (0.29, 0.005), still 2.4 s at 10
+// attempts a second for a server gone down (TestOutageAfterServerTookEverything).
 //
 // A 429 that names its wait is paused for (pacer.observe) and sets no
 // outage: counted as one, the whole-second hints of a fleet sharing a key
@@ -405,8 +523,113 @@ func (e *estimate) cut(now time.Time, measured, refusedShare, accepted float64, 
 // processes of its simulation fall under a third of their share about as
 // often as before (9 and 6 of 5,600 with other offsets).
 func (e *estimate) outage(now time.Time, seq uint64) {
+	if e.nz != nil {
+		e.nz.smp = noiseProbe{}
+	}
 	e.lastRefusal, e.cutAt = now, now
 	e.base, e.measured, e.ceiling, e.outageSeq = adaptiveFloor, true, 0, seq
+}
+
+// sampled counts the answer at now to the attempt tk (accepted if ok) in
+// the sample after a cut, and when it is complete weighs it (noiseTest).
+// It reports whether the estimate was dropped for random refusals.
+func (e *estimate) sampled(tk ticket, ok bool, now time.Time) bool {
+	z := e.nz
+	if z == nil {
+		return false
+	}
+	z.recent[z.nrecent%len(z.recent)] = answered{tk.seq, tk.at, ok}
+	z.nrecent++
+	if tk.seq > z.startSeq {
+		z.an, z.ak = z.an*noiseDecay+1, z.ak*noiseDecay+b2f(ok)
+	}
+	m := &z.smp
+	if m.from == 0 || tk.seq <= m.from {
+		return false
+	}
+	if m.n == 0 || tk.at < m.firstAt {
+		m.firstAt = tk.at
+	}
+	m.last = max(m.last, tk.at)
+	m.n++
+	if ok {
+		m.k++
+	}
+	if m.n < noiseSample {
+		return false
+	}
+	defer func() { z.smp = noiseProbe{} }()
+	return e.noiseTest(*m, now)
+}
+
+// testing reports whether a sample after a cut is under way while the
+// evidence leans to random refusals: the estimate then holds at the cut
+// (grow, contended), so that the sample is sent at the rate cut to, not at
+// the rate it grew back to (at ~16/s, the pace grew back within the 16
+// answers, and the sample said nothing). A limit's evidence is negative
+// after the first sample (the share accepted after a cut rises), so that
+// a limit's pace grows as before.
+func (e *estimate) testing() bool {
+	return e.nz != nil && e.nz.smp.from > 0 && e.nz.noiseLLR > 0
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// noiseTest tells a server that refuses a share of attempts at random
+// (overloaded, degraded: whatever the rate) from a limit, by what a cut
+// does to the share it accepts. A limit accepts its rate whatever is sent:
+// a key that sends at half the rate has twice the share of its attempts
+// accepted (all of them, once under the limit). Random refusals accept the
+// same share at any rate. Each measured cut is such an experiment: the
+// share accepted measured at the cut (pb, sent at sentBefore a second) is
+// compared with the share accepted of the next noiseSample answers to
+// attempts sent after it (m.k of m.n, sent at the rate after the cut), and
+// the log-likelihood of the two predictions (pb: random; pb × the ratio of
+// the rates sent, at most all: a limit) is added to the evidence; a cut
+// that changed nothing (the key sent at the same rate) weighs nothing. At
+// noiseEvidence for random refusals, the estimate is dropped: the key goes
+// at its demand, as an SDK's plain retries do, and a later 429 cuts or
+// starts an estimate only if the share refused is over the share found
+// (noise) by noiseSigmas standard deviations (cut); a run of refusals is
+// an outage only if it is improbable at that share (blind). The evidence
+// for a limit counts down to -noiseEvidence at most, so that a server
+// that degrades later is found as fast. A sample in which nothing was
+// accepted is no evidence of random refusals (a server gone down accepts
+// nothing at any rate: the outage's rule is for it).
+//
+// Before (attack 7 finding 2: a server that took everything for 5 s, then
+// accepted a fifth of attempts at random), each cut halved the pace to
+// the rate accepted, a fifth of what was sent, and the additive increase
+// brought back 8/s a second: the pace held at ~16/s whatever the demand,
+// requests queued behind it until their deadline, and the run took 1.6–1.9×
+// openai-go's wall with more failures
+// (docs/runs/2026-12-07-degrade.md).
+func (e *estimate) noiseTest(m noiseProbe, now time.Time) bool {
+	if m.last <= m.firstAt || m.pb <= 0 || m.sentBefore <= 0 {
+		return false
+	}
+	after := float64(m.n-1) / time.Duration(m.last-m.firstAt).Seconds()
+	clamp := func(p float64) float64 { return min(max(p, 0.01), 0.99) }
+	pr, pl := clamp(m.pb), clamp(m.pb*m.sentBefore/after)
+	k, n := float64(m.k), float64(m.n)
+	llr := k*math.Log(pr/pl) + (n-k)*math.Log((1-pr)/(1-pl))
+	if llr > 0 && (m.k == 0 || m.pb > noiseMaxAccepted || k/n > noiseMaxAccepted) {
+		return false
+	}
+	e.nz.noiseLLR = max(e.nz.noiseLLR+llr, -noiseEvidence)
+	if e.nz.noiseLLR < noiseEvidence {
+		return false
+	}
+	e.nz.noiseLLR = 0
+	e.nz.noisy = true
+	e.nz.noiseUntil = now.Add(adaptiveQuiet)
+	e.base, e.measured, e.ceiling, e.outageSeq = 0, false, 0, 0
+	return true
 }
 
 // answerShare counts a key's answers, accepted and refused, each weighing

@@ -116,11 +116,11 @@ func (l *learning) tokensEstimated(now time.Time) bool {
 }
 
 // accepted lets the estimate grow for an answer the server accepted at now
-// to the attempt seq; bound: the key's requests have been waiting for the
+// to the attempt tk; bound: the key's requests have been waiting for the
 // pace (it, not their demand, sets their rate).
-func (l *learning) accepted(now time.Time, bound bool, seq uint64) {
+func (l *learning) accepted(now time.Time, bound bool, tk ticket) {
 	l.mu.Lock()
-	l.est.grow(now, bound, seq)
+	l.est.grow(now, bound, tk)
 	l.mu.Unlock()
 }
 
@@ -304,17 +304,17 @@ func (l *learning) held(now time.Time) (until time.Time, ok bool) {
 // lone: a 429 among answers with nothing but a wait hint (burstShare),
 // which starts no estimate; hinted: the 429 names its wait, and sets no
 // outage (estimate.outage).
-func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound, lone, hinted bool) {
+func (l *learning) refused(tk ticket, now time.Time, unexplained bool, accepted float64, pausedUntil time.Time, bound, lone, hinted bool, sent uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	measured, share, tokPerReq := l.est.measure(tk)
+	measured, share, tokPerReq, attempts := l.est.measure(tk)
 	blind := l.est.blind(tk)
 	l.est.mark(tk)
 	if unexplained {
 		if blind && !hinted {
 			l.est.outage(now, tk.seq) // nothing accepted for a second and more: no rate (estimate.outage)
 		} else {
-			l.est.cut(now, measured, share, accepted, pausedUntil, lone)
+			l.est.cut(now, measured, share, attempts, accepted, pausedUntil, lone, sent)
 			if bound {
 				l.est.contended(accepted)
 			}

@@ -150,8 +150,13 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			step = minTime(step, now.Add(guessStep))
 		}
 		final := !step.Before(end)
-		if d, ok := ctx.Deadline(); ok && !d.After(step) {
-			step, final = d, true
+		if d, ok := ctx.Deadline(); ok {
+			if src == estimated {
+				d = d.Add(-guessReserve)
+			}
+			if !d.After(step) {
+				step, final = d, true
+			}
 		}
 		err := p.limiterWait(deadlineCtx{ctx, step}, lim, p.guessCost(tokens, lim, src, now))
 		switch {
@@ -168,7 +173,10 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			p.release()
 			return err
 		case final:
-			return nil // a guess never fails a request: it goes, and gets the server's answer
+			// A guess never fails a request: it goes, and gets the
+			// server's answer. It was held by the pace up to its end.
+			p.waitedAt.Store(now.UnixNano())
+			return nil
 		}
 		// Held by the pace from now on, as much as one whose wait has
 		// ended: at 1/s, waits end a second apart, and the answer to the
@@ -231,6 +239,16 @@ const paceWaitMin = 200 * time.Microsecond
 // guessStep is how long a waiter under the estimate waits before it looks
 // at the rate again.
 const guessStep = 100 * time.Millisecond
+
+// guessReserve is the time before its deadline at which a request held by
+// the estimate goes anyway: a guess never fails a request, and it goes
+// with time left for its retries (the default backoff's two steps, 0.75–1.5
+// s, and their answers), as an SDK's plain retries would have had. Held to
+// the deadline itself, a request sent once at 29.9 s of 30 got the server's
+// answer and no retry: against a server that accepts a share of attempts at
+// random, each such request had one draw where openai-go's had three
+// (attack 7 finding 2, docs/runs/2026-12-07-degrade.md).
+const guessReserve = 2 * time.Second
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
@@ -368,7 +386,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 		} else if v.Class == ClassOK {
 			// Not an error answer: an overloaded server must not speed the pace up.
 			if l := p.lrn.Load(); l != nil {
-				l.accepted(now, p.bound(now), tk.seq)
+				l.accepted(now, p.bound(now), tk)
 			}
 			p.shareAccepted(tk)
 			p.noteAccepted(tk.seq)
@@ -433,7 +451,7 @@ func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, t
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
-	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted())
+	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted(), p.sent.Load())
 	if unexplained {
 		p.shareRefused(ctx)
 	}
