@@ -177,8 +177,9 @@ type call struct {
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
 
-	// A retry woken before its backoff ended (retryWait) owes the rest:
-	// if the server refuses it again, the next backoff adds it, and doubles.
+	// A retry woken before its backoff ended (retryWait) owes the rest;
+	// owed adds up what the wakes skipped, and the last retry's backoff
+	// adds it, and doubles (onTarget).
 	woken bool
 	owed  time.Duration
 }
