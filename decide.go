@@ -49,12 +49,15 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	v := a.Verdict
 	var s step
 	var held bool
+	if c.tries == 1 {
+		c.first = now.Add(-a.Elapsed)
+	}
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
 	if a.Decision == DecisionRetry && !c.moving {
 		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 	}
 	s.wait, s.at = a.Wait, now
-	if a.Decision == DecisionRetry && !c.moving && !held && (!c.woken || c.tries < c.retries) {
+	if a.Decision == DecisionRetry && !c.moving && !held && c.mayWake(c.tries) {
 		s.since, s.wakes = c.pacer.retryWake(v, now)
 	}
 	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
@@ -121,22 +124,9 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	if hinted {
 		wait = v.RetryAfter
 	} else {
-		// A retry woken before its backoff ended (retryWait) owes what it
-		// skipped. The last one pays it all, with a doubled step, as an
-		// SDK's backoff has, and is not woken: however often the request
-		// was woken, its last attempt goes no sooner than without the
-		// wakes, so that a request the server refuses for itself (a prompt
-		// too big for the tokens left, refused while the key's small ones
-		// were taken) gets the SDK's chance (attack 7 finding 4: woken each
-		// time, it used its three attempts in 200 ms). The retries before
-		// it keep waking: in a fleet, a woken retry refused again is mostly
-		// the pace's luck, and a doubled sleep then fell on the run's last
-		// requests (redislimit, bare 429s: 1.1-1.4x, runs/2026-12-07-final4.md).
-		if c.woken && attempt >= c.retries {
-			wait = c.pol.backoff(attempt, t.random()) + c.owed
-			c.owed = 0
-		} else {
-			wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, attempt, now), t.random())
+		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, attempt, now), t.random())
+		if c.wakes > 0 && !c.mayWake(attempt) {
+			wait = max(wait, c.sdkFloor(attempt, t.random()).Sub(now))
 		}
 	}
 	// In a pool with another target ready to send, the retry goes at once
@@ -308,7 +298,7 @@ func (t *Transport) retryWait(c *call, s step) error {
 	}
 	wake, done := c.pacer.acceptedAfter(s.since)
 	if done {
-		c.woken, c.owed = true, c.owed+s.wait
+		c.wakes++
 		return c.ctx.Err()
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -338,10 +328,9 @@ func (t *Transport) retryWait(c *call, s step) error {
 			}
 		}
 	}(wake)
-	start := t.clock()
 	t.wait(ctx, s.wait)
 	if ctx.Err() != nil && c.ctx.Err() == nil { // woken
-		c.woken, c.owed = true, c.owed+max(s.wait-t.clock().Sub(start), 0)
+		c.wakes++
 	}
 	return c.ctx.Err()
 }
