@@ -100,6 +100,74 @@ func TestAttack7WakeBurnsAttemptsOnRequestRefusal(t *testing.T) {
 	}
 }
 
+// The other side of finding 4: in a fleet paced by its estimate, a woken
+// retry refused again is mostly the pace's luck (the fleet probes a few
+// percent over the server's rate), not the request's own. Only the last
+// retry pays back what the wakes skipped; the retries before it wake again
+// at the key's next accepted answer. Once the first wake stopped every
+// later one, such a request slept a doubled backoff plus the skipped one
+// (1.2-1.8 s) while the server took the key's others, and those sleeps made
+// the run's tail (bench fleet on redislimit, bare 429s: 1.1-1.4×,
+// docs/runs/2026-12-07-final4.md). Here a request refused twice, with
+// retries to spare, goes a third time at the second wake, and its last
+// retry is never reached.
+func TestWokenRetryRefusedAgainWakesAgainBeforeTheLast(t *testing.T) {
+	pol := genericPolicy()
+	pol.MaxRetries = 4
+	pol.Limits.Limiter = &fleetEstimator{rate: 20, cutTo: 20, measured: true}
+	ft := &fakeTime{now: time.Now()}
+	start := ft.Now()
+	var mu sync.Mutex
+	var bigAt []time.Duration
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("X-Big") == "" {
+			return response(http.StatusOK, nil, attack7OK), nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		bigAt = append(bigAt, ft.Now().Sub(start))
+		if len(bigAt) <= 2 { // refused twice: the pace's luck
+			return response(http.StatusTooManyRequests, nil, attack7429), nil
+		}
+		return response(http.StatusOK, nil, attack7OK), nil
+	})
+	tr := &Transport{Base: base, Policy: pol}
+	tr.seams = seams{now: ft.Now, rand: func() float64 { return 0.5 }}
+	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
+		if d < 200*time.Millisecond { // a pacing wait, not a backoff
+			return ft.Sleep(ctx, d)
+		}
+		// 50 ms into the backoff, another request of the key is accepted.
+		ft.Sleep(context.Background(), 50*time.Millisecond)
+		if st := attack7Post(t, tr, context.Background(), false); st != http.StatusOK {
+			t.Errorf("the small request: status %d", st)
+		}
+		select {
+		case <-ctx.Done(): // woken (real time: a wake is at once)
+			return ctx.Err()
+		case <-time.After(5 * time.Second): // not woken: sleep the rest
+			return ft.Sleep(ctx, d-50*time.Millisecond)
+		}
+	}
+	for range 5 {
+		attack7Post(t, tr, context.Background(), false)
+	}
+	start = ft.Now()
+	st := attack7Post(t, tr, context.Background(), true)
+	mu.Lock()
+	defer mu.Unlock()
+	if st != http.StatusOK || len(bigAt) != 3 {
+		t.Fatalf("status %d, attempts at %v; want 200 at the third attempt", st, bigAt)
+	}
+	// Each wake comes 50 ms into a backoff, then a pacing turn (20/s: up
+	// to 50 ms each for the small request and the retry): the third
+	// attempt by 300 ms. Not woken again, it goes after a doubled backoff
+	// plus the first one's rest: past 1 s.
+	if bigAt[2] > 300*time.Millisecond {
+		t.Errorf("attempts at %v: the second retry slept its backoff; want it woken by the key's accepted answer (by 300 ms)", bigAt)
+	}
+}
+
 // Attack 7, finding 1: a server that refuses everything naming a wait
 // longer than the caller's deadline (Retry-After: 30, 10 s deadlines: a
 // quota spent, an outage that says when it ends). The key is paused for

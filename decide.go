@@ -49,12 +49,15 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	v := a.Verdict
 	var s step
 	var held bool
+	if c.tries == 1 {
+		c.first = now.Add(-a.Elapsed)
+	}
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
 	if a.Decision == DecisionRetry && !c.moving {
 		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 	}
 	s.wait, s.at = a.Wait, now
-	if a.Decision == DecisionRetry && !c.moving && !held && !c.woken {
+	if a.Decision == DecisionRetry && !c.moving && !held && c.mayWake(c.tries) {
 		s.since, s.wakes = c.pacer.retryWake(v, now)
 	}
 	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
@@ -121,19 +124,10 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	if hinted {
 		wait = v.RetryAfter
 	} else {
-		// A request refused again after a wake (retryWait) is refused for
-		// itself, not for the key's pace, which the server took meanwhile:
-		// its backoff doubles as an SDK's does, and repays what the wake
-		// skipped, so that no attempt goes sooner than without the wake (a
-		// prompt too big for the tokens left, refused while the key's small
-		// ones were taken, used its three attempts in 200 ms: attack 7
-		// finding 4).
-		step := attempt
-		if !c.woken {
-			step = c.pacer.backoffStep(c.pol, v, attempt, now)
+		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, attempt, now), t.random())
+		if c.wakes > 0 && !c.mayWake(attempt) {
+			wait = max(wait, c.sdkFloor(attempt, t.random()).Sub(now))
 		}
-		wait = c.pol.backoff(step, t.random()) + c.owed
-		c.owed = 0
 	}
 	// In a pool with another target ready to send, the retry goes at once
 	// to the one whose turn comes first (admit chooses it, and its pacing
@@ -304,7 +298,7 @@ func (t *Transport) retryWait(c *call, s step) error {
 	}
 	wake, done := c.pacer.acceptedAfter(s.since)
 	if done {
-		c.woken, c.owed = true, s.wait
+		c.wakes++
 		return c.ctx.Err()
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -334,10 +328,9 @@ func (t *Transport) retryWait(c *call, s step) error {
 			}
 		}
 	}(wake)
-	start := t.clock()
 	t.wait(ctx, s.wait)
 	if ctx.Err() != nil && c.ctx.Err() == nil { // woken
-		c.woken, c.owed = true, max(s.wait-t.clock().Sub(start), 0)
+		c.wakes++
 	}
 	return c.ctx.Err()
 }

@@ -177,10 +177,11 @@ type call struct {
 	admitted bool // the next attempt's pacing wait is done (a fallback entered after it)
 	freed    bool // the last attempt's in-flight slot is given back
 
-	// A retry woken before its backoff ended (retryWait) owes the rest:
-	// if the server refuses it again, the next backoff adds it, and doubles.
-	woken bool
-	owed  time.Duration
+	// Retries woken before their backoff ended (retryWait) on the current
+	// target, and when its first attempt was sent: a woken request's later
+	// retries keep to an SDK's schedule from then (sdkFloor).
+	wakes int
+	first time.Time
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -230,6 +231,7 @@ func (c *call) enter(rt route) {
 	c.body = replayBody{get: rt.get, replayable: true}
 	c.admitted, c.freed = true, false
 	c.poolOf = nil // the pool is left behind
+	c.wakes = 0    // a new target: its own schedule
 }
 
 // release gives back the in-flight slot of the call's last attempt, once.

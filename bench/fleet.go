@@ -128,6 +128,8 @@ type fleetRun struct {
 	failed           int
 	log              []llmretrytest.Request
 	start            time.Time
+	selfRefused      int // -fleet-selfrefuse: attempts refused by the front, and attempts of its requests after their refusal
+	selfLate         int
 	took             float64 // leave: the share of the freed capacity the one left took in the second second; NaN if not measured
 }
 
@@ -141,6 +143,10 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 	srv := llmretrytest.NewServer()
 	defer srv.Close()
 	spec := st.Spec(llmretrytest.Requests, cfg.rate, cfg.burst)
+	if cfg.fleetTokens {
+		r, b, _ := tokenScenario(cfg)
+		spec = st.Spec(llmretrytest.Tokens, r, b)
+	}
 	srv.SetLimit(spec)
 	start := time.Now().Add(500 * time.Millisecond) // the workers' startup is not timed
 	if q := spec.Quotas[0]; q.Window {
@@ -151,11 +157,18 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 		defer close(done)
 		go shiftLimit(srv, st, cfg, start, done)
 	}
+	url := srv.URL
+	var front *selfRefuser
+	if cfg.selfRefuse > 0 {
+		front = newSelfRefuser(srv.URL, cfg.selfRefuse)
+		defer front.Close()
+		url = front.URL
+	}
 	var specs []workerSpec
 	first := 0
 	prefix := cellPrefix()
 	for k, n := range shares {
-		specs = append(specs, workerSpec{Client: cl.name, URL: srv.URL, First: first, N: n, W: max(cfg.workers*n/cfg.n, 1), Proc: k, Procs: len(shares),
+		specs = append(specs, workerSpec{Client: cl.name, URL: url, First: first, N: n, W: max(cfg.workers*n/cfg.n, 1), Proc: k, Procs: len(shares),
 			StartUnixNano: start.UnixNano(), Retries: cfg.retries, Rate: cfg.rate, Burst: cfg.burst, Timeout: timeout,
 			RedisAddr: cfg.redisAddr, RedisPrefix: prefix, Timeline: cfg.timeline})
 		first += n
@@ -167,6 +180,9 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 	}
 	run.failed = first - ok
 	run.wall = end.Sub(start)
+	if front != nil {
+		run.selfRefused, run.selfLate = int(front.refused.Load()), int(front.late.Load())
+	}
 	if cfg.timeline > 0 {
 		printFleetTimeline(fmt.Sprintf("%s, %s ×%d", cl.name, st, len(shares)), run, results, cfg.timeline)
 	}
@@ -294,6 +310,9 @@ func runFleet(cfg config, cs []client, styleNames string, procs []int, leave, sh
 		title = fmt.Sprintf("Shift: P OS processes share one key; the server's rate falls to %g× at %v and is restored at %v (optimum %.2f s)",
 			shiftFactor, shiftDown, shiftUp, optimum.Seconds())
 	}
+	if cfg.fleetTokens {
+		title += " (a tokens limit: the matrix's, same optimum)"
+	}
 	fmt.Printf("### %s: %d requests in all, %d workers in all, a server allowing %g requests/s with burst %d, max %d retries, %v deadline per request\n\n",
 		title, cfg.n, cfg.workers, cfg.rate, cfg.burst, cfg.retries, timeout)
 	fmt.Println("Each entry: wall ÷ optimum (from the common start to the last process's end), failed requests, 429s, the most attempts " +
@@ -349,6 +368,9 @@ func (f fleetRun) entry(cfg config, optimum time.Duration) string {
 		mark = " ✗"
 	}
 	s := fmt.Sprintf("%.2f×, %d failed, %d 429s, %d/%d%s", f.wall.Seconds()/optimum.Seconds(), f.failed, res.status(429), peak, allowed, mark)
+	if cfg.selfRefuse > 0 {
+		s += fmt.Sprintf(", self-refused: %d attempts refused, %d after", f.selfRefused, f.selfLate)
+	}
 	if !math.IsNaN(f.took) {
 		s += fmt.Sprintf(", took %.0f%%", 100*f.took)
 	}

@@ -90,6 +90,8 @@ func main() {
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
+	flag.DurationVar(&cfg.selfRefuse, "fleet-selfrefuse", 0, "fleet: every 20th request is refused with a bare 429 for this long after its first attempt (refused for itself), the others served")
+	flag.BoolVar(&cfg.fleetTokens, "fleet-tokens", false, "fleet: the server limits tokens (the matrix's tokens limit) instead of requests: big requests are refused while small ones fit")
 	flag.StringVar(&cfg.redisAddr, "redis", "", "fleet: the Redis (host:port) of the redislimit clients; empty starts a redis-server")
 	rounds := flag.Int("rounds", 3, "pool: runs of each client")
 	worker := flag.String("worker", "", "internal: run as a fleet's worker process with this spec")

@@ -24,6 +24,8 @@ type config struct {
 	trace                      *pacingTrace  // set per job by runAll when timeline > 0
 	proc                       string        // a fleet's worker process: sent as processHeader
 	redisAddr, redisPrefix     string        // the fleet's Redis clients: the server and the cell's key prefix (redis.go)
+	selfRefuse                 time.Duration // -fleet-selfrefuse
+	fleetTokens                bool          // -fleet-tokens: the fleet's server limits tokens (tokenScenario), not requests
 }
 
 // result is one client's run of one scenario.

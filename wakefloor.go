@@ -1,0 +1,83 @@
+package llmretry
+
+import "time"
+
+// maxRetryWakes is how many of a request's retries on one target may end
+// their backoff early, woken by an answer the server accepted for another
+// attempt of the key (pacer.retryWake, Transport.retryWait).
+//
+// Why two: on a fleet's estimate, a retry refused again after a wake is
+// mostly the pace's luck (the fleet probes a few percent over the server's
+// rate), and a retry that slept its backoff then made the run's tail (bench
+// fleet on redislimit, bare 429s: 1.07–1.43× with one wake, 0.99–1.01×
+// with more; docs/runs/2026-12-07-final5.md). A request the server refuses
+// for itself (a prompt too big for the tokens left, while it takes the
+// key's small ones) is refused at every wake: with no bound its retries
+// all went within a few hundred milliseconds (attack 7 finding 4, attack 9
+// finding 3).
+const maxRetryWakes = 2
+
+// mayWake reports whether the retry after attempt may be woken: while
+// wakes are left, and never the last retry, which keeps to an SDK's
+// schedule (sdkFloor). With three retries or fewer, one wake: a second
+// used the attempt that an SDK's schedule would have sent in time
+// (refused for 1 s, MaxRetries 3: accepted at 3.1 s, where openai-go's
+// third attempt, at 1.1–1.5 s, is).
+func (c *call) mayWake(attempt int) bool {
+	wakes := maxRetryWakes
+	if c.retries <= 3 {
+		wakes = 1
+	}
+	return c.wakes < wakes && attempt < c.retries
+}
+
+// sdkFloor is the earliest time the retry after attempt goes on a target
+// whose earlier retries were woken: when an SDK's plain retries (openai-go:
+// 0.5 s doubling to 8 s, less up to a quarter; here the policy's BaseDelay
+// and MaxDelay, less r/4) would send the same request's attempt, counted
+// from the first attempt. The first retry after the wakes keeps the SDK's
+// second retry's time (the wakes stood for its first); the last keeps the
+// SDK's last, or, when that comes after the deadline, the earliest time
+// an SDK's jitter allows it, or the SDK's last attempt before it. So a request refused for itself gets, by its last attempt,
+// every chance an SDK gives it, and never an attempt sent too late for its
+// deadline where an SDK's would have been in time (attack 9 findings 1, 2
+// and 4: the wakes' debt added to a doubled step went past the deadline,
+// or short of the SDK's last attempt).
+func (c *call) sdkFloor(attempt int, r float64) time.Time {
+	n := attempt // the SDK's retry whose time this one keeps
+	if attempt < c.retries {
+		n = min(attempt-c.wakes+1, attempt)
+	}
+	deadline, hasDeadline := c.ctx.Deadline()
+	base, maxDelay := defaultBaseDelay, defaultMaxDelay
+	if c.pol != nil {
+		if c.pol.BaseDelay != 0 {
+			base = c.pol.BaseDelay
+		}
+		if c.pol.MaxDelay != 0 {
+			maxDelay = c.pol.MaxDelay
+		}
+	}
+	if base <= 0 || maxDelay <= 0 || r < 0 || r >= 1 {
+		return time.Time{}
+	}
+	jitter := 1 - r/4
+	floor, sum, step := time.Time{}, time.Duration(0), base
+	for i := 1; i <= n; i++ {
+		if sum += min(step, maxDelay); sum < 0 {
+			break // past any deadline (overflow)
+		}
+		at := c.first.Add(time.Duration(float64(sum) * jitter))
+		if hasDeadline && !at.Before(deadline) {
+			// Past the deadline: the SDK's earliest time for this
+			// attempt (a quarter less), if that is before it.
+			if at = c.first.Add(sum * 3 / 4); at.Before(deadline) {
+				floor = at
+			}
+			break
+		}
+		floor = at
+		step = min(step, maxDelay/2) * 2
+	}
+	return floor
+}
