@@ -113,7 +113,7 @@ func TestAttack7WakeBurnsAttemptsOnRequestRefusal(t *testing.T) {
 // retry is never reached.
 func TestWokenRetryRefusedAgainWakesAgainBeforeTheLast(t *testing.T) {
 	pol := genericPolicy()
-	pol.MaxRetries = 4
+	pol.MaxRetries = 10 // the bench fleet's: two wakes (mayWake)
 	pol.Limits.Limiter = &fleetEstimator{rate: 20, cutTo: 20, measured: true}
 	ft := &fakeTime{now: time.Now()}
 	start := ft.Now()

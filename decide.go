@@ -49,8 +49,10 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	v := a.Verdict
 	var s step
 	var held bool
-	if c.tries == 1 {
-		c.first = now.Add(-a.Elapsed)
+	if c.tries == 1 { // an SDK's clock: it sleeps after each answer
+		c.first = now
+	} else {
+		c.first = c.first.Add(a.Elapsed)
 	}
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
 	if a.Decision == DecisionRetry && !c.moving {

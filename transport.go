@@ -178,8 +178,10 @@ type call struct {
 	freed    bool // the last attempt's in-flight slot is given back
 
 	// Retries woken before their backoff ended (retryWait) on the current
-	// target, and when its first attempt was sent: a woken request's later
-	// retries keep to an SDK's schedule from then (sdkFloor).
+	// target, and the origin of an SDK's schedule for its retries: when the
+	// first answer came, plus how long each later attempt took (an SDK
+	// sleeps after each answer); a woken request's later retries keep to
+	// that schedule (sdkFloor).
 	wakes int
 	first time.Time
 }

@@ -4,29 +4,36 @@ import "time"
 
 // maxRetryWakes is how many of a request's retries on one target may end
 // their backoff early, woken by an answer the server accepted for another
-// attempt of the key (pacer.retryWake, Transport.retryWait).
+// attempt of the key (pacer.retryWake, Transport.retryWait), when it has
+// manyRetries or more; one with fewer.
 //
 // Why two: on a fleet's estimate, a retry refused again after a wake is
 // mostly the pace's luck (the fleet probes a few percent over the server's
 // rate), and a retry that slept its backoff then made the run's tail (bench
-// fleet on redislimit, bare 429s: 1.07–1.43× with one wake, 0.99–1.01×
-// with more; docs/runs/2026-12-07-final5.md). A request the server refuses
-// for itself (a prompt too big for the tokens left, while it takes the
-// key's small ones) is refused at every wake: with no bound its retries
-// all went within a few hundred milliseconds (attack 7 finding 4, attack 9
-// finding 3).
-const maxRetryWakes = 2
+// fleet on redislimit, 10 retries, bare 429s: 1.07–1.43× with one wake,
+// 0.99–1.01× with more; docs/runs/2026-12-07-final5.md). A request the
+// server refuses for itself (a prompt too big for the tokens left, while
+// it takes the key's small ones) is refused at every wake: with no bound
+// its retries all went within a few hundred milliseconds (attack 7 finding
+// 4, attack 9 finding 3).
+//
+// Why only with many retries: each wake past the first spends a retry that
+// no time of an SDK's schedule pays for, and sdkFloor then skips the SDK's
+// next-to-last retry (MaxRetries 5, refused 5 s: accepted at 13.6 s where
+// openai-go's fifth attempt, at 5.6–7.5 s, is; attack 10 finding 2). With
+// six or more that retry's time is 14 s or more after the first attempt.
+const (
+	maxRetryWakes = 2
+	manyRetries   = 6
+)
 
 // mayWake reports whether the retry after attempt may be woken: while
 // wakes are left, and never the last retry, which keeps to an SDK's
-// schedule (sdkFloor). With three retries or fewer, one wake: a second
-// used the attempt that an SDK's schedule would have sent in time
-// (refused for 1 s, MaxRetries 3: accepted at 3.1 s, where openai-go's
-// third attempt, at 1.1–1.5 s, is).
+// schedule (sdkFloor).
 func (c *call) mayWake(attempt int) bool {
-	wakes := maxRetryWakes
-	if c.retries <= 3 {
-		wakes = 1
+	wakes := 1
+	if c.retries >= manyRetries {
+		wakes = maxRetryWakes
 	}
 	return c.wakes < wakes && attempt < c.retries
 }
@@ -42,7 +49,10 @@ func (c *call) mayWake(attempt int) bool {
 // every chance an SDK gives it, and never an attempt sent too late for its
 // deadline where an SDK's would have been in time (attack 9 findings 1, 2
 // and 4: the wakes' debt added to a doubled step went past the deadline,
-// or short of the SDK's last attempt).
+// or short of the SDK's last attempt). Its clock is an SDK's: c.first is
+// when the first answer came, plus each later attempt's time (attack 10
+// finding 1: counted from the first attempt's start, the floor was past
+// before the retry was decided when 429s took a second to come).
 func (c *call) sdkFloor(attempt int, r float64) time.Time {
 	n := attempt // the SDK's retry whose time this one keeps
 	if attempt < c.retries {
