@@ -19,6 +19,7 @@ type attack10Cfg struct {
 	backoffMin  time.Duration // a sleep this long or longer is a backoff (a small request is sent in it); 0: 200 ms
 	noSmall     bool          // no small request is sent during the backoffs: nothing wakes them
 	concurrency int           // big requests at once (0: 1); each gets answer
+	notWoken    time.Duration // real time a backoff waits to be woken before it is slept on the fake clock (0: 300 ms)
 	// answer is the big request's n-th attempt's answer (1-based), sent at
 	// at since its start: status, Retry-After ("" none), and how long the
 	// answer takes to come (the fake clock advances by it).
@@ -48,7 +49,7 @@ func (r attack10Result) ok() int {
 // attempts get cfg.answer; 50 ms into each of its backoffs (sleeps of
 // cfg.backoffMin or more) a small request of the key is sent and accepted,
 // which may wake it. Time is fake; a wake is seen at once in real time, a
-// backoff not woken is slept after attack9NotWoken of real time.
+// backoff not woken is slept after cfg.notWoken of real time.
 func attack10Big(t *testing.T, cfg attack10Cfg) attack10Result {
 	t.Helper()
 	pol := genericPolicy()
@@ -57,6 +58,9 @@ func attack10Big(t *testing.T, cfg attack10Cfg) attack10Result {
 	pol.Limits.Limiter = &fleetEstimator{rate: 20, cutTo: 20, measured: true}
 	if cfg.backoffMin == 0 {
 		cfg.backoffMin = 200 * time.Millisecond
+	}
+	if cfg.notWoken == 0 {
+		cfg.notWoken = 300 * time.Millisecond
 	}
 	n := max(cfg.concurrency, 1)
 	ft := &fakeTime{now: time.Now().Add(time.Hour)}
@@ -109,7 +113,7 @@ func attack10Big(t *testing.T, cfg attack10Cfg) attack10Result {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(attack9NotWoken):
+		case <-time.After(cfg.notWoken):
 			return ft.Sleep(ctx, d-pre)
 		}
 	}
@@ -191,8 +195,11 @@ func refusedUntil(refused, took time.Duration) func(int, time.Duration) (int, st
 	}
 }
 
+// attack10Log logs cfg's run beside openai-go's at both ends of its jitter
+// (the explore tests: a backoff not woken within 100 ms is slept).
 func attack10Log(t *testing.T, name string, cfg attack10Cfg) {
 	t.Helper()
+	cfg.notWoken = 100 * time.Millisecond
 	r := attack10Big(t, cfg)
 	g0, a0 := openaiGo(cfg, 0)
 	g1, a1 := openaiGo(cfg, 1)
@@ -204,8 +211,6 @@ func TestAttack10Explore(t *testing.T) {
 	if os.Getenv("ATTACK10_EXPLORE") == "" {
 		t.Skip("ATTACK10_EXPLORE=1 runs it")
 	}
-	attack9NotWoken = 100 * time.Millisecond
-	defer func() { attack9NotWoken = 300 * time.Millisecond }()
 	// 1. Slow answers: each 429 takes took.
 	for _, retries := range []int{1, 2, 3, 4, 5, 10} {
 		for _, took := range []time.Duration{0, 300 * time.Millisecond, time.Second, 3 * time.Second} {
@@ -225,8 +230,6 @@ func TestAttack10Explore2(t *testing.T) {
 	if os.Getenv("ATTACK10_EXPLORE2") == "" {
 		t.Skip("ATTACK10_EXPLORE2=1 runs it")
 	}
-	attack9NotWoken = 100 * time.Millisecond
-	defer func() { attack9NotWoken = 300 * time.Millisecond }()
 	for _, retries := range []int{2, 3, 4, 6} {
 		for _, refused := range []time.Duration{time.Second, 3 * time.Second, 6 * time.Second} {
 			for _, hintAt := range []int{2, 3} {
@@ -273,12 +276,10 @@ func TestAttack10Concurrent(t *testing.T) {
 	if os.Getenv("ATTACK10_CONC") == "" {
 		t.Skip("ATTACK10_CONC=1 runs it")
 	}
-	attack9NotWoken = 100 * time.Millisecond
-	defer func() { attack9NotWoken = 300 * time.Millisecond }()
 	for _, retries := range []int{1, 2, 4, 10} {
 		for _, refused := range []time.Duration{time.Second, 3 * time.Second} {
 			for _, dl := range []time.Duration{0, 5 * time.Second} {
-				r := attack10Big(t, attack10Cfg{retries: retries, deadline: dl, concurrency: 8, answer: refusedUntil(refused, 0)})
+				r := attack10Big(t, attack10Cfg{retries: retries, deadline: dl, concurrency: 8, notWoken: 100 * time.Millisecond, answer: refusedUntil(refused, 0)})
 				t.Logf("conc8 retries %d refused %v deadline %v: ok %d/8 took %v attempts %d small %d", retries, refused, dl, r.ok(), r.took.Round(time.Millisecond), len(r.at), r.small)
 			}
 		}

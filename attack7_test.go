@@ -112,59 +112,24 @@ func TestAttack7WakeBurnsAttemptsOnRequestRefusal(t *testing.T) {
 // retries to spare, goes a third time at the second wake, and its last
 // retry is never reached.
 func TestWokenRetryRefusedAgainWakesAgainBeforeTheLast(t *testing.T) {
-	pol := genericPolicy()
-	pol.MaxRetries = 10 // the bench fleet's: two wakes (mayWake)
-	pol.Limits.Limiter = &fleetEstimator{rate: 20, cutTo: 20, measured: true}
-	ft := &fakeTime{now: time.Now()}
-	start := ft.Now()
-	var mu sync.Mutex
-	var bigAt []time.Duration
-	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Header.Get("X-Big") == "" {
-			return response(http.StatusOK, nil, attack7OK), nil
+	twice := func(n int, _ time.Duration) (int, string, time.Duration) {
+		if n <= 2 { // refused twice: the pace's luck
+			return http.StatusTooManyRequests, "", 0
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		bigAt = append(bigAt, ft.Now().Sub(start))
-		if len(bigAt) <= 2 { // refused twice: the pace's luck
-			return response(http.StatusTooManyRequests, nil, attack7429), nil
-		}
-		return response(http.StatusOK, nil, attack7OK), nil
-	})
-	tr := &Transport{Base: base, Policy: pol}
-	tr.seams = seams{now: ft.Now, rand: func() float64 { return 0.5 }}
-	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
-		if d < 200*time.Millisecond { // a pacing wait, not a backoff
-			return ft.Sleep(ctx, d)
-		}
-		// 50 ms into the backoff, another request of the key is accepted.
-		ft.Sleep(context.Background(), 50*time.Millisecond)
-		if st := attack7Post(t, tr, context.Background(), false); st != http.StatusOK {
-			t.Errorf("the small request: status %d", st)
-		}
-		select {
-		case <-ctx.Done(): // woken (real time: a wake is at once)
-			return ctx.Err()
-		case <-time.After(5 * time.Second): // not woken: sleep the rest
-			return ft.Sleep(ctx, d-50*time.Millisecond)
-		}
+		return http.StatusOK, "", 0
 	}
-	for range 5 {
-		attack7Post(t, tr, context.Background(), false)
-	}
-	start = ft.Now()
-	st := attack7Post(t, tr, context.Background(), true)
-	mu.Lock()
-	defer mu.Unlock()
-	if st != http.StatusOK || len(bigAt) != 3 {
-		t.Fatalf("status %d, attempts at %v; want 200 at the third attempt", st, bigAt)
+	// MaxRetries 10, the bench fleet's: two wakes (mayWake). A backoff
+	// not woken waits 5 s of real time before it is slept.
+	r := attack10Big(t, attack10Cfg{retries: 10, notWoken: 5 * time.Second, answer: twice})
+	if r.ok() != 1 || len(r.at) != 3 {
+		t.Fatalf("status %v, attempts at %v; want 200 at the third attempt", r.status, r.at)
 	}
 	// Each wake comes 50 ms into a backoff, then a pacing turn (20/s: up
 	// to 50 ms each for the small request and the retry): the third
 	// attempt by 300 ms. Not woken again, it goes after a doubled backoff
 	// plus the first one's rest: past 1 s.
-	if bigAt[2] > 300*time.Millisecond {
-		t.Errorf("attempts at %v: the second retry slept its backoff; want it woken by the key's accepted answer (by 300 ms)", bigAt)
+	if r.at[2] > 300*time.Millisecond {
+		t.Errorf("attempts at %v: the second retry slept its backoff; want it woken by the key's accepted answer (by 300 ms)", r.at)
 	}
 }
 

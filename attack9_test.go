@@ -1,10 +1,8 @@
 package llmretry
 
 import (
-	"context"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 )
@@ -14,77 +12,19 @@ type attack9Result struct {
 	status int             // the big request's final status (0: an error)
 	at     []time.Duration // its attempts, from its start
 	took   time.Duration   // until RoundTrip returned
-	small  int             // the small requests sent meanwhile (one per backoff)
 }
 
 // attack9Big sends one big request through a Transport on a key paced by
-// a fleet's estimate (fleetEstimator, 20/s, measured), with retries retries,
-// to a server that refuses it with a bare 429 while it is younger than
-// refusedFor (a prompt too big for the tokens left: refused for itself)
-// and accepts the key's small requests: 50 ms into each of the big
-// request's waits of 200 ms or more (a backoff), a small one is sent and
-// accepted (the fleet's other requests). deadline > 0 sets the big
-// request's deadline. Time is fake; a wake is seen at once in real time, a
-// backoff not woken is slept after 300 ms of real time.
-func attack9Big(t *testing.T, retries int, refusedFor, deadline time.Duration) attack9Result {
+// a fleet's estimate (attack10Big, attack10_test.go), with retries
+// retries, to a server that refuses it with a bare 429 while it is younger
+// than refusedFor (a prompt too big for the tokens left: refused for
+// itself) and accepts the key's small requests, one of which is sent 50 ms
+// into each of the big request's backoffs. deadline > 0 sets the big
+// request's deadline. notWoken is cfg.notWoken (0: 300 ms).
+func attack9Big(t *testing.T, retries int, refusedFor, deadline, notWoken time.Duration) attack9Result {
 	t.Helper()
-	pol := genericPolicy()
-	pol.MaxRetries = retries
-	pol.Limits.Limiter = &fleetEstimator{rate: 20, cutTo: 20, measured: true}
-	// Far from real time, so that a deadline on the fake clock never
-	// fires in real time.
-	ft := &fakeTime{now: time.Now().Add(time.Hour)}
-	var mu sync.Mutex
-	start := ft.Now()
-	var res attack9Result
-	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Header.Get("X-Big") == "" {
-			return response(http.StatusOK, nil, attack7OK), nil
-		}
-		at := ft.Now().Sub(start)
-		mu.Lock()
-		res.at = append(res.at, at)
-		mu.Unlock()
-		if at < refusedFor {
-			return response(http.StatusTooManyRequests, nil, attack7429), nil
-		}
-		return response(http.StatusOK, nil, attack7OK), nil
-	})
-	tr := &Transport{Base: base, Policy: pol}
-	tr.seams = seams{now: ft.Now, rand: func() float64 { return 0.5 }}
-	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
-		if d < 200*time.Millisecond { // a pacing wait, not a backoff
-			return ft.Sleep(ctx, d)
-		}
-		ft.Sleep(context.Background(), 50*time.Millisecond)
-		mu.Lock()
-		res.small++
-		mu.Unlock()
-		if st := attack7Post(t, tr, context.Background(), false); st != http.StatusOK {
-			t.Errorf("the small request: status %d", st)
-		}
-		select {
-		case <-ctx.Done(): // woken (real time: a wake is at once)
-			return ctx.Err()
-		case <-time.After(attack9NotWoken): // not woken: sleep the rest
-			return ft.Sleep(ctx, d-50*time.Millisecond)
-		}
-	}
-	for range 5 { // the key's first answers: accepted
-		attack7Post(t, tr, context.Background(), false)
-	}
-	ctx := context.Background()
-	start = ft.Now()
-	if deadline > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, start.Add(deadline))
-		defer cancel()
-	}
-	res.status = attack7Post(t, tr, ctx, true)
-	res.took = ft.Now().Sub(start)
-	mu.Lock()
-	defer mu.Unlock()
-	return res
+	r := attack10Big(t, attack10Cfg{retries: retries, deadline: deadline, notWoken: notWoken, answer: refusedUntil(refusedFor, 0)})
+	return attack9Result{status: r.status[0], at: r.at, took: r.took}
 }
 
 // TestAttack9Explore logs the big request's attempts over a grid of
@@ -93,21 +33,15 @@ func TestAttack9Explore(t *testing.T) {
 	if os.Getenv("ATTACK9_EXPLORE") == "" {
 		t.Skip("ATTACK9_EXPLORE=1 runs it")
 	}
-	attack9NotWoken = 100 * time.Millisecond
-	defer func() { attack9NotWoken = 300 * time.Millisecond }()
 	for _, retries := range []int{2, 3, 4, 5, 6, 8, 10} {
 		for _, refused := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second} {
 			for _, dl := range []time.Duration{0, 3 * time.Second, 5 * time.Second, 10 * time.Second} {
-				r := attack9Big(t, retries, refused, dl)
+				r := attack9Big(t, retries, refused, dl, 100*time.Millisecond)
 				t.Logf("retries %d refused %v deadline %v: status %d took %v attempts %v", retries, refused, dl, r.status, r.took.Round(time.Millisecond), r.at)
 			}
 		}
 	}
 }
-
-// attack9NotWoken is how long, in real time, a backoff waits to be woken
-// before it is slept on the fake clock.
-var attack9NotWoken = 300 * time.Millisecond
 
 // Attack 9, finding 1: a request refused for itself (a prompt too big for
 // the tokens left: bare 429s while the key's small requests are taken) on
@@ -122,7 +56,7 @@ var attack9NotWoken = 300 * time.Millisecond
 // goes at 0.375–0.5 s, 1.125–1.5 s, 2.625–3.5 s: accepted at its third
 // attempt, 1.125–1.5 s in.
 func TestAttack9LastRetryOwedPastDeadlineFails(t *testing.T) {
-	r := attack9Big(t, 4, time.Second, 3*time.Second)
+	r := attack9Big(t, 4, time.Second, 3*time.Second, 0)
 	if r.status != http.StatusOK {
 		t.Errorf("status %d after %v, attempts at %v; want 200: the server takes the request after 1 s, 2 s before its deadline, and openai-go's third attempt (1.125–1.5 s) gets it", r.status, r.took, r.at)
 	}
@@ -133,7 +67,7 @@ func TestAttack9LastRetryOwedPastDeadlineFails(t *testing.T) {
 // step + 4 × 325 ms owed); main's third attempt goes at 1.125 s and is
 // accepted; openai-go's third at 1.125–1.5 s.
 func TestAttack9LastRetryOwedDelaysSuccess(t *testing.T) {
-	r := attack9Big(t, 5, time.Second, 0)
+	r := attack9Big(t, 5, time.Second, 0, 0)
 	if r.status != http.StatusOK || r.took > 2*time.Second {
 		t.Errorf("status %d after %v, attempts at %v; want 200 by 2 s: the server takes the request after 1 s, main at 1.125 s, openai-go at 1.125–1.5 s", r.status, r.took, r.at)
 	}
@@ -149,7 +83,7 @@ func TestAttack9LastRetryOwedDelaysSuccess(t *testing.T) {
 // once, then its doubling backoff: 1.125 s, 2.625 s, 5.625 s, accepted);
 // openai-go two or three (0, 0.375–0.5 s; the third at 1.125 s or later).
 func TestAttack9RefusedRequestBurnsRetriesAtOnce(t *testing.T) {
-	r := attack9Big(t, 10, 3*time.Second, 0)
+	r := attack9Big(t, 10, 3*time.Second, 0, 0)
 	first := 0
 	for _, at := range r.at {
 		if at < time.Second {
@@ -169,7 +103,7 @@ func TestAttack9RefusedRequestBurnsRetriesAtOnce(t *testing.T) {
 // attempt goes at 5.625 s, openai-go's at 5.625–7.5 s (0.5 + 1 + 2 + 4 s,
 // each less up to a quarter): both are accepted.
 func TestAttack9LastRetrySoonerThanSDK(t *testing.T) {
-	r := attack9Big(t, 4, 5*time.Second, 0)
+	r := attack9Big(t, 4, 5*time.Second, 0, 0)
 	if r.status != http.StatusOK {
 		t.Errorf("status %d after %v, attempts at %v; want 200: openai-go's fifth attempt goes 5.625 s in at the earliest, after the refusal", r.status, r.took, r.at)
 	}

@@ -230,14 +230,21 @@ func (p *Policy) backoff(retry int, r float64) time.Duration {
 	if p != nil && p.Backoff != nil {
 		return p.Backoff(retry)
 	}
-	base, maxDelay := defaultBaseDelay, defaultMaxDelay
+	base, maxDelay := p.delays()
+	return exponential(base, maxDelay, retry, r)
+}
+
+// delays are the first backoff step and the longest in force: the
+// policy's BaseDelay (negative: no backoff) and MaxDelay, or the defaults.
+func (p *Policy) delays() (base, maxDelay time.Duration) {
+	base, maxDelay = defaultBaseDelay, defaultMaxDelay
 	if p != nil {
 		if p.BaseDelay != 0 {
-			base = p.BaseDelay // negative: no backoff
+			base = p.BaseDelay
 		}
 		if p.MaxDelay != 0 {
 			maxDelay = p.MaxDelay
 		}
 	}
-	return exponential(base, maxDelay, retry, r)
+	return base, maxDelay
 }

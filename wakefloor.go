@@ -40,34 +40,26 @@ func (c *call) mayWake(attempt int) bool {
 
 // sdkFloor is the earliest time the retry after attempt goes on a target
 // whose earlier retries were woken: when an SDK's plain retries (openai-go:
-// 0.5 s doubling to 8 s, less up to a quarter; here the policy's BaseDelay
-// and MaxDelay, less r/4) would send the same request's attempt, counted
-// from the first attempt. The first retry after the wakes keeps the SDK's
-// second retry's time (the wakes stood for its first); the last keeps the
-// SDK's last, or, when that comes after the deadline, the earliest time
-// an SDK's jitter allows it, or the SDK's last attempt before it. So a request refused for itself gets, by its last attempt,
-// every chance an SDK gives it, and never an attempt sent too late for its
-// deadline where an SDK's would have been in time (attack 9 findings 1, 2
-// and 4: the wakes' debt added to a doubled step went past the deadline,
-// or short of the SDK's last attempt). Its clock is an SDK's: c.first is
-// when the first answer came, plus each later attempt's time (attack 10
-// finding 1: counted from the first attempt's start, the floor was past
-// before the retry was decided when 429s took a second to come).
+// 0.5 s doubling to 8 s, less up to a quarter; here the policy's delays,
+// less r/4) would send the same request's attempt. The first retry after
+// the wakes keeps the SDK's second retry's time (the wakes stood for its
+// first); the last keeps the SDK's last, or, when that comes after the
+// deadline, the earliest time an SDK's jitter allows it, or the SDK's last
+// attempt before it. So a request refused for itself gets, by its last
+// attempt, every chance an SDK gives it, and never an attempt sent too
+// late for its deadline where an SDK's would have been in time (attack 9
+// findings 1, 2 and 4: the wakes' debt added to a doubled step went past
+// the deadline, or short of the SDK's last attempt). Its clock is an
+// SDK's: c.first is when the first answer came, plus each later attempt's
+// time (attack 10 finding 1: counted from the first attempt's start, the
+// floor was past before the retry was decided when 429s took a second).
 func (c *call) sdkFloor(attempt int, r float64) time.Time {
 	n := attempt // the SDK's retry whose time this one keeps
 	if attempt < c.retries {
 		n = min(attempt-c.wakes+1, attempt)
 	}
 	deadline, hasDeadline := c.ctx.Deadline()
-	base, maxDelay := defaultBaseDelay, defaultMaxDelay
-	if c.pol != nil {
-		if c.pol.BaseDelay != 0 {
-			base = c.pol.BaseDelay
-		}
-		if c.pol.MaxDelay != 0 {
-			maxDelay = c.pol.MaxDelay
-		}
-	}
+	base, maxDelay := c.pol.delays()
 	if base <= 0 || maxDelay <= 0 || r < 0 || r >= 1 {
 		return time.Time{}
 	}
