@@ -29,13 +29,50 @@ const (
 
 // mayWake reports whether the retry after attempt may be woken: while
 // wakes are left, and never the last retry, which keeps to an SDK's
-// schedule (sdkFloor).
+// schedule (sdkFloor). Beyond maxRetryWakes, a request may also spend on
+// wakes the retries an SDK could not send before its deadline
+// (sdkRetriesBefore): after w wakes its later retries keep the SDK's
+// retries 2 to MaxRetries−w, and its last the SDK's last before the
+// deadline, so with w ≤ MaxRetries − D + 1 (D: the SDK's retries before
+// the deadline) every SDK attempt the deadline allows keeps its time.
+//
+// Why: a retry of a fleet's key refused again at its woken turn, twice,
+// is the pace's luck far more often than a request refused for itself;
+// with two wakes it then waited for the SDK's second retry (1.1–1.5 s
+// after its first answer) with the server taking the fleet's others, and
+// that wait made the run's tail (bench fleet on redislimit, bare 429s,
+// 10 retries, 24 s deadlines: 1.13–1.24× in three of seven runs of ×4,
+// a request refused at 4.68, 4.79 and 5.10 s accepted at 6.13 s;
+// docs/runs/2026-12-07-wakes.md). openai-go's tenth retry comes 41 s or
+// more after its first answer: within 24 s it sends seven at most, and
+// three of ten retries were never the SDK's to use.
 func (c *call) mayWake(attempt int) bool {
 	wakes := 1
 	if c.retries >= manyRetries {
 		wakes = maxRetryWakes
 	}
+	wakes = max(wakes, c.retries-c.sdkRetriesBefore()+1)
 	return c.wakes < wakes && attempt < c.retries
+}
+
+// sdkRetriesBefore is how many of an SDK's plain retries (the policy's
+// delays, as in sdkFloor) it could send before the call's deadline: those
+// whose earliest time (its step less a quarter, counted from c.first, on
+// an SDK's clock) comes before it. All of them with no deadline.
+func (c *call) sdkRetriesBefore() int {
+	deadline, ok := c.ctx.Deadline()
+	base, maxDelay := c.pol.delays()
+	if !ok || base <= 0 || maxDelay <= 0 {
+		return c.retries
+	}
+	sum, step := time.Duration(0), base
+	for n := 1; n <= c.retries; n++ {
+		if sum += min(step, maxDelay); sum < 0 || !c.first.Add(sum*3/4).Before(deadline) {
+			return n - 1
+		}
+		step = min(step, maxDelay/2) * 2
+	}
+	return c.retries
 }
 
 // sdkFloor is the earliest time the retry after attempt goes on a target

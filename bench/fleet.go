@@ -183,6 +183,9 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 	if front != nil {
 		run.selfRefused, run.selfLate = int(front.refused.Load()), int(front.late.Load())
 	}
+	if cfg.tail > 0 {
+		printFleetTail(fmt.Sprintf("%s, %s ×%d", cl.name, st, len(shares)), run, cfg.tail)
+	}
 	if cfg.timeline > 0 {
 		printFleetTimeline(fmt.Sprintf("%s, %s ×%d", cl.name, st, len(shares)), run, results, cfg.timeline)
 	}

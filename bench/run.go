@@ -21,6 +21,7 @@ type config struct {
 	serial                     bool          // clients of a cell one after the other
 	parallel                   int           // matrix rows run at once
 	timeline                   time.Duration // -timeline: trace llmretry's pacing per interval of this width
+	tail                       int           // -tail: print each fleet cell's last requests' attempts
 	trace                      *pacingTrace  // set per job by runAll when timeline > 0
 	proc                       string        // a fleet's worker process: sent as processHeader
 	redisAddr, redisPrefix     string        // the fleet's Redis clients: the server and the cell's key prefix (redis.go)

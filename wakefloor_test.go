@@ -1,0 +1,71 @@
+package llmretry
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// refusedTimes answers the big request with a bare 429 on its first k
+// attempts (the pace's luck in a fleet: its woken turns fell where the
+// server's bucket was empty) and accepts it after.
+func refusedTimes(k int) func(int, time.Duration) (int, string, time.Duration) {
+	return func(n int, _ time.Duration) (int, string, time.Duration) {
+		if n <= k {
+			return http.StatusTooManyRequests, "", 0
+		}
+		return http.StatusOK, "", 0
+	}
+}
+
+// A request of a fleet's key refused four times by the pace's luck, with
+// the bench fleet's 10 retries and 24 s deadline, wakes at each of the
+// key's accepted answers: openai-go sends at most seven retries in 24 s,
+// so four wakes leave every SDK attempt the deadline allows its time
+// (mayWake). With two wakes (b4431cb), its third retry waited for the
+// SDK's second retry's time, 1.31 s after its first answer, while the key's
+// others were accepted.
+func TestWakesSpendRetriesAnSDKCannotUseBeforeTheDeadline(t *testing.T) {
+	r := attack10Big(t, attack10Cfg{retries: 10, deadline: 24 * time.Second, notWoken: 5 * time.Second, answer: refusedTimes(4)})
+	if r.ok() != 1 || len(r.at) != 5 {
+		t.Fatalf("status %v, attempts at %v; want 200 at the fifth attempt", r.status, r.at)
+	}
+	// Each wake comes 50 ms into a backoff, then pacing turns (20/s) for
+	// the small request and the retry: about 150 ms a retry.
+	if r.at[4] > 800*time.Millisecond {
+		t.Errorf("attempts at %v: a retry waited for the SDK's schedule; want each woken by the key's accepted answers (the fifth attempt by 800 ms)", r.at)
+	}
+}
+
+// The wakes' bound where the deadline leaves an SDK all its retries: with
+// no deadline, or one far enough for openai-go's ten, a request with 10
+// retries wakes twice (maxRetryWakes), and its third retry keeps the SDK's
+// second retry's time (1.31 s after its first answer at this jitter),
+// whatever the wakes would allow.
+func TestWakesBoundedWhereTheSDKUsesEveryRetry(t *testing.T) {
+	for _, deadline := range []time.Duration{0, 60 * time.Second} {
+		r := attack10Big(t, attack10Cfg{retries: 10, deadline: deadline, notWoken: 100 * time.Millisecond, answer: refusedTimes(4)})
+		if r.ok() != 1 || len(r.at) != 5 {
+			t.Fatalf("deadline %v: status %v, attempts at %v; want 200 at the fifth attempt", deadline, r.status, r.at)
+		}
+		if r.at[3] < 1300*time.Millisecond {
+			t.Errorf("deadline %v: attempts at %v; want the fourth at the SDK's second retry's time (1.31 s) or later", deadline, r.at)
+		}
+	}
+}
+
+// With a deadline, a request refused for itself (5 s, MaxRetries 10, 10 s
+// deadline: openai-go sends four retries before it, the fourth 5.625–7.5 s
+// in, accepted) spends its spare retries on wakes and keeps the SDK's
+// chances: accepted no later than openai-go's slowest.
+func TestWakesBeforeADeadlineKeepTheSDKsChances(t *testing.T) {
+	cfg := attack10Cfg{retries: 10, deadline: 10 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(5*time.Second, 0)}
+	r := attack10Big(t, cfg)
+	g, at := openaiGo(cfg, 0)
+	if g != http.StatusOK {
+		t.Fatalf("openai-go: %d, attempts at %v; the scenario wants its 200", g, at)
+	}
+	if r.ok() != 1 || r.took > at[len(at)-1] {
+		t.Errorf("status %v after %v, attempts at %v; want 200 by %v, openai-go's slowest", r.status, r.took, r.at, at[len(at)-1])
+	}
+}
