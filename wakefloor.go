@@ -30,49 +30,61 @@ const (
 // mayWake reports whether the retry after attempt may be woken: while
 // wakes are left, and never the last retry, which keeps to an SDK's
 // schedule (sdkFloor). Beyond maxRetryWakes, a request may also spend on
-// wakes the retries an SDK could not send before its deadline
-// (sdkRetriesBefore): after w wakes its later retries keep the SDK's
-// retries 2 to MaxRetries−w, and its last the SDK's last before the
-// deadline, so with w ≤ MaxRetries − D + 1 (D: the SDK's retries before
-// the deadline) every SDK attempt the deadline allows keeps its time.
+// wakes the retries it could not send before its deadline anyway
+// (retriesBeforeDeadline: an SDK's, then its own backoff's): after w
+// wakes its later retries keep the SDK's retries 2 to MaxRetries−w, and its
+// last the SDK's last before the deadline, so with w ≤ MaxRetries − D + 1
+// (D: those retries) every SDK attempt the deadline allows keeps its time,
+// and so do the retries the backoff sends after the SDK's last (a request
+// refused for 8 s, MaxRetries 10, a 10 s deadline: accepted at 8.06 s, its
+// ninth attempt; openai-go's fifth, at 5.6–7.5 s, is its last in time).
 //
 // Why: a retry of a fleet's key refused again at its woken turn, twice,
 // is the pace's luck far more often than a request refused for itself;
 // with two wakes it then waited for the SDK's second retry (1.1–1.5 s
 // after its first answer) with the server taking the fleet's others, and
 // that wait made the run's tail (bench fleet on redislimit, bare 429s,
-// 10 retries, 24 s deadlines: 1.13–1.24× in three of seven runs of ×4,
-// a request refused at 4.68, 4.79 and 5.10 s accepted at 6.13 s;
-// docs/runs/2026-12-07-wakes.md). openai-go's tenth retry comes 41 s or
-// more after its first answer: within 24 s it sends seven at most, and
-// three of ten retries were never the SDK's to use.
+// 10 retries, 24 s deadlines: 1.06–1.24× in 7 of 66 bare and Cerebras
+// cells; a request refused at 4.68, 4.79 and 5.10 s accepted at 6.13 s;
+// docs/runs/2026-12-07-wakes.md). openai-go's seventh retry comes 23.6 s
+// or more after its first answer, its last before such a deadline: four
+// wakes of ten retries cost the request none of its chances.
 func (c *call) mayWake(attempt int) bool {
 	wakes := 1
 	if c.retries >= manyRetries {
 		wakes = maxRetryWakes
 	}
-	wakes = max(wakes, c.retries-c.sdkRetriesBefore()+1)
+	wakes = max(wakes, c.retries-c.retriesBeforeDeadline()+1)
 	return c.wakes < wakes && attempt < c.retries
 }
 
-// sdkRetriesBefore is how many of an SDK's plain retries (the policy's
-// delays, as in sdkFloor) it could send before the call's deadline: those
-// whose earliest time (its step less a quarter, counted from c.first, on
-// an SDK's clock) comes before it. All of them with no deadline.
-func (c *call) sdkRetriesBefore() int {
+// retriesBeforeDeadline is how many retries a request not woken could send
+// before the call's deadline: an SDK's plain retries (the policy's delays,
+// as in sdkFloor) whose earliest time (the step less a quarter, from
+// c.first, on an SDK's clock) comes before it, then, after the last of
+// them (its latest time), one each longest paced step (maxPacedStep) until
+// the deadline, as the backoff sends them once sdkFloor is past. All of
+// them, MaxRetries, with no deadline.
+func (c *call) retriesBeforeDeadline() int {
 	deadline, ok := c.ctx.Deadline()
 	base, maxDelay := c.pol.delays()
 	if !ok || base <= 0 || maxDelay <= 0 {
 		return c.retries
 	}
-	sum, step := time.Duration(0), base
-	for n := 1; n <= c.retries; n++ {
-		if sum += min(step, maxDelay); sum < 0 || !c.first.Add(sum*3/4).Before(deadline) {
-			return n - 1
+	n, sum, step := 0, time.Duration(0), base
+	for n < c.retries {
+		next := sum + min(step, maxDelay)
+		if next < 0 || !c.first.Add(next*3/4).Before(deadline) {
+			break
 		}
+		n, sum = n+1, next
 		step = min(step, maxDelay/2) * 2
 	}
-	return c.retries
+	paced := min(base<<(maxPacedStep-1), maxDelay)
+	if left := deadline.Sub(c.first.Add(sum)); left > 0 && paced > 0 {
+		n += int(min(left/paced, time.Duration(c.retries)))
+	}
+	return min(n, c.retries)
 }
 
 // sdkFloor is the earliest time the retry after attempt goes on a target

@@ -69,3 +69,17 @@ func TestWakesBeforeADeadlineKeepTheSDKsChances(t *testing.T) {
 		t.Errorf("status %v after %v, attempts at %v; want 200 by %v, openai-go's slowest", r.status, r.took, r.at, at[len(at)-1])
 	}
 }
+
+// The retries a request's own backoff sends after an SDK's last attempt
+// before the deadline are not the wakes' to spend: MaxRetries 10, a 10 s
+// deadline, refused for itself for 8 s. openai-go's fifth attempt, at
+// 5.6–7.5 s, is its last in time, refused. b4431cb (two wakes): attempts at
+// the SDK's times to 6.56 s, then each paced step: accepted at 8.06 s.
+// Counting only the SDK's retries before the deadline (f06d4af), seven
+// wakes in 350 ms left its last attempt at 6.56 s: 429.
+func TestWakesLeaveTheBackoffsRetriesAfterTheSDKsLast(t *testing.T) {
+	r := attack10Big(t, attack10Cfg{retries: 10, deadline: 10 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(8*time.Second, 0)})
+	if r.ok() != 1 {
+		t.Errorf("status %v after %v, attempts at %v; want 200: b4431cb's ninth attempt, at 8.06 s, is accepted", r.status, r.took, r.at)
+	}
+}
