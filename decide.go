@@ -49,11 +49,13 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 	v := a.Verdict
 	var s step
 	var held bool
-	if c.tries == 1 { // an SDK's clock: it sleeps after each answer
+	switch { // an SDK's clock: it sleeps after each answer
+	case c.tries == 1:
 		c.first = now
-	} else {
+	case !c.extra:
 		c.first = c.first.Add(a.Elapsed)
 	}
+	c.extra = false
 	a.Decision, a.Wait, s.next, held = t.onTarget(c, v, c.tries, now)
 	if a.Decision == DecisionRetry && !c.moving {
 		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
@@ -128,7 +130,11 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	} else {
 		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, attempt, now), t.random())
 		if c.wakes > 0 && !c.mayWake(attempt) {
-			wait = max(wait, c.sdkFloor(attempt, t.random()).Sub(now))
+			// After wakes, the SDK's time when it is ahead, else the
+			// backoff (sdkFloor).
+			if f := c.sdkFloor(attempt, t.random()).Sub(now); f > 0 {
+				wait = f
+			}
 		}
 	}
 	// In a pool with another target ready to send, the retry goes at once
@@ -300,7 +306,7 @@ func (t *Transport) retryWait(c *call, s step) error {
 	}
 	wake, done := c.pacer.acceptedAfter(s.since)
 	if done {
-		c.wakes++
+		c.woke()
 		return c.ctx.Err()
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -332,7 +338,7 @@ func (t *Transport) retryWait(c *call, s step) error {
 	}(wake)
 	t.wait(ctx, s.wait)
 	if ctx.Err() != nil && c.ctx.Err() == nil { // woken
-		c.wakes++
+		c.woke()
 	}
 	return c.ctx.Err()
 }

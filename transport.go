@@ -181,9 +181,12 @@ type call struct {
 	// target, and the origin of an SDK's schedule for its retries: when the
 	// first answer came, plus how long each later attempt took (an SDK
 	// sleeps after each answer); a woken request's later retries keep to
-	// that schedule (sdkFloor).
+	// that schedule (sdkFloor). extra: the attempt in flight was sent at
+	// a wake past the first, which stands for no SDK attempt (the wakes
+	// stand for its first retry), so its time is not on that clock.
 	wakes int
 	first time.Time
+	extra bool
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.

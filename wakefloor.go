@@ -87,6 +87,13 @@ func (c *call) retriesBeforeDeadline() int {
 	return min(n, c.retries)
 }
 
+// woke counts a retry woken before its backoff ended; past the first, its
+// attempt is one an SDK does not send (extra).
+func (c *call) woke() {
+	c.wakes++
+	c.extra = c.wakes > 1
+}
+
 // sdkFloor is the earliest time the retry after attempt goes on a target
 // whose earlier retries were woken: when an SDK's plain retries (openai-go:
 // 0.5 s doubling to 8 s, less up to a quarter; here the policy's delays,
@@ -100,7 +107,7 @@ func (c *call) retriesBeforeDeadline() int {
 // findings 1, 2 and 4: the wakes' debt added to a doubled step went past
 // the deadline, or short of the SDK's last attempt). Its clock is an
 // SDK's: c.first is when the first answer came, plus each later attempt's
-// time (attack 10 finding 1: counted from the first attempt's start, the
+// time but those of the wakes past the first (extra; attack 10 finding 1: counted from the first attempt's start, the
 // floor was past before the retry was decided when 429s took a second).
 func (c *call) sdkFloor(attempt int, r float64) time.Time {
 	n := attempt // the SDK's retry whose time this one keeps

@@ -83,3 +83,23 @@ func TestWakesLeaveTheBackoffsRetriesAfterTheSDKsLast(t *testing.T) {
 		t.Errorf("status %v after %v, attempts at %v; want 200: b4431cb's ninth attempt, at 8.06 s, is accepted", r.status, r.took, r.at)
 	}
 }
+
+// An SDK's clock counts the attempts an SDK makes: the wakes stand for its
+// first retry, and the attempts of later wakes are not on it. MaxRetries 5,
+// a 10 s deadline, 429s that take 1 s to come, refused for itself for 3 s:
+// woken twice (the deadline leaves retries to spare), then its next retry
+// keeps the SDK's second retry's time. With each woken attempt's second on
+// the clock (the second commit of this change), that retry went at 4.31 s,
+// accepted at 5.31 s; openai-go's third attempt goes at 3.125–3.5 s,
+// accepted by 4.5 s.
+func TestWakesPastTheFirstAreNotOnTheSDKsClock(t *testing.T) {
+	cfg := attack10Cfg{retries: 5, deadline: 10 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(3*time.Second, time.Second)}
+	r := attack10Big(t, cfg)
+	g, at := openaiGo(cfg, 0)
+	if g != http.StatusOK {
+		t.Fatalf("openai-go: %d, attempts at %v; the scenario wants its 200", g, at)
+	}
+	if slowest := at[len(at)-1] + time.Second; r.ok() != 1 || r.took > slowest {
+		t.Errorf("status %v after %v, attempts at %v; want 200 by %v, openai-go's slowest", r.status, r.took, r.at, slowest)
+	}
+}
