@@ -128,8 +128,8 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	if hinted {
 		wait = v.RetryAfter
 	} else {
-		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, attempt, now), t.random())
-		if c.wakes > 0 && !c.mayWake(attempt) {
+		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, c.sdkRetry(attempt), now), t.random())
+		if c.wakes > 0 && !c.mayWakeOn(v, attempt) {
 			// After wakes, the SDK's time when it is ahead, else the
 			// backoff (sdkFloor).
 			if f := c.sdkFloor(attempt, t.random()).Sub(now); f > 0 {

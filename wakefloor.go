@@ -22,9 +22,18 @@ import "time"
 // next-to-last retry (MaxRetries 5, refused 5 s: accepted at 13.6 s where
 // openai-go's fifth attempt, at 5.6–7.5 s, is; attack 10 finding 2). With
 // six or more that retry's time is 14 s or more after the first attempt.
+//
+// maxSpareWakes bounds the wakes that retries left to spare by the
+// deadline allow (mayWake): four, the bench fleet's (10 retries, 24 s
+// deadlines: openai-go sends seven at most). Each is one more attempt of a
+// request the server may refuse for itself, sent at the key's pace: with
+// a short deadline and no bound, such a request sent nine attempts in
+// 400 ms where openai-go sends two in its first second (attack 11 finding
+// 5; docs/runs/2026-12-07-attack11.md).
 const (
 	maxRetryWakes = 2
 	manyRetries   = 6
+	maxSpareWakes = 4
 )
 
 // mayWake reports whether the retry after attempt may be woken: while
@@ -54,16 +63,30 @@ func (c *call) mayWake(attempt int) bool {
 	if c.retries >= manyRetries {
 		wakes = maxRetryWakes
 	}
-	wakes = max(wakes, c.retries-c.retriesBeforeDeadline()+1)
+	wakes = max(wakes, min(c.retries-c.retriesBeforeDeadline()+1, maxSpareWakes))
 	return c.wakes < wakes && attempt < c.retries
+}
+
+// mayWakeOn reports whether the retry after attempt, which got v, may be
+// woken: a bare 429 (pacer.retryWake), while mayWake.
+func (c *call) mayWakeOn(v Verdict, attempt int) bool {
+	return v.Class == ClassRateLimited && !v.hinted() && c.mayWake(attempt)
+}
+
+// sdkRetry is the SDK's retry that the retry after attempt stands for: the
+// wakes past the first stand for none (extra), so a 5xx after three wakes
+// backs off as an SDK's second retry, not its fourth (attack 11 finding 3:
+// 3 s, then 6 s, where openai-go waits 1 s).
+func (c *call) sdkRetry(attempt int) int {
+	return attempt - max(c.wakes-1, 0)
 }
 
 // retriesBeforeDeadline is how many retries a request not woken could send
 // before the call's deadline: an SDK's plain retries (the policy's delays,
 // as in sdkFloor) whose earliest time (the step less a quarter, from
 // c.first, on an SDK's clock) comes before it, then, after the last of
-// them (its latest time), one each longest paced step (maxPacedStep) until
-// the deadline, as the backoff sends them once sdkFloor is past. All of
+// them (its latest time), one each base until the deadline, as the
+// backoff sends them once sdkFloor is past. All of
 // them, MaxRetries, with no deadline.
 func (c *call) retriesBeforeDeadline() int {
 	deadline, ok := c.ctx.Deadline()
@@ -80,9 +103,12 @@ func (c *call) retriesBeforeDeadline() int {
 		n, sum = n+1, next
 		step = min(step, maxDelay/2) * 2
 	}
-	paced := min(base<<(maxPacedStep-1), maxDelay)
-	if left := deadline.Sub(c.first.Add(sum)); left > 0 && paced > 0 {
-		n += int(min(left/paced, time.Duration(c.retries)))
+	// The backoff's retries after it: one each base, its shortest at the
+	// paced step (attack 11 finding 1: counted at its longest, 1 s, the
+	// wakes took the retries a request refused for 9 s, with a 10 s
+	// deadline, was accepted at after 9 s).
+	if left := deadline.Sub(c.first.Add(sum)); left > 0 {
+		n += int(min(left/min(base, maxDelay), time.Duration(c.retries)))
 	}
 	return min(n, c.retries)
 }
