@@ -61,9 +61,8 @@ const (
 func (c *call) mayWake(attempt int) bool {
 	wakes := 1
 	if c.retries >= manyRetries {
-		wakes = maxRetryWakes
+		wakes = max(maxRetryWakes, min(c.retries-c.retriesBeforeDeadline()+1, maxSpareWakes))
 	}
-	wakes = max(wakes, min(c.retries-c.retriesBeforeDeadline()+1, maxSpareWakes))
 	return c.wakes < wakes && attempt < c.retries
 }
 
