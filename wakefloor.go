@@ -38,8 +38,9 @@ const (
 
 // mayWake reports whether the retry after attempt may be woken: while
 // wakes are left, and never the last retry, which keeps to an SDK's
-// schedule (sdkFloor). Beyond maxRetryWakes, a request may also spend on
-// wakes the retries it could not send before its deadline anyway
+// schedule (sdkFloor). Beyond maxRetryWakes, a request with manyRetries or
+// more may also spend on wakes (up to maxSpareWakes) the retries it could
+// not send before its deadline anyway
 // (retriesBeforeDeadline: an SDK's, then its own backoff's): after w
 // wakes its later retries keep the SDK's retries 2 to MaxRetries−w, and its
 // last the SDK's last before the deadline, so with w ≤ MaxRetries − D + 1
@@ -53,11 +54,17 @@ const (
 // with two wakes it then waited for the SDK's second retry (1.1–1.5 s
 // after its first answer) with the server taking the fleet's others, and
 // that wait made the run's tail (bench fleet on redislimit, bare 429s,
-// 10 retries, 24 s deadlines: 1.06–1.24× in 7 of 66 bare and Cerebras
+// 10 retries, 24 s deadlines: 1.06–1.24× in 13 of 126 bare and Cerebras
 // cells; a request refused at 4.68, 4.79 and 5.10 s accepted at 6.13 s;
 // docs/runs/2026-12-07-wakes.md). openai-go's seventh retry comes 23.6 s
 // or more after its first answer, its last before such a deadline: four
 // wakes of ten retries cost the request none of its chances.
+//
+// Why only with many retries: a fleet's pacing queue takes real time the
+// count of spare retries does not see, and with few retries the one a wake
+// took was the backoff's last chance after the refusal (bench fleet, every
+// 20th request refused for itself for 1.5 s, MaxRetries 4, 3 s deadlines:
+// 9–11 failed of 600 where b4431cb failed 0–2; openai-go 49–56).
 func (c *call) mayWake(attempt int) bool {
 	wakes := 1
 	if c.retries >= manyRetries {

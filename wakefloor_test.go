@@ -103,3 +103,22 @@ func TestWakesPastTheFirstAreNotOnTheSDKsClock(t *testing.T) {
 		t.Errorf("status %v after %v, attempts at %v; want 200 by %v, openai-go's slowest", r.status, r.took, r.at, slowest)
 	}
 }
+
+// With fewer than six retries, the deadline's spare retries are not the
+// wakes': a fleet's pacing queue takes time their count does not see, and
+// with few retries the one a wake took was the backoff's last chance after
+// a refusal (bench fleet, every 20th request refused for itself for 1.5 s,
+// MaxRetries 4, 3 s deadlines: 9–11 failed where one wake failed 0–2).
+// MaxRetries 4, a 3 s deadline, refused 1.5 s: one wake, as before.
+func TestWakesSpareOnlyWithManyRetries(t *testing.T) {
+	r := attack10Big(t, attack10Cfg{retries: 4, deadline: 3 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(1500*time.Millisecond, 0)})
+	early := 0
+	for _, at := range r.at {
+		if at < time.Second {
+			early++
+		}
+	}
+	if r.ok() != 1 || early != 2 {
+		t.Errorf("status %v, attempts at %v: %d in the first second; want 200 and 2 (the first and one wake)", r.status, r.at, early)
+	}
+}
