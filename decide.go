@@ -130,11 +130,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 	} else {
 		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, c.sdkRetry(attempt), now), t.random())
 		if c.wakes > 0 && !c.mayWakeOn(v, attempt) {
-			// After wakes, the SDK's time when it is ahead, else the
-			// backoff (sdkFloor).
-			if f := c.sdkFloor(attempt, t.random()).Sub(now); f > 0 {
-				wait = f
-			}
+			wait = max(wait, c.sdkFloor(attempt, t.random()).Sub(now))
 		}
 	}
 	// In a pool with another target ready to send, the retry goes at once
