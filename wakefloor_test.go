@@ -85,21 +85,26 @@ func TestWakesLeaveTheBackoffsRetriesAfterTheSDKsLast(t *testing.T) {
 }
 
 // An SDK's clock counts the attempts an SDK makes: the wakes stand for its
-// first retry, and the attempts of later wakes are not on it. MaxRetries 5,
-// a 10 s deadline, 429s that take 1 s to come, refused for itself for 3 s:
-// woken twice (the deadline leaves retries to spare), then its next retry
-// keeps the SDK's second retry's time. With each woken attempt's second on
-// the clock (the second commit of this change), that retry went at 4.31 s,
-// accepted at 5.31 s; openai-go's third attempt goes at 3.125–3.5 s,
-// accepted by 4.5 s.
+// first retry, and the attempts of later wakes are not on it. MaxRetries
+// 10, a 24 s deadline, 429s that take 300 ms, refused for itself for 3 s:
+// woken four times (0.35 to 1.4 s), then at the SDK's times (jitter 0.5):
+// 2.45, 3.96 s, accepted at 4.26 s. With the later wakes' 300 ms each on
+// the clock, the retries after them went 0.9 s later (2.81, 4.86 s) and
+// the request was accepted at 5.16 s, after openai-go's slowest (its
+// fourth attempt at 3.53 s with jitter 1, 4.4 s with jitter 0: accepted by
+// 4.7 s).
 func TestWakesPastTheFirstAreNotOnTheSDKsClock(t *testing.T) {
-	cfg := attack10Cfg{retries: 5, deadline: 10 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(3*time.Second, time.Second)}
+	cfg := attack10Cfg{retries: 10, deadline: 24 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(3*time.Second, 300*time.Millisecond)}
 	r := attack10Big(t, cfg)
-	g, at := openaiGo(cfg, 0)
-	if g != http.StatusOK {
-		t.Fatalf("openai-go: %d, attempts at %v; the scenario wants its 200", g, at)
+	slowest := time.Duration(0)
+	for _, j := range []float64{0, 1} {
+		g, at := openaiGo(cfg, j)
+		if g != http.StatusOK {
+			t.Fatalf("openai-go (jitter %v): %d, attempts at %v; the scenario wants its 200", j, g, at)
+		}
+		slowest = max(slowest, at[len(at)-1]+300*time.Millisecond)
 	}
-	if slowest := at[len(at)-1] + time.Second; r.ok() != 1 || r.took > slowest {
+	if r.ok() != 1 || r.took > slowest {
 		t.Errorf("status %v after %v, attempts at %v; want 200 by %v, openai-go's slowest", r.status, r.took, r.at, slowest)
 	}
 }
