@@ -127,3 +127,21 @@ func TestWakesSpareOnlyWithManyRetries(t *testing.T) {
 		t.Errorf("status %v, attempts at %v: %d in the first second; want 200 and 2 (the first and one wake)", r.status, r.at, early)
 	}
 }
+
+// With a deadline an SDK sends fewer than six retries before, the spare
+// retries are not the wakes': they would crowd the few seconds the request
+// has (bench fleet, self-refused requests, 10 retries, 3 s deadlines: up
+// to 24 attempts in 20 ms, 0–12 failed where two wakes failed 1–2).
+// MaxRetries 10, a 3 s deadline, refused 1.5 s: two wakes, as before.
+func TestWakesSpareOnlyBeforeALongDeadline(t *testing.T) {
+	r := attack10Big(t, attack10Cfg{retries: 10, deadline: 3 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(1500*time.Millisecond, 0)})
+	early := 0
+	for _, at := range r.at {
+		if at < time.Second {
+			early++
+		}
+	}
+	if r.ok() != 1 || early != 3 {
+		t.Errorf("status %v, attempts at %v: %d in the first second; want 200 and 3 (the first and two wakes)", r.status, r.at, early)
+	}
+}
