@@ -24,12 +24,12 @@ import "time"
 // six or more that retry's time is 14 s or more after the first attempt.
 //
 // maxSpareWakes bounds the wakes that retries left to spare by the
-// deadline allow (mayWake): four, the bench fleet's (10 retries, 24 s
-// deadlines: openai-go sends seven at most). Each is one more attempt of a
-// request the server may refuse for itself, sent at the key's pace: with
-// a short deadline and no bound, such a request sent nine attempts in
-// 400 ms where openai-go sends two in its first second (attack 11 finding
-// 5; docs/runs/2026-12-07-attack11.md).
+// deadline allow (mayWake): four, what the bench fleet's deadline leaves
+// (10 retries, 24 s deadlines: openai-go sends seven at most). Each is one
+// more attempt of a request the server may refuse for itself, sent at the
+// key's pace: with no bound, such a request sent nine attempts in 400 ms
+// where openai-go sends two in its first second (attack 11 finding 5;
+// docs/runs/2026-12-07-attack11.md).
 const (
 	maxRetryWakes = 2
 	manyRetries   = 6
@@ -39,12 +39,13 @@ const (
 // mayWake reports whether the retry after attempt may be woken: while
 // wakes are left, and never the last retry, which keeps to an SDK's
 // schedule (sdkFloor). Beyond maxRetryWakes, a request with manyRetries or
-// more may also spend on wakes (up to maxSpareWakes) the retries it could
-// not send before its deadline anyway
-// (retriesBeforeDeadline: an SDK's, then its own backoff's): after w
-// wakes its later retries keep the SDK's retries 2 to MaxRetries−w, and its
-// last the SDK's last before the deadline, so with w ≤ MaxRetries − D + 1
-// (D: those retries) every SDK attempt the deadline allows keeps its time,
+// more, whose deadline leaves an SDK manyRetries or more, may also spend
+// on wakes (up to maxSpareWakes) the retries it could not send before its
+// deadline anyway (retriesBeforeDeadline: an SDK's, then its own
+// backoff's): after w wakes its later retries keep the SDK's retries 2 to
+// MaxRetries−w, and its last the SDK's last before the deadline, so with
+// w ≤ MaxRetries − D + 1 (D: those retries) every SDK attempt the deadline
+// allows keeps its time,
 // and so do the retries the backoff sends after the SDK's last (a request
 // refused for 8 s, MaxRetries 10, a 10 s deadline: accepted at 8.06 s, its
 // ninth attempt; openai-go's fifth, at 5.6–7.5 s, is its last in time).
@@ -54,7 +55,7 @@ const (
 // with two wakes it then waited for the SDK's second retry (1.1–1.5 s
 // after its first answer) with the server taking the fleet's others, and
 // that wait made the run's tail (bench fleet on redislimit, bare 429s,
-// 10 retries, 24 s deadlines: 1.06–1.24× in 13 of 126 bare and Cerebras
+// 10 retries, 24 s deadlines: 1.06–1.24× in 17 of 150 bare and Cerebras
 // cells; a request refused at 4.68, 4.79 and 5.10 s accepted at 6.13 s;
 // docs/runs/2026-12-07-wakes.md). openai-go's seventh retry comes 23.6 s
 // or more after its first answer, its last before such a deadline: four
@@ -124,7 +125,7 @@ func (c *call) retriesBeforeDeadline() (all, sdk int) {
 	// The backoff's retries after it: one each base, its shortest at the
 	// paced step (attack 11 finding 1: counted at its longest, 1 s, the
 	// wakes took the retries a request refused for 9 s, with a 10 s
-	// deadline, was accepted at after 9 s).
+	// deadline, is accepted after 9 s).
 	if left := deadline.Sub(c.first.Add(sum)); left > 0 {
 		n += int(min(left/min(base, maxDelay), time.Duration(c.retries)))
 	}
@@ -151,8 +152,9 @@ func (c *call) woke() {
 // findings 1, 2 and 4: the wakes' debt added to a doubled step went past
 // the deadline, or short of the SDK's last attempt). Its clock is an
 // SDK's: c.first is when the first answer came, plus each later attempt's
-// time but those of the wakes past the first (extra; attack 10 finding 1: counted from the first attempt's start, the
-// floor was past before the retry was decided when 429s took a second).
+// time but those of the wakes past the first (extra). Attack 10 finding 1:
+// counted from the first attempt's start, the floor was past before the
+// retry was decided when 429s took a second.
 func (c *call) sdkFloor(attempt int, r float64) time.Time {
 	n := attempt // the SDK's retry whose time this one keeps
 	if attempt < c.retries {
