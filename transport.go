@@ -182,8 +182,8 @@ type call struct {
 	// first answer came, plus how long each later attempt took (an SDK
 	// sleeps after each answer); a woken request's later retries keep to
 	// that schedule (sdkFloor). extra: the attempt in flight was sent at
-	// a wake past the first, which stands for no SDK attempt (the wakes
-	// stand for its first retry), so its time is not on that clock.
+	// a spare wake (past maxRetryWakes), which stands for no SDK attempt,
+	// so its time is not on that clock.
 	wakes int
 	first time.Time
 	extra bool

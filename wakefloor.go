@@ -92,7 +92,7 @@ func (c *call) mayWakeOn(v Verdict, attempt int) bool {
 }
 
 // sdkRetry is the SDK's retry that the retry after attempt stands for: the
-// wakes past the first stand for none (extra), so a 5xx after three wakes
+// wakes stand for its first retry, so a 5xx after three wakes
 // backs off as an SDK's second retry, not its fourth (attack 11 finding 3:
 // 3 s, then 6 s, where openai-go waits 1 s).
 func (c *call) sdkRetry(attempt int) int {
@@ -132,11 +132,16 @@ func (c *call) retriesBeforeDeadline() (all, sdk int) {
 	return min(n, c.retries), sdk
 }
 
-// woke counts a retry woken before its backoff ended; past the first, its
-// attempt is one an SDK does not send (extra).
+// woke counts a retry woken before its backoff ended; past maxRetryWakes
+// (a spare wake), its attempt is one an SDK does not send (extra). The
+// first two keep their time on the SDK's clock, as before spare wakes
+// were: off it, the retry after them went that much sooner, into a
+// refusal that a retry at the SDK's time (jitter 0.5) just missed (bench
+// fleet, self-refused requests, 10 retries, 3 s deadlines: 3–15 failed
+// of 600 where 1–8 failed with them on it).
 func (c *call) woke() {
 	c.wakes++
-	c.extra = c.wakes > 1
+	c.extra = c.wakes > maxRetryWakes
 }
 
 // sdkFloor is the earliest time the retry after attempt goes on a target
@@ -152,7 +157,7 @@ func (c *call) woke() {
 // findings 1, 2 and 4: the wakes' debt added to a doubled step went past
 // the deadline, or short of the SDK's last attempt). Its clock is an
 // SDK's: c.first is when the first answer came, plus each later attempt's
-// time but those of the wakes past the first (extra). Attack 10 finding 1:
+// time but those of the spare wakes (extra). Attack 10 finding 1:
 // counted from the first attempt's start, the floor was past before the
 // retry was decided when 429s took a second.
 func (c *call) sdkFloor(attempt int, r float64) time.Time {

@@ -84,8 +84,8 @@ func TestWakesLeaveTheBackoffsRetriesAfterTheSDKsLast(t *testing.T) {
 	}
 }
 
-// An SDK's clock counts the attempts an SDK makes: the wakes stand for its
-// first retry, and the attempts of later wakes are not on it. MaxRetries
+// An SDK's clock counts the attempts an SDK makes: the attempts of the spare
+// wakes (past the first two) are not on it. MaxRetries
 // 10, a 24 s deadline, 429s that take 300 ms, refused for itself for 3 s:
 // woken four times (0.35 to 1.4 s), then at the SDK's times (jitter 0.5):
 // 2.45, 3.96 s, accepted at 4.26 s. With the later wakes' 300 ms each on
