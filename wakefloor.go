@@ -91,12 +91,16 @@ func (c *call) mayWakeOn(v Verdict, attempt int) bool {
 	return v.Class == ClassRateLimited && !v.hinted() && c.mayWake(attempt)
 }
 
-// sdkRetry is the SDK's retry that the retry after attempt stands for: the
-// wakes stand for its first retry, so a 5xx after three wakes
-// backs off as an SDK's second retry, not its fourth (attack 11 finding 3:
-// 3 s, then 6 s, where openai-go waits 1 s).
+// sdkRetry is the retry whose backoff step the retry after attempt takes:
+// the spare wakes (past maxRetryWakes) stand for no SDK retry, so a 5xx
+// after four wakes does not back off as a sixth retry (attack 11 finding
+// 3: 3 s, then 6 s, where openai-go waits 1 s). The first two count, as
+// before spare wakes were: uncounted, a fleet's self-refused retry's
+// backoff on redislimit (whose steps double uncapped) halved, and it went
+// at the SDK's time, into its refusal (10 retries, 3 s deadlines: 1–14
+// failed of 600 where 1 failed with them counted).
 func (c *call) sdkRetry(attempt int) int {
-	return attempt - max(c.wakes-1, 0)
+	return attempt - max(c.wakes-maxRetryWakes, 0)
 }
 
 // retriesBeforeDeadline is how many retries a request not woken could send
