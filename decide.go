@@ -129,7 +129,7 @@ func (t *Transport) onTarget(c *call, v Verdict, attempt int, now time.Time) (d 
 		wait = v.RetryAfter
 	} else {
 		wait = c.pol.backoff(c.pacer.backoffStep(c.pol, v, c.sdkRetry(attempt), now), t.random())
-		if c.wakes > 0 && !c.mayWakeOn(v, attempt) {
+		if c.wakes > 0 && !c.mayWake(attempt) {
 			wait = max(wait, c.sdkFloor(attempt, t.random()).Sub(now))
 		}
 	}

@@ -55,7 +55,7 @@ const (
 // with two wakes it then waited for the SDK's second retry (1.1–1.5 s
 // after its first answer) with the server taking the fleet's others, and
 // that wait made the run's tail (bench fleet on redislimit, bare 429s,
-// 10 retries, 24 s deadlines: 1.06–1.24× in 17 of 150 bare and Cerebras
+// 10 retries, 24 s deadlines: 1.06–1.25× in 19 of 180 bare and Cerebras
 // cells; a request refused at 4.68, 4.79 and 5.10 s accepted at 6.13 s;
 // docs/runs/2026-12-07-wakes.md). openai-go's seventh retry comes 23.6 s
 // or more after its first answer, its last before such a deadline: four
@@ -85,20 +85,14 @@ func (c *call) mayWake(attempt int) bool {
 	return c.wakes < wakes && attempt < c.retries
 }
 
-// mayWakeOn reports whether the retry after attempt, which got v, may be
-// woken: a bare 429 (pacer.retryWake), while mayWake.
-func (c *call) mayWakeOn(v Verdict, attempt int) bool {
-	return v.Class == ClassRateLimited && !v.hinted() && c.mayWake(attempt)
-}
-
 // sdkRetry is the retry whose backoff step the retry after attempt takes:
 // the spare wakes (past maxRetryWakes) stand for no SDK retry, so a 5xx
 // after four wakes does not back off as a sixth retry (attack 11 finding
 // 3: 3 s, then 6 s, where openai-go waits 1 s). The first two count, as
-// before spare wakes were: uncounted, a fleet's self-refused retry's
-// backoff on redislimit (whose steps double uncapped) halved, and it went
-// at the SDK's time, into its refusal (10 retries, 3 s deadlines: 1–14
-// failed of 600 where 1 failed with them counted).
+// before spare wakes were: on redislimit, whose steps double uncapped, a
+// retry after two wakes then backs off 1–2 s, not 0.5–1 s, and a request
+// refused for itself is not sent back into its refusal at the SDK's
+// second retry's time.
 func (c *call) sdkRetry(attempt int) int {
 	return attempt - max(c.wakes-maxRetryWakes, 0)
 }
@@ -139,10 +133,9 @@ func (c *call) retriesBeforeDeadline() (all, sdk int) {
 // woke counts a retry woken before its backoff ended; past maxRetryWakes
 // (a spare wake), its attempt is one an SDK does not send (extra). The
 // first two keep their time on the SDK's clock, as before spare wakes
-// were: off it, the retry after them went that much sooner, into a
-// refusal that a retry at the SDK's time (jitter 0.5) just missed (bench
-// fleet, self-refused requests, 10 retries, 3 s deadlines: 3–15 failed
-// of 600 where 1–8 failed with them on it).
+// were: off it, the retry after them goes that much sooner, and with slow
+// answers into a refusal that the later retry missed (MaxRetries 10, 2.4 s
+// deadline, 200 ms answers, refused 1.8 s: 429 where b4431cb got 200).
 func (c *call) woke() {
 	c.wakes++
 	c.extra = c.wakes > maxRetryWakes
