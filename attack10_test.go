@@ -35,6 +35,17 @@ type attack10Result struct {
 	small  int             // small requests sent meanwhile
 }
 
+// before is how many of the big requests' attempts went before d.
+func (r attack10Result) before(d time.Duration) int {
+	n := 0
+	for _, at := range r.at {
+		if at < d {
+			n++
+		}
+	}
+	return n
+}
+
 func (r attack10Result) ok() int {
 	n := 0
 	for _, s := range r.status {

@@ -117,12 +117,7 @@ func TestWakesPastTheFirstAreNotOnTheSDKsClock(t *testing.T) {
 // MaxRetries 4, a 3 s deadline, refused 1.5 s: one wake, as before.
 func TestWakesSpareOnlyWithManyRetries(t *testing.T) {
 	r := attack10Big(t, attack10Cfg{retries: 4, deadline: 3 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(1500*time.Millisecond, 0)})
-	early := 0
-	for _, at := range r.at {
-		if at < time.Second {
-			early++
-		}
-	}
+	early := r.before(time.Second)
 	if r.ok() != 1 || early != 2 {
 		t.Errorf("status %v, attempts at %v: %d in the first second; want 200 and 2 (the first and one wake)", r.status, r.at, early)
 	}
@@ -135,12 +130,7 @@ func TestWakesSpareOnlyWithManyRetries(t *testing.T) {
 // MaxRetries 10, a 3 s deadline, refused 1.5 s: two wakes, as before.
 func TestWakesSpareOnlyBeforeALongDeadline(t *testing.T) {
 	r := attack10Big(t, attack10Cfg{retries: 10, deadline: 3 * time.Second, notWoken: 100 * time.Millisecond, answer: refusedUntil(1500*time.Millisecond, 0)})
-	early := 0
-	for _, at := range r.at {
-		if at < time.Second {
-			early++
-		}
-	}
+	early := r.before(time.Second)
 	if r.ok() != 1 || early != 3 {
 		t.Errorf("status %v, attempts at %v: %d in the first second; want 200 and 3 (the first and two wakes)", r.status, r.at, early)
 	}
