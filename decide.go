@@ -61,8 +61,9 @@ func (t *Transport) decide(c *call, resp *http.Response, a *AttemptInfo, now tim
 		a.Wait = c.pacer.hintWait(resp, v, a.Wait, now)
 	}
 	s.wait, s.at = a.Wait, now
-	if a.Decision == DecisionRetry && !c.moving && !held && c.mayWake(c.tries) {
-		s.since, s.wakes = c.pacer.retryWake(v, now)
+	if a.Decision == DecisionRetry && !c.moving && !held {
+		s.since, s.watch = c.pacer.retryWake(v, now)
+		s.wakes = s.watch && c.mayWake(c.tries)
 	}
 	to, first, fellBack, err := t.fallback(c, v, a.Decision, a.Attempt+1)
 	switch {
@@ -97,10 +98,12 @@ type step struct {
 	at   time.Time     // when the attempt is reported
 	err  error         // the context's, ended while the decision waited: the call ends with it
 
-	// wakes: the wait ends early once the server accepts an attempt sent
-	// after the one of ticket since (pacer.retryWake).
-	since uint64
-	wakes bool
+	// watch: the key's accepted answers are noted for ticket since
+	// (pacer.retryWake), so that the retry knows whether the server
+	// accepted an attempt sent after the refused one (call.again); wakes:
+	// the wait ends early once it does.
+	since        uint64
+	watch, wakes bool
 }
 
 // onTarget is the decision on the call's own target, before any fallback:
@@ -298,7 +301,9 @@ func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 // decision's time). An error is the call's context's.
 func (t *Transport) retryWait(c *call, s step) error {
 	if !s.wakes || s.wait <= 0 {
-		return t.wait(c.ctx, s.wait)
+		err := t.wait(c.ctx, s.wait)
+		c.again = s.watch && c.pacer.acceptedSince(s.since)
+		return err
 	}
 	wake, done := c.pacer.acceptedAfter(s.since)
 	if done {

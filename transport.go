@@ -124,6 +124,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
 		tk := c.pacer.send(c.ctx, start, c.cost, c.costed)
+		tk.again, c.again = c.again, false
 		resp, err := t.send(ar, c.bounds)
 		now := t.clock()
 		v := c.verdict(ar, resp, err, now)
@@ -187,6 +188,11 @@ type call struct {
 	wakes int
 	first time.Time
 	extra bool
+
+	// again: the server accepted an attempt of the key sent after this
+	// request's last 429 before its retry went (woken, or at the end of
+	// its backoff); the retry's ticket carries it (ticket.again).
+	again bool
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.

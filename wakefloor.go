@@ -139,6 +139,7 @@ func (c *call) retriesBeforeDeadline() (all, sdk int) {
 func (c *call) woke() {
 	c.wakes++
 	c.extra = c.wakes > maxRetryWakes
+	c.again = true
 }
 
 // sdkFloor is the earliest time the retry after attempt goes on a target
