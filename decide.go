@@ -294,6 +294,20 @@ func (f fallbackTrigger) shouldFallback(v Verdict, d Decision) bool {
 	return d != DecisionRetry && f.has(fallbackOnExhausted)
 }
 
+// send gives the ticket of the attempt sent at now, counting the
+// request's 429s in a row, each followed by an attempt of the key the
+// server accepted (call.again, ticket.again).
+func (c *call) send(now time.Time) ticket {
+	tk := c.pacer.send(c.ctx, now, c.cost, c.costed)
+	if c.again {
+		c.refusedRun++
+	} else {
+		c.refusedRun = 0
+	}
+	c.again, tk.again = false, c.refusedRun
+	return tk
+}
+
 // retryWait waits s.wait before a retry, or until the server accepts an
 // attempt sent after the refused one, when s.wakes (pacer.retryWake): the
 // retry then goes to its turn at the key's pace. The attempt is this

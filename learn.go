@@ -470,8 +470,10 @@ type ticket struct {
 	costSum uint64 // the costs of the key's attempts up to this one
 	costed  bool   // cost was estimated (tokens were paced when its request was costed)
 	counted bool   // counted by the key's windows (learning.take)
-	// again: a retry sent after the key's server accepted an attempt sent
-	// after the request's previous 429 (call.again): refused, it is the
-	// request the server refuses, not the key's pace (pacer.learnRefusal).
-	again bool
+	// again: the request's 429s in a row before this attempt, each
+	// followed by the server accepting an attempt of the key sent after it
+	// (call.again): refused once more, improbably at the key's share of
+	// 429s, it is the request the server refuses, not the key's pace
+	// (pacer.learnRefusal).
+	again int
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -436,17 +437,13 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // which starts no estimate here (the fleet's, held by a LearningLimiter,
 // measures the 429s of every process, where one is no longer lone).
 //
-// Nor is a retry's 429 unexplained when the server accepted an attempt of
-// the key sent after the request's previous 429 (ticket.again): that 429
-// cut the estimate already, and the server, taking the others, refuses the
-// request, not the pace. Every retry of requests refused for themselves
-// cut a zero-config fleet's estimate again (bench fleet on redislimit,
-// every 20th request refused for 1.5 s, 4 processes, 10 retries:
-// 2.13–2.46× where openai-go took 1.55–2.27×). A blip or a limit that
-// dropped refuses the others too, and its retries' 429s cut as before.
+// Nor is a retry's 429 unexplained when it is the request's own
+// (ownRefusal): refused again and again, each time after the server
+// accepted an attempt of the key sent after the request's previous 429
+// (ticket.again), more often than the key's share of 429s makes likely.
 func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, tk ticket, now time.Time, lone bool) {
 	p.mu.Lock()
-	accepted := p.admitted.rate(now)
+	accepted, refusedShare := p.admitted.rate(now), p.admitted.refusedShare(now)
 	p.mu.Unlock()
 	unexplained := p.config.RequestRate <= 0 && p.config.TokenRate <= 0
 	if unexplained && hdr != nil {
@@ -460,16 +457,36 @@ func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, t
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
-	if tk.again {
-		// The key's server accepted an attempt sent after this request's
-		// previous 429, which cut the estimate already: refused again, the
-		// request is refused, not the key's pace.
+	if unexplained && tk.again > 0 && ownRefusal(refusedShare, tk.again) {
 		unexplained = false
 	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted(), p.sent.Load())
 	if unexplained {
 		p.shareRefused(ctx)
 	}
+}
+
+// ownChance is how improbable a request's run of 429s must be, at the
+// key's share of 429s, for its latest to be the request's own (ownRefusal).
+const ownChance = 0.05
+
+// ownRefusal reports whether a request's 429 is its own, not the key's
+// pace's: the server accepted an attempt of the key sent after each of the
+// request's again 429s in a row before it, and such a run, again more
+// refusals after the first, comes by chance with a probability under
+// ownChance when the key draws a share refused of its answers' 429s
+// (the last second's, this one's included). The first 429 cut the
+// estimate already; the request's retries, refused for it, cut it again
+// and again: a zero-config fleet on redislimit, every 20th request
+// refused for 1.5 s, took 2.13–2.46× where openai-go took 1.55–2.27×. A
+// 429 after another that nothing accepted came between (a blip, a limit
+// that dropped) is never the request's own; nor, at a share of 429s
+// as high as a pace well over the server's draws, a run of a few.
+// Skipping every such 429, not only the improbable ones, left the pace
+// over the server after a fleet's first wave (3 s deadlines: 11–16
+// failed of 600 where 0–3 had).
+func ownRefusal(refused float64, again int) bool {
+	return math.Pow(refused, float64(again)) < ownChance
 }
 
 // bound reports whether the key's requests have been waiting for a learned

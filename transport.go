@@ -123,8 +123,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.tries++
 		ar := t.attemptStart(r, attempt) // r, unless an Observer gave it a span
 		start := t.clock()
-		tk := c.pacer.send(c.ctx, start, c.cost, c.costed)
-		tk.again, c.again = c.again, false
+		tk := c.send(start)
 		resp, err := t.send(ar, c.bounds)
 		now := t.clock()
 		v := c.verdict(ar, resp, err, now)
@@ -191,8 +190,10 @@ type call struct {
 
 	// again: the server accepted an attempt of the key sent after this
 	// request's last 429 before its retry went (woken, or at the end of
-	// its backoff); the retry's ticket carries it (ticket.again).
-	again bool
+	// its backoff); refusedRun: the request's 429s in a row so followed,
+	// which the retry's ticket carries (ticket.again, call.send).
+	again      bool
+	refusedRun int
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.

@@ -38,12 +38,23 @@ func printFleetTail(name string, run fleetRun, n int) {
 		all = append(all, q)
 	}
 	slices.SortFunc(all, func(a, b *req) int { return b.last.Compare(a.last) })
-	fmt.Fprintf(os.Stderr, "tail of %s (wall %.2f s):\n", name, run.wall.Seconds())
-	for _, q := range all[:min(n, len(all))] {
+	print := func(q *req) {
 		var b strings.Builder
 		for _, a := range q.attempts {
 			fmt.Fprintf(&b, " %d@%d", a.Status, a.Time.Sub(run.start).Milliseconds())
 		}
 		fmt.Fprintf(os.Stderr, " %s\n", b.String())
+	}
+	fmt.Fprintf(os.Stderr, "tail of %s (wall %.2f s):\n", name, run.wall.Seconds())
+	for _, q := range all[:min(n, len(all))] {
+		print(q)
+	}
+	// And the requests whose last attempt the server refused: those that
+	// failed (or whose last attempt the client gave up on).
+	fmt.Fprintf(os.Stderr, "refused last, %s:\n", name)
+	for _, q := range all {
+		if last := q.attempts[len(q.attempts)-1]; last.Status >= 400 {
+			print(q)
+		}
 	}
 }

@@ -89,7 +89,7 @@ func main() {
 	svgPath := flag.String("svg", "", "write the picture of the -svg-cells to this file")
 	svgCells := flag.String("svg-cells", "retry-after/requests,bare/requests", "matrix cells drawn by -svg")
 	flag.DurationVar(&cfg.timeline, "timeline", 0, "print each matrix cell's answers, and llmretry's pace, per interval of this width (e.g. 250ms)")
-	flag.IntVar(&cfg.tail, "tail", 0, "fleet: print to stderr the attempts of each cell's N requests that ended last")
+	flag.IntVar(&cfg.tail, "tail", 0, "fleet: print to stderr the attempts of each cell's N requests that ended last, and of those whose last attempt was refused")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
 	flag.DurationVar(&cfg.selfRefuse, "fleet-selfrefuse", 0, "fleet: every 20th request is refused with a bare 429 for this long after its first attempt (refused for itself), the others served")
 	flag.BoolVar(&cfg.fleetTokens, "fleet-tokens", false, "fleet: the server limits tokens (the matrix's tokens limit) instead of requests: big requests are refused while small ones fit")
