@@ -199,7 +199,8 @@ func runFleetCell(cfg config, cl client, st llmretrytest.Style, shares []int, ti
 // R×shiftFactor until shiftUp, R again after (a provider lowering a key's
 // limit under load, then restoring it). Each change starts fresh quotas
 // (llmretrytest.Server.SetLimit), with their burst.
-const (
+// -shift-factor and -shift-up set the latter two.
+var (
 	shiftDown   = 2 * time.Second
 	shiftUp     = 4 * time.Second
 	shiftFactor = 0.5

@@ -92,6 +92,8 @@ func main() {
 	flag.IntVar(&cfg.tail, "tail", 0, "fleet: print to stderr the attempts of each cell's N requests that ended last, and of those whose last attempt was refused")
 	procs := flag.String("procs", "1,4,8", "fleet: process counts")
 	flag.DurationVar(&cfg.selfRefuse, "fleet-selfrefuse", 0, "fleet: every 20th request is refused with a bare 429 for this long after its first attempt (refused for itself), the others served")
+	flag.Float64Var(&shiftFactor, "shift-factor", shiftFactor, "shift: the share of the rate the server keeps from 2 s")
+	flag.DurationVar(&shiftUp, "shift-up", shiftUp, "shift: when the server's rate is restored")
 	flag.BoolVar(&cfg.fleetTokens, "fleet-tokens", false, "fleet: the server limits tokens (the matrix's tokens limit) instead of requests: big requests are refused while small ones fit")
 	flag.StringVar(&cfg.redisAddr, "redis", "", "fleet: the Redis (host:port) of the redislimit clients; empty starts a redis-server")
 	rounds := flag.Int("rounds", 3, "pool: runs of each client")
