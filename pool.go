@@ -164,6 +164,7 @@ func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
 	tries := c.tries
 	c.member = i
 	c.route = c.members[i]
+	c.again = false // the left target's key's evidence (call.again)
 	c.tries = tries
 	c.body = replayBody{get: c.route.get, replayable: true}
 	if c.body.get == nil {

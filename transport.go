@@ -242,8 +242,9 @@ func (c *call) enter(rt route) {
 	c.route = rt
 	c.body = replayBody{get: rt.get, replayable: true}
 	c.admitted, c.freed = true, false
-	c.poolOf = nil // the pool is left behind
-	c.wakes = 0    // a new target: its own schedule
+	c.poolOf = nil  // the pool is left behind
+	c.wakes = 0     // a new target: its own schedule
+	c.again = false // what the left target's server accepted tells nothing of this one's
 }
 
 // release gives back the in-flight slot of the call's last attempt, once.
