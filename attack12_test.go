@@ -172,3 +172,83 @@ func TestAttack12AgainDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) {
 		t.Errorf("the fleet told of the 429s of %v, want both targets': t1's first 429 for the request is no retry of one t1 refused", keys)
 	}
 }
+
+// As above, with a run of two: the request refused twice on t0, each time
+// after t0 accepted another request, then moved to t1, whose server
+// accepted nine requests over the last second. t1's 429 is the request's
+// first there; a run counted on t0 (716a32f's refusedRun) must not make
+// it the request's own on t1 (0.1² under ownChance).
+func TestAttack12AgainRunDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) {
+	tr, srvs, ft, pol := poolServers(t, 2)
+	fleet := &keyedFleet{fleetEstimator: fleetEstimator{rate: 1000, cutTo: 1000, measured: true}}
+	pol.Limits.Limiter = fleet
+	pol.MaxRetries = 2
+	pl := tr.pool(pol)
+	pl.saw(0, Verdict{Class: ClassOverloaded}, ft.Now()) // t0 cools: the warm-up goes to t1
+	for range 9 {
+		resp, _, err := post(t, tr, "http://caller.invalid")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("warm-up: %v %v", err, resp)
+		}
+	}
+	ft.Sleep(context.Background(), coolBase)
+	pl.saw(1, Verdict{Class: ClassOverloaded}, ft.Now()) // t1 cools for coolBase; t0 is ready
+	srvs[0].Enqueue(llmretrytest.Step{Status: 429}, llmretrytest.Step{}, llmretrytest.Step{Status: 429}, llmretrytest.Step{})
+	srvs[1].Enqueue(llmretrytest.Step{Status: 429})
+
+	var mu sync.Mutex
+	var targets []string
+	tr.Observer = onAttempt(func(a AttemptInfo) {
+		mu.Lock()
+		targets = append(targets, fmt.Sprintf("%s:%d", a.Target, a.Verdict.Status))
+		mu.Unlock()
+	})
+	waits := 0
+	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
+		if d < 100*time.Millisecond { // a turn at the pace
+			return ft.Sleep(ctx, d)
+		}
+		mu.Lock()
+		n := waits
+		waits++
+		mu.Unlock()
+		if n >= 2 {
+			return ft.Sleep(ctx, d)
+		}
+		// t0's server takes another request (t1 cools); after the second
+		// wait, t1's cooldown is over.
+		resp, _, err := post(t, tr, "http://caller.invalid")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("the other request: %v %v", err, resp)
+		}
+		if n == 1 {
+			ft.Sleep(context.Background(), coolBase)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+			return nil
+		}
+	}
+	resp, _, err := post(t, tr, "http://caller.invalid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := append([]string(nil), targets...)
+	mu.Unlock()
+	if resp.StatusCode != http.StatusTooManyRequests || len(got) != 5 || got[4] != "t1:429" {
+		t.Fatalf("status %d, attempts %v: want t0:429, t0:200, t0:429, t0:200, t1:429", resp.StatusCode, got)
+	}
+	keys := fleet.refusedKeys()
+	t1 := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, "pool/t1:") {
+			t1++
+		}
+	}
+	if t1 != 1 {
+		t.Errorf("the fleet told of the 429s of %v: want t1's, the request's first there", keys)
+	}
+}
