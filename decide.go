@@ -3,6 +3,7 @@ package llmretry
 import (
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"time"
 )
@@ -304,7 +305,7 @@ func (c *call) send(now time.Time) ticket {
 	} else {
 		c.refusedRun = 0
 	}
-	c.again, tk.again = false, c.refusedRun
+	c.again, tk.again = false, uint8(min(c.refusedRun, math.MaxUint8))
 	return tk
 }
 

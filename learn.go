@@ -474,6 +474,7 @@ type ticket struct {
 	// followed by the server accepting an attempt of the key sent after it
 	// (call.again): refused once more, improbably at the key's share of
 	// 429s, it is the request the server refuses, not the key's pace
-	// (pacer.learnRefusal).
-	again int
+	// (pacer.learnRefusal). A byte, in the padding after the bools: a
+	// key's estimate keeps a dozen tickets (its marks).
+	again uint8
 }

@@ -488,7 +488,7 @@ const ownChance = 0.05
 // failed of 600 where main failed 2–8). With the gate, the fleet failed
 // 1–4 of 600 with 3 s deadlines where it had 0–14, and the first case
 // took 1.91–2.21× where it took 1.77–2.69× (docs/runs/2026-12-07-ownrefusal.md).
-func ownRefusal(refused float64, again int) bool {
+func ownRefusal(refused float64, again uint8) bool {
 	return math.Pow(refused, float64(again)) < ownChance
 }
 
