@@ -55,16 +55,7 @@ func TestAttack12RetryRefusedAmongRefusedOthersTellsTheFleet(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	var mu sync.Mutex
-	backoffs := 0
-	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
-		if d < 100*time.Millisecond { // a turn at the pace, not a backoff
-			return ft.Sleep(ctx, d)
-		}
-		mu.Lock()
-		n := backoffs
-		backoffs++
-		mu.Unlock()
+	tr.seams.sleep = backoffSleeps(ft, 100*time.Millisecond, func(n int) {
 		if n < 3 {
 			if s := other(); s != http.StatusOK {
 				t.Errorf("backoff %d: the first other request got %d, want 200", n+1, s)
@@ -73,13 +64,7 @@ func TestAttack12RetryRefusedAmongRefusedOthersTellsTheFleet(t *testing.T) {
 				t.Errorf("backoff %d: the second other request got %d, want 429", n+1, s)
 			}
 		}
-		select {
-		case <-ctx.Done(): // woken
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond): // real time: a wake, if any, is at once
-			return ft.Sleep(ctx, d)
-		}
-	}
+	})
 	resp, _, err := post(t, tr, srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -127,13 +112,7 @@ func TestAttack12AgainDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) {
 	srvs[1].Enqueue(llmretrytest.Step{Status: 429})                      // the request's retry
 	tr.pool(pol).saw(1, Verdict{Class: ClassOverloaded}, ft.Now())       // cools t1 for coolBase
 
-	var mu sync.Mutex
-	var targets []string
-	tr.Observer = onAttempt(func(a AttemptInfo) {
-		mu.Lock()
-		targets = append(targets, fmt.Sprintf("%s:%d", a.Target, a.Verdict.Status))
-		mu.Unlock()
-	})
+	attempts := attemptLog(tr)
 	var once sync.Once
 	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
 		if d < 100*time.Millisecond { // a turn at the pace
@@ -162,9 +141,7 @@ func TestAttack12AgainDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	got := append([]string(nil), targets...)
-	mu.Unlock()
+	got := attempts()
 	if resp.StatusCode != http.StatusTooManyRequests || len(got) != 3 || got[0] != "t0:429" || got[2] != "t1:429" {
 		t.Fatalf("status %d, attempts %v: want t0:429, the other request's t0:200, then the retry's t1:429", resp.StatusCode, got)
 	}
@@ -196,13 +173,8 @@ func TestAttack12AgainRunDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) 
 	srvs[0].Enqueue(llmretrytest.Step{Status: 429}, llmretrytest.Step{}, llmretrytest.Step{Status: 429}, llmretrytest.Step{})
 	srvs[1].Enqueue(llmretrytest.Step{Status: 429})
 
+	attempts := attemptLog(tr)
 	var mu sync.Mutex
-	var targets []string
-	tr.Observer = onAttempt(func(a AttemptInfo) {
-		mu.Lock()
-		targets = append(targets, fmt.Sprintf("%s:%d", a.Target, a.Verdict.Status))
-		mu.Unlock()
-	})
 	waits := 0
 	tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
 		if d < 100*time.Millisecond { // a turn at the pace
@@ -235,9 +207,7 @@ func TestAttack12AgainRunDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	got := append([]string(nil), targets...)
-	mu.Unlock()
+	got := attempts()
 	if resp.StatusCode != http.StatusTooManyRequests || len(got) != 5 || got[4] != "t1:429" {
 		t.Fatalf("status %d, attempts %v: want t0:429, t0:200, t0:429, t0:200, t1:429", resp.StatusCode, got)
 	}
@@ -250,5 +220,22 @@ func TestAttack12AgainRunDoesNotFollowTheRetryToAnotherPoolTarget(t *testing.T) 
 	}
 	if t1 != 1 {
 		t.Errorf("the fleet told of the 429s of %v: want t1's, the request's first there", keys)
+	}
+}
+
+// attemptLog records each attempt of tr as "target:status" (its Observer)
+// and returns what it recorded so far.
+func attemptLog(tr *Transport) func() []string {
+	var mu sync.Mutex
+	var got []string
+	tr.Observer = onAttempt(func(a AttemptInfo) {
+		mu.Lock()
+		got = append(got, fmt.Sprintf("%s:%d", a.Target, a.Verdict.Status))
+		mu.Unlock()
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
 	}
 }

@@ -338,31 +338,16 @@ func TestRefusedAgainAfterAnAcceptedAttemptDoesNotCutTheFleetsEstimate(t *testin
 			}
 			srv.Enqueue(llmretrytest.Step{})
 
-			var mu sync.Mutex
-			backoffs := 0
-			tr.seams.sleep = func(ctx context.Context, d time.Duration) error {
-				if d < 10*time.Millisecond { // a turn at the pace, not a backoff
-					return ft.Sleep(ctx, d)
-				}
-				mu.Lock()
-				n := backoffs
-				backoffs++
-				mu.Unlock()
+			tr.seams.sleep = backoffSleeps(ft, 10*time.Millisecond, func(n int) {
 				for i := 0; n < len(tc.others) && i < tc.others[n]; i++ {
 					resp, _, err := post(t, tr, srv.URL)
 					if err != nil {
 						t.Errorf("another request: %v", err)
-						return err
+						return
 					}
 					resp.Body.Close()
 				}
-				select {
-				case <-ctx.Done(): // woken
-					return ctx.Err()
-				case <-time.After(50 * time.Millisecond): // real time: a wake, if any, is at once
-					return ft.Sleep(ctx, d)
-				}
-			}
+			})
 			resp, _, err := post(t, tr, srv.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -375,5 +360,31 @@ func TestRefusedAgainAfterAnAcceptedAttemptDoesNotCutTheFleetsEstimate(t *testin
 				t.Errorf("the fleet's estimate cut %d times, want %d", r, tc.wantRefused)
 			}
 		})
+	}
+}
+
+// backoffSleeps is a sleep seam for tests of a retry's wake: a wait shorter
+// than pace is a turn at the pace, slept on ft; for each longer one (a
+// backoff, counted from 0) it calls during(n), then ends the wait at once
+// if it was woken (its context ended), else sleeps it on ft after 50 ms of
+// real time (a wake, if any, comes at once).
+func backoffSleeps(ft *fakeTime, pace time.Duration, during func(n int)) func(context.Context, time.Duration) error {
+	var mu sync.Mutex
+	backoffs := 0
+	return func(ctx context.Context, d time.Duration) error {
+		if d < pace {
+			return ft.Sleep(ctx, d)
+		}
+		mu.Lock()
+		n := backoffs
+		backoffs++
+		mu.Unlock()
+		during(n)
+		select {
+		case <-ctx.Done(): // woken
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+			return ft.Sleep(ctx, d)
+		}
 	}
 }
