@@ -305,7 +305,8 @@ func (c *call) send(now time.Time) ticket {
 	} else {
 		c.refusedRun = 0
 	}
-	c.again, tk.again = false, uint8(min(c.refusedRun, math.MaxUint8))
+	tk.unseen = c.watched && !c.again
+	c.again, c.watched, tk.again = false, false, uint8(min(c.refusedRun, math.MaxUint8))
 	return tk
 }
 
@@ -315,6 +316,7 @@ func (c *call) send(now time.Time) ticket {
 // process's, or, on a fleetWaker's key, any process's sent after s.at (the
 // decision's time). An error is the call's context's.
 func (t *Transport) retryWait(c *call, s step) error {
+	c.watched = s.watch
 	if !s.wakes || s.wait <= 0 {
 		err := t.wait(c.ctx, s.wait)
 		c.again = s.watch && c.pacer.acceptedSince(s.since)

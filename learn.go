@@ -477,4 +477,9 @@ type ticket struct {
 	// (pacer.learnRefusal). A byte, in the padding after the bools: a
 	// key's estimate keeps a dozen tickets (its marks).
 	again uint8
+	// unseen: a retry after a 429 whose wait watched the key's answers
+	// and saw none accepted for an attempt sent after it (call.watched):
+	// a blip or a limit that dropped, never the request's own
+	// (pacer.ownRefusals). In the padding too.
+	unseen bool
 }

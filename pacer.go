@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -391,6 +390,7 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 			}
 			p.shareAccepted(tk)
 			p.noteAccepted(tk.seq)
+			p.noteAgain(tk, now, false, -1)
 		}
 	}
 	if !limited && hdr == nil {
@@ -437,10 +437,13 @@ func (p *pacer) observe(ctx context.Context, resp *http.Response, v Verdict, tk 
 // which starts no estimate here (the fleet's, held by a LearningLimiter,
 // measures the 429s of every process, where one is no longer lone).
 //
-// Nor is a retry's 429 unexplained when it is the request's own
-// (ownRefusal): refused again and again, each time after the server
-// accepted an attempt of the key sent after the request's previous 429
-// (ticket.again), more often than the key's share of 429s makes likely.
+// Nor is a 429 unexplained when it is the request's own (ownrefusal.go):
+// a retry's refused again and again, each time after the server accepted
+// an attempt of the key sent after the request's previous 429
+// (ticket.again), more often than the key's share of 429s makes likely
+// (ownRefusal); or a bare 429 on a key whose retries are so refused again
+// far more often than that (ownRefusals), unless it is a retry's whose
+// wait saw nothing accepted (ticket.unseen).
 func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, tk ticket, now time.Time, lone bool) {
 	p.mu.Lock()
 	accepted, refusedShare := p.admitted.rate(now), p.admitted.refusedShare(now)
@@ -457,39 +460,17 @@ func (p *pacer) learnRefusal(ctx context.Context, v Verdict, hdr *rateHeaders, t
 		}
 		unexplained = !hdr.explains(req, tok, l.windowsTrusted(now), tk.cost)
 	}
+	p.noteAgain(tk, now, true, refusedShare)
 	if unexplained && tk.again > 0 && ownRefusal(refusedShare, tk.again) {
+		unexplained = false
+	}
+	if unexplained && !v.hinted() && !tk.unseen && p.ownRefusals(now, refusedShare) {
 		unexplained = false
 	}
 	p.learning().refused(tk, now, unexplained, accepted, time.Unix(0, p.pausedUntil.Load()), p.bound(now), lone, v.hinted(), p.sent.Load())
 	if unexplained {
 		p.shareRefused(ctx)
 	}
-}
-
-// ownChance is how improbable a request's run of 429s must be, at the
-// key's share of 429s, for its latest to be the request's own (ownRefusal).
-const ownChance = 0.05
-
-// ownRefusal reports whether a request's 429 is its own, not the key's
-// pace's: the server accepted an attempt of the key sent after each of the
-// request's again 429s in a row before it, and such a run, again more
-// refusals after the first, comes by chance with a probability under
-// ownChance when the key draws a share refused of its answers' 429s
-// (the last second's, this one's included). The first 429 cut the
-// estimate already; the request's retries, refused for it, cut it again
-// and again: a zero-config fleet on redislimit, every 20th request
-// refused for 1.5 s, took 2.13–2.46× where openai-go took 1.55–2.27×. A
-// 429 after another that nothing accepted came between (a blip, a limit
-// that dropped) is never the request's own; nor, at a share of 429s
-// as high as a pace well over the server's draws, a run of a few.
-// Skipping every such 429, not only the improbable ones, left the fleet's
-// pace over the server: after its first wave (3 s deadlines: up to five
-// times the 429s), and under a limit that fell to a fifth (attack 12: 11–23
-// failed of 600 where main failed 2–8). With the gate, the fleet failed
-// 1–4 of 600 with 3 s deadlines where it had 0–14, and the first case
-// took 1.91–2.21× where it took 1.77–2.69× (docs/runs/2026-12-07-ownrefusal.md).
-func ownRefusal(refused float64, again uint8) bool {
-	return math.Pow(refused, float64(again)) < ownChance
 }
 
 // bound reports whether the key's requests have been waiting for a learned
@@ -610,8 +591,9 @@ func (p *pacer) retryWake(v Verdict, now time.Time) (since uint64, ok bool) {
 type retryWaker struct {
 	okSeq   atomic.Uint64 // the highest ticket seq of an attempt the server accepted
 	waiting atomic.Bool   // a retry waits for okSeq to move
-	mu      sync.Mutex    // guards wake
+	mu      sync.Mutex    // guards wake and own
 	wake    chan struct{} // closed when okSeq moves; nil while no retry waits for it
+	own     ownTally      // the key's retries after an accepted attempt, refused again or not (ownRefusals)
 }
 
 // noteAccepted records that the server accepted the attempt of ticket

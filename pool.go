@@ -165,6 +165,7 @@ func (t *Transport) toMember(c *call, now time.Time) (io.ReadCloser, error) {
 	c.member = i
 	c.route = c.members[i]
 	c.again = false // the left target's key's evidence (call.again)
+	c.watched = false
 	c.tries = tries
 	c.body = replayBody{get: c.route.get, replayable: true}
 	if c.body.get == nil {

@@ -194,6 +194,9 @@ type call struct {
 	// which the retry's ticket carries (ticket.again, call.send).
 	again      bool
 	refusedRun int
+	// watched: the wait before the next attempt watched the key's
+	// accepted answers for again (step.watch).
+	watched bool
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
@@ -245,6 +248,7 @@ func (c *call) enter(rt route) {
 	c.poolOf = nil  // the pool is left behind
 	c.wakes = 0     // a new target: its own schedule
 	c.again = false // what the left target's server accepted tells nothing of this one's
+	c.watched = false
 }
 
 // release gives back the in-flight slot of the call's last attempt, once.

@@ -1,0 +1,98 @@
+package llmretry
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmretry/llmretry/llmretrytest"
+)
+
+// On a key paced by the fleet's estimate, a bare 429 does not cut it while
+// the key's retries sent after an accepted attempt are refused again far
+// more often than its share of 429s makes likely (ownRefusals): the server
+// refuses those requests for themselves, and their first 429s too say
+// nothing of the pace. Each such request's first 429 cut a zero-config
+// fleet's estimate (bench fleet on redislimit, every 20th request refused
+// for 1.5 s, 4 processes, 10 retries: 2.16–2.23× where openai-go took
+// 1.43–1.67×). Retries the server takes (a limit's 429s, whose requests go
+// through at the cut pace), or others refused as often as the retries (a
+// limit the pace overruns), keep every 429 cutting, as before.
+func TestOwnRefusalsStopCuttingTheFleetsEstimate(t *testing.T) {
+	t.Parallel()
+	const requests = 8
+	for _, tc := range []struct {
+		name          string
+		refused       int // 429s of each request before its 200
+		ok, bad       int // other requests, accepted and refused, during each of its backoffs
+		minTold, told int // Refused calls: at least, at most
+	}{
+		// Each request refused three times, 9 others accepted during each
+		// backoff (the key's share of 429s about a tenth): the first
+		// request's first two 429s cut (its third is ownRefusal's), and the
+		// second's first; by then its retries refused again weigh 20 to 1
+		// and none cuts. Before ownRefusals: 2 of each request's, 16.
+		{"requests refused for themselves", 3, 9, 0, 3, 3},
+		// Each request's retry accepted: every first 429 cuts.
+		{"retries accepted", 1, 9, 0, requests, requests},
+		// Others refused as often as the retries (the key's share of 429s
+		// a half): every 429 cuts.
+		{"others refused as often", 3, 1, 1, requests * 6, requests * 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pol := genericPolicy()
+			pol.MaxRetries = tc.refused
+			pol.BaseDelay = 50 * time.Millisecond // backoffs of 50–200 ms: the tally holds 3 requests or more
+			fleet := &fleetEstimator{rate: 1e6, cutTo: 1e6, measured: true}
+			pol.Limits.Limiter = fleet
+			tr, srv, ft := setup(t, pol)
+			for range requests {
+				for range tc.refused {
+					srv.Enqueue(llmretrytest.Step{Status: 429})
+					for range tc.ok {
+						srv.Enqueue(llmretrytest.Step{})
+					}
+					for range tc.bad {
+						srv.Enqueue(llmretrytest.Step{Status: 429})
+					}
+				}
+				srv.Enqueue(llmretrytest.Step{})
+			}
+			other := func() {
+				req, err := http.NewRequestWithContext(WithMaxRetries(context.Background(), 0), http.MethodPost,
+					srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // post's key
+				resp, _, err := do(t, tr, req)
+				if err != nil {
+					t.Errorf("another request: %v", err)
+					return
+				}
+				resp.Body.Close()
+			}
+			tr.seams.sleep = backoffSleeps(ft, 10*time.Millisecond, func(int) {
+				for range tc.ok + tc.bad {
+					other()
+				}
+			})
+			for i := range requests {
+				resp, _, err := post(t, tr, srv.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("request %d: status %d, want 200 (attempt %d)", i, resp.StatusCode, tc.refused+1)
+				}
+			}
+			if _, r := fleet.told(); r < tc.minTold || r > tc.told {
+				t.Errorf("the fleet's estimate cut %d times, want %d to %d", r, tc.minTold, tc.told)
+			}
+		})
+	}
+}
