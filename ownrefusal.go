@@ -67,6 +67,14 @@ const (
 	ownRefusalsMin    = 5
 	ownRefusalsExcess = 3
 	ownMaxShare       = 1.0 / 3
+	// ownFirstsMax is how many of the key's other 429s (first attempts,
+	// and retries with no accepted attempt seen since their 429) each
+	// request refused for itself may explain: its own first 429, and as
+	// many again the pace drew. A key with more has a limit the pace
+	// overruns beside the requests refused for themselves, and its 429s
+	// go to the fleet (attack 13: 36 429s of a limit at 0.8×, on requests
+	// sent once, hidden behind 6 requests refused for themselves).
+	ownFirstsMax = 2
 )
 
 // ownRefusals reports whether the key's 429s at now, with the key's share
@@ -75,7 +83,8 @@ const (
 // key the server accepted (ticket.again), over the last few seconds, at
 // least ownRefusalsMin and half were refused again, and ownRefusalsExcess
 // times as many as the key's share of 429s made likely (the share at each
-// answer, or now's if higher).
+// answer, or now's if higher); and its other 429s are at most
+// ownFirstsMax for each request so refused.
 func (p *pacer) ownRefusals(now time.Time, refused float64) bool {
 	if refused > ownMaxShare {
 		return false
@@ -85,18 +94,22 @@ func (p *pacer) ownRefusals(now time.Time, refused float64) bool {
 		return false
 	}
 	w.mu.Lock()
-	n, k, likely := w.own.sum(now)
+	n, k, likely, firsts, runs := w.own.sum(now)
 	w.mu.Unlock()
 	likely = max(likely, float64(n)*refused)
-	return k >= ownRefusalsMin && 2*k >= n && float64(k) >= ownRefusalsExcess*likely
+	return k >= ownRefusalsMin && 2*k >= n && float64(k) >= ownRefusalsExcess*likely && firsts <= ownFirstsMax*runs
 }
 
 // noteAgain counts the answer at now to an attempt of ticket tk, refused
 // or not, in the key's tally if the attempt was a retry sent after its
 // request's 429 and an accepted attempt of the key (tk.again), with the
 // key's share of 429s over the last second (refused; read here if < 0).
+//
+// A 429 of an attempt that is no such retry (a first attempt's, or a
+// retry's that saw nothing accepted since its 429) is counted too, among
+// the 429s the requests refused for themselves must explain (ownFirstsMax).
 func (p *pacer) noteAgain(tk ticket, now time.Time, isRefused bool, refused float64) {
-	if tk.again == 0 {
+	if tk.again == 0 && !isRefused {
 		return
 	}
 	w := p.wk.Load()
@@ -112,7 +125,11 @@ func (p *pacer) noteAgain(tk ticket, now time.Time, isRefused bool, refused floa
 		return
 	}
 	w.mu.Lock()
-	w.own.add(now, isRefused, refused)
+	if tk.again == 0 {
+		w.own.first(now)
+	} else {
+		w.own.add(now, isRefused, tk.again == 1, refused)
+	}
 	w.mu.Unlock()
 }
 
@@ -128,30 +145,48 @@ type ownSlot struct {
 	sec    int64   // Unix second
 	n, k   int32   // answered, refused
 	likely float64 // the key's share of 429s at each answer, summed
+	runs   int32   // refused, a request's first retry so refused (ticket.again 1)
+	firsts int32   // the key's other 429s (ticket.again 0)
 }
 
-// add counts an answer at now, refused or not, at the key's share of 429s.
-func (t *ownTally) add(now time.Time, refused bool, share float64) {
+// slot is the slot of now's second, emptied if it held an older one.
+func (t *ownTally) slot(now time.Time) *ownSlot {
 	sec := now.Unix()
-	s := &t.slots[sec%int64(len(t.slots))]
+	s := &t.slots[uint64(sec)%uint64(len(t.slots))]
 	if s.sec != sec {
 		*s = ownSlot{sec: sec}
 	}
+	return s
+}
+
+// add counts an answer at now, refused or not, at the key's share of 429s;
+// run: the request's first retry after an accepted attempt.
+func (t *ownTally) add(now time.Time, refused, run bool, share float64) {
+	s := t.slot(now)
 	s.n++
 	if refused {
 		s.k++
+		if run {
+			s.runs++
+		}
 	}
 	s.likely += share
 }
 
+// first counts a 429 at now of an attempt that is no retry after an
+// accepted attempt.
+func (t *ownTally) first(now time.Time) {
+	t.slot(now).firsts++
+}
+
 // sum is the tally of the last few seconds at now.
-func (t *ownTally) sum(now time.Time) (n, k int32, likely float64) {
+func (t *ownTally) sum(now time.Time) (n, k int32, likely float64, firsts, runs int32) {
 	sec := now.Unix()
 	for _, s := range t.slots {
 		if s.sec <= sec && s.sec > sec-int64(len(t.slots)) {
 			n, k, likely = n+s.n, k+s.k, likely+s.likely
+			firsts, runs = firsts+s.firsts, runs+s.runs
 		}
 	}
-	return n, k, likely
+	return n, k, likely, firsts, runs
 }
-
