@@ -30,11 +30,12 @@ func TestOwnRefusalsStopCuttingTheFleetsEstimate(t *testing.T) {
 		minTold, told int // Refused calls: at least, at most
 	}{
 		// Each request refused three times, 9 others accepted during each
-		// backoff (the key's share of 429s about a tenth): the first
-		// request's first two 429s cut (its third is ownRefusal's), and the
-		// second's first; by then its retries refused again weigh 20 to 1
-		// and none cuts. Before ownRefusals: 2 of each request's, 16.
-		{"requests refused for themselves", 3, 9, 0, 3, 3},
+		// backoff (the key's share of 429s about a tenth): the first two
+		// requests' first two 429s cut (their third is ownRefusal's), and
+		// the third's first; by then the tally holds 5 retries refused
+		// again of 7, and none cuts. Before ownRefusals: 2 of each
+		// request's, 16.
+		{"requests refused for themselves", 3, 9, 0, 5, 5},
 		// Each request's retry accepted: every first 429 cuts.
 		{"retries accepted", 1, 9, 0, requests, requests},
 		// Others refused as often as the retries (the key's share of 429s
