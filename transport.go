@@ -192,11 +192,12 @@ type call struct {
 	// request's last 429 before its retry went (woken, or at the end of
 	// its backoff); refusedRun: the request's 429s in a row so followed,
 	// which the retry's ticket carries (ticket.again, call.send).
-	again      bool
-	refusedRun int
 	// watched: the wait before the next attempt watched the key's
-	// accepted answers for again (step.watch).
-	watched bool
+	// accepted answers for again (step.watch); beside again, in its
+	// padding.
+	again      bool
+	watched    bool
+	refusedRun int
 }
 
 // start checks req and sets up its call: policy, limits, body, pacing.
