@@ -41,26 +41,12 @@ func TestAttack12RetryRefusedAmongRefusedOthersTellsTheFleet(t *testing.T) {
 	}
 	srv.Enqueue(llmretrytest.Step{})
 
-	other := func() int {
-		req, err := http.NewRequestWithContext(WithMaxRetries(context.Background(), 0), http.MethodPost,
-			srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
-		resp, _, err := do(t, tr, req)
-		if err != nil {
-			t.Errorf("another request: %v", err)
-			return 0
-		}
-		return resp.StatusCode
-	}
 	tr.seams.sleep = backoffSleeps(ft, 100*time.Millisecond, func(n int) {
 		if n < 3 {
-			if s := other(); s != http.StatusOK {
+			if s := postOnce(t, tr, srv.URL); s != http.StatusOK {
 				t.Errorf("backoff %d: the first other request got %d, want 200", n+1, s)
 			}
-			if s := other(); s != http.StatusTooManyRequests {
+			if s := postOnce(t, tr, srv.URL); s != http.StatusTooManyRequests {
 				t.Errorf("backoff %d: the second other request got %d, want 429", n+1, s)
 			}
 		}

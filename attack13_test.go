@@ -1,9 +1,7 @@
 package llmretry
 
 import (
-	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,24 +10,6 @@ import (
 
 // attack13 (h/attack13): situations where ownRefusals (e2d5f62) keeps the
 // 429s of a real limit from the fleet's estimate.
-
-// attack13Other sends one request on post's key that is not retried, and
-// returns its status.
-func attack13Other(t *testing.T, tr *Transport, url string) int {
-	t.Helper()
-	req, err := http.NewRequestWithContext(WithMaxRetries(context.Background(), 0), http.MethodPost,
-		url+"/v1/chat/completions", strings.NewReader(chatBody))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // post's key
-	resp, _, err := do(t, tr, req)
-	if err != nil {
-		t.Errorf("another request: %v", err)
-		return 0
-	}
-	return resp.StatusCode
-}
 
 // A few requests refused for themselves (every attempt, until their
 // retries run out) while the key's limit drops mildly: the server takes
@@ -51,12 +31,7 @@ func TestAttack13LimitHiddenBehindOwnRefusals(t *testing.T) {
 		retries = 3
 		ok, bad = 8, 2 // other requests during each backoff, accepted and refused
 	)
-	pol := genericPolicy()
-	pol.MaxRetries = retries
-	pol.BaseDelay = 50 * time.Millisecond
-	fleet := &fleetEstimator{rate: 1e6, cutTo: 1e6, measured: true}
-	pol.Limits.Limiter = fleet
-	tr, srv, ft := setup(t, pol)
+	tr, srv, ft, fleet := fleetSetup(t, retries)
 	ft.now = ft.now.Truncate(time.Second) // the tally's slots are whole seconds: start at one
 	start := ft.Now()
 	for range own {
@@ -74,7 +49,7 @@ func TestAttack13LimitHiddenBehindOwnRefusals(t *testing.T) {
 	limit := 0 // the others' 429s: the limit's
 	tr.seams.sleep = backoffSleeps(ft, 10*time.Millisecond, func(int) {
 		for i := range ok + bad {
-			s := attack13Other(t, tr, srv.URL)
+			s := postOnce(t, tr, srv.URL)
 			if want := map[bool]int{true: 200, false: 429}[i < ok]; s != want {
 				t.Errorf("another request: status %d, want %d", s, want)
 			}
@@ -113,12 +88,7 @@ func TestAttack13LimitDropAfterOwnRefusals(t *testing.T) {
 		limited = 8 // then requests the limit refuses once
 		retries = 3
 	)
-	pol := genericPolicy()
-	pol.MaxRetries = retries
-	pol.BaseDelay = 50 * time.Millisecond
-	fleet := &fleetEstimator{rate: 1e6, cutTo: 1e6, measured: true}
-	pol.Limits.Limiter = fleet
-	tr, srv, ft := setup(t, pol)
+	tr, srv, ft, fleet := fleetSetup(t, retries)
 	ft.now = ft.now.Truncate(time.Second) // the tally's slots are whole seconds: start at one
 	start := ft.Now()
 	for range own {
@@ -140,7 +110,7 @@ func TestAttack13LimitDropAfterOwnRefusals(t *testing.T) {
 	others := 9
 	tr.seams.sleep = backoffSleeps(ft, 10*time.Millisecond, func(int) {
 		for range others {
-			if s := attack13Other(t, tr, srv.URL); s != http.StatusOK {
+			if s := postOnce(t, tr, srv.URL); s != http.StatusOK {
 				t.Errorf("another request: status %d, want 200", s)
 			}
 		}

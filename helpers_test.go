@@ -74,6 +74,24 @@ func post(t *testing.T, tr http.RoundTripper, url string) (*http.Response, []byt
 	return do(t, tr, req)
 }
 
+// postOnce sends, as post does (its key), one request that is not retried
+// (sendOnce), and returns its status, 0 on an error (reported).
+func postOnce(t *testing.T, tr http.RoundTripper, url string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(sendOnce(context.Background()), http.MethodPost,
+		url+"/v1/chat/completions", strings.NewReader(chatBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234")
+	resp, _, err := do(t, tr, req)
+	if err != nil {
+		t.Errorf("another request: %v", err)
+		return 0
+	}
+	return resp.StatusCode
+}
+
 func do(t *testing.T, tr http.RoundTripper, req *http.Request) (*http.Response, []byte, error) {
 	t.Helper()
 	resp, err := tr.RoundTrip(req)

@@ -39,6 +39,18 @@ func (f *fleetEstimator) Refused(context.Context, string) {
 	f.rate, f.measured = f.cutTo, true
 }
 
+// fleetSetup is setup with a key paced by a fleetEstimator whose estimate
+// (1e6/s) never holds a request: retries retries, backoffs from 50 ms.
+func fleetSetup(t *testing.T, retries int) (*Transport, *llmretrytest.Server, *fakeTime, *fleetEstimator) {
+	pol := genericPolicy()
+	pol.MaxRetries = retries
+	pol.BaseDelay = 50 * time.Millisecond
+	fleet := &fleetEstimator{rate: 1e6, cutTo: 1e6, measured: true}
+	pol.Limits.Limiter = fleet
+	tr, srv, ft := setup(t, pol)
+	return tr, srv, ft, fleet
+}
+
 func (f *fleetEstimator) told() (accepted, refused int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

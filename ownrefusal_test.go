@@ -1,9 +1,7 @@
 package llmretry
 
 import (
-	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,12 +42,7 @@ func TestOwnRefusalsStopCuttingTheFleetsEstimate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pol := genericPolicy()
-			pol.MaxRetries = tc.refused
-			pol.BaseDelay = 50 * time.Millisecond // backoffs of 50–200 ms: the tally holds 3 requests or more
-			fleet := &fleetEstimator{rate: 1e6, cutTo: 1e6, measured: true}
-			pol.Limits.Limiter = fleet
-			tr, srv, ft := setup(t, pol)
+			tr, srv, ft, fleet := fleetSetup(t, tc.refused) // backoffs of 50–200 ms: the tally holds 3 requests or more
 			for range requests {
 				for range tc.refused {
 					srv.Enqueue(llmretrytest.Step{Status: 429})
@@ -62,23 +55,9 @@ func TestOwnRefusalsStopCuttingTheFleetsEstimate(t *testing.T) {
 				}
 				srv.Enqueue(llmretrytest.Step{})
 			}
-			other := func() {
-				req, err := http.NewRequestWithContext(WithMaxRetries(context.Background(), 0), http.MethodPost,
-					srv.URL+"/v1/chat/completions", strings.NewReader(chatBody))
-				if err != nil {
-					t.Fatal(err)
-				}
-				req.Header.Set("Authorization", "Bearer sk-test-secret-key-1234") // post's key
-				resp, _, err := do(t, tr, req)
-				if err != nil {
-					t.Errorf("another request: %v", err)
-					return
-				}
-				resp.Body.Close()
-			}
 			tr.seams.sleep = backoffSleeps(ft, 10*time.Millisecond, func(int) {
 				for range tc.ok + tc.bad {
-					other()
+					postOnce(t, tr, srv.URL)
 				}
 			})
 			for i := range requests {
