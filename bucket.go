@@ -16,7 +16,11 @@ type bucket struct {
 	rate   float64 // tokens a second; 0 means not limited
 	burst  float64
 	tokens float64 // at last; below zero, a debt
-	last   time.Time
+	last   int64   // Unix nanoseconds
+	// hi is the largest burst set since b was limited, and spare what b
+	// would hold at last had its burst been hi all along: a burst that
+	// grows back gets what was taken since, not a new allowance (set).
+	hi, spare float64
 }
 
 // at is what b holds at now.
@@ -24,10 +28,26 @@ func (b *bucket) at(now time.Time) float64 {
 	if b.rate == 0 {
 		return math.Inf(1)
 	}
-	if d := now.Sub(b.last); d > 0 {
-		return min(b.burst, b.tokens+d.Seconds()*b.rate)
+	return b.fill(now, b.tokens, b.burst)
+}
+
+// spareAt is what b would hold at now at burst hi (see bucket.hi).
+func (b *bucket) spareAt(now time.Time) float64 {
+	return b.fill(now, b.spare, b.hi)
+}
+
+// fill is a level of v at last refilled at b's rate until now, up to c.
+func (b *bucket) fill(now time.Time, v, c float64) float64 {
+	if d := now.UnixNano() - b.last; d > 0 {
+		return min(c, v+float64(d)/1e9*b.rate)
 	}
-	return b.tokens
+	return v
+}
+
+// move sets b's level and spare at now; b.last becomes now unless later.
+func (b *bucket) move(now time.Time, tokens, spare float64) {
+	b.tokens, b.spare = tokens, spare
+	b.last = max(b.last, now.UnixNano())
 }
 
 // need is how long, from now, until b can pay for a request costing n once
@@ -52,8 +72,7 @@ func (b *bucket) take(now time.Time, n float64) {
 	if b.rate == 0 {
 		return
 	}
-	b.tokens = b.at(now) - n
-	b.last = maxTime(b.last, now)
+	b.move(now, b.at(now)-n, b.spareAt(now)-n)
 }
 
 // giveBack returns n taken before now by a request that did not go. It is
@@ -63,8 +82,7 @@ func (b *bucket) giveBack(now time.Time, n float64) {
 	if b.rate == 0 {
 		return
 	}
-	b.tokens = min(b.burst, b.at(now)+n)
-	b.last = maxTime(b.last, now)
+	b.move(now, min(b.burst, b.at(now)+n), min(b.hi, b.spareAt(now)+n))
 }
 
 // empty drops what b holds at now, keeping any debt: it refills at its rate.
@@ -72,14 +90,15 @@ func (b *bucket) empty(now time.Time) {
 	if b.rate == 0 {
 		return
 	}
-	b.tokens = min(0, b.at(now))
-	b.last = maxTime(b.last, now)
+	b.move(now, min(0, b.at(now)), min(0, b.spareAt(now)))
 }
 
 // set applies a rate and burst at now; r ≤ 0 means none. A bucket that was
-// not limited starts full at its new limit. A bucket whose burst grows keeps
-// what it lacked (what was taken and is not back yet, or a debt), not its
-// level: the new burst is there at once for the rest. An estimate's pace
+// not limited starts full at its new limit. A bucket whose burst grows past
+// any it had keeps what it lacked (what was taken and is not back yet, or a
+// debt), not its level: the new burst is there at once for the rest; one
+// that grows back holds what it would have, had the larger burst held all
+// along (bucket.hi). An estimate's pace
 // (burst 1, nearly empty while it holds the key) giving way to a daily
 // window's (Cerebras's 14,400 a day: 0.16/s, all that remains at once),
 // when an outage's probe ended, kept the level and held the key at 6 s a
@@ -92,13 +111,23 @@ func (b *bucket) set(now time.Time, r rate.Limit, burst int) {
 	fr, fb := float64(r), float64(max(burst, 1))
 	switch {
 	case b.rate == 0:
-		*b = bucket{rate: fr, burst: fb, tokens: fb, last: now}
+		*b = bucket{rate: fr, burst: fb, tokens: fb, last: now.UnixNano(), hi: fb, spare: fb}
 	case b.rate != fr || b.burst != fb:
-		b.tokens, b.last = b.at(now), maxTime(b.last, now)
-		if fb > b.burst {
-			b.tokens += fb - b.burst
+		tokens, spare := b.at(now), b.spareAt(now)
+		if fb > b.hi {
+			spare += fb - b.hi
+			b.hi = fb
 		}
+		if fb > b.burst {
+			// What b would hold had the burst been the larger all along:
+			// bursts that take turns (two paces told to one key by its
+			// callers, an estimate's burst 1 and headers' 9) would each
+			// time give the difference anew: 8 more every few ms, 33
+			// attempts in 20 ms where the server allowed 11 (bench matrix
+			// anthropic/requests: TestBucketBurstTakesTurns).
+			tokens = min(fb, spare)
+		}
+		b.move(now, min(tokens, fb), spare)
 		b.rate, b.burst = fr, fb
-		b.tokens = min(b.tokens, fb)
 	}
 }
