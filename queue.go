@@ -27,6 +27,7 @@ type waiter struct {
 	cost     int           // its tokens
 	deadline time.Time     // zero: none
 	out      bool          // taken out of the queue by another: its deadline passed, or (slots) it got its slot
+	given    bool          // (line) taken out of it with a head's place, not for its deadline
 	t        *tenantQueue
 	e        *list.Element // in t.fifo
 	nudge    func()        // while the head sleeps for its tokens: wakes it
