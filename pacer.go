@@ -22,7 +22,10 @@ type pacer struct {
 	limiter Limiter
 	config  Pace // the configured limits, with headroom
 	learn   bool
-	*seams  // the Transport's clock and timer (clock.go); nil means real time
+	// hintProbed: a request has probed hintEnd (guarded by mu); here,
+	// beside learn, in its padding.
+	hintProbed bool
+	*seams     // the Transport's clock and timer (clock.go); nil means real time
 
 	inflight *slots                // nil without MaxInFlight
 	gate     atomic.Pointer[slots] // a shared Limiter's callers, one at a time, once requests are ordered (gate.go)
@@ -45,10 +48,11 @@ type pacer struct {
 	mu       sync.Mutex     // guards admitted, hintEnd and hintProbed
 	admitted admittedWindow // answers other than 429 over the last second
 
-	hintEnd    time.Time // the end of the latest coarse hint waited whole (hintProbe)
-	hintProbed bool      // a request has probed it
+	hintEnd time.Time // the end of the latest coarse hint waited whole (hintProbe); hintProbed above
 
 	wk atomic.Pointer[retryWaker] // nil until a retry may end its backoff early (retryWake)
+
+	ln atomic.Pointer[line] // nil until a waiter is held by the estimate (waitLine)
 }
 
 func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
@@ -58,11 +62,7 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
 		p.limiter = mem
 	}
 	if n := pol.Limits.MaxInFlight; n > 0 {
-		share := defaultMinShare
-		if m, ok := p.limiter.(*MemoryLimiter); ok {
-			share = m.minShare()
-		}
-		p.inflight = newSlots(n, share)
+		p.inflight = newSlots(n, p.minShare())
 	}
 	p.lastUsed.Store(p.clock().UnixNano())
 	return p
@@ -144,10 +144,34 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 	// Under the estimate, which grows, waits are taken in steps, so that a
 	// waiter queued at a slow start goes at the rate reached since.
 	end := now.Add(p.pol.maxWait())
+	if src == estimated {
+		// Only the line's heads ask the limiter; the others wait their
+		// turn in line (line.go) until they would go unpaced.
+		until := end
+		if d, ok := ctx.Deadline(); ok {
+			until = minTime(until, d.Add(-guessReserve))
+		}
+		ln := p.waitLine()
+		head, err := ln.enter(ctx, now, float64(lim.RequestRate), until)
+		if err != nil {
+			p.release()
+			return err
+		}
+		if head {
+			defer ln.leave(now)
+		}
+		if t := p.clock(); t.After(now) {
+			now = t
+			lim, src = p.limit(now)
+		}
+	}
 	for {
 		step := end
 		if src == estimated {
 			step = minTime(step, now.Add(guessStep))
+			ln := p.waitLine()
+			ln.setRate(float64(lim.RequestRate))
+			ln.expire(now)
 		}
 		final := !step.Before(end)
 		if d, ok := ctx.Deadline(); ok {
