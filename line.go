@@ -99,6 +99,18 @@ func (l *line) setRate(rate float64) {
 	l.resize(lineHeads(rate))
 }
 
+// open lets every waiter go to the limiter: the pace is no longer the
+// estimate's, whose steps the line is for (line), and a limiter with a
+// pace it keeps serves its own waiters in order. Left in line, they went
+// one at a time as a head's place came free, behind every request that
+// came after the estimate gave way (TestLineOpensWhenTheEstimateGivesWay).
+// The heads' number is set again at the estimate's next step.
+func (l *line) open() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.resize(math.MaxInt)
+}
+
 // resize sets the heads' number; l.mu is held.
 func (l *line) resize(n int) {
 	l.heads = n

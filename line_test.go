@@ -2,6 +2,7 @@ package llmretry
 
 import (
 	"context"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -280,5 +281,93 @@ func TestLineNoAlloc(t *testing.T) {
 	})
 	if allocs > 0 {
 		t.Errorf("%v allocations a request", allocs)
+	}
+}
+
+// TestLineOpensWhenTheEstimateGivesWay: when the estimate grows past what
+// the headers announce, the headers' pace takes over, which the limiter
+// keeps and serves in order: the line lets its waiters go to it. Kept in
+// line, they went one at a time as the head's place came free, behind
+// every request that came after.
+func TestLineOpensWhenTheEstimateGivesWay(t *testing.T) {
+	leakcheck.Check(t)
+	clk := &stepClock{now: testNow}
+	s := &seams{now: clk.Now, sleep: clk.Sleep, rand: func() float64 { return 0.5 }}
+	p := newPacer(genericPolicy(), "k", &MemoryLimiter{seams: s}, s)
+	// Headers claiming 3 per 100 ms (about 30/s) while 10/s are accepted:
+	// the 429 is not theirs to explain, and the estimate (10/s) paces.
+	hdr := http.Header{"X-Ratelimit-Limit-Requests": {"3"}, "X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"100ms"}}
+	now := clk.Now()
+	for i := 0; i < 20; i++ {
+		observeAt(p, ok200(hdr), now.Add(time.Duration(i-20)*100*time.Millisecond))
+	}
+	observeAt(p, limited(hdr), now)
+	lim, src := p.limit(now)
+	if src != estimated || lineHeads(float64(lim.RequestRate)) != 1 {
+		t.Fatalf("after the 429: %+v from %v, want an estimate of about 10/s", lim, src)
+	}
+	clk.mu.Lock()
+	clk.now = now.Add(time.Second) // past the 429's pause
+	now = clk.now
+	clk.mu.Unlock()
+	for p.limiter.Wait(deadlineCtx{bg(), now}, p.key, lim, 1) == nil { // the burst
+	}
+
+	var (
+		mu    sync.Mutex
+		order []int
+		wg    sync.WaitGroup
+	)
+	start := func(i int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.acquire(bg(), 1, clk.Now()); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+		}()
+		settle(t, "TestLineOpensWhenTheEstimateGivesWay")
+	}
+	const inLine, after = 8, 4
+	for i := 0; i < inLine; i++ {
+		start(i)
+	}
+	if got := p.waitLine().waiting(); got != inLine-1 {
+		l, s := p.limit(clk.Now())
+		t.Fatalf("%d in line (%d heads of %d), want %d; %+v %v; paused %v", got, p.waitLine().held, p.waitLine().heads, inLine-1, l, s, p.resumeAt(clk.Now())-clk.Now().UnixNano())
+	}
+	// Five answers accepted at once: the estimate grows past the headers'
+	// 30/s, which pace from now on.
+	for range 5 {
+		observeAt(p, ok200(hdr), clk.Now())
+	}
+	if _, src := p.limit(clk.Now()); src != learned {
+		t.Fatalf("after the answers: pace from %v, want the headers'", src)
+	}
+	clk.fire() // the head's step ends: it finds the headers' pace
+	settle(t, "TestLineOpensWhenTheEstimateGivesWay")
+	for i := inLine; i < inLine+after; i++ {
+		start(i)
+	}
+	for {
+		settle(t, "TestLineOpensWhenTheEstimateGivesWay")
+		mu.Lock()
+		done := len(order)
+		mu.Unlock()
+		if done == inLine+after {
+			break
+		}
+		if !clk.fire() {
+			t.Fatalf("%d of %d went, and none waits for the clock", done, inLine+after)
+		}
+	}
+	wg.Wait()
+	for j, i := range order[:inLine] {
+		if i >= inLine {
+			t.Fatalf("went in the order %v: request %d, which came after the headers' pace took over, went %d-th, before those in line", order, i, j)
+		}
 	}
 }

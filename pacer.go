@@ -172,6 +172,8 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			ln := p.waitLine()
 			ln.setRate(float64(lim.RequestRate))
 			ln.expire(now)
+		} else {
+			p.openLine(src)
 		}
 		final := !step.Before(end)
 		if d, ok := ctx.Deadline(); ok {
@@ -216,6 +218,17 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		}
 		now = p.clock()
 		lim, src = p.limit(now)
+	}
+}
+
+// openLine lets the key's line go (line.open) if the pace in force, from
+// src, is not the estimate's.
+func (p *pacer) openLine(src limitSource) {
+	if src == estimated {
+		return
+	}
+	if ln := p.ln.Load(); ln != nil {
+		ln.open()
 	}
 }
 
