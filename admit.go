@@ -107,9 +107,9 @@ func (t *Transport) runnable(c *call, attempt int, orPaused bool) (route, io.Rea
 // paceTarget waits for the pacing of rt's next attempt, and reports whether
 // it may be sent. A target passed over (see pacingWait.passable) is not told
 // to the Observer; paused says it was passed over for the server's pause
-// (passPause). An error ends the request.
-func (t *Transport) paceTarget(ctx context.Context, rt *route, attempt int, passPause bool) (ok, paused bool, err error) {
-	w := t.pace(ctx, rt, attempt, passPause)
+// (passPaused). An error ends the request.
+func (t *Transport) paceTarget(ctx context.Context, rt *route, attempt int, passPaused bool) (ok, paused bool, err error) {
+	w := t.pace(ctx, rt, attempt, passPaused)
 	if w.passable(ctx) {
 		return false, w.err == errPaused, nil
 	}
@@ -124,10 +124,10 @@ func (t *Transport) acquire(ctx context.Context, p *pacer, pol *Policy, cost, at
 		return nil
 	}
 	if t.Observer == nil || t.Observer.Paced == nil {
-		return p.acquire(ctx, cost, t.clock())
+		return p.acquireOr(ctx, cost, t.clock(), sentIf(attempt))
 	}
 	start := t.clock()
-	err := p.acquire(ctx, cost, start)
+	err := p.acquireOr(ctx, cost, start, sentIf(attempt))
 	t.Observer.Paced(ctx, PacingWait{Policy: pol.name(), Key: p.key, Attempt: attempt,
 		Priority: optionsFrom(ctx).priority, Wait: t.clock().Sub(start), Err: err})
 	return err
@@ -158,14 +158,18 @@ func (t *Transport) paced(ctx context.Context, rt *route, w pacingWait) {
 }
 
 // pace waits for rt's pacer, as acquire does, without telling the Observer
-// (see paced); with passPause, a key the server has paused fails it at once
+// (see paced); with passPaused, a key the server has paused fails it at once
 // with errPaused.
-func (t *Transport) pace(ctx context.Context, rt *route, attempt int, passPause bool) pacingWait {
+func (t *Transport) pace(ctx context.Context, rt *route, attempt int, passPaused bool) pacingWait {
 	if rt.pacer == nil {
 		return pacingWait{attempt: attempt}
 	}
 	cost := rt.paceCost(t) // before the clock starts: estimating reads the body
 	start := t.clock()
-	err := rt.pacer.acquireOr(ctx, cost, start, passPause)
+	how := sentIf(attempt)
+	if passPaused {
+		how |= passPause
+	}
+	err := rt.pacer.acquireOr(ctx, cost, start, how)
 	return pacingWait{attempt: attempt, wait: t.clock().Sub(start), err: err}
 }

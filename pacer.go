@@ -75,16 +75,35 @@ func newPacer(pol *Policy, key string, mem *MemoryLimiter, clk *seams) *pacer {
 // impose beyond the deadline (or beyond MaxWait) is skipped, and the
 // request goes to get the server's own answer.
 func (p *pacer) acquire(ctx context.Context, tokens int, now time.Time) error {
-	return p.acquireOr(ctx, tokens, now, false)
+	return p.acquireOr(ctx, tokens, now, 0)
 }
 
 // errPaused is acquireOr's answer, when asked to pass a pause over, for a
 // key the server has paused.
 var errPaused = errors.New("llmretry: the server paused the key")
 
-// acquireOr is acquire; with passPause, a key that the server has paused
-// fails it at once with errPaused instead of waiting out the pause.
-func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPause bool) error {
+// acquireHow says how acquireOr waits.
+type acquireHow uint8
+
+const (
+	// passPause: a key that the server has paused fails the wait at once
+	// with errPaused, instead of waiting out the pause.
+	passPause acquireHow = 1 << iota
+	// sentBefore: the request was sent before (a retry); it goes first in
+	// the key's line (line.enter).
+	sentBefore
+)
+
+// sentIf is sentBefore for an attempt after the first, else nothing.
+func sentIf(attempt int) acquireHow {
+	if attempt > 1 {
+		return sentBefore
+	}
+	return 0
+}
+
+// acquireOr is acquire, waiting as how says.
+func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how acquireHow) error {
 	if p == nil {
 		return nil
 	}
@@ -103,7 +122,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 		if wait <= 0 {
 			break
 		}
-		if passPause {
+		if how&passPause != 0 {
 			p.release()
 			return errPaused
 		}
@@ -152,7 +171,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, passPa
 			until = minTime(until, d.Add(-guessReserve))
 		}
 		ln := p.waitLine()
-		head, err := ln.enter(ctx, now, float64(lim.RequestRate), until)
+		head, err := ln.enter(ctx, now, float64(lim.RequestRate), until, how&sentBefore != 0)
 		if err != nil {
 			p.release()
 			return err

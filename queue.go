@@ -28,6 +28,7 @@ type waiter struct {
 	deadline time.Time     // zero: none
 	out      bool          // taken out of the queue by another: its deadline passed, or (slots) it got its slot
 	given    bool          // (line) taken out of it with a head's place, not for its deadline
+	first    bool          // (line) first among its tenant's: a request sent before
 	t        *tenantQueue
 	e        *list.Element // in t.fifo
 	nudge    func()        // while the head sleeps for its tokens: wakes it
@@ -91,7 +92,11 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 		t = &tenantQueue{name: tenant, lvl: l}
 		l.tenants[tenant] = t
 	}
-	w.t, w.e = t, t.fifo.PushBack(w)
+	if w.first {
+		w.t, w.e = t, t.fifo.PushFront(w)
+	} else {
+		w.t, w.e = t, t.fifo.PushBack(w)
+	}
 	if t.fifo.Len() == 1 {
 		t.start = max(l.vtime, t.finish) // a tenant that was idle earns no credit for it
 		l.seq++
