@@ -73,13 +73,13 @@ func (l *line) enter(ctx context.Context, now time.Time, rate float64, until tim
 	}
 	l.mu.Unlock()
 	if given {
-		l.leave(now)
+		l.leave()
 	}
 	return false, ctx.Err()
 }
 
 // leave gives a head's place back: to the best waiter, if any.
-func (l *line) leave(now time.Time) {
+func (l *line) leave() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.held--

@@ -400,11 +400,11 @@ func TestLineRetryGoesFirst(t *testing.T) {
 			mu.Lock()
 			order = append(order, i)
 			mu.Unlock()
-			l.leave(testNow)
+			l.leave()
 		}()
 		settle(t, "TestLineRetryGoesFirst")
 	}
-	l.leave(testNow)
+	l.leave()
 	wg.Wait()
 	if want := []int{3, 0, 1, 2}; !slices.Equal(order, want) {
 		t.Errorf("went in the order %v, want %v (the retry first)", order, want)

@@ -163,6 +163,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 	// Under the estimate, which grows, waits are taken in steps, so that a
 	// waiter queued at a slow start goes at the rate reached since.
 	end := now.Add(p.pol.maxWait())
+	var held heldPlace // a head's place in the key's line, if this request holds one
 	if src == estimated {
 		// Only the line's heads ask the limiter; the others wait their
 		// turn in line (line.go) until they would go unpaced.
@@ -177,7 +178,8 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 			return err
 		}
 		if head {
-			defer ln.leave(now)
+			held.ln = ln
+			defer held.leave()
 		}
 		if t := p.clock(); t.After(now) {
 			now = t
@@ -192,6 +194,11 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 			ln.setRate(float64(lim.RequestRate))
 			ln.expire(now)
 		} else {
+			// Not a step of the estimate's: a place held through it would
+			// hold up the line's waiters, their own unpaced point included
+			// (attack 14: a waiter went 2 s past it, behind heads waiting
+			// at the headers' pace).
+			held.leave()
 			p.openLine(src)
 		}
 		final := !step.Before(end)
@@ -206,6 +213,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 		err := p.limiterWait(deadlineCtx{ctx, step}, lim, p.guessCost(tokens, lim, src, now))
 		switch {
 		case err == nil:
+			held.leave() // its turn taken: the next in line asks
 			if err := p.probeAt(ctx, lim, src); err != nil {
 				p.release()
 				return err
@@ -237,6 +245,18 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 		}
 		now = p.clock()
 		lim, src = p.limit(now)
+	}
+}
+
+// heldPlace is a head's place in a key's line (line.enter), held until
+// given back once by leave; the zero value holds none.
+type heldPlace struct{ ln *line }
+
+// leave gives the place back, if one is held.
+func (h *heldPlace) leave() {
+	if h.ln != nil {
+		h.ln.leave()
+		h.ln = nil
 	}
 }
 

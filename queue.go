@@ -28,7 +28,7 @@ type waiter struct {
 	deadline time.Time     // zero: none
 	out      bool          // taken out of the queue by another: its deadline passed, or (slots) it got its slot
 	given    bool          // (line) taken out of it with a head's place, not for its deadline
-	first    bool          // (line) first among its tenant's: a request sent before
+	first    bool          // (line) ahead of its tenant's others, behind those that came first before it: a request sent before
 	t        *tenantQueue
 	e        *list.Element // in t.fifo
 	nudge    func()        // while the head sleeps for its tokens: wakes it
@@ -69,15 +69,18 @@ type level struct {
 // tenantQueue is one tenant's waiters at one priority, first come first
 // served.
 type tenantQueue struct {
-	name   string
-	lvl    *level
-	fifo   list.List // of *waiter
-	tokens float64   // the costs of its waiters
-	finish float64   // the finish tag of its last waiter released
-	start  float64   // the start tag of its first waiter, fixed when it became active
-	key    float64   // the finish tag its first waiter would get: its place in lvl.active
-	seq    uint64    // when it became active
-	idx    int       // in lvl.active
+	name string
+	lvl  *level
+	fifo list.List // of *waiter
+	// lastFirst is the last of the waiters at the front that came first
+	// (waiter.first), in the order they came; nil if none.
+	lastFirst *list.Element
+	tokens    float64 // the costs of its waiters
+	finish    float64 // the finish tag of its last waiter released
+	start     float64 // the start tag of its first waiter, fixed when it became active
+	key       float64 // the finish tag its first waiter would get: its place in lvl.active
+	seq       uint64  // when it became active
+	idx       int     // in lvl.active
 }
 
 // len is how many wait.
@@ -92,10 +95,19 @@ func (q *waitQueue) push(w *waiter, prio int, tenant string) {
 		t = &tenantQueue{name: tenant, lvl: l}
 		l.tenants[tenant] = t
 	}
-	if w.first {
-		w.t, w.e = t, t.fifo.PushFront(w)
-	} else {
-		w.t, w.e = t, t.fifo.PushBack(w)
+	w.t = t
+	switch {
+	case !w.first:
+		w.e = t.fifo.PushBack(w)
+	case t.lastFirst != nil:
+		w.e = t.fifo.InsertAfter(w, t.lastFirst)
+		t.lastFirst = w.e
+	default:
+		w.e = t.fifo.PushFront(w)
+		t.lastFirst = w.e
+		if t.fifo.Len() > 1 {
+			l.rekey(t) // a new first waiter
+		}
 	}
 	if t.fifo.Len() == 1 {
 		t.start = max(l.vtime, t.finish) // a tenant that was idle earns no credit for it
@@ -132,6 +144,9 @@ func (q *waitQueue) level(prio int) *level {
 func (q *waitQueue) remove(w *waiter, byTokens bool) {
 	t, l := w.t, w.t.lvl
 	first := t.fifo.Front() == w.e
+	if t.lastFirst == w.e {
+		t.lastFirst = w.e.Prev()
+	}
 	t.fifo.Remove(w.e)
 	t.tokens -= float64(w.cost)
 	l.n--
