@@ -364,9 +364,18 @@ func (b *buckets) join(ctx context.Context, now time.Time, limit Pace, tokens in
 	if dl, ok := ctx.Deadline(); ok {
 		w.deadline = dl
 	}
+	earliest := b.queue.earliest
 	b.queue.push(w, o.priority, o.tenant)
-	if h := b.queue.head; h != w && h.nudge != nil && b.queue.best(b.byTokens()) == w {
-		h.nudge() // the head sleeps for its tokens: w may need fewer
+	if h := b.queue.head; h != w && h.nudge != nil {
+		switch {
+		case b.queue.best(b.byTokens()) == w:
+			h.nudge() // the head sleeps for its tokens: w may need fewer
+		case !w.deadline.IsZero() && (earliest.IsZero() || w.deadline.Before(earliest)):
+			// The head sleeps, maybe past w's deadline, which w's context
+			// may not enforce (deadlineCtx): woken, it sleeps until then
+			// at most, and lets w go then (TestMemoryLimiterWakesForAnEarlierDeadline).
+			h.nudge()
+		}
 	}
 	return w, nil
 }

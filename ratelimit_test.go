@@ -6,8 +6,11 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmretry/llmretry/internal/leakcheck"
 )
 
 // reserveAt queues a request costing tokens on b at now and, as the
@@ -246,4 +249,63 @@ func TestMemoryLimiterTokenRateHoldsForLargeRequests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMemoryLimiterWakesForAnEarlierDeadline: a waiter that joins behind a
+// head asleep for its tokens, with a deadline before the head would wake
+// (a step of the estimate's line, 100 ms, behind a head paced at the
+// headers' slow rate as the key's pace changed), is let go at its
+// deadline, not when the head wakes: its context has no timer of its own
+// (deadlineCtx), and it went 2 s late, holding its line's place (attack
+// 15).
+func TestMemoryLimiterWakesForAnEarlierDeadline(t *testing.T) {
+	leakcheck.Check(t)
+	clk := &stepClock{now: testNow}
+	s := &seams{now: clk.Now, sleep: clk.Sleep}
+	m := &MemoryLimiter{seams: s}
+	slow, fast := Pace{RequestRate: 0.5, RequestBurst: 1}, Pace{RequestRate: 100, RequestBurst: 1}
+	if err := m.Wait(bg(), "k", slow, 1); err != nil { // the burst
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		doneB time.Time
+	)
+	wg.Add(2)
+	go func() { // the head: 2 s at the slow pace
+		defer wg.Done()
+		if err := m.Wait(bg(), "k", slow, 1); err != nil {
+			t.Error(err)
+		}
+	}()
+	settle(t, "TestMemoryLimiterWakesForAnEarlierDeadline")
+	deadline := clk.Now().Add(100 * time.Millisecond)
+	go func() {
+		defer wg.Done()
+		m.Wait(deadlineCtx{bg(), deadline}, "k", fast, 1) // served or not: by its deadline
+		mu.Lock()
+		doneB = clk.Now()
+		mu.Unlock()
+	}()
+	settle(t, "TestMemoryLimiterWakesForAnEarlierDeadline")
+	for {
+		mu.Lock()
+		done := !doneB.IsZero()
+		mu.Unlock()
+		if done || !clk.fire() {
+			break
+		}
+		settle(t, "TestMemoryLimiterWakesForAnEarlierDeadline")
+	}
+	mu.Lock()
+	late := doneB.Sub(deadline)
+	mu.Unlock()
+	if doneB.IsZero() || late > 0 {
+		t.Errorf("a waiter with a deadline 100 ms away, behind a head asleep 2 s, returned %v after its deadline", late)
+	}
+	for clk.fire() {
+		settle(t, "TestMemoryLimiterWakesForAnEarlierDeadline")
+	}
+	wg.Wait()
 }
