@@ -139,6 +139,55 @@ func (l *line) waiting() int {
 	return l.queue.len()
 }
 
+// enterLine waits for a head's place in the key's line (line.enter) for a
+// request under an estimate of rate requests a second, until it would go
+// unpaced: end (MaxWait), or guessReserve before its deadline. The place
+// held is none if it went unpaced first.
+func (p *pacer) enterLine(ctx context.Context, now, end time.Time, rate float64, how acquireHow) (heldPlace, error) {
+	until := end
+	if d, ok := ctx.Deadline(); ok {
+		until = minTime(until, d.Add(-guessReserve))
+	}
+	ln := p.waitLine()
+	head, err := ln.enter(ctx, now, rate, until, how&sentBefore != 0)
+	if !head {
+		return heldPlace{}, err
+	}
+	return heldPlace{ln}, nil
+}
+
+// lineStep is a head's step under an estimate of rate requests a second:
+// the heads' number follows the rate, and the waiters past their unpaced
+// point go.
+func (p *pacer) lineStep(now time.Time, rate float64) {
+	ln := p.waitLine()
+	ln.setRate(rate)
+	ln.expire(now)
+}
+
+// heldPlace is a head's place in a key's line (line.enter), held until
+// given back once by leave; the zero value holds none.
+type heldPlace struct{ ln *line }
+
+// leave gives the place back, if one is held.
+func (h *heldPlace) leave() {
+	if h.ln != nil {
+		h.ln.leave()
+		h.ln = nil
+	}
+}
+
+// openLine lets the key's line go (line.open) if the pace in force, from
+// src, is not the estimate's.
+func (p *pacer) openLine(src limitSource) {
+	if src == estimated {
+		return
+	}
+	if ln := p.ln.Load(); ln != nil {
+		ln.open()
+	}
+}
+
 // waitLine is the key's line, made for its first waiter held by the
 // estimate, so that a key that never needs one costs a pointer (a learned
 // key's state is bounded: TestPacingStateBounded).

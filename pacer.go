@@ -167,20 +167,12 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 	if src == estimated {
 		// Only the line's heads ask the limiter; the others wait their
 		// turn in line (line.go) until they would go unpaced.
-		until := end
-		if d, ok := ctx.Deadline(); ok {
-			until = minTime(until, d.Add(-guessReserve))
-		}
-		ln := p.waitLine()
-		head, err := ln.enter(ctx, now, float64(lim.RequestRate), until, how&sentBefore != 0)
-		if err != nil {
+		var err error
+		if held, err = p.enterLine(ctx, now, end, float64(lim.RequestRate), how); err != nil {
 			p.release()
 			return err
 		}
-		if head {
-			held.ln = ln
-			defer held.leave()
-		}
+		defer held.leave()
 		if t := p.clock(); t.After(now) {
 			now = t
 			lim, src = p.limit(now)
@@ -190,9 +182,7 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 		step := end
 		if src == estimated {
 			step = minTime(step, now.Add(guessStep))
-			ln := p.waitLine()
-			ln.setRate(float64(lim.RequestRate))
-			ln.expire(now)
+			p.lineStep(now, float64(lim.RequestRate))
 		} else {
 			// Not a step of the estimate's: a place held through it would
 			// hold up the line's waiters, their own unpaced point included
@@ -245,29 +235,6 @@ func (p *pacer) acquireOr(ctx context.Context, tokens int, now time.Time, how ac
 		}
 		now = p.clock()
 		lim, src = p.limit(now)
-	}
-}
-
-// heldPlace is a head's place in a key's line (line.enter), held until
-// given back once by leave; the zero value holds none.
-type heldPlace struct{ ln *line }
-
-// leave gives the place back, if one is held.
-func (h *heldPlace) leave() {
-	if h.ln != nil {
-		h.ln.leave()
-		h.ln = nil
-	}
-}
-
-// openLine lets the key's line go (line.open) if the pace in force, from
-// src, is not the estimate's.
-func (p *pacer) openLine(src limitSource) {
-	if src == estimated {
-		return
-	}
-	if ln := p.ln.Load(); ln != nil {
-		ln.open()
 	}
 }
 
