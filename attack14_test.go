@@ -2,7 +2,6 @@ package llmretry
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -51,18 +50,7 @@ func TestAttack14RetriesServedLastComeFirst(t *testing.T) {
 	if got := p.waitLine().waiting(); got != retries {
 		t.Fatalf("%d wait in line, want %d", got, retries)
 	}
-	for {
-		settle(t, "TestAttack14RetriesServedLastComeFirst")
-		mu.Lock()
-		done := len(order)
-		mu.Unlock()
-		if done == heads+retries {
-			break
-		}
-		if !clk.fire() {
-			t.Fatalf("%d went, and none waits for the clock", done)
-		}
-	}
+	runOut(t, clk, "TestAttack14RetriesServedLastComeFirst", func() int { mu.Lock(); defer mu.Unlock(); return len(order) }, heads+retries)
 	wg.Wait()
 	var got []int
 	for _, i := range order {
@@ -88,14 +76,8 @@ func TestAttack14RetriesServedLastComeFirst(t *testing.T) {
 func TestAttack14StrandedBehindOpenedHeads(t *testing.T) {
 	leakcheck.Check(t)
 	clk := &stepClock{now: testNow}
-	s := &seams{now: clk.Now, sleep: clk.Sleep, rand: func() float64 { return 0.5 }}
-	p := newPacer(genericPolicy(), "k", &MemoryLimiter{seams: s}, s)
-	hdr := http.Header{"X-Ratelimit-Limit-Requests": {"3"}, "X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"100ms"}}
+	p, hdr := outvotedPacer(clk)
 	now := clk.Now()
-	for i := 0; i < 20; i++ {
-		observeAt(p, ok200(hdr), now.Add(time.Duration(i-20)*100*time.Millisecond))
-	}
-	observeAt(p, limited(hdr), now)
 	lim, src := p.limit(now)
 	if src != estimated {
 		t.Fatalf("after the 429: %+v from %v, want an estimate", lim, src)

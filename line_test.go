@@ -107,6 +107,37 @@ func settle(t *testing.T, fn string) {
 	}
 }
 
+// outvotedPacer is a pacer on clk whose headers claim 3 per 100 ms (about
+// 30/s) while 10/s were accepted, then refused: the 429 is not theirs to
+// explain, and the estimate (10/s) paces. hdr is the headers.
+func outvotedPacer(clk *stepClock) (p *pacer, hdr http.Header) {
+	s := &seams{now: clk.Now, sleep: clk.Sleep, rand: func() float64 { return 0.5 }}
+	p = newPacer(genericPolicy(), "k", &MemoryLimiter{seams: s}, s)
+	hdr = http.Header{"X-Ratelimit-Limit-Requests": {"3"}, "X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"100ms"}}
+	now := clk.Now()
+	for i := 0; i < 20; i++ {
+		observeAt(p, ok200(hdr), now.Add(time.Duration(i-20)*100*time.Millisecond))
+	}
+	observeAt(p, limited(hdr), now)
+	return p, hdr
+}
+
+// runOut fires clk, settling fn's goroutines between fires, until count
+// reports n: every waiter has gone.
+func runOut(t *testing.T, clk *stepClock, fn string, count func() int, n int) {
+	t.Helper()
+	for {
+		settle(t, fn)
+		done := count()
+		if done == n {
+			return
+		}
+		if !clk.fire() {
+			t.Fatalf("%d of %d went, and none waits for the clock", done, n)
+		}
+	}
+}
+
 // estimatedPacer is a pacer on clk under an estimate of about 20/s, its
 // burst spent.
 func estimatedPacer(t *testing.T, clk *stepClock) *pacer {
@@ -156,18 +187,7 @@ func TestLineServesInOrder(t *testing.T) {
 		}()
 		settle(t, "TestLineServesInOrder")
 	}
-	for {
-		settle(t, "TestLineServesInOrder")
-		mu.Lock()
-		done := len(order)
-		mu.Unlock()
-		if done == n {
-			break
-		}
-		if !clk.fire() {
-			t.Fatalf("%d of %d went, and none waits for the clock", done, n)
-		}
-	}
+	runOut(t, clk, "TestLineServesInOrder", func() int { mu.Lock(); defer mu.Unlock(); return len(order) }, n)
 	wg.Wait()
 	slack := lineHeads(float64(lim.RequestRate)) + 1
 	for j, i := range order {
@@ -231,18 +251,7 @@ func TestLineLeaves(t *testing.T) {
 	if got := p.waitLine().waiting(); got != n-heads-1 {
 		t.Fatalf("after a cancel: %d wait in line, want %d", got, n-heads-1)
 	}
-	for {
-		settle(t, "TestLineLeaves")
-		mu.Lock()
-		done := len(order)
-		mu.Unlock()
-		if done == n {
-			break
-		}
-		if !clk.fire() {
-			t.Fatalf("%d of %d went, and none waits for the clock", done, n)
-		}
-	}
+	runOut(t, clk, "TestLineLeaves", func() int { mu.Lock(); defer mu.Unlock(); return len(order) }, n)
 	wg.Wait()
 	for i, err := range errs {
 		if want := error(nil); i == cancelled {
@@ -292,16 +301,8 @@ func TestLineNoAlloc(t *testing.T) {
 func TestLineOpensWhenTheEstimateGivesWay(t *testing.T) {
 	leakcheck.Check(t)
 	clk := &stepClock{now: testNow}
-	s := &seams{now: clk.Now, sleep: clk.Sleep, rand: func() float64 { return 0.5 }}
-	p := newPacer(genericPolicy(), "k", &MemoryLimiter{seams: s}, s)
-	// Headers claiming 3 per 100 ms (about 30/s) while 10/s are accepted:
-	// the 429 is not theirs to explain, and the estimate (10/s) paces.
-	hdr := http.Header{"X-Ratelimit-Limit-Requests": {"3"}, "X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"100ms"}}
+	p, hdr := outvotedPacer(clk)
 	now := clk.Now()
-	for i := 0; i < 20; i++ {
-		observeAt(p, ok200(hdr), now.Add(time.Duration(i-20)*100*time.Millisecond))
-	}
-	observeAt(p, limited(hdr), now)
 	lim, src := p.limit(now)
 	if src != estimated || lineHeads(float64(lim.RequestRate)) != 1 {
 		t.Fatalf("after the 429: %+v from %v, want an estimate of about 10/s", lim, src)
@@ -352,18 +353,7 @@ func TestLineOpensWhenTheEstimateGivesWay(t *testing.T) {
 	for i := inLine; i < inLine+after; i++ {
 		start(i)
 	}
-	for {
-		settle(t, "TestLineOpensWhenTheEstimateGivesWay")
-		mu.Lock()
-		done := len(order)
-		mu.Unlock()
-		if done == inLine+after {
-			break
-		}
-		if !clk.fire() {
-			t.Fatalf("%d of %d went, and none waits for the clock", done, inLine+after)
-		}
-	}
+	runOut(t, clk, "TestLineOpensWhenTheEstimateGivesWay", func() int { mu.Lock(); defer mu.Unlock(); return len(order) }, inLine+after)
 	wg.Wait()
 	for j, i := range order[:inLine] {
 		if i >= inLine {
